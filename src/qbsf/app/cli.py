@@ -1,0 +1,41 @@
+"""The `qbsf` command line: one Typer app, one sub-app per capability."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from qbsf import __version__
+from qbsf.app.commands.bench import app as bench_app
+from qbsf.errors import QbsfError
+
+app = typer.Typer(
+    name="qbsf",
+    help="Keep Salesforce and QuickBooks Desktop in sync, both ways.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(bench_app, name="bench")
+
+_stderr = Console(stderr=True)
+
+
+@app.command()
+def version() -> None:
+    """Print qbsf's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point: run the CLI, turning qbsf's own errors into a message and exit 2."""
+    try:
+        app()
+    except QbsfError as exc:
+        _stderr.print(f"[red]✗[/red] {exc}", markup=True, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

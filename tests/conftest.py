@@ -1,0 +1,123 @@
+"""Fixtures shared by the whole suite.
+
+The qbXML schema check lives here so every test that talks to QuickBooks can
+route its traffic through :class:`ValidatingTransport`: each request qbsf
+sends and each response the simulator returns is validated against Intuit's
+schema for the message's qbXML version, and the session reports how many.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*\"(\d+\.\d+)\"\s*\?>")
+_TOP_LEVEL = {"16.0": "qbxmlops160.xsd", "13.0": "qbxmlops130.xsd"}
+HOW_TO_GET_SCHEMAS = (
+    "qbXML schemas not found: set QBXML_SCHEMA_DIR to a folder holding 16.0/ and 13.0/ "
+    "(the QuickBooks SDK installs them under Intuit\\IDN\\Common\\tools\\validator), "
+    "or check out the project beside ../shared/qbxml"
+)
+
+
+def schema_dir() -> Path | None:
+    """Where Intuit's qbXML schemas are: $QBXML_SCHEMA_DIR, else ../shared/qbxml beside the checkout."""
+    configured = os.environ.get("QBXML_SCHEMA_DIR")
+    candidate = Path(configured) if configured else REPO_ROOT.parent / "shared" / "qbxml"
+    return candidate if (candidate / "16.0" / _TOP_LEVEL["16.0"]).is_file() else None
+
+
+class QbxmlSchemas:
+    """Intuit's qbXML schemas, loaded once per session, with a count of the messages checked."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.checked = 0
+        self._schemas: dict[str, etree.XMLSchema] = {}
+
+    @property
+    def available(self) -> bool:
+        return self.root is not None
+
+    def _schema(self, version: str) -> etree.XMLSchema:
+        if version not in self._schemas:
+            assert self.root is not None
+            top = _TOP_LEVEL.get(version)
+            if top is None:
+                raise AssertionError(f"no schema known for qbXML version {version!r}")
+            self._schemas[version] = etree.XMLSchema(etree.parse(str(self.root / version / top)))
+        return self._schemas[version]
+
+    def validate(self, message: str, what: str = "message") -> None:
+        """Fail the test if ``message`` is not valid qbXML for the version its processing instruction names."""
+        if self.root is None:
+            return
+        match = _VERSION_PI.search(message[:200])
+        if match is None:
+            raise AssertionError(f"qbXML {what} has no <?qbxml version=\"…\"?> instruction:\n{message[:500]}")
+        schema = self._schema(match.group(1))
+        document = etree.fromstring(message.encode("utf-8"), etree.XMLParser(resolve_entities=False))
+        if not schema.validate(document):
+            errors = "\n".join(f"  line {e.line}: {e.message}" for e in schema.error_log)
+            raise AssertionError(f"qbXML {what} is not valid against the {match.group(1)} schema:\n{errors}\n"
+                                 f"--- message ---\n{message[:3000]}")
+        self.checked += 1
+
+
+_SCHEMAS = QbxmlSchemas(schema_dir())
+
+
+class ValidatingTransport:
+    """Wraps any transport (``send(request_xml) -> response_xml``) and schema-checks both directions."""
+
+    def __init__(self, inner, schemas: QbxmlSchemas) -> None:
+        self.inner = inner
+        self.schemas = schemas
+        self.messages_sent = 0
+
+    def send(self, request_xml: str) -> str:
+        self.schemas.validate(request_xml, "request")
+        response_xml = self.inner.send(request_xml)
+        self.schemas.validate(response_xml, "response")
+        self.messages_sent += 1
+        return response_xml
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+@pytest.fixture(scope="session")
+def qbxml_schemas() -> QbxmlSchemas:
+    """The session's schema checker (it validates nothing when the schemas are absent)."""
+    return _SCHEMAS
+
+
+@pytest.fixture
+def require_qbxml_schemas(qbxml_schemas: QbxmlSchemas) -> QbxmlSchemas:
+    """For tests whose whole point is the schema: skipped, with how to get the files, when they are absent."""
+    if not qbxml_schemas.available:
+        pytest.skip(HOW_TO_GET_SCHEMAS)
+    return qbxml_schemas
+
+
+@pytest.fixture
+def validating():
+    """Factory: ``validating(transport)`` returns the transport with every message schema-checked."""
+    return lambda transport: ValidatingTransport(transport, _SCHEMAS)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _SCHEMAS.available:
+        terminalreporter.write_line(f"qbXML schema: {_SCHEMAS.checked} messages validated against Intuit's XSD")
+    else:
+        terminalreporter.write_line(HOW_TO_GET_SCHEMAS)
