@@ -9,6 +9,7 @@ from rich.console import Console
 
 from qbsf import __version__
 from qbsf.app.commands.bench import app as bench_app
+from qbsf.app.commands.config import app as config_app
 from qbsf.errors import QbsfError
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(config_app, name="config")
 
 _stderr = Console(stderr=True)
 

@@ -1,0 +1,51 @@
+"""Shared plumbing for the app's commands: where the config file is and which secret store to use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qbsf.app.settings import LoadedSettings, SecretStoreLike, config_path, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def open_secret_store() -> SecretStoreLike | None:
+    """The project's SecretStore (keyring, with env / 0600-file fallback), or None if it cannot be opened."""
+    try:
+        from qbsf.secrets import SecretStore  # imported late: the app must still start when the keyring is broken
+    except ImportError:
+        log.warning("qbsf.secrets is not available; secrets come from QBSF_ environment variables only")
+        return None
+    try:
+        return SecretStore()
+    except Exception as exc:  # any keyring backend failure: fall back to environment-only secrets
+        log.warning("secret store unavailable (%s); secrets come from QBSF_ environment variables only",
+                    type(exc).__name__)
+        return None
+
+
+@dataclass
+class AppContext:
+    """What every command needs: the ``--config`` path and a lazily opened secret store."""
+
+    config: str | None = None
+    secrets: SecretStoreLike | None = None
+    _secrets_opened: bool = field(default=False, repr=False)
+
+    @property
+    def path(self) -> Path:
+        """The TOML settings file in effect."""
+        return config_path(self.config)
+
+    def secret_store(self) -> SecretStoreLike | None:
+        """The secret store (opened once)."""
+        if self.secrets is None and not self._secrets_opened:
+            self.secrets = open_secret_store()
+            self._secrets_opened = True
+        return self.secrets
+
+    def load(self) -> LoadedSettings:
+        """Load settings with secrets."""
+        return load_settings(self.config, self.secret_store())
