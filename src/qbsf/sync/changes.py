@@ -1,0 +1,287 @@
+"""Where Salesforce changes come from: the SystemModstamp poller and the ``QBSync_Queue__c`` queue.
+
+Both implement :class:`ChangeSource`: ``changes()`` yields one :class:`ChangeBatch` per entity in dependency
+order (one SOQL read per object, line items through a relationship subquery), and ``ack(results)`` is called
+once the engine has handled them — only then does the poller move its watermark or the queue mark its rows,
+so a crash mid-cycle re-reads the same changes instead of losing them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from qbsf.sync.entities import (
+    EntitySpec,
+    build_query,
+    dependency_order,
+    entity,
+    parse_sf_datetime,
+    soql_datetime,
+)
+from qbsf.sync.state import StateStore
+
+logger = logging.getLogger(__name__)
+
+QUEUE_OBJECT = "QBSync_Queue__c"
+# Ids per "Id IN (…)" read: keeps the GET URL of one query well under Salesforce's 16 KB limit.
+IDS_PER_QUERY = 300
+# Rows per sObject Collections request: Salesforce's own limit.
+COLLECTION_SIZE = 200
+QUEUE_ERROR_LENGTH = 255
+
+
+class SalesforceReader(Protocol):
+    """What change sources need from the Salesforce client: a SOQL read returning every page's records."""
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """Run ``soql`` and return all records (following nextRecordsUrl)."""
+        ...
+
+
+class SalesforceWriter(SalesforceReader, Protocol):
+    """A Salesforce client that can also update records in collections of 200."""
+
+    def update_many(self, sobject: str, records: Sequence[dict[str, Any]]) -> Sequence[Any]:
+        """Update records (each with ``Id``); one result per record, in order."""
+        ...
+
+
+@dataclass
+class ChangeBatch:
+    """Changed records of one entity, read in one query, ready for the mapping."""
+
+    spec: EntitySpec
+    records: list[dict[str, Any]]
+    source: str
+    # Why a record was not read although it was reported changed (ineligible, deleted): sf id → reason.
+    dropped: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """How the engine finished with one changed record. ``ok`` False with ``message`` means it failed."""
+
+    entity: str
+    sf_id: str
+    ok: bool
+    message: str | None = None
+
+
+class ChangeSource(Protocol):
+    """Yields changed Salesforce records in batches and learns, through ``ack``, what happened to them."""
+
+    def changes(self, since: datetime | None = None, *, full: bool = False,
+                entities: Iterable[str] | None = None) -> Iterator[ChangeBatch]:
+        """Batches of changed records, one per entity, in dependency order."""
+        ...
+
+    def ack(self, results: Sequence[RecordResult]) -> None:
+        """Record the outcome of records yielded by ``changes`` (move watermarks, mark queue rows)."""
+        ...
+
+
+def _version(record: Mapping[str, Any]) -> str:
+    """A record's SystemModstamp normalised to one sortable text form."""
+    return soql_datetime(parse_sf_datetime(str(record["SystemModstamp"])))
+
+
+@dataclass
+class _PendingPoll:
+    versions: dict[str, str]
+    newest: str | None
+
+
+class SystemModstampPoller:
+    """Polls each object for records whose SystemModstamp moved past the watermark (no Apex needed).
+
+    The query starts ``overlap`` before the watermark so a record committed late (its SystemModstamp older than
+    records already seen) is not missed; records already handled at the same SystemModstamp are dropped by
+    de-duplicating on (Id, SystemModstamp). ``exclude_user`` filters out a dedicated integration user's writes.
+    """
+
+    def __init__(self, sf: SalesforceReader, state: StateStore, *, mapped_fields: Mapping[str, Sequence[str]]
+                 | None = None, mapped_child_fields: Mapping[str, Sequence[str]] | None = None,
+                 eligibility: Mapping[str, str] | None = None, overlap: timedelta = timedelta(minutes=2),
+                 exclude_user: str | None = None) -> None:
+        self.sf = sf
+        self.state = state
+        self.mapped_fields = dict(mapped_fields or {})
+        self.mapped_child_fields = dict(mapped_child_fields or {})
+        self.eligibility = dict(eligibility or {})
+        self.overlap = overlap
+        self.exclude_user = exclude_user
+        self._pending: dict[str, _PendingPoll] = {}
+
+    def query_for(self, spec: EntitySpec, *, since: datetime | None = None,
+                  ids: Sequence[str] | None = None) -> str:
+        """The SOQL this poller runs for ``spec`` (changed since ``since``, or the listed ``ids``)."""
+        return build_query(spec, mapped=self.mapped_fields.get(spec.name, ()),
+                           mapped_child=self.mapped_child_fields.get(spec.name, ()), since=since, ids=ids,
+                           eligibility=self.eligibility, exclude_user=self.exclude_user).soql()
+
+    def changes(self, since: datetime | None = None, *, full: bool = False,
+                entities: Iterable[str] | None = None) -> Iterator[ChangeBatch]:
+        """One batch per entity: records changed since the watermark (or ``since``; every record when ``full``)."""
+        for spec in dependency_order(entities):
+            source = spec.watermark_source
+            start: datetime | None
+            if full:
+                start = None
+            elif since is not None:
+                start = since
+            else:
+                mark = self.state.get_watermark(source)
+                start = parse_sf_datetime(mark) - self.overlap if mark else None
+            records = self.sf.query(self.query_for(spec, since=start))
+            versions = {record["Id"]: _version(record) for record in records}
+            fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
+            batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]
+            logger.info("%s: %d changed record(s) read, %d already handled", spec.name, len(batch),
+                        len(records) - len(batch))
+            self._pending[spec.name] = _PendingPoll(
+                versions={record["Id"]: versions[record["Id"]] for record in batch},
+                newest=max(versions.values(), default=None))
+            yield ChangeBatch(spec=spec, records=batch, source="poll")
+
+    def ack(self, results: Sequence[RecordResult]) -> None:
+        """Remember the handled versions and move each entity's watermark to the newest SystemModstamp read.
+
+        Failed records need no help from the watermark: the engine keeps them in the failure table and retries
+        them by Id.
+        """
+        by_entity: dict[str, list[RecordResult]] = defaultdict(list)
+        for result in results:
+            by_entity[entity(result.entity).name].append(result)
+        for name in list(self._pending):
+            pending = self._pending[name]
+            acked = by_entity.get(name, [])
+            handled = [(r.sf_id, pending.versions[r.sf_id]) for r in acked if r.sf_id in pending.versions]
+            if len(handled) < len(pending.versions):
+                continue  # the batch was not fully handled: leave the watermark, re-read next cycle
+            source = entity(name).watermark_source
+            with self.state.batch():
+                if pending.newest is not None:
+                    current = self.state.get_watermark(source)
+                    newest = max(pending.newest, current) if current else pending.newest
+                    self.state.set_watermark(source, newest)
+                    forget = soql_datetime(parse_sf_datetime(newest) - self.overlap)
+                    self.state.remember_seen(source, handled, forget_before=forget)
+            del self._pending[name]
+
+    def read_ids(self, spec: EntitySpec, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Read listed records of ``spec`` (eligible ones only) in as few queries as the URL length allows."""
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            records.extend(self.sf.query(self.query_for(spec, ids=ids[start:start + IDS_PER_QUERY])))
+        return records
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One claimed ``QBSync_Queue__c`` row."""
+
+    id: str
+    sf_object: str
+    record_id: str
+    operation: str
+    attempts: int
+
+
+class QueueSource:
+    """Reads changes from ``QBSync_Queue__c``, the rows the package's Apex triggers write.
+
+    Claims Pending rows (and Processing rows abandoned by a crashed connector for longer than ``stale_after``) by
+    setting them Processing and counting the attempt, reads the records they name in one query per object, and
+    on ``ack`` marks each row Done, or Failed with the error. Rows naming an object that is not synced, a
+    deleted record or an ineligible one are marked Done with the reason.
+    """
+
+    def __init__(self, sf: SalesforceWriter, *, poller: SystemModstampPoller, limit: int = 2_000,
+                 stale_after: timedelta = timedelta(minutes=10), clock: Any = None) -> None:
+        self.sf = sf
+        self.poller = poller
+        self.limit = limit
+        self.stale_after = stale_after
+        self.clock = clock or poller.state.now
+        self._claimed: dict[str, list[QueueRow]] = {}
+
+    def _claim(self) -> list[QueueRow]:
+        stale = soql_datetime(self.clock() - self.stale_after)
+        rows = self.sf.query(
+            f"SELECT Id, Object__c, Record_Id__c, Operation__c, Attempts__c FROM {QUEUE_OBJECT} "
+            f"WHERE Status__c = 'Pending' OR (Status__c = 'Processing' AND LastModifiedDate < {stale}) "
+            f"ORDER BY CreatedDate, Id LIMIT {int(self.limit)}")
+        claimed = [QueueRow(id=row["Id"], sf_object=row.get("Object__c") or "", record_id=row.get("Record_Id__c")
+                            or "", operation=row.get("Operation__c") or "", attempts=int(row.get("Attempts__c")
+                                                                                         or 0))
+                   for row in rows]
+        updates = [{"Id": row.id, "Status__c": "Processing", "Attempts__c": row.attempts + 1} for row in claimed]
+        results = self._update(updates)
+        # A row another connector claimed first (lock error) is left for it.
+        return [row for row, ok in zip(claimed, results, strict=True) if ok]
+
+    def _update(self, updates: list[dict[str, Any]]) -> list[bool]:
+        outcomes: list[bool] = []
+        for start in range(0, len(updates), COLLECTION_SIZE):
+            chunk = updates[start:start + COLLECTION_SIZE]
+            results = self.sf.update_many(QUEUE_OBJECT, chunk)
+            outcomes.extend(_succeeded(result) for result in results)
+        return outcomes
+
+    def changes(self, since: datetime | None = None, *, full: bool = False,
+                entities: Iterable[str] | None = None) -> Iterator[ChangeBatch]:
+        """Claim queued rows and yield the records they name, one batch per entity in dependency order."""
+        rows = self._claim()
+        wanted = {spec.name for spec in dependency_order(entities)}
+        by_object: dict[str, list[QueueRow]] = defaultdict(list)
+        unknown: list[QueueRow] = []
+        for row in rows:
+            name = next((spec.name for spec in dependency_order() if spec.sf_object == row.sf_object), None)
+            if name is None or name not in wanted:
+                unknown.append(row)
+            else:
+                by_object[name].append(row)
+        if unknown:
+            self._finish({row.id: ("Done", f"{row.sf_object or 'no object'} is not synced by this run")
+                          for row in unknown})
+        for spec in dependency_order(entities):
+            claimed = by_object.get(spec.name, [])
+            self._claimed[spec.name] = claimed
+            ids = list(dict.fromkeys(row.record_id for row in claimed if row.record_id))
+            records = self.poller.read_ids(spec, ids) if ids else []
+            found = {record["Id"] for record in records}
+            dropped = {record_id: "deleted, or not eligible to sync" for record_id in ids if record_id not in found}
+            yield ChangeBatch(spec=spec, records=records, source="queue", dropped=dropped)
+
+    def ack(self, results: Sequence[RecordResult]) -> None:
+        """Mark each claimed row Done or Failed (with the error), in collections of 200."""
+        outcome = {(entity(result.entity).name, result.sf_id): result for result in results}
+        finished: dict[str, tuple[str, str | None]] = {}
+        for name, rows in list(self._claimed.items()):
+            for row in rows:
+                result = outcome.get((name, row.record_id))
+                if result is None:
+                    # Not read (deleted or ineligible) or not handled: a record never read is done with.
+                    finished[row.id] = ("Done", "not synced: deleted, or not eligible")
+                elif result.ok:
+                    finished[row.id] = ("Done", None)
+                else:
+                    finished[row.id] = ("Failed", result.message or "failed")
+            del self._claimed[name]
+        self._finish(finished)
+
+    def _finish(self, finished: Mapping[str, tuple[str, str | None]]) -> None:
+        updates = [{"Id": row_id, "Status__c": status, "Error__c": (message or "")[:QUEUE_ERROR_LENGTH] or None}
+                   for row_id, (status, message) in finished.items()]
+        self._update(updates)
+
+
+def _succeeded(result: Any) -> bool:
+    if isinstance(result, Mapping):
+        return bool(result.get("success"))
+    return bool(getattr(result, "success", False))

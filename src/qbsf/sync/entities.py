@@ -1,0 +1,226 @@
+"""What the outbound engine syncs: one spec per Salesforce object, in dependency order.
+
+Each spec says which QuickBooks entity the object becomes, which Salesforce field holds the QuickBooks id
+(the external id the write-back upserts by), which parents it needs first, and which records are eligible.
+The SOQL field list of a cycle is derived from the mapping's source fields plus what the engine itself needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from qbsf.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """A reference from a record to a parent that must be in QuickBooks first."""
+
+    field: str
+    entity: str
+    # The parent's QuickBooks id read through the relationship in the same query (e.g. Account.QB_Customer_ID__c).
+    qb_id_path: str
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """Child records read with their parent through a relationship subquery (Opportunity line items)."""
+
+    relationship: str
+    sf_object: str
+    sheet: str
+    base_fields: tuple[str, ...]
+    parents: tuple[ParentRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One synced Salesforce object and the QuickBooks entity it becomes."""
+
+    name: str
+    sf_object: str
+    qb_entity: str
+    sheet: str
+    qb_id_field: str
+    qb_id_kind: str  # "ListID" for list objects, "TxnID" for transactions
+    base_fields: tuple[str, ...]
+    parents: tuple[ParentRef, ...] = ()
+    eligibility: str | None = None
+    child: ChildSpec | None = None
+    name_field: str = "Name"
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Entities whose records must be in QuickBooks before this entity's records can be sent."""
+        found = [parent.entity for parent in self.parents]
+        if self.child is not None:
+            found.extend(parent.entity for parent in self.child.parents)
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def watermark_source(self) -> str:
+        """The watermark key of this entity's SystemModstamp poll."""
+        return f"sf:{self.sf_object}"
+
+
+ACCOUNT = EntitySpec(
+    name="Account", sf_object="Account", qb_entity="Customer", sheet="Acct_to_Customer",
+    qb_id_field="QB_Customer_ID__c", qb_id_kind="ListID",
+    base_fields=("Id", "Name", "SystemModstamp", "LastModifiedById", "QB_Customer_ID__c", "Phone"),
+)
+CONTACT = EntitySpec(
+    name="Contact", sf_object="Contact", qb_entity="Customer", sheet="Contact_to_SubCustomer",
+    qb_id_field="QB_Customer_ID__c", qb_id_kind="ListID",
+    base_fields=("Id", "FirstName", "LastName", "Name", "Email", "Phone", "SystemModstamp", "LastModifiedById",
+                 "QB_Customer_ID__c", "AccountId"),
+    parents=(ParentRef("AccountId", "Account", "Account.QB_Customer_ID__c"),),
+    # A sub-customer needs a parent customer.
+    eligibility="AccountId != null",
+)
+PRODUCT = EntitySpec(
+    name="Product2", sf_object="Product2", qb_entity="Item", sheet="Product_to_Item",
+    qb_id_field="QB_Item_ID__c", qb_id_kind="ListID",
+    base_fields=("Id", "Name", "ProductCode", "SystemModstamp", "LastModifiedById", "QB_Item_ID__c",
+                 "QB_Item_Type__c", "QB_Sales_Price__c"),
+)
+OPPORTUNITY = EntitySpec(
+    name="Opportunity", sf_object="Opportunity", qb_entity="Invoice", sheet="Oppty_to_Invoice",
+    qb_id_field="QB_Invoice_ID__c", qb_id_kind="TxnID",
+    base_fields=("Id", "Name", "SystemModstamp", "LastModifiedById", "QB_Invoice_ID__c", "AccountId", "CloseDate",
+                 "StageName"),
+    parents=(ParentRef("AccountId", "Account", "Account.QB_Customer_ID__c"),),
+    eligibility="StageName = 'Closed Won'",
+    child=ChildSpec(
+        relationship="OpportunityLineItems", sf_object="OpportunityLineItem", sheet="OpptyLines_CHILD_Oppty",
+        base_fields=("Id", "Product2Id", "Quantity", "UnitPrice", "TotalPrice", "Description", "SortOrder"),
+        parents=(ParentRef("Product2Id", "Product2", "Product2.QB_Item_ID__c"),),
+    ),
+)
+
+# Dependency order: every cycle handles entities in this order, so parents are in QuickBooks before children.
+ENTITIES: tuple[EntitySpec, ...] = (ACCOUNT, CONTACT, PRODUCT, OPPORTUNITY)
+BY_NAME: dict[str, EntitySpec] = {spec.name.casefold(): spec for spec in ENTITIES}
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
+
+
+def entity(name: str) -> EntitySpec:
+    """The spec for an entity name (case-insensitive; ``Product`` and ``Oppty`` are accepted too)."""
+    key = name.strip().casefold()
+    key = {"product": "product2", "oppty": "opportunity", "acct": "account"}.get(key, key)
+    try:
+        return BY_NAME[key]
+    except KeyError:
+        names = ", ".join(spec.name for spec in ENTITIES)
+        raise ConfigError(f"no synced entity is called {name!r}", hint=f"choose one of {names}") from None
+
+
+def dependency_order(names: Iterable[str] | None = None) -> list[EntitySpec]:
+    """The specs for ``names`` (all when None) in dependency order."""
+    if names is None:
+        return list(ENTITIES)
+    wanted = {entity(name).name for name in names}
+    return [spec for spec in ENTITIES if spec.name in wanted]
+
+
+def select_fields(spec: EntitySpec, mapped: Iterable[str] = ()) -> list[str]:
+    """The fields one query of ``spec`` selects: what the engine needs, plus the mapping's source fields."""
+    fields = list(spec.base_fields)
+    fields.extend(parent.qb_id_path for parent in spec.parents)
+    fields.extend(mapped)
+    return _clean_fields(fields, spec.sf_object)
+
+
+def child_fields(child: ChildSpec, mapped: Iterable[str] = ()) -> list[str]:
+    """The fields the child subquery selects."""
+    fields = list(child.base_fields)
+    fields.extend(parent.qb_id_path for parent in child.parents)
+    fields.extend(mapped)
+    return _clean_fields(fields, child.sf_object)
+
+
+def _clean_fields(fields: Iterable[str], sf_object: str) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in fields:
+        name = name.strip()
+        if not name:
+            continue
+        if not _FIELD_NAME.match(name):
+            raise ConfigError(f"{name!r} is not a Salesforce field name ({sf_object})",
+                              hint="fix the SF_Field_API_Name column of the mapping CSV")
+        seen.setdefault(name.casefold(), name)  # SOQL rejects a field selected twice, whatever its case
+    return list(seen.values())
+
+
+def soql_datetime(moment: datetime) -> str:
+    """A SOQL datetime literal (UTC, millisecond precision, unquoted): ``2026-01-05T09:00:00.000Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_sf_datetime(text: str) -> datetime:
+    """Parse a Salesforce datetime (``2026-01-05T09:00:00.000+0000`` or ``…Z``) to an aware UTC datetime."""
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    elif re.search(r"[+-]\d{4}$", value):
+        value = value[:-2] + ":" + value[-2:]
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One SOQL read of an entity, with its pieces kept so callers can add conditions."""
+
+    spec: EntitySpec
+    fields: Sequence[str]
+    conditions: Sequence[str] = field(default_factory=tuple)
+    child_fields: Sequence[str] = field(default_factory=tuple)
+    order_by: str = "SystemModstamp, Id"
+
+    def soql(self) -> str:
+        """The SOQL text."""
+        select = list(self.fields)
+        if self.spec.child is not None and self.child_fields:
+            select.append(f"(SELECT {', '.join(self.child_fields)} FROM {self.spec.child.relationship})")
+        text = f"SELECT {', '.join(select)} FROM {self.spec.sf_object}"
+        conditions = [f"({condition})" for condition in self.conditions if condition]
+        if conditions:
+            text += " WHERE " + " AND ".join(conditions)
+        if self.order_by:
+            text += f" ORDER BY {self.order_by}"
+        return text
+
+
+def eligibility_for(spec: EntitySpec, overrides: Mapping[str, str] | None = None) -> str | None:
+    """The eligibility condition of ``spec``: the configured one for its object, else the default."""
+    if overrides:
+        for name, condition in overrides.items():
+            if name.casefold() in (spec.sf_object.casefold(), spec.name.casefold()):
+                return condition.strip() or None
+    return spec.eligibility
+
+
+def build_query(spec: EntitySpec, *, mapped: Iterable[str] = (), mapped_child: Iterable[str] = (),
+                since: datetime | None = None, eligibility: Mapping[str, str] | None = None,
+                ids: Sequence[str] | None = None, exclude_user: str | None = None) -> Query:
+    """The query reading ``spec``'s changed (``since``) or listed (``ids``) eligible records with their lines."""
+    conditions: list[str] = []
+    if since is not None:
+        conditions.append(f"SystemModstamp >= {soql_datetime(since)}")
+    if ids is not None:
+        conditions.append("Id IN (" + ", ".join(quote(record_id) for record_id in ids) + ")")
+    condition = eligibility_for(spec, eligibility)
+    if condition:
+        conditions.append(condition)
+    if exclude_user:
+        conditions.append(f"LastModifiedById != {quote(exclude_user)}")
+    child = child_fields(spec.child, mapped_child) if spec.child is not None else ()
+    return Query(spec=spec, fields=select_fields(spec, mapped), conditions=tuple(conditions), child_fields=child)
+
+
+def quote(value: str) -> str:
+    """A SOQL string literal: quotes and backslashes escaped."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+    return f"'{escaped}'"
