@@ -1,0 +1,107 @@
+"""The SFDX metadata package: well-formed, the agreed names and types, loadable by the emulator, Apex wired up."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from qbsf.sim.salesforce.schema import build_schema
+from qbsf.xmlsafe import parse_xml
+
+PROJECT = Path(__file__).resolve().parents[2] / "salesforce"
+DEFAULT = PROJECT / "force-app" / "main" / "default"
+NS = "{http://soap.sforce.com/2006/04/metadata}"
+
+
+def _field(obj: str, name: str) -> dict[str, str]:
+    """The top-level elements of one field file as a dict (tag → text)."""
+    document = parse_xml((DEFAULT / "objects" / obj / "fields" / f"{name}.field-meta.xml").read_bytes())
+    return {child.tag.removeprefix(NS): (child.text or "").strip() for child in document}
+
+
+def test_project_file_points_at_force_app() -> None:
+    project = json.loads((PROJECT / "sfdx-project.json").read_text())
+    assert project["packageDirectories"] == [{"path": "force-app", "default": True}]
+    assert re.fullmatch(r"\d+\.0", project["sourceApiVersion"])
+
+
+def test_every_metadata_file_is_well_formed_with_matching_full_name() -> None:
+    files = sorted(DEFAULT.rglob("*-meta.xml"))
+    assert len(files) > 40
+    for path in files:
+        document = parse_xml(path.read_bytes(), source=str(path))
+        assert document.tag.startswith(NS), path
+        full_name = document.find(f"{NS}fullName")
+        if full_name is not None:
+            assert path.name.startswith(full_name.text + "."), path
+
+
+@pytest.mark.parametrize(("obj", "name"), [
+    ("Account", "QB_Customer_ID__c"), ("Contact", "QB_Customer_ID__c"), ("Product2", "QB_Item_ID__c"),
+    ("Opportunity", "QB_Invoice_ID__c"), ("QB_Invoice__c", "QB_Invoice_ID__c"),
+    ("QBSF_Heartbeat__c", "Connector_Id__c"),
+])
+def test_id_fields_are_text50_external_unique_case_insensitive(obj: str, name: str) -> None:
+    field = _field(obj, name)
+    assert (field["type"], field["length"], field["externalId"], field["unique"], field["caseSensitive"]) == (
+        "Text", "50", "true", "true", "false")
+
+
+def test_picklists_and_defaults() -> None:
+    item_type = parse_xml((DEFAULT / "objects/Product2/fields/QB_Item_Type__c.field-meta.xml").read_bytes())
+    values = [(v.findtext(f"{NS}fullName"), v.findtext(f"{NS}default"))
+              for v in item_type.iter(f"{NS}value")]
+    assert values == [("Service", "true"), ("NonInventory", "false"), ("Inventory", "false")]
+    assert _field("Product2", "QB_Sales_Price__c")["type"] == "Currency"
+    assert (_field("Product2", "QB_Sales_Price__c")["precision"], _field("Product2", "QB_Sales_Price__c")["scale"]) \
+        == ("16", "2")
+    assert _field("QBSync_Queue__c", "Attempts__c")["defaultValue"] == "0"
+    assert _field("QBSync_Queue__c", "Record_Id__c")["length"] == "18"
+    assert _field("QBSync_Queue__c", "Payload__c")["type"] == "LongTextArea"
+
+
+def test_emulator_schema_is_built_from_the_package() -> None:
+    schema = build_schema(PROJECT)
+    invoice = schema.get("QB_Invoice__c")
+    assert invoice is not None and invoice.custom
+    assert invoice.field("Linked_Account__c").referenceTo == ["Account"]
+    assert invoice.field("Opportunity__c").referenceTo == ["Opportunity"]
+    assert invoice.field("Status__c").picklistValues == ["Paid", "OverDue", "Open"]
+    assert invoice.field("QB_Invoice_ID__c").externalId
+    queue = schema.get("QBSync_Queue__c")
+    assert queue.field("Status__c").defaultValue == "Pending"
+    assert queue.field("Operation__c").picklistValues == ["Insert", "Update", "Delete"]
+    assert schema.get("QBSF_Sync_Request__c").field("Direction__c").picklistValues == ["SF_TO_QB", "QB_TO_SF"]
+    assert schema.get("QBSF_Heartbeat__c").field("QB_Connected__c").type == "boolean"
+    assert schema.get("Account").field("QB_Customer_ID__c").externalId
+    assert schema.get("Product2").field("QB_Item_Type__c").defaultValue == "Service"
+
+
+@pytest.mark.parametrize("obj", ["Account", "Contact", "Product2", "Opportunity"])
+def test_each_object_has_a_queue_trigger_calling_the_handler(obj: str) -> None:
+    source = (DEFAULT / "triggers" / f"QBSync{obj}Trigger.trigger").read_text()
+    assert re.search(rf"trigger QBSync{obj}Trigger on {obj} \(after insert, after update, after delete", source)
+    assert f"QBSyncQueueHandler.enqueue('{obj}'" in source
+    assert (DEFAULT / "triggers" / f"QBSync{obj}Trigger.trigger-meta.xml").is_file()
+
+
+def test_handler_does_one_dml_and_skips_connector_write_backs() -> None:
+    handler = (DEFAULT / "classes" / "QBSyncQueueHandler.cls").read_text()
+    assert handler.count("insert rows;") == 1 and "for (SObject record : records)" in handler
+    for owned in ("qb_customer_id__c", "qb_item_id__c", "qb_invoice_id__c"):
+        assert owned in handler
+    tests = (DEFAULT / "classes" / "QBSyncQueueHandlerTest.cls").read_text()
+    assert tests.startswith("/**") and "@IsTest" in tests
+    for case in ("accountInsertEnqueuesOnePendingRow", "bulkInsertOf200UsesOneQueueDml", "connectorWriteBackIsSkipped"):
+        assert f"static void {case}()" in tests
+
+
+def test_permission_set_covers_every_package_field() -> None:
+    permission_set = parse_xml((DEFAULT / "permissionsets" / "QBSF_Connector.permissionset-meta.xml").read_bytes())
+    granted = {p.findtext(f"{NS}field") for p in permission_set.iter(f"{NS}fieldPermissions")}
+    on_disk = {f"{p.parent.parent.name}.{p.name.removesuffix('.field-meta.xml')}"
+               for p in DEFAULT.glob("objects/*/fields/*.field-meta.xml")}
+    assert granted == on_disk
