@@ -1,0 +1,768 @@
+"""QuickBooksSimulator: a QuickBooks Desktop company that answers qbXML messages.
+
+One request document in, one response document out (``process``/``send``), as the
+QuickBooks request processor does: each request in the ``QBXMLMsgsRq`` is answered
+with its own ``*Rs`` carrying the ``requestID``, ``statusCode``, ``statusSeverity`` and
+``statusMessage`` QuickBooks would return. The response validates against Intuit's
+schema for the qbXML version the request named.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from qbsf.errors import QbsfError, XmlError
+from qbsf.sim.quickbooks.company import (
+    ENTITY_KINDS,
+    ITEM_KINDS,
+    NAMESPACE,
+    TERMS_KINDS,
+    TXN_KINDS,
+    Company,
+    QbStatus,
+    severity_of,
+)
+from qbsf.sim.quickbooks.schema import LIST_DEL_TYPES, REPEATED, TXN_DEL_TYPES
+from qbsf.sim.quickbooks.store import Row, Store
+from qbsf.xmlsafe import parse_xml
+
+log = logging.getLogger(__name__)
+
+_VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*\"(\d+\.\d+)\"\s*\?>")
+PARSE_HRESULT = 0x80040400
+_PARSE_MESSAGE = "QuickBooks found an error when parsing the provided XML text stream."
+_NO_MATCH = "A query request did not find a matching object in QuickBooks"
+_LIST_KINDS = ("Customer", "Vendor", "OtherName", "Account", *ITEM_KINDS)
+_FAULT_MESSAGES = {
+    3170: "There was an error when modifying a {what}. QuickBooks error message: This list has been modified by "
+          "another user.",
+    3175: "There was an error when saving a {what}. QuickBooks error message: The record is in use by another user.",
+    3180: "There was an error when saving a {what}. QuickBooks error message: Could not save the record.",
+}
+_WRITE_OPS = re.compile(r"(Add|Mod|Del)$")
+
+
+class QbxmlParseError(XmlError):
+    """The whole message was refused before any request ran, as QuickBooks' HRESULT 0x80040400 does."""
+
+    def __init__(self, message: str, *, hint: str | None = None, hresult: int = PARSE_HRESULT) -> None:
+        super().__init__(message, hint=hint)
+        self.hresult = hresult
+
+
+class SimulatorError(QbsfError):
+    """A direct-API call (``sim.add``/``modify``/``delete``) that QuickBooks would refuse, with its status."""
+
+    def __init__(self, status_code: int, status_message: str) -> None:
+        super().__init__(f"QuickBooks status {status_code}: {status_message}")
+        self.status_code = status_code
+        self.status_message = status_message
+
+
+@dataclass
+class SimulatorStats:
+    """What the simulator has answered: messages (documents) and requests (``*Rq`` elements)."""
+
+    messages: int = 0
+    requests: int = 0
+    errors: int = 0
+    requests_by_type: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Iterator:
+    remaining: deque[str]
+    page_size: int
+    kinds: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def _data(element: etree._Element) -> dict[str, Any]:
+    """A request aggregate as plain data: text for leaves, dict for aggregates, list for repeatable elements."""
+    out: dict[str, Any] = {}
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        value: Any = _data(child) if len(child) else (child.text or "")
+        if child.tag in REPEATED:
+            out.setdefault(child.tag, []).append(value)
+        elif child.tag in out:
+            existing = out[child.tag]
+            out[child.tag] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[child.tag] = value
+    return out
+
+
+def _emit(parent: etree._Element, tag: str, value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _emit(parent, tag, item)
+    elif isinstance(value, dict):
+        element = etree.SubElement(parent, tag)
+        for key, item in value.items():
+            _emit(element, key, item)
+    elif value is not None:
+        etree.SubElement(parent, tag).text = str(value)
+
+
+def _texts(element: etree._Element, tag: str) -> list[str]:
+    return [(child.text or "").strip() for child in element.findall(tag)]
+
+
+def _text(element: etree._Element | None, tag: str) -> str | None:
+    if element is None:
+        return None
+    found = element.find(tag)
+    return None if found is None else (found.text or "").strip()
+
+
+class QuickBooksSimulator:
+    """A QuickBooks Desktop company file answering qbXML, in memory or persisted in SQLite.
+
+    ``path`` None keeps the company in memory; a path keeps it in that SQLite file between runs.
+    ``utc_offset_hours`` (hours or a ``tzinfo``) is the company's time zone for TimeCreated/TimeModified.
+    ``qbxml_versions`` are the versions the host reports and accepts. ``clock`` returns the current UTC time.
+    """
+
+    def __init__(self, path: Path | str | None = None, *, company_name: str = "Demo Company",
+                 utc_offset_hours: float | tzinfo = -8, qbxml_versions: Iterable[str] = ("13.0", "16.0"),
+                 clock: Callable[[], datetime] | None = None, seed_defaults: bool = True) -> None:
+        self.tz: tzinfo = utc_offset_hours if isinstance(utc_offset_hours, tzinfo) else timezone(
+            timedelta(hours=utc_offset_hours))
+        self.qbxml_versions = tuple(qbxml_versions)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._offset = timedelta(0)
+        self._lock = threading.RLock()
+        self._store = Store(Path(path) if path is not None else None)
+        self._company = Company(self._store, self.tz, self._epoch)
+        self._iterators: dict[str, _Iterator] = {}
+        self._faults: deque[tuple[int, str | None]] = deque()
+        self._fault_rate = 0.0
+        self._fault_codes: tuple[int, ...] = (3170, 3175, 3180)
+        self._fault_random = random.Random(0)
+        self.stats = SimulatorStats()
+        if self._store.meta("company_name") is None:
+            self._store.begin()
+            self._store.set_meta("company_name", company_name)
+            if seed_defaults:
+                self._seed()
+            self._store.commit()
+        self.company_name = self._store.meta("company_name") or company_name
+
+    # --- clock ------------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The simulator's current time (UTC, whole seconds)."""
+        moment = self._clock() + self._offset
+        return moment.replace(microsecond=0)
+
+    def _epoch(self) -> int:
+        return int(self.now().timestamp())
+
+    def advance(self, seconds: float) -> None:
+        """Move the simulator's clock forward (due dates, TimeModified)."""
+        self._offset += timedelta(seconds=seconds)
+
+    def set_clock(self, moment: datetime) -> None:
+        """Make ``now()`` read ``moment`` (a naive value is taken in the company's time zone)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.tz)
+        self._offset = moment - self._clock()
+
+    # --- faults -----------------------------------------------------------------------------------------------
+    def fail_next(self, status_code: int = 3180, times: int = 1, request_type: str | None = None) -> None:
+        """Answer the next ``times`` requests (of ``request_type``, e.g. "CustomerAdd", or any) with this status."""
+        for _ in range(times):
+            self._faults.append((status_code, request_type))
+
+    def set_fault_rate(self, rate: float, *, seed: int = 0, status_codes: Iterable[int] = (3170, 3175, 3180)
+                       ) -> None:
+        """Fail this fraction of Add/Mod/Del requests, reproducibly, with QuickBooks' busy/save-failed statuses."""
+        self._fault_rate = rate
+        self._fault_codes = tuple(status_codes)
+        self._fault_random = random.Random(seed)
+
+    def _fault(self, op: str) -> QbStatus | None:
+        for index, (code, request_type) in enumerate(self._faults):
+            if request_type is None or request_type == op:
+                del self._faults[index]
+                return QbStatus(code, _FAULT_MESSAGES.get(code, "Injected fault {what}.").format(what=op))
+        if self._fault_rate and _WRITE_OPS.search(op) and self._fault_random.random() < self._fault_rate:
+            code = self._fault_random.choice(self._fault_codes)
+            return QbStatus(code, _FAULT_MESSAGES.get(code, "Injected fault {what}.").format(what=op))
+        return None
+
+    # --- the qbXML interface ------------------------------------------------------------------------------------
+    def process(self, request_xml: str) -> str:
+        """Answer one qbXML request document; raises QbxmlParseError where QuickBooks refuses the whole message."""
+        with self._lock:
+            self.stats.messages += 1
+            version = self._version(request_xml)
+            try:
+                root = parse_xml(request_xml, source="qbXML request")
+            except XmlError as exc:
+                raise QbxmlParseError(_PARSE_MESSAGE, hint=exc.message) from None
+            messages = root.find("QBXMLMsgsRq") if root.tag == "QBXML" else None
+            if messages is None:
+                raise QbxmlParseError(_PARSE_MESSAGE, hint="the document must be <QBXML><QBXMLMsgsRq …>")
+            on_error = messages.get("onError", "stopOnError")
+            response_root = etree.Element("QBXML")
+            response_messages = etree.SubElement(response_root, "QBXMLMsgsRs")
+            self._store.begin()
+            try:
+                for request in messages:
+                    if not isinstance(request.tag, str):
+                        continue
+                    response = self._answer(request, version)
+                    response_messages.append(response)
+                    if on_error != "continueOnError" and severity_of(int(response.get("statusCode"))) == "Error":
+                        break  # stopOnError: QuickBooks leaves the remaining requests unprocessed and unanswered
+                self._store.commit()
+            except BaseException:
+                self._store.rollback()
+                raise
+            body = etree.tostring(response_root, encoding="unicode")
+            return f'<?xml version="1.0" ?>\n<?qbxml version="{version}"?>\n{body}'
+
+    send = process
+
+    def _version(self, request_xml: str) -> str:
+        match = _VERSION_PI.search(request_xml[:500])
+        if match is None:
+            raise QbxmlParseError(_PARSE_MESSAGE, hint='the request needs <?qbxml version="…"?> after the XML '
+                                                       "declaration")
+        if match.group(1) not in self.qbxml_versions:
+            raise QbxmlParseError(
+                f"The version of qbXML that was requested ({match.group(1)}) is not supported or is unknown.",
+                hint=f"this QuickBooks supports {', '.join(self.qbxml_versions)} (ask HostQuery)")
+        return match.group(1)
+
+    def _answer(self, request: etree._Element, version: str) -> etree._Element:
+        tag = request.tag
+        if not tag.endswith("Rq"):
+            raise QbxmlParseError(_PARSE_MESSAGE, hint=f"<{tag}> is not a qbXML request")
+        op = tag[:-2]
+        self.stats.requests += 1
+        self.stats.requests_by_type[op] += 1
+        response = etree.Element(f"{op}Rs")
+        if request.get("requestID") is not None:
+            response.set("requestID", request.get("requestID"))
+        status: QbStatus | None = self._fault(op)
+        children: list[etree._Element] = []
+        attributes: dict[str, str] = {}
+        if status is None:
+            warnings: list[QbStatus] = []
+            self._store.savepoint()
+            try:
+                children, attributes = self._dispatch(op, request, warnings)
+                self._store.release()
+                status = warnings[0] if warnings else QbStatus(0, "Status OK")
+            except _ResultWithStatus as answered:
+                self._store.release()
+                children, attributes, status = answered.elements, answered.attributes, answered
+            except QbStatus as refused:
+                self._store.rollback_savepoint()
+                status = refused
+        if status.severity == "Error":
+            self.stats.errors += 1
+            log.debug("%s refused: %s %s", op, status.code, status.message)
+        response.set("statusCode", str(status.code))
+        response.set("statusSeverity", status.severity)
+        response.set("statusMessage", status.message)
+        for key, value in attributes.items():
+            response.set(key, value)
+        for child in children:
+            response.append(child)
+        return response
+
+    def _dispatch(self, op: str, request: etree._Element, warnings: list[QbStatus]
+                  ) -> tuple[list[etree._Element], dict[str, str]]:
+        company = self._company
+        if op == "HostQuery":
+            return [self._host_ret()], {}
+        if op == "CompanyQuery":
+            return [self._company_ret()], {}
+        if op == "PreferencesQuery":
+            return [self._preferences_ret()], {}
+        if op.endswith("Query") and op not in ("ListDeletedQuery", "TxnDeletedQuery"):
+            return self._query(op[:-5], request)
+        if op.endswith("Add") or op.endswith("Mod"):
+            kind, action = op[:-3], op[-3:]
+            payload_element = request.find(op)
+            payload = _data(payload_element) if payload_element is not None else {}
+            if kind == "Invoice":
+                row = company.invoice_add(payload, warnings) if action == "Add" else company.invoice_mod(payload,
+                                                                                                         warnings)
+            elif kind == "ReceivePayment" and action == "Add":
+                row = company.payment_add(payload, warnings)
+            elif kind in (*_LIST_KINDS, *TERMS_KINDS) and not (kind in TERMS_KINDS and action == "Mod"):
+                row = company.list_add(kind, payload, warnings) if action == "Add" else company.list_mod(
+                    kind, payload, warnings)
+            else:
+                raise self._unsupported(op)
+            include = set(_texts(request, "IncludeRetElement")) or None
+            return [self._ret_element(row, include=include)], {}
+        if op == "ListDel":
+            kind = _text(request, "ListDelType") or ""
+            if kind not in LIST_DEL_TYPES:
+                raise self._unsupported(f"ListDel of {kind}")
+            row = company.list_delete(kind, _text(request, "ListID") or "")
+            return self._leaves([("ListDelType", kind), ("ListID", row.id),
+                                 ("TimeDeleted", company.format_time(self._epoch())), ("FullName", row.full_name)]), {}
+        if op == "TxnDel":
+            kind = _text(request, "TxnDelType") or ""
+            if kind not in TXN_DEL_TYPES:
+                raise self._unsupported(f"TxnDel of {kind}")
+            row = company.txn_delete(kind, _text(request, "TxnID") or "")
+            deleted_at = company.format_time(self._epoch())
+            return self._leaves([("TxnDelType", kind), ("TxnID", row.id), ("TimeDeleted", deleted_at),
+                                 ("RefNumber", row.ref_number)]), {}
+        if op in ("ListDeletedQuery", "TxnDeletedQuery"):
+            return self._deleted_query(op, request)
+        raise self._unsupported(op)
+
+    @staticmethod
+    def _unsupported(what: str) -> QbStatus:
+        return QbStatus(3250, f"This feature is not enabled or not available in this version of QuickBooks "
+                              f"(the simulator does not model {what}).")
+
+    @staticmethod
+    def _leaves(pairs: list[tuple[str, str | None]]) -> list[etree._Element]:
+        out = []
+        for tag, value in pairs:
+            if value is not None:
+                element = etree.Element(tag)
+                element.text = value
+                out.append(element)
+        return out
+
+    def _ret_element(self, row: Row, *, include: set[str] | None = None, include_lines: bool = True,
+                     include_linked: bool = False, names: dict[str, str | None] | None = None) -> etree._Element:
+        data = self._company.ret(row, include_lines=include_lines, include_linked=include_linked, names=names)
+        element = etree.Element(f"{row.kind}Ret")
+        for key, value in data.items():
+            if include is None or key in include:
+                _emit(element, key, value)
+        return element
+
+    # --- queries ----------------------------------------------------------------------------------------------
+    def _query(self, entity: str, request: etree._Element) -> tuple[list[etree._Element], dict[str, str]]:
+        kinds = {"Item": ITEM_KINDS, "Terms": TERMS_KINDS}.get(entity, (entity,))
+        if not all(kind in (*_LIST_KINDS, *TERMS_KINDS, *TXN_KINDS) for kind in kinds):
+            raise self._unsupported(f"{entity}Query")
+        is_txn = kinds[0] in TXN_KINDS
+        options = {
+            "include": set(_texts(request, "IncludeRetElement")) or None,
+            "lines": _text(request, "IncludeLineItems") == "true",
+            "linked": _text(request, "IncludeLinkedTxns") == "true",
+        }
+        iterator = request.get("iterator")
+        if iterator == "Continue":
+            return self._continue(request)
+        id_tag = "TxnID" if is_txn else "ListID"
+        ids, names = _texts(request, id_tag), _texts(request, "FullName") if not is_txn else []
+        refs = _texts(request, "RefNumber") + _texts(request, "RefNumberCaseSensitive") if is_txn else []
+        warning: QbStatus | None = None
+        if ids or names or refs:
+            found: list[str] = []
+            for record_id in ids:
+                row = self._company.get(record_id, kinds)
+                if row is None:
+                    warning = warning or self._missing(id_tag, record_id)
+                else:
+                    found.append(row.id)
+            for full_name in names:
+                row = self._store.by_name(self._namespace(kinds), full_name)
+                if row is None or row.kind not in kinds:
+                    warning = warning or self._missing("FullName", full_name)
+                else:
+                    found.append(row.id)
+            for ref in refs:
+                matches = [r.id for r in self._store.select("kind = ? AND ref_number = ?", (kinds[0], ref), "seq")]
+                if not matches:
+                    warning = warning or self._missing("RefNumber", ref)
+                found.extend(matches)
+            matched = found
+        else:
+            matched = self._filter(kinds, request, is_txn)
+        page_size = int(_text(request, "MaxReturned") or 0) or None
+        attributes: dict[str, str] = {}
+        if iterator == "Start":
+            page_size = page_size or len(matched) or 1
+            iterator_id = "{" + str(uuid.uuid4()) + "}"
+            remaining = deque(matched[page_size:])
+            page = matched[:page_size]
+            if remaining:
+                self._iterators[iterator_id] = _Iterator(remaining, page_size, kinds, options)
+            attributes = {"iteratorRemainingCount": str(len(remaining)), "iteratorID": iterator_id}
+        else:
+            page = matched[:page_size] if page_size else matched
+        elements = self._render(page, options)
+        if warning is not None:
+            raise _ResultWithStatus(elements, attributes, warning)
+        if not elements:
+            raise _ResultWithStatus([], attributes, QbStatus(1, _NO_MATCH))
+        return elements, attributes
+
+    @staticmethod
+    def _missing(field: str, value: str) -> QbStatus:
+        return QbStatus(500, "The query request has not been fully completed. There was a required element "
+                             f'("{value}") that could not be found in QuickBooks.')
+
+    @staticmethod
+    def _namespace(kinds: tuple[str, ...]) -> str:
+        return NAMESPACE[kinds[0]]
+
+    def _continue(self, request: etree._Element) -> tuple[list[etree._Element], dict[str, str]]:
+        iterator_id = request.get("iteratorID") or ""
+        state = self._iterators.get(iterator_id)
+        if state is None:
+            raise QbStatus(3000, f'The given object ID "{iterator_id}" in the field "iteratorID" is invalid: the '
+                                 "iterator is finished, unknown, or belongs to another QuickBooks session.")
+        page_size = int(_text(request, "MaxReturned") or 0) or state.page_size
+        page = [state.remaining.popleft() for _ in range(min(page_size, len(state.remaining)))]
+        if not state.remaining:
+            del self._iterators[iterator_id]
+        elements = self._render(page, state.options)
+        return elements, {"iteratorRemainingCount": str(len(state.remaining)), "iteratorID": iterator_id}
+
+    def _render(self, ids: list[str], options: dict[str, Any]) -> list[etree._Element]:
+        names: dict[str, str | None] = {}
+        elements = []
+        for record_id in ids:
+            row = self._store.get(record_id)
+            if row is None:
+                continue  # deleted while an iterator was open
+            elements.append(self._ret_element(row, include=options["include"], include_lines=options["lines"],
+                                              include_linked=options["linked"], names=names))
+        return elements
+
+    def _filter(self, kinds: tuple[str, ...], request: etree._Element, is_txn: bool) -> list[str]:
+        where = [f"kind IN ({', '.join('?' for _ in kinds)})"]
+        params: list[Any] = list(kinds)
+        company = self._company
+        if is_txn:
+            date_range = request.find("ModifiedDateRangeFilter")
+            from_modified, to_modified = _text(date_range, "FromModifiedDate"), _text(date_range, "ToModifiedDate")
+            txn_range = request.find("TxnDateRangeFilter")
+            if txn_range is not None:
+                if _text(txn_range, "FromTxnDate"):
+                    where.append("txn_date >= ?")
+                    params.append(_text(txn_range, "FromTxnDate"))
+                if _text(txn_range, "ToTxnDate"):
+                    where.append("txn_date <= ?")
+                    params.append(_text(txn_range, "ToTxnDate"))
+            entity = request.find("EntityFilter")
+            if entity is not None:
+                customer_ids = self._entity_ids(entity)
+                where.append(f"customer_id IN ({', '.join('?' for _ in customer_ids)})")
+                params.extend(customer_ids)
+            ref_filter = request.find("RefNumberFilter")
+            if ref_filter is not None:
+                where.append("ref_number LIKE ? ESCAPE '\\'")
+                params.append(self._like(_text(ref_filter, "MatchCriterion") or "", _text(ref_filter, "RefNumber")))
+            ref_range = request.find("RefNumberRangeFilter")
+            if ref_range is not None:
+                for tag, op in (("FromRefNumber", ">="), ("ToRefNumber", "<=")):
+                    if _text(ref_range, tag):
+                        where.append(f"ref_number {op} ?")
+                        params.append(_text(ref_range, tag))
+            paid = _text(request, "PaidStatus")
+            if paid == "PaidOnly":
+                where.append("balance_cents <= 0")
+            elif paid == "NotPaidOnly":
+                where.append("balance_cents > 0")
+            order = "seq"
+        else:
+            from_modified, to_modified = _text(request, "FromModifiedDate"), _text(request, "ToModifiedDate")
+            active = _text(request, "ActiveStatus") or "ActiveOnly"
+            if active != "All":
+                where.append("is_active = ?")
+                params.append(1 if active == "ActiveOnly" else 0)
+            name_filter = request.find("NameFilter")
+            if name_filter is not None:
+                where.append("name_key LIKE ? ESCAPE '\\'")
+                params.append(self._like(_text(name_filter, "MatchCriterion") or "", _text(name_filter, "Name")))
+            name_range = request.find("NameRangeFilter")
+            if name_range is not None:
+                for tag, op in (("FromName", ">="), ("ToName", "<=")):
+                    if _text(name_range, tag):
+                        where.append(f"name_key {op} ?")
+                        params.append((_text(name_range, tag) or "").upper())
+            account_types = _texts(request, "AccountType")
+            if account_types:
+                where.append(f"json_extract(body, '$.AccountType') IN ({', '.join('?' for _ in account_types)})")
+                params.extend(account_types)
+            order = "name_key"
+        if from_modified:
+            where.append("time_modified >= ?")
+            params.append(company.parse_time(from_modified))
+        if to_modified:
+            where.append("time_modified <= ?")
+            params.append(company.parse_time(to_modified, end_of_day=True))
+        return self._store.select_ids(" AND ".join(where), params, order)
+
+    def _entity_ids(self, entity: etree._Element) -> list[str]:
+        ids: list[str] = []
+        for record_id in _texts(entity, "ListID"):
+            ids.append(record_id)
+        for full_name in _texts(entity, "FullName"):
+            row = self._store.by_name("entity", full_name)
+            if row is not None:
+                ids.append(row.id)
+        root = None
+        if _text(entity, "ListIDWithChildren"):
+            root = self._store.get(_text(entity, "ListIDWithChildren") or "")
+        elif _text(entity, "FullNameWithChildren"):
+            root = self._store.by_name("entity", _text(entity, "FullNameWithChildren") or "")
+        if root is not None:
+            ids.extend([root.id, *(d.id for d in self._store.descendants(root.id))])
+        return ids or [""]
+
+    @staticmethod
+    def _like(criterion: str, text: str | None) -> str:
+        escaped = (text or "").upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return {"StartsWith": f"{escaped}%", "EndsWith": f"%{escaped}"}.get(criterion, f"%{escaped}%")
+
+    def _deleted_query(self, op: str, request: etree._Element) -> tuple[list[etree._Element], dict[str, str]]:
+        is_txn = op == "TxnDeletedQuery"
+        kinds = _texts(request, "TxnDelType" if is_txn else "ListDelType")
+        date_range = request.find("DeletedDateRangeFilter")
+        since, until = _text(date_range, "FromDeletedDate"), _text(date_range, "ToDeletedDate")
+        company = self._company
+        rows = self._store.deletions(kinds, is_txn, company.parse_time(since) if since else None,
+                                     company.parse_time(until, end_of_day=True) if until else None)
+        elements = []
+        for kind, record_id, created, deleted, full_name, ref_number in rows:
+            element = etree.Element("TxnDeletedRet" if is_txn else "ListDeletedRet")
+            pairs = [("TxnDelType" if is_txn else "ListDelType", kind), ("TxnID" if is_txn else "ListID", record_id),
+                     ("TimeCreated", company.format_time(created)), ("TimeDeleted", company.format_time(deleted)),
+                     ("RefNumber", ref_number) if is_txn else ("FullName", full_name)]
+            for child in self._leaves(pairs):
+                element.append(child)
+            elements.append(element)
+        if not elements:
+            raise _ResultWithStatus([], {}, QbStatus(1, _NO_MATCH))
+        return elements, {}
+
+    # --- host, company, preferences -----------------------------------------------------------------------------
+    def _host_ret(self) -> etree._Element:
+        newest = max(self.qbxml_versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+        year = 2024 if newest >= "16.0" else 2020
+        ret = etree.Element("HostRet")
+        pairs = [("ProductName", f"QuickBooks Pro {year}"), ("MajorVersion", str(year - 1990)),
+                 ("MinorVersion", "0"), ("Country", "US")]
+        pairs += [("SupportedQBXMLVersion", v) for v in self.qbxml_versions]
+        pairs += [("IsAutomaticLogin", "false"), ("QBFileMode", "SingleUser")]
+        for child in self._leaves(pairs):
+            ret.append(child)
+        return ret
+
+    def _company_ret(self) -> etree._Element:
+        ret = etree.Element("CompanyRet")
+        _emit(ret, "IsSampleCompany", "false")
+        _emit(ret, "CompanyName", self.company_name)
+        _emit(ret, "LegalCompanyName", self.company_name)
+        _emit(ret, "Address", {"Addr1": self.company_name, "City": "Mountain View", "State": "CA",
+                               "PostalCode": "94043", "Country": "US"})
+        _emit(ret, "Phone", "650-555-0100")
+        _emit(ret, "Email", "office@example.com")
+        _emit(ret, "FirstMonthFiscalYear", "January")
+        _emit(ret, "FirstMonthIncomeTaxYear", "January")
+        return ret
+
+    def _preferences_ret(self) -> etree._Element:
+        ret = etree.Element("PreferencesRet")
+        _emit(ret, "AccountingPreferences", {
+            "IsUsingAccountNumbers": "false", "IsRequiringAccounts": "true", "IsUsingClassTracking": "false",
+            "IsUsingAuditTrail": "true", "IsAssigningJournalEntryNumbers": "true"})
+        _emit(ret, "FinanceChargePreferences", {
+            "GracePeriod": "0", "IsAssessingForOverdueCharges": "false", "CalculateChargesFrom": "DueDate",
+            "IsMarkedToBePrinted": "false"})
+        _emit(ret, "JobsAndEstimatesPreferences", {
+            "IsUsingEstimates": "true", "IsUsingProgressInvoicing": "false", "IsPrintingItemsWithZeroAmounts": "false"})
+        _emit(ret, "MultiCurrencyPreferences", {"IsMultiCurrencyOn": "false"})
+        _emit(ret, "PurchasesAndVendorsPreferences", {
+            "IsUsingInventory": "true", "DaysBillsAreDue": "10", "IsAutomaticallyUsingDiscounts": "false"})
+        _emit(ret, "ReportsPreferences", {"AgingReportBasis": "AgeFromDueDate", "SummaryReportBasis": "Accrual"})
+        _emit(ret, "SalesAndCustomersPreferences", {
+            "IsTrackingReimbursedExpensesAsIncome": "false", "IsAutoApplyingPayments": "true"})
+        _emit(ret, "TimeTrackingPreferences", {"FirstDayOfWeek": "Monday"})
+        _emit(ret, "CurrentAppAccessRights", {"IsAutomaticLoginAllowed": "false",
+                                              "IsPersonalDataAccessAllowed": "false"})
+        return ret
+
+    # --- seeding ----------------------------------------------------------------------------------------------
+    def _seed(self) -> None:
+        """A new company's default chart of accounts, terms, sales tax codes and payment methods."""
+        company = self._company
+        warnings: list[QbStatus] = []
+        for name, account_type, special in (
+            ("Checking", "Bank", None),
+            ("Accounts Receivable", "AccountsReceivable", "AccountsReceivable"),
+            ("Undeposited Funds", "OtherCurrentAsset", "UndepositedFunds"),
+            ("Inventory Asset", "OtherCurrentAsset", "InventoryAssets"),
+            ("Accounts Payable", "AccountsPayable", "AccountsPayable"),
+            ("Sales", "Income", None),
+            ("Services", "Income", None),
+            ("Cost of Goods Sold", "CostOfGoodsSold", "CostOfGoodsSold"),
+            ("Office Supplies", "Expense", None),
+        ):
+            row = company.list_add("Account", {"Name": name, "AccountType": account_type}, warnings)
+            if special:
+                row.body["SpecialAccountType"] = special
+                self._store.update(row)
+        for name, due in (("Net 30", "30"), ("Net 15", "15"), ("Due on receipt", "0")):
+            company.list_add("StandardTerms", {"Name": name, "StdDueDays": due, "StdDiscountDays": "0",
+                                               "DiscountPct": "0.0"}, warnings)
+        for kind, names in (("SalesTaxCode", ("Tax", "Non")), ("PaymentMethod", ("Cash", "Check", "Visa"))):
+            for name in names:
+                self._store.insert(self._plain_row(kind, name))
+
+    def _plain_row(self, kind: str, name: str) -> Row:
+        stamp = self._epoch()
+        return Row(id=self._company.new_list_id(stamp), kind=kind, seq=self._store.next_counter("seq"),
+                   namespace=NAMESPACE[kind], name_key=name.upper(), full_name=name, parent_id=None, sublevel=0,
+                   is_active=True, time_created=stamp, time_modified=stamp, edit_sequence=str(stamp),
+                   customer_id=None, ref_number=None, txn_date=None, balance_cents=0, body={"Name": name})
+
+    # --- direct API for tests, demo seeding and assertions -----------------------------------------------------------
+    def _records(self, kinds: Iterable[str]) -> list[dict[str, Any]]:
+        kinds = tuple(kinds)
+        with self._lock:
+            order = "seq" if kinds[0] in TXN_KINDS else "name_key"
+            rows = self._store.select(f"kind IN ({', '.join('?' for _ in kinds)})", kinds, order)
+            names: dict[str, str | None] = {}
+            return [{"kind": row.kind, **self._company.ret(row, names=names)} for row in rows]
+
+    def customers(self) -> list[dict[str, Any]]:
+        """Every customer and sub-customer (active or not) as its CustomerRet data, by FullName."""
+        return self._records(("Customer",))
+
+    def vendors(self) -> list[dict[str, Any]]:
+        """Every vendor as its VendorRet data."""
+        return self._records(("Vendor",))
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every service, non-inventory and inventory item; ``kind`` says which."""
+        return self._records(ITEM_KINDS)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """The chart of accounts."""
+        return self._records(("Account",))
+
+    def terms(self) -> list[dict[str, Any]]:
+        """Standard and date-driven terms."""
+        return self._records(TERMS_KINDS)
+
+    def invoices(self) -> list[dict[str, Any]]:
+        """Every invoice with its lines and linked payments, in creation order."""
+        return self._records(("Invoice",))
+
+    def payments(self) -> list[dict[str, Any]]:
+        """Every received payment with the invoices it was applied to."""
+        return self._records(("ReceivePayment",))
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        """One record by ListID/TxnID, or None."""
+        with self._lock:
+            row = self._store.get(record_id)
+            return None if row is None else {"kind": row.kind, **self._company.ret(row)}
+
+    def count(self, kind: str) -> int:
+        """How many records of a kind ("Customer", "Invoice", "Item" for all items, "Terms") exist."""
+        kinds = {"Item": ITEM_KINDS, "Terms": TERMS_KINDS, "Entity": ENTITY_KINDS}.get(kind, (kind,))
+        with self._lock:
+            return self._store.count(kinds)
+
+    def add(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Add a record as a QuickBooks user would (same rules as qbXML); fields use qbXML element names."""
+        return self._direct(lambda warnings: self._add_row(kind, fields, warnings))
+
+    def modify(self, record_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Change a record as a QuickBooks user would: no EditSequence needed, TimeModified moves."""
+
+        def run(warnings: list[QbStatus]) -> Row:
+            row = self._store.get(record_id)
+            if row is None:
+                raise self._company.not_found(record_id)
+            if row.kind == "Invoice":
+                return self._company.invoice_mod({"TxnID": record_id, **fields}, warnings, check_sequence=False)
+            return self._company.list_mod(row.kind, {"ListID": record_id, **fields}, warnings,
+                                          check_sequence=False)
+
+        return self._direct(run)
+
+    def delete(self, record_id: str) -> None:
+        """Delete a list element or transaction (recorded for ListDeletedQuery/TxnDeletedQuery)."""
+
+        def run(warnings: list[QbStatus]) -> Row:
+            row = self._store.get(record_id)
+            if row is None:
+                raise self._company.not_found(record_id)
+            if row.kind in TXN_KINDS:
+                return self._company.txn_delete(row.kind, record_id)
+            return self._company.list_delete(row.kind, record_id)
+
+        self._direct(run, render=False)
+
+    def _add_row(self, kind: str, fields: dict[str, Any], warnings: list[QbStatus]) -> Row:
+        if kind == "Invoice":
+            return self._company.invoice_add(fields, warnings)
+        if kind == "ReceivePayment":
+            return self._company.payment_add(fields, warnings)
+        if kind in (*_LIST_KINDS, *TERMS_KINDS):
+            return self._company.list_add(kind, fields, warnings)
+        raise SimulatorError(3250, f"the simulator does not model {kind}")
+
+    def _direct(self, action: Callable[[list[QbStatus]], Row], *, render: bool = True) -> dict[str, Any]:
+        with self._lock:
+            warnings: list[QbStatus] = []
+            self._store.begin()
+            try:
+                row = action(warnings)
+                result = {"kind": row.kind, **self._company.ret(row)} if render else {}
+                self._store.commit()
+            except QbStatus as refused:
+                self._store.rollback()
+                raise SimulatorError(refused.code, refused.message) from None
+            except BaseException:
+                self._store.rollback()
+                raise
+            return result
+
+    def close(self) -> None:
+        """Close the company file (iterators die with the session, as in QuickBooks)."""
+        with self._lock:
+            self._iterators.clear()
+            self._store.close()
+
+    def __enter__(self) -> QuickBooksSimulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _ResultWithStatus(QbStatus):
+    """A query answer that carries records and a non-zero status (500 partial result, 1 no match)."""
+
+    def __init__(self, elements: list[etree._Element], attributes: dict[str, str], status: QbStatus) -> None:
+        super().__init__(status.code, status.message, status.severity)
+        self.elements = elements
+        self.attributes = attributes
+
+
+__all__ = ["QbxmlParseError", "QuickBooksSimulator", "SimulatorError", "SimulatorStats"]
