@@ -432,7 +432,7 @@ class Company:
             if adding and data.get("TotalValue") and parse_decimal(body["QuantityOnHand"], "QuantityOnHand"):
                 average = parse_decimal(data["TotalValue"], "TotalValue") / parse_decimal(
                     body["QuantityOnHand"], "QuantityOnHand")
-                body["AverageCost"] = str(average.quantize(Decimal("0.00001")).normalize())
+                body["AverageCost"] = format(average.quantize(Decimal("0.00001")).normalize(), "f")
             body.setdefault("AverageCost", body.get("PurchaseCost", "0"))
             body.setdefault("QuantityOnOrder", "0")
             body.setdefault("QuantityOnSalesOrder", "0")
