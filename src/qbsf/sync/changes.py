@@ -32,7 +32,7 @@ QUEUE_OBJECT = "QBSync_Queue__c"
 IDS_PER_QUERY = 300
 # Rows per sObject Collections request: Salesforce's own limit.
 COLLECTION_SIZE = 200
-QUEUE_ERROR_LENGTH = 255
+QUEUE_ERROR_LENGTH = 4_000
 
 
 class SalesforceReader(Protocol):
@@ -276,8 +276,9 @@ class QueueSource:
         self._finish(finished)
 
     def _finish(self, finished: Mapping[str, tuple[str, str | None]]) -> None:
-        updates = [{"Id": row_id, "Status__c": status, "Error__c": (message or "")[:QUEUE_ERROR_LENGTH] or None}
-                   for row_id, (status, message) in finished.items()]
+        processed_at = soql_datetime(self.clock())
+        updates = [{"Id": row_id, "Status__c": status, "Error__c": (message or "")[:QUEUE_ERROR_LENGTH] or None,
+                    "Processed_At__c": processed_at} for row_id, (status, message) in finished.items()]
         self._update(updates)
 
 

@@ -150,6 +150,7 @@ journal_table = Table(
     Column("operation", String(16), nullable=False),
     Column("external_guid", String(38)),
     Column("qb_name", String(255)),
+    Column("payload_hash", String(64)),
     Column("status", String(12), nullable=False),
     Column("qb_id", String(64)),
     Column("message", Text),
@@ -221,6 +222,7 @@ class JournalEntry:
     operation: str
     external_guid: str | None = None
     qb_name: str | None = None
+    payload_hash: str | None = None
     id: int | None = None
     status: JournalStatus = JournalStatus.IN_FLIGHT
     qb_id: str | None = None
@@ -629,7 +631,7 @@ class StateStore:
     @staticmethod
     def _journal(row: Any) -> JournalEntry:
         return JournalEntry(id=row.id, entity=row.entity, sf_id=row.sf_id, operation=row.operation,
-                            external_guid=row.external_guid, qb_name=row.qb_name,
+                            external_guid=row.external_guid, qb_name=row.qb_name, payload_hash=row.payload_hash,
                             status=JournalStatus(row.status), qb_id=row.qb_id, message=row.message,
                             started_at=row.started_at, finished_at=row.finished_at)
 
@@ -642,11 +644,11 @@ class StateStore:
                 # One row at a time: the generated id is needed per entry, and this is still one transaction.
                 journal_id = connection.execute(journal_table.insert().values(
                     entity=entry.entity, sf_id=entry.sf_id, operation=entry.operation,
-                    external_guid=entry.external_guid, qb_name=entry.qb_name,
+                    external_guid=entry.external_guid, qb_name=entry.qb_name, payload_hash=entry.payload_hash,
                     status=str(JournalStatus.IN_FLIGHT), started_at=now)).inserted_primary_key[0]
                 begun.append(JournalEntry(id=journal_id, entity=entry.entity, sf_id=entry.sf_id,
                                           operation=entry.operation, external_guid=entry.external_guid,
-                                          qb_name=entry.qb_name, started_at=now))
+                                          qb_name=entry.qb_name, payload_hash=entry.payload_hash, started_at=now))
         return begun
 
     def journal_complete_many(self, qb_ids: Mapping[int, str | None]) -> None:
