@@ -227,8 +227,13 @@ class Company:
 
     def default_account(self, special: str) -> Row:
         """The company's special account (AccountsReceivable, UndepositedFunds) QuickBooks uses by default."""
+        known = self.store.meta(f"special:{special}")
+        row = self.store.get(known) if known else None
+        if row is not None:
+            return row
         for row in self.store.select("kind = 'Account'", (), "seq"):
             if row.body.get("SpecialAccountType") == special:
+                self.store.set_meta(f"special:{special}", row.id)
                 return row
         raise QbStatus(3140, f"There is an invalid reference to QuickBooks Account of type {special}. QuickBooks "
                              "error message: Invalid argument. The specified record does not exist in the list.")

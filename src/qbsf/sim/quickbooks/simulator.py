@@ -409,7 +409,13 @@ class QuickBooksSimulator:
             attributes = {"iteratorRemainingCount": str(len(remaining)), "iteratorID": iterator_id}
         else:
             page = matched[:page_size] if page_size else matched
+        meta_data = request.get("metaData", "NoMetaData")
+        if meta_data == "MetaDataOnly":
+            # QuickBooks counts the matches without returning them.
+            return [], {**attributes, "retCount": str(len(matched))}
         elements = self._render(page, options)
+        if meta_data == "MetaDataAndResponseData":
+            attributes["retCount"] = str(len(elements))
         if warning is not None:
             raise _ResultWithStatus(elements, attributes, warning)
         if not elements:

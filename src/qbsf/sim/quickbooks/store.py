@@ -118,6 +118,10 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self._select = f"SELECT {', '.join(_COLUMNS)} FROM records"
+        # Counters live in memory and are written at commit: a rolled-back request only leaves a gap, as in QuickBooks.
+        self._counters = {key.removeprefix("counter:"): int(value) for key, value in
+                          self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'counter:%'")}
+        self._dirty: set[str] = set()
 
     # --- meta and counters -------------------------------------------------------------------------------------
     def meta(self, key: str, default: str | None = None) -> str | None:
@@ -130,8 +134,9 @@ class Store:
 
     def next_counter(self, name: str) -> int:
         """Increment and return a persistent counter (ListID, TxnID, TxnNumber, RefNumber sequences)."""
-        value = int(self.meta(f"counter:{name}", "0") or "0") + 1
-        self.set_meta(f"counter:{name}", str(value))
+        value = self._counters.get(name, 0) + 1
+        self._counters[name] = value
+        self._dirty.add(name)
         return value
 
     # --- transactions -----------------------------------------------------------------------------------------
@@ -139,6 +144,9 @@ class Store:
         self.db.execute("BEGIN")
 
     def commit(self) -> None:
+        for name in self._dirty:
+            self.set_meta(f"counter:{name}", str(self._counters[name]))
+        self._dirty.clear()
         self.db.execute("COMMIT")
 
     def rollback(self) -> None:
