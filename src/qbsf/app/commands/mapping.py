@@ -1,0 +1,104 @@
+"""`qbsf mapping …`: check mapping CSVs and try them on a record, without Salesforce or QuickBooks.
+
+Contract (used by acceptance checks, keep it stable):
+  check FILE...                  exit 0 + one summary line per file, or exit 2 + FILE:LINE: errors on stderr
+  apply FILE --record REC.json   target JSON on stdout; exit 1 on a record-level error, exit 2 on a bad file
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qbsf.mapping import KINDS, LinkPreview, MappingFileError, RecordError, load_mapping
+from qbsf.mapping.loader import HEADER_LINE
+from qbsf.mapping.transforms import TRANSFORMATIONS
+
+app = typer.Typer(help="Check mapping CSV files and preview what they do to a record.", no_args_is_help=True)
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+@app.command()
+def check(files: Annotated[list[Path], typer.Argument(help="Mapping CSV files", show_default=False)]) -> None:
+    """Validate mapping CSVs: one summary line per good file; every problem as FILE:LINE: on stderr."""
+    failed = False
+    for path in files:
+        try:
+            mapping = load_mapping(path)
+        except MappingFileError as exc:
+            failed = True
+            for problem in exc.problems:
+                _err(str(problem))
+            continue
+        typer.echo(f"{path}: OK {mapping.summary()}")
+    if failed:
+        raise typer.Exit(2)
+
+
+def _read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """The record(s) in a JSON file: one object, or a list of objects. Exits 2 with the reason otherwise."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"{path}: cannot read the record file: {exc}")
+        raise typer.Exit(2) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _err(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the record must be a JSON object like "
+             f'{{"Name": "Acme"}}')
+        raise typer.Exit(2) from None
+    records = data if isinstance(data, list) else [data]
+    for position, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            _err(f"{path}: record {position} is a JSON {type(record).__name__}, not an object of field: value")
+            raise typer.Exit(2)
+    return records, isinstance(data, list)
+
+
+@app.command()
+def apply(
+    file: Annotated[Path, typer.Argument(help="Mapping CSV file", show_default=False)],
+    record: Annotated[Path, typer.Option("--record", "-r", help="JSON file with a source record (or a list); - reads "
+                                         "stdin", show_default=False)],
+) -> None:
+    """Map a record through a mapping CSV and print the target record as JSON (Links show what they'd look up)."""
+    try:
+        mapping = load_mapping(file)
+    except MappingFileError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        raise typer.Exit(2) from None
+    records, many = _read_records(record)
+    results = mapping.apply_many(records, LinkPreview()).results if many else [mapping.apply(records[0],
+                                                                                            LinkPreview())]
+    outputs = [r for r in results if not isinstance(r, RecordError)]
+    errors = [r for r in results if isinstance(r, RecordError)]
+    for error in errors:
+        _err(f"record error: {error}")
+    if outputs:
+        payload: Any = outputs if many else outputs[0]
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("sheets")
+def sheets() -> None:
+    """List the eight template sheets, the header a mapping CSV starts with, and the transformations."""
+    table = Table("Sheet (put in the file name)", "Direction", "Salesforce", "QuickBooks")
+    for kind in KINDS:
+        table.add_row(kind.sheet, kind.direction.value, kind.sf_object, kind.qb_entity + (" (child)" * kind.child))
+    console = Console()
+    console.print(table)
+    console.print(f"Header: {HEADER_LINE}", highlight=False)
+    console.print("Transformations (chain with |): " + ", ".join(TRANSFORMATIONS), highlight=False)

@@ -1,0 +1,65 @@
+import pytest
+
+from qbsf.mapping import KINDS, Direction, UnknownKind, kind_by_sheet, kind_from_filename
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet"),
+    [
+        ("Acct_to_Customer.csv", "Acct_to_Customer"),
+        ("QB_SF_Mapping_Template_v3 - Customer_to_Acct.csv", "Customer_to_Acct"),
+        ("qb_sf_mapping_template_v3 - customer_to_acct.CSV", "Customer_to_Acct"),
+        ("/some/dir/Product_to_Item (1).csv", "Product_to_Item"),
+        ("C:\\Users\\me\\Item_to_Product.csv", "Item_to_Product"),
+        ("OPPTY_TO_INVOICE.csv", "Oppty_to_Invoice"),
+        ("my Invoice_to_SF copy.csv", "Invoice_to_SF"),
+        ("OpptyLines_CHILD_Oppty.csv", "OpptyLines_CHILD_Oppty"),
+        ("Contact_to_SubCustomer.csv", "Contact_to_SubCustomer"),
+        # The manual's older rule: the entity word alone.
+        ("Acct.csv", "Acct_to_Customer"),
+        ("Product mapping.csv", "Product_to_Item"),
+        ("Oppty.csv", "Oppty_to_Invoice"),
+        ("Invoice.csv", "Invoice_to_SF"),
+        ("Oppty_CHILD_lines.csv", "OpptyLines_CHILD_Oppty"),
+    ],
+)
+def test_file_name_selects_the_sheet(name: str, sheet: str) -> None:
+    assert kind_from_filename(name).sheet == sheet
+
+
+def test_inbound_customer_sheet_wins_over_the_acct_word() -> None:
+    kind = kind_from_filename("QB_SF_Mapping_Template_v3 - Customer_to_Acct.csv")
+    assert kind.direction is Direction.QB_TO_SF
+    assert (kind.source_object, kind.target_object) == ("Customer", "Account")
+
+
+def test_every_kind_knows_direction_objects_and_child() -> None:
+    by_sheet = {kind.sheet: kind for kind in KINDS}
+    assert len(by_sheet) == 8
+    assert by_sheet["Invoice_to_SF"].sf_object == "QB_Invoice__c"
+    assert by_sheet["Invoice_to_SF"].direction is Direction.QB_TO_SF
+    lines = by_sheet["OpptyLines_CHILD_Oppty"]
+    assert lines.child and lines.parent_sheet == "Oppty_to_Invoice" and lines.qb_entity == "InvoiceLine"
+    assert [k.sheet for k in KINDS if k.child] == ["OpptyLines_CHILD_Oppty"]
+    assert by_sheet["Contact_to_SubCustomer"].qb_entity == "Customer"
+
+
+def test_unknown_name_lists_the_sheet_names() -> None:
+    with pytest.raises(UnknownKind, match="Acct_to_Customer, Customer_to_Acct"):
+        kind_from_filename("fields.csv")
+
+
+def test_two_different_sheet_names_are_ambiguous() -> None:
+    with pytest.raises(UnknownKind, match="both Acct_to_Customer and Customer_to_Acct"):
+        kind_from_filename("Acct_to_Customer or Customer_to_Acct.csv")
+
+
+def test_child_marker_without_a_child_parent_is_refused() -> None:
+    with pytest.raises(UnknownKind, match="only child sheet is OpptyLines_CHILD_Oppty"):
+        kind_from_filename("Acct_CHILD_x.csv")
+
+
+def test_kind_by_sheet() -> None:
+    assert kind_by_sheet(" item_to_product ").sheet == "Item_to_Product"
+    with pytest.raises(UnknownKind):
+        kind_by_sheet("Bill_to_SF")
