@@ -31,12 +31,15 @@ def memory_secrets() -> MemorySecrets:
 
 @pytest.fixture
 def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A settings path under tmp_path, with every QBSF_ variable of the real environment removed."""
+    """A settings path under tmp_path, with every QBSF_ variable of the real environment removed and the user dirs
+    (secrets file, generated machine id, logs) moved under tmp_path too."""
     import os
 
     for name in list(os.environ):
         if name.startswith("QBSF_"):
             monkeypatch.delenv(name)
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
     path = tmp_path / "cfg" / "config.toml"
     monkeypatch.setenv("QBSF_CONFIG", str(path))
     return path

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_serializer, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from qbsf.errors import ConfigError
@@ -151,7 +151,7 @@ class QuickBooksSettings(_Section):
 class SyncSettings(_Section):
     """How the sync engine runs."""
 
-    polling_interval: int = Field(30, ge=1, le=86400, description="Seconds between sync cycles")
+    polling_interval: float = Field(30, gt=0, le=86400, description="Seconds between sync cycles")
     conflict_policy: Literal["newest", "salesforce", "quickbooks"] = Field(
         "newest", description="Who wins when both sides changed: newest, salesforce or quickbooks")
     change_source: Literal["poll", "queue"] = Field(
@@ -161,6 +161,11 @@ class SyncSettings(_Section):
         default_factory=dict,
         description="Per Salesforce object, a SOQL WHERE condition a record must meet to sync, "
                     "e.g. Account = \"Type = 'Customer'\"")
+
+    @field_serializer("polling_interval")
+    def _whole_seconds(self, value: float) -> float | int:
+        # 30, not 30.0, in the TOML file and `config show`
+        return int(value) if float(value).is_integer() else value
 
     @field_validator("eligibility")
     @classmethod

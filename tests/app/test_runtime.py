@@ -1,0 +1,222 @@
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from qbsf.app.license import license_status
+from qbsf.app.logging import configure_logging, reset_logging
+from qbsf.app.runtime import Connector, CycleRequest, Heartbeat, State, count_report
+from qbsf.app.settings import Settings
+from qbsf.errors import ConfigError, Retriable
+from qbsf.sync.outbound import EntityReport
+
+
+class Systems:
+    """Services double: records what the loop asks; QuickBooks can refuse the first N connections."""
+
+    def __init__(self, qb_failures: int = 0, qb_error: type[Exception] = Retriable, records: int = 3,
+                 record_seconds: float = 0.0) -> None:
+        self.qb_failures = qb_failures
+        self.qb_error = qb_error
+        self.records = records
+        self.record_seconds = record_seconds
+        self.requests: list[CycleRequest] = []
+        self.processed = 0
+        self.qb_open = False
+        self.qb_connects = 0
+        self.cycle_started = threading.Event()
+        self.raise_in_cycle: Exception | None = None
+
+    def connect_salesforce(self) -> str:
+        return "ann@example.com"
+
+    def connect_quickbooks(self) -> str:
+        self.qb_connects += 1
+        if self.qb_failures:
+            self.qb_failures -= 1
+            raise self.qb_error("QuickBooks is not running")
+        self.qb_open = True
+        return "Demo Company"
+
+    def close_quickbooks(self) -> None:
+        self.qb_open = False
+
+    def run_cycle(self, request: CycleRequest):
+        self.requests.append(request)
+        self.cycle_started.set()
+        if self.raise_in_cycle is not None:
+            error, self.raise_in_cycle = self.raise_in_cycle, None
+            raise error
+        done = 0
+        for _ in range(self.records):
+            if request.should_stop():
+                break
+            threading.Event().wait(self.record_seconds)
+            done += 1
+            self.processed += 1
+        return {"Account": EntityReport(read=done, created=done)}
+
+
+@pytest.fixture
+def console():
+    stream = io.StringIO()
+    configure_logging(console=stream)
+    yield stream
+    reset_logging()
+
+
+def settings(**sync) -> Settings:
+    return Settings.model_validate({"sync": {"polling_interval": 3600, **sync}})
+
+
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    end = datetime.now(UTC) + timedelta(seconds=timeout)
+    while not predicate():
+        assert datetime.now(UTC) < end, "condition not reached"
+        threading.Event().wait(0.005)
+
+
+def test_startup_lines_then_cycles_then_clean_stop(console, tmp_path: Path) -> None:
+    systems = Systems()
+    hb = Heartbeat(tmp_path / "heartbeat.json")
+    connector = Connector(systems, settings(), machine_id="ABCD-1234-EF56-7890",
+                          license=license_status("", machine="ABCD-1234-EF56-7890"), heartbeat=hb)
+    assert connector.start()
+    assert not connector.start()  # already running
+    wait_for(lambda: connector.status().cycles == 1)
+    status = connector.status()
+    assert status.state == State.RUNNING and status.salesforce and status.quickbooks
+    assert status.last_cycle.synced == 3 and status.last_cycle.failed == 0
+    assert hb.online() and hb.read()["cycle"] == 1
+    connector.stop(wait=5)
+    assert connector.status().state == State.STOPPED
+    assert not systems.qb_open
+    lines = console.getvalue().splitlines()
+    text = "\n".join(lines)
+    assert "qbsf " in lines[0] and "Machine ID: ABCD-1234-EF56-7890" in text
+    assert "✓ License: free edition (no key)" in text
+    assert "✓ Salesforce — Connected (ann@example.com)" in text
+    assert "✓ QuickBooks — Connected (Demo Company)" in text
+    assert "✓ 3 synced, ✗ 0 failed" in text
+    assert lines[-1].endswith("✓ Sync engine stopped")
+
+
+def test_quickbooks_three_attempts_then_the_manuals_message_and_a_clean_stop(console) -> None:
+    systems = Systems(qb_failures=5)
+    connector = Connector(systems, settings(), retry_delay=0)
+    assert connector.run() == 1
+    assert systems.qb_connects == 3 and systems.requests == []
+    text = console.getvalue()
+    assert text.count("QuickBooks connection attempt") == 3
+    assert "✗ Could not connect to QuickBooks after 3 attempts" in text
+    assert text.rstrip().endswith("✓ Sync engine stopped")
+    assert connector.status().error.startswith("Could not connect to QuickBooks after 3 attempts")
+    assert connector.status().state == State.STOPPED
+
+
+def test_quickbooks_second_attempt_succeeds(console) -> None:
+    systems = Systems(qb_failures=1)
+    connector = Connector(systems, settings(), retry_delay=0)
+    connector.start()
+    wait_for(lambda: connector.status().cycles == 1)
+    connector.stop(wait=5)
+    assert systems.qb_connects == 2
+    assert "✓ QuickBooks — Connected" in console.getvalue()
+
+
+def test_a_non_retriable_quickbooks_error_is_not_retried(console) -> None:
+    systems = Systems(qb_failures=5, qb_error=ConfigError)
+    assert Connector(systems, settings(), retry_delay=0).run() == 1
+    assert systems.qb_connects == 1
+
+
+def test_salesforce_failure_stops_before_quickbooks(console) -> None:
+    class NoSalesforce(Systems):
+        def connect_salesforce(self) -> str:
+            raise ConfigError("invalid_client_id")
+
+    systems = NoSalesforce()
+    assert Connector(systems, settings()).run() == 1
+    assert systems.qb_connects == 0
+    assert "✗ Salesforce authentication failed: invalid_client_id" in console.getvalue()
+
+
+def test_stop_finishes_the_record_in_hand_and_closes_the_session(console) -> None:
+    systems = Systems(records=1000, record_seconds=0.002)
+    connector = Connector(systems, settings())
+    connector.start()
+    systems.cycle_started.wait(5)
+    wait_for(lambda: systems.processed >= 3)
+    connector.stop(wait=5)
+    assert 3 <= systems.processed < 1000  # stopped mid-batch, between records
+    assert not systems.qb_open
+    assert console.getvalue().rstrip().endswith("✓ Sync engine stopped")
+
+
+def test_triggers_wake_the_loop_and_ask_for_full_syncs(console) -> None:
+    systems = Systems()
+    connector = Connector(systems, settings(inbound_every=10))
+    connector.start()
+    wait_for(lambda: len(systems.requests) == 1)
+    assert systems.requests[0].inbound  # the first cycle runs both ways
+    connector.trigger_outbound()
+    wait_for(lambda: len(systems.requests) == 2)
+    second = systems.requests[1]
+    assert second.full_outbound and not second.full_inbound and not second.inbound  # cycle 2 of 10: no inbound
+    connector.trigger_inbound()
+    wait_for(lambda: len(systems.requests) == 3)
+    assert systems.requests[2].full_inbound and systems.requests[2].inbound
+    connector.stop(wait=5)
+    assert "Manual SF → QB sync requested" in console.getvalue()
+
+
+def test_inbound_runs_every_n_cycles_and_interval_reloads(console) -> None:
+    systems = Systems()
+    fresh = settings(inbound_every=2, polling_interval=0.01)
+    connector = Connector(systems, settings(inbound_every=2, polling_interval=3600), reload_settings=lambda: fresh)
+    connector.start()
+    wait_for(lambda: len(systems.requests) >= 4)
+    connector.stop(wait=5)
+    assert [r.inbound for r in systems.requests[:4]] == [True, False, True, False]
+    assert "Polling interval now 0.01 s" in console.getvalue()
+
+
+def test_a_failing_cycle_is_logged_and_the_loop_goes_on(console) -> None:
+    systems = Systems()
+    systems.raise_in_cycle = RuntimeError("bug in a mapping")
+    connector = Connector(systems, settings(polling_interval=0.01))
+    connector.start()
+    wait_for(lambda: len(systems.requests) >= 2)
+    connector.stop(wait=5)
+    assert connector.history[0].error == "RuntimeError: bug in a mapping"
+    assert connector.history[1].error is None
+    assert "✗ Cycle 1 crashed: RuntimeError" in console.getvalue()
+
+
+def test_losing_quickbooks_mid_run_reconnects_next_cycle(console) -> None:
+    systems = Systems()
+    systems.raise_in_cycle = Retriable("QuickBooks session lost (0x8004041A)")
+    connector = Connector(systems, settings(polling_interval=0.01), retry_delay=0)
+    connector.start()
+    wait_for(lambda: len(systems.requests) >= 2)
+    connector.stop(wait=5)
+    assert systems.qb_connects == 2
+
+
+def test_heartbeat_online_window(tmp_path: Path) -> None:
+    hb = Heartbeat(tmp_path / "hb.json")
+    assert not hb.online()
+    hb.beat(cycle=1)
+    assert hb.online()
+    assert not hb.online(now=datetime.now(UTC) + timedelta(minutes=3))
+    (tmp_path / "hb.json").write_text("garbage")
+    assert hb.read() is None and not hb.online()
+
+
+def test_count_report_understands_the_shapes_engines_return() -> None:
+    assert count_report(None) == (0, 0)
+    assert count_report({"synced": 4, "failed": 1}) == (4, 1)
+    assert count_report(EntityReport(created=2, updated=3, linked=1, failed=2, unchanged=9)) == (6, 2)
+    assert count_report({"Account": EntityReport(created=1), "Item": {"synced": 2, "failed": 1}}) == (3, 1)
