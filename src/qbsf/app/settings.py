@@ -22,7 +22,16 @@ from typing import Any, Literal, Protocol
 
 import platformdirs
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_serializer,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from qbsf.errors import ConfigError
