@@ -6,3 +6,17 @@ import typer
 
 app = typer.Typer(help="Benchmarks. Results belong in docs/benchmarks.md with the command that produced them.",
                   no_args_is_help=True)
+
+
+@app.command("qbsim")
+def qbsim(customers: int = typer.Option(10_000, help="customers to add"),
+          invoices: int = typer.Option(20_000, help="two-line invoices to add"),
+          batch: int = typer.Option(500, help="requests per qbXML message")) -> None:
+    """Raw qbXML throughput of the QuickBooks simulator (no client, no latency model)."""
+    from qbsf.sim.quickbooks.bench import run_simulator_bench
+
+    result = run_simulator_bench(customers, invoices, batch=batch)
+    typer.echo(f"simulator: {result.customers} customers in {result.customer_seconds:.2f} s "
+               f"({result.customers_per_second:,.0f}/s), {result.invoices} invoices in {result.invoice_seconds:.2f} s "
+               f"({result.invoices_per_second:,.0f}/s), {result.messages} messages; first iterator page of "
+               f"{result.query_records} invoices with lines in {result.query_seconds:.2f} s")

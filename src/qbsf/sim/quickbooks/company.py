@@ -573,7 +573,8 @@ class Company:
                 body[key] = ordered(value, SUB_ORDER[key]) if isinstance(value, dict) and key in SUB_ORDER else value
             else:
                 warnings.append(unsupported(key))
-        assert customer is not None  # the schema requires CustomerRef
+        if customer is None:
+            raise QbStatus(3150, 'There is a missing element: "CustomerRef".')
         if "ARAccountRef" not in body:
             account = self.default_account("AccountsReceivable")
             body["ARAccountRef"] = {"ListID": account.id, "FullName": account.full_name}
@@ -697,7 +698,8 @@ class Company:
                 body[key] = value
             else:
                 warnings.append(unsupported(key))
-        assert customer is not None  # the schema requires CustomerRef
+        if customer is None:
+            raise QbStatus(3150, 'There is a missing element: "CustomerRef".')
         for field, special in (("ARAccountRef", "AccountsReceivable"), ("DepositToAccountRef", "UndepositedFunds")):
             if field not in body:
                 account = self.default_account(special)

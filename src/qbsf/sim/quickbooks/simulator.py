@@ -275,6 +275,12 @@ class QuickBooksSimulator:
             except QbStatus as refused:
                 self._store.rollback_savepoint()
                 status = refused
+            except (ArithmeticError, KeyError, LookupError, TypeError, ValueError, AttributeError):
+                # A request the simulator cannot make sense of fails alone, as in QuickBooks, and leaves a trace.
+                log.exception("simulator failed on %s", op)
+                self._store.rollback_savepoint()
+                status = QbStatus(1000, "There was an internal error when processing the request "
+                                        f"(the simulator could not process this {op}; see its log).")
         if status.severity == "Error":
             self.stats.errors += 1
             log.debug("%s refused: %s %s", op, status.code, status.message)
