@@ -22,8 +22,8 @@ def test_simulator_bench_refuses_nonsense_sizes():
 def test_qbsf_bench_qbsim_prints_throughput():
     from typer.testing import CliRunner
 
-    from qbsf.app.commands.bench import app
+    from qbsf.app.cli import app
 
-    result = CliRunner().invoke(app, ["qbsim", "--customers", "30", "--invoices", "20", "--batch", "10"])
+    result = CliRunner().invoke(app, ["bench", "qbsim", "--customers", "30", "--invoices", "20", "--batch", "10"])
     assert result.exit_code == 0, result.output
     assert "30 customers" in result.output and "20 invoices" in result.output and "/s" in result.output
