@@ -14,6 +14,8 @@ from qbsf.app.commands.demo import run_demo
 from qbsf.app.commands.license import app as license_app
 from qbsf.app.commands.license import machine_app
 from qbsf.app.commands.mapping import app as mapping_app
+from qbsf.app.commands.qbwc import app as qbwc_app
+from qbsf.app.commands.qbwc import write_qwc
 from qbsf.errors import QbsfError
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app.add_typer(mapping_app, name="mapping")
 app.command("demo")(run_demo)
 app.add_typer(license_app, name="license")
 app.add_typer(machine_app, name="machine-id")
+app.command("qwc")(write_qwc)
+app.add_typer(qbwc_app, name="qbwc")
 
 _stderr = Console(stderr=True)
 

@@ -14,6 +14,7 @@ simply vanishing.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ class WebConnectorStandIn:
                  client_version: str = "2.3.0.217", company_file: str = r"C:\Users\Public\Documents\Company.QBW",
                  country: str = "US", qbxml_version: tuple[int, int] = (16, 0), soap_version: str = "1.1",
                  noop_pause: float = 0.05, max_round_trips: int = 10_000, max_noops: int = 2_000,
-                 http: httpx.Client | None = None, timeout: float = 120.0, verify: bool | str = True) -> None:
+                 http: httpx.Client | None = None, timeout: float = 120.0,
+                 verify: bool | ssl.SSLContext = True) -> None:
         self.url = url
         self.username = username
         self.password = password

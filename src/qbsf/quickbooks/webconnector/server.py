@@ -45,6 +45,7 @@ class BackgroundServer:
 
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, certfile: Path | None = None,
                  keyfile: Path | None = None, path: str = "/qbwc") -> None:
+        _check_tls(certfile, keyfile)  # before binding, so a bad option leaks no socket
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))

@@ -45,8 +45,8 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def _closing_request(version: str) -> str:
-    # A harmless read that lets a session end with 100 % when the engine finishes during a NoOp pause.
+def closing_request(version: str) -> str:
+    """The request that ends a session with 100 % when the engine finished while QBWC was pausing (NoOp)."""
     return (f'<?xml version="1.0" encoding="utf-8"?><?qbxml version="{version}"?><QBXML>'
             '<QBXMLMsgsRq onError="stopOnError"><HostQueryRq requestID="qbsf-end"/></QBXMLMsgsRq></QBXML>')
 
@@ -214,7 +214,7 @@ class WebConnectorService:
             return pending.request_xml
         if what is Next.DONE:
             session.closing = True
-            return _closing_request(bridge.qbxml_version or "13.0")
+            return closing_request(bridge.qbxml_version or "13.0")
         if what is Next.WAIT:
             session.noop = True
             return ""

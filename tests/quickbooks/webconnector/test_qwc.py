@@ -1,0 +1,137 @@
+"""`qbsf qwc`: the .qwc file, stable OwnerID/FileID, hashed users; `qbsf qbwc users/serve` refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from qbsf.app.cli import app
+from qbsf.errors import ConfigError
+from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry, check_app_url, qwc_document
+
+GUID = r"^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$"
+
+
+def _qwc(runner: CliRunner, tmp_path, *args: str):
+    result = runner.invoke(app, ["qwc", "--registry", str(tmp_path / "reg.json"), *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_writes_a_qwc_file_with_every_required_field(tmp_path) -> None:
+    out = tmp_path / "acme.qwc"
+    result = _qwc(CliRunner(), tmp_path, "--company", "acme", "--url", "https://qbsf.example.com/qbwc",
+                  "--every", "10", "--out", str(out))
+    assert "password (shown once" in result.output
+    root = etree.fromstring(out.read_bytes())
+    assert root.tag == "QBWCXML"
+    fields = {child.tag: (child.text or "") for child in root}
+    assert [child.tag for child in root] == ["AppName", "AppID", "AppURL", "AppDescription", "AppSupport",
+                                             "UserName", "OwnerID", "FileID", "QBType", "Scheduler", "IsReadOnly"]
+    assert fields["AppURL"] == "https://qbsf.example.com/qbwc" and fields["AppSupport"].startswith("https://")
+    assert fields["UserName"] == "acme-qbwc" and fields["QBType"] == "QBFS" and fields["IsReadOnly"] == "false"
+    assert root.findtext("Scheduler/RunEveryNMinutes") == "10"
+    import re
+
+    assert re.match(GUID, fields["OwnerID"]) and re.match(GUID, fields["FileID"])
+
+
+def test_owner_and_file_ids_are_stable_and_distinct_per_company(tmp_path) -> None:
+    runner = CliRunner()
+
+    def ids(company: str) -> tuple[str, str]:
+        out = tmp_path / f"{company}.qwc"
+        _qwc(runner, tmp_path, "--company", company, "--url", "https://h.example/qbwc", "--out", str(out))
+        root = etree.fromstring(out.read_bytes())
+        return root.findtext("OwnerID"), root.findtext("FileID")
+
+    acme, globex, acme_again = ids("acme"), ids("globex"), ids("acme")
+    assert acme == acme_again, "rewriting the file must not change the ids (QBWC1039)"
+    assert acme[0] == globex[0] and acme[1] != globex[1]
+
+
+def test_registry_keeps_only_a_password_hash_readable_by_its_owner(tmp_path) -> None:
+    _qwc(CliRunner(), tmp_path, "--company", "acme", "--url", "https://h.example/qbwc", "--password",
+         "correct horse battery", "--out", str(tmp_path / "a.qwc"), "--company-file", r"C:\QB\Acme.QBW")
+    registry_file = tmp_path / "reg.json"
+    text = registry_file.read_text()
+    assert "correct horse" not in text
+    if os.name == "posix":
+        assert stat.S_IMODE(registry_file.stat().st_mode) == 0o600
+    entry = json.loads(text)["companies"]["acme"]
+    assert entry["company_file"] == r"C:\QB\Acme.QBW"
+    users = WebConnectorRegistry.load(registry_file).users()
+    assert users.authenticate("acme-qbwc", "correct horse battery").company == "acme"
+    listing = CliRunner().invoke(app, ["qbwc", "users", "--registry", str(registry_file)])
+    assert "acme: user acme-qbwc" in listing.output and "password set" in listing.output
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://qbsf.example.com/qbwc", True), ("http://localhost:8090/qbwc", True), ("http://127.0.0.1/qbwc", True),
+    ("http://qbsf.example.com/qbwc", False), ("ftp://x/qbwc", False), ("qbsf.example.com", False),
+])
+def test_plain_http_is_refused_unless_localhost(url: str, ok: bool) -> None:
+    if ok:
+        assert check_app_url(url) == url
+    else:
+        with pytest.raises(ConfigError):
+            check_app_url(url)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--company", "acme", "--url", "http://public.example/qbwc"], "plain http"),
+    (["--company", "../etc", "--url", "https://h.example/qbwc"], "not usable"),
+    (["--company", "acme", "--url", "https://h.example/qbwc", "--password", "short"], "shorter than 8"),
+    (["--company", "acme", "--url", "https://h.example/qbwc", "--every", "0"], "out of range"),
+])
+def test_bad_options_give_a_clear_message_and_exit_2(tmp_path, args: list[str], message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qwc", "--registry", str(tmp_path / "r.json"),
+                           "--out", str(tmp_path / "x.qwc"), *args], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.qwc").exists()
+
+
+def test_a_user_name_serves_one_company(tmp_path) -> None:
+    registry = WebConnectorRegistry.load(tmp_path / "reg.json")
+    registry.register("acme", username="shared", password="password-1")
+    with pytest.raises(ConfigError, match="already serves company 'acme'"):
+        registry.register("globex", username="shared", password="password-2")
+
+
+def test_an_unreadable_registry_is_reported_not_replaced(tmp_path) -> None:
+    broken = tmp_path / "reg.json"
+    broken.write_text("{not json")
+    with pytest.raises(ConfigError, match="unreadable"):
+        WebConnectorRegistry.load(broken)
+    assert broken.read_text() == "{not json"
+
+
+def test_serve_refuses_to_start_without_users_or_with_half_tls(tmp_path) -> None:
+    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--registry",
+                           str(tmp_path / "none.json"), "--port", "0"], capture_output=True, text=True)
+    assert done.returncode == 2 and "no Web Connector user" in done.stderr
+    registry = WebConnectorRegistry.load(tmp_path / "reg.json")
+    registry.register("acme", password="password-1")
+    registry.save()
+    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--registry",
+                           str(tmp_path / "reg.json"), "--port", "0", "--cert", str(tmp_path / "c.pem")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "both a certificate and its key" in done.stderr
+
+
+def test_qwc_document_escapes_and_checks_urls() -> None:
+    doc = qwc_document(app_name="qbsf - A&B", app_url="https://h.example/qbwc", app_support="https://h.example/",
+                       username="a<b", owner_id="{O}", file_id="{F}", run_every_minutes=5)
+    root = etree.fromstring(doc)
+    assert root.findtext("AppName") == "qbsf - A&B" and root.findtext("UserName") == "a<b"
+    with pytest.raises(ConfigError):
+        qwc_document(app_name="x", app_url="https://h.example/qbwc", app_support="http://evil.example/",
+                     username="u", owner_id="{O}", file_id="{F}", run_every_minutes=5)
