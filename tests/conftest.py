@@ -121,3 +121,38 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"qbXML schema: {_SCHEMAS.checked} messages validated against Intuit's XSD")
     else:
         terminalreporter.write_line(HOW_TO_GET_SCHEMAS)
+
+
+# ==== QuickBooks client fixtures (qbsf.quickbooks; shared with the sync engine) ================================
+# qb_sim: a fresh in-memory QuickBooks simulator; qb_transport: SimulatorTransport over it, schema-validated in
+# both directions; qb_client: QuickBooksClient over qb_transport with the simulator's default accounts.
+
+
+@pytest.fixture
+def qb_sim():
+    """A fresh in-memory QuickBooksSimulator (default chart of accounts and terms), closed at teardown."""
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+
+    sim = QuickBooksSimulator()
+    yield sim
+    sim.close()
+
+
+@pytest.fixture
+def qb_transport(qb_sim, validating):
+    """SimulatorTransport over ``qb_sim``; every request and response is validated against Intuit's XSD."""
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+
+    return validating(SimulatorTransport(qb_sim))
+
+
+@pytest.fixture
+def qb_client(qb_transport):
+    """QuickBooksClient over ``qb_transport`` (qbXML version negotiated, the simulator's default accounts)."""
+    from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+
+    client = QuickBooksClient(qb_transport, default_accounts=DefaultAccounts(
+        income="Sales", cogs="Cost of Goods Sold", asset="Inventory Asset", expense="Office Supplies"))
+    yield client
+    client.close()
+# ==== end of QuickBooks client fixtures ==========================================================================

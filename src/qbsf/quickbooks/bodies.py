@@ -1,0 +1,223 @@
+"""Records → request bodies (dicts in qbXML element names) for Add and Mod requests.
+
+The bodies are turned into XML by :func:`qbsf.quickbooks.messages.build_element`, which emits them in the
+schema's declared order; this module only decides *what* goes in (writable fields, item sales/purchase
+wrappers, invoice lines, ExternalGUID).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.errors import FieldValueError, UnknownFieldError
+from qbsf.quickbooks.schema import ADDRESS_ORDER, ORDER
+
+__all__ = ["ENTITIES", "Entity", "add_body", "external_guid", "mod_body", "normalize_salesforce_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """The qbXML names for one record type."""
+
+    name: str
+    add: str
+    mod: str | None
+    query: str
+    ret: str
+    id_field: str
+
+
+ENTITIES: dict[type, Entity] = {
+    rec.Customer: Entity("Customer", "CustomerAdd", "CustomerMod", "CustomerQueryRq", "CustomerRet", "ListID"),
+    rec.ItemService: Entity("ItemService", "ItemServiceAdd", "ItemServiceMod", "ItemServiceQueryRq",
+                            "ItemServiceRet", "ListID"),
+    rec.ItemNonInventory: Entity("ItemNonInventory", "ItemNonInventoryAdd", "ItemNonInventoryMod",
+                                 "ItemNonInventoryQueryRq", "ItemNonInventoryRet", "ListID"),
+    rec.ItemInventory: Entity("ItemInventory", "ItemInventoryAdd", "ItemInventoryMod", "ItemInventoryQueryRq",
+                              "ItemInventoryRet", "ListID"),
+    rec.Invoice: Entity("Invoice", "InvoiceAdd", "InvoiceMod", "InvoiceQueryRq", "InvoiceRet", "TxnID"),
+    rec.Account: Entity("Account", "AccountAdd", "AccountMod", "AccountQueryRq", "AccountRet", "ListID"),
+    rec.Terms: Entity("Terms", "StandardTermsAdd", None, "TermsQueryRq", "StandardTermsRet", "ListID"),
+}
+
+# Service and non-inventory items carry their sales/purchase side inside a wrapper element.
+_WRAPPED_ITEMS = (rec.ItemService, rec.ItemNonInventory)
+_ITEM_SIDE = ("SalesDesc", "SalesPrice", "IncomeAccountRef", "PurchaseDesc", "PurchaseCost", "ExpenseAccountRef")
+_SALES_OR_PURCHASE = {"SalesDesc": "Desc", "SalesPrice": "Price", "IncomeAccountRef": "AccountRef"}
+_PURCHASE_SIDE = ("PurchaseDesc", "PurchaseCost", "ExpenseAccountRef")
+
+# A fixed namespace so the same Salesforce record always yields the same ExternalGUID.
+_GUID_NAMESPACE = uuid.UUID("6f1c1a52-8a8e-4f7e-9a51-5b1f0c2d3e4a")
+_SF_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def normalize_salesforce_id(sf_id: str) -> str:
+    """The 18-character, case-safe form of a Salesforce Id (15-character Ids get their checksum suffix)."""
+    sf_id = sf_id.strip()
+    if len(sf_id) != 15:
+        return sf_id
+    suffix = ""
+    for chunk in range(3):
+        bits = 0
+        for position, char in enumerate(sf_id[chunk * 5:chunk * 5 + 5]):
+            if "A" <= char <= "Z":
+                bits |= 1 << position
+        suffix += _SF_ID_CHARS[bits]
+    return sf_id + suffix
+
+
+def external_guid(salesforce_id: str) -> str:
+    """QuickBooks' ``{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`` ExternalGUID derived from a Salesforce Id (uuid5)."""
+    value = uuid.uuid5(_GUID_NAMESPACE, normalize_salesforce_id(salesforce_id))
+    return "{" + str(value).upper() + "}"
+
+
+def _ref_body(ref: rec.Ref) -> dict[str, str]:
+    body = {}
+    if ref.ListID:
+        body["ListID"] = ref.ListID
+    if ref.FullName is not None and (ref.FullName or not ref.ListID):
+        body["FullName"] = ref.FullName
+    return body
+
+
+def _address_body(address: rec.Address, cleared: set[str] | None = None) -> dict[str, str]:
+    body = {}
+    for name in ADDRESS_ORDER:
+        value = getattr(address, name)
+        if value is not None:
+            body[name] = value
+        elif cleared and name in cleared:
+            body[name] = ""
+    return body
+
+
+def _value(value: Any, kind: str) -> Any:
+    if kind == "ref":
+        return _ref_body(value)
+    if kind == "address":
+        return _address_body(value)
+    return value
+
+
+def _line_body(line: rec.InvoiceLine, element: str) -> dict[str, Any]:
+    order = ORDER[element]
+    kinds = rec.field_kinds(rec.InvoiceLine)
+    body: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if name not in order or name == "TxnLineID":
+            continue
+        value = getattr(line, name)
+        if value is not None:
+            body[name] = _value(value, kind)
+    return body
+
+
+def add_body(record: Any, entity: Entity) -> tuple[str, dict[str, Any]]:
+    """The Add element name and its body for ``record`` (read-only fields such as ListID are left out)."""
+    add = entity.add
+    if isinstance(record, rec.Terms) and record.kind == "DateDrivenTerms":
+        add = "DateDrivenTermsAdd"
+    order = ORDER[add]
+    kinds = rec.field_kinds(type(record))
+    body: dict[str, Any] = {}
+    wrapped = isinstance(record, _WRAPPED_ITEMS)
+    for name, kind in kinds.items():
+        if kind == "list" or name in ("extra", "kind") or (wrapped and name in _ITEM_SIDE):
+            continue
+        value = getattr(record, name)
+        if value is None or name not in order:
+            continue
+        body[name] = _value(value, kind)
+    if wrapped:
+        side_tag, side = _item_side(record, kinds, mod=False, changed=None)
+        if side:
+            body[side_tag] = side
+    if isinstance(record, rec.Invoice):
+        body["InvoiceLineAdd"] = [_line_body(line, "InvoiceLineAdd") for line in record.lines]
+    return add, body
+
+
+def _uses_sales_and_purchase(record: Any) -> bool:
+    return any(getattr(record, name, None) is not None for name in _PURCHASE_SIDE)
+
+
+def _item_side(record: Any, kinds: dict[str, str], *, mod: bool, changed: set[str] | None) -> tuple[str, dict]:
+    both = _uses_sales_and_purchase(record)
+    tag = ("SalesAndPurchase" if both else "SalesOrPurchase") + ("Mod" if mod else "")
+    side: dict[str, Any] = {}
+    for name in _ITEM_SIDE:
+        if changed is not None and name not in changed:
+            continue
+        if not both and name in _PURCHASE_SIDE:
+            continue
+        value = getattr(record, name)
+        element_name = name if both else _SALES_OR_PURCHASE[name]
+        if value is None:
+            if changed is not None:
+                side[element_name] = {"FullName": ""} if kinds[name] == "ref" else ""
+            continue
+        side[element_name] = _value(value, kinds[name])
+    return tag, side
+
+
+def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: Entity,
+             lines: list[rec.InvoiceLine] | None = None) -> tuple[str, dict[str, Any]]:
+    """The Mod element and body: id + EditSequence, then only the changed fields (None clears a field).
+
+    Addresses are sent whole (base merged with the change) so QuickBooks never keeps a stale line; invoice
+    ``lines`` replace all lines: kept ones by TxnLineID, new ones as TxnLineID -1, the rest are deleted.
+    """
+    if entity.mod is None:
+        raise UnknownFieldError(f"QuickBooks {entity.name} records cannot be modified through qbXML",
+                                hint=f"change the {entity.name} in QuickBooks itself")
+    order = ORDER[entity.mod]
+    kinds = rec.field_kinds(type(base))
+    ident = getattr(base, entity.id_field)
+    if not ident or not base.EditSequence:
+        raise FieldValueError(f"{rec.label(base)} has no {entity.id_field}/EditSequence to modify",
+                              hint="read the record from QuickBooks before changing it")
+    body: dict[str, Any] = {entity.id_field: ident, "EditSequence": base.EditSequence}
+    wrapped = isinstance(base, _WRAPPED_ITEMS)
+    tops: dict[str, set[str]] = {}
+    for path in changed_paths:
+        top, _, sub = path.partition(".")
+        tops.setdefault(top, set())
+        if sub:
+            tops[top].add(sub)
+    side_changes: set[str] = set()
+    for top, subs in tops.items():
+        if wrapped and top in _ITEM_SIDE:
+            side_changes.add(top)
+            continue
+        if top not in order:
+            raise UnknownFieldError(
+                f"{entity.name}.{top} cannot be changed with {entity.mod} (QuickBooks computes it or fixes it "
+                "at creation)", hint=f"remove {top} from the Salesforce → QuickBooks mapping")
+        value = getattr(updated, top)
+        kind = kinds[top]
+        if kind == "address":
+            cleared = {sub for sub in subs if value is None or getattr(value, sub) is None}
+            body[top] = _address_body(value or rec.Address(), cleared)
+        elif kind == "ref":
+            body[top] = _ref_body(value) if value is not None else {"FullName": ""}
+        else:
+            body[top] = "" if value is None else value
+    if side_changes:
+        side_tag, side = _item_side(updated, kinds, mod=True, changed=side_changes)
+        body[side_tag] = side
+    if lines is not None and isinstance(base, rec.Invoice):
+        known = {line.TxnLineID for line in base.lines if line.TxnLineID}
+        mods = []
+        for position, line in enumerate(lines, start=1):
+            if line.TxnLineID and line.TxnLineID != "-1" and line.TxnLineID not in known:
+                raise FieldValueError(
+                    f"{rec.label(base)}: line {position} keeps TxnLineID {line.TxnLineID}, which is not on the "
+                    "invoice", hint="re-read the invoice; send new lines without a TxnLineID")
+            line_body = {"TxnLineID": line.TxnLineID or "-1", **_line_body(line, "InvoiceLineMod")}
+            mods.append(line_body)
+        body["InvoiceLineMod"] = mods
+    return entity.mod, body

@@ -1,0 +1,611 @@
+"""QuickBooksClient: batched Add/Mod/Query of typed records over any transport.
+
+Many requests travel in one QBXMLMsgsRq (``onError="continueOnError"``) and every result is matched to
+its request by ``requestID``, never by position. Queries page with iterators inside one session. A Mod
+that meets a stale EditSequence (3200) re-reads the record and retries once, only when nobody else changed
+the fields qbsf is changing; otherwise it reports a :class:`ModConflictError` instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from lxml import etree
+
+from qbsf.errors import ConfigError, NeedsUser, QbsfError
+from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.bodies import ENTITIES, Entity, add_body, external_guid, mod_body
+from qbsf.quickbooks.errors import (
+    MissingAccountError,
+    ModConflictError,
+    StaleEditSequence,
+    TransportError,
+    error_for_status,
+)
+from qbsf.quickbooks.limits import FieldIssue, FieldPolicy, check_policy, enforce
+from qbsf.quickbooks.messages import (
+    RET_CLASSES,
+    Response,
+    build_message,
+    parse_deleted,
+    parse_record,
+    parse_response,
+    request,
+)
+from qbsf.quickbooks.schema import EXTERNAL_GUID_ELEMENTS, KNOWN_VERSIONS
+from qbsf.quickbooks.transports.base import Transport
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Change", "DefaultAccounts", "QuickBooksClient", "Result"]
+
+NEGOTIATION_VERSION = "13.0"  # HostQuery goes out in the oldest version we speak, so any supported host answers
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultAccounts:
+    """The manual's "QB Default Accounts": names exactly as in QuickBooks' Chart of Accounts."""
+
+    income: str | None = None
+    cogs: str | None = None
+    asset: str | None = None
+    expense: str | None = None
+
+
+@dataclass(slots=True)
+class Change:
+    """A Mod: the record as qbsf last read it (``base``, with id + EditSequence) and the flat fields to change.
+
+    ``lines`` (invoices only) replaces all lines: keep a line by its TxnLineID, add one with TxnLineID None.
+    """
+
+    base: Any
+    fields: dict[str, Any]
+    lines: list[rec.InvoiceLine] | None = None
+
+
+@dataclass(slots=True)
+class Result:
+    """The outcome of one record in a batch: the QuickBooks record returned, or the typed error."""
+
+    index: int
+    request_id: str
+    record: Any
+    ret: Any = None
+    error: QbsfError | None = None
+    warnings: list[FieldIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when QuickBooks accepted the record."""
+        return self.error is None
+
+
+@dataclass(slots=True)
+class _Pending:
+    index: int
+    rq: etree._Element | None
+    record: Any
+    entity: Entity | None
+    change: Change | None = None
+    updated: Any = None
+    paths: list[str] = field(default_factory=list)
+
+
+class QuickBooksClient:
+    """Typed, batched access to QuickBooks Desktop over a :class:`Transport`.
+
+    ``qbxml_version`` None negotiates with HostQuery (16.0 when the host supports it, else 13.0).
+    ``field_policy`` "transliterate" fixes over-long / non-Latin-1 values with a warning; "fail" fails the record.
+    """
+
+    def __init__(self, transport: Transport, *, qbxml_version: str | None = None,
+                 field_policy: FieldPolicy | str = "transliterate", default_accounts: DefaultAccounts | None = None,
+                 batch_size: int = 200, page_size: int = 500, on_error: str = "continueOnError") -> None:
+        if qbxml_version is not None and qbxml_version not in KNOWN_VERSIONS:
+            raise ConfigError(f"qbXML version {qbxml_version!r} is not supported",
+                              hint=f"use one of {', '.join(KNOWN_VERSIONS)} or leave it unset to negotiate")
+        self.transport = transport
+        self.field_policy: FieldPolicy = check_policy(field_policy)
+        self.default_accounts = default_accounts or DefaultAccounts()
+        self.batch_size = max(1, batch_size)
+        self.page_size = max(1, page_size)
+        self.on_error = on_error
+        self.messages_sent = 0
+        self._version = qbxml_version
+        self._host: rec.HostInfo | None = None
+
+    # --- session -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """End the QuickBooks session (the transport's close)."""
+        self.transport.close()
+
+    def __enter__(self) -> QuickBooksClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def qbxml_version(self) -> str:
+        """The qbXML version in use, negotiated with HostQuery on first need."""
+        if self._version is None:
+            self._version = self._negotiate()
+        return self._version
+
+    def host(self) -> rec.HostInfo:
+        """HostQuery: product, version and the qbXML versions this QuickBooks supports."""
+        if self._host is None:
+            response = self._one(request("HostQueryRq", "host"), version=self._version or NEGOTIATION_VERSION)
+            self._raise_for(response, "HostQuery")
+            if not response.rets:
+                raise TransportError("QuickBooks answered HostQuery without a HostRet",
+                                     hint="check the QuickBooks installation")
+            self._host = parse_record(rec.HostInfo, response.rets[0])
+        return self._host
+
+    def _negotiate(self) -> str:
+        supported = {v.strip() for v in self.host().SupportedQBXMLVersion}
+        for version in KNOWN_VERSIONS:
+            if version in supported:
+                log.info("qbXML version %s (QuickBooks supports %s)", version, ", ".join(sorted(supported)))
+                return version
+        raise NeedsUser(f"QuickBooks supports qbXML {', '.join(sorted(supported)) or 'no versions'}; qbsf needs "
+                        f"{' or '.join(KNOWN_VERSIONS)}",
+                        hint="update QuickBooks Desktop to 2019 or later (qbXML 13.0)")
+
+    def company(self) -> rec.CompanyInfo:
+        """CompanyQuery: the open company file's name and address."""
+        response = self._one(request("CompanyQueryRq", "company"))
+        self._raise_for(response, "CompanyQuery")
+        return parse_record(rec.CompanyInfo, response.rets[0]) if response.rets else rec.CompanyInfo()
+
+    # --- transport -----------------------------------------------------------------------------------------
+
+    def _send(self, rqs: list[etree._Element], *, version: str | None = None) -> list[Response]:
+        xml = build_message(rqs, version=version or self.qbxml_version, on_error=self.on_error)
+        self.messages_sent += 1
+        log.debug("qbXML message with %d request(s)", len(rqs))
+        answer = self.transport.send(xml)
+        return parse_response(answer)
+
+    def _one(self, rq: etree._Element, *, version: str | None = None) -> Response:
+        request_id = rq.get("requestID")
+        for response in self._send([rq], version=version):
+            if response.request_id == request_id or request_id is None:
+                return response
+        raise TransportError(f"QuickBooks returned no response for {rq.tag} {request_id!r}",
+                             hint="the message may not have been processed; qbsf retries next cycle")
+
+    def _raise_for(self, response: Response, what: str, record: str | None = None) -> None:
+        if response.is_error:
+            raise error_for_status(response.status_code, response.message, request=what,
+                                   request_id=response.request_id, record=record)
+        if response.severity.lower() == "warn":
+            log.warning("QuickBooks %s warning %s: %s", what, response.status_code, response.message)
+
+    def _exchange(self, pending: list[_Pending]) -> dict[str, Response]:
+        """Send the requests of ``pending`` in messages of ``batch_size`` and index the answers by requestID."""
+        by_id: dict[str, Response] = {}
+        live = [p for p in pending if p.rq is not None]
+        for start in range(0, len(live), self.batch_size):
+            chunk = live[start:start + self.batch_size]
+            expected = {p.rq.get("requestID") for p in chunk}
+            for response in self._send([p.rq for p in chunk]):
+                if response.request_id in expected:
+                    by_id[response.request_id] = response
+                else:
+                    log.warning("ignoring QuickBooks response %s for unknown requestID %r", response.tag,
+                                response.request_id)
+        return by_id
+
+    # --- add -----------------------------------------------------------------------------------------------
+
+    def add(self, record: Any, *, salesforce_id: str | None = None) -> Any:
+        """Add one record and return it as QuickBooks stored it (raises the typed error on failure)."""
+        result = self.add_many([record], salesforce_ids=[salesforce_id])[0]
+        if result.error is not None:
+            raise result.error
+        return result.ret
+
+    def add_many(self, records: Sequence[Any], *, salesforce_ids: Sequence[str | None] | None = None) -> list[Result]:
+        """Add many records in as few messages as ``batch_size`` allows; one Result per record, in input order.
+
+        ``salesforce_ids`` (parallel to ``records``) give each Add a deterministic ExternalGUID where the
+        schema allows it, so a record whose Add response was lost can be recognised later.
+        """
+        if salesforce_ids is not None and len(salesforce_ids) != len(records):
+            raise ValueError("salesforce_ids must be parallel to records")
+        results: list[Result] = []
+        pending: list[_Pending] = []
+        for index, record in enumerate(records):
+            result = Result(index=index, request_id=str(index), record=record)
+            results.append(result)
+            entity = self._entity(record)
+            try:
+                prepared, issues = self._prepare_add(record, salesforce_ids[index] if salesforce_ids else None)
+                result.record = prepared
+                result.warnings = issues
+                tag, body = add_body(prepared, entity)
+                rq = request(f"{tag}Rq", result.request_id, body, wrap=tag)
+            except QbsfError as exc:
+                result.error = exc
+                continue
+            pending.append(_Pending(index, rq, prepared, entity))
+        answers = self._exchange(pending)
+        for item in pending:
+            self._settle(results[item.index], answers.get(str(item.index)), item.entity)
+        return results
+
+    def _entity(self, record: Any) -> Entity:
+        entity = ENTITIES.get(type(record))
+        if entity is None:
+            raise TypeError(f"QuickBooksClient cannot write {type(record).__name__} records")
+        return entity
+
+    def _prepare_add(self, record: Any, salesforce_id: str | None) -> tuple[Any, list[FieldIssue]]:
+        prepared, issues = self._apply_policy(record, None)
+        if salesforce_id and isinstance(prepared, tuple(ENTITIES)):
+            tag = ENTITIES[type(prepared)].add
+            if tag in EXTERNAL_GUID_ELEMENTS and getattr(prepared, "ExternalGUID", None) is None:
+                prepared.ExternalGUID = external_guid(salesforce_id)
+        if isinstance(prepared, rec.ItemService | rec.ItemNonInventory | rec.ItemInventory):
+            self._fill_accounts(prepared)
+        return prepared, issues
+
+    def _fill_accounts(self, item: Any) -> None:
+        accounts = self.default_accounts
+        what = rec.label(item)
+        if item.IncomeAccountRef is None:
+            if not accounts.income:
+                raise MissingAccountError(f"{what}: income account required",
+                                          hint="set Income / Sales Account in QB Accounts settings")
+            item.IncomeAccountRef = rec.Ref(FullName=accounts.income)
+        if isinstance(item, rec.ItemInventory):
+            if item.COGSAccountRef is None:
+                if not accounts.cogs:
+                    raise MissingAccountError(f"{what}: COGS account required",
+                                              hint="set COGS Account in QB Accounts settings")
+                item.COGSAccountRef = rec.Ref(FullName=accounts.cogs)
+            if item.AssetAccountRef is None:
+                if not accounts.asset:
+                    raise MissingAccountError(f"{what}: asset account required",
+                                              hint="set Inventory Asset Account in QB Accounts settings")
+                item.AssetAccountRef = rec.Ref(FullName=accounts.asset)
+        elif (item.PurchaseDesc is not None or item.PurchaseCost is not None) and item.ExpenseAccountRef is None:
+            if not accounts.expense:
+                raise MissingAccountError(f"{what}: expense account required for an item bought and sold",
+                                          hint="set Expense Account in QB Accounts settings")
+            item.ExpenseAccountRef = rec.Ref(FullName=accounts.expense)
+
+    def _apply_policy(self, record: Any, only: set[str] | None) -> tuple[Any, list[FieldIssue]]:
+        """Latin-1 and maxLength checks on the string fields about to be sent (``only`` limits the paths)."""
+        what = rec.label(record)
+        flat = rec.to_flat(record)
+        texts = {path: flat[path] for path in _own(record) if isinstance(flat[path], str)}
+        if only is not None:
+            texts = {path: value for path, value in texts.items() if path in only}
+        clean, issues = enforce(type(record).__name__, texts, record=what, policy=self.field_policy)
+        changed = {path: value for path, value in clean.items() if value != texts[path]}
+        lines_changed = False
+        if isinstance(record, rec.Invoice) and record.lines and only is None:
+            new_lines = []
+            for number, line in enumerate(record.lines, start=1):
+                line_texts = {p: v for p, v in rec.to_flat(line).items() if isinstance(v, str) and p in _own(line)}
+                line_clean, line_issues = enforce("InvoiceLine", line_texts, record=f"{what} line {number}",
+                                                  policy=self.field_policy)
+                issues.extend(line_issues)
+                fixes = {p: v for p, v in line_clean.items() if v != line_texts[p]}
+                new_lines.append(rec.apply_flat(line, fixes) if fixes else line)
+                lines_changed = lines_changed or bool(fixes)
+            if lines_changed:
+                record = rec.apply_flat(record, {})
+                record.lines = new_lines
+        if changed:
+            record = rec.apply_flat(record, changed)
+        elif not lines_changed:
+            record = _shallow_copy(record)
+        return record, issues
+
+    # --- results -------------------------------------------------------------------------------------------
+
+    def _settle(self, result: Result, response: Response | None, entity: Entity) -> None:
+        what = rec.label(result.record)
+        if response is None:
+            result.error = TransportError(f"QuickBooks returned no response for {what} (requestID "
+                                          f"{result.request_id})", hint="qbsf retries it next cycle")
+            return
+        if response.is_error:
+            result.error = error_for_status(response.status_code, response.message,
+                                            request=response.tag.removesuffix("Rs"),
+                                            request_id=response.request_id, record=what)
+            return
+        if response.severity.lower() == "warn":
+            log.warning("QuickBooks warning %s for %s: %s", response.status_code, what, response.message)
+        if response.rets:
+            result.ret = self._parse_ret(response.rets[0])
+
+    def _parse_ret(self, element: etree._Element) -> Any:
+        tag = element.tag
+        if tag in ("ListDeletedRet", "TxnDeletedRet"):
+            return parse_deleted(element)
+        cls = RET_CLASSES.get(tag)
+        if cls is None:
+            return None
+        record = parse_record(cls, element)
+        if isinstance(record, rec.Terms):
+            record.kind = tag.removesuffix("Ret")
+        return record
+
+    # --- mod -----------------------------------------------------------------------------------------------
+
+    def mod(self, base: Any, fields: dict[str, Any], *, lines: list[rec.InvoiceLine] | None = None) -> Any:
+        """Modify one record (see :meth:`mod_many`); returns the record as QuickBooks stored it."""
+        result = self.mod_many([Change(base, fields, lines)])[0]
+        if result.error is not None:
+            raise result.error
+        return result.ret
+
+    def mod_many(self, changes: Sequence[Change]) -> list[Result]:
+        """Apply many changes in batched Mod requests; one Result per change, in input order.
+
+        On 3200 (stale EditSequence) the records are re-read in one batch; a change is retried once with the
+        fresh EditSequence only when none of its fields were changed by someone else since ``base`` was read.
+        """
+        results: list[Result] = []
+        pending: list[_Pending] = []
+        for index, change in enumerate(changes):
+            result = Result(index=index, request_id=str(index), record=change.base)
+            results.append(result)
+            try:
+                item = self._prepare_mod(index, change, change.base)
+            except QbsfError as exc:
+                result.error = exc
+                continue
+            result.record = item.updated
+            pending.append(item)
+        answers = self._exchange(pending)
+        stale: list[_Pending] = []
+        for item in pending:
+            response = answers.get(str(item.index))
+            if response is not None and response.is_error and response.status_code == 3200:
+                stale.append(item)
+                continue
+            self._settle(results[item.index], response, item.entity)
+        if stale:
+            self._retry_stale(stale, results)
+        return results
+
+    def _prepare_mod(self, index: int, change: Change, base: Any) -> _Pending:
+        entity = self._entity(base)
+        paths = [rec.canonical_path(type(base), key) for key in change.fields]
+        updated = rec.apply_flat(base, change.fields)
+        updated, issues = self._apply_policy(updated, set(paths))
+        if change.lines is not None:
+            if not change.lines:
+                raise NeedsUser(f"{rec.label(base)}: an invoice needs at least one line",
+                                hint="keep at least one line, or void the invoice in QuickBooks")
+            updated.lines = list(change.lines)
+        tag, body = mod_body(base, updated, paths, entity, change.lines)
+        rq = request(f"{tag}Rq", str(index), body, wrap=tag)
+        item = _Pending(index, rq, base, entity, change, updated, paths)
+        if issues:
+            log.debug("%d field(s) adjusted for %s", len(issues), rec.label(base))
+        return item
+
+    def _retry_stale(self, stale: list[_Pending], results: list[Result]) -> None:
+        current = self._reread([item.record for item in stale])
+        retry: list[_Pending] = []
+        for item in stale:
+            result = results[item.index]
+            base = item.record
+            ident = getattr(base, item.entity.id_field)
+            now = current.get(ident)
+            if now is None:
+                result.error = error_for_status(3120, f"{rec.label(base)} is no longer in QuickBooks",
+                                                request=item.entity.mod or "", record=rec.label(base))
+                continue
+            conflicts = _conflicts(base, now, item.updated, item.paths, item.change)
+            if conflicts:
+                result.error = ModConflictError(rec.label(now), conflicts)
+                continue
+            log.info("%s changed in QuickBooks (other fields only); retrying with the new EditSequence",
+                     rec.label(base))
+            try:
+                fresh = self._prepare_mod(item.index, item.change, now)
+            except QbsfError as exc:
+                result.error = exc
+                continue
+            retry.append(fresh)
+        answers = self._exchange(retry)
+        for item in retry:
+            self._settle(results[item.index], answers.get(str(item.index)), item.entity)
+            error = results[item.index].error
+            if isinstance(error, StaleEditSequence):
+                error.hint = "the record keeps changing in QuickBooks; qbsf retries next cycle"
+
+    def _reread(self, bases: list[Any]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        by_type: dict[type, list[str]] = {}
+        for base in bases:
+            entity = ENTITIES[type(base)]
+            by_type.setdefault(type(base), []).append(getattr(base, entity.id_field))
+        for cls, ids in by_type.items():
+            entity = ENTITIES[cls]
+            for record in self._query_by_ids(entity.query, entity.id_field, ids,
+                                             extra={"IncludeLineItems": True} if cls is rec.Invoice else None):
+                found[getattr(record, entity.id_field)] = record
+        return found
+
+    # --- queries -------------------------------------------------------------------------------------------
+
+    def _query_by_ids(self, rq_tag: str, key: str, values: Iterable[str], *,
+                      extra: dict[str, Any] | None = None, chunk: int = 100) -> list[Any]:
+        """All records whose ``key`` (ListID/FullName/TxnID/RefNumber) is in ``values``: one message, many requests."""
+        values = list(dict.fromkeys(values))
+        pending = []
+        for number, start in enumerate(range(0, len(values), chunk)):
+            body = {key: values[start:start + chunk], **(extra or {})}
+            pending.append(_Pending(number, request(rq_tag, f"q{number}", body), None, None))
+        records: list[Any] = []
+        answers = self._exchange(pending)
+        for number in range(len(pending)):
+            response = answers.get(f"q{number}")
+            if response is None:
+                raise TransportError(f"QuickBooks returned no response for {rq_tag} q{number}",
+                                     hint="qbsf retries next cycle")
+            self._raise_for(response, rq_tag[:-2])
+            records.extend(r for r in (self._parse_ret(ret) for ret in response.rets) if r is not None)
+        return records
+
+    def _iterate(self, rq_tag: str, body: dict[str, Any]) -> Iterator[Any]:
+        """Page through a query with iterator Start/Continue inside this session; yields parsed records."""
+        page_body = {"MaxReturned": self.page_size, **body}
+        response = self._one(request(rq_tag, "page", page_body, attrs={"iterator": "Start"}))
+        while True:
+            self._raise_for(response, rq_tag[:-2])
+            for ret in response.rets:
+                record = self._parse_ret(ret)
+                if record is not None:
+                    yield record
+            if not response.remaining or not response.iterator_id:
+                return
+            response = self._one(request(rq_tag, "page", {"MaxReturned": self.page_size},
+                                         attrs={"iterator": "Continue", "iteratorID": response.iterator_id}))
+
+    def query_customers(self, *, list_ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
+                        modified_since: datetime | None = None, modified_until: datetime | None = None,
+                        include_inactive: bool = False) -> Iterator[rec.Customer]:
+        """Customers by ListID, by FullName, or by modified date (paged with an iterator); inactive on request."""
+        if list_ids is not None:
+            return iter(self._query_by_ids("CustomerQueryRq", "ListID", list_ids))
+        if names is not None:
+            return iter(self._query_by_ids("CustomerQueryRq", "FullName", names))
+        return self._iterate("CustomerQueryRq", _list_filter(modified_since, modified_until, include_inactive))
+
+    def query_items(self, *, list_ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
+                    modified_since: datetime | None = None, modified_until: datetime | None = None,
+                    include_inactive: bool = False) -> Iterator[Any]:
+        """Service, non-inventory and inventory items (ItemQuery); other item types are skipped."""
+        if list_ids is not None:
+            return iter(self._query_by_ids("ItemQueryRq", "ListID", list_ids))
+        if names is not None:
+            return iter(self._query_by_ids("ItemQueryRq", "FullName", names))
+        return self._iterate("ItemQueryRq", _list_filter(modified_since, modified_until, include_inactive))
+
+    def query_invoices(self, *, txn_ids: Sequence[str] | None = None, ref_numbers: Sequence[str] | None = None,
+                       modified_since: datetime | None = None, modified_until: datetime | None = None,
+                       include_lines: bool = True) -> Iterator[rec.Invoice]:
+        """Invoices by TxnID, by RefNumber, or by ModifiedDateRangeFilter (paged), with their lines by default."""
+        lines = {"IncludeLineItems": include_lines}
+        if txn_ids is not None:
+            return iter(self._query_by_ids("InvoiceQueryRq", "TxnID", txn_ids, extra=lines))
+        if ref_numbers is not None:
+            return iter(self._query_by_ids("InvoiceQueryRq", "RefNumber", ref_numbers, extra=lines))
+        body: dict[str, Any] = {}
+        if modified_since is not None or modified_until is not None:
+            window = {}
+            if modified_since is not None:
+                window["FromModifiedDate"] = _when(modified_since)
+            if modified_until is not None:
+                window["ToModifiedDate"] = _when(modified_until)
+            body["ModifiedDateRangeFilter"] = window
+        body.update(lines)
+        return self._iterate("InvoiceQueryRq", body)
+
+    def query_accounts(self, *, names: Sequence[str] | None = None, account_types: Sequence[str] = (),
+                       include_inactive: bool = False) -> list[rec.Account]:
+        """Accounts (AccountQuery has no iterator in qbXML; the chart of accounts is small)."""
+        if names is not None:
+            return self._query_by_ids("AccountQueryRq", "FullName", names)
+        body: dict[str, Any] = {"ActiveStatus": "All" if include_inactive else "ActiveOnly"}
+        if account_types:
+            body["AccountType"] = list(account_types)
+        response = self._one(request("AccountQueryRq", "accounts", body))
+        self._raise_for(response, "AccountQuery")
+        return [self._parse_ret(ret) for ret in response.rets]
+
+    def query_terms(self, *, include_inactive: bool = False) -> list[rec.Terms]:
+        """Standard and date-driven terms (TermsQuery)."""
+        body = {"ActiveStatus": "All" if include_inactive else "ActiveOnly"}
+        response = self._one(request("TermsQueryRq", "terms", body))
+        self._raise_for(response, "TermsQuery")
+        return [r for r in (self._parse_ret(ret) for ret in response.rets) if r is not None]
+
+    def query_deleted(self, *, list_types: Sequence[str] = (), txn_types: Sequence[str] = (),
+                      since: datetime | None = None) -> list[rec.DeletedRecord]:
+        """Deleted list elements and transactions (ListDeletedQuery/TxnDeletedQuery) in one message."""
+        window = {"DeletedDateRangeFilter": {"FromDeletedDate": _when(since)}} if since is not None else {}
+        pending = []
+        if list_types:
+            pending.append(_Pending(0, request("ListDeletedQueryRq", "deleted-lists",
+                                               {"ListDelType": list(list_types), **window}), None, None))
+        if txn_types:
+            pending.append(_Pending(1, request("TxnDeletedQueryRq", "deleted-txns",
+                                               {"TxnDelType": list(txn_types), **window}), None, None))
+        deleted: list[rec.DeletedRecord] = []
+        for _, response in sorted(self._exchange(pending).items()):
+            self._raise_for(response, response.tag.removesuffix("Rs"))
+            deleted.extend(parse_deleted(ret) for ret in response.rets)
+        return deleted
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+def _when(moment: datetime | date) -> str:
+    """A DATETIMETYPE value: aware datetimes keep their offset; naive ones are QuickBooks' local time."""
+    if isinstance(moment, datetime):
+        return moment.replace(microsecond=0).isoformat()
+    return moment.isoformat()
+
+
+def _list_filter(since: datetime | None, until: datetime | None, include_inactive: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"ActiveStatus": "All" if include_inactive else "ActiveOnly"}
+    if since is not None:
+        body["FromModifiedDate"] = _when(since)
+    if until is not None:
+        body["ToModifiedDate"] = _when(until)
+    return body
+
+
+_OWN_CACHE: dict[type, frozenset[str]] = {}
+
+
+def _own(record: Any) -> frozenset[str]:
+    """Flat scalar string paths of a record type (refs and addresses are dotted; bare ref aliases excluded)."""
+    cls = type(record)
+    own = _OWN_CACHE.get(cls)
+    if own is None:
+        own = frozenset(path for path, kind in rec.flat_fields(cls).items() if kind == "str")
+        _OWN_CACHE[cls] = own
+    return own
+
+
+def _shallow_copy(record: Any) -> Any:
+    return copy.copy(record)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (a in (None, "") and b in (None, "")) or a == b
+
+
+def _conflicts(base: Any, now: Any, updated: Any, paths: list[str], change: Change | None) -> dict:
+    was_flat, now_flat, want_flat = rec.to_flat(base), rec.to_flat(now), rec.to_flat(updated)
+    conflicts = {}
+    for path in paths:
+        was, current, wanted = was_flat.get(path), now_flat.get(path), want_flat.get(path)
+        if not _same(current, was) and not _same(current, wanted):
+            conflicts[path] = (was, current, wanted)
+    if change is not None and change.lines is not None and isinstance(base, rec.Invoice):
+        before = [rec.to_flat(line) for line in base.lines]
+        after = [rec.to_flat(line) for line in now.lines]
+        if before != after:
+            conflicts["lines"] = (len(before), len(after), len(change.lines))
+    return conflicts
+

@@ -1,0 +1,122 @@
+"""QuickBooks field limits and character set, checked before anything is sent.
+
+QuickBooks Desktop stores Latin-1 only and enforces the schema's ``maxLength`` facets; a value that breaks
+either fails inside QuickBooks with a message users cannot act on. qbsf checks first and, by policy,
+either transliterates/truncates with a warning (``"transliterate"``) or fails the record with an error
+naming the record and field (``"fail"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from qbsf.errors import ConfigError
+from qbsf.quickbooks.errors import FieldValueError
+from qbsf.quickbooks.schema import FIELD_LIMITS
+
+log = logging.getLogger(__name__)
+
+FieldPolicy = Literal["transliterate", "fail"]
+POLICIES = ("transliterate", "fail")
+
+# Common characters outside Latin-1 and their usual plain spellings.
+_REPLACEMENTS = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+    "\u2026": "...", "\u20ac": "EUR", "\u2122": "TM", "\u2022": "*", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "\u0152": "OE", "\u0153": "oe", "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d", "\u0131": "i",
+    "\u2020": "+", "\u2116": "No", "\u2190": "<-", "\u2192": "->",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIssue:
+    """One value that had to change (or could not be sent): where, what, and how."""
+
+    record: str
+    field: str
+    problem: str
+    original: str
+    replacement: str | None
+
+    def __str__(self) -> str:
+        if self.replacement is None:
+            return f"{self.record}: {self.field} {self.problem}"
+        return f"{self.record}: {self.field} {self.problem}; sent {self.replacement!r} instead of {self.original!r}"
+
+
+def check_policy(policy: str) -> FieldPolicy:
+    """Validate a field policy name (a setting), returning it typed."""
+    if policy not in POLICIES:
+        raise ConfigError(f"unknown QuickBooks field policy {policy!r}", hint="use 'transliterate' or 'fail'")
+    return policy  # type: ignore[return-value]
+
+
+def is_latin1(text: str) -> bool:
+    """True when QuickBooks can store ``text`` as is (Latin-1, no control characters but tab/newline)."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text)
+
+
+def transliterate(text: str) -> str:
+    """``text`` in Latin-1: known look-alikes replaced, accents kept where Latin-1 has them, else ``?``."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if code < 32 and ch not in "\t\r\n":
+            continue
+        if code < 256:
+            out.append(ch)
+            continue
+        if ch in _REPLACEMENTS:
+            out.append(_REPLACEMENTS[ch])
+            continue
+        decomposed = unicodedata.normalize("NFKD", ch)
+        base = "".join(c for c in decomposed if ord(c) < 256 and not unicodedata.combining(c))
+        out.append(base if base else "?")
+    return "".join(out)
+
+
+def enforce(kind: str, values: dict[str, str], *, record: str, policy: FieldPolicy,
+            limit_kind: str | None = None) -> tuple[dict[str, str], list[FieldIssue]]:
+    """Check string ``values`` (flat path → text) of a ``kind`` record against QuickBooks' limits.
+
+    Returns the values to send and the issues found. Under ``"fail"`` the first issue raises
+    :class:`FieldValueError` naming the record and field; under ``"transliterate"`` values are made Latin-1
+    and truncated to the field's maxLength, and each change is logged as a warning.
+    """
+    limits = FIELD_LIMITS.get(limit_kind or kind, {})
+    issues: list[FieldIssue] = []
+    clean: dict[str, str] = {}
+    for path, text in values.items():
+        value = text
+        if not is_latin1(value):
+            if policy == "fail":
+                bad = "".join(sorted({ch for ch in value if ord(ch) > 255 or (ord(ch) < 32 and ch not in '\t\r\n')}))
+                raise FieldValueError(
+                    f"{record}: {path} contains characters QuickBooks Desktop cannot store ({bad!r}): {value!r}",
+                    hint="QuickBooks keeps Latin-1 only: change the value in Salesforce, or set the QuickBooks "
+                         "field policy to 'transliterate'")
+            value = transliterate(value)
+            issues.append(FieldIssue(record, path, "had characters outside Latin-1", text, value))
+        limit = limits.get(path)
+        if limit is not None and len(value) > limit:
+            if policy == "fail":
+                raise FieldValueError(
+                    f"{record}: {path} is {len(value)} characters, QuickBooks allows {limit}: {value!r}",
+                    hint=f"shorten {path} to {limit} characters in Salesforce (or use a Left:{limit} or "
+                         "AddressSplit transformation), or set the QuickBooks field policy to 'transliterate'")
+            shortened = value[:limit]
+            issues.append(FieldIssue(record, path, f"was longer than {limit} characters", value, shortened))
+            value = shortened
+        clean[path] = value
+    for issue in issues:
+        log.warning("QuickBooks field adjusted: %s", issue)
+    return clean, issues

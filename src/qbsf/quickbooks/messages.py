@@ -1,0 +1,343 @@
+"""qbXML messages: build requests with lxml in schema order, parse responses leniently.
+
+Requests are built element by element from the declared orders in :mod:`qbsf.quickbooks.schema` (never by
+string concatenation), wrapped in ``<QBXML><QBXMLMsgsRq onError="continueOnError">`` under the
+``<?qbxml version="…"?>`` instruction. Responses are parsed with :func:`qbsf.xmlsafe.parse_xml`; elements and
+enumeration values qbsf does not know are kept in ``extra`` rather than rejected, because real QuickBooks
+output goes beyond the published schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from qbsf.errors import QbsfError, XmlError
+from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.schema import ADDRESS_ORDER, KNOWN_VERSIONS, ORDER, REF_ORDER
+from qbsf.xmlsafe import parse_xml
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_REQUEST_ID",
+    "RET_CLASSES",
+    "Response",
+    "build_element",
+    "build_message",
+    "element_to_data",
+    "format_value",
+    "parse_record",
+    "parse_response",
+    "request",
+]
+
+MAX_REQUEST_ID = 50
+_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<?qbxml version="{version}"?>\n'
+
+# *Ret element → the record class it parses into.
+RET_CLASSES: dict[str, type] = {
+    "CustomerRet": rec.Customer,
+    "ItemServiceRet": rec.ItemService,
+    "ItemNonInventoryRet": rec.ItemNonInventory,
+    "ItemInventoryRet": rec.ItemInventory,
+    "InvoiceRet": rec.Invoice,
+    "AccountRet": rec.Account,
+    "StandardTermsRet": rec.Terms,
+    "DateDrivenTermsRet": rec.Terms,
+    "HostRet": rec.HostInfo,
+    "CompanyRet": rec.CompanyInfo,
+}
+
+
+class MessageBuildError(QbsfError):
+    """qbsf tried to build a request the schema does not allow (a bug in qbsf, reported with the element)."""
+
+
+# --- building ----------------------------------------------------------------------------------------------
+
+def format_value(value: Any, name: str = "") -> str:
+    """A Python value in qbXML's text form (AMTTYPE with two decimals, prices up to five, true/false, ISO dates)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | float):
+        number = Decimal(str(value)) if isinstance(value, float) else value
+        if name in rec.AMOUNT_FIELDS:
+            return f"{number.quantize(Decimal('0.01')):f}"
+        text = f"{number.quantize(Decimal('0.00001')).normalize():f}"
+        return text
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _child_order(tag: str) -> tuple[str, ...]:
+    order = ORDER.get(tag)
+    if order is not None:
+        return order
+    if tag.endswith("Ref"):
+        return REF_ORDER
+    if tag.endswith("Address"):
+        return ADDRESS_ORDER
+    raise MessageBuildError(f"no declared element order for <{tag}>", hint="this is a bug in qbsf")
+
+
+def build_element(tag: str, body: dict[str, Any] | str | None) -> etree._Element:
+    """``<tag>`` with ``body``'s children emitted in the declared schema order (dict → nested, list → repeated)."""
+    element = etree.Element(tag)
+    if body is None:
+        return element
+    if not isinstance(body, dict):
+        element.text = format_value(body, tag)
+        return element
+    order = _child_order(tag)
+    unknown = [name for name in body if name not in order]
+    if unknown:
+        raise MessageBuildError(f"<{tag}> has no child element {', '.join(unknown)} in the qbXML schema",
+                                hint="this is a bug in qbsf")
+    for name in order:
+        if name not in body:
+            continue
+        value = body[name]
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, dict):
+                element.append(build_element(name, item))
+            else:
+                child = etree.SubElement(element, name)
+                child.text = format_value(item, name)
+    return element
+
+
+def request(rq_tag: str, request_id: str | None, body: dict[str, Any] | None = None, *,
+            wrap: str | None = None, attrs: dict[str, str] | None = None) -> etree._Element:
+    """One ``<XxxRq requestID=…>``: ``wrap`` puts ``body`` inside ``<wrap>`` (CustomerAddRq → CustomerAdd)."""
+    if request_id is not None and len(request_id) > MAX_REQUEST_ID:
+        raise MessageBuildError(f"requestID {request_id!r} is longer than {MAX_REQUEST_ID} characters",
+                                hint="this is a bug in qbsf")
+    element = etree.Element(rq_tag)
+    if request_id is not None:
+        element.set("requestID", request_id)
+    for key, value in (attrs or {}).items():
+        element.set(key, value)
+    if wrap is not None:
+        element.append(build_element(wrap, body or {}))
+    elif body:
+        inner = build_element(rq_tag, body)
+        element.extend(list(inner))
+    return element
+
+
+def build_message(requests: Iterable[etree._Element], *, version: str = "16.0",
+                  on_error: str = "continueOnError") -> str:
+    """A complete qbXML request document carrying ``requests`` in one QBXMLMsgsRq."""
+    if version not in KNOWN_VERSIONS:
+        raise MessageBuildError(f"qbXML version {version!r} is not one qbsf speaks",
+                                hint=f"use one of {', '.join(KNOWN_VERSIONS)}")
+    root = etree.Element("QBXML")
+    msgs = etree.SubElement(root, "QBXMLMsgsRq", onError=on_error)
+    msgs.extend(requests)
+    return _HEADER.format(version=version) + etree.tostring(root, encoding="unicode")
+
+
+# --- parsing -----------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Response:
+    """One ``*Rs`` element: status, the request it answers (by requestID), its ``*Ret`` elements, iterator state."""
+
+    tag: str
+    request_id: str | None
+    status_code: int
+    severity: str
+    message: str
+    rets: list[etree._Element] = field(default_factory=list)
+    iterator_id: str | None = None
+    remaining: int | None = None
+    ret_count: int | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """True when QuickBooks reports statusSeverity Error (Info and Warn are not failures)."""
+        return self.severity.lower() == "error"
+
+
+def _int_attr(element: etree._Element, name: str) -> int | None:
+    raw = element.get(name)
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def parse_response(xml: str | bytes, *, source: str = "QuickBooks response") -> list[Response]:
+    """Every ``*Rs`` in a qbXML response document, in document order (callers match them by requestID)."""
+    root = parse_xml(xml, source=source)
+    if root.tag != "QBXML":
+        raise XmlError(f"{source} is not a qbXML document (root element <{root.tag}>)",
+                       hint="expected <QBXML><QBXMLMsgsRs>…")
+    responses: list[Response] = []
+    for msgs in root:
+        if not isinstance(msgs.tag, str) or not msgs.tag.endswith("MsgsRs"):
+            continue
+        for rs in msgs:
+            if not isinstance(rs.tag, str):
+                continue
+            code = _int_attr(rs, "statusCode")
+            responses.append(Response(
+                tag=rs.tag,
+                request_id=rs.get("requestID"),
+                status_code=code if code is not None else 0,
+                severity=rs.get("statusSeverity") or ("Error" if code else "Info"),
+                message=rs.get("statusMessage") or "",
+                rets=[child for child in rs if isinstance(child.tag, str) and child.tag.endswith("Ret")],
+                iterator_id=rs.get("iteratorID"),
+                remaining=_int_attr(rs, "iteratorRemainingCount"),
+                ret_count=_int_attr(rs, "retCount"),
+            ))
+    return responses
+
+
+def element_to_data(element: etree._Element) -> Any:
+    """A JSON-ready value for any element: text for a leaf, a dict for an aggregate, lists for repeated tags."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    if not children:
+        return element.text or ""
+    data: dict[str, Any] = {}
+    for child in children:
+        value = element_to_data(child)
+        if child.tag in data:
+            existing = data[child.tag]
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                data[child.tag] = [existing, value]
+        else:
+            data[child.tag] = value
+    return data
+
+
+def _put_extra(extra: dict[str, Any], tag: str, value: Any) -> None:
+    if tag in extra:
+        existing = extra[tag]
+        extra[tag] = [*existing, value] if isinstance(existing, list) else [existing, value]
+    else:
+        extra[tag] = value
+
+
+def _scalar(text: str | None, kind: str) -> Any:
+    if kind == "str":
+        # An empty element means "no value" (a cleared field), the same as an absent one.
+        return text if text else None
+    text = (text or "").strip()
+    if text == "":
+        return None
+    if kind == "decimal":
+        return Decimal(text)
+    if kind == "int":
+        return int(text)
+    if kind == "bool":
+        lowered = text.lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ValueError(text)
+    if kind == "date":
+        return date.fromisoformat(text[:10])
+    if kind == "datetime":
+        return datetime.fromisoformat(text)
+    return text
+
+
+def _ref(element: etree._Element) -> rec.Ref:
+    return rec.Ref(ListID=element.findtext("ListID"), FullName=element.findtext("FullName"))
+
+
+def _address(element: etree._Element) -> rec.Address:
+    address = rec.Address()
+    for child in element:
+        if isinstance(child.tag, str) and child.tag in ADDRESS_ORDER and child.text:
+            setattr(address, child.tag, child.text)
+    return address
+
+
+# Items' SalesOrPurchase wrapper spells the sales side differently.
+_SALES_OR_PURCHASE = {"Desc": "SalesDesc", "Price": "SalesPrice", "AccountRef": "IncomeAccountRef"}
+
+
+def parse_record(cls: type, element: etree._Element) -> Any:
+    """A typed record from a ``*Ret`` element; unknown children land in ``record.extra`` (never an error)."""
+    kinds = rec.field_kinds(cls)
+    record = cls()
+    extra = record.extra
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        kind = kinds.get(tag)
+        if kind is None or kind == "list":
+            if tag == "InvoiceLineRet" and cls is rec.Invoice:
+                record.lines.append(parse_record(rec.InvoiceLine, child))
+            elif tag == "SalesOrPurchase" and "SalesDesc" in kinds:
+                _parse_item_side(record, kinds, child, _SALES_OR_PURCHASE, extra)
+            elif tag == "SalesAndPurchase" and "SalesDesc" in kinds:
+                _parse_item_side(record, kinds, child, {}, extra)
+            elif tag == "SupportedQBXMLVersion" and cls is rec.HostInfo:
+                record.SupportedQBXMLVersion.append((child.text or "").strip())
+            else:
+                _put_extra(extra, tag, element_to_data(child))
+            continue
+        _set_parsed(record, tag, kind, child, extra)
+    return record
+
+
+def _set_parsed(record: Any, tag: str, kind: str, child: etree._Element, extra: dict[str, Any]) -> None:
+    if kind == "ref":
+        setattr(record, tag, _ref(child))
+    elif kind == "address":
+        setattr(record, tag, _address(child))
+    else:
+        try:
+            setattr(record, tag, _scalar(child.text, kind))
+        except (ValueError, ArithmeticError):
+            # Lenient: a value beyond what qbsf expects is kept verbatim instead of failing the whole response.
+            log.debug("keeping unparsed %s=%r", tag, child.text)
+            _put_extra(extra, tag, child.text or "")
+
+
+def _parse_item_side(record: Any, kinds: dict[str, str], element: etree._Element, rename: dict[str, str],
+                     extra: dict[str, Any]) -> None:
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = rename.get(child.tag, child.tag)
+        kind = kinds.get(name)
+        if kind is None:
+            _put_extra(extra, f"{element.tag}.{child.tag}", element_to_data(child))
+        else:
+            _set_parsed(record, name, kind, child, extra)
+
+
+def parse_deleted(element: etree._Element) -> rec.DeletedRecord:
+    """A ListDeletedRet/TxnDeletedRet as a DeletedRecord."""
+    def when(tag: str) -> datetime | None:
+        text = element.findtext(tag)
+        try:
+            return datetime.fromisoformat(text) if text else None
+        except ValueError:
+            return None
+
+    kind = element.findtext("ListDelType") or element.findtext("TxnDelType") or ""
+    ident = element.findtext("ListID") or element.findtext("TxnID") or ""
+    return rec.DeletedRecord(kind=kind, id=ident, TimeCreated=when("TimeCreated"), TimeDeleted=when("TimeDeleted"),
+                             FullName=element.findtext("FullName"), RefNumber=element.findtext("RefNumber"))

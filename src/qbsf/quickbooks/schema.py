@@ -1,0 +1,173 @@
+"""Element orders and field limits for the qbXML requests qbsf builds.
+
+qbXML is order-sensitive (``xsd:sequence``) and QuickBooks rejects out-of-order elements, so every request
+element is emitted in the order declared here, transcribed from Intuit's qbXML 16.0 schema (identical in
+13.0 for every element below; tests check both against the XSD). Limits are the schema's ``maxLength``
+facets for the values qbsf writes.
+"""
+
+from __future__ import annotations
+
+REF_ORDER = ("ListID", "FullName")
+ADDRESS_ORDER = ("Addr1", "Addr2", "Addr3", "Addr4", "Addr5", "City", "State", "PostalCode", "Country", "Note")
+
+# Request (and nested aggregate) element → its children in schema order.
+ORDER: dict[str, tuple[str, ...]] = {
+    "CustomerAdd": (
+        "Name", "IsActive", "ClassRef", "ParentRef", "CompanyName", "Salutation", "FirstName", "MiddleName",
+        "LastName", "Suffix", "JobTitle", "BillAddress", "ShipAddress", "ShipToAddress", "PrintAs", "Phone",
+        "Mobile", "Pager", "AltPhone", "Fax", "Email", "Cc", "Contact", "AltContact", "AdditionalContactRef",
+        "Contacts", "CustomerTypeRef", "TermsRef", "SalesRepRef", "OpenBalance", "OpenBalanceDate",
+        "SalesTaxCodeRef", "ItemSalesTaxRef", "SalesTaxCountry", "ResaleNumber", "AccountNumber", "CreditLimit",
+        "PreferredPaymentMethodRef", "CreditCardInfo", "JobStatus", "JobStartDate", "JobProjectedEndDate",
+        "JobEndDate", "JobDesc", "JobTypeRef", "Notes", "AdditionalNotes", "IsStatementWithParent",
+        "DeliveryMethod", "PreferredDeliveryMethod", "PriceLevelRef", "ExternalGUID", "TaxRegistrationNumber",
+        "CurrencyRef"),
+    "CustomerMod": (
+        "ListID", "EditSequence", "Name", "IsActive", "ClassRef", "ParentRef", "CompanyName", "Salutation",
+        "FirstName", "MiddleName", "LastName", "Suffix", "JobTitle", "BillAddress", "ShipAddress", "ShipToAddress",
+        "PrintAs", "Phone", "Mobile", "Pager", "AltPhone", "Fax", "Email", "Cc", "Contact", "AltContact",
+        "AdditionalContactRef", "ContactsMod", "CustomerTypeRef", "TermsRef", "SalesRepRef", "SalesTaxCodeRef",
+        "ItemSalesTaxRef", "SalesTaxCountry", "ResaleNumber", "AccountNumber", "CreditLimit",
+        "PreferredPaymentMethodRef", "CreditCardInfo", "JobStatus", "JobStartDate", "JobProjectedEndDate",
+        "JobEndDate", "JobDesc", "JobTypeRef", "Notes", "AdditionalNotesMod", "IsStatementWithParent",
+        "DeliveryMethod", "PreferredDeliveryMethod", "PriceLevelRef", "TaxRegistrationNumber", "CurrencyRef"),
+    "ItemServiceAdd": (
+        "Name", "BarCode", "IsActive", "ClassRef", "ParentRef", "UnitOfMeasureSetRef", "IsTaxIncluded",
+        "SalesTaxCodeRef", "SalesOrPurchase", "SalesAndPurchase", "ExternalGUID"),
+    "ItemServiceMod": (
+        "ListID", "EditSequence", "Name", "BarCode", "IsActive", "ClassRef", "ParentRef", "UnitOfMeasureSetRef",
+        "ForceUOMChange", "IsTaxIncluded", "SalesTaxCodeRef", "SalesOrPurchaseMod", "SalesAndPurchaseMod"),
+    "ItemNonInventoryAdd": (
+        "Name", "BarCode", "IsActive", "ParentRef", "ClassRef", "ManufacturerPartNumber", "UnitOfMeasureSetRef",
+        "IsTaxIncluded", "SalesTaxCodeRef", "SalesOrPurchase", "SalesAndPurchase", "ExternalGUID"),
+    "ItemNonInventoryMod": (
+        "ListID", "EditSequence", "Name", "BarCode", "IsActive", "ClassRef", "ParentRef", "ManufacturerPartNumber",
+        "UnitOfMeasureSetRef", "ForceUOMChange", "IsTaxIncluded", "SalesTaxCodeRef", "SalesOrPurchaseMod",
+        "SalesAndPurchaseMod"),
+    "ItemInventoryAdd": (
+        "Name", "BarCode", "IsActive", "ClassRef", "ParentRef", "ManufacturerPartNumber", "UnitOfMeasureSetRef",
+        "IsTaxIncluded", "SalesTaxCodeRef", "SalesDesc", "SalesPrice", "IncomeAccountRef", "PurchaseDesc",
+        "PurchaseCost", "PurchaseTaxCodeRef", "COGSAccountRef", "PrefVendorRef", "AssetAccountRef", "ReorderPoint",
+        "Max", "QuantityOnHand", "TotalValue", "InventoryDate", "ExternalGUID"),
+    "ItemInventoryMod": (
+        "ListID", "EditSequence", "Name", "BarCode", "IsActive", "ClassRef", "ParentRef", "ManufacturerPartNumber",
+        "UnitOfMeasureSetRef", "ForceUOMChange", "IsTaxIncluded", "SalesTaxCodeRef", "SalesDesc", "SalesPrice",
+        "IncomeAccountRef", "ApplyIncomeAccountRefToExistingTxns", "PurchaseDesc", "PurchaseCost",
+        "PurchaseTaxCodeRef", "COGSAccountRef", "ApplyCOGSAccountRefToExistingTxns", "PrefVendorRef",
+        "AssetAccountRef", "ReorderPoint", "Max"),
+    "SalesOrPurchase": (
+        "Desc", "Price", "PricePercent", "AccountRef"),
+    "SalesOrPurchaseMod": (
+        "Desc", "Price", "PricePercent", "AccountRef", "ApplyAccountRefToExistingTxns"),
+    "SalesAndPurchase": (
+        "SalesDesc", "SalesPrice", "IncomeAccountRef", "PurchaseDesc", "PurchaseCost", "PurchaseTaxCodeRef",
+        "ExpenseAccountRef", "PrefVendorRef"),
+    "SalesAndPurchaseMod": (
+        "SalesDesc", "SalesPrice", "IncomeAccountRef", "ApplyIncomeAccountRefToExistingTxns", "PurchaseDesc",
+        "PurchaseCost", "PurchaseTaxCodeRef", "ExpenseAccountRef", "ApplyExpenseAccountRefToExistingTxns",
+        "PrefVendorRef"),
+    "InvoiceAdd": (
+        "CustomerRef", "ClassRef", "ARAccountRef", "TemplateRef", "TxnDate", "RefNumber", "BillAddress",
+        "ShipAddress", "IsPending", "IsFinanceCharge", "PONumber", "TermsRef", "DueDate", "SalesRepRef", "FOB",
+        "ShipDate", "ShipMethodRef", "ItemSalesTaxRef", "Memo", "CustomerMsgRef", "IsToBePrinted", "IsToBeEmailed",
+        "IsTaxIncluded", "CustomerSalesTaxCodeRef", "Other", "ExchangeRate", "ExternalGUID", "LinkToTxnID",
+        "SetCredit", "InvoiceLineAdd", "InvoiceLineGroupAdd", "DiscountLineAdd", "SalesTaxLineAdd",
+        "ShippingLineAdd"),
+    "InvoiceMod": (
+        "TxnID", "EditSequence", "CustomerRef", "ClassRef", "ARAccountRef", "TemplateRef", "TxnDate", "RefNumber",
+        "BillAddress", "ShipAddress", "IsPending", "PONumber", "TermsRef", "DueDate", "SalesRepRef", "FOB",
+        "ShipDate", "ShipMethodRef", "ItemSalesTaxRef", "Memo", "CustomerMsgRef", "IsToBePrinted", "IsToBeEmailed",
+        "IsTaxIncluded", "CustomerSalesTaxCodeRef", "Other", "ExchangeRate", "SetCredit", "InvoiceLineMod",
+        "InvoiceLineGroupMod"),
+    "InvoiceLineAdd": (
+        "ItemRef", "Desc", "Quantity", "UnitOfMeasure", "Rate", "RatePercent", "PriceLevelRef", "ClassRef",
+        "Amount", "TaxAmount", "OptionForPriceRuleConflict", "InventorySiteRef", "InventorySiteLocationRef",
+        "SerialNumber", "LotNumber", "ServiceDate", "SalesTaxCodeRef", "IsTaxable", "OverrideItemAccountRef",
+        "Other1", "Other2", "LinkToTxn", "DataExt"),
+    "InvoiceLineMod": (
+        "TxnLineID", "ItemRef", "Desc", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "Rate", "RatePercent",
+        "PriceLevelRef", "ClassRef", "Amount", "TaxAmount", "OptionForPriceRuleConflict", "InventorySiteRef",
+        "InventorySiteLocationRef", "SerialNumber", "LotNumber", "ServiceDate", "SalesTaxCodeRef",
+        "OverrideItemAccountRef", "Other1", "Other2"),
+    "AccountAdd": (
+        "Name", "IsActive", "ParentRef", "AccountType", "DetailAccountType", "AccountNumber", "BankNumber", "Desc",
+        "OpenBalance", "OpenBalanceDate", "SalesTaxCodeRef", "TaxLineID", "CurrencyRef"),
+    "AccountMod": (
+        "ListID", "EditSequence", "Name", "IsActive", "ParentRef", "AccountType", "AccountNumber", "BankNumber",
+        "Desc", "OpenBalance", "OpenBalanceDate", "SalesTaxCodeRef", "TaxLineID", "CurrencyRef"),
+    "StandardTermsAdd": (
+        "Name", "IsActive", "StdDueDays", "StdDiscountDays", "DiscountPct"),
+    "DateDrivenTermsAdd": (
+        "Name", "IsActive", "DayOfMonthDue", "DueNextMonthDays", "DiscountDayOfMonth", "DiscountPct"),
+    "ModifiedDateRangeFilter": (
+        "FromModifiedDate", "ToModifiedDate"),
+    "DeletedDateRangeFilter": (
+        "FromDeletedDate", "ToDeletedDate"),
+    "NameFilter": (
+        "MatchCriterion", "Name"),
+    "CustomerQueryRq": (
+        "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate", "NameFilter",
+        "NameRangeFilter", "TotalBalanceFilter", "CurrencyFilter", "ClassFilter", "IncludeRetElement", "OwnerID"),
+    "ItemQueryRq": (
+        "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate", "NameFilter",
+        "NameRangeFilter", "IncludeRetElement", "OwnerID"),
+    "ItemServiceQueryRq": (
+        "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate", "NameFilter",
+        "NameRangeFilter", "ClassFilter", "IncludeRetElement", "OwnerID"),
+    "InvoiceQueryRq": (
+        "TxnID", "RefNumber", "RefNumberCaseSensitive", "MaxReturned", "ModifiedDateRangeFilter",
+        "TxnDateRangeFilter", "EntityFilter", "AccountFilter", "RefNumberFilter", "RefNumberRangeFilter",
+        "CurrencyFilter", "PaidStatus", "IncludeLineItems", "IncludeLinkedTxns", "IncludeRetElement", "OwnerID"),
+    "AccountQueryRq": (
+        "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate", "NameFilter",
+        "NameRangeFilter", "AccountType", "CurrencyFilter", "IncludeRetElement", "OwnerID"),
+    "TermsQueryRq": (
+        "ListID", "FullName", "MaxReturned", "ActiveStatus", "FromModifiedDate", "ToModifiedDate", "NameFilter",
+        "NameRangeFilter", "IncludeRetElement"),
+    "HostQueryRq": (
+        "IncludeListMetaData", "IncludeRetElement"),
+    "CompanyQueryRq": (
+        "IncludeRetElement", "OwnerID"),
+    "ListDeletedQueryRq": (
+        "ListDelType", "DeletedDateRangeFilter", "IncludeRetElement"),
+    "TxnDeletedQueryRq": (
+        "TxnDelType", "DeletedDateRangeFilter", "IncludeRetElement"),
+    "BillAddress": ADDRESS_ORDER,
+    "ShipAddress": ADDRESS_ORDER,
+}
+
+# Which request elements accept ExternalGUID (CustomerAdd, Item*Add and InvoiceAdd do; Mods never do).
+EXTERNAL_GUID_ELEMENTS = frozenset(name for name, children in ORDER.items() if "ExternalGUID" in children)
+
+ADDRESS_LIMITS = {"Addr1": 41, "Addr2": 41, "Addr3": 41, "Addr4": 41, "Addr5": 41, "City": 31, "State": 21,
+                  "PostalCode": 13, "Country": 31, "Note": 41}
+
+
+def _with_addresses(limits: dict[str, int], *prefixes: str) -> dict[str, int]:
+    out = dict(limits)
+    for prefix in prefixes:
+        out.update({f"{prefix}.{name}": size for name, size in ADDRESS_LIMITS.items()})
+    return out
+
+
+# Flat field path → maxLength, per record kind (the schema's facets for the Add/Mod of that kind).
+FIELD_LIMITS: dict[str, dict[str, int]] = {
+    "Customer": _with_addresses({
+        "Name": 41, "CompanyName": 41, "Salutation": 15, "FirstName": 25, "MiddleName": 5, "LastName": 25,
+        "JobTitle": 41, "PrintAs": 41, "Phone": 21, "Mobile": 21, "Pager": 21, "AltPhone": 21, "Fax": 21,
+        "Email": 1023, "Cc": 1023, "Contact": 41, "AltContact": 41, "ResaleNumber": 15, "AccountNumber": 99,
+        "JobDesc": 99, "Notes": 4095,
+    }, "BillAddress", "ShipAddress"),
+    "ItemService": {"Name": 31, "SalesDesc": 4095, "PurchaseDesc": 4095},
+    "ItemNonInventory": {"Name": 31, "ManufacturerPartNumber": 31, "SalesDesc": 4095, "PurchaseDesc": 4095},
+    "ItemInventory": {"Name": 31, "ManufacturerPartNumber": 31, "SalesDesc": 4095, "PurchaseDesc": 4095},
+    "Invoice": _with_addresses({"RefNumber": 11, "PONumber": 25, "FOB": 13, "Memo": 4095, "Other": 29},
+                               "BillAddress", "ShipAddress"),
+    "InvoiceLine": {"Desc": 4095, "Other1": 29, "Other2": 29},
+    "Account": {"Name": 31, "AccountNumber": 7, "Desc": 200},
+    "Terms": {"Name": 31},
+}
+
+# qbXML versions this client speaks, newest first.
+KNOWN_VERSIONS = ("16.0", "13.0")
