@@ -156,3 +156,44 @@ def qb_client(qb_transport):
     yield client
     client.close()
 # ==== end of QuickBooks client fixtures ==========================================================================
+
+
+# ---- Salesforce emulator (qbsf.sim.salesforce) — fixtures for everyone -------------------------------------------
+# sf_state: a fresh in-memory org (standard objects + the repo's SFDX metadata) with the Python API
+#   (insert/get/records/api_calls/inject_faults/latency/daily_api_limit/token_lifetime).
+# sf_emulator: that org served over http on a free loopback port: .url .data_url .state .client_id .client_secret
+#   .username .password .token_url .login() .client(). sf_emulator_tls: the same over https (.ca_path to trust).
+@pytest.fixture(scope="session")
+def sf_schema():
+    """The emulated org's schema, built once per session (read-only)."""
+    from qbsf.sim.salesforce.schema import build_schema, default_metadata_dir
+
+    return build_schema(default_metadata_dir())
+
+
+@pytest.fixture
+def sf_state(sf_schema):
+    """A fresh in-memory Salesforce org."""
+    from qbsf.sim.salesforce import SalesforceState
+
+    return SalesforceState(sf_schema)
+
+
+@pytest.fixture
+def sf_emulator(sf_state):
+    """The Salesforce emulator over http on 127.0.0.1 (free port), stopped at teardown."""
+    from qbsf.sim.salesforce import start_emulator
+
+    emulator = start_emulator(sf_state)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def sf_emulator_tls(sf_state):
+    """The Salesforce emulator over https with a generated CA (``.ca_path``), for https-only clients."""
+    from qbsf.sim.salesforce import start_emulator
+
+    emulator = start_emulator(sf_state, ssl=True)
+    yield emulator
+    emulator.stop()

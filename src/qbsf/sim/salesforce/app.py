@@ -1,0 +1,96 @@
+"""The emulator as an ASGI app: OAuth endpoints, the data API, and the per-call knobs (latency, faults, limits)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from qbsf.sim.salesforce.oauth import OAuth
+from qbsf.sim.salesforce.rest import Reply, RestApi
+from qbsf.sim.salesforce.settings import EmulatorSettings
+from qbsf.sim.salesforce.state import SalesforceState
+
+log = logging.getLogger(__name__)
+_FAULT_REPLIES = {
+    "UNABLE_TO_LOCK_ROW": Reply(400, [{"message": "unable to obtain exclusive access to this record or 1 records",
+                                       "errorCode": "UNABLE_TO_LOCK_ROW", "fields": []}]),
+    "SERVER_UNAVAILABLE": Reply(503, [{"message": "Service temporarily unavailable", "errorCode":
+                                       "SERVER_UNAVAILABLE"}]),
+    "REQUEST_LIMIT_EXCEEDED": Reply(403, [{"message": "TotalRequests Limit exceeded.",
+                                           "errorCode": "REQUEST_LIMIT_EXCEEDED"}]),
+}
+
+
+def _json_response(reply: Reply, limit_info: str) -> Response:
+    headers = {**reply.headers, "Sforce-Limit-Info": limit_info}
+    if reply.body is None:
+        return Response(status_code=reply.status, headers=headers)
+    return JSONResponse(reply.body, status_code=reply.status, headers=headers)
+
+
+def create_app(state: SalesforceState | None = None, settings: EmulatorSettings | None = None) -> Starlette:
+    """The Salesforce emulator over ``state`` (a fresh in-memory org by default); ``app.state.sf`` is the state."""
+    state = state or SalesforceState()
+    settings = settings or EmulatorSettings()
+    oauth = OAuth(state, settings)
+    api = RestApi(state)
+
+    def limit_info() -> str:
+        return f"api-usage={state.api_calls}/{state.daily_api_limit}"
+
+    async def data(request: Request) -> Response:
+        path = request.path_params.get("rest", "")
+        params = dict(request.query_params)
+        if not path.strip("/"):
+            return _json_response(Reply(200, api.versions()), limit_info())
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        with state.lock:
+            grant = state.token_user(token) if token else None
+        if grant is None:
+            return _json_response(Reply(401, [{"message": "Session expired or invalid",
+                                               "errorCode": "INVALID_SESSION_ID"}]), limit_info())
+        if state.latency:
+            await asyncio.sleep(state.latency)
+        raw = await request.body()
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                return _json_response(Reply(400, [{"message": f"JSON parse error: {exc}",
+                                                   "errorCode": "JSON_PARSER_ERROR"}]), limit_info())
+        with state.lock:
+            if state.api_calls >= state.daily_api_limit:
+                return _json_response(_FAULT_REPLIES["REQUEST_LIMIT_EXCEEDED"], limit_info())
+            state.api_calls += 1
+            fault = state.draw_fault(write=request.method != "GET")
+        if fault is not None:
+            log.debug("injected %s on %s %s", fault, request.method, path)
+            return _json_response(_FAULT_REPLIES[fault], limit_info())
+        reply = api.dispatch(request.method, path, params, dict(request.headers), body, grant.user_id)
+        return _json_response(reply, limit_info())
+
+    async def root(request: Request) -> Response:
+        return JSONResponse({"emulator": "qbsf Salesforce emulator", "data": "/services/data/",
+                             "token": "/services/oauth2/token"})
+
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
+    app = Starlette(routes=[
+        Route("/", root),
+        Route("/services/oauth2/token", oauth.token, methods=["POST"]),
+        Route("/services/oauth2/authorize", oauth.authorize, methods=["GET"]),
+        Route("/services/oauth2/revoke", oauth.revoke, methods=["POST"]),
+        Route("/services/data", data, methods=methods),
+        Route("/services/data/{rest:path}", data, methods=methods),
+    ])
+    app.state.sf = state
+    app.state.settings = settings
+    return app

@@ -1,0 +1,210 @@
+"""``/services/oauth2/*``: the token endpoint's grants and the authorize redirect, shaped as Salesforce's."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from qbsf.sim.salesforce.ids import ORG_ID
+from qbsf.sim.salesforce.settings import EmulatorSettings
+from qbsf.sim.salesforce.state import DEMO_PASSWORD, DEMO_USERNAME, SalesforceState, TokenGrant
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+class OAuthError(Exception):
+    """An OAuth error response: ``{"error", "error_description"}`` with HTTP 400 (or 401 for bad clients)."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def response(self) -> JSONResponse:
+        """The JSON error response."""
+        return JSONResponse({"error": self.error, "error_description": self.description}, status_code=self.status)
+
+
+def _public_key(pem: str) -> Any:
+    data = pem.encode()
+    if b"BEGIN CERTIFICATE" in data:
+        return x509.load_pem_x509_certificate(data).public_key()
+    return serialization.load_pem_public_key(data)
+
+
+class OAuth:
+    """The emulated login server."""
+
+    def __init__(self, state: SalesforceState, settings: EmulatorSettings) -> None:
+        self.state = state
+        self.settings = settings
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+    def _client(self, request: Request, form: dict[str, str], *, secret_required: bool) -> str:
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("basic "):
+            try:
+                client_id, _, client_secret = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise OAuthError("invalid_client", "invalid client credentials") from None
+        if client_id != self.settings.client_id:
+            raise OAuthError("invalid_client_id", "client identifier invalid")
+        if (secret_required or client_secret is not None) and not hmac.compare_digest(
+                (client_secret or "").encode(), self.settings.client_secret.encode()):
+            raise OAuthError("invalid_client", "invalid client credentials")
+        return client_id
+
+    def _user_by_name(self, username: str | None) -> str | None:
+        if not username:
+            return None
+        ids = self.state.find("User", "Username", username) if username == DEMO_USERNAME else [
+            rid for rid, rec in self.state.table("User").items() if (rec.get("Username") or "").lower()
+            == username.lower()]
+        return ids[0] if ids else None
+
+    def _issue(self, request: Request, user_id: str, client_id: str, *, refresh: bool) -> dict[str, Any]:
+        issued_at = str(int(self.state.clock().timestamp() * 1000))
+        access_token = f"{ORG_ID[:15]}!AR{secrets.token_urlsafe(60)}"
+        self.state.tokens[access_token] = TokenGrant(access_token, user_id, client_id,
+                                                     self.state.clock().timestamp(), self.settings.scope)
+        instance_url = self.settings.instance_url or str(request.base_url).rstrip("/")
+        identity = f"{instance_url}/id/{ORG_ID}/{user_id}"
+        signature = base64.b64encode(hmac.new(self.settings.client_secret.encode(), (identity + issued_at).encode(),
+                                              hashlib.sha256).digest()).decode()
+        body: dict[str, Any] = {"access_token": access_token, "signature": signature, "scope": self.settings.scope,
+                                "instance_url": instance_url, "id": identity, "token_type": "Bearer",
+                                "issued_at": issued_at}
+        if refresh:
+            token = f"5Aep861{secrets.token_urlsafe(64)}"
+            self.state.refresh_tokens[token] = (user_id, client_id)
+            body["refresh_token"] = token
+        return body
+
+    # ---- endpoints ---------------------------------------------------------------------------------------------
+    async def token(self, request: Request) -> Response:
+        """POST /services/oauth2/token."""
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        with self.state.lock:
+            try:
+                return JSONResponse(self._grant(request, form))
+            except OAuthError as exc:
+                return exc.response()
+
+    def _grant(self, request: Request, form: dict[str, str]) -> dict[str, Any]:
+        grant = form.get("grant_type")
+        if grant == "password":
+            client_id = self._client(request, form, secret_required=True)
+            user_id = self._user_by_name(form.get("username"))
+            if user_id is None or form.get("password") != DEMO_PASSWORD:
+                raise OAuthError("invalid_grant", "authentication failure")
+            return self._issue(request, user_id, client_id, refresh=False)
+        if grant == "client_credentials":
+            client_id = self._client(request, form, secret_required=True)
+            return self._issue(request, self.state.user_id, client_id, refresh=False)
+        if grant == "authorization_code":
+            return self._authorization_code(request, form)
+        if grant == "refresh_token":
+            client_id = self._client(request, form, secret_required=False)
+            owner = self.state.refresh_tokens.get(form.get("refresh_token", ""))
+            if owner is None or owner[1] != client_id:
+                raise OAuthError("invalid_grant", "expired access/refresh token")
+            body = self._issue(request, owner[0], client_id, refresh=self.settings.rotate_refresh_tokens)
+            if self.settings.rotate_refresh_tokens:
+                self.state.refresh_tokens.pop(form["refresh_token"], None)
+            return body
+        if grant == JWT_BEARER:
+            return self._jwt_bearer(request, form)
+        raise OAuthError("unsupported_grant_type", "grant type not supported")
+
+    def _authorization_code(self, request: Request, form: dict[str, str]) -> dict[str, Any]:
+        pending = self.state.auth_codes.pop(form.get("code", ""), None)
+        client_id = self._client(request, form, secret_required=pending is None or not pending.get("challenge"))
+        if pending is None or pending["client_id"] != client_id or pending["expires"] < time.time():
+            raise OAuthError("invalid_grant", "invalid authorization code")
+        if pending["redirect_uri"] != form.get("redirect_uri"):
+            raise OAuthError("redirect_uri_mismatch", "redirect_uri must match configuration")
+        challenge = pending.get("challenge")
+        if challenge:
+            verifier = form.get("code_verifier", "")
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            expected = digest if pending.get("method", "S256") == "S256" else verifier
+            if not verifier or not hmac.compare_digest(expected, challenge):
+                raise OAuthError("invalid_grant", "invalid code verifier")
+        return self._issue(request, pending["user_id"], client_id, refresh=True)
+
+    def _jwt_bearer(self, request: Request, form: dict[str, str]) -> dict[str, Any]:
+        assertion = form.get("assertion", "")
+        if self.settings.jwt_public_key is None:
+            raise OAuthError("invalid_grant", "invalid assertion")
+        try:
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise OAuthError("invalid_grant", "invalid assertion") from None
+        if unverified.get("iss") != self.settings.client_id:
+            raise OAuthError("invalid_client_id", "client identifier invalid")
+        try:
+            claims = jwt.decode(assertion, _public_key(self.settings.jwt_public_key), algorithms=["RS256"],
+                                options={"verify_aud": False, "require": ["exp", "sub", "iss"]})
+        except jwt.ExpiredSignatureError:
+            raise OAuthError("invalid_grant", "expired authorization code") from None
+        except jwt.PyJWTError:
+            raise OAuthError("invalid_grant", "invalid assertion") from None
+        instance = (self.settings.instance_url or str(request.base_url)).rstrip("/")
+        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        if not any(a in (*self.settings.login_audiences, instance) for a in audiences):
+            raise OAuthError("invalid_grant", "audience is invalid")
+        user_id = self._user_by_name(claims.get("sub"))
+        if user_id is None:
+            raise OAuthError("invalid_grant", "user hasn't approved this consumer")
+        return self._issue(request, user_id, self.settings.client_id, refresh=False)
+
+    async def authorize(self, request: Request) -> Response:
+        """GET /services/oauth2/authorize: the demo user approves at once; redirect back with a code."""
+        params = request.query_params
+        if params.get("client_id") != self.settings.client_id:
+            return JSONResponse({"error": "invalid_client_id", "error_description": "client identifier invalid"},
+                                status_code=400)
+        redirect_uri = params.get("redirect_uri")
+        if not redirect_uri:
+            return JSONResponse({"error": "redirect_uri_missing", "error_description": "redirect_uri must be set"},
+                                status_code=400)
+        if params.get("response_type") != "code":
+            query = {"error": "unsupported_response_type", "error_description": "response type not supported"}
+            return RedirectResponse(f"{redirect_uri}?{urlencode(query)}", status_code=302)
+        method = params.get("code_challenge_method", "S256")
+        if params.get("code_challenge") and method not in ("S256", "plain"):
+            query = {"error": "invalid_request", "error_description": "invalid code_challenge_method"}
+            return RedirectResponse(f"{redirect_uri}?{urlencode(query)}", status_code=302)
+        code = f"aPrx{secrets.token_urlsafe(32)}"
+        with self.state.lock:
+            self.state.auth_codes[code] = {"client_id": self.settings.client_id, "redirect_uri": redirect_uri,
+                                           "challenge": params.get("code_challenge"), "method": method,
+                                           "user_id": self.state.user_id, "expires": time.time() + 900}
+        query = {"code": code}
+        if params.get("state") is not None:
+            query["state"] = params["state"]
+        return RedirectResponse(f"{redirect_uri}?{urlencode(query)}", status_code=302)
+
+    async def revoke(self, request: Request) -> Response:
+        """POST /services/oauth2/revoke: forget an access or refresh token."""
+        form = await request.form()
+        token = str(form.get("token") or request.query_params.get("token") or "")
+        with self.state.lock:
+            known = self.state.tokens.pop(token, None) or self.state.refresh_tokens.pop(token, None)
+        if known is None:
+            return JSONResponse({"error": "unsupported_token_type", "error_description": "this token type is not "
+                                 "supported"}, status_code=400)
+        return Response(status_code=200)
