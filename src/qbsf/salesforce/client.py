@@ -1,0 +1,507 @@
+"""qbsf's Salesforce REST client: few calls, typed errors, bounded retries, API usage tracked.
+
+Reads follow every ``nextRecordsUrl``; writes go 200 records a call through sObject Collections with
+``allOrNone=false`` and come back as one :class:`RecordResult` per input record, in input order. Every call has a
+timeout, carries ``Sforce-Call-Options: client=qbsf`` (so qbsf's own changes can be told apart), updates
+:attr:`SalesforceClient.api_usage` from ``Sforce-Limit-Info`` and counts in :attr:`SalesforceClient.calls`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote as urlquote
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from qbsf.errors import NeedsUser, QbsfError, Retriable, Skippable
+from qbsf.salesforce.auth import Auth
+from qbsf.salesforce.errors import (
+    ApiLimitExceeded,
+    AuthError,
+    SalesforceError,
+    SalesforceNeedsUser,
+    SalesforceRetriable,
+    from_error_item,
+    from_response_body,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_VERSION = "62.0"
+COLLECTION_LIMIT = 200  # sObject Collections: at most 200 records per request
+COMPOSITE_LIMIT = 25  # composite: at most 25 subrequests per request
+CALL_OPTIONS = "client=qbsf"
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+_REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)[.\[]")
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """The org's API usage from the last ``Sforce-Limit-Info`` header: ``used`` of ``limit`` in the last 24 h."""
+
+    used: int
+    limit: int
+
+    @property
+    def remaining(self) -> int:
+        """Calls left in the allocation."""
+        return max(self.limit - self.used, 0)
+
+    @property
+    def fraction(self) -> float:
+        """Share of the allocation used (0–1)."""
+        return self.used / self.limit if self.limit else 1.0
+
+
+@dataclass
+class RecordResult:
+    """The outcome for one input record: its position, Id, whether it was created, and typed errors."""
+
+    index: int
+    success: bool
+    id: str | None = None
+    created: bool | None = None
+    errors: list[SalesforceError] = field(default_factory=list)
+
+    @property
+    def error(self) -> SalesforceError | None:
+        """The first error (what the sync engine acts on), or None on success."""
+        return self.errors[0] if self.errors else None
+
+
+@dataclass
+class CompositeResult:
+    """One composite subrequest's outcome: referenceId, HTTP status, body, and a typed error when it failed."""
+
+    reference_id: str
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx subrequest."""
+        return 200 <= self.status < 300
+
+    @property
+    def error(self) -> SalesforceError | None:
+        """The subrequest's error, classified, or None."""
+        return None if self.ok else from_response_body(self.body, self.status)
+
+
+@dataclass(frozen=True)
+class ChangedWindow:
+    """``sobjects/X/updated``: the Ids changed in the window and how far Salesforce's answer covers."""
+
+    ids: list[str]
+    latest_date_covered: str | None
+
+
+@dataclass(frozen=True)
+class DeletedWindow:
+    """``sobjects/X/deleted``: ``[{"id", "deletedDate"}]`` and the window Salesforce covered."""
+
+    records: list[dict[str, str]]
+    earliest_date_available: str | None
+    latest_date_covered: str | None
+
+
+def _retriable(exc: BaseException) -> bool:
+    return isinstance(exc, Retriable)
+
+
+def _sf_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise QbsfError(f"naive datetime {value.isoformat()} for a change window",
+                        hint="pass a timezone-aware datetime (UTC)")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[tuple[int, Sequence[Any]]]:
+    for start in range(0, len(items), size):
+        yield start, items[start:start + size]
+
+
+class SalesforceClient:
+    """A Salesforce REST API client for one org.
+
+    ``instance_url`` may be None to use the instance the login returns. ``retries`` bounds attempts per call
+    (including the first); backoff is jittered exponential between ``backoff`` and ``backoff_max`` seconds.
+    """
+
+    def __init__(self, instance_url: str | None, auth: Auth, *, api_version: str = DEFAULT_API_VERSION,
+                 timeout: float = 30.0, retries: int = 5, backoff: float = 0.5, backoff_max: float = 20.0,
+                 retry_deadline: float = 120.0, verify: bool | str = True,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        """Create a client; nothing is sent until the first call."""
+        if not re.fullmatch(r"\d{2}\.0", api_version):
+            raise QbsfError(f"API version {api_version!r} is not like '62.0'", hint="set salesforce.api_version")
+        self.instance_url = instance_url.rstrip("/") if instance_url else None
+        self.auth = auth
+        self.api_version = api_version
+        self.retries = max(1, retries)
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.retry_deadline = retry_deadline
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), verify=verify,
+                                 transport=transport, headers={"Accept": "application/json",
+                                                               "Sforce-Call-Options": CALL_OPTIONS})
+        self.calls = 0
+        self.retried = 0
+        self.api_usage: ApiUsage | None = None
+        self._describe_cache: dict[str, dict[str, Any]] = {}
+
+    # ---- plumbing ----------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self.http.close()
+
+    def __enter__(self) -> SalesforceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_path(self) -> str:
+        """``/services/data/vXX.X`` for this client's API version."""
+        return f"/services/data/v{self.api_version}"
+
+    def _url(self, path: str, instance_url: str) -> str:
+        if path.startswith(("https://", "http://")):
+            return path
+        if not path.startswith("/services/"):
+            path = f"{self.base_path}/{path.lstrip('/')}"
+        return instance_url + path
+
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+                headers: Mapping[str, str] | None = None, idempotent: bool = True,
+                sobject: str | None = None) -> httpx.Response:
+        """Send one API call with auth, retries and error classification; returns the 2xx/300 response.
+
+        ``path`` is relative to ``/services/data/vXX.X`` unless it starts with ``/services/``. Non-``idempotent``
+        calls (creates) are retried only when the request cannot have reached Salesforce.
+        """
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries) | stop_after_delay(self.retry_deadline),
+            wait=wait_random_exponential(multiplier=self.backoff, max=self.backoff_max),
+            retry=retry_if_exception(_retriable), reraise=True, before_sleep=self._log_retry(method, path))
+        return retrying(self._send, method, path, params, json, headers, idempotent, sobject)
+
+    def _log_retry(self, method: str, path: str) -> Any:
+        def before_sleep(state: RetryCallState) -> None:
+            self.retried += 1
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning("Salesforce %s %s failed (%s); retry %d in %.2fs", method, path.split("?")[0],
+                        getattr(exc, "error_code", type(exc).__name__), state.attempt_number,
+                        state.next_action.sleep if state.next_action else 0.0)
+        return before_sleep
+
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
+              headers: Mapping[str, str] | None, idempotent: bool, sobject: str | None) -> httpx.Response:
+        response = self._send_once(method, path, params, json, headers, idempotent, sobject)
+        if response.status_code == 401:
+            # the session expired or was revoked: renew once, then retry; a second 401 is the user's to fix
+            log.info("Salesforce session rejected; renewing the token once")
+            self.auth.renew(self.http)
+            response = self._send_once(method, path, params, json, headers, idempotent, sobject)
+            if response.status_code == 401:
+                error = from_response_body(_body(response), 401, sobject=sobject)
+                raise AuthError(error.sf_message, error_code=error.error_code, status=401,
+                                hint="the new token was rejected too: check the integration user is active and "
+                                     "the connected app's policies, then `qbsf auth login`")
+        if response.status_code >= 400:
+            raise from_response_body(_body(response), response.status_code, sobject=sobject)
+        return response
+
+    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
+                   headers: Mapping[str, str] | None, idempotent: bool, sobject: str | None) -> httpx.Response:
+        token = self.auth.token(self.http)
+        instance = self.instance_url or token.instance_url
+        url = self._url(path, instance)
+        self.calls += 1
+        try:
+            response = self.http.request(method, url, params=params, json=json,
+                                         headers={**(headers or {}), "Authorization": f"Bearer {token.access_token}"})
+        except httpx.ConnectError as exc:
+            raise SalesforceRetriable(f"cannot connect to {instance}: {exc}", error_code="CONNECTION_ERROR",
+                                      hint="check the network and salesforce.instance_url; qbsf retries") from exc
+        except httpx.TimeoutException as exc:
+            if not idempotent and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                # the create may have happened: retrying could duplicate records, so let the engine decide
+                raise SalesforceNeedsUser(f"{method} {path.split('?')[0]} timed out; records may have been created",
+                                          error_code="TIMEOUT", sobject=sobject,
+                                          hint="qbsf re-reads by external id before creating again") from exc
+            raise SalesforceRetriable(f"{method} {path.split('?')[0]} timed out", error_code="TIMEOUT",
+                                      sobject=sobject, hint="Salesforce is slow; qbsf retries") from exc
+        except httpx.TransportError as exc:
+            if not idempotent:
+                raise SalesforceNeedsUser(f"{method} {path.split('?')[0]} failed mid-request ({type(exc).__name__})",
+                                          error_code="CONNECTION_ERROR", sobject=sobject,
+                                          hint="qbsf re-reads by external id before creating again") from exc
+            raise SalesforceRetriable(f"{method} {path.split('?')[0]} failed ({type(exc).__name__})",
+                                      error_code="CONNECTION_ERROR", sobject=sobject,
+                                      hint="the connection dropped; qbsf retries") from exc
+        self._track_usage(response)
+        return response
+
+    def _track_usage(self, response: httpx.Response) -> None:
+        header = response.headers.get("Sforce-Limit-Info")
+        match = _LIMIT_INFO.search(header or "")
+        if match:
+            self.api_usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        return _body(response) if response.content else None
+
+    # ---- reads -------------------------------------------------------------------------------------------------
+    def iter_query(self, soql: str, *, include_deleted: bool = False,
+                   batch_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Pages of records for ``soql``, following every ``nextRecordsUrl`` (one API call per page)."""
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
+        resource = "queryAll" if include_deleted else "query"
+        page = self._json("GET", resource, params={"q": soql}, headers=headers)
+        while True:
+            yield list(page.get("records", []))
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self._json("GET", next_url, headers=headers)
+
+    def query(self, soql: str, *, batch_size: int | None = None) -> list[dict[str, Any]]:
+        """All records matching ``soql`` (every page)."""
+        return [record for page in self.iter_query(soql, batch_size=batch_size) for record in page]
+
+    def query_all(self, soql: str, *, batch_size: int | None = None) -> list[dict[str, Any]]:
+        """As :meth:`query`, including deleted and archived records (``queryAll``)."""
+        return [record for page in self.iter_query(soql, include_deleted=True, batch_size=batch_size)
+                for record in page]
+
+    def count(self, soql: str) -> int:
+        """``totalSize`` of a ``SELECT COUNT() …`` query."""
+        return int(self._json("GET", "query", params={"q": soql}).get("totalSize", 0))
+
+    def get(self, sobject: str, record_id: str, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """One record by Id (optionally only ``fields``)."""
+        params = {"fields": ",".join(fields)} if fields else None
+        return self._json("GET", f"sobjects/{sobject}/{urlquote(record_id, safe='')}", params=params,
+                          sobject=sobject)
+
+    def updated(self, sobject: str, start: dt.datetime, end: dt.datetime) -> ChangedWindow:
+        """Ids of ``sobject`` records created or updated between ``start`` and ``end`` (``sobjects/X/updated``)."""
+        body = self._json("GET", f"sobjects/{sobject}/updated/",
+                          params={"start": _sf_datetime(start), "end": _sf_datetime(end)}, sobject=sobject)
+        return ChangedWindow(list(body.get("ids", [])), body.get("latestDateCovered"))
+
+    def deleted(self, sobject: str, start: dt.datetime, end: dt.datetime) -> DeletedWindow:
+        """Records of ``sobject`` deleted between ``start`` and ``end`` (``sobjects/X/deleted``)."""
+        body = self._json("GET", f"sobjects/{sobject}/deleted/",
+                          params={"start": _sf_datetime(start), "end": _sf_datetime(end)}, sobject=sobject)
+        return DeletedWindow(list(body.get("deletedRecords", [])), body.get("earliestDateAvailable"),
+                             body.get("latestDateCovered"))
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """The object's describe result, fetched once per client."""
+        if sobject not in self._describe_cache:
+            try:
+                self._describe_cache[sobject] = self._json("GET", f"sobjects/{sobject}/describe", sobject=sobject)
+            except Skippable as exc:  # 404 here means the object is missing, not a deleted record
+                raise SalesforceNeedsUser(f"object {sobject} does not exist or is not visible", error_code="NOT_FOUND",
+                                          sobject=sobject, hint="deploy the qbsf package (salesforce/) and assign the "
+                                                                "QBSF_Connector permission set") from exc
+        return self._describe_cache[sobject]
+
+    def field_names(self, sobject: str) -> set[str]:
+        """The API names of ``sobject``'s fields (from the cached describe)."""
+        return {f["name"] for f in self.describe(sobject).get("fields", [])}
+
+    def limits(self) -> dict[str, Any]:
+        """The org's limits (``/limits``): ``DailyApiRequests`` and friends."""
+        return self._json("GET", "limits")
+
+    # ---- writes ------------------------------------------------------------------------------------------------
+    def create_many(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Insert ``records`` (200 a call, ``allOrNone=false``); one result per record in input order."""
+        prepared = [self._with_type(sobject, record, strip=("Id",)) for record in records]
+        return self._collection("POST", "composite/sobjects", sobject, prepared, idempotent=False)
+
+    def update_many(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Update ``records`` by their ``Id`` (200 a call); records without an Id fail without a call."""
+        results: list[RecordResult | None] = [None] * len(records)
+        prepared: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for index, record in enumerate(records):
+            if not record.get("Id"):
+                results[index] = _local_failure(index, sobject, "MISSING_ID", "record has no Id to update by",
+                                                 ["Id"], "sync the record's create first (the crosswalk has no Id)")
+                continue
+            positions.append(index)
+            prepared.append(self._with_type(sobject, record))
+        for position, result in zip(positions, self._collection("PATCH", "composite/sobjects", sobject, prepared,
+                                                                idempotent=True), strict=True):
+            result.index = position
+            results[position] = result
+        return [r for r in results if r is not None]
+
+    def upsert_many(self, sobject: str, external_id_field: str,
+                    records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Upsert ``records`` by ``external_id_field`` (200 a call); ``created`` says insert vs update.
+
+        Each record must carry its external id value (collections upsert matches on it); records without one
+        fail locally. ``Id`` is dropped: an upsert matches by external id only.
+        """
+        results: list[RecordResult | None] = [None] * len(records)
+        prepared: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for index, record in enumerate(records):
+            value = record.get(external_id_field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                results[index] = _local_failure(index, sobject, "MISSING_EXTERNAL_ID",
+                                                f"record has no {external_id_field} to upsert by",
+                                                [external_id_field], "the record has no QuickBooks id yet: sync it "
+                                                "from QuickBooks first")
+                continue
+            positions.append(index)
+            prepared.append(self._with_type(sobject, record, strip=("Id",)))
+        path = f"composite/sobjects/{sobject}/{external_id_field}"
+        for position, result in zip(positions, self._collection("PATCH", path, sobject, prepared, idempotent=True),
+                                    strict=True):
+            result.index = position
+            results[position] = result
+        return [r for r in results if r is not None]
+
+    def upsert(self, sobject: str, external_id_field: str, value: str, record: Mapping[str, Any]) -> RecordResult:
+        """Upsert one record at ``sobjects/X/Field/value``; the external id field is stripped from the body.
+
+        Salesforce rejects a body that repeats the external id (INVALID_FIELD — the manual's known failure).
+        """
+        body = {k: v for k, v in record.items()
+                if k.lower() not in (external_id_field.lower(), "id", "attributes")}
+        try:
+            response = self.request("PATCH", f"sobjects/{sobject}/{external_id_field}/{urlquote(str(value), safe='')}",
+                                    json=body, sobject=sobject)
+        except (SalesforceNeedsUser, SalesforceError) as exc:
+            if isinstance(exc, ApiLimitExceeded | AuthError | Retriable):
+                raise
+            return RecordResult(0, False, errors=[exc])
+        data = _body(response) if response.content else {}
+        return RecordResult(0, True, id=data.get("id"), created=response.status_code == 201)
+
+    def delete_many(self, ids: Sequence[str]) -> list[RecordResult]:
+        """Delete records by Id (200 a call, ``allOrNone=false``); results in input order."""
+        results: list[RecordResult] = []
+        for start, chunk in _chunks(list(ids), COLLECTION_LIMIT):
+            body = self._json("DELETE", "composite/sobjects",
+                              params={"ids": ",".join(chunk), "allOrNone": "false"})
+            results.extend(_record_result(start + i, item, None) for i, item in enumerate(body))
+        return results
+
+    def _with_type(self, sobject: str, record: Mapping[str, Any], strip: tuple[str, ...] = ()) -> dict[str, Any]:
+        out = {k: v for k, v in record.items() if k != "attributes" and k not in strip}
+        return {"attributes": {"type": sobject}, **out}
+
+    def _collection(self, method: str, path: str, sobject: str, records: list[dict[str, Any]], *,
+                    idempotent: bool) -> list[RecordResult]:
+        results: list[RecordResult] = []
+        for start, chunk in _chunks(records, COLLECTION_LIMIT):
+            results.extend(self._collection_chunk(method, path, sobject, start, list(chunk), idempotent=idempotent))
+        return results
+
+    def _collection_chunk(self, method: str, path: str, sobject: str, start: int, chunk: list[dict[str, Any]], *,
+                          idempotent: bool) -> list[RecordResult]:
+        """One collections call; records that failed with a row lock are resent (bounded) in a follow-up call."""
+        results: list[RecordResult | None] = [None] * len(chunk)
+        pending = list(range(len(chunk)))
+        for attempt in range(1, self.retries + 1):
+            body = self._json(method, path, json={"allOrNone": False, "records": [chunk[i] for i in pending]},
+                              idempotent=idempotent, sobject=sobject)
+            if not isinstance(body, list) or len(body) != len(pending):
+                raise SalesforceRetriable(f"collections answer has {len(body) if isinstance(body, list) else '?'} "
+                                          f"results for {len(pending)} records", error_code="BAD_RESPONSE",
+                                          sobject=sobject, hint="qbsf retries; report it if it persists")
+            again: list[int] = []
+            for position, item in zip(pending, body, strict=True):
+                result = _record_result(start + position, item, sobject)
+                results[position] = result
+                if not result.success and isinstance(result.error, Retriable) and attempt < self.retries:
+                    again.append(position)
+            if not again:
+                break
+            log.info("%d %s records hit a transient error; resending them", len(again), sobject)
+            self.retried += 1
+            pending = again
+        return [r for r in results if r is not None]
+
+    # ---- composite ---------------------------------------------------------------------------------------------
+    def composite(self, subrequests: Sequence[Mapping[str, Any]], *, all_or_none: bool = False,
+                  collate: bool = False) -> list[CompositeResult]:
+        """Run subrequests (``method``, ``url``, ``referenceId``, optional ``body``) 25 a call, in order.
+
+        Later subrequests may use ``@{ref.id}`` to refer to earlier ones in the same call; a reference to a
+        subrequest that would land in another call is refused before anything is sent.
+        """
+        prepared: list[dict[str, Any]] = []
+        for index, sub in enumerate(subrequests):
+            if not sub.get("method") or not sub.get("url") or not sub.get("referenceId"):
+                raise QbsfError(f"composite subrequest {index} needs method, url and referenceId",
+                                hint="e.g. {'method': 'POST', 'url': 'sobjects/Account', 'referenceId': 'acct'}")
+            item = dict(sub)
+            item["url"] = self._url(str(sub["url"]), "")
+            prepared.append(item)
+        chunks = list(_chunks(prepared, COMPOSITE_LIMIT))
+        if len(chunks) > 1:
+            if all_or_none:
+                raise NeedsUser(f"{len(prepared)} subrequests cannot be all-or-none: composite allows "
+                                f"{COMPOSITE_LIMIT} per call", hint="split the work into independent groups")
+            for _, chunk in chunks:
+                own = {sub["referenceId"] for sub in chunk}
+                for sub in chunk:
+                    for ref in _REFERENCE.findall(repr(sub.get("body")) + str(sub["url"])):
+                        if ref not in own:
+                            raise QbsfError(f"subrequest {sub['referenceId']} refers to @{{{ref}}} in another "
+                                            f"composite call", hint=f"keep dependent subrequests within groups of "
+                                                                    f"{COMPOSITE_LIMIT}")
+        results: list[CompositeResult] = []
+        for _, chunk in chunks:
+            body = self._json("POST", "composite", json={"allOrNone": all_or_none, "collateSubrequests": collate,
+                                                         "compositeRequest": list(chunk)},
+                              idempotent=all(sub["method"].upper() != "POST" for sub in chunk))
+            for item in body.get("compositeResponse", []):
+                results.append(CompositeResult(str(item.get("referenceId")), int(item.get("httpStatusCode", 0)),
+                                               item.get("body"), dict(item.get("httpHeaders") or {})))
+        return results
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _record_result(index: int, item: Mapping[str, Any], sobject: str | None) -> RecordResult:
+    errors = [from_error_item(e, sobject=sobject) for e in item.get("errors") or []]
+    success = bool(item.get("success"))
+    if not success and not errors:
+        errors = [SalesforceRetriable("record failed without an error", error_code="UNKNOWN", sobject=sobject,
+                                      hint="qbsf retries on the next cycle")]
+    return RecordResult(index, success, id=item.get("id"), created=item.get("created"), errors=errors)
+
+
+def _local_failure(index: int, sobject: str, code: str, message: str, fields: list[str], hint: str) -> RecordResult:
+    return RecordResult(index, False, errors=[SalesforceNeedsUser(message, error_code=code, fields=fields,
+                                                                  sobject=sobject, hint=hint)])
