@@ -212,20 +212,9 @@ def zeep_connector(intuit_wsdl_path, endpoint):
     return lambda soap12=False: ZeepWebConnector(intuit_wsdl_path, endpoint.url, soap12=soap12)
 
 
-class SimulatorTransport:
-    """The QuickBooks simulator as a transport (``send``), so the ``validating`` fixture can wrap it."""
-
-    def __init__(self, simulator: QuickBooksSimulator) -> None:
-        self.simulator = simulator
-
-    def send(self, request_xml: str) -> str:
-        return self.simulator.process(request_xml)
-
-    def close(self) -> None:
-        """Nothing to release: the simulator outlives the transport."""
-
-
 @pytest.fixture
 def checked_quickbooks(quickbooks, validating):
     """The simulator behind a schema check: every qbXML request and response crossing it is validated."""
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+
     return validating(SimulatorTransport(quickbooks))
