@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -855,3 +856,37 @@ class Company:
             else:
                 out[key] = self._fresh_refs(item, names) if isinstance(item, dict | list) else item
         return out
+
+
+def _period(unit: str, day: date, shift: int) -> tuple[date, date]:
+    """The calendar week (from Monday), month, quarter or year containing ``day``, moved by ``shift`` periods."""
+    if unit == "Week":
+        start = day - timedelta(days=day.weekday()) + timedelta(weeks=shift)
+        return start, start + timedelta(days=6)
+    months = {"Month": 1, "Quarter": 3, "Year": 12}[unit]
+    index = (day.year * 12 + day.month - 1) // months * months + shift * months
+    start = date(index // 12, index % 12 + 1, 1)
+    end_index = index + months
+    return start, date(end_index // 12, end_index % 12 + 1, 1) - timedelta(days=1)
+
+
+def date_macro(macro: str, today: date) -> tuple[date | None, date | None]:
+    """The TxnDate range a DateMacro names (the fiscal year is the calendar year: FirstMonthFiscalYear is January)."""
+    if macro == "All":
+        return None, None
+    if macro == "Today":
+        return today, today
+    if macro == "Yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if macro == "NextFourWeeks":
+        start = _period("Week", today, 1)[0]
+        return start, start + timedelta(days=27)
+    match = re.fullmatch(r"(This|Last|Next)(Week|Month|CalendarQuarter|FiscalQuarter|CalendarYear|FiscalYear)"
+                         r"(ToDate)?", macro)
+    if match is None:
+        raise QbStatus(531, f'The enum value "{macro}" in the field "DateMacro" is not supported by this '
+                            "implementation.")
+    which, unit, to_date = match.groups()
+    unit = unit.removeprefix("Calendar").removeprefix("Fiscal")
+    start, end = _period(unit, today, {"This": 0, "Last": -1, "Next": 1}[which])
+    return start, today if to_date else end

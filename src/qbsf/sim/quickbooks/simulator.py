@@ -32,7 +32,10 @@ from qbsf.sim.quickbooks.company import (
     TXN_KINDS,
     Company,
     QbStatus,
+    date_macro,
+    parse_decimal,
     severity_of,
+    to_cents,
 )
 from qbsf.sim.quickbooks.schema import LIST_DEL_TYPES, REPEATED, TXN_DEL_TYPES
 from qbsf.sim.quickbooks.store import Row, Store
@@ -52,6 +55,14 @@ _FAULT_MESSAGES = {
     3180: "There was an error when saving a {what}. QuickBooks error message: Could not save the record.",
 }
 _WRITE_OPS = re.compile(r"(Add|Mod|Del)$")
+# Query elements the simulator applies; any other filter is answered with a 530 warning, never silently ignored.
+_QUERY_ELEMENTS = frozenset({
+    "ListID", "FullName", "TxnID", "RefNumber", "RefNumberCaseSensitive", "MaxReturned", "ActiveStatus",
+    "FromModifiedDate", "ToModifiedDate", "NameFilter", "NameRangeFilter", "AccountType", "TotalBalanceFilter",
+    "ClassFilter", "ModifiedDateRangeFilter", "TxnDateRangeFilter", "EntityFilter", "AccountFilter",
+    "RefNumberFilter", "RefNumberRangeFilter", "PaidStatus", "IncludeLineItems", "IncludeLinkedTxns",
+    "IncludeRetElement", "OwnerID",
+})
 
 
 class QbxmlParseError(XmlError):
@@ -268,7 +279,9 @@ class QuickBooksSimulator:
             try:
                 children, attributes = self._dispatch(op, request, warnings)
                 self._store.release()
-                status = warnings[0] if warnings else QbStatus(0, "Status OK")
+                # Every element QuickBooks could not take is named, in one message, once.
+                status = QbStatus(warnings[0].code, " ".join(dict.fromkeys(w.message for w in warnings))
+                                  ) if warnings else QbStatus(0, "Status OK")
             except _ResultWithStatus as answered:
                 self._store.release()
                 children, attributes, status = answered.elements, answered.attributes, answered
@@ -379,8 +392,13 @@ class QuickBooksSimulator:
             return self._continue(request)
         id_tag = "TxnID" if is_txn else "ListID"
         ids, names = _texts(request, id_tag), _texts(request, "FullName") if not is_txn else []
-        refs = _texts(request, "RefNumber") + _texts(request, "RefNumberCaseSensitive") if is_txn else []
         warning: QbStatus | None = None
+        ignored = sorted({child.tag for child in request if isinstance(child.tag, str)} - _QUERY_ELEMENTS)
+        if ignored:
+            warning = QbStatus(530, "; ".join(f'The field "{tag}" is not supported by this implementation'
+                                              for tag in ignored) + " (the filter was not applied).")
+        refs = [(ref, False) for ref in _texts(request, "RefNumber")] + [
+            (ref, True) for ref in _texts(request, "RefNumberCaseSensitive")] if is_txn else []
         if ids or names or refs:
             found: list[str] = []
             for record_id in ids:
@@ -395,8 +413,9 @@ class QuickBooksSimulator:
                     warning = warning or self._missing("FullName", full_name)
                 else:
                     found.append(row.id)
-            for ref in refs:
-                matches = [r.id for r in self._store.select("kind = ? AND ref_number = ?", (kinds[0], ref), "seq")]
+            for ref, case_sensitive in refs:
+                collate = "" if case_sensitive else " COLLATE NOCASE"
+                matches = self._store.select_ids(f"kind = ? AND ref_number = ?{collate}", (kinds[0], ref), "seq")
                 if not matches:
                     warning = warning or self._missing("RefNumber", ref)
                 found.extend(matches)
@@ -470,12 +489,21 @@ class QuickBooksSimulator:
             from_modified, to_modified = _text(date_range, "FromModifiedDate"), _text(date_range, "ToModifiedDate")
             txn_range = request.find("TxnDateRangeFilter")
             if txn_range is not None:
-                if _text(txn_range, "FromTxnDate"):
+                first, last = _text(txn_range, "FromTxnDate"), _text(txn_range, "ToTxnDate")
+                if _text(txn_range, "DateMacro"):
+                    start, end = date_macro(_text(txn_range, "DateMacro") or "", company.today())
+                    first, last = start and start.isoformat(), end and end.isoformat()
+                if first:
                     where.append("txn_date >= ?")
-                    params.append(_text(txn_range, "FromTxnDate"))
-                if _text(txn_range, "ToTxnDate"):
+                    params.append(first)
+                if last:
                     where.append("txn_date <= ?")
-                    params.append(_text(txn_range, "ToTxnDate"))
+                    params.append(last)
+            accounts = request.find("AccountFilter")
+            if accounts is not None:
+                account_ids = self._list_filter_ids(accounts, "account")
+                where.append(f"json_extract(body, '$.ARAccountRef.ListID') IN ({', '.join('?' for _ in account_ids)})")
+                params.extend(account_ids)
             entity = request.find("EntityFilter")
             if entity is not None:
                 customer_ids = self._entity_ids(entity)
@@ -513,6 +541,8 @@ class QuickBooksSimulator:
                     if _text(name_range, tag):
                         where.append(f"name_key {op} ?")
                         params.append((_text(name_range, tag) or "").upper())
+            if request.find("ClassFilter") is not None:
+                where.append("0")  # class tracking is off: no list element has a class
             account_types = _texts(request, "AccountType")
             if account_types:
                 where.append(f"json_extract(body, '$.AccountType') IN ({', '.join('?' for _ in account_types)})")
@@ -524,21 +554,38 @@ class QuickBooksSimulator:
         if to_modified:
             where.append("time_modified <= ?")
             params.append(company.parse_time(to_modified, end_of_day=True))
-        return self._store.select_ids(" AND ".join(where), params, order)
+        found = self._store.select_ids(" AND ".join(where), params, order)
+        balance = request.find("TotalBalanceFilter")
+        if balance is not None and not is_txn:
+            found = self._by_total_balance(found, _text(balance, "Operator") or "", _text(balance, "Amount") or "0")
+        return found
+
+    def _by_total_balance(self, ids: list[str], operator: str, amount: str) -> list[str]:
+        limit = to_cents(parse_decimal(amount, "Amount"))
+        compare = {"LessThan": int.__lt__, "LessThanEqual": int.__le__, "Equal": int.__eq__,
+                   "GreaterThan": int.__gt__, "GreaterThanEqual": int.__ge__}[operator]
+        kept = []
+        for record_id in ids:
+            total = self._store.balance_cents([record_id, *(d.id for d in self._store.descendants(record_id))])
+            if compare(total, limit):
+                kept.append(record_id)
+        return kept
 
     def _entity_ids(self, entity: etree._Element) -> list[str]:
-        ids: list[str] = []
-        for record_id in _texts(entity, "ListID"):
-            ids.append(record_id)
-        for full_name in _texts(entity, "FullName"):
-            row = self._store.by_name("entity", full_name)
+        return self._list_filter_ids(entity, "entity")
+
+    def _list_filter_ids(self, element: etree._Element, namespace: str) -> list[str]:
+        """ListIDs an EntityFilter/AccountFilter names: by ListID, FullName, or a subtree (…WithChildren)."""
+        ids: list[str] = list(_texts(element, "ListID"))
+        for full_name in _texts(element, "FullName"):
+            row = self._store.by_name(namespace, full_name)
             if row is not None:
                 ids.append(row.id)
         root = None
-        if _text(entity, "ListIDWithChildren"):
-            root = self._store.get(_text(entity, "ListIDWithChildren") or "")
-        elif _text(entity, "FullNameWithChildren"):
-            root = self._store.by_name("entity", _text(entity, "FullNameWithChildren") or "")
+        if _text(element, "ListIDWithChildren"):
+            root = self._store.get(_text(element, "ListIDWithChildren") or "")
+        elif _text(element, "FullNameWithChildren"):
+            root = self._store.by_name(namespace, _text(element, "FullNameWithChildren") or "")
         if root is not None:
             ids.extend([root.id, *(d.id for d in self._store.descendants(root.id))])
         return ids or [""]
