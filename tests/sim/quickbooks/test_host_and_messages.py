@@ -129,3 +129,10 @@ def test_fault_rate_is_reproducible_with_a_seed(sim):
     assert first == run(7)
     assert {"3170", "3175", "3180"} & set(first)
     assert 5 < sum(code != "0" for code in first) < 25
+
+
+def test_rollback_on_error_is_refused_as_quickbooks_desktop_documents(sim):
+    with pytest.raises(QbxmlParseError, match="rollbackOnError"):
+        sim.process('<?xml version="1.0"?><?qbxml version="16.0"?><QBXML><QBXMLMsgsRq onError="rollbackOnError">'
+                    "<CustomerAddRq><CustomerAdd><Name>R</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>")
+    assert sim.count("Customer") == 0

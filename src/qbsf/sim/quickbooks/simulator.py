@@ -229,6 +229,10 @@ class QuickBooksSimulator:
             if messages is None:
                 raise QbxmlParseError(_PARSE_MESSAGE, hint="the document must be <QBXML><QBXMLMsgsRq …>")
             on_error = messages.get("onError", "stopOnError")
+            if on_error == "rollbackOnError":
+                # Intuit documents rollbackOnError as not valid for QuickBooks Desktop: the message set fails.
+                raise QbxmlParseError("The onError value rollbackOnError is not supported by QuickBooks Desktop.",
+                                      hint="send onError=\"stopOnError\" or \"continueOnError\"")
             response_root = etree.Element("QBXML")
             response_messages = etree.SubElement(response_root, "QBXMLMsgsRs")
             self._store.begin()
