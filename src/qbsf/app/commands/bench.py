@@ -20,3 +20,16 @@ def qbsim(customers: int = typer.Option(10_000, help="customers to add"),
                f"({result.customers_per_second:,.0f}/s), {result.invoices} invoices in {result.invoice_seconds:.2f} s "
                f"({result.invoices_per_second:,.0f}/s), {result.messages} messages; first iterator page of "
                f"{result.query_records} invoices with lines in {result.query_seconds:.2f} s")
+
+
+@app.command("sf")
+def sf(records: int = typer.Option(10_000, help="Accounts to upsert and read back"),
+       latency: float = typer.Option(0.0, help="seconds the emulator adds to every API call"),
+       faults: float = typer.Option(0.0, help="share of API calls that fail with a row lock or 503")) -> None:
+    """Salesforce client: upsert Accounts through sObject Collections and read them back, against the emulator."""
+    from qbsf.bench.sf import format_result, run_sf_bench
+
+    result = run_sf_bench(records, latency=latency, fault_rate=faults)
+    typer.echo(format_result(result, latency=latency, fault_rate=faults))
+    if not result.meets_target:
+        raise typer.Exit(1)
