@@ -86,16 +86,23 @@ def test_plain_http_is_refused_unless_localhost(url: str, ok: bool) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--company", "acme", "--url", "http://public.example/qbwc"], "plain http"),
     (["--company", "../etc", "--url", "https://h.example/qbwc"], "not usable"),
     (["--company", "acme", "--url", "https://h.example/qbwc", "--password", "short"], "shorter than 8"),
     (["--company", "acme", "--url", "https://h.example/qbwc", "--every", "0"], "out of range"),
 ])
-def test_bad_options_give_a_clear_message_and_exit_2(tmp_path, args: list[str], message: str) -> None:
+def test_bad_options_are_refused_before_anything_is_written(tmp_path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["qwc", "--registry", str(tmp_path / "r.json"), "--out",
+                                      str(tmp_path / "x.qwc"), *args])
+    assert isinstance(result.exception, ConfigError) and message in str(result.exception)
+    assert not (tmp_path / "x.qwc").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_the_console_script_prints_the_refusal_and_exits_2(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qwc", "--registry", str(tmp_path / "r.json"),
-                           "--out", str(tmp_path / "x.qwc"), *args], capture_output=True, text=True)
+                           "--out", str(tmp_path / "x.qwc"), "--company", "acme", "--url",
+                           "http://public.example/qbwc"], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
-    assert message in done.stderr and "Traceback" not in done.stderr
+    assert "plain http" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.qwc").exists()
 
 
@@ -115,16 +122,15 @@ def test_an_unreadable_registry_is_reported_not_replaced(tmp_path) -> None:
 
 
 def test_serve_refuses_to_start_without_users_or_with_half_tls(tmp_path) -> None:
-    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--registry",
-                           str(tmp_path / "none.json"), "--port", "0"], capture_output=True, text=True)
-    assert done.returncode == 2 and "no Web Connector user" in done.stderr
+    runner = CliRunner()
+    result = runner.invoke(app, ["qbwc", "serve", "--registry", str(tmp_path / "none.json"), "--port", "0"])
+    assert isinstance(result.exception, ConfigError) and "no Web Connector user" in str(result.exception)
     registry = WebConnectorRegistry.load(tmp_path / "reg.json")
     registry.register("acme", password="password-1")
     registry.save()
-    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--registry",
-                           str(tmp_path / "reg.json"), "--port", "0", "--cert", str(tmp_path / "c.pem")],
-                          capture_output=True, text=True)
-    assert done.returncode == 2 and "both a certificate and its key" in done.stderr
+    result = runner.invoke(app, ["qbwc", "serve", "--registry", str(tmp_path / "reg.json"), "--port", "0",
+                                 "--cert", str(tmp_path / "c.pem")])
+    assert isinstance(result.exception, ConfigError) and "both a certificate and its key" in str(result.exception)
 
 
 def test_qwc_document_escapes_and_checks_urls() -> None:
