@@ -223,3 +223,21 @@ def test_payment_query_and_deleting_a_payment_reopens_the_invoice(qb, txt, compa
     qb.ok(f"<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType><TxnID>{txt(payment, 'TxnID')}</TxnID></TxnDelRq>")
     (reopened,) = qb.one(f"<InvoiceQueryRq><TxnID>{txt(invoice, 'TxnID')}</TxnID></InvoiceQueryRq>")
     assert (txt(reopened, "BalanceRemaining"), txt(reopened, "IsPaid")) == ("150.00", "false")
+
+
+def test_invoicing_an_inventory_item_lowers_its_quantity_on_hand(sim):
+    sim.add("Customer", {"Name": "Stock Buyer"})
+    widget = sim.add("ItemInventory", {"Name": "Widget", "SalesPrice": "5.00",
+                                       "IncomeAccountRef": {"FullName": "Sales"},
+                                       "COGSAccountRef": {"FullName": "Cost of Goods Sold"},
+                                       "AssetAccountRef": {"FullName": "Inventory Asset"}, "QuantityOnHand": "20"})
+    invoice = sim.add("Invoice", {"CustomerRef": {"FullName": "Stock Buyer"}, "InvoiceLineAdd": [
+        {"ItemRef": {"FullName": "Widget"}, "Quantity": "3"}, {"ItemRef": {"FullName": "Widget"}, "Quantity": "2.5"}]})
+    assert invoice["Subtotal"] == "27.50"
+    assert sim.get(widget["ListID"])["QuantityOnHand"] == "14.5"
+    assert sim.get(widget["ListID"])["TimeModified"] == widget["TimeModified"]
+    line = invoice["InvoiceLineRet"][0]["TxnLineID"]
+    sim.modify(invoice["TxnID"], {"InvoiceLineMod": [{"TxnLineID": line, "Quantity": "10"}]})
+    assert sim.get(widget["ListID"])["QuantityOnHand"] == "10"
+    sim.delete(invoice["TxnID"])
+    assert sim.get(widget["ListID"])["QuantityOnHand"] == "20"

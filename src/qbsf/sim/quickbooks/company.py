@@ -537,6 +537,21 @@ class Company:
             line["Amount"] = money(parse_decimal(data["Amount"], "Amount"))
         return ordered(line, SUB_ORDER["InvoiceLineRet"])
 
+    def _adjust_inventory(self, lines: list[dict[str, Any]], sign: int) -> None:
+        """Selling an inventory item lowers its QuantityOnHand (sign -1); undoing the sale restores it (+1)."""
+        moved: dict[str, Decimal] = {}
+        for line in lines:
+            item_id = (line.get("ItemRef") or {}).get("ListID")
+            if item_id and "Quantity" in line:
+                moved[item_id] = moved.get(item_id, Decimal(0)) + parse_decimal(line["Quantity"], "Quantity")
+        for item_id, quantity in moved.items():
+            item = self.get(item_id, ("ItemInventory",))
+            if item is None:
+                continue
+            on_hand = parse_decimal(item.body.get("QuantityOnHand", "0"), "QuantityOnHand") + sign * quantity
+            item.body["QuantityOnHand"] = format(on_hand.normalize(), "f")
+            self.store.update(item)  # a stock movement is not an edit of the item: TimeModified stays
+
     def _invoice_totals(self, row: Row) -> None:
         body = row.body
         subtotal = sum((parse_decimal(line.get("Amount", "0"), "Amount") for line in body.get("InvoiceLineRet", [])),
@@ -607,6 +622,7 @@ class Company:
         self._invoice_totals(row)
         self.store.insert(row)
         self.store.set_uses(row.id, uses)
+        self._adjust_inventory(lines, -1)
         return row
 
     def invoice_mod(self, data: dict[str, Any], warnings: list[QbStatus], *, check_sequence: bool = True) -> Row:
@@ -638,6 +654,7 @@ class Company:
             else:
                 warnings.append(unsupported(key))
         if "InvoiceLineMod" in data:
+            self._adjust_inventory(body.get("InvoiceLineRet", []), +1)
             existing = {line["TxnLineID"]: line for line in body.get("InvoiceLineRet", [])}
             lines = []
             for mod in data["InvoiceLineMod"]:
@@ -649,6 +666,7 @@ class Company:
                 else:
                     raise self.not_found(line_id)
             body["InvoiceLineRet"] = lines
+            self._adjust_inventory(lines, -1)
         if terms_changed and "DueDate" not in data:
             terms = self.get(body["TermsRef"]["ListID"], TERMS_KINDS) if body.get("TermsRef") else None
             body["DueDate"] = self._due_date(self.parse_date(body["TxnDate"], "TxnDate"), terms).isoformat()
@@ -789,6 +807,7 @@ class Company:
                 if invoice is not None:
                     self._apply(invoice, row.id, row.body, -parse_decimal(applied["Amount"], "Amount"))
         else:
+            self._adjust_inventory(row.body.get("InvoiceLineRet", []), +1)
             for link in row.body.get("LinkedTxn", []):
                 payment = self.get(link["TxnID"], ("ReceivePayment",))
                 if payment is None:
