@@ -136,3 +136,13 @@ def test_rollback_on_error_is_refused_as_quickbooks_desktop_documents(sim):
         sim.process('<?xml version="1.0"?><?qbxml version="16.0"?><QBXML><QBXMLMsgsRq onError="rollbackOnError">'
                     "<CustomerAddRq><CustomerAdd><Name>R</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>")
     assert sim.count("Customer") == 0
+
+
+def test_a_closed_simulator_says_so(sim):
+    from qbsf.errors import QbsfError
+
+    sim.close()
+    sim.close()  # closing twice is harmless
+    with pytest.raises(QbsfError, match="closed"):
+        sim.process('<?xml version="1.0"?><?qbxml version="16.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+                    "<HostQueryRq/></QBXMLMsgsRq></QBXML>")

@@ -54,6 +54,7 @@ _FAULT_MESSAGES = {
     3175: "There was an error when saving a {what}. QuickBooks error message: The record is in use by another user.",
     3180: "There was an error when saving a {what}. QuickBooks error message: Could not save the record.",
 }
+_MAX_ITERATORS = 100
 _WRITE_OPS = re.compile(r"(Add|Mod|Del)$")
 # Query elements the simulator applies; any other filter is answered with a 530 warning, never silently ignored.
 _QUERY_ELEMENTS = frozenset({
@@ -165,6 +166,7 @@ class QuickBooksSimulator:
         self._fault_codes: tuple[int, ...] = (3170, 3175, 3180)
         self._fault_random = random.Random(0)
         self.stats = SimulatorStats()
+        self._closed = False
         if self._store.meta("company_name") is None:
             self._store.begin()
             self._store.set_meta("company_name", company_name)
@@ -219,6 +221,9 @@ class QuickBooksSimulator:
     def process(self, request_xml: str) -> str:
         """Answer one qbXML request document; raises QbxmlParseError where QuickBooks refuses the whole message."""
         with self._lock:
+            if self._closed:
+                raise QbsfError("The QuickBooks simulator's company file is closed.",
+                                hint="open a new QuickBooksSimulator (iterators and sessions do not survive close)")
             self.stats.messages += 1
             version = self._version(request_xml)
             try:
@@ -434,6 +439,9 @@ class QuickBooksSimulator:
             remaining = deque(matched[page_size:])
             page = matched[:page_size]
             if remaining:
+                if len(self._iterators) >= _MAX_ITERATORS:
+                    # Like QuickBooks, a session holds a bounded number of open iterators: the oldest is dropped.
+                    del self._iterators[next(iter(self._iterators))]
                 self._iterators[iterator_id] = _Iterator(remaining, page_size, kinds, options)
             attributes = {"iteratorRemainingCount": str(len(remaining)), "iteratorID": iterator_id}
         else:
@@ -809,8 +817,10 @@ class QuickBooksSimulator:
     def close(self) -> None:
         """Close the company file (iterators die with the session, as in QuickBooks)."""
         with self._lock:
-            self._iterators.clear()
-            self._store.close()
+            if not self._closed:
+                self._iterators.clear()
+                self._store.close()
+                self._closed = True
 
     def __enter__(self) -> QuickBooksSimulator:
         return self
