@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from qbsf.sim.salesforce.ids import ORG_ID
 from qbsf.sim.salesforce.settings import EmulatorSettings
-from qbsf.sim.salesforce.state import DEMO_PASSWORD, DEMO_USERNAME, SalesforceState, TokenGrant
+from qbsf.sim.salesforce.state import DEMO_PASSWORD, SalesforceState, TokenGrant
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -70,10 +70,9 @@ class OAuth:
     def _user_by_name(self, username: str | None) -> str | None:
         if not username:
             return None
-        ids = self.state.find("User", "Username", username) if username == DEMO_USERNAME else [
-            rid for rid, rec in self.state.table("User").items() if (rec.get("Username") or "").lower()
-            == username.lower()]
-        return ids[0] if ids else None
+        wanted = username.lower()
+        return next((rid for rid, rec in self.state.table("User").items()
+                     if (rec.get("Username") or "").lower() == wanted and not rec.get("IsDeleted")), None)
 
     def _issue(self, request: Request, user_id: str, client_id: str, *, refresh: bool) -> dict[str, Any]:
         issued_at = str(int(self.state.clock().timestamp() * 1000))
@@ -131,9 +130,11 @@ class OAuth:
 
     def _authorization_code(self, request: Request, form: dict[str, str]) -> dict[str, Any]:
         pending = self.state.auth_codes.pop(form.get("code", ""), None)
-        client_id = self._client(request, form, secret_required=pending is None or not pending.get("challenge"))
+        client_id = self._client(request, form, secret_required=False)
         if pending is None or pending["client_id"] != client_id or pending["expires"] < time.time():
             raise OAuthError("invalid_grant", "invalid authorization code")
+        if not pending.get("challenge"):
+            self._client(request, form, secret_required=True)  # without PKCE the web-server flow needs the secret
         if pending["redirect_uri"] != form.get("redirect_uri"):
             raise OAuthError("redirect_uri_mismatch", "redirect_uri must match configuration")
         challenge = pending.get("challenge")

@@ -89,6 +89,7 @@ class RunningServer:
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""
         self._server.should_exit = True
+        self._server.force_exit = True  # don't wait for clients that keep idle keep-alive/TLS connections open
         self._thread.join(timeout=10)
 
     def __enter__(self) -> RunningServer:
