@@ -7,56 +7,10 @@ import pytest
 
 from qbsf.app.license import license_status
 from qbsf.app.logging import configure_logging, reset_logging
-from qbsf.app.runtime import Connector, CycleRequest, Heartbeat, State, count_report
+from qbsf.app.runtime import Connector, Heartbeat, State, count_report
 from qbsf.app.settings import Settings
 from qbsf.errors import ConfigError, Retriable
 from qbsf.sync.outbound import EntityReport
-
-
-class Systems:
-    """Services double: records what the loop asks; QuickBooks can refuse the first N connections."""
-
-    def __init__(self, qb_failures: int = 0, qb_error: type[Exception] = Retriable, records: int = 3,
-                 record_seconds: float = 0.0) -> None:
-        self.qb_failures = qb_failures
-        self.qb_error = qb_error
-        self.records = records
-        self.record_seconds = record_seconds
-        self.requests: list[CycleRequest] = []
-        self.processed = 0
-        self.qb_open = False
-        self.qb_connects = 0
-        self.cycle_started = threading.Event()
-        self.raise_in_cycle: Exception | None = None
-
-    def connect_salesforce(self) -> str:
-        return "ann@example.com"
-
-    def connect_quickbooks(self) -> str:
-        self.qb_connects += 1
-        if self.qb_failures:
-            self.qb_failures -= 1
-            raise self.qb_error("QuickBooks is not running")
-        self.qb_open = True
-        return "Demo Company"
-
-    def close_quickbooks(self) -> None:
-        self.qb_open = False
-
-    def run_cycle(self, request: CycleRequest):
-        self.requests.append(request)
-        self.cycle_started.set()
-        if self.raise_in_cycle is not None:
-            error, self.raise_in_cycle = self.raise_in_cycle, None
-            raise error
-        done = 0
-        for _ in range(self.records):
-            if request.should_stop():
-                break
-            threading.Event().wait(self.record_seconds)
-            done += 1
-            self.processed += 1
-        return {"Account": EntityReport(read=done, created=done)}
 
 
 @pytest.fixture
@@ -78,14 +32,14 @@ def wait_for(predicate, timeout: float = 5.0) -> None:
         threading.Event().wait(0.005)
 
 
-def test_startup_lines_then_cycles_then_clean_stop(console, tmp_path: Path) -> None:
-    systems = Systems()
+def test_startup_lines_then_cycles_then_clean_stop(console, tmp_path: Path, make_systems) -> None:
+    systems = make_systems()
     hb = Heartbeat(tmp_path / "heartbeat.json")
     connector = Connector(systems, settings(), machine_id="ABCD-1234-EF56-7890",
                           license=license_status("", machine="ABCD-1234-EF56-7890"), heartbeat=hb)
     assert connector.start()
     assert not connector.start()  # already running
-    wait_for(lambda: connector.status().cycles == 1)
+    wait_for(lambda: hb.read() is not None)  # the heartbeat is the last step of a cycle
     status = connector.status()
     assert status.state == State.RUNNING and status.salesforce and status.quickbooks
     assert status.last_cycle.synced == 3 and status.last_cycle.failed == 0
@@ -103,8 +57,8 @@ def test_startup_lines_then_cycles_then_clean_stop(console, tmp_path: Path) -> N
     assert lines[-1].endswith("✓ Sync engine stopped")
 
 
-def test_quickbooks_three_attempts_then_the_manuals_message_and_a_clean_stop(console) -> None:
-    systems = Systems(qb_failures=5)
+def test_quickbooks_three_attempts_then_the_manuals_message_and_a_clean_stop(console, make_systems) -> None:
+    systems = make_systems(qb_failures=5)
     connector = Connector(systems, settings(), retry_delay=0)
     assert connector.run() == 1
     assert systems.qb_connects == 3 and systems.requests == []
@@ -116,8 +70,8 @@ def test_quickbooks_three_attempts_then_the_manuals_message_and_a_clean_stop(con
     assert connector.status().state == State.STOPPED
 
 
-def test_quickbooks_second_attempt_succeeds(console) -> None:
-    systems = Systems(qb_failures=1)
+def test_quickbooks_second_attempt_succeeds(console, make_systems) -> None:
+    systems = make_systems(qb_failures=1)
     connector = Connector(systems, settings(), retry_delay=0)
     connector.start()
     wait_for(lambda: connector.status().cycles == 1)
@@ -126,14 +80,14 @@ def test_quickbooks_second_attempt_succeeds(console) -> None:
     assert "✓ QuickBooks — Connected" in console.getvalue()
 
 
-def test_a_non_retriable_quickbooks_error_is_not_retried(console) -> None:
-    systems = Systems(qb_failures=5, qb_error=ConfigError)
+def test_a_non_retriable_quickbooks_error_is_not_retried(console, make_systems) -> None:
+    systems = make_systems(qb_failures=5, qb_error=ConfigError)
     assert Connector(systems, settings(), retry_delay=0).run() == 1
     assert systems.qb_connects == 1
 
 
-def test_salesforce_failure_stops_before_quickbooks(console) -> None:
-    class NoSalesforce(Systems):
+def test_salesforce_failure_stops_before_quickbooks(console, make_systems) -> None:
+    class NoSalesforce(make_systems):
         def connect_salesforce(self) -> str:
             raise ConfigError("invalid_client_id")
 
@@ -143,8 +97,8 @@ def test_salesforce_failure_stops_before_quickbooks(console) -> None:
     assert "✗ Salesforce authentication failed: invalid_client_id" in console.getvalue()
 
 
-def test_stop_finishes_the_record_in_hand_and_closes_the_session(console) -> None:
-    systems = Systems(records=1000, record_seconds=0.002)
+def test_stop_finishes_the_record_in_hand_and_closes_the_session(console, make_systems) -> None:
+    systems = make_systems(records=1000, record_seconds=0.002)
     connector = Connector(systems, settings())
     connector.start()
     systems.cycle_started.wait(5)
@@ -155,8 +109,8 @@ def test_stop_finishes_the_record_in_hand_and_closes_the_session(console) -> Non
     assert console.getvalue().rstrip().endswith("✓ Sync engine stopped")
 
 
-def test_triggers_wake_the_loop_and_ask_for_full_syncs(console) -> None:
-    systems = Systems()
+def test_triggers_wake_the_loop_and_ask_for_full_syncs(console, make_systems) -> None:
+    systems = make_systems()
     connector = Connector(systems, settings(inbound_every=10))
     connector.start()
     wait_for(lambda: len(systems.requests) == 1)
@@ -172,8 +126,8 @@ def test_triggers_wake_the_loop_and_ask_for_full_syncs(console) -> None:
     assert "Manual SF → QB sync requested" in console.getvalue()
 
 
-def test_inbound_runs_every_n_cycles_and_interval_reloads(console) -> None:
-    systems = Systems()
+def test_inbound_runs_every_n_cycles_and_interval_reloads(console, make_systems) -> None:
+    systems = make_systems()
     fresh = settings(inbound_every=2, polling_interval=0.01)
     connector = Connector(systems, settings(inbound_every=2, polling_interval=3600), reload_settings=lambda: fresh)
     connector.start()
@@ -183,8 +137,8 @@ def test_inbound_runs_every_n_cycles_and_interval_reloads(console) -> None:
     assert "Polling interval now 0.01 s" in console.getvalue()
 
 
-def test_a_failing_cycle_is_logged_and_the_loop_goes_on(console) -> None:
-    systems = Systems()
+def test_a_failing_cycle_is_logged_and_the_loop_goes_on(console, make_systems) -> None:
+    systems = make_systems()
     systems.raise_in_cycle = RuntimeError("bug in a mapping")
     connector = Connector(systems, settings(polling_interval=0.01))
     connector.start()
@@ -195,8 +149,8 @@ def test_a_failing_cycle_is_logged_and_the_loop_goes_on(console) -> None:
     assert "✗ Cycle 1 crashed: RuntimeError" in console.getvalue()
 
 
-def test_losing_quickbooks_mid_run_reconnects_next_cycle(console) -> None:
-    systems = Systems()
+def test_losing_quickbooks_mid_run_reconnects_next_cycle(console, make_systems) -> None:
+    systems = make_systems()
     systems.raise_in_cycle = Retriable("QuickBooks session lost (0x8004041A)")
     connector = Connector(systems, settings(polling_interval=0.01), retry_delay=0)
     connector.start()

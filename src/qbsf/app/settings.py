@@ -370,6 +370,56 @@ def setting_keys() -> list[str]:
     return keys
 
 
+def _check_key(key: str, known: list[str]) -> None:
+    is_dict_entry = key.startswith("sync.eligibility.") and key.count(".") == 2
+    if key not in known and not is_dict_entry:
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `qbsf config show` for the list"
+        raise ConfigError(f"unknown setting {key!r}", hint=hint)
+
+
+def update_settings(changes: Mapping[str, str], path: str | os.PathLike[str] | None = None,
+                    secrets: SecretStoreLike | None = None) -> dict[str, str]:
+    """Set several settings at once, all or nothing: validate every change together, then write the TOML file once
+    and the secrets. Returns each key's value as stored (secrets masked). An empty secret value deletes it."""
+    known = setting_keys()
+    for key in changes:
+        _check_key(key, known)
+    secret_changes = {k: v for k, v in changes.items() if k in SECRET_KEYS}
+    if secret_changes and secrets is None:
+        key = next(iter(secret_changes))
+        raise ConfigError(f"{key} is a secret and no secret store is available",
+                          hint=f"set environment variable {_env_name(key)} instead")
+    target = config_path(path)
+    data = _read_toml(target)
+    stored: dict[str, str] = {}
+    plain = {k: v for k, v in changes.items() if k not in SECRET_KEYS}
+    if plain:
+        candidate = tomllib.loads(tomli_w.dumps(data))  # deep copy through the same format we write
+        for key, value in plain.items():
+            _set_path(candidate, key, value)
+        try:
+            # model_validate skips the environment: an env override must never be copied into the file
+            validated = _FileSettings.model_validate(candidate)
+        except ValidationError as exc:
+            raise _explain(exc, target, origin_override=f"value given for {target}") from None
+        dumped = validated.model_dump(mode="json")
+        for key in plain:
+            value = _get_path(dumped, key)
+            _set_path(data, key, value)
+            stored[key] = str(value)
+        _write_toml(target, data)
+        log.info("settings %s changed in %s", ", ".join(plain), target)
+    for key, value in secret_changes.items():
+        assert secrets is not None  # checked above
+        if value:
+            secrets.set(key, value)
+        else:
+            secrets.delete(key)
+        stored[key] = MASK if value else ""
+    return stored
+
+
 def set_setting(key: str, value: str, path: str | os.PathLike[str] | None = None,
                 secrets: SecretStoreLike | None = None) -> str:
     """Set one setting by dotted name and persist it (secrets to ``secrets``, the rest to TOML).
@@ -377,35 +427,7 @@ def set_setting(key: str, value: str, path: str | os.PathLike[str] | None = None
     Returns the value as stored (masked for secrets). The whole file is re-validated first, so a bad value is refused
     with the setting's name and nothing is written. ``sync.eligibility.Account`` sets one object's condition.
     """
-    known = setting_keys()
-    is_dict_entry = key.startswith("sync.eligibility.") and key.count(".") == 2
-    if key not in known and not is_dict_entry:
-        close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "run `qbsf config show` for the list"
-        raise ConfigError(f"unknown setting {key!r}", hint=hint)
-    target = config_path(path)
-    if key in SECRET_KEYS:
-        if secrets is None:
-            raise ConfigError(f"{key} is a secret and no secret store is available",
-                              hint=f"set environment variable {_env_name(key)} instead")
-        if value:
-            secrets.set(key, value)
-        else:
-            secrets.delete(key)
-        return MASK if value else ""
-    data = _read_toml(target)
-    candidate = tomllib.loads(tomli_w.dumps(data))  # deep copy through the same format we write
-    _set_path(candidate, key, value)
-    try:
-        # model_validate skips the environment: an env override must never be copied into the file
-        validated = _FileSettings.model_validate(candidate)
-    except ValidationError as exc:
-        raise _explain(exc, target, origin_override=f"value given for {target}") from None
-    stored = _get_path(validated.model_dump(mode="json"), key)
-    _set_path(data, key, stored)
-    _write_toml(target, data)
-    log.info("setting %s changed in %s", key, target)
-    return str(stored)
+    return update_settings({key: value}, path, secrets)[key]
 
 
 def masked_view(settings: Settings) -> dict[str, Any]:
@@ -439,6 +461,19 @@ class ChartAccount:
     full_name: str
     account_type: str
     is_active: bool = True
+
+
+def chart_from_records(records: Iterable[Mapping[str, Any]]) -> list[ChartAccount]:
+    """Chart rows from AccountRet records (``FullName``, ``AccountType``, ``IsActive`` as qbXML names them)."""
+    rows = []
+    for record in records:
+        name = record.get("FullName") or record.get("Name")
+        if not name:
+            continue
+        active = record.get("IsActive", True)
+        rows.append(ChartAccount(str(name), str(record.get("AccountType", "")),
+                                 is_active=str(active).lower() not in ("false", "0")))
+    return rows
 
 
 #: Which QuickBooks AccountType values fit each default-account slot.
