@@ -1,0 +1,80 @@
+"""A believable small company for the demo: customers with jobs, items of each type, open, paid and overdue invoices."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from qbsf.sim.quickbooks.simulator import QuickBooksSimulator
+
+log = logging.getLogger(__name__)
+
+_COMPANIES = (
+    "Alder Creek Dental", "Bayside Bistro", "Cobalt Robotics", "Driftwood Outfitters", "Evergreen Clinic",
+    "Foxglove Florists", "Granite Peak Builders", "Harbor Light Marine", "Ironwood Fitness", "Juniper Legal",
+    "Kestrel Aviation", "Lumen Architects", "Maple Row Bakery", "Northwind Traders", "Orchard Vet Care",
+    "Pinecone Press", "Quarry Lane Books", "Redwood Realty", "Silverline Logistics", "Tidewater Brewing",
+)
+_STREETS = ("Main St", "Oak Ave", "Harbor Blvd", "Market St", "Cedar Ln", "Pine St")
+_CITIES = (("Portland", "OR", "97205"), ("Reno", "NV", "89501"), ("Boise", "ID", "83702"), ("Sacramento", "CA",
+                                                                                             "95814"))
+
+
+def seed_demo_company(sim: QuickBooksSimulator, *, customers: int = 13, invoices_per_customer: int = 2,
+                      seed: int = 0) -> dict[str, int]:
+    """Fill ``sim`` with a demo company (idempotent per name: existing customers are left alone); returns counts."""
+    if customers < 0 or customers > len(_COMPANIES) * 50:
+        raise ValueError(f"customers must be between 0 and {len(_COMPANIES) * 50}")
+    rng = random.Random(seed)
+    today = sim.now().astimezone(sim.tz).date()
+    existing = {c["FullName"] for c in sim.customers()}
+    items = {i["FullName"] for i in sim.items()}
+    catalogue = [
+        ("ItemService", "Consulting", {"SalesOrPurchase": {"Desc": "Consulting, per hour", "Price": "150.00",
+                                                           "AccountRef": {"FullName": "Services"}}}),
+        ("ItemService", "Installation", {"SalesOrPurchase": {"Desc": "On-site installation", "Price": "95.00",
+                                                             "AccountRef": {"FullName": "Services"}}}),
+        ("ItemNonInventory", "Shipping", {"SalesOrPurchase": {"Desc": "Shipping and handling", "Price": "12.50",
+                                                              "AccountRef": {"FullName": "Sales"}}}),
+        ("ItemInventory", "Sensor Kit", {"SalesDesc": "Sensor kit, 4 pack", "SalesPrice": "249.00",
+                                         "IncomeAccountRef": {"FullName": "Sales"},
+                                         "PurchaseCost": "120.00",
+                                         "COGSAccountRef": {"FullName": "Cost of Goods Sold"},
+                                         "AssetAccountRef": {"FullName": "Inventory Asset"},
+                                         "QuantityOnHand": "500"}),
+    ]
+    for kind, name, fields in catalogue:
+        if name not in items:
+            sim.add(kind, {"Name": name, **fields})
+    added = {"customers": 0, "invoices": 0, "payments": 0}
+    for n in range(customers):
+        name = _COMPANIES[n % len(_COMPANIES)] + ("" if n < len(_COMPANIES) else f" {n // len(_COMPANIES) + 1}")
+        if name in existing:
+            continue
+        city, state, postal = _CITIES[n % len(_CITIES)]
+        sim.add("Customer", {
+            "Name": name, "CompanyName": name,
+            "BillAddress": {"Addr1": f"{100 + 7 * n} {_STREETS[n % len(_STREETS)]}", "City": city, "State": state,
+                            "PostalCode": postal, "Country": "US"},
+            "Phone": f"555-01{n % 100:02d}", "Email": f"ap@{name.lower().replace(' ', '')[:20]}.example",
+            "TermsRef": {"FullName": "Net 30" if n % 3 else "Net 15"}})
+        added["customers"] += 1
+        if n % 4 == 0:
+            sim.add("Customer", {"Name": "Main Office Project", "ParentRef": {"FullName": name}})
+        for k in range(invoices_per_customer):
+            txn_date = today - timedelta(days=rng.randint(1, 60))
+            lines = [{"ItemRef": {"FullName": "Consulting"}, "Quantity": str(rng.randint(1, 12))},
+                     {"ItemRef": {"FullName": rng.choice(["Installation", "Shipping", "Sensor Kit"])},
+                      "Quantity": str(rng.randint(1, 3))}]
+            invoice = sim.add("Invoice", {"CustomerRef": {"FullName": name}, "TxnDate": txn_date.isoformat(),
+                                          "PONumber": f"PO-{1000 + 10 * n + k}", "InvoiceLineAdd": lines})
+            added["invoices"] += 1
+            if rng.random() < 0.35:
+                sim.add("ReceivePayment", {
+                    "CustomerRef": {"FullName": name}, "TxnDate": today.isoformat(),
+                    "TotalAmount": invoice["BalanceRemaining"], "PaymentMethodRef": {"FullName": "Check"},
+                    "AppliedToTxnAdd": [{"TxnID": invoice["TxnID"], "PaymentAmount": invoice["BalanceRemaining"]}]})
+                added["payments"] += 1
+    log.info("demo company seeded: %s", added)
+    return added
