@@ -101,7 +101,7 @@ def test_revoked_refresh_token_asks_for_login(sf_emulator, store) -> None:
     auth = WebServerAuth(sf_emulator.url, sf_emulator.client_id, secrets=store, interactive=False)
     with pytest.raises(AuthError, match="refresh token was rejected") as caught:
         SalesforceClient(sf_emulator.url, auth).query("SELECT Id FROM Account")
-    assert "qbsf auth login" in caught.value.hint
+    assert "qbsf salesforce connect" in caught.value.hint
     assert store.get(REFRESH_TOKEN_KEY) is None
     with pytest.raises(AuthError, match="interactive login is off"):
         SalesforceClient(sf_emulator.url, auth).query("SELECT Id FROM Account")

@@ -51,6 +51,6 @@ def test_response_shapes() -> None:
     item = from_error_item({"statusCode": "DUPLICATE_VALUE", "message": "dup", "fields": ["QB_Customer_ID__c"]})
     assert item.error_code == "DUPLICATE_VALUE" and item.fields == ["QB_Customer_ID__c"]
     oauth = from_response_body({"error": "invalid_grant", "error_description": "authentication failure"}, 400)
-    assert isinstance(oauth, AuthError) and "qbsf auth login" in oauth.hint
+    assert isinstance(oauth, AuthError) and "qbsf salesforce connect" in oauth.hint
     html = from_response_body("<html>Bad gateway</html>", 502)
     assert isinstance(html, Retriable) and html.error_code == "HTTP_502"

@@ -111,6 +111,28 @@ class Auth(ABC):
         self._token = self._obtain(http)
         return self._token
 
+    def revoke(self, http: httpx.Client) -> bool:
+        """Revoke the refresh token (else the access token) at Salesforce and forget every stored token.
+
+        Returns True when Salesforce confirmed the revocation; the local copies are deleted either way.
+        """
+        stored = self.secrets.get(REFRESH_TOKEN_KEY) if self.secrets is not None else None
+        token = stored or (self._token.access_token if self._token else None)
+        if token is None and self.secrets is not None:
+            token = self.secrets.get(ACCESS_TOKEN_KEY)
+        confirmed = False
+        if token:
+            try:
+                response = http.post(f"{self.login_url}/services/oauth2/revoke", data={"token": token})
+                confirmed = response.status_code == 200
+            except httpx.HTTPError as exc:  # offline: still forget the tokens locally
+                log.warning("could not reach Salesforce to revoke the token (%s)", type(exc).__name__)
+        self._token = None
+        if self.secrets is not None:
+            for key in (ACCESS_TOKEN_KEY, REFRESH_TOKEN_KEY, INSTANCE_URL_KEY):
+                self.secrets.delete(key)
+        return confirmed
+
     def _saved_token(self) -> Token | None:
         if self.secrets is None:
             return None
@@ -180,7 +202,7 @@ class StaticTokenAuth(Auth):
 
     def _obtain(self, http: httpx.Client) -> Token:
         raise AuthError("the access token was rejected and cannot be renewed", error_code="INVALID_SESSION_ID",
-                        hint="log in with an OAuth flow (`qbsf auth login`) instead of a fixed token")
+                        hint="log in with an OAuth flow (`qbsf salesforce connect`) instead of a fixed token")
 
 
 class ClientCredentialsAuth(Auth):
@@ -256,7 +278,8 @@ class UsernamePasswordAuth(Auth):
         self.username = username
         self._password = password + security_token
         log.warning("the OAuth username-password flow is deprecated and stops working when Salesforce retires it "
-                    "(%s); switch to `qbsf auth login` (web-server flow) or JWT bearer", PASSWORD_FLOW_RETIREMENT)
+                    "(%s); switch to `qbsf salesforce connect` (web-server flow) or JWT bearer",
+                    PASSWORD_FLOW_RETIREMENT)
 
     def _obtain(self, http: httpx.Client) -> Token:
         return self._grant(http, {"grant_type": "password", "client_id": self.client_id,
@@ -346,7 +369,7 @@ class WebServerAuth(Auth):
             return self.refresh(http)
         if not self.interactive:
             raise AuthError("no Salesforce refresh token stored and interactive login is off",
-                            error_code="login_required", hint="run `qbsf auth login` once on this machine")
+                            error_code="login_required", hint="run `qbsf salesforce connect` once on this machine")
         return self.login(http)
 
     def refresh(self, http: httpx.Client) -> Token:
@@ -360,7 +383,8 @@ class WebServerAuth(Auth):
             if exc.error_code == "invalid_grant":
                 self._forget_refresh_token()
                 raise AuthError("the Salesforce refresh token was rejected (expired, revoked or already rotated)",
-                                error_code="invalid_grant", hint="run `qbsf auth login` to connect again") from exc
+                                error_code="invalid_grant",
+                                hint="run `qbsf salesforce connect` to connect again") from exc
             raise
         if token.refresh_token:
             self._refresh_token = token.refresh_token
@@ -413,5 +437,6 @@ class WebServerAuth(Auth):
             form["client_secret"] = self._client_secret
         token = self._grant(http, form)
         self._refresh_token = token.refresh_token
+        self._token = token
         return token
 

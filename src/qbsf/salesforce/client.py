@@ -222,7 +222,7 @@ class SalesforceClient:
                 error = from_response_body(_body(response), 401, sobject=sobject)
                 raise AuthError(error.sf_message, error_code=error.error_code, status=401,
                                 hint="the new token was rejected too: check the integration user is active and "
-                                     "the connected app's policies, then `qbsf auth login`")
+                                     "the connected app's policies, then `qbsf salesforce connect`")
         if response.status_code >= 400:
             raise from_response_body(_body(response), response.status_code, sobject=sobject)
         return response

@@ -86,7 +86,7 @@ ERROR_TABLE: Mapping[str, ErrorRule] = {
                                         "Information, or lower the sync frequency"),
     "API_DISABLED_FOR_ORG": ErrorRule(AuthError, "enable API access (Enterprise/Unlimited edition or the API add-on)"),
     "API_CURRENTLY_DISABLED": ErrorRule(AuthError, "give the integration user's profile the 'API Enabled' permission"),
-    "INVALID_AUTH_HEADER": ErrorRule(AuthError, "log in again with `qbsf auth login`"),
+    "INVALID_AUTH_HEADER": ErrorRule(AuthError, "log in again with `qbsf salesforce connect`"),
     "INVALID_LOGIN": ErrorRule(AuthError, "check the username, password and security token"),
     # the record is gone
     "ENTITY_IS_DELETED": ErrorRule(SalesforceSkippable, "the record was deleted in Salesforce; qbsf skips it"),
@@ -179,7 +179,7 @@ def from_response_body(body: Any, status: int, *, sobject: str | None = None) ->
 def _oauth_hint(error: str) -> str:
     return {
         "invalid_grant": "the refresh token, code, assertion or password was rejected: log in again with "
-                         "`qbsf auth login` (for JWT: check the certificate, username and that the user is "
+                         "`qbsf salesforce connect` (for JWT: check the certificate, username and that the user is "
                          "pre-authorized for the connected app)",
         "invalid_client_id": "the connected app's consumer key is wrong: check salesforce.client_id",
         "invalid_client": "the connected app's consumer secret is wrong: `qbsf config set salesforce.client_secret`",
