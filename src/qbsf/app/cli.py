@@ -17,6 +17,7 @@ from qbsf.app.commands.mapping import app as mapping_app
 from qbsf.app.commands.qbwc import app as qbwc_app
 from qbsf.app.commands.qbwc import write_qwc
 from qbsf.errors import QbsfError
+from qbsf.salesforce.cli import app as salesforce_app
 from qbsf.sim.quickbooks.cli import app as qbsim_app
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.add_typer(machine_app, name="machine-id")
 app.command("qwc")(write_qwc)
 app.add_typer(qbwc_app, name="qbwc")
 app.add_typer(qbsim_app, name="qbsim")
+app.add_typer(salesforce_app, name="salesforce")
 
 _stderr = Console(stderr=True)
 
