@@ -14,6 +14,7 @@ from qbsf.app.commands.demo import run_demo
 from qbsf.app.commands.license import app as license_app
 from qbsf.app.commands.license import machine_app
 from qbsf.app.commands.mapping import app as mapping_app
+from qbsf.app.commands.qb import app as qb_app
 from qbsf.app.commands.qbwc import app as qbwc_app
 from qbsf.app.commands.qbwc import write_qwc
 from qbsf.errors import QbsfError
@@ -36,6 +37,7 @@ app.command("qwc")(write_qwc)
 app.add_typer(qbwc_app, name="qbwc")
 app.add_typer(qbsim_app, name="qbsim")
 app.add_typer(salesforce_app, name="salesforce")
+app.add_typer(qb_app, name="qb")
 
 _stderr = Console(stderr=True)
 

@@ -33,3 +33,14 @@ def sf(records: int = typer.Option(10_000, help="Accounts to upsert and read bac
     typer.echo(format_result(result, latency=latency, fault_rate=faults))
     if not result.meets_target:
         raise typer.Exit(1)
+
+
+@app.command("qb")
+def qb(customers: int = typer.Option(10_000, help="customers to add through the client"),
+       batch: int = typer.Option(200, help="requests per qbXML message"),
+       per_message_ms: float = typer.Option(40.0, help="latency model: milliseconds per message"),
+       per_request_ms: float = typer.Option(2.0, help="latency model: milliseconds per request")) -> None:
+    """QuickBooks client: customers through QuickBooksClient into the simulator with the latency model on."""
+    from qbsf.bench.qb import qb_command
+
+    qb_command(customers, batch, per_message_ms, per_request_ms)

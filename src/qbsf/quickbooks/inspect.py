@@ -1,0 +1,65 @@
+"""Show how qbsf reads a qbXML response: one JSON-ready object per response status and per ``*Ret``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.messages import RET_CLASSES, element_to_data, parse_deleted, parse_record, parse_response
+
+__all__ = ["response_objects", "to_json_line"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    flat = rec.to_flat(record)
+    bare_refs = {path.split(".")[0] for path in flat if path.endswith(".FullName")}
+    return {path: _plain(value) for path, value in flat.items() if value is not None and path not in bare_refs}
+
+
+def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[dict[str, Any]]:
+    """For each ``*Rs``: its status object, then one object per ``*Ret`` (typed fields where qbsf knows the type,
+    the raw element otherwise; unknown elements under ``extra``)."""
+    for response in parse_response(xml, source=source):
+        status: dict[str, Any] = {"response": response.tag, "requestID": response.request_id,
+                                  "statusCode": response.status_code, "statusSeverity": response.severity,
+                                  "statusMessage": response.message, "rets": len(response.rets)}
+        if response.iterator_id is not None:
+            status["iteratorID"] = response.iterator_id
+            status["iteratorRemainingCount"] = response.remaining
+        yield status
+        for element in response.rets:
+            obj: dict[str, Any] = {"ret": element.tag, "requestID": response.request_id}
+            cls = RET_CLASSES.get(element.tag)
+            if cls is not None:
+                record = parse_record(cls, element)
+                obj["fields"] = _fields(record)
+                if isinstance(record, rec.Invoice):
+                    obj["lines"] = [_fields(line) for line in record.lines]
+                if isinstance(record, rec.HostInfo):
+                    obj["fields"]["SupportedQBXMLVersion"] = record.SupportedQBXMLVersion
+                if record.extra:
+                    obj["extra"] = record.extra
+            elif element.tag in ("ListDeletedRet", "TxnDeletedRet"):
+                deleted = asdict(parse_deleted(element))
+                obj["fields"] = {key: _plain(value) for key, value in deleted.items() if value is not None}
+            else:
+                obj["data"] = element_to_data(element)
+            yield obj
+
+
+def to_json_line(obj: dict[str, Any]) -> str:
+    """One compact JSON line (non-ASCII kept readable)."""
+    return json.dumps(obj, ensure_ascii=False, default=str)

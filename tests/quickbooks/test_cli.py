@@ -1,0 +1,94 @@
+"""`qbsf qb parse` and `qbsf bench qb` (the commands live in qbsf.app.commands; their logic in qbsf.quickbooks)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from typer.testing import CliRunner
+
+from qbsf.app.cli import app
+from qbsf.bench.qb import format_result, run_qb_bench
+from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.transports.simulator import LatencyModel
+
+runner = CliRunner()
+
+RESPONSE = """<?xml version="1.0" encoding="windows-1252"?>
+<?qbxml version="16.0"?>
+<QBXML><QBXMLMsgsRs>
+<CustomerQueryRs requestID="1" statusCode="0" statusSeverity="Info" statusMessage="Status OK">
+<CustomerRet><ListID>80000001-1193768012</ListID><Name>Caf\xe9 Ol\xe9</Name><FullName>Caf\xe9 Ol\xe9</FullName>
+<BillAddress><Addr1>1 Rue</Addr1></BillAddress><TermsRef><ListID>1-1</ListID><FullName>Net 30</FullName></TermsRef>
+<Balance>12.50</Balance><PreferredDeliveryMethod>Mail</PreferredDeliveryMethod><Unheard>of</Unheard></CustomerRet>
+</CustomerQueryRs>
+<InvoiceQueryRs requestID="2" statusCode="1" statusSeverity="Info"
+  statusMessage="A query request did not find a matching object in QuickBooks"/>
+<ItemQueryRs requestID="3" statusCode="0" statusSeverity="Info">
+<ItemOtherChargeRet><ListID>9</ListID><Name>Fee</Name></ItemOtherChargeRet></ItemQueryRs>
+<CustomerAddRs requestID="4" statusCode="3100" statusSeverity="Error"
+  statusMessage="The name &quot;Acme&quot; of the list element is already in use."/>
+</QBXMLMsgsRs></QBXML>
+""".encode("cp1252")
+
+
+def test_parse_prints_json_lines(tmp_path):
+    path = tmp_path / "response.xml"
+    path.write_bytes(RESPONSE)
+    result = runner.invoke(app, ["qb", "parse", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    status, customer, no_match, item_status, other, failed = lines
+    assert status == {"response": "CustomerQueryRs", "requestID": "1", "statusCode": 0, "statusSeverity": "Info",
+                      "statusMessage": "Status OK", "rets": 1}
+    assert customer["ret"] == "CustomerRet" and customer["fields"]["Name"] == "Café Olé"
+    assert customer["fields"]["BillAddress.Addr1"] == "1 Rue" and customer["fields"]["TermsRef.FullName"] == "Net 30"
+    assert customer["fields"]["Balance"] == "12.50" and customer["fields"]["PreferredDeliveryMethod"] == "Mail"
+    assert customer["extra"] == {"Unheard": "of"}
+    assert no_match["statusCode"] == 1 and no_match["rets"] == 0
+    assert other == {"ret": "ItemOtherChargeRet", "requestID": "3", "data": {"ListID": "9", "Name": "Fee"}}
+    assert failed["statusCode"] == 3100 and "already in use" in failed["statusMessage"]
+    assert item_status["rets"] == 1
+
+
+def test_parse_errors_are_messages_not_tracebacks(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from qbsf.app.cli import main
+
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<QBXML><QBXMLMsgsRs>")
+    for path, expected in ((bad, "bad.xml is not well-formed XML"), (tmp_path / "missing.xml", "no such file")):
+        monkeypatch.setattr("sys.argv", ["qbsf", "qb", "parse", str(path)])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        assert exit_.value.code == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert expected in err and "Traceback" not in err
+
+
+def test_parse_a_response_from_the_simulator(tmp_path, qb_client, qb_sim):
+    invoice_customer = qb_client.add(rec.Customer(Name="Parse Me"))
+    item = qb_client.add(rec.ItemService(Name="Thing", SalesPrice=Decimal("3")))
+    qb_client.add(rec.Invoice(CustomerRef=rec.Ref(ListID=invoice_customer.ListID),
+                              lines=[rec.InvoiceLine(ItemRef=rec.Ref(ListID=item.ListID), Quantity=2)]))
+    xml = qb_sim.process('<?xml version="1.0"?><?qbxml version="16.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+                         '<InvoiceQueryRq requestID="1"><IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>'
+                         '</QBXMLMsgsRq></QBXML>')
+    path = tmp_path / "invoices.xml"
+    path.write_text(xml, encoding="utf-8")
+    result = runner.invoke(app, ["qb", "parse", str(path)])
+    invoice = json.loads(result.output.splitlines()[1])
+    assert invoice["fields"]["CustomerRef.FullName"] == "Parse Me" and invoice["fields"]["Subtotal"] == "6.00"
+    assert invoice["lines"][0]["ItemRef.FullName"] == "Thing"
+
+
+def test_bench_runs_small_and_reports():
+    latency = LatencyModel(sleep=False)
+    result = run_qb_bench(300, batch_size=100, page_size=100, latency=latency)
+    assert (result.added, result.read_back, result.messages, result.read_messages) == (300, 300, 3, 3)
+    assert abs(result.latency_seconds - (3 * 0.040 + 300 * 0.002)) < 1e-9
+    line = format_result(result, latency)
+    assert "300/300 customers" in line and "records/s over 3 messages" in line
+    cli = runner.invoke(app, ["bench", "qb", "--customers", "50", "--per-message-ms", "0", "--per-request-ms", "0"])
+    assert cli.exit_code == 0 and "50/50 customers" in cli.output
