@@ -286,6 +286,10 @@ class Company:
     def list_add(self, kind: str, data: dict[str, Any], warnings: list[QbStatus]) -> Row:
         """CustomerAdd, VendorAdd, AccountAdd, Item*Add, StandardTermsAdd, …"""
         data = latin1(data)
+        if kind == "Employee" and not data.get("Name"):
+            # QuickBooks names an employee from the person's name when no Name is sent.
+            parts = (data.get("FirstName"), data.get("MiddleName"), data.get("LastName"))
+            data = {"Name": " ".join(p for p in parts if p), **data}
         self.check_limits(kind, data)
         name = data.get("Name", "")
         self.check_name(name)
@@ -405,7 +409,7 @@ class Company:
                              "TimeModified": self.format_time(stamp), "EditSequence": str(stamp), **contact},
                             SUB_ORDER["ContactsRet"])
                     for contact in value]
-            elif key == "AdditionalNotes" and kind in ("Customer", "Vendor"):
+            elif key == "AdditionalNotes" and kind in ("Customer", "Vendor", "Employee"):
                 notes = list(body.get("AdditionalNotesRet", []))
                 for note in value:
                     notes.append({"NoteID": str(len(notes) + 1), "Date": self.today().isoformat(),

@@ -38,6 +38,15 @@ RET_ORDER: dict[str, tuple[str, ...]] = {
         "OtherNameAddress", "OtherNameAddressBlock", "Phone", "AltPhone", "Fax", "Email", "Contact", "AltContact",
         "AccountNumber", "Notes", "ExternalGUID", "DataExtRet",
     ),
+    "Employee": (
+        *_LIST_CORE, "Name", "IsActive", "Salutation", "FirstName", "MiddleName", "LastName", "Suffix", "JobTitle",
+        "SupervisorRef", "Department", "Description", "TargetBonus", "EmployeeAddress", "PrintAs", "Phone", "Mobile",
+        "Pager", "PagerPIN", "AltPhone", "Fax", "SSN", "Email", "AdditionalContactRef", "EmergencyContacts",
+        "EmployeeType", "PartOrFullTime", "Exempt", "KeyEmployee", "Gender", "HiredDate", "OriginalHireDate",
+        "AdjustedServiceDate", "ReleasedDate", "BirthDate", "USCitizen", "Ethnicity", "Disabled", "DisabilityDesc",
+        "OnFile", "WorkAuthExpireDate", "USVeteran", "MilitaryStatus", "AccountNumber", "Notes", "AdditionalNotesRet",
+        "BillingRateRef", "EmployeePayrollInfo", "ExternalGUID", "DataExtRet",
+    ),
     "Account": (
         *_LIST_CORE, "Name", "FullName", "IsActive", "ParentRef", "Sublevel", "AccountType", "DetailAccountType",
         "SpecialAccountType", "IsTaxAccount", "AccountNumber", "BankNumber", "LastCheckNumber", "Desc", "Balance",
@@ -88,6 +97,7 @@ SUB_ORDER: dict[str, tuple[str, ...]] = {
     "ShipAddress": _ADDRESS,
     "VendorAddress": _ADDRESS,
     "OtherNameAddress": _ADDRESS,
+    "EmployeeAddress": ("Addr1", "Addr2", "Addr3", "Addr4", "City", "State", "PostalCode", "Country"),
     "ShipToAddress": ("Name", *_ADDRESS, "DefaultShipTo"),
     "SalesOrPurchase": ("Desc", "Price", "PricePercent", "AccountRef"),
     "SalesAndPurchase": (
@@ -122,8 +132,8 @@ REPEATED = frozenset({
 # QuickBooks' field limits (the schema's maxLength facets), checked on top of the schema so the
 # simulator answers 3070 like QuickBooks does when a client skips validation.
 NAME_LIMIT = {
-    "Customer": 41, "Vendor": 41, "OtherName": 41, "Account": 31, "StandardTerms": 31, "DateDrivenTerms": 31,
-    "ItemService": 31, "ItemNonInventory": 31, "ItemInventory": 31,
+    "Customer": 41, "Vendor": 41, "OtherName": 41, "Employee": 41, "Account": 31, "StandardTerms": 31,
+    "DateDrivenTerms": 31, "ItemService": 31, "ItemNonInventory": 31, "ItemInventory": 31,
 }
 FIELD_LIMIT = {
     "CompanyName": 41, "Salutation": 15, "FirstName": 25, "MiddleName": 5, "LastName": 25, "JobTitle": 41,
@@ -135,10 +145,10 @@ FIELD_LIMIT = {
     "NameOnCheck": 41,
 }
 REF_NUMBER_LIMIT = {"Invoice": 11, "ReceivePayment": 20}
-ACCOUNT_NUMBER_LIMIT = {"Account": 7, "Customer": 99, "Vendor": 99, "OtherName": 99}
+ACCOUNT_NUMBER_LIMIT = {"Account": 7, "Customer": 99, "Vendor": 99, "OtherName": 99, "Employee": 99}
 
 LIST_DEL_TYPES = frozenset({
-    "Account", "Customer", "DateDrivenTerms", "ItemInventory", "ItemNonInventory", "ItemService", "OtherName",
-    "StandardTerms", "Vendor",
+    "Account", "Customer", "DateDrivenTerms", "Employee", "ItemInventory", "ItemNonInventory", "ItemService",
+    "OtherName", "StandardTerms", "Vendor",
 })
 TXN_DEL_TYPES = frozenset({"Invoice", "ReceivePayment"})

@@ -47,7 +47,7 @@ _VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*\"(\d+\.\d+)\"\s*\?>")
 PARSE_HRESULT = 0x80040400
 _PARSE_MESSAGE = "QuickBooks found an error when parsing the provided XML text stream."
 _NO_MATCH = "A query request did not find a matching object in QuickBooks"
-_LIST_KINDS = ("Customer", "Vendor", "OtherName", "Account", *ITEM_KINDS)
+_LIST_KINDS = ("Customer", "Vendor", "OtherName", "Employee", "Account", *ITEM_KINDS)
 _FAULT_MESSAGES = {
     3170: "There was an error when modifying a {what}. QuickBooks error message: This list has been modified by "
           "another user.",
@@ -116,6 +116,11 @@ def _data(element: etree._Element) -> dict[str, Any]:
         else:
             out[child.tag] = value
     return out
+
+
+def _listify(fields: dict[str, Any]) -> dict[str, Any]:
+    """Direct-API fields with repeatable elements as lists, so one line may be given as a plain dict."""
+    return {key: [value] if key in REPEATED and isinstance(value, dict) else value for key, value in fields.items()}
 
 
 def _emit(parent: etree._Element, tag: str, value: Any) -> None:
@@ -722,6 +727,10 @@ class QuickBooksSimulator:
         """Every customer and sub-customer (active or not) as its CustomerRet data, by FullName."""
         return self._records(("Customer",))
 
+    def employees(self) -> list[dict[str, Any]]:
+        """Every employee as its EmployeeRet data."""
+        return self._records(("Employee",))
+
     def vendors(self) -> list[dict[str, Any]]:
         """Every vendor as its VendorRet data."""
         return self._records(("Vendor",))
@@ -760,7 +769,7 @@ class QuickBooksSimulator:
 
     def add(self, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Add a record as a QuickBooks user would (same rules as qbXML); fields use qbXML element names."""
-        return self._direct(lambda warnings: self._add_row(kind, fields, warnings))
+        return self._direct(lambda warnings: self._add_row(kind, _listify(fields), warnings))
 
     def modify(self, record_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Change a record as a QuickBooks user would: no EditSequence needed, TimeModified moves."""
@@ -770,8 +779,11 @@ class QuickBooksSimulator:
             if row is None:
                 raise self._company.not_found(record_id)
             if row.kind == "Invoice":
-                return self._company.invoice_mod({"TxnID": record_id, **fields}, warnings, check_sequence=False)
-            return self._company.list_mod(row.kind, {"ListID": record_id, **fields}, warnings,
+                return self._company.invoice_mod({"TxnID": record_id, **_listify(fields)}, warnings,
+                                                 check_sequence=False)
+            if row.kind not in _LIST_KINDS:
+                raise self._unsupported(f"changing a {row.kind}")
+            return self._company.list_mod(row.kind, {"ListID": record_id, **_listify(fields)}, warnings,
                                           check_sequence=False)
 
         return self._direct(run)
