@@ -108,6 +108,8 @@ class EngineThread:
                 self.transport.finish()
 
     def start(self) -> EngineThread:
+        # The runtime announces work before its cycle, so a poll racing the thread's first send opens a session.
+        self.transport.want_session()
         self._thread.start()
         return self
 

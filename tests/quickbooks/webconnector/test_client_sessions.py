@@ -25,6 +25,7 @@ class ClientThread:
                 self.error = exc
 
         self.thread = threading.Thread(target=run, daemon=True)
+        transport.want_session()  # as the runtime does before a cycle
         self.thread.start()
 
     def join(self) -> ClientThread:

@@ -35,6 +35,19 @@ def sf(records: int = typer.Option(10_000, help="Accounts to upsert and read bac
         raise typer.Exit(1)
 
 
+@app.command("webconnector")
+def webconnector(customers: int = typer.Option(2000, help="customers to add"),
+                 batch: int = typer.Option(50, help="requests per qbXML message"),
+                 soap12: bool = typer.Option(False, "--soap12", help="SOAP 1.2 instead of 1.1")) -> None:
+    """Web Connector path: a whole QBWC session over HTTP (stand-in + simulator) against direct simulator calls."""
+    from qbsf.quickbooks.webconnector.bench import run_webconnector_bench
+
+    r = run_webconnector_bench(customers, batch=batch, soap_version="1.2" if soap12 else "1.1")
+    typer.echo(f"web connector (SOAP {r.soap_version}): {r.customers} customers in {r.messages} messages, "
+               f"{r.seconds:.2f} s ({r.customers_per_second:,.0f} customers/s, {r.messages_per_second:,.1f} "
+               f"messages/s); direct {r.direct_seconds:.2f} s; overhead {r.overhead_ms_per_message:.1f} ms/message")
+
+
 @app.command("qb")
 def qb(customers: int = typer.Option(10_000, help="customers to add through the client"),
        batch: int = typer.Option(200, help="requests per qbXML message"),
