@@ -146,3 +146,12 @@ def test_a_closed_simulator_says_so(sim):
     with pytest.raises(QbsfError, match="closed"):
         sim.process('<?xml version="1.0"?><?qbxml version="16.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
                     "<HostQueryRq/></QBXMLMsgsRq></QBXML>")
+
+
+def test_response_data_include_none_returns_statuses_only(validating, sim):
+    transport = validating(sim)
+    response = transport.send('<?xml version="1.0"?><?qbxml version="16.0"?><QBXML><QBXMLMsgsRq '
+                              'onError="continueOnError" responseData="includeNone"><CustomerAddRq requestID="1">'
+                              "<CustomerAdd><Name>Quiet</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>")
+    assert 'statusCode="0"' in response and "<CustomerRet>" not in response
+    assert sim.count("Customer") == 1

@@ -15,7 +15,7 @@ Usage::
 
 What it models (each checked against Intuit's 13.0/16.0 schema in tests/sim/quickbooks):
 
-- Requests: HostQuery, CompanyQuery, PreferencesQuery; Customer/Vendor/OtherName/Account Add, Mod, Query;
+- Requests: HostQuery, CompanyQuery, PreferencesQuery; Customer/Vendor/OtherName/Employee/Account Add, Mod, Query;
   StandardTerms and DateDrivenTerms Add/Query, TermsQuery; ItemService/ItemNonInventory/ItemInventory
   Add/Mod/Query and ItemQuery; Invoice Add/Mod/Query; ReceivePayment Add/Query; ListDel, TxnDel,
   ListDeletedQuery, TxnDeletedQuery. Any other valid request is answered 3250 naming what is not modelled.
@@ -35,6 +35,11 @@ What it models (each checked against Intuit's 13.0/16.0 schema in tests/sim/quic
 - ``onError="stopOnError"``: requests after the first Error are neither run nor answered (earlier ones stay
   saved); ``continueOnError`` answers every request; ``rollbackOnError``, which Intuit documents as not valid for
   QuickBooks Desktop, fails the whole message. Each request runs in its own savepoint.
+  ``responseData="includeNone"`` returns statuses without records.
+- Invoices price lines from their items, take terms and addresses from the customer, compute Subtotal,
+  BalanceRemaining, IsPaid and DueDate, and move inventory QuantityOnHand; payments update the invoices they pay
+  (balance, LinkedTxn, TimeModified, EditSequence). Not modelled: sales tax, discounts, multi-currency, classes,
+  DataExt, error-recovery message sets (newMessageSetID), transactions other than invoices and payments.
 - Iterators (``iterator="Start"``/``"Continue"``, ``iteratorRemainingCount``) live in the simulator object only.
 """
 

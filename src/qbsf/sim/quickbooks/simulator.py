@@ -251,6 +251,8 @@ class QuickBooksSimulator:
                     if not isinstance(request.tag, str):
                         continue
                     response = self._answer(request, version)
+                    if messages.get("responseData") == "includeNone":
+                        del response[:]  # status only, as the message set asked
                     response_messages.append(response)
                     if on_error != "continueOnError" and severity_of(int(response.get("statusCode"))) == "Error":
                         break  # stopOnError: QuickBooks leaves the remaining requests unprocessed and unanswered
