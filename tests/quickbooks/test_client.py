@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from qbsf.errors import AfterDependency, NeedsUser, Retriable, Skippable
+from qbsf.errors import AfterDependency, ConfigError, NeedsUser, Retriable, Skippable
 from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.bodies import external_guid
-from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+from qbsf.quickbooks.client import Change, DefaultAccounts, QuickBooksClient
 from qbsf.quickbooks.errors import InvalidReference, MissingAccountError, NameInUse, ObjectNotFound, RecordBusy
 
 
@@ -181,11 +182,38 @@ def test_invalid_reference_waits_for_dependency(qb_client):
     assert result.error.code == 3140 and "Sync Product2 to QB before syncing Opportunity" in result.error.hint
 
 
-def test_missing_records_are_skippable(qb_client, qb_sim):
+def test_missing_records_are_skippable_and_warnings_are_logged(qb_client, qb_sim, caplog):
     customer = qb_client.add(rec.Customer(Name="Ephemeral"))
+    kept = qb_client.add(rec.Customer(Name="Kept"))
     qb_sim.delete(customer.ListID)
-    [result] = qb_client.mod_many([__import__("qbsf.quickbooks.client").quickbooks.client.Change(
-        customer, {"Phone": "1"})])
+    [result] = qb_client.mod_many([Change(customer, {"Phone": "1"})])
     assert isinstance(result.error, ObjectNotFound) and isinstance(result.error, Skippable)
     assert result.error.code == 3120
-    assert list(qb_client.query_customers(list_ids=[customer.ListID])) == []
+    caplog.set_level(logging.WARNING)
+    found = list(qb_client.query_customers(list_ids=[customer.ListID, kept.ListID]))
+    assert [c.Name for c in found] == ["Kept"]
+    assert "warning 500" in caplog.text and customer.ListID in caplog.text
+
+
+class OldHost:
+    """QuickBooks 2012: answers HostQuery with versions up to 11.0 (as its HostRet would)."""
+
+    def send(self, request_xml: str) -> str:
+        assert "<HostQueryRq" in request_xml and '<?qbxml version="13.0"?>' in request_xml
+        versions = "".join(f"<SupportedQBXMLVersion>{v}</SupportedQBXMLVersion>" for v in ("10.0", "11.0"))
+        return ('<?xml version="1.0"?><QBXML><QBXMLMsgsRs><HostQueryRs requestID="host" statusCode="0" '
+                'statusSeverity="Info"><HostRet><ProductName>QuickBooks Pro 2012</ProductName>'
+                f"<MajorVersion>22</MajorVersion><MinorVersion>0</MinorVersion>{versions}</HostRet>"
+                "</HostQueryRs></QBXMLMsgsRs></QBXML>")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_host_without_a_known_version_is_a_clear_error():
+    client = QuickBooksClient(OldHost())
+    with pytest.raises(NeedsUser, match=r"supports qbXML 10\.0, 11\.0; qbsf needs 16\.0 or 13\.0") as caught:
+        _ = client.qbxml_version
+    assert "2019 or later" in caught.value.hint
+    with pytest.raises(ConfigError, match="not supported"):
+        QuickBooksClient(OldHost(), qbxml_version="12.0")

@@ -65,3 +65,10 @@ def test_client_fail_policy_fails_only_that_record(qb_transport, qb_sim):
     changed = client.add_many([rec.Customer(Name="Mod Me")])[0].ret
     with pytest.raises(FieldValueError, match="Phone"):
         client.mod(changed, {"Phone": "☎ 555"})
+
+
+def test_colons_in_names_are_replaced_or_refused(qb_client, qb_transport):
+    [result] = qb_client.add_many([rec.Customer(Name="Acme: West")])
+    assert result.ok and result.ret.Name == "Acme- West" and result.warnings[0].problem == "contained a colon"
+    with pytest.raises(FieldValueError, match="colon"):
+        QuickBooksClient(qb_transport, field_policy="fail").add(rec.Customer(Name="Parent:Child"))

@@ -106,6 +106,15 @@ def enforce(kind: str, values: dict[str, str], *, record: str, policy: FieldPoli
                          "field policy to 'transliterate'")
             value = transliterate(value)
             issues.append(FieldIssue(record, path, "had characters outside Latin-1", text, value))
+        if path == "Name" and ":" in value:
+            # The colon separates the levels of a FullName ("Parent:Child"), so QuickBooks refuses it in a Name.
+            if policy == "fail":
+                raise FieldValueError(
+                    f"{record}: Name contains a colon, which QuickBooks reserves for Parent:Child names: {value!r}",
+                    hint="remove the colon in Salesforce, or set the QuickBooks field policy to 'transliterate'")
+            replaced = value.replace(":", "-")
+            issues.append(FieldIssue(record, path, "contained a colon", value, replaced))
+            value = replaced
         limit = limits.get(path)
         if limit is not None and len(value) > limit:
             if policy == "fail":
