@@ -140,3 +140,14 @@ def test_sqlite_company_file_persists_across_reopen(tmp_path):
         with pytest.raises(SimulatorError) as duplicate:
             second.add("Customer", {"Name": "ACME"})
         assert duplicate.value.status_code == 3100
+
+
+def test_an_iterator_can_be_stopped(qb, sim):
+    for n in range(6):
+        sim.add("Customer", {"Name": f"S{n}"})
+    start = qb.one('<CustomerQueryRq iterator="Start"><MaxReturned>2</MaxReturned></CustomerQueryRq>')
+    iterator_id = start.get("iteratorID")
+    stopped = qb.one(f'<CustomerQueryRq iterator="Stop" iteratorID="{iterator_id}"/>')
+    assert (stopped.get("statusCode"), stopped.get("iteratorRemainingCount"), len(stopped)) == ("0", "0", 0)
+    after = qb.one(f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator_id}"/>')
+    assert after.get("statusCode") == "3000"

@@ -404,8 +404,8 @@ class QuickBooksSimulator:
             "linked": _text(request, "IncludeLinkedTxns") == "true",
         }
         iterator = request.get("iterator")
-        if iterator == "Continue":
-            return self._continue(request)
+        if iterator in ("Continue", "Stop"):
+            return self._continue(request, stop=iterator == "Stop")
         id_tag = "TxnID" if is_txn else "ListID"
         ids, names = _texts(request, id_tag), _texts(request, "FullName") if not is_txn else []
         warning: QbStatus | None = None
@@ -475,12 +475,16 @@ class QuickBooksSimulator:
     def _namespace(kinds: tuple[str, ...]) -> str:
         return NAMESPACE[kinds[0]]
 
-    def _continue(self, request: etree._Element) -> tuple[list[etree._Element], dict[str, str]]:
+    def _continue(self, request: etree._Element, *, stop: bool = False
+                  ) -> tuple[list[etree._Element], dict[str, str]]:
         iterator_id = request.get("iteratorID") or ""
         state = self._iterators.get(iterator_id)
         if state is None:
             raise QbStatus(3000, f'The given object ID "{iterator_id}" in the field "iteratorID" is invalid: the '
                                  "iterator is finished, unknown, or belongs to another QuickBooks session.")
+        if stop:
+            del self._iterators[iterator_id]
+            return [], {"iteratorRemainingCount": "0", "iteratorID": iterator_id}
         page_size = int(_text(request, "MaxReturned") or 0) or state.page_size
         page = [state.remaining.popleft() for _ in range(min(page_size, len(state.remaining)))]
         if not state.remaining:
