@@ -77,3 +77,18 @@ def test_timeouts_retry_reads_but_never_blindly_resend_creates(sf_emulator, sf_s
     with pytest.raises(NeedsUser) as create:
         client.create_many("Account", [{"Name": "maybe created"}])
     assert create.value.error_code == "TIMEOUT" and client.calls == calls + 1
+
+
+def test_usage_warning_is_logged_once(sf_emulator, sf_state, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="qbsf.salesforce.client")
+    sf_state.daily_api_limit = 20
+    client = _client(sf_emulator)
+    for _ in range(17):
+        client.limits()
+    assert "API usage" not in caplog.text
+    client.limits()
+    client.limits()
+    assert caplog.text.count("API usage at 18 of 20 calls (90%)") == 1
+    assert "API usage at 19" not in caplog.text

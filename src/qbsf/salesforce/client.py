@@ -44,6 +44,8 @@ DEFAULT_API_VERSION = "62.0"
 COLLECTION_LIMIT = 200  # sObject Collections: at most 200 records per request
 COMPOSITE_LIMIT = 25  # composite: at most 25 subrequests per request
 CALL_OPTIONS = "client=qbsf"
+USAGE_WARNING = 0.9  # share of the daily API allocation at which qbsf warns once
+UNCERTAIN_STATUSES = (500, 502, 504)  # the server may have acted before failing: never blindly resend a create
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)[.\[]")
 
@@ -162,6 +164,7 @@ class SalesforceClient:
         self.calls = 0
         self.retried = 0
         self.api_usage: ApiUsage | None = None
+        self._usage_warned = False
         self._describe_cache: dict[str, dict[str, Any]] = {}
 
     # ---- plumbing ----------------------------------------------------------------------------------------------
@@ -224,7 +227,13 @@ class SalesforceClient:
                                 hint="the new token was rejected too: check the integration user is active and "
                                      "the connected app's policies, then `qbsf salesforce connect`")
         if response.status_code >= 400:
-            raise from_response_body(_body(response), response.status_code, sobject=sobject)
+            error = from_response_body(_body(response), response.status_code, sobject=sobject)
+            if not idempotent and response.status_code in UNCERTAIN_STATUSES:
+                # a gateway or server error after the request arrived: the create may have happened
+                raise SalesforceNeedsUser(error.sf_message, error_code=error.error_code, status=error.status,
+                                          sobject=sobject, hint="the records may have been created; qbsf re-reads "
+                                                                "by external id before creating again") from error
+            raise error
         return response
 
     def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
@@ -263,6 +272,10 @@ class SalesforceClient:
         match = _LIMIT_INFO.search(header or "")
         if match:
             self.api_usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+            if self.api_usage.fraction >= USAGE_WARNING and not self._usage_warned:
+                self._usage_warned = True
+                log.warning("Salesforce API usage at %d of %d calls (%.0f%%) in the last 24 h; qbsf pauses when it "
+                            "runs out", self.api_usage.used, self.api_usage.limit, self.api_usage.fraction * 100)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
@@ -394,7 +407,7 @@ class SalesforceClient:
         try:
             response = self.request("PATCH", f"sobjects/{sobject}/{external_id_field}/{urlquote(str(value), safe='')}",
                                     json=body, sobject=sobject)
-        except (SalesforceNeedsUser, SalesforceError) as exc:
+        except SalesforceError as exc:
             if isinstance(exc, ApiLimitExceeded | AuthError | Retriable):
                 raise
             return RecordResult(0, False, errors=[exc])
