@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from qbsf.errors import XmlError
 from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.messages import RET_CLASSES, element_to_data, parse_deleted, parse_record, parse_response
 
@@ -32,7 +33,14 @@ def _fields(record: Any) -> dict[str, Any]:
 def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[dict[str, Any]]:
     """For each ``*Rs``: its status object, then one object per ``*Ret`` (typed fields where qbsf knows the type,
     the raw element otherwise; unknown elements under ``extra``)."""
-    for response in parse_response(xml, source=source):
+    try:
+        responses = parse_response(xml, source=source)
+    except XmlError:
+        if not isinstance(xml, bytes) or _is_utf8(xml):
+            raise
+        # Saved by a Windows editor: ANSI bytes under no (or a wrong) encoding declaration.
+        responses = parse_response(xml.decode("cp1252", errors="replace"), source=source)
+    for response in responses:
         status: dict[str, Any] = {"response": response.tag, "requestID": response.request_id,
                                   "statusCode": response.status_code, "statusSeverity": response.severity,
                                   "statusMessage": response.message, "rets": len(response.rets)}
@@ -58,6 +66,14 @@ def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[
             else:
                 obj["data"] = element_to_data(element)
             yield obj
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def to_json_line(obj: dict[str, Any]) -> str:

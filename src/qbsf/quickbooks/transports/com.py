@@ -32,8 +32,11 @@ def _dispatch_request_processor() -> Any:
     if sys.platform != "win32":
         raise ConnectionFailed("the COM transport needs Windows with QuickBooks Desktop installed",
                                hint="on other systems use the Web Connector transport (or the simulator)")
-    import win32com.client  # only on Windows, only when actually connecting
+    import pythoncom  # only on Windows, only when actually connecting
+    import win32com.client
 
+    # The sync loop may run off the main thread; COM must be initialised on each thread that uses it.
+    pythoncom.CoInitialize()
     return win32com.client.Dispatch("QBXMLRP2.RequestProcessor")
 
 
