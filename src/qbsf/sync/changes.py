@@ -285,4 +285,4 @@ class QueueSource:
 def _succeeded(result: Any) -> bool:
     if isinstance(result, Mapping):
         return bool(result.get("success"))
-    return bool(getattr(result, "success", False))
+    return bool(getattr(result, "ok", getattr(result, "success", False)))

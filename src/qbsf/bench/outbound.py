@@ -1,0 +1,142 @@
+"""`qbsf bench outbound`: an initial Salesforce → QuickBooks sync at scale, against both emulators.
+
+Seeds the Salesforce emulator (10,000 Accounts, 1,000 Products, 2,000 Closed Won Opportunities × 5 lines by
+default), turns the emulators' latency models on, runs one engine pass, and reports records/s, Salesforce API
+calls and QuickBooks messages per 1,000 records. :func:`seed_org` is also what the sync tests seed with.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXAMPLE_MAPPINGS = Path(__file__).resolve().parents[3] / "examples" / "mappings"
+_STREETS = ("Market Street", "Mission Street", "Main Street", "Harbor Way", "Elm Avenue", "Spear Tower, Suite 3600")
+_CITIES = (("San Francisco", "CA", "94105"), ("Austin", "TX", "73301"), ("Boston", "MA", "02108"),
+           ("Seattle", "WA", "98101"))
+
+
+@dataclass
+class SeededOrg:
+    """Ids of the records :func:`seed_org` created, by object."""
+
+    accounts: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+    opportunities: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Records that become QuickBooks records (lines are part of their invoice)."""
+        return len(self.accounts) + len(self.contacts) + len(self.products) + len(self.opportunities)
+
+
+def seed_org(state: Any, *, accounts: int = 0, contacts: int = 0, products: int = 0, opportunities: int = 0,
+             lines: int = 5, seed: int = 7, prefix: str = "") -> SeededOrg:
+    """Create realistic records in a ``SalesforceState`` through its Python API (no API calls are counted).
+
+    Contacts and Opportunities are spread over the Accounts; each Opportunity is Closed Won with ``lines`` line
+    items over the Products (standard price book entries are created for every Product).
+    """
+    rng = random.Random(seed)
+    seeded = SeededOrg()
+    with state.batch():
+        for number in range(accounts):
+            city, region, postal = _CITIES[number % len(_CITIES)]
+            seeded.accounts.append(state.insert("Account", {
+                "Name": f"{prefix}Customer {number:05d}", "Phone": f"(415) 555-{number % 10_000:04d}",
+                "BillingStreet": f"{rng.randint(1, 999)} {rng.choice(_STREETS)}", "BillingCity": city,
+                "BillingState": region, "BillingPostalCode": postal, "BillingCountry": "USA",
+                "Description": f"Seeded account {number}"}))
+        for number in range(contacts):
+            seeded.contacts.append(state.insert("Contact", {
+                "FirstName": rng.choice(("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald")),
+                "LastName": f"{prefix}Person{number:05d}", "Email": f"person{number}@example.com",
+                "AccountId": seeded.accounts[number % len(seeded.accounts)]}))
+        entries: list[str] = []
+        for number in range(products):
+            product = state.insert("Product2", {"Name": f"{prefix}Product {number:04d}", "ProductCode": f"P-{number}",
+                                                "IsActive": True, "Description": f"Seeded product {number}",
+                                                "QB_Sales_Price__c": round(5 + number % 200 * 1.25, 2)})
+            seeded.products.append(product)
+            entries.append(state.insert("PricebookEntry", {"Pricebook2Id": state.standard_pricebook_id,
+                                                           "Product2Id": product, "UnitPrice": 10 + number % 90,
+                                                           "IsActive": True}))
+        for number in range(opportunities):
+            opportunity = state.insert("Opportunity", {
+                "Name": f"{prefix}Deal {number:05d}", "StageName": "Closed Won", "CloseDate": "2026-03-31",
+                "AccountId": seeded.accounts[number % len(seeded.accounts)],
+                "Pricebook2Id": state.standard_pricebook_id})
+            seeded.opportunities.append(opportunity)
+            for line in range(lines):
+                entry = entries[(number * lines + line) % len(entries)]
+                seeded.lines.append(state.insert("OpportunityLineItem", {
+                    "OpportunityId": opportunity, "PricebookEntryId": entry, "Quantity": 1 + line,
+                    "UnitPrice": 10 + (number + line) % 50}))
+    return seeded
+
+
+@dataclass
+class OutboundBench:
+    """What `qbsf bench outbound` measured."""
+
+    records: int
+    seconds: float
+    sf_calls: int
+    qb_messages: int
+    failed: int
+    created: int
+    qb_latency_seconds: float
+    sf_latency: float
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+    def per_thousand(self, value: int) -> float:
+        """``value`` per 1,000 synced records."""
+        return value * 1000 / self.records if self.records else 0.0
+
+
+def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportunities: int = 2_000,
+                       lines: int = 5, contacts: int = 0, latency: bool = True, sf_latency: float = 0.05,
+                       progress: Any = None) -> OutboundBench:
+    """Seed the emulators, run one full Salesforce → QuickBooks pass, and measure it."""
+    from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+    from qbsf.quickbooks.transports.simulator import LatencyModel, SimulatorTransport
+    from qbsf.salesforce.auth import ClientCredentialsAuth
+    from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+    from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
+    from qbsf.sync.state import StateStore
+
+    org = SalesforceState()
+    seeded = seed_org(org, accounts=accounts, contacts=contacts, products=products, opportunities=opportunities,
+                      lines=lines)
+    sim = QuickBooksSimulator()
+    transport = SimulatorTransport(sim, LatencyModel() if latency else None)
+    qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(income="Sales", cogs="Cost of Goods Sold",
+                                                                      asset="Inventory Asset"))
+    with start_emulator(org) as emulator, tempfile.TemporaryDirectory() as folder:
+        org.latency = sf_latency if latency else 0.0
+        sf = SalesforceClient(emulator.url, ClientCredentialsAuth(emulator.url, emulator.client_id,
+                                                                  emulator.client_secret))
+        state = StateStore(Path(folder) / "state.db")
+        engine = SyncEngine(SyncConfig(income_account="Sales"), sf, qb, state, load_mappings(EXAMPLE_MAPPINGS))
+        started = time.perf_counter()
+        report = engine.sync_sf_to_qb(full=True, progress=progress)
+        seconds = time.perf_counter() - started
+        state.close()
+        sf.close()
+    qb.close()
+    sim.close()
+    return OutboundBench(records=seeded.total, seconds=seconds, sf_calls=report.sf_calls,
+                         qb_messages=report.qb_messages, failed=report.total("failed"),
+                         created=report.total("created"), qb_latency_seconds=transport.latency_seconds,
+                         sf_latency=org.latency)

@@ -1,0 +1,225 @@
+"""Adapters from qbsf's clients to the engine's ports (``qbsf.sync.ports``).
+
+:class:`QuickBooksAdapter` turns the mapping's flat dicts into typed QuickBooks records, batches them through
+:class:`qbsf.quickbooks.client.QuickBooksClient`, and keeps the records it last read so a Mod sends only the
+fields that differ. :class:`SalesforceAdapter` wraps :class:`qbsf.salesforce.client.SalesforceClient`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from qbsf.errors import NeedsUser, QbsfError, SyncError
+from qbsf.sync.ports import QbFound, QbWrite, SfWrite
+
+logger = logging.getLogger(__name__)
+
+_LINE_FIELDS = ("ItemRef.ListID", "ItemRef.FullName", "Desc", "Quantity", "Rate", "Amount", "ServiceDate",
+                "ClassRef.ListID", "ClassRef.FullName", "SalesTaxCodeRef.FullName", "Other1", "Other2")
+
+
+def _as_sync_error(error: BaseException) -> SyncError:
+    """Every per-record error as one of the engine's classes (a bad field is a person's to fix)."""
+    if isinstance(error, SyncError):
+        return error
+    if isinstance(error, QbsfError):
+        return NeedsUser(error.message, hint=error.hint)
+    return NeedsUser(str(error), hint="check the record and the mapping")
+
+
+class QuickBooksAdapter:
+    """The engine's QuickBooks port over a ``QuickBooksClient``."""
+
+    def __init__(self, client: Any, *, default_accounts: Any = None) -> None:
+        from qbsf.quickbooks import records as rec
+
+        self.client = client
+        self.rec = rec
+        self.types: dict[str, type] = {"Customer": rec.Customer, "ItemService": rec.ItemService,
+                                       "ItemNonInventory": rec.ItemNonInventory, "ItemInventory": rec.ItemInventory,
+                                       "Invoice": rec.Invoice}
+        self._bases: dict[str, Any] = {}
+        if default_accounts is not None:
+            client.default_accounts = default_accounts
+
+    @property
+    def messages(self) -> int:
+        """qbXML messages the client has sent."""
+        return int(getattr(self.client, "messages_sent", 0))
+
+    def external_guid(self, sf_id: str) -> str:
+        """The deterministic ExternalGUID of the QuickBooks record made from ``sf_id``."""
+        from qbsf.quickbooks.bodies import external_guid
+
+        return external_guid(sf_id)
+
+    # ---- writes ------------------------------------------------------------------------------------------
+    def _typed(self, qb_type: str, flat: Mapping[str, Any]) -> Any:
+        cls = self.types[qb_type]
+        header = {k: v for k, v in flat.items() if k != "lines"}
+        if cls is self.rec.Invoice:
+            return self.rec.invoice_from_flat(header, [dict(line) for line in flat.get("lines") or []])
+        return self.rec.record_from_flat(cls, header)
+
+    def _written(self, ret: Any, qb_type: str) -> QbWrite:
+        id_field = "TxnID" if qb_type == "Invoice" else "ListID"
+        if ret is None:
+            return QbWrite(error=NeedsUser(f"QuickBooks accepted the {qb_type} but returned no record",
+                                           hint="check the record in QuickBooks"))
+        self._bases[getattr(ret, id_field)] = ret
+        return QbWrite(qb_id=getattr(ret, id_field), edit_sequence=ret.EditSequence,
+                       full_name=getattr(ret, "FullName", None))
+
+    def add_many(self, qb_type: str, records: Sequence[Mapping[str, Any]]) -> list[QbWrite]:
+        """Add flat records of ``qb_type``; ``ExternalGUID`` in a record is kept as given."""
+        out: list[QbWrite | None] = [None] * len(records)
+        typed: list[Any] = []
+        positions: list[int] = []
+        for index, flat in enumerate(records):
+            try:
+                typed.append(self._typed(qb_type, flat))
+                positions.append(index)
+            except QbsfError as exc:
+                out[index] = QbWrite(error=_as_sync_error(exc))
+        if typed:
+            for position, result in zip(positions, self.client.add_many(typed), strict=True):
+                out[position] = (QbWrite(error=_as_sync_error(result.error)) if result.error is not None
+                                 else self._written(result.ret, qb_type))
+        return [w for w in out if w is not None]
+
+    def mod_many(self, qb_type: str, records: Sequence[Mapping[str, Any]]) -> list[QbWrite]:
+        """Modify records (``ListID``/``TxnID`` + ``EditSequence`` + fields); only differing fields are sent."""
+        from qbsf.quickbooks.client import Change
+
+        id_field = "TxnID" if qb_type == "Invoice" else "ListID"
+        missing = [r[id_field] for r in records if r[id_field] not in self._bases]
+        if missing:
+            self._fetch(qb_type, missing)
+        out: list[QbWrite | None] = [None] * len(records)
+        changes: list[Any] = []
+        positions: list[int] = []
+        for index, flat in enumerate(records):
+            base = self._bases.get(flat[id_field])
+            if base is None:
+                out[index] = QbWrite(error=_as_sync_error(NeedsUser(
+                    f"QuickBooks {qb_type} {flat[id_field]} no longer exists",
+                    hint="unlink the Salesforce record (qbsf link --unlink ID) to create it again")))
+                continue
+            try:
+                change = self._change(qb_type, base, flat)
+            except QbsfError as exc:
+                out[index] = QbWrite(error=_as_sync_error(exc))
+                continue
+            if change is None:
+                out[index] = QbWrite(qb_id=flat[id_field], edit_sequence=base.EditSequence,
+                                     full_name=getattr(base, "FullName", None))
+                continue
+            changes.append(Change(base, change[0], change[1]))
+            positions.append(index)
+        if changes:
+            for position, result in zip(positions, self.client.mod_many(changes), strict=True):
+                out[position] = (QbWrite(error=_as_sync_error(result.error)) if result.error is not None
+                                 else self._written(result.ret, qb_type))
+        return [w for w in out if w is not None]
+
+    def _change(self, qb_type: str, base: Any, flat: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | None:
+        """The flat fields that differ from ``base`` (and the new lines, when they differ), or None."""
+        rec = self.rec
+        header = {k: v for k, v in flat.items() if k not in ("lines", "ListID", "TxnID", "EditSequence",
+                                                              "ExternalGUID")}
+        updated = rec.apply_flat(base, header)
+        before, after = rec.to_flat(base), rec.to_flat(updated)
+        kinds = rec.flat_fields(type(base))
+        fields = {path: after[path] for path in kinds if path in after and after[path] != before.get(path)}
+        lines = None
+        if qb_type == "Invoice" and "lines" in flat:
+            wanted = [rec.invoice_line_from_flat(dict(line)) for line in flat["lines"]]
+            if [_line_key(rec, line) for line in wanted] != [_line_key(rec, line) for line in base.lines]:
+                lines = wanted
+        if not fields and lines is None:
+            return None
+        return fields, lines
+
+    # ---- reads -------------------------------------------------------------------------------------------
+    def _found(self, record: Any) -> QbFound:
+        qb_id = getattr(record, "TxnID", None) or record.ListID
+        self._bases[qb_id] = record
+        return QbFound(qb_id=qb_id, full_name=getattr(record, "FullName", None) or getattr(record, "Name", None)
+                       or getattr(record, "RefNumber", None) or "", edit_sequence=record.EditSequence,
+                       external_guid=record.ExternalGUID, qb_type=type(record).__name__,
+                       email=getattr(record, "Email", None) or "", phone=getattr(record, "Phone", None) or "")
+
+    def _fetch(self, qb_entity_or_type: str, qb_ids: Collection[str]) -> list[Any]:
+        ids = list(qb_ids)
+        if not ids:
+            return []
+        if qb_entity_or_type == "Customer":
+            return list(self.client.query_customers(list_ids=ids, include_inactive=True))
+        if qb_entity_or_type == "Invoice":
+            return list(self.client.query_invoices(txn_ids=ids, include_lines=True))
+        return list(self.client.query_items(list_ids=ids, include_inactive=True))
+
+    def edit_sequences(self, qb_entity: str, qb_ids: Collection[str]) -> dict[str, QbFound]:
+        """The current EditSequence of each record (one query per entity); the records are kept as Mod bases."""
+        return {found.qb_id: found for found in (self._found(r) for r in self._fetch(qb_entity, qb_ids))}
+
+    def find_by_names(self, qb_entity: str, full_names: Collection[str]) -> list[QbFound]:
+        """Customers or items with these full names, in one message."""
+        names = [n for n in dict.fromkeys(full_names) if n]
+        if not names:
+            return []
+        if qb_entity == "Customer":
+            records = self.client.query_customers(names=names, include_inactive=True)
+        else:
+            records = self.client.query_items(names=names, include_inactive=True)
+        return [self._found(r) for r in records]
+
+    def invoices_modified_since(self, since: datetime) -> list[QbFound]:
+        """Invoices modified since ``since`` (headers only)."""
+        return [self._found(r) for r in self.client.query_invoices(modified_since=since, include_lines=False)]
+
+    def list_all(self, qb_entity: str) -> list[QbFound]:
+        """Every active customer or item."""
+        records = self.client.query_customers() if qb_entity == "Customer" else self.client.query_items()
+        return [self._found(r) for r in records]
+
+
+def _line_key(rec: Any, line: Any) -> tuple[Any, ...]:
+    flat = rec.to_flat(line)
+    return tuple(flat.get(name) for name in _LINE_FIELDS if name != "Amount")
+
+
+class SalesforceAdapter:
+    """The engine's Salesforce port over a ``SalesforceClient``."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @property
+    def calls(self) -> int:
+        """API calls the client has made (retries included)."""
+        return int(getattr(self.client, "calls", 0))
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """Every record of ``soql``."""
+        return self.client.query(soql)
+
+    def update_many(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[SfWrite]:
+        """Update by Id in collections of 200."""
+        return [SfWrite(ok=bool(r.success), message=None if r.success else str(r.error), error=r.error)
+                for r in self.client.update_many(sobject, records)]
+
+
+def as_qb_port(client: Any) -> Any:
+    """``client`` if it already speaks the port, else a :class:`QuickBooksAdapter` around it."""
+    return client if hasattr(client, "find_by_names") else QuickBooksAdapter(client)
+
+
+def as_sf_port(client: Any) -> Any:
+    """``client`` if it already speaks the port, else a :class:`SalesforceAdapter` around it."""
+    if isinstance(client, SalesforceAdapter) or (hasattr(client, "update_many") and not hasattr(client, "upsert_many")):
+        return client
+    return SalesforceAdapter(client)

@@ -1,0 +1,265 @@
+"""The sync engine: one cycle = reconcile interrupted writes, read changes, sync them in dependency order, ack.
+
+Public API the runtime loop, the CLI and the dashboard call::
+
+    engine = SyncEngine(config, sf_client, qb_client, state, mappings)
+    report = engine.run_cycle()                      # one scheduled cycle (the configured change source)
+    report = engine.sync_sf_to_qb(entities=None, full=False, dry_run=False, progress=None)
+
+Direction-aware: everything outbound is recorded with ``Direction.SF_TO_QB``; the inbound engine (issue 7) adds
+its own pass to the same cycle and state.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from qbsf.errors import ConfigError, QbsfError
+from qbsf.sync.changes import ChangeSource, QueueSource, RecordResult, SystemModstampPoller
+from qbsf.sync.crash import crash_point
+from qbsf.sync.entities import EntitySpec, dependency_order
+from qbsf.sync.outbound import EntityReport, OutboundConfig, OutboundSync, SoqlLinkResolver
+from qbsf.sync.state import Direction, RetryPolicy, StateStore
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SyncConfig(OutboundConfig):
+    """Everything the engine reads from qbsf's settings, with defaults that need no configuration."""
+
+    change_source: str = "poll"
+    poll_overlap: timedelta = timedelta(minutes=2)
+    batch_size: int = 500
+    max_attempts: int = 5
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_cap: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SyncConfig:
+        """Build from a ``qbsf.app.settings.Settings`` (read by attribute, so any object of that shape works)."""
+        sync = getattr(settings, "sync", None)
+        accounts = getattr(getattr(settings, "quickbooks", None), "default_accounts", None)
+        config = cls()
+        if sync is not None:
+            config.eligibility = dict(getattr(sync, "eligibility", {}) or {})
+            config.change_source = getattr(sync, "change_source", "poll") or "poll"
+            for name in ("on_existing_name", "default_item_type", "batch_size", "max_attempts", "qb_batch_size",
+                         "exclude_user"):
+                value = getattr(sync, name, None)
+                if value not in (None, ""):
+                    setattr(config, name, value)
+        if accounts is not None:
+            config.income_account = getattr(accounts, "income", "") or ""
+            config.cogs_account = getattr(accounts, "cogs", "") or ""
+            config.asset_account = getattr(accounts, "inventory_asset", "") or ""
+            config.expense_account = getattr(accounts, "expense", "") or ""
+        return config
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The failure policy: backoff between cycles, parked after ``max_attempts``."""
+        return RetryPolicy(max_attempts=self.max_attempts, base=self.retry_base, cap=self.retry_cap)
+
+
+@dataclass
+class CycleReport:
+    """What one pass did: per-entity counts, failures, API calls and QuickBooks messages spent."""
+
+    cycle: str
+    direction: Direction
+    started_at: datetime
+    finished_at: datetime | None = None
+    dry_run: bool = False
+    full: bool = False
+    reconciled: int = 0
+    sf_calls: int = 0
+    qb_messages: int = 0
+    seconds: float = 0.0
+    entities: dict[str, EntityReport] = field(default_factory=dict)
+    error: str | None = None
+
+    def total(self, name: str) -> int:
+        """The sum of one counter (created, updated, failed, …) over every entity."""
+        return sum(getattr(report, name) for report in self.entities.values())
+
+    @property
+    def failures(self) -> list[tuple[str, str, str, str]]:
+        """Every failed record of the pass: (entity, sf id, name, message)."""
+        return [(entity, *failure) for entity, report in self.entities.items() for failure in report.failures]
+
+    @property
+    def ok(self) -> bool:
+        """No cycle-level error and no failed record."""
+        return self.error is None and self.total("failed") == 0
+
+    def summary(self) -> str:
+        """One log line, in the manual's style."""
+        if self.error:
+            return f"✗ SF → QB cycle failed: {self.error}"
+        return (f"✓ SF → QB: {self.total('created')} created, {self.total('updated')} updated, "
+                f"{self.total('linked')} linked, {self.total('unchanged')} unchanged, ✗ {self.total('failed')} "
+                f"failed ({self.sf_calls} Salesforce calls, {self.qb_messages} QuickBooks messages, "
+                f"{self.seconds:.1f} s)")
+
+
+def load_mappings(folder: str | Path) -> dict[str, Any]:
+    """Every mapping CSV in ``folder``, compiled, keyed by sheet name (the file name says which sheet it is)."""
+    from qbsf.mapping import load_mapping
+    from qbsf.mapping.kinds import UnknownKind, kind_from_filename
+
+    directory = Path(folder)
+    if not directory.is_dir():
+        raise ConfigError(f"mapping folder {directory} does not exist",
+                          hint="set mappings_dir, or copy examples/mappings there")
+    mappings: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.csv")):
+        try:
+            kind = kind_from_filename(path.name)
+        except UnknownKind as exc:
+            raise ConfigError(f"{path}: {exc}", hint="rename the file to contain its sheet name") from exc
+        mappings[kind.sheet] = load_mapping(path, kind)
+    return mappings
+
+
+def _counter(client: Any, *names: str) -> int:
+    for name in names:
+        value = getattr(client, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+class SyncEngine:
+    """Salesforce → QuickBooks sync over one state store. Not thread-safe: run one cycle at a time."""
+
+    def __init__(self, config: SyncConfig | Any, sf_client: Any, qb_client: Any, state: StateStore,
+                 mappings: Mapping[str, Any] | str | Path, *, source: ChangeSource | None = None) -> None:
+        from qbsf.sync.adapters import QuickBooksAdapter, as_qb_port, as_sf_port
+
+        self.config = config if isinstance(config, SyncConfig) else SyncConfig.from_settings(config)
+        self.sf = as_sf_port(sf_client)
+        self.qb = as_qb_port(qb_client)
+        if isinstance(self.qb, QuickBooksAdapter) and self.config.income_account:
+            from qbsf.quickbooks.client import DefaultAccounts
+
+            # The settings' QB Default Accounts win over whatever the client was built with.
+            self.qb.client.default_accounts = DefaultAccounts(
+                income=self.config.income_account, cogs=self.config.cogs_account or None,
+                asset=self.config.asset_account or None, expense=self.config.expense_account or None)
+        self.state = state
+        self.state.retry_policy = self.config.retry_policy
+        self.mappings = dict(mappings) if isinstance(mappings, Mapping) else load_mappings(mappings)
+        self.resolver = SoqlLinkResolver(self.sf)
+        self.poller = SystemModstampPoller(
+            self.sf, state, mapped_fields=self._mapped_fields(), mapped_child_fields=self._mapped_child_fields(),
+            eligibility=self.config.eligibility, overlap=self.config.poll_overlap,
+            exclude_user=self.config.exclude_user)
+        if source is not None:
+            self.source: ChangeSource = source
+        elif self.config.change_source == "queue":
+            self.source = QueueSource(self.sf, poller=self.poller)
+        else:
+            self.source = self.poller
+
+    def _mapped_fields(self) -> dict[str, list[str]]:
+        return {spec.name: self.mappings[spec.sheet].source_fields
+                for spec in dependency_order() if spec.sheet in self.mappings}
+
+    def _mapped_child_fields(self) -> dict[str, list[str]]:
+        return {spec.name: self.mappings[spec.child.sheet].source_fields
+                for spec in dependency_order() if spec.child is not None and spec.child.sheet in self.mappings}
+
+    def entities(self) -> list[EntitySpec]:
+        """The entities this engine syncs: those with a mapping, in dependency order."""
+        return [spec for spec in dependency_order() if spec.sheet in self.mappings]
+
+    def run_cycle(self) -> CycleReport:
+        """One scheduled Salesforce → QuickBooks cycle from the configured change source."""
+        return self.sync_sf_to_qb()
+
+    def sync_sf_to_qb(self, entities: Iterable[str] | None = None, *, full: bool = False, dry_run: bool = False,
+                      progress: Progress | None = None) -> CycleReport:
+        """One pass: changed records (every eligible record with ``full``) of ``entities`` into QuickBooks.
+
+        ``dry_run`` reads and maps but writes nothing anywhere (QuickBooks, Salesforce or the state store); the
+        report's ``planned`` lists say what would be created or modified. Safe to run twice: unchanged records
+        are skipped and nothing is ever added twice.
+        """
+        started = time.perf_counter()
+        report = CycleReport(cycle=uuid.uuid4().hex[:12], direction=Direction.SF_TO_QB, started_at=self.state.now(),
+                             dry_run=dry_run, full=full)
+        sf_before, qb_before = _counter(self.sf, "calls"), _counter(self.qb, "messages")
+        wanted = [spec.name for spec in dependency_order(entities) if spec.sheet in self.mappings]
+        missing = [spec.sheet for spec in dependency_order(entities) if spec.sheet not in self.mappings]
+        if entities is not None and missing:
+            raise ConfigError(f"no mapping for {', '.join(missing)}",
+                              hint="add the mapping CSV to the mappings folder (see examples/mappings)")
+        outbound = OutboundSync(self.config, self.sf, self.qb, self.state, self.mappings,
+                                link_resolver=self.resolver, dry_run=dry_run, cycle=report.cycle)
+        try:
+            if not dry_run:
+                report.reconciled = outbound.reconcile_in_flight()
+                if full:
+                    for name in wanted:
+                        self.state.retry(entity=name)
+            source = self.poller if (full or dry_run) else self.source
+            results: list[RecordResult] = []
+            for batch in source.changes(full=full, entities=wanted):
+                spec = batch.spec
+                records = list(batch.records)
+                if not dry_run:
+                    records.extend(self._due_retries(outbound, spec, {r["Id"] for r in records}))
+                total = len(records)
+                if progress is not None:
+                    progress(spec.name, 0, total)
+                size = max(1, int(self.config.batch_size))
+                for start in range(0, total, size):
+                    chunk = records[start:start + size]
+                    outbound.sync_batch(spec, chunk)
+                    if progress is not None:
+                        progress(spec.name, min(start + size, total), total)
+                for record in batch.records:
+                    why = outbound.finished.get((spec.name, record["Id"]), "not handled")
+                    results.append(RecordResult(spec.name, record["Id"], ok=why is None, message=why))
+                for record_id, why in batch.dropped.items():
+                    results.append(RecordResult(spec.name, record_id, ok=True, message=why))
+                if not dry_run:
+                    source.ack([r for r in results if r.entity == spec.name])
+            crash_point("after_ack")
+        except QbsfError as exc:
+            report.error = str(exc)
+            logger.error("SF → QB cycle %s stopped: %s", report.cycle, exc)
+        report.entities = {name: outbound.reports.get(name, EntityReport()) for name in wanted}
+        for name, entity_report in outbound.reports.items():
+            report.entities.setdefault(name, entity_report)
+        report.finished_at = self.state.now()
+        report.seconds = time.perf_counter() - started
+        report.sf_calls = _counter(self.sf, "calls") - sf_before
+        report.qb_messages = _counter(self.qb, "messages") - qb_before
+        logger.info(report.summary())
+        return report
+
+    def _due_retries(self, outbound: OutboundSync, spec: EntitySpec, already: set[str]) -> list[dict[str, Any]]:
+        due = [f.record_key for f in self.state.failures_due(spec.name, Direction.SF_TO_QB)
+               if f.record_key not in already]
+        if not due:
+            return []
+        logger.info("%s: retrying %d failed record(s)", spec.name, len(due))
+        records = outbound.read_ids(spec, due)
+        found = {record["Id"] for record in records}
+        gone = [key for key in due if key not in found]
+        if gone:
+            # Deleted, or no longer eligible: nothing left to retry.
+            self.state.clear_failures_many(spec.name, Direction.SF_TO_QB, gone)
+        return records
+

@@ -1,0 +1,719 @@
+"""Salesforce → QuickBooks: one batch of changed records of one entity, from SOQL rows to QuickBooks and back.
+
+For each batch the steps are, in this order (each boundary is a crash point, see ``qbsf.sync.crash``):
+
+1. skip parked records and records still backing off; fill parents' QuickBooks ids from the crosswalk, and
+   sync parents that are missing in this same cycle (an Opportunity whose Account is not in QuickBooks yet);
+2. map (compiled CSV mapping; invoice lines with the child mapping), add what QuickBooks needs (parent refs,
+   item type and accounts), hash the payload: an unchanged payload is skipped (no echo);
+3. unlinked records: look their names up in QuickBooks in one query — a record already there is linked (or
+   reported as a conflict), never duplicated; journal every Add BEFORE sending it (with its ExternalGUID);
+4. send Adds and Mods many per message (EditSequences fetched in one query first);
+5. record everything locally in one transaction: crosswalk (QB id stored before Salesforce hears of it),
+   journal completed, payload hashes, failures with backoff, activity log;
+6. write the QuickBooks ids back to Salesforce in collections of 200.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from qbsf.errors import AfterDependency, NeedsUser, QbsfError, Retriable, Skippable, SyncError
+from qbsf.sync.changes import COLLECTION_SIZE, IDS_PER_QUERY
+from qbsf.sync.crash import crash_point
+from qbsf.sync.entities import (
+    ACCOUNT,
+    BY_NAME,
+    EntitySpec,
+    build_query,
+    entity,
+    parse_sf_datetime,
+    quote,
+    soql_datetime,
+)
+from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
+from qbsf.sync.state import (
+    Activity,
+    Direction,
+    FailureInput,
+    JournalEntry,
+    Link,
+    Outcome,
+    RetryPolicy,
+    StateStore,
+)
+
+logger = logging.getLogger(__name__)
+
+SF_TO_QB = Direction.SF_TO_QB
+ITEM_TYPES = {"service": "ItemService", "noninventory": "ItemNonInventory", "non-inventory": "ItemNonInventory",
+              "inventory": "ItemInventory", "itemservice": "ItemService", "itemnoninventory": "ItemNonInventory",
+              "iteminventory": "ItemInventory"}
+# The reconciliation window reaches this far back before the oldest in-flight Add (clocks disagree a little).
+RECONCILE_SLACK = timedelta(minutes=5)
+_NOW_DUE = RetryPolicy(max_attempts=1_000_000, base=timedelta(0), cap=timedelta(0))
+
+
+@dataclass
+class OutboundConfig:
+    """The settings the outbound engine reads (built from qbsf's Settings by the engine)."""
+
+    eligibility: dict[str, str] = field(default_factory=dict)
+    income_account: str = ""
+    cogs_account: str = ""
+    asset_account: str = ""
+    expense_account: str = ""
+    default_item_type: str = "Service"
+    # What to do when an unlinked QuickBooks record already has the name: "link" it, or "report" a conflict.
+    on_existing_name: str = "link"
+    qb_batch_size: int = 100
+    exclude_user: str | None = None
+
+
+@dataclass
+class EntityReport:
+    """What one cycle did with one entity."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    parked: int = 0
+    waiting: int = 0
+    written_back: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (sf id, name, message)
+    planned: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)  # dry run: op, id, name, QB
+
+    def add(self, other: EntityReport) -> None:
+        for name in ("read", "created", "updated", "linked", "unchanged", "failed", "parked", "waiting",
+                     "written_back"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures.extend(other.failures)
+        self.planned.extend(other.planned)
+
+
+@dataclass
+class _Work:
+    """One record on its way through a batch."""
+
+    spec: EntitySpec
+    record: dict[str, Any]
+    sf_id: str
+    version: str
+    name: str
+    link: Link | None = None
+    target: dict[str, Any] | None = None
+    qb_type: str = ""
+    payload_hash: str | None = None
+    error: SyncError | None = None
+    outcome: Outcome | None = None
+    operation: str = ""
+    write: QbWrite | None = None
+    journal_id: int | None = None
+    adopt: QbFound | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+def payload_hash(qb_type: str, target: Mapping[str, Any]) -> str:
+    """A stable hash of what would be sent to QuickBooks (type + fields + lines), to skip unchanged records."""
+    text = json.dumps([qb_type, target], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lines_of(record: Mapping[str, Any], relationship: str) -> list[dict[str, Any]]:
+    value = record.get(relationship)
+    if isinstance(value, Mapping):
+        return list(value.get("records") or [])
+    if isinstance(value, list):
+        return value
+    return []
+
+
+def _set_path(record: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``Parent.Field`` inside a SOQL row (creating the parent dict, as a relationship query returns it)."""
+    head, _, tail = path.partition(".")
+    if not tail:
+        record[head] = value
+        return
+    parent = record.get(head)
+    if not isinstance(parent, dict):
+        parent = {}
+        record[head] = parent
+    parent[tail] = value
+
+
+def _get_path(record: Mapping[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _describe(error: SyncError) -> str:
+    return str(error)
+
+
+class OutboundSync:
+    """Runs batches of changed Salesforce records into QuickBooks (see the module docstring for the steps)."""
+
+    def __init__(self, config: OutboundConfig, sf: SalesforcePort, qb: QuickBooksPort, state: StateStore,
+                 mappings: Mapping[str, Any], *, link_resolver: Any = None, dry_run: bool = False,
+                 cycle: str | None = None) -> None:
+        self.config = config
+        self.sf = sf
+        self.qb = qb
+        self.state = state
+        self.mappings = mappings
+        self.link_resolver = link_resolver
+        self.dry_run = dry_run
+        self.cycle = cycle
+        self.reports: dict[str, EntityReport] = defaultdict(EntityReport)
+        # Records finished in this cycle: (entity, sf id) → None when synced, else why it failed.
+        self.finished: dict[tuple[str, str], str | None] = {}
+
+    # ------------------------------------------------------------------------------------------ public
+    def mapping_for(self, spec: EntitySpec) -> Any:
+        """The compiled mapping of ``spec`` (None when none is configured)."""
+        return self.mappings.get(spec.sheet)
+
+    def child_mapping_for(self, spec: EntitySpec) -> Any:
+        """The compiled child (lines) mapping of ``spec``."""
+        return self.mappings.get(spec.child.sheet) if spec.child is not None else None
+
+    def read_ids(self, spec: EntitySpec, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Read listed eligible records of ``spec`` with the fields its mappings need."""
+        mapping, child = self.mapping_for(spec), self.child_mapping_for(spec)
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            soql = build_query(spec, mapped=mapping.source_fields if mapping else (),
+                               mapped_child=child.source_fields if child else (), ids=ids[start:start + IDS_PER_QUERY],
+                               eligibility=self.config.eligibility).soql()
+            records.extend(self.sf.query(soql))
+        return records
+
+    def sync_batch(self, spec: EntitySpec, records: Sequence[dict[str, Any]], *, depth: int = 0) -> list[_Work]:
+        """Sync one batch of one entity; returns every record's work item (outcome or error set)."""
+        report = self.reports[spec.name]
+        works = [self._work(spec, record) for record in records
+                 if (spec.name, record["Id"]) not in self.finished]
+        report.read += len(works)
+        if not works:
+            return []
+        works = self._skip_parked_and_backing_off(spec, works, report)
+        links = self.state.lookup_many(spec.name, [w.sf_id for w in works])
+        for work in works:
+            work.link = links.get(work.sf_id)
+        self._resolve_parents(spec, works, depth)
+        self._map(spec, works)
+        self._skip_unchanged(spec, works, report)
+        pending = [w for w in works if not w.failed and w.outcome is None]
+        adds = [w for w in pending if w.link is None]
+        mods = [w for w in pending if w.link is not None]
+        if adds:
+            self._match_existing(spec, adds)
+            mods.extend(w for w in adds if w.adopt is not None and not w.failed)
+            adds = [w for w in adds if w.adopt is None and not w.failed]
+        if self.dry_run:
+            self._plan(spec, adds, mods, report)
+        else:
+            self._send(spec, adds, mods)
+            self._record(spec, works, report)
+            self._write_back(spec, report)
+        for work in works:
+            self.finished[(spec.name, work.sf_id)] = _describe(work.error) if work.error else None
+        return works
+
+    # ------------------------------------------------------------------------------------------ steps
+    def _work(self, spec: EntitySpec, record: dict[str, Any]) -> _Work:
+        stamp = record.get("SystemModstamp")
+        version = soql_datetime(parse_sf_datetime(str(stamp))) if stamp else ""
+        name = str(record.get(spec.name_field) or record.get("Name") or record["Id"])
+        return _Work(spec=spec, record=record, sf_id=record["Id"], version=version, name=name)
+
+    def _skip_parked_and_backing_off(self, spec: EntitySpec, works: list[_Work],
+                                     report: EntityReport) -> list[_Work]:
+        if self.dry_run:
+            return works
+        self.state.unpark_changed(spec.name, SF_TO_QB, {w.sf_id: w.version for w in works})
+        failures = self.state.failures_for(spec.name, SF_TO_QB, [w.sf_id for w in works])
+        now = self.state.now()
+        kept: list[_Work] = []
+        for work in works:
+            failure = failures.get(work.sf_id)
+            # A record that changed since it failed is tried at once; an unchanged one waits for its backoff.
+            if failure is not None and failure.version == work.version and (
+                    failure.parked or failure.next_attempt_at > now):
+                report.waiting += 1
+                self.finished[(spec.name, work.sf_id)] = failure.message
+                continue
+            kept.append(work)
+        return kept
+
+    def _resolve_parents(self, spec: EntitySpec, works: list[_Work], depth: int) -> None:
+        """Fill parents' QuickBooks ids; sync missing parents now; fail children whose parent cannot sync."""
+        refs: list[tuple[_Work, dict[str, Any], Any]] = []  # (work, row holding the reference, ParentRef)
+        for work in works:
+            for parent in spec.parents:
+                refs.append((work, work.record, parent))
+            if spec.child is not None:
+                for line in _lines_of(work.record, spec.child.relationship):
+                    for parent in spec.child.parents:
+                        refs.append((work, line, parent))
+        if not refs:
+            return
+        for attempt in range(2):
+            missing: dict[str, set[str]] = defaultdict(set)
+            by_parent: dict[str, set[str]] = defaultdict(set)
+            for _work, row, parent in refs:
+                if row.get(parent.field):
+                    by_parent[parent.entity].add(row[parent.field])
+            known = {name: self.state.lookup_many(name, ids) for name, ids in by_parent.items()}
+            for work, row, parent in refs:
+                parent_id = row.get(parent.field)
+                if not parent_id or work.failed:
+                    continue
+                link = known[parent.entity].get(parent_id)
+                if link is not None:
+                    _set_path(row, parent.qb_id_path, link.qb_id)
+                    if parent.entity == ACCOUNT.name:
+                        work.record.setdefault("_parent_full_name", link.qb_name)
+                elif _get_path(row, parent.qb_id_path):
+                    # Linked by an earlier install or by hand in Salesforce: trust the id Salesforce holds.
+                    continue
+                else:
+                    missing[parent.entity].add(parent_id)
+            if not missing or attempt == 1 or depth >= 2:
+                break
+            for parent_spec in [s for s in BY_NAME.values() if s.name in missing]:
+                ids = sorted(i for i in missing[parent_spec.name] if (parent_spec.name, i) not in self.finished)
+                if ids:
+                    logger.info("%s: syncing %d missing %s parent(s) first", spec.name, len(ids), parent_spec.name)
+                    parents = self.read_ids(parent_spec, ids)
+                    self.sync_batch(parent_spec, parents, depth=depth + 1)
+                    for parent_id in ids:
+                        self.finished.setdefault((parent_spec.name, parent_id), "not eligible to sync, or deleted")
+        for work, row, parent in refs:
+            parent_id = row.get(parent.field)
+            if work.failed or not parent_id:
+                continue
+            if _get_path(row, parent.qb_id_path):
+                continue
+            why = self.finished.get((parent.entity, parent_id)) or "it is not in QuickBooks yet"
+            work.error = AfterDependency(
+                f"Link: No {parent.entity} found in QuickBooks for {spec.name} {work.name!r} "
+                f"({parent.field}={parent_id}): {why}",
+                hint=f"sync the {parent.entity} first, then retry the {spec.name}")
+
+    def _map(self, spec: EntitySpec, works: list[_Work]) -> None:
+        mapping = self.mapping_for(spec)
+        todo = [w for w in works if not w.failed]
+        if mapping is None:
+            for work in todo:
+                work.error = NeedsUser(f"no {spec.sheet} mapping is configured, so {spec.name} records cannot sync",
+                                       hint=f"add a {spec.sheet}.csv mapping (see examples/mappings)")
+            return
+        batch = mapping.apply_many([w.record for w in todo], resolver=self.link_resolver)
+        for work, result in zip(todo, batch.results, strict=True):
+            if isinstance(result, dict):
+                work.target = result
+            else:
+                work.error = result.to_exception()
+        if spec.child is not None:
+            self._map_lines(spec, [w for w in todo if not w.failed])
+        for work in todo:
+            if not work.failed:
+                self._complete_target(spec, work)
+
+    def _map_lines(self, spec: EntitySpec, works: list[_Work]) -> None:
+        assert spec.child is not None
+        child = self.child_mapping_for(spec)
+        if child is None:
+            for work in works:
+                work.error = NeedsUser(f"no {spec.child.sheet} mapping is configured, so invoice lines cannot sync",
+                                       hint=f"add a {spec.child.sheet}.csv mapping (see examples/mappings)")
+            return
+        owners: list[_Work] = []
+        lines: list[dict[str, Any]] = []
+        for work in works:
+            for line in _lines_of(work.record, spec.child.relationship):
+                owners.append(work)
+                lines.append(line)
+        batch = child.apply_many(lines, resolver=self.link_resolver)
+        mapped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for work, line, result in zip(owners, lines, batch.results, strict=True):
+            if isinstance(result, dict):
+                mapped[work.sf_id].append(result)
+            elif not work.failed:
+                work.error = result.to_exception()
+                if isinstance(work.error, AfterDependency):
+                    product = line.get("Product2Id") or "?"
+                    work.error = AfterDependency(
+                        f"QB Invoice error: a line of {spec.name} {work.name!r} refers to Product2 {product}, "
+                        f"which is not in QuickBooks ({result})",
+                        hint="sync the Product2 to QuickBooks before the Opportunity")
+        for work in works:
+            if work.target is not None and not work.failed:
+                if not mapped.get(work.sf_id):
+                    work.error = NeedsUser(f"{spec.name} {work.name!r} has no line items, so it cannot become an "
+                                           f"invoice", hint="add products to the Opportunity, then save it again")
+                    continue
+                work.target["lines"] = mapped[work.sf_id]
+
+    def _complete_target(self, spec: EntitySpec, work: _Work) -> None:
+        """Add what QuickBooks needs beyond the mapping: the entity type, parent refs, item type and accounts."""
+        target = work.target
+        assert target is not None
+        if spec.qb_entity == "Item":
+            # Income, COGS and asset accounts come from the mapping or the client's QB Default Accounts.
+            work.qb_type = self._item_type(work)
+            if work.failed:
+                return
+        else:
+            work.qb_type = spec.qb_entity
+        if spec.name == "Contact":
+            parent_id = _get_path(work.record, "Account.QB_Customer_ID__c")
+            if parent_id and not target.get("ParentRef.ListID") and not target.get("ParentRef.FullName"):
+                target["ParentRef.ListID"] = parent_id
+        elif spec.name == "Opportunity":
+            customer = _get_path(work.record, "Account.QB_Customer_ID__c")
+            if customer and not target.get("CustomerRef.ListID") and not target.get("CustomerRef.FullName"):
+                target["CustomerRef.ListID"] = customer
+        work.payload_hash = payload_hash(work.qb_type, target)
+
+    def _item_type(self, work: _Work) -> str:
+        assert work.target is not None
+        wanted = str(work.target.pop("Type", None) or work.record.get("QB_Item_Type__c")
+                     or self.config.default_item_type or "Service")
+        qb_type = ITEM_TYPES.get(wanted.replace(" ", "").casefold())
+        if qb_type is None:
+            work.error = NeedsUser(f"Product2 {work.name!r}: item type {wanted!r} is not one qbsf creates",
+                                   hint="set QB_Item_Type__c to Service, NonInventory or Inventory")
+            return ""
+        return qb_type
+
+    def _skip_unchanged(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
+        linked = [w for w in works if not w.failed and w.link is not None]
+        hashes = self.state.hashes_many(spec.name, SF_TO_QB, [w.sf_id for w in linked])
+        for work in linked:
+            if hashes.get(work.sf_id) == work.payload_hash:
+                work.outcome = Outcome.UNCHANGED
+                report.unchanged += 1
+
+    def _full_name(self, spec: EntitySpec, work: _Work) -> str:
+        assert work.target is not None
+        name = str(work.target.get("Name") or "")
+        parent = work.record.get("_parent_full_name")
+        if spec.name == "Contact" and parent:
+            return f"{parent}:{name}"
+        return name
+
+    def _match_existing(self, spec: EntitySpec, adds: list[_Work]) -> None:
+        """Before adding: records already in QuickBooks under the same name are linked or reported, never doubled."""
+        if spec.qb_entity not in ("Customer", "Item"):
+            return
+        names = {self._full_name(spec, w): w for w in adds}
+        found = self.qb.find_by_names(spec.qb_entity, [n for n in names if n])
+        if not found:
+            return
+        linked_elsewhere = self.state.lookup_qb_many(spec.name, [f.qb_id for f in found])
+        for existing in found:
+            work = names.get(existing.full_name) or next(
+                (w for n, w in names.items() if n.casefold() == existing.full_name.casefold()), None)
+            if work is None:
+                continue
+            other = linked_elsewhere.get(existing.qb_id)
+            ours = existing.external_guid and existing.external_guid.casefold() == \
+                self.qb.external_guid(work.sf_id).casefold()
+            if other is not None and other.sf_id != work.sf_id:
+                work.error = NeedsUser(
+                    f"QuickBooks already has a {spec.qb_entity} named {existing.full_name!r}, synced with "
+                    f"{spec.name} {other.sf_id}", hint="rename one of the two Salesforce records")
+            elif ours or self.config.on_existing_name == "link":
+                work.adopt = existing
+                work.link = Link(spec.name, work.sf_id, existing.qb_id, edit_sequence=existing.edit_sequence,
+                                 external_guid=existing.external_guid, qb_name=existing.full_name)
+            else:
+                work.error = NeedsUser(
+                    f"QuickBooks already has a {spec.qb_entity} named {existing.full_name!r} that is not linked "
+                    f"to {spec.name} {work.sf_id}",
+                    hint=f"run `qbsf link --entity {spec.name}` to link them, or rename one")
+
+    def _plan(self, spec: EntitySpec, adds: list[_Work], mods: list[_Work], report: EntityReport) -> None:
+        for work, operation in [*((w, "create") for w in adds), *((w, "update") for w in mods)]:
+            assert work.target is not None
+            report.planned.append((operation, work.sf_id, work.name, dict(work.target)))
+            work.outcome = Outcome.WOULD_CREATE if operation == "create" else Outcome.WOULD_UPDATE
+        for work in [w for w in adds + mods if w.failed]:
+            report.failures.append((work.sf_id, work.name, _describe(work.error)))  # type: ignore[arg-type]
+
+    def _send(self, spec: EntitySpec, adds: list[_Work], mods: list[_Work]) -> None:
+        if adds:
+            in_flight = {entry.sf_id for entry in self.state.in_flight(spec.name)}
+            for work in adds:
+                if work.sf_id in in_flight:
+                    work.error = Retriable(f"an earlier Add of {spec.name} {work.name!r} is not reconciled yet",
+                                           hint="it is checked against QuickBooks at the start of the next cycle")
+            adds = [w for w in adds if not w.failed]
+            entries = self.state.journal_begin_many([
+                JournalEntry(spec.name, w.sf_id, "add", external_guid=self.qb.external_guid(w.sf_id),
+                             qb_name=self._full_name(spec, w), payload_hash=w.payload_hash) for w in adds])
+            for work, entry in zip(adds, entries, strict=True):
+                work.journal_id = entry.id
+            crash_point("after_journal")
+        if mods:
+            self._fetch_edit_sequences(spec, mods)
+        self._write(spec, adds, "add")
+        self._write(spec, [w for w in mods if not w.failed], "mod")
+        crash_point("after_qb_write")
+
+    def _fetch_edit_sequences(self, spec: EntitySpec, mods: list[_Work]) -> None:
+        current = self.qb.edit_sequences(spec.qb_entity, [w.link.qb_id for w in mods if w.link is not None])
+        for work in mods:
+            assert work.link is not None
+            found = current.get(work.link.qb_id)
+            if found is None:
+                work.error = Skippable(
+                    f"the QuickBooks {spec.qb_entity} {work.link.qb_id} linked to {spec.name} {work.name!r} no "
+                    f"longer exists", hint=f"run `qbsf link --entity {spec.name} --unlink {work.sf_id}` to create "
+                                           f"it again, or link it to another QuickBooks record")
+                continue
+            if found.qb_type and spec.qb_entity == "Item" and found.qb_type != work.qb_type:
+                # An existing item keeps its type in QuickBooks: modify it as what it is.
+                work.qb_type = found.qb_type
+            work.link = Link(spec.name, work.sf_id, work.link.qb_id, edit_sequence=found.edit_sequence,
+                             external_guid=work.link.external_guid, qb_name=found.full_name or work.link.qb_name,
+                             written_back=work.link.written_back)
+
+    def _write(self, spec: EntitySpec, works: list[_Work], operation: str) -> None:
+        by_type: dict[str, list[_Work]] = defaultdict(list)
+        for work in works:
+            by_type[work.qb_type].append(work)
+        first_message = True
+        id_field = spec.qb_id_kind
+        for qb_type, group in by_type.items():
+            size = max(1, self.config.qb_batch_size)
+            for start in range(0, len(group), size):
+                chunk = group[start:start + size]
+                payloads = []
+                for work in chunk:
+                    assert work.target is not None
+                    payload = dict(work.target)
+                    if operation == "add":
+                        payload["ExternalGUID"] = self.qb.external_guid(work.sf_id)
+                    else:
+                        assert work.link is not None
+                        payload[id_field] = work.link.qb_id
+                        payload["EditSequence"] = work.link.edit_sequence
+                    payloads.append(payload)
+                try:
+                    send = self.qb.add_many if operation == "add" else self.qb.mod_many
+                    results = send(qb_type, payloads)
+                except SyncError as exc:
+                    # The whole message failed: Adds stay journaled in flight, to be reconciled next cycle.
+                    results = [QbWrite(error=exc)] * len(chunk)
+                    for work in chunk:
+                        work.journal_id = None if operation == "add" else work.journal_id
+                for work, result in zip(chunk, results, strict=True):
+                    work.write = result
+                    work.operation = operation
+                    if result.error is not None:
+                        work.error = result.error
+                if not first_message or start + size < len(group):
+                    crash_point("mid_batch")
+                first_message = False
+
+    def _record(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
+        """One transaction: crosswalk, journal, hashes, failures and activity for the whole batch."""
+        links: list[Link] = []
+        completed: dict[int, str | None] = {}
+        abandoned: dict[int, str] = {}
+        hashes: dict[str, str] = {}
+        succeeded: list[str] = []
+        failures: list[FailureInput] = []
+        events: list[Activity] = []
+        for work in works:
+            if work.outcome is Outcome.UNCHANGED:
+                succeeded.append(work.sf_id)
+                continue
+            if work.error is not None:
+                if work.journal_id is not None:
+                    abandoned[work.journal_id] = _describe(work.error)
+                failures.append(FailureInput(work.sf_id, type(work.error).__name__, _describe(work.error),
+                                             version=work.version))
+                continue
+            write = work.write
+            assert write is not None and write.qb_id is not None
+            previous = work.link
+            links.append(Link(spec.name, work.sf_id, write.qb_id, edit_sequence=write.edit_sequence,
+                              external_guid=previous.external_guid if previous else self.qb.external_guid(work.sf_id),
+                              qb_name=write.full_name or (previous.qb_name if previous else None)
+                              or self._full_name(spec, work),
+                              written_back=bool(previous and previous.written_back
+                                                and previous.qb_id == write.qb_id)))
+            if work.journal_id is not None:
+                completed[work.journal_id] = write.qb_id
+            if work.payload_hash:
+                hashes[work.sf_id] = work.payload_hash
+            succeeded.append(work.sf_id)
+            if work.adopt is not None:
+                work.outcome = Outcome.LINKED
+                report.linked += 1
+                message = f"linked to the existing QuickBooks {spec.qb_entity} {work.adopt.full_name!r} and updated"
+            elif work.operation == "add":
+                work.outcome = Outcome.CREATED
+                report.created += 1
+                message = f"created QuickBooks {spec.qb_entity} {write.full_name or work.name!r}"
+            else:
+                work.outcome = Outcome.UPDATED
+                report.updated += 1
+                message = f"updated QuickBooks {spec.qb_entity} {write.full_name or work.name!r}"
+            events.append(Activity(spec.name, SF_TO_QB, work.operation, work.outcome, sf_id=work.sf_id,
+                                   qb_id=write.qb_id, message=message, cycle=self.cycle))
+        with self.state.batch():
+            self.state.record_many(links)
+            self.state.journal_complete_many(completed)
+            self.state.journal_abandon_many(abandoned)
+            self.state.set_hashes_many(spec.name, SF_TO_QB, hashes)
+            self.state.clear_failures_many(spec.name, SF_TO_QB, succeeded)
+            states = self.state.fail_many(spec.name, SF_TO_QB, failures)
+            by_key = {state.record_key: state for state in states}
+            for work in works:
+                failure = by_key.get(work.sf_id)
+                if failure is None:
+                    continue
+                work.outcome = Outcome.PARKED if failure.parked else Outcome.FAILED
+                if failure.parked:
+                    report.parked += 1
+                report.failed += 1
+                text = _describe(work.error)  # type: ignore[arg-type]
+                suffix = (f" (parked after {failure.attempts} attempts: fix it, then `qbsf sync retry`)"
+                          if failure.parked else f" (attempt {failure.attempts}; retrying at "
+                                                 f"{failure.next_attempt_at:%H:%M:%S} UTC)")
+                report.failures.append((work.sf_id, work.name, text))
+                events.append(Activity(spec.name, SF_TO_QB, work.operation or "sync", work.outcome,
+                                       sf_id=work.sf_id, qb_id=work.link.qb_id if work.link else None,
+                                       message=text + suffix, cycle=self.cycle))
+            self.state.log_many(events)
+        crash_point("after_local_record")
+
+    def _write_back(self, spec: EntitySpec, report: EntityReport) -> None:
+        """Write QuickBooks ids Salesforce does not hold yet (this batch's, and any a crash left behind)."""
+        pending = self.state.pending_write_backs(spec.name)
+        if not pending:
+            return
+        done: list[str] = []
+        first = True
+        for start in range(0, len(pending), COLLECTION_SIZE):
+            chunk = pending[start:start + COLLECTION_SIZE]
+            try:
+                results = self.sf.update_many(spec.sf_object, [{"Id": link.sf_id, spec.qb_id_field: link.qb_id}
+                                                               for link in chunk])
+            except QbsfError as exc:
+                logger.warning("%s: writing %d QuickBooks id(s) back to Salesforce failed (%s); retrying next "
+                               "cycle", spec.name, len(chunk), exc)
+                continue
+            for link, result in zip(chunk, results, strict=True):
+                if result.ok:
+                    done.append(link.sf_id)
+                else:
+                    logger.warning("%s %s: QuickBooks id write-back failed: %s", spec.name, link.sf_id,
+                                   result.message)
+            if first:
+                crash_point("mid_write_back")
+                first = False
+        crash_point("after_write_back")
+        self.state.mark_written_back_many(spec.name, done)
+        report.written_back += len(done)
+
+    # ------------------------------------------------------------------------------------------ reconcile
+    def reconcile_in_flight(self) -> int:
+        """Settle Adds journaled by a cycle that died: found in QuickBooks → linked; absent → retried now.
+
+        Returns how many journal entries were settled. Runs before anything new is sent.
+        """
+        entries = self.state.in_flight()
+        if not entries:
+            return 0
+        by_entity: dict[str, list[JournalEntry]] = defaultdict(list)
+        for entry in entries:
+            by_entity[entry.entity].append(entry)
+        for name, group in by_entity.items():
+            spec = entity(name)
+            if spec.qb_entity == "Invoice":
+                since = min(e.started_at for e in group if e.started_at) - RECONCILE_SLACK
+                found = self.qb.invoices_modified_since(since)
+            else:
+                found = self.qb.find_by_names(spec.qb_entity, sorted({e.qb_name for e in group if e.qb_name}))
+            by_guid = {f.external_guid.casefold(): f for f in found if f.external_guid}
+            links: list[Link] = []
+            completed: dict[int, str | None] = {}
+            abandoned: dict[int, str] = {}
+            hashes: dict[str, str] = {}
+            retry: list[FailureInput] = []
+            events: list[Activity] = []
+            for entry in group:
+                assert entry.id is not None
+                match = by_guid.get((entry.external_guid or "").casefold())
+                if match is not None:
+                    links.append(Link(name, entry.sf_id, match.qb_id, edit_sequence=match.edit_sequence,
+                                      external_guid=entry.external_guid, qb_name=match.full_name))
+                    completed[entry.id] = match.qb_id
+                    if entry.payload_hash:
+                        hashes[entry.sf_id] = entry.payload_hash
+                    events.append(Activity(name, SF_TO_QB, "reconcile", Outcome.CREATED, sf_id=entry.sf_id,
+                                           qb_id=match.qb_id, cycle=self.cycle,
+                                           message="an interrupted Add had reached QuickBooks: linked, not repeated"))
+                else:
+                    abandoned[entry.id] = "interrupted before QuickBooks saved it"
+                    retry.append(FailureInput(entry.sf_id, "Retriable", "an interrupted Add is retried",
+                                              version=None))
+            with self.state.batch():
+                self.state.record_many(links)
+                self.state.journal_complete_many(completed)
+                self.state.journal_abandon_many(abandoned)
+                self.state.set_hashes_many(name, SF_TO_QB, hashes)
+                self.state.fail_many(name, SF_TO_QB, retry, policy=_NOW_DUE)
+                self.state.log_many(events)
+            logger.info("%s: reconciled %d interrupted Add(s): %d had reached QuickBooks", name, len(group),
+                        len(links))
+        return len(entries)
+
+
+class SoqlLinkResolver:
+    """The mapping's ``LinkResolver``: one SOQL query per (object, field) and batch of values."""
+
+    def __init__(self, sf: SalesforcePort) -> None:
+        self.sf = sf
+
+    def find_ids(self, sobject: str, field_name: str, values: Collection[str]) -> dict[str, str]:
+        """Map each value to the Id of the ``sobject`` record whose ``field_name`` equals it."""
+        wanted = sorted(set(values))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            chunk = wanted[start:start + IDS_PER_QUERY]
+            soql = (f"SELECT Id, {field_name} FROM {sobject} WHERE {field_name} IN "
+                    f"({', '.join(quote(v) for v in chunk)})")
+            for row in self.sf.query(soql):
+                value = row.get(field_name)
+                if value is not None:
+                    found.setdefault(str(value), row["Id"])
+        return found
+
+
+def count_outcomes(works: Iterable[_Work]) -> Counter[str]:
+    """How many works ended in each outcome (for logs and tests)."""
+    return Counter(str(w.outcome) if w.outcome else ("failed" if w.failed else "pending") for w in works)
