@@ -237,3 +237,66 @@ class WebConnectorStandIn:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class LocalWebConnector:
+    """The whole Web Connector path on this machine: endpoint, one company, and a stand-in polling on a schedule.
+
+    For the demo and tests: the engine uses :attr:`transport` exactly as it would in production, while a
+    background thread plays the Web Connector every ``every`` seconds against the real HTTP endpoint and answers
+    with ``quickbooks``. Use as a context manager; :attr:`transcripts` keeps every session's record.
+    """
+
+    def __init__(self, quickbooks: Any, *, company: str = "demo", every: float = 0.5, soap_version: str = "1.1",
+                 session_wait: float = 60.0, response_timeout: float = 60.0, poll_wait: float = 2.0) -> None:
+        import secrets as _secrets
+        import threading
+
+        from qbsf.quickbooks.transports.webconnector import WebConnectorTransport
+        from qbsf.quickbooks.webconnector import UserDirectory, WebConnectorService, create_app
+        from qbsf.quickbooks.webconnector.server import BackgroundServer
+
+        self.company = company
+        self.every = every
+        username, password = f"{company}-qbwc", _secrets.token_urlsafe(16)
+        users = UserDirectory()
+        users.add(username, password, company)
+        self.service = WebConnectorService(users, poll_wait=poll_wait)
+        self.transport = WebConnectorTransport(self.service.add_company(company), session_wait=session_wait,
+                                               response_timeout=response_timeout)
+        self._server = BackgroundServer(create_app(self.service))
+        self.url = self._server.url
+        self._standin = WebConnectorStandIn(self.url, username, password, quickbooks, soap_version=soap_version)
+        self.transcripts: list[SessionTranscript] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name=f"qbwc-standin-{company}", daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                transcript = self._standin.run_session()
+            except (httpx.HTTPError, WebConnectorFault) as exc:  # the real Web Connector logs and tries next time
+                log.warning("Web Connector stand-in session failed: %s", exc)
+            else:
+                if transcript.auth_status != "none":
+                    self.transcripts.append(transcript)
+            self._stop.wait(self.every)
+
+    def start(self) -> LocalWebConnector:
+        """Start the endpoint and the polling stand-in."""
+        self._server.start()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop polling, then the endpoint."""
+        self._stop.set()
+        self._thread.join(30)
+        self._standin.close()
+        self._server.stop()
+
+    def __enter__(self) -> LocalWebConnector:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from qbsf import __version__
 from qbsf.errors import SyncError
-from qbsf.quickbooks.webconnector.bridge import BridgeBusy, CompanyBridge, Next
+from qbsf.quickbooks.webconnector.bridge import BridgeBusy, CompanyBridge, CompanyStatus, Next
 from qbsf.quickbooks.webconnector.hcp import parse_hcp_response
 from qbsf.quickbooks.webconnector.soap import SoapCall, SoapFault
 from qbsf.quickbooks.webconnector.users import UserDirectory
@@ -114,6 +114,12 @@ class WebConnectorService:
         with self._lock:
             existing = self._bridges.get(company)
         return existing if existing is not None else self.add_company(company)
+
+    def statuses(self) -> list[CompanyStatus]:
+        """Per company: active session, last session and its outcome, next expected poll (for the dashboard)."""
+        with self._lock:
+            bridges = [self._bridges[name] for name in sorted(self._bridges)]
+        return [bridge.status() for bridge in bridges]
 
     def companies(self) -> list[str]:
         """The companies with a bridge."""
