@@ -638,17 +638,19 @@ class StateStore:
     def journal_begin_many(self, entries: Sequence[JournalEntry]) -> list[JournalEntry]:
         """Journal QuickBooks writes as in flight, BEFORE sending them; returns the entries with their ids."""
         now = self.now()
-        begun: list[JournalEntry] = []
+        rows = [{"entity": entry.entity, "sf_id": entry.sf_id, "operation": entry.operation,
+                 "external_guid": entry.external_guid, "qb_name": entry.qb_name, "payload_hash": entry.payload_hash,
+                 "status": str(JournalStatus.IN_FLIGHT), "started_at": now} for entry in entries]
+        if not rows:
+            return []
         with self._tx() as connection:
-            for entry in entries:
-                # One row at a time: the generated id is needed per entry, and this is still one transaction.
-                journal_id = connection.execute(journal_table.insert().values(
-                    entity=entry.entity, sf_id=entry.sf_id, operation=entry.operation,
-                    external_guid=entry.external_guid, qb_name=entry.qb_name, payload_hash=entry.payload_hash,
-                    status=str(JournalStatus.IN_FLIGHT), started_at=now)).inserted_primary_key[0]
-                begun.append(JournalEntry(id=journal_id, entity=entry.entity, sf_id=entry.sf_id,
-                                          operation=entry.operation, external_guid=entry.external_guid,
-                                          qb_name=entry.qb_name, payload_hash=entry.payload_hash, started_at=now))
+            # One multi-row INSERT … RETURNING, ids in input order.
+            ids = connection.execute(journal_table.insert().returning(journal_table.c.id,
+                                                                      sort_by_parameter_order=True), rows).scalars()
+            begun = [JournalEntry(id=journal_id, entity=entry.entity, sf_id=entry.sf_id, operation=entry.operation,
+                                  external_guid=entry.external_guid, qb_name=entry.qb_name,
+                                  payload_hash=entry.payload_hash, started_at=now)
+                     for journal_id, entry in zip(ids, entries, strict=True)]
         return begun
 
     def journal_complete_many(self, qb_ids: Mapping[int, str | None]) -> None:
