@@ -25,3 +25,19 @@ def test_left_right_mid_never_raise(value: object, left: int, right: int, start:
     assert (result["R"] or "") == (text[-right:] if right else "")
     assert (result["M"] or "") == text[start:start + length]
     assert (result["M1"] or "") == text[start:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e18, max_value=1e18),
+                 st.decimals(places=3, min_value=-10**9, max_value=10**9, allow_nan=False),
+                 st.integers(min_value=-10**12, max_value=10**12).map(lambda n: n / 100)))
+def test_number_format_matches_decimal_half_away_from_zero(value: object) -> None:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from qbsf.mapping.transforms import number_format, number_format_value
+
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+    expected = format(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
+    expected = "0.00" if expected == "-0.00" else expected
+    assert number_format_value(value) == expected
+    assert number_format(format(exact, "f")) == expected

@@ -38,6 +38,9 @@ def address_line(text: str, number: int, width: int = QB_ADDRESS_LINE) -> str:
 
 def _last_space(text: str, width: int) -> int:
     """Index of the last whitespace character at or before ``width`` (where a line may break), else -1."""
+    head = text[:width + 1]
+    if head.isprintable():  # then its only whitespace is the ASCII space: search in C
+        return head.rfind(" ")
     for index in range(width, 0, -1):
         if text[index].isspace():
             return index

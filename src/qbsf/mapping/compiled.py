@@ -16,14 +16,16 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from qbsf.errors import AfterDependency, NeedsUser, SyncError
-from qbsf.mapping.kinds import MappingKind
+from qbsf.mapping.address import QB_ADDRESS_LINE
+from qbsf.mapping.kinds import Direction, MappingKind
 from qbsf.mapping.transforms import (
     AddressSplitter,
     LinkKey,
     Step,
     StepFailure,
+    memoised_date_formatter,
     number_format,
-    safe_date_formatter,
+    number_format_value,
 )
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,37 @@ def text_of(value: Any) -> str:
         raise StepFailure(f"the value is a nested {type(value).__name__}, not a field; name a field inside it "
                           f"with a dotted path, e.g. Parent.Field")
     return str(value)
+
+
+def _text_at(index: int, value: Any) -> str:
+    """text_of for row ``index``: a failure names that row."""
+    try:
+        return text_of(value)
+    except StepFailure as exc:
+        exc.row = index
+        raise
+
+
+def _right(expr: str, args: tuple[object, ...]) -> str:
+    return f"{expr}[-{args[0]!r}:]" if args[0] else "''"
+
+
+def _mid(expr: str, args: tuple[object, ...]) -> str:
+    start, length = args
+    end = "" if length is None else repr(start + length)  # type: ignore[operator]
+    return f"{expr}[{start!r}:{end}]"
+
+
+# Steps that are one expression over text and cannot fail: they nest, e.g. Trim|Upper|Left:41 → x.strip().upper()[:41]
+_PURE_STEPS: dict[str, Callable[[str, tuple[object, ...]], str]] = {
+    "Trim": lambda e, a: f"{e}.strip()",
+    "Upper": lambda e, a: f"{e}.upper()",
+    "Lower": lambda e, a: f"{e}.lower()",
+    "Left": lambda e, a: f"{e}[:{a[0]!r}]",
+    "Right": _right,
+    "Mid": _mid,
+    "Replace": lambda e, a: f"{e}.replace({a[0]!r}, {a[1]!r})",
+}
 
 
 def dig(record: Record, path: tuple[str, ...], dotted: str) -> Any:
@@ -286,14 +319,11 @@ class Mapping:
         if resolver is not None and self.links:
             lookups = resolve_links(self.links_needed(batch), resolver)
         function = self._function
-        results: list[dict[str, Any] | RecordError] = []
-        append = results.append
-        for index, record in enumerate(batch):
-            result = function(record, lookups)
+        results: list[dict[str, Any] | RecordError] = [function(record, lookups) for record in batch]
+        for index, result in enumerate(results):
             if result.__class__ is RecordError:
-                result = _with_index(result, index)
+                results[index] = result = _with_index(result, index)  # type: ignore[arg-type]
                 log.info("mapping %s skipped a record: %s", self.kind.sheet, result)
-            append(result)
         return MappedBatch(results, lookups or {})
 
     def links_needed(self, records: Iterable[Record]) -> dict[LinkKey, set[str]]:
@@ -312,12 +342,14 @@ class Mapping:
     def _compile(self) -> Callable[[Record, Lookups | None], dict[str, Any] | RecordError]:
         namespace: dict[str, Any] = {
             "_StepFailure": StepFailure, "_text": text_of, "_dig": dig, "_get": _get_field, "_link": _link,
-            "_num": number_format, "_addr": self._addresses.line, "_fail": self._fail, "_missing": self._missing,
-            "_str": str,
+            "_num": number_format, "_numv": number_format_value, "_addr": self._addresses.line,
+            "_fail": self._fail, "_missing": self._missing,
+            "_str": str, "_text_at": _text_at,
         }
         lines = ["def _apply(record, lookups):", "    r = -1", "    try:"]
+        reads: dict[str, str] = {}
         for index, rule in enumerate(self.rules):
-            lines += [f"        {line}" for line in self._rule_code(index, rule, namespace)]
+            lines += [f"        {line}" for line in self._rule_code(index, rule, namespace, reads)]
         pairs = ", ".join(f"{rule.target!r}: v{index}" for index, rule in enumerate(self.rules))
         lines += [f"        return {{{pairs}}}",
                   "    except _StepFailure as exc:",
@@ -327,26 +359,43 @@ class Mapping:
         exec(compile(code, f"<mapping {self.source}>", "exec"), namespace)
         return namespace["_apply"]
 
-    def _rule_code(self, index: int, rule: FieldRule, namespace: dict[str, Any]) -> list[str]:
+    def _rule_code(self, index: int, rule: FieldRule, namespace: dict[str, Any], reads: dict[str, str]) -> list[str]:
+        """Straight-line code for one row; ``reads`` shares each source field's read between rows."""
         v = f"v{index}"
+        steps = rule.steps
+        statics = [n for n, step in enumerate(steps) if step.name == "Static"]
         code: list[str] = []
-        if rule.steps:  # only rows with steps can fail mid-record; r names the row in the error
-            code.append(f"r = {index}")
-        if not rule.source:
-            code.append(f"{v} = None")
-        elif "." in rule.source:
-            code.append(f"{v} = _dig(record, {tuple(rule.source.split('.'))!r}, {rule.source!r})")
+        if statics:  # Static ignores the source and everything before it: start from the Default_Value
+            steps = steps[statics[-1] + 1:]
+            expr = repr(rule.default)
+        elif steps and steps[0].name == "NumberFormat":
+            code += self._read_code(rule.source, reads)
+            code.append(f"r = {index}")  # numbers, Decimals and text all go straight to the money formatter
+            code.append(f"{v} = _numv({reads[rule.source]})")
+            steps, expr = steps[1:], v
+        elif steps:
+            code += self._text_code(index, rule.source, reads)
+            expr = reads["text:" + rule.source]
         else:
-            name = rule.source
-            code.append(f"{v} = record.get({name!r})")
-            code.append(f"if {v} is None and {name!r} not in record: {v} = _get(record, {name!r})")
-        if rule.steps:
-            code.append(f"if {v}.__class__ is not _str: {v} = _text({v})")
-            for number, step in enumerate(rule.steps):
-                code += self._step_code(v, f"c{index}_{number}", step, rule, namespace)
-            empty = f"not {v}"
-        else:
-            empty = f"{v} is None or {v} == ''"
+            code += self._read_code(rule.source, reads)
+            expr = reads[rule.source]
+        for number, step in enumerate(steps):
+            pure = _PURE_STEPS.get(step.name)
+            if pure is not None:  # slicing and str methods nest into one expression
+                expr = pure(expr, step.args)
+                continue
+            if not expr.isidentifier():  # the step reads its input more than once: name it first
+                code.append(f"{v} = {expr}")
+                expr = v
+            if step.name in ("NumberFormat", "DateFormat", "Link"):  # r names the row if this step fails
+                code.append(f"r = {index}")
+            code += self._step_code(v, expr, f"c{index}_{number}", step, namespace)
+            expr = v
+        if expr != v:
+            code.append(f"{v} = {expr}")
+        if statics and not steps:
+            return code  # a Static value is never empty (the loader insists on a Default_Value)
+        empty = f"not {v}" if rule.steps else f"{v} is None or {v} == ''"
         if rule.default:
             code.append(f"if {empty}: {v} = {rule.default!r}")
         elif rule.required:
@@ -355,42 +404,69 @@ class Mapping:
             code.append(f"if {empty}: {v} = None")
         return code
 
-    def _step_code(self, v: str, const: str, step: Step, rule: FieldRule, namespace: dict[str, Any]) -> list[str]:
+    def _read_code(self, source: str, reads: dict[str, str]) -> list[str]:
+        """Code reading a source field once (plain key, or dotted path through nested dicts, with fallbacks)."""
+        if source in reads:
+            return []
+        s = reads[source] = f"s{len(reads)}"
+        flat_first = self.kind.direction is Direction.QB_TO_SF
+        if not source:
+            return [f"{s} = None"]
+        parts = source.split(".")
+        # Subscripts cost less than .get(); try is free in Python 3.11 until a field is actually missing.
+        path = "".join(f"[{part!r}]" for part in parts)
+        if len(parts) == 1:
+            fallback = f"_get(record, {source!r})"  # another letter case, or truly absent
+            errors = "KeyError"
+        else:  # a null parent, the other shape or another letter case: the general reader
+            fallback = f"_dig(record, {tuple(parts)!r}, {source!r})"
+            errors = "(KeyError, TypeError)"
+            if flat_first:  # QuickBooks records arrive flat: {"BillAddress.Addr1": …}
+                path = f"[{source!r}]"
+        return [f"try: {s} = record{path}", f"except {errors}: {s} = {fallback}"]
+
+    def _text_code(self, index: int, source: str, reads: dict[str, str]) -> list[str]:
+        """Code making a source field's value text once (None is empty; numbers plain; nested dicts fail)."""
+        code = self._read_code(source, reads)
+        key = "text:" + source
+        if key not in reads:
+            raw = reads[source]
+            t = reads[key] = f"t{len(reads)}"
+            code.append(f"{t} = {raw} if {raw}.__class__ is _str else '' if {raw} is None "
+                        f"else _text_at({index}, {raw})")
+        return code
+
+    def _step_code(self, v: str, src: str, const: str, step: Step, namespace: dict[str, Any]) -> list[str]:
+        """Code applying one step that is not a plain expression, reading ``src`` and assigning ``v``."""
         args = step.args
         match step.name:
-            case "Trim":
-                return [f"{v} = {v}.strip()"]
-            case "Upper":
-                return [f"{v} = {v}.upper()"]
-            case "Lower":
-                return [f"{v} = {v}.lower()"]
-            case "Left":
-                return [f"{v} = {v}[:{args[0]!r}]"]
-            case "Right":
-                return [f"{v} = {v}[-{args[0]!r}:]" if args[0] else f"{v} = ''"]
-            case "Mid":
-                start, length = args
-                end = "" if length is None else repr(start + length)  # type: ignore[operator]
-                return [f"{v} = {v}[{start!r}:{end}]"]
-            case "Replace":
-                return [f"{v} = {v}.replace({args[0]!r}, {args[1]!r})"]
             case "Concatenate":
-                return [f"if {v}: {v} = {args[0]!r}.replace('{{value}}', {v})"]
-            case "Static":
-                return [f"{v} = {rule.default!r}"]
+                template = str(args[0])
+                if template.count("{value}") == 1:  # the usual PREFIX{value}SUFFIX: plain concatenation
+                    prefix, suffix = template.split("{value}")
+                    joined = " + ".join([*([repr(prefix)] if prefix else []), src, *([repr(suffix)] if suffix else [])])
+                    return [f"{v} = {joined} if {src} else {src}"]
+                return [f"{v} = {template!r}.replace('{{value}}', {src}) if {src} else {src}"]
             case "NumberFormat":
-                return [f"if {v}: {v} = _num({v})"]
+                return [f"{v} = _num({src}) if {src} else {src}"]
             case "DateFormat":
-                namespace[const] = safe_date_formatter(args[1], args[0])  # type: ignore[arg-type]
-                return [f"if {v}: {v} = {const}({v})"]
+                cache: dict[str, str] = {}
+                namespace[const] = cache
+                namespace[const + "f"] = memoised_date_formatter(args[1], str(args[0]), cache)  # type: ignore[arg-type]
+                return [f"{v} = ({const}.get({src}) or {const}f({src})) if {src} else {src}"]
             case "AddressSplit":
-                return [f"{v} = _addr({v}, {args[0]!r})"]
+                number = args[0]
+                # A short single-line address is its own first line: no need to split it.
+                fast = f"{src}.strip()" if number == 1 else "''"
+                return [f"{v} = {fast} if len({src}) <= {QB_ADDRESS_LINE} and {src}.isprintable() "
+                        f"else _addr({src}, {number!r})"]
             case "Link":
                 namespace[const] = args[0]
-                return [f"if {v}: {v} = _link(lookups, {const}, {v})"]
+                return [f"{v} = _link(lookups, {const}, {src}) if {src} else {src}"]
         raise AssertionError(f"unhandled step {step.name}")  # parse_step only yields the names above
 
     def _fail(self, record: Record, index: int, exc: StepFailure) -> RecordError:
+        index = exc.row if exc.row is not None else index
         rule = self.rules[index] if index >= 0 else None
         if rule is None:
             raise exc  # a failure outside any row cannot happen; surface it rather than misreport

@@ -302,16 +302,8 @@ def date_formatter(fmt: str) -> Callable[[str], str]:
     (:class:`DateInputError`).
     """
     formatter = compile_format(fmt)
-    cache: dict[str, str] = {}
 
     def reformat(text: str) -> str:
-        # Many records share a date (same close date, same TxnDate): memoise, bounded.
-        hit = cache.get(text)
-        if hit is not None:
-            return hit
-        result = formatter(parse_moment(text))
-        if len(cache) < 4096:
-            cache[text] = result
-        return result
+        return formatter(parse_moment(text))
 
     return reformat

@@ -7,6 +7,7 @@ A Transformation cell is a chain of steps joined by ``|`` and applied left to ri
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class StepFailure(Exception):
         super().__init__(message)
         self.message = message
         self.waiting_on = waiting_on
+        self.row: int | None = None  # the mapping row, when the code raising it cannot know
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,7 @@ def parse_chain(text: str) -> list[Step]:
 # ----------------------------------------------------------------------------------------------------------------
 # Runtime helpers called by compiled mappings. They take and return text; failures raise StepFailure.
 
+_PLAIN_MONEY = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{0,2})?")  # already at most two decimals: only padding needed
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|[+-]?\.\d+")
 _CENT = Decimal("0.01")
 
@@ -202,6 +205,8 @@ _CENT = Decimal("0.01")
 def number_format(text: str) -> str:
     """Money: round half away from zero to exactly two decimals (``2.345`` → ``2.35``); commas as thousands ok."""
     stripped = text.strip()
+    if _PLAIN_MONEY.fullmatch(stripped):
+        return _pad_cents(stripped)
     if not _NUMBER.fullmatch(stripped):
         raise StepFailure(f"NumberFormat: {text!r} is not a number (digits, optional sign, '.', thousands ',')")
     try:
@@ -211,14 +216,57 @@ def number_format(text: str) -> str:
     return format(rounded, "f") if rounded else "0.00"  # a rounded-away "-0.001" must not print "-0.00"
 
 
-def safe_date_formatter(formatter: Callable[[str], str], fmt: str) -> Callable[[str], str]:
-    """Wrap a date formatter so a bad value becomes a record error naming the format."""
+def _pad_cents(plain: str) -> str:
+    """'12' → '12.00', '12.5' → '12.50', '-0.0' → '0.00' for text that already has at most two decimals."""
+    dot = plain.find(".")
+    result = plain + ".00" if dot < 0 else plain + ("00", "0", "")[len(plain) - dot - 1]
+    return "0.00" if result[0] == "-" and not result.strip("-0.") else result
+
+
+_FLOAT_EXACT_LIMIT = 1e15  # below this a float's two-decimal rendering is exact whenever it round-trips
+
+
+def number_format_value(value: object) -> str:
+    """NumberFormat for a raw field value: None/empty stay empty, numbers skip the text round trip."""
+    cls = value.__class__
+    if cls is float:
+        if -_FLOAT_EXACT_LIMIT < value < _FLOAT_EXACT_LIMIT:  # type: ignore[operator]
+            # A currency value such as 1234.5 has at most two decimals: "%.2f" is then exact, and it
+            # round-trips; anything finer goes through Decimal for half-away-from-zero rounding.
+            text = f"{value:.2f}"
+            if float(text) == value:
+                return "0.00" if text == "-0.00" else text
+        elif not math.isfinite(value):  # type: ignore[arg-type]
+            raise StepFailure(f"NumberFormat: {value!r} is not a number")
+        number = Decimal(repr(value))
+    elif cls is str:
+        return number_format(value) if value else ""  # type: ignore[arg-type]
+    elif value is None:
+        return ""
+    elif cls is int:
+        return f"{value}.00"
+    elif cls is Decimal:
+        number = value  # type: ignore[assignment]
+    else:
+        raise StepFailure(f"NumberFormat: {value!r} is not a number")
+    try:
+        rounded = number.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise StepFailure(f"NumberFormat: {value!r} is too large to format") from None
+    return format(rounded, "f") if rounded else "0.00"
+
+
+def memoised_date_formatter(formatter: Callable[[str], str], fmt: str, cache: dict[str, str]) -> Callable[[str], str]:
+    """Wrap a date formatter: a bad value becomes a record error naming the format; results fill ``cache``."""
 
     def reformat(text: str) -> str:
         try:
-            return formatter(text)
+            result = formatter(text)
         except DateInputError as exc:
             raise StepFailure(f"DateFormat:{fmt}: {exc}") from None
+        if len(cache) < 10_000:  # many records share dates; bounded so a long run cannot grow it forever
+            cache[text] = result
+        return result
 
     return reformat
 

@@ -35,6 +35,15 @@ def sf(records: int = typer.Option(10_000, help="Accounts to upsert and read bac
         raise typer.Exit(1)
 
 
+@app.command("mapping")
+def mapping(records: int = typer.Option(100_000, help="records to map"),
+            repeat: int = typer.Option(3, help="runs; the fastest counts")) -> None:
+    """Mapping engine: records/s through a 15-row mapping on one core (target ≥ 100,000/s)."""
+    from qbsf.bench.mapping import mapping_command
+
+    mapping_command(records, repeat)
+
+
 @app.command("webconnector")
 def webconnector(customers: int = typer.Option(2000, help="customers to add"),
                  batch: int = typer.Option(50, help="requests per qbXML message"),

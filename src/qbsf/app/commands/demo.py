@@ -27,8 +27,8 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     }],
     "Customer_to_Acct": [{
         "ListID": "80000001-1700000001", "Name": "Acme Corporation", "Phone": "(415) 555-0100",
-        "BillAddress": {"Addr1": "1 Market Street", "City": "San Francisco", "State": "CA",
-                        "PostalCode": "94105", "Country": "USA"},
+        "BillAddress.Addr1": "1 Market Street", "BillAddress.City": "San Francisco",  # QuickBooks records are flat
+        "BillAddress.State": "CA", "BillAddress.PostalCode": "94105", "BillAddress.Country": "USA",
     }],
     "Product_to_Item": [
         {"Id": "01t000000000001AAA", "Name": "Installation Service", "Description": "On-site installation, per hour",
@@ -37,7 +37,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "Item_to_Product": [{
         "ListID": "80000005-1700000005", "Name": "Widget", "FullName": "Parts:Widget",
-        "SalesOrPurchase": {"Desc": "Standard widget", "Price": "2.345"}, "IsActive": "true",
+        "SalesDesc": "Standard widget", "SalesPrice": "2.345", "IsActive": True,
     }],
     "Oppty_to_Invoice": [{
         "Id": "006000000000001AAA", "Name": "Acme - 50 widgets", "CloseDate": "2026-03-31",
@@ -55,10 +55,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     }],
     "Invoice_to_SF": [
         {"TxnID": "1A2B-1700000100", "RefNumber": "8", "TxnDate": "2026-03-31", "DueDate": "2026-04-30",
-         "Subtotal": "1,000.005", "BalanceRemaining": "0", "CustomerRef": {"ListID": "80000001-1700000001",
-                                                                            "FullName": "Acme Corporation"}},
+         "Subtotal": "1,000.005", "BalanceRemaining": "0", "CustomerRef.ListID": "80000001-1700000001",
+         "CustomerRef.FullName": "Acme Corporation"},
         {"TxnID": "1A2B-1700000101", "RefNumber": "9", "TxnDate": "2026-04-01",
-         "Subtotal": "10", "CustomerRef": {"ListID": "80000009-1700000009"}},
+         "Subtotal": "10", "CustomerRef.ListID": "80000009-1700000009"},
     ],
 }
 
