@@ -1,0 +1,533 @@
+"""FastAPI application behind the dashboard. Build it with :func:`create_app` around a :class:`Dashboard`."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sse_starlette.sse import EventSourceResponse
+
+from qbsf import __version__
+from qbsf.app.context import AppContext
+from qbsf.app.license import LicenseError, license_status, verify_key
+from qbsf.app.logging import LogBuffer
+from qbsf.app.runtime import Connector, Heartbeat, State
+from qbsf.app.settings import (
+    SECRET_KEYS,
+    SLOT_LABELS,
+    ChartAccount,
+    QBAccounts,
+    Settings,
+    check_default_accounts,
+    update_settings,
+)
+from qbsf.errors import ConfigError, QbsfError
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+COOKIE = "qbsf_token"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_UPLOAD_BYTES = 1_000_000
+LARGE_RESET_WARNING = ("Reset All re-syncs every QuickBooks record of every entity from scratch; with large data sets "
+                       "this takes several minutes and many API calls.")
+
+#: The settings the Settings form edits (dotted name, label, input type, choices).
+SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("salesforce.instance_url", "Instance URL", "url", ()),
+    ("salesforce.client_id", "Client ID", "text", ()),
+    ("salesforce.client_secret", "Client Secret", "password", ()),
+    ("salesforce.auth_flow", "Auth flow", "select", ("client_credentials", "jwt", "password", "web")),
+    ("salesforce.username", "Username", "text", ()),
+    ("quickbooks.app_name", "QB App Name", "text", ()),
+    ("quickbooks.company_file", "Company File", "text", ()),
+    ("quickbooks.transport", "QuickBooks connection", "select", ("simulator", "com", "webconnector")),
+    ("sync.polling_interval", "Polling Interval (s)", "number", ()),
+    ("sync.inbound_every", "QB → SF every N cycles", "number", ()),
+    ("sync.conflict_policy", "Conflict policy", "select", ("newest", "salesforce", "quickbooks")),
+    ("sync.change_source", "Change source", "select", ("poll", "queue")),
+)
+
+
+@dataclass
+class Dashboard:
+    """What the dashboard shows and drives. Only ``app_context`` and ``log_buffer`` are required: without a
+    connector the dashboard still edits settings and mappings and shows the heartbeat."""
+
+    app_context: AppContext
+    log_buffer: LogBuffer
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    connector: Connector | None = None
+    state: Any = None  # qbsf.sync.state.StateStore
+    heartbeat: Heartbeat | None = None
+    machine_id: str = ""
+    chart_of_accounts: Callable[[], Sequence[ChartAccount]] | None = None
+    fetch_record: Callable[[str, str], Mapping[str, Any] | None] | None = None
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+
+    def settings(self) -> Settings:
+        """Current settings (re-read each request, so the page shows what is on disk)."""
+        return self.app_context.load().settings
+
+    def mappings_dir(self) -> Path:
+        """Where mapping CSVs live."""
+        return self.settings().resolved_mappings_dir()
+
+
+def dashboard_url(host: str, port: int, token: str) -> str:
+    """The URL printed at startup: opening it logs the browser in."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/?{urlencode({'token': token})}"
+
+
+def _redirect(anchor: str = "", notice: str = "", level: str = "ok") -> RedirectResponse:
+    query = f"?{urlencode({'notice': notice, 'level': level})}" if notice else ""
+    return RedirectResponse(f"/{query}#{anchor}" if anchor else f"/{query}", status_code=303)
+
+
+def _host_only(host_header: str) -> str:
+    if host_header.startswith("["):
+        return host_header[1:].split("]")[0]
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+def create_app(dash: Dashboard) -> FastAPI:
+    """The dashboard's FastAPI application."""
+    app = FastAPI(title="qbsf dashboard", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.state.dashboard = dash
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        # DNS rebinding: a page on another site could resolve its name to 127.0.0.1; refuse foreign Host headers.
+        if _host_only(request.headers.get("host", "")) not in dash.allowed_hosts:
+            return Response("Host not allowed", status_code=400)
+        if request.url.path.startswith("/static/"):
+            return await call_next(request)
+        offered = request.query_params.get("token")
+        if offered is not None and hmac.compare_digest(offered, dash.token):
+            rest = {k: v for k, v in request.query_params.items() if k != "token"}
+            target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(COOKIE, dash.token, httponly=True, samesite="strict")
+            return response
+        cookie = request.cookies.get(COOKIE, "")
+        bearer = request.headers.get("authorization", "")
+        bearer = bearer[7:] if bearer.lower().startswith("bearer ") else ""
+        if not (hmac.compare_digest(cookie, dash.token) or (bearer and hmac.compare_digest(bearer, dash.token))):
+            return HTMLResponse(templates.get_template("locked.html").render(), status_code=401)
+        if request.method == "POST":
+            origin = request.headers.get("origin")
+            if origin and origin != "null" and _host_only(urlsplit(origin).netloc) not in dash.allowed_hosts:
+                return Response("Cross-site request refused", status_code=403)
+        return await call_next(request)
+
+    def render(request: Request, name: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+        context = _page_context(dash, request)
+        context.update(extra)
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        return render(request, "index.html")
+
+    @app.get("/partials/{panel}", response_class=HTMLResponse)
+    def partial(request: Request, panel: str) -> HTMLResponse:
+        if panel not in ("status", "activity", "mappings", "timestamps"):
+            return HTMLResponse("unknown panel", status_code=404)
+        return render(request, f"_{panel}.html")
+
+    @app.get("/api/status")
+    def api_status() -> JSONResponse:
+        return JSONResponse(_status(dash))
+
+    @app.get("/api/activity")
+    def api_activity(entity: str | None = None, failed: bool = False, limit: int = 50) -> JSONResponse:
+        rows = _activity(dash, entity, failed, min(max(limit, 1), 500))
+        return JSONResponse({"activity": rows, "totals": dash.state.totals() if dash.state is not None else {}})
+
+    # ---- actions ------------------------------------------------------------------------------------------------
+    @app.post("/actions/{action}")
+    def action(action: str) -> Response:
+        connector = dash.connector
+        if connector is None:
+            return _redirect("status", "This dashboard was started without a connector (`qbsf run` starts one).",
+                             "fail")
+        if action == "start":
+            started = connector.start()
+            return _redirect("status", "Connector starting" if started else "Connector is already running")
+        if action == "stop":
+            connector.stop()
+            return _redirect("status", "Stopping after the record in hand — wait for “Sync engine stopped”")
+        if connector.status().state != State.RUNNING:
+            return _redirect("status", "Start the connector first", "fail")
+        if action == "sf-to-qb":
+            connector.trigger_outbound()
+            return _redirect("status", "↑ SF → QB queued: every eligible Salesforce record syncs now")
+        if action == "qb-to-sf":
+            connector.trigger_inbound()
+            return _redirect("status", "↓ QB → SF queued: every mapped QuickBooks entity syncs now")
+        return Response("unknown action", status_code=404)
+
+    @app.post("/failures/retry")
+    def retry(entity: str = Form(""), key: str = Form("")) -> Response:
+        if dash.state is None:
+            return _redirect("activity", "No state database", "fail")
+        count = dash.state.retry(entity=entity or None, keys=[key] if key else None)
+        if dash.connector is not None and dash.connector.status().state == State.RUNNING:
+            dash.connector.trigger_outbound()
+        return _redirect("activity", f"{count} record(s) queued for retry")
+
+    @app.post("/timestamps/reset")
+    def reset_timestamp(source: str = Form(...)) -> Response:
+        if dash.state is None:
+            return _redirect("timestamps", "No state database", "fail")
+        done = dash.state.reset_watermark(source)
+        message = f"{source} reset: the next sync re-reads it from scratch" if done else f"{source} had no timestamp"
+        return _redirect("timestamps", message)
+
+    @app.post("/timestamps/reset-all")
+    def reset_all(confirm: str = Form("")) -> Response:
+        if dash.state is None:
+            return _redirect("timestamps", "No state database", "fail")
+        if confirm != "yes":
+            return _redirect("timestamps", "Reset All needs confirmation", "fail")
+        count = dash.state.reset_all_watermarks()
+        return _redirect("timestamps", f"{count} timestamp(s) reset")
+
+    # ---- mappings -----------------------------------------------------------------------------------------------
+    @app.post("/mappings/upload", response_class=HTMLResponse)
+    async def upload_mapping(request: Request, file: UploadFile = File(...)) -> Response:
+        from qbsf.mapping import MappingFileError, load_mapping_bytes
+
+        name = Path(file.filename or "").name
+        data = await file.read(MAX_UPLOAD_BYTES + 1)
+        problems: list[str]
+        if not name.lower().endswith(".csv"):
+            problems = [f"{name or '(no name)'}: upload a .csv file (export the template sheet as CSV)"]
+        elif len(data) > MAX_UPLOAD_BYTES:
+            problems = [f"{name}: larger than {MAX_UPLOAD_BYTES:,} bytes — is this the right file?"]
+        else:
+            try:
+                mapping = load_mapping_bytes(data, name)
+            except MappingFileError as exc:
+                problems = [str(p) for p in exc.problems]
+            else:
+                target = _install_mapping(dash.mappings_dir(), mapping.kind.sheet, data)
+                log.info("mapping %s installed from upload %s", target.name, name)
+                return _redirect("mappings", f"{mapping.summary()} — active as {target.name}")
+        return render(request, "index.html", status_code=400, upload_problems=problems, upload_name=name)
+
+    @app.get("/mappings/{name}/download")
+    def download_mapping(name: str) -> Response:
+        path = _mapping_file(dash, name)
+        if path is None:
+            return Response("no such mapping", status_code=404)
+        return FileResponse(path, media_type="text/csv", filename=path.name)
+
+    @app.post("/mappings/{name}/delete")
+    def delete_mapping(name: str) -> Response:
+        path = _mapping_file(dash, name)
+        if path is None:
+            return _redirect("mappings", f"No mapping named {name}", "fail")
+        path.unlink()
+        log.info("mapping %s deleted from the dashboard", path.name)
+        return _redirect("mappings", f"{path.name} deleted")
+
+    @app.post("/mappings/{name}/preview", response_class=HTMLResponse)
+    def preview_mapping(request: Request, name: str, record_id: str = Form(""), record_json: str = Form("")
+                        ) -> Response:
+        path = _mapping_file(dash, name)
+        if path is None:
+            return Response("no such mapping", status_code=404)
+        preview = _preview(dash, path, record_id.strip(), record_json.strip())
+        return render(request, "index.html", status_code=200 if preview["ok"] else 400, preview=preview)
+
+    # ---- forms --------------------------------------------------------------------------------------------------
+    @app.post("/settings", response_class=HTMLResponse)
+    async def save_settings_form(request: Request) -> Response:
+        form = await request.form()
+        current = _flat_values(dash.settings())
+        changes: dict[str, str] = {}
+        for key, _label, _kind, _choices in SETTINGS_FORM:
+            if key not in form:  # a field left out of the post is left as it is
+                continue
+            value = str(form.get(key, "")).strip()
+            if key in SECRET_KEYS:
+                if value:  # blank password field = keep the stored secret
+                    changes[key] = value
+            elif value != current.get(key, ""):
+                changes[key] = value
+        if not changes:
+            return _redirect("settings", "No changes")
+        try:
+            update_settings(changes, dash.app_context.config, dash.app_context.secret_store())
+        except ConfigError as exc:
+            return render(request, "index.html", status_code=400, settings_error=str(exc))
+        note = "" if dash.connector is None else " — polling interval applies next cycle, the rest on next Start"
+        return _redirect("settings", f"Saved {', '.join(sorted(changes))}{note}")
+
+    @app.post("/accounts", response_class=HTMLResponse)
+    async def save_accounts(request: Request) -> Response:
+        form = await request.form()
+        wanted = QBAccounts(**{slot: str(form.get(slot, "")).strip() for slot in SLOT_LABELS})
+        if not wanted.income:
+            return render(request, "index.html", status_code=400,
+                          accounts_error="Income / Sales Account is required for every item type")
+        warning = ""
+        if dash.chart_of_accounts is not None:
+            try:
+                chart = dash.chart_of_accounts()
+                wanted = check_default_accounts(wanted, chart)
+            except ConfigError as exc:
+                return render(request, "index.html", status_code=400, accounts_error=str(exc),
+                              accounts_form=wanted.model_dump())
+            except QbsfError as exc:
+                warning = f" (not checked: QuickBooks did not answer: {exc})"
+        else:
+            warning = " (not checked against QuickBooks: start the connector to check names)"
+        changes = {f"quickbooks.default_accounts.{slot}": getattr(wanted, slot) for slot in SLOT_LABELS}
+        update_settings(changes, dash.app_context.config)
+        return _redirect("accounts", "QB Default Accounts saved" + warning, "warn" if warning else "ok")
+
+    @app.post("/license", response_class=HTMLResponse)
+    def save_license(request: Request, key: str = Form("")) -> Response:
+        key = "".join(key.split())
+        if not key:
+            update_settings({"license_key": ""}, dash.app_context.config)
+            return _redirect("license", "License key removed: free edition")
+        try:
+            status = verify_key(key, machine=dash.machine_id)
+        except LicenseError as exc:
+            return render(request, "index.html", status_code=400, license_error=str(exc))
+        update_settings({"license_key": key}, dash.app_context.config)
+        return _redirect("license", status.message, "warn" if status.state == "grace" else "ok")
+
+    # ---- Live Log -----------------------------------------------------------------------------------------------
+    @app.get("/events/log")
+    async def log_events(request: Request, after: int = 0, limit: int = 0) -> EventSourceResponse:
+        last_id = request.headers.get("last-event-id", "")
+        since = int(last_id) if last_id.isdigit() else after
+        queue, stop = dash.log_buffer.subscribe_async()
+
+        async def stream() -> Any:
+            sent = 0
+            try:
+                for entry in dash.log_buffer.since(since, limit=200):
+                    yield {"id": str(entry.seq), "event": "log", "data": json.dumps(entry.as_dict())}
+                    sent += 1
+                    if limit and sent >= limit:
+                        return
+                last = dash.log_buffer.last_seq
+                while True:
+                    try:
+                        entry = await asyncio.wait_for(queue.get(), timeout=15)
+                    except TimeoutError:
+                        if await request.is_disconnected():
+                            return
+                        continue
+                    if entry.seq <= last:
+                        continue
+                    yield {"id": str(entry.seq), "event": "log", "data": json.dumps(entry.as_dict())}
+                    sent += 1
+                    if limit and sent >= limit:
+                        return
+            finally:
+                stop()
+
+        return EventSourceResponse(stream(), ping=15)
+
+    return app
+
+
+# ---- page data ------------------------------------------------------------------------------------------------------
+
+
+def _flat_values(settings: Settings) -> dict[str, str]:
+    from qbsf.app.settings import flatten, masked_view
+
+    return {k: ("" if v is None else str(v)) for k, v in flatten(masked_view(settings)).items()}
+
+
+def _status(dash: Dashboard) -> dict[str, Any]:
+    beat = dash.heartbeat.read() if dash.heartbeat is not None else None
+    online = dash.heartbeat.online() if dash.heartbeat is not None else False
+    data: dict[str, Any] = {"version": __version__, "machine_id": dash.machine_id, "heartbeat": beat}
+    if dash.connector is not None:
+        st = dash.connector.status()
+        running = st.state == State.RUNNING
+        last = st.last_cycle
+        data.update({
+            "state": str(st.state), "salesforce": st.salesforce, "quickbooks": st.quickbooks,
+            "salesforce_detail": st.salesforce_detail, "quickbooks_detail": st.quickbooks_detail,
+            "connector_online": running or online, "cycles": st.cycles, "error": st.error,
+            "polling_interval": st.polling_interval,
+            "next_cycle_at": st.next_cycle_at.isoformat() if st.next_cycle_at else None,
+            "last_cycle": None if last is None else {
+                "number": last.number, "synced": last.synced, "failed": last.failed, "error": last.error,
+                "finished_at": last.finished_at.isoformat(), "seconds": round(last.seconds, 3)},
+        })
+    else:
+        data.update({"state": "running" if online else "stopped", "salesforce": False, "quickbooks": bool(
+            beat and beat.get("quickbooks")), "salesforce_detail": "", "quickbooks_detail": "",
+            "connector_online": online, "cycles": beat.get("cycle", 0) if beat else 0, "error": None,
+            "polling_interval": None, "next_cycle_at": None, "last_cycle": None})
+    return data
+
+
+def _activity(dash: Dashboard, entity: str | None, failed: bool, limit: int = 50) -> list[dict[str, Any]]:
+    if dash.state is None:
+        return []
+    rows = dash.state.recent(limit, entity=entity or None, failed_only=failed)
+    return [{"at": a.at.isoformat() if a.at else "", "entity": a.entity, "direction": str(a.direction),
+             "operation": a.operation, "outcome": str(a.outcome), "failed": a.failed, "sf_id": a.sf_id or "",
+             "qb_id": a.qb_id or "", "message": a.message or ""} for a in rows]
+
+
+def _mapping_files(dash: Dashboard) -> list[dict[str, Any]]:
+    from qbsf.mapping import MappingFileError, load_mapping
+
+    folder = dash.mappings_dir()
+    found = []
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        try:
+            mapping = load_mapping(path)
+        except MappingFileError as exc:
+            found.append({"name": path.name, "ok": False, "summary": "", "problems": [str(p) for p in exc.problems],
+                          "direction": "", "fields": 0})
+            continue
+        found.append({"name": path.name, "ok": True, "summary": mapping.summary(), "problems": [],
+                      "direction": mapping.kind.direction.value, "fields": len(mapping.rules),
+                      "source": mapping.kind.source_object, "target": mapping.kind.target_object})
+    return found
+
+
+def _mapping_file(dash: Dashboard, name: str) -> Path | None:
+    # Only a plain file name inside the mappings folder: never a path the browser made up.
+    if Path(name).name != name or not name.lower().endswith(".csv"):
+        return None
+    path = dash.mappings_dir() / name
+    return path if path.is_file() else None
+
+
+def _install_mapping(folder: Path, sheet: str, data: bytes) -> Path:
+    """Write the uploaded CSV as ``<sheet>.csv``, replacing whichever file held that sheet before (atomic)."""
+    from qbsf.mapping import UnknownKind, kind_from_filename
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sheet}.csv"
+    tmp = folder / f".{sheet}.csv.upload"
+    tmp.write_bytes(data)
+    tmp.replace(target)
+    for other in folder.glob("*.csv"):
+        if other == target:
+            continue
+        try:
+            same = kind_from_filename(other.name).sheet == sheet
+        except UnknownKind:
+            same = False
+        if same:  # one active mapping per sheet: the upload replaces the old file
+            other.unlink()
+    return target
+
+
+def _preview(dash: Dashboard, path: Path, record_id: str, record_json: str) -> dict[str, Any]:
+    from qbsf.mapping import LinkPreview, MappingFileError, RecordError, load_mapping
+
+    result: dict[str, Any] = {"name": path.name, "ok": False, "record": None, "target": None, "error": ""}
+    try:
+        mapping = load_mapping(path)
+    except MappingFileError as exc:
+        result["error"] = str(exc)
+        return result
+    record: Mapping[str, Any] | None = None
+    if record_json:
+        try:
+            loaded = json.loads(record_json)
+        except ValueError as exc:
+            result["error"] = f"record JSON is not valid: {exc}"
+            return result
+        if not isinstance(loaded, dict):
+            result["error"] = "record JSON must be an object of field → value"
+            return result
+        record = loaded
+    elif record_id:
+        if dash.fetch_record is None:
+            result["error"] = "fetching records needs the connector running; paste the record as JSON instead"
+            return result
+        try:
+            record = dash.fetch_record(mapping.kind.source_object, record_id)
+        except QbsfError as exc:
+            result["error"] = f"could not fetch {mapping.kind.source_object} {record_id}: {exc}"
+            return result
+        if record is None:
+            result["error"] = f"no {mapping.kind.source_object} with Id {record_id}"
+            return result
+    else:
+        result["error"] = "enter a record Id, or paste a record as JSON"
+        return result
+    mapped = mapping.apply(dict(record), LinkPreview())
+    result["record"] = json.dumps(record, indent=2, default=str)
+    if isinstance(mapped, RecordError):
+        result["error"] = str(mapped)
+        return result
+    result["ok"] = True
+    result["target"] = json.dumps(mapped, indent=2, default=str)
+    return result
+
+
+def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
+    try:
+        settings = dash.settings()
+        settings_problem = ""
+    except ConfigError as exc:
+        settings, settings_problem = Settings.model_validate({}), str(exc)
+    entity = request.query_params.get("entity", "")
+    failed = request.query_params.get("failed", "") == "1"
+    flat = _flat_values(settings)
+    state = dash.state
+    watermarks = state.watermarks() if state is not None else {}
+    failures = state.failures() if state is not None else []
+    totals = state.totals() if state is not None else {}
+    lic = license_status(settings.license_key, machine=dash.machine_id) if dash.machine_id else None
+    return {
+        "version": __version__,
+        "status": _status(dash),
+        "notice": request.query_params.get("notice", ""),
+        "notice_level": request.query_params.get("level", "ok"),
+        "activity": _activity(dash, entity, failed),
+        "entity_filter": entity,
+        "failed_filter": failed,
+        "entities": sorted(totals),
+        "totals": totals,
+        "failures": failures,
+        "has_state": state is not None,
+        "has_connector": dash.connector is not None,
+        "mappings": _mapping_files(dash),
+        "mappings_dir": str(dash.mappings_dir()),
+        "watermarks": [{"source": s, "value": v, "updated_at": at} for s, (v, at) in watermarks.items()],
+        "reset_warning": LARGE_RESET_WARNING,
+        "settings_form": [(key, label, kind, choices, flat.get(key, "")) for key, label, kind, choices in
+                          SETTINGS_FORM],
+        "settings_problem": settings_problem,
+        "accounts_form": settings.quickbooks.default_accounts.model_dump(),
+        "account_labels": SLOT_LABELS,
+        "license": lic,
+        "machine_id": dash.machine_id,
+        "log_lines": [e.as_dict() for e in dash.log_buffer.since(0, limit=200)],
+        "now": datetime.now(UTC),
+    }
