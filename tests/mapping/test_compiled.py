@@ -148,3 +148,8 @@ def test_invoice_example_follows_the_manuals_link_tip(examples_dir: Path) -> Non
                             "CustomerRef": {"ListID": "C1"}}, {ACCOUNT_LINK: {"C1": "001A"}})
     assert result["Name"] == "Invoice 8" and result["Amount__c"] == "1000.01"
     assert result["Linked_Account__c"] == "001A"
+
+
+def test_static_rows_do_not_ask_for_their_source_field(mapping_of) -> None:
+    mapping = mapping_of("Terms,TermsRef.FullName,N,Static,Net 30,", "Name,Name,Y,,,")
+    assert mapping.source_fields == ["Name"]

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qbsf.mapping import KINDS, Direction, UnknownKind, kind_by_sheet, kind_from_filename
 
@@ -63,3 +65,14 @@ def test_kind_by_sheet() -> None:
     assert kind_by_sheet(" item_to_product ").sheet == "Item_to_Product"
     with pytest.raises(UnknownKind):
         kind_by_sheet("Bill_to_SF")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_file_name_gives_a_kind_or_unknown_kind(name: str) -> None:
+    try:
+        kind = kind_from_filename(name)
+    except UnknownKind as exc:
+        assert str(exc)
+    else:
+        assert kind in KINDS

@@ -281,8 +281,12 @@ class Mapping:
 
     @property
     def source_fields(self) -> list[str]:
-        """Fields to read from the source system (column 1), in file order, without repeats or blanks."""
-        return list(dict.fromkeys(rule.source for rule in self.rules if rule.source))
+        """Fields to read from the source system (column 1), in file order, without repeats or blanks.
+
+        Rows whose chain has Static are left out: Static never reads its source.
+        """
+        return list(dict.fromkeys(rule.source for rule in self.rules
+                                  if rule.source and not any(step.name == "Static" for step in rule.steps)))
 
     @property
     def target_fields(self) -> list[str]:

@@ -274,15 +274,16 @@ def memoised_date_formatter(formatter: Callable[[str], str], fmt: str, cache: di
 class AddressSplitter:
     """AddressSplit:N for one compiled mapping; remembers the last address so :1 and :2 split it once."""
 
-    __slots__ = ("_last_lines", "_last_text")
+    __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._last_text: str | None = None
-        self._last_lines: list[str] = []
+        # One tuple, swapped whole, so threads sharing a mapping never pair one address with another's lines.
+        self._last: tuple[str, list[str]] = ("", [])
 
     def line(self, text: str, number: int) -> str:
         """Line ``number`` of ``text`` split into 41-character QuickBooks address lines."""
-        if text != self._last_text:
-            self._last_lines = split_address(text) if text else []
-            self._last_text = text
-        return self._last_lines[number - 1] if number <= len(self._last_lines) else ""
+        last_text, lines = self._last
+        if text != last_text:
+            lines = split_address(text)
+            self._last = (text, lines)
+        return lines[number - 1] if number <= len(lines) else ""
