@@ -502,7 +502,6 @@ class OutboundSync:
         by_type: dict[str, list[_Work]] = defaultdict(list)
         for work in works:
             by_type[work.qb_type].append(work)
-        first_message = True
         id_field = spec.qb_id_kind
         for qb_type, group in by_type.items():
             size = max(1, self.config.qb_batch_size)
@@ -532,9 +531,8 @@ class OutboundSync:
                     work.operation = operation
                     if result.error is not None:
                         work.error = result.error
-                if not first_message or start + size < len(group):
+                if start + size < len(group):
                     crash_point("mid_batch")
-                first_message = False
 
     def _record(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
         """One transaction: crosswalk, journal, hashes, failures and activity for the whole batch."""
