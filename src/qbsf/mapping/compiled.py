@@ -40,7 +40,11 @@ class LinkResolver(Protocol):
     """What the sync engine implements so Link steps can find Salesforce Ids (one query per object and field)."""
 
     def find_ids(self, sobject: str, field: str, values: Collection[str]) -> AbstractMapping[str, str]:
-        """Map each value to the Id of the ``sobject`` record whose ``field`` equals it; omit values not found."""
+        """Map each value, keyed exactly as given, to the Id of the ``sobject`` record whose ``field`` equals it.
+
+        Values not found are left out (the record then waits for its parent). Salesforce compares external ids
+        case-insensitively, so an implementation should key its answer by the values asked, not as stored.
+        """
         ...
 
 
@@ -275,6 +279,9 @@ class Mapping:
         self.source = source
         self._addresses = AddressSplitter()
         self._function = self._compile()
+        # Collecting Link values runs only the rows that have a Link step.
+        link_rows = [index for index, rule in enumerate(self.rules) if rule.links]
+        self._link_function = self._compile(link_rows) if link_rows else None
 
     def __repr__(self) -> str:
         return f"Mapping({self.kind.sheet!r}, {len(self.rules)} rows, from {self.source!r})"
@@ -332,29 +339,33 @@ class Mapping:
 
     def links_needed(self, records: Iterable[Record]) -> dict[LinkKey, set[str]]:
         """Every (object, field) → values the records' Link steps will look up, before applying anything."""
+        if self._link_function is None:
+            return {}
         collector = _Collector()
         for key in self.links:
             collector.needed[key] = set()
-        if not self.links:
-            return {}
+        function = self._link_function
         for record in records:
-            self._function(record, collector)
+            function(record, collector)
         return collector.needed
 
     # -- compiling -----------------------------------------------------------------------------------------------
 
-    def _compile(self) -> Callable[[Record, Lookups | None], dict[str, Any] | RecordError]:
+    def _compile(self, only: Sequence[int] | None = None) -> Callable[[Record, Lookups | None],
+                                                                      dict[str, Any] | RecordError]:
+        """Generate the mapping function (for the rows ``only``, when given)."""
         namespace: dict[str, Any] = {
-            "_StepFailure": StepFailure, "_text": text_of, "_dig": dig, "_get": _get_field, "_link": _link,
+            "_StepFailure": StepFailure, "_dig": dig, "_get": _get_field, "_link": _link,
             "_num": number_format, "_numv": number_format_value, "_addr": self._addresses.line,
             "_fail": self._fail, "_missing": self._missing,
             "_str": str, "_text_at": _text_at,
         }
         lines = ["def _apply(record, lookups):", "    r = -1", "    try:"]
         reads: dict[str, str] = {}
-        for index, rule in enumerate(self.rules):
-            lines += [f"        {line}" for line in self._rule_code(index, rule, namespace, reads)]
-        pairs = ", ".join(f"{rule.target!r}: v{index}" for index, rule in enumerate(self.rules))
+        chosen = range(len(self.rules)) if only is None else only
+        for index in chosen:
+            lines += [f"        {line}" for line in self._rule_code(index, self.rules[index], namespace, reads)]
+        pairs = ", ".join(f"{self.rules[index].target!r}: v{index}" for index in chosen)
         lines += [f"        return {{{pairs}}}",
                   "    except _StepFailure as exc:",
                   "        return _fail(record, r, exc)"]
