@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -134,3 +135,22 @@ def test_status_expects_the_next_poll_after_the_schedule() -> None:
     status = bridge.status()
     assert (status.next_poll_expected - status.last_session.started).total_seconds() == 300
     assert not status.active
+
+
+def test_cancel_waiting_fails_only_requests_not_yet_sent(engine, messages) -> None:
+    bridge = CompanyBridge("acme")
+    waiting = engine(_transport(bridge), [messages.customer_add("Never sent")])
+    deadline = time.monotonic() + 5
+    while bridge.status().queued_requests == 0 and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+    assert bridge.cancel_waiting("qbsf is stopping") == 1
+    waiting.join()
+    assert "cancelled: qbsf is stopping" in str(waiting.error) and isinstance(waiting.error, Retriable)
+    assert not bridge.has_work()
+    in_flight = engine(_transport(bridge), [messages.customer_add("In QuickBooks")])
+    bridge.open_session("s1")
+    assert bridge.take_request("s1", wait=5)[0] is Next.REQUEST
+    assert bridge.cancel_waiting("qbsf is stopping") == 0, "a request QuickBooks is running is left to finish"
+    bridge.deliver("s1", "<QBXML>done</QBXML>")
+    in_flight.join()
+    assert in_flight.responses == ["<QBXML>done</QBXML>"]

@@ -7,14 +7,19 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from qbsf.errors import ConfigError
+from qbsf.quickbooks.transports.webconnector import WebConnectorTransport
 from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry, check_app_url, qwc_for
+from qbsf.quickbooks.webconnector.service import WebConnectorService
+
+log = logging.getLogger(__name__)
 
 app = typer.Typer(help="QuickBooks Web Connector: serve the SOAP endpoint, list its users.", no_args_is_help=True)
 
@@ -89,6 +94,100 @@ def list_users(registry: RegistryOption = None) -> None:
                    f"{registration.run_every_minutes} min, {registration.company_file or 'open file'}, {password}")
 
 
+class WebConnectorServices:
+    """The connector runtime's Services for one company whose QuickBooks is reached through the Web Connector.
+
+    QuickBooks cannot be "connected" from here: it calls in. Each cycle announces work, runs the unchanged
+    engine over :class:`WebConnectorTransport` (its first QuickBooks message waits for the next poll) and then
+    ends the Web Connector session.
+    """
+
+    def __init__(self, settings: Any, secrets_store: Any, transport: WebConnectorTransport) -> None:
+        self.settings = settings
+        self.secrets = secrets_store
+        self.transport = transport
+        self._engine: Any = None
+        self._state: Any = None
+
+    def connect_salesforce(self) -> str:
+        """Build the engine (Salesforce client, state store, mappings, QuickBooks client over the Web Connector)."""
+        from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+        from qbsf.salesforce.connect import client_from_settings
+        from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
+        from qbsf.sync.runtime import mappings_dir, state_url
+        from qbsf.sync.state import StateStore
+
+        if self._engine is None:
+            config = SyncConfig.from_settings(self.settings)
+            mappings = load_mappings(mappings_dir(self.settings))
+            if not mappings:
+                raise ConfigError(f"no mapping CSVs in {mappings_dir(self.settings)}",
+                                  hint="copy examples/mappings/*.csv there, or set mappings_dir")
+            sf = client_from_settings(self.settings.salesforce, self.secrets)
+            qb = QuickBooksClient(self.transport, default_accounts=DefaultAccounts(
+                income=config.income_account or None, cogs=config.cogs_account or None,
+                asset=config.asset_account or None, expense=config.expense_account or None))
+            self._state = StateStore(state_url(self.settings))
+            self._engine = SyncEngine(config, sf, qb, self._state, mappings)
+        return self.settings.salesforce.instance_url
+
+    def connect_quickbooks(self) -> str:
+        """Nothing to open: say which company's Web Connector the cycles wait for."""
+        return f"through the Web Connector, company {self.transport.company!r}"
+
+    def close_quickbooks(self) -> None:
+        """End the current Web Connector session once the last answer is in."""
+        self.transport.close()
+
+    def run_cycle(self, request: Any) -> Any:
+        """One Salesforce → QuickBooks pass inside a Web Connector session."""
+        if self._engine is None:
+            self.connect_salesforce()
+        engine = self._engine
+        self.transport.want_session()
+        try:
+            return engine.sync_sf_to_qb(full=bool(getattr(request, "full_outbound", False)),
+                                        progress=self.transport.entity_progress([e.name for e in engine.entities()]))
+        finally:
+            self.transport.finish()
+
+    def stop(self) -> None:
+        """Unblock a cycle still waiting for a Web Connector poll (qbsf is stopping); nothing half-done is cut."""
+        self.transport.bridge.cancel_waiting("qbsf is stopping")
+
+    def close(self) -> None:
+        """Release the state store and the Salesforce client."""
+        if self._state is not None:
+            self._state.close()
+        if self._engine is not None:
+            close = getattr(self._engine.sf, "close", None)
+            if callable(close):
+                close()
+
+
+def build_service(reg: WebConnectorRegistry, **service_options: Any) -> WebConnectorService:
+    """The Web Connector service for every company of ``reg`` (raises ConfigError if no user has a password)."""
+    users = reg.users()
+    if not users.users():
+        raise ConfigError(f"no Web Connector user in {reg.path}",
+                          hint="register a company first: qbsf qwc --company NAME --url https://HOST/qbwc")
+    service = WebConnectorService(users, **service_options)
+    for name, registration in reg.companies.items():
+        service.add_company(name, company_file=registration.company_file,
+                            run_every_minutes=registration.run_every_minutes)
+    return service
+
+
+def sync_transport(service: WebConnectorService, reg: WebConnectorRegistry, company: str) -> WebConnectorTransport:
+    """The transport the engine of ``company`` uses; a cycle may wait one Web Connector interval for its poll."""
+    registration = reg.companies.get(company)
+    if registration is None:
+        raise ConfigError(f"company {company!r} is not registered for the Web Connector",
+                          hint=f"registered: {', '.join(sorted(reg.companies)) or 'none'}; see `qbsf qbwc users`")
+    return WebConnectorTransport(service.bridge(company), session_wait=registration.run_every_minutes * 60 + 120,
+                                 response_timeout=900.0)
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
@@ -98,23 +197,48 @@ def serve(
     public_url: Annotated[str | None, typer.Option("--public-url", help="Address the WSDL announces (behind a "
                                                                         "reverse proxy).")] = None,
     registry: RegistryOption = None,
+    sync: Annotated[str | None, typer.Option("--sync", help="Company whose QuickBooks the sync engine (the "
+                                                            "settings' Salesforce org, state, mappings) works on; "
+                                                            "default: the only registered company.")] = None,
+    engine: Annotated[bool, typer.Option("--engine/--no-engine", help="Run the sync engine behind the endpoint "
+                                                                      "(--no-engine: test the connection only).")]
+    = True,
+    config: Annotated[str | None, typer.Option("--config", envvar="QBSF_CONFIG", help="Settings TOML file.")]
+    = None,
 ) -> None:
-    """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) until Ctrl-C."""
-    from qbsf.quickbooks.webconnector import WebConnectorService, create_app
+    """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) with the sync engine behind it."""
+    from qbsf.quickbooks.webconnector import create_app
     from qbsf.quickbooks.webconnector.server import serve_forever
 
     reg = WebConnectorRegistry.load(registry_path(registry))
-    users = reg.users()
-    if not users.users():
-        raise ConfigError(f"no Web Connector user in {reg.path}",
-                          hint="register a company first: qbsf qwc --company NAME --url https://HOST/qbwc")
+    service = build_service(reg)
     if public_url:
         check_app_url(public_url)
-    service = WebConnectorService(users)
-    for name, registration in reg.companies.items():
-        service.add_company(name, company_file=registration.company_file,
-                            run_every_minutes=registration.run_every_minutes)
+    connector = services = company = None
+    if engine:
+        from qbsf.app.context import AppContext
+        from qbsf.app.runtime import Connector
+
+        company = sync or (next(iter(reg.companies)) if len(reg.companies) == 1 else None)
+        if company is None:
+            raise ConfigError("several companies are registered; say which one the sync engine serves",
+                              hint=f"pass --sync with one of {', '.join(sorted(reg.companies))}")
+        context = AppContext(config=config)
+        loaded = context.load()
+        services = WebConnectorServices(loaded.settings, context.secret_store(), sync_transport(service, reg, company))
+        services.connect_salesforce()  # configuration problems show now, before the Web Connector calls
+        connector = Connector(services, loaded.settings)
     scheme = "https" if cert else "http"
     typer.echo(f"✓ Web Connector endpoint on {scheme}://{host}:{port}/qbwc for "
-               f"{', '.join(sorted(reg.companies))} (Ctrl-C stops)")
-    serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key)
+               f"{', '.join(sorted(reg.companies))}" + (f"; sync engine on {company!r}" if engine else
+                                                         "; no sync engine (connection test)") + " (Ctrl-C stops)")
+    if connector is not None:
+        connector.start()
+    try:
+        serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key)
+    finally:
+        if connector is not None and services is not None:
+            services.stop()
+            connector.stop(wait=10)
+        if services is not None:
+            services.close()

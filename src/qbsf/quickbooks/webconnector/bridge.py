@@ -186,6 +186,21 @@ class CompanyBridge:
             self._finished = False
             self._engine_activity = self._clock()
 
+    def cancel_waiting(self, reason: str) -> int:
+        """Fail the engine's requests still waiting for a session (e.g. qbsf is stopping); returns how many.
+
+        A request already handed to QuickBooks is left to finish: cancelling it could leave work half-done.
+        """
+        with self._cond:
+            waiting = [p for p in self._queue if p.session is None]
+            for pending in waiting:
+                self._queue.remove(pending)
+                pending.fail(SessionCutOff(f"request for company {self.company!r} cancelled: {reason}",
+                                           hint="it was never sent to QuickBooks; the next cycle sends it again"))
+            self._wanted = False
+            self._cond.notify_all()
+            return len(waiting)
+
     def report_progress(self, done: int, total: int) -> None:
         """The engine's own progress, used for the percentage the Web Connector shows."""
         with self._cond:
