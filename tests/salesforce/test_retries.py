@@ -92,3 +92,64 @@ def test_usage_warning_is_logged_once(sf_emulator, sf_state, caplog) -> None:
     client.limits()
     assert caplog.text.count("API usage at 18 of 20 calls (90%)") == 1
     assert "API usage at 19" not in caplog.text
+
+
+class LockSomeRecords:
+    """ASGI wrapper over the real emulator: the first collections answer reports row locks for some records.
+
+    Salesforce reports a lock per record inside a 200 collections answer when another transaction holds just those
+    rows; the emulator only injects whole-call faults, so this wrapper rewrites one answer on the wire.
+    """
+
+    def __init__(self, app, positions: list[int]) -> None:
+        self.app = app
+        self.positions = positions
+        self.rewritten = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        import json
+
+        if scope["type"] != "http" or "/composite/sobjects" not in scope["path"] or self.rewritten:
+            await self.app(scope, receive, send)
+            return
+        messages: list[dict] = []
+
+        async def capture(message: dict) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        results = json.loads(b"".join(m.get("body", b"") for m in messages[1:]))
+        for position in self.positions:
+            results[position] = {"success": False, "errors": [{
+                "statusCode": "UNABLE_TO_LOCK_ROW", "fields": [],
+                "message": "unable to obtain exclusive access to this record or 1 records"}]}
+        body = json.dumps(results).encode()
+        headers = [(k, v) for k, v in messages[0]["headers"] if k.lower() != b"content-length"]
+        await send({**messages[0], "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        self.rewritten += 1
+
+
+def test_records_hit_by_a_row_lock_are_resent_alone(sf_state) -> None:
+    import json
+
+    from qbsf.sim.salesforce import create_app, serve_in_thread
+
+    wrapper = LockSomeRecords(create_app(sf_state), [1, 3])
+    server = serve_in_thread(wrapper)
+    try:
+        auth = ClientCredentialsAuth(server.url, "qbsf-demo-client", "qbsf-demo-secret")
+        client = SalesforceClient(server.url, auth, backoff=0.001, backoff_max=0.002)
+        bodies: list[dict] = []
+        client.http.event_hooks["request"].append(
+            lambda request: bodies.append(json.loads(request.content)) if request.method == "PATCH" else None)
+        records = [{"QB_Customer_ID__c": f"L{i}", "Name": f"Locked {i}"} for i in range(5)]
+        results = client.upsert_many("Account", "QB_Customer_ID__c", records)
+    finally:
+        server.stop()
+    assert wrapper.rewritten == 1
+    assert [r.success for r in results] == [True] * 5 and [r.index for r in results] == list(range(5))
+    assert [[r["QB_Customer_ID__c"] for r in b["records"]] for b in bodies] == [[f"L{i}" for i in range(5)],
+                                                                                ["L1", "L3"]]
+    assert client.retried == 1 and client.calls == 2
+    assert sorted(r["QB_Customer_ID__c"] for r in sf_state.records("Account")) == [f"L{i}" for i in range(5)]
