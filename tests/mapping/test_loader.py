@@ -191,3 +191,19 @@ def test_arbitrary_csv_rows_never_raise_anything_but_a_mapping_error(rows: list[
     except MappingFileError:
         return
     mapping.apply({"Name": "x", "Phone": "2024-01-01"}, {})
+
+
+def test_space_before_a_quoted_cell_is_a_stray_space() -> None:
+    mapping = load_mapping_bytes(f'{HEADER_LINE}\nName, Name, Y, "Trim|Left:3", , "a, b"\n'.encode(), NAME)
+    assert mapping.rules[0].transformation == "Trim|Left:3" and mapping.rules[0].notes == "a, b"
+
+
+def test_unquoted_comma_spilling_into_extra_cells_is_refused() -> None:
+    found = problems_of(f"{HEADER_LINE}\n,TermsRef.FullName,N,Static,Net 30, Days,note\n".encode())
+    assert found == [f"{NAME}:2: this row has more than 6 cells (extra: 'note'); put quotes around a cell that "
+                     f"contains a comma"]
+
+
+def test_second_header_row_is_reported() -> None:
+    found = problems_of(f"{HEADER_LINE}\nName,Name,Y,,,\n{HEADER_LINE}\n".encode())
+    assert found == [f"{NAME}:3: a second header row; delete it (one header, at the top)"]

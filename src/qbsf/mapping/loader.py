@@ -133,7 +133,8 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def _rows(text: str, problem: _Reporter) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False,
+                        skipinitialspace=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     while True:
@@ -170,6 +171,14 @@ def _parse_rows(text: str, problem: _Reporter) -> list[FieldRule]:
     rules: list[FieldRule] = []
     targets: dict[str, int] = {}
     for line, cells in rows:
+        if _is_header(cells):
+            problem(line, "a second header row; delete it (one header, at the top)")
+            continue
+        extra = [cell for cell in cells[len(HEADER):] if cell]
+        if extra:
+            problem(line, f"this row has more than {len(HEADER)} cells (extra: {extra[0]!r}); put quotes around a "
+                          f"cell that contains a comma")
+            continue
         cells = cells + [""] * (6 - len(cells))
         rule = _parse_row(line, cells, problem)
         target = cells[1]
