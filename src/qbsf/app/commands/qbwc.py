@@ -208,8 +208,9 @@ def serve(
 ) -> None:
     """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) with the sync engine behind it."""
     from qbsf.quickbooks.webconnector import create_app
-    from qbsf.quickbooks.webconnector.server import serve_forever
+    from qbsf.quickbooks.webconnector.server import check_tls, serve_forever
 
+    check_tls(cert, key)
     reg = WebConnectorRegistry.load(registry_path(registry))
     service = build_service(reg)
     if public_url:

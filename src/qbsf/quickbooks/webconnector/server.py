@@ -17,7 +17,8 @@ from starlette.types import ASGIApp
 from qbsf.errors import ConfigError
 
 
-def _check_tls(certfile: Path | None, keyfile: Path | None) -> None:
+def check_tls(certfile: Path | None, keyfile: Path | None) -> None:
+    """Refuse half a TLS configuration or missing files, naming the option to fix."""
     if (certfile is None) != (keyfile is None):
         raise ConfigError("TLS needs both a certificate and its key", hint="pass --cert FILE and --key FILE together")
     for label, path in (("certificate", certfile), ("key", keyfile)):
@@ -26,7 +27,7 @@ def _check_tls(certfile: Path | None, keyfile: Path | None) -> None:
 
 
 def _config(app: ASGIApp, host: str, port: int, certfile: Path | None, keyfile: Path | None) -> uvicorn.Config:
-    _check_tls(certfile, keyfile)
+    check_tls(certfile, keyfile)
     return uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                           ssl_certfile=str(certfile) if certfile else None,
                           ssl_keyfile=str(keyfile) if keyfile else None,
@@ -45,7 +46,7 @@ class BackgroundServer:
 
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, certfile: Path | None = None,
                  keyfile: Path | None = None, path: str = "/qbwc") -> None:
-        _check_tls(certfile, keyfile)  # before binding, so a bad option leaks no socket
+        check_tls(certfile, keyfile)  # before binding, so a bad option leaks no socket
         # proto must say TCP: asyncio sets TCP_NODELAY only then, and without it each keep-alive call waits ~40 ms.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
