@@ -153,3 +153,10 @@ def test_invoice_example_follows_the_manuals_link_tip(examples_dir: Path) -> Non
 def test_static_rows_do_not_ask_for_their_source_field(mapping_of) -> None:
     mapping = mapping_of("Terms,TermsRef.FullName,N,Static,Net 30,", "Name,Name,Y,,,")
     assert mapping.source_fields == ["Name"]
+
+
+def test_link_matches_case_insensitively_like_salesforce(mapping_of) -> None:
+    mapping = mapping_of("CustomerRef.ListID,Linked_Account__c,N,Link:Account:QB_Customer_ID__c,,",
+                         name="Invoice_to_SF.csv")
+    lookups = {ACCOUNT_LINK: {"8000ABCD-1": "001A"}}
+    assert mapping.apply({"CustomerRef.ListID": "8000abcd-1"}, lookups) == {"Linked_Account__c": "001A"}

@@ -265,6 +265,10 @@ def _link(lookups: Lookups | None, key: LinkKey, value: str) -> str:
     if table is None:
         raise StepFailure(f"Link:{key.sobject}:{key.field} was not resolved for this batch")
     found = table.get(value)
+    if not found and isinstance(table, AbstractMapping):
+        # Salesforce matches external ids case-insensitively; a resolver may key its answer as stored.
+        folded = value.casefold()
+        found = next((sf_id for key, sf_id in table.items() if key.casefold() == folded), None)
     if not found:
         raise StepFailure(f"Link: no {key.sobject} found with {key.field} = {value!r}", waiting_on=key)
     return found
