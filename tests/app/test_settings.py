@@ -236,11 +236,12 @@ def test_cli_config_path_show_and_set(config_file: Path, memory_secrets) -> None
     assert "dashboard.port" in result.stdout and "s3cr3t-value" not in result.stdout
 
 
-def test_cli_config_set_bad_value_exits_2_with_message(config_file: Path) -> None:
-    import subprocess
-    import sys
+def test_cli_config_set_bad_value_exits_2_with_message(config_file: Path, monkeypatch, capsys) -> None:
+    from qbsf.app.cli import main
 
-    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "config", "set", "sync.conflict_policy", "coin"],
-                          capture_output=True, text=True)
-    assert done.returncode == 2
-    assert "sync.conflict_policy" in done.stderr and "Traceback" not in done.stderr
+    monkeypatch.setattr("sys.argv", ["qbsf", "config", "set", "sync.conflict_policy", "coin"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "sync.conflict_policy" in err and "Traceback" not in err

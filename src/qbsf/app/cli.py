@@ -17,6 +17,7 @@ from qbsf.app.commands.mapping import app as mapping_app
 from qbsf.app.commands.qb import app as qb_app
 from qbsf.app.commands.qbwc import app as qbwc_app
 from qbsf.app.commands.qbwc import write_qwc
+from qbsf.app.commands.run import app as run_app
 from qbsf.app.commands.sim import app as sim_app
 from qbsf.errors import QbsfError
 from qbsf.salesforce.cli import app as salesforce_app
@@ -40,6 +41,7 @@ app.add_typer(qbsim_app, name="qbsim")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(qb_app, name="qb")
 app.add_typer(sim_app, name="sim")
+app.add_typer(run_app, name="run")
 
 _stderr = Console(stderr=True)
 

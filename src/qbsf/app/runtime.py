@@ -104,6 +104,9 @@ def count_report(report: Any) -> tuple[int, int]:
         synced = report.synced
         failed = report.failed
         return (int(synced() if callable(synced) else synced), int(failed() if callable(failed) else failed))
+    entities = getattr(report, "entities", None)
+    if isinstance(entities, Mapping):  # the sync engine's CycleReport: per-entity EntityReports
+        return count_report(entities)
     if hasattr(report, "failed"):
         synced = sum(int(getattr(report, name, 0) or 0) for name in synced_fields)
         return synced, int(report.failed)

@@ -1,0 +1,164 @@
+"""The connector against both emulators: in process (EngineServices + Connector) and as `qbsf run` in a subprocess."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qbsf.app.logging import configure_logging, reset_logging
+from qbsf.app.runtime import Connector, State
+from qbsf.app.settings import Settings
+from qbsf.app.wiring import EngineServices
+from qbsf.bench.outbound import EXAMPLE_MAPPINGS, seed_org
+from qbsf.quickbooks.transports.simulator import SimulatorTransport
+from qbsf.sim.quickbooks import QuickBooksSimulator
+from qbsf.sync.state import StateStore
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    end = datetime.now(UTC) + timedelta(seconds=timeout)
+    while not predicate():
+        assert datetime.now(UTC) < end, "condition not reached"
+        threading.Event().wait(0.02)
+
+
+def _settings(emulator, **extra) -> Settings:
+    return Settings.model_validate({
+        "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
+                       "client_secret": emulator.client_secret, "auth_flow": "client_credentials"},
+        "quickbooks": {"transport": "simulator",
+                       "default_accounts": {"income": "Sales", "cogs": "Cost of Goods Sold",
+                                            "inventory_asset": "Inventory Asset"}},
+        "sync": {"polling_interval": 3600},
+        "mappings_dir": str(EXAMPLE_MAPPINGS),
+        **extra,
+    })
+
+
+@pytest.fixture
+def console():
+    import io
+
+    stream = io.StringIO()
+    configure_logging(console=stream)
+    yield stream
+    reset_logging()
+
+
+def test_connector_syncs_salesforce_into_quickbooks_and_stops_cleanly(sf_emulator, tmp_path: Path, console) -> None:
+    seeded = seed_org(sf_emulator.state, accounts=3, contacts=1, products=2, opportunities=1, lines=2)
+    sim = QuickBooksSimulator()
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(_settings(sf_emulator), None, state,
+                              transport_factory=lambda: SimulatorTransport(sim))
+    connector = Connector(services, _settings(sf_emulator))
+    try:
+        connector.start()
+        wait_for(lambda: connector.status().last_cycle is not None)
+        last = connector.status().last_cycle
+        assert last.error is None and last.failed == 0 and last.synced >= 7, last
+        assert len(sim.customers()) == 4 and len(sim.items()) == 2 and len(sim.invoices()) == 1
+        account = sf_emulator.state.get("Account", seeded.accounts[0])
+        assert account["QB_Customer_ID__c"]
+        # what the dashboard asks of the live systems
+        chart = {a.full_name: a.account_type for a in services.chart_of_accounts()}
+        assert chart["Sales"] == "Income" and chart["Inventory Asset"] == "OtherCurrentAsset"
+        assert services.fetch_record("Account", seeded.accounts[0])["Name"] == account["Name"]
+        assert services.fetch_record("Account", "001000000000000AAA") is None
+        connector.trigger_outbound()
+        wait_for(lambda: connector.status().cycles >= 2 and connector.status().last_cycle.number == 2)
+        assert len(sim.customers()) == 4, "a full SF → QB pass adds nothing twice"
+    finally:
+        connector.stop(wait=20)
+        services.close()
+        state.close()
+    assert connector.status().state == State.STOPPED
+    text = console.getvalue()
+    assert f"✓ Salesforce — Connected ({sf_emulator.url})" in text
+    assert "✓ QuickBooks — Connected (" in text
+    assert text.rstrip().endswith("✓ Sync engine stopped")
+
+
+def test_wrong_client_secret_stops_at_salesforce(sf_emulator, tmp_path: Path, console) -> None:
+    settings = _settings(sf_emulator)
+    settings.salesforce.client_secret = "wrong-secret-value"
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(settings, None, state)
+    try:
+        assert Connector(services, settings).run() == 1
+    finally:
+        services.close()
+        state.close()
+    assert "✗ Salesforce authentication failed" in console.getvalue()
+    assert "wrong-secret-value" not in console.getvalue()
+
+
+def test_qbsf_run_end_to_end_with_dashboard_and_sigterm(sf_emulator, tmp_path: Path) -> None:
+    seed_org(sf_emulator.state, accounts=2)
+    config = tmp_path / "config.toml"
+    company = tmp_path / "company.qbsim"
+    config.write_text(f"""
+state_url = "sqlite:///{tmp_path / 'state.db'}"
+mappings_dir = "{EXAMPLE_MAPPINGS}"
+log_dir = "{tmp_path / 'logs'}"
+[salesforce]
+instance_url = "{sf_emulator.url}"
+client_id = "{sf_emulator.client_id}"
+auth_flow = "client_credentials"
+[quickbooks]
+transport = "simulator"
+simulator_path = "{company}"
+[quickbooks.default_accounts]
+income = "Sales"
+[sync]
+polling_interval = 3600
+[dashboard]
+port = 0
+""")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QBSF_")}
+    env.update(QBSF_CONFIG=str(config), QBSF_SALESFORCE__CLIENT_SECRET=sf_emulator.client_secret,
+               XDG_CONFIG_HOME=str(tmp_path / "xdg"), XDG_DATA_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "qbsf.app.cli", "run"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("Dashboard: http://127.0.0.1:" in line for line in lines), timeout=60)
+        url = next(line for line in lines if line.startswith("Dashboard: ")).split(" ", 1)[1].strip()
+        token = url.split("token=", 1)[1]
+        base = url.split("/?", 1)[0]
+        status: dict = {}
+
+        def cycle_done() -> bool:
+            nonlocal status
+            status = httpx.get(f"{base}/api/status", headers={"Authorization": f"Bearer {token}"}).json()
+            return bool(status.get("last_cycle"))
+
+        wait_for(cycle_done, timeout=60)
+        assert status["salesforce"] and status["quickbooks"] and status["connector_online"]
+        assert status["last_cycle"]["synced"] == 2 and status["last_cycle"]["failed"] == 0
+        assert httpx.get(f"{base}/api/status").status_code == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(5)
+    output = "".join(lines)
+    assert "Salesforce — Connected" in output and "QuickBooks — Connected" in output
+    assert "Machine ID: " in output and "License: free edition" in output
+    assert output.rstrip().endswith("✓ Sync engine stopped"), output[-2000:]
+    assert "Traceback" not in output
+    log_file = (tmp_path / "logs" / "qbsf.jsonl").read_text(encoding="utf-8")
+    assert "Sync engine stopped" in log_file
+    assert token not in log_file and sf_emulator.client_secret not in log_file
+    assert sf_emulator.client_secret not in output
+    assert len(QuickBooksSimulator(company).customers()) == 2  # persisted by the simulator transport
