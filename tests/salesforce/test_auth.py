@@ -151,8 +151,11 @@ def test_client_credentials_and_bad_secret(sf_emulator, store) -> None:
     assert caught.value.error_code == "invalid_client" and "client_secret" in caught.value.hint
     with pytest.raises(ConfigError, match="client_secret is empty"):
         ClientCredentialsAuth(sf_emulator.url, sf_emulator.client_id, "")
-    with pytest.raises(ConfigError, match="not an http"):
-        ClientCredentialsAuth("login.salesforce.com", "id", "secret")
+    for url in ("login.salesforce.com", "http://login.salesforce.com", "ftp://127.0.0.1", "https://"):
+        with pytest.raises(ConfigError, match="must be an https:// URL"):
+            ClientCredentialsAuth(url, "id", "secret")
+    with pytest.raises(ConfigError, match="instance_url"):
+        SalesforceClient("http://acme.my.salesforce.com", auth)
 
 
 def test_saved_token_is_reused_then_renewed_on_401(sf_emulator, store) -> None:
@@ -226,3 +229,29 @@ def test_login_server_down_is_retriable() -> None:
     auth = ClientCredentialsAuth(f"http://127.0.0.1:{port}", "id", "secret")
     with pytest.raises(Retriable, match="cannot reach"):
         auth.token(httpx.Client(timeout=2))
+
+
+def test_concurrent_401s_refresh_once(sf_emulator, store) -> None:
+    seen: list[str] = []
+    auth = WebServerAuth(sf_emulator.url, sf_emulator.client_id, secrets=store, ports=(0,),
+                         open_browser=_browser(seen), login_timeout=10)
+    client = SalesforceClient(sf_emulator.url, auth, backoff=0.001)
+    client.limits()
+    grants = auth.token_requests
+    sf_emulator.state.expire_tokens()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            client.query("SELECT Id FROM Account")
+        except BaseException as exc:  # collected and asserted below: a thread cannot fail the test itself
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert failures == []
+    assert auth.token_requests == grants + 1, "one refresh for all threads (rotation would kill a second one)"
+    assert store.get(REFRESH_TOKEN_KEY) in sf_emulator.state.refresh_tokens

@@ -82,9 +82,7 @@ class Auth(ABC):
 
     def __init__(self, login_url: str, client_id: str, *, secrets: SecretStoreLike | None = None) -> None:
         """``login_url`` is https://login.salesforce.com, https://test.salesforce.com or the My Domain URL."""
-        if not login_url.startswith(("https://", "http://")):
-            raise ConfigError(f"salesforce login URL {login_url!r} is not an http(s) URL",
-                              hint="use https://login.salesforce.com, https://test.salesforce.com or your My Domain")
+        require_https(login_url, "salesforce login URL")
         if not client_id:
             raise ConfigError("salesforce.client_id is empty", hint="copy the connected app's consumer key")
         self.login_url = login_url.rstrip("/")
@@ -92,6 +90,9 @@ class Auth(ABC):
         self.secrets = secrets
         self._token: Token | None = None
         self.token_requests = 0
+        # one token fetch at a time: with refresh-token rotation a second, concurrent refresh would spend a token
+        # the first has already replaced, and lose the login
+        self._lock = threading.RLock()
 
     @property
     def token_url(self) -> str:
@@ -100,16 +101,23 @@ class Auth(ABC):
 
     def token(self, http: httpx.Client) -> Token:
         """A token to use now: the cached one, one saved in the SecretStore, or a fresh one."""
-        if self._token is None:
-            self._token = self._saved_token() or self._obtain(http)
-        return self._token
+        with self._lock:
+            if self._token is None:
+                self._token = self._saved_token() or self._obtain(http)
+            return self._token
 
-    def renew(self, http: httpx.Client) -> Token:
-        """A new token after Salesforce rejected the current one (401 INVALID_SESSION_ID)."""
-        if self.secrets is not None:
-            self.secrets.delete(ACCESS_TOKEN_KEY)  # the saved token is dead; don't reuse it after a restart
-        self._token = self._obtain(http)
-        return self._token
+    def renew(self, http: httpx.Client, rejected: Token | None = None) -> Token:
+        """A new token after Salesforce rejected ``rejected`` (401 INVALID_SESSION_ID).
+
+        When another thread already replaced the rejected token, that newer token is returned without a new grant.
+        """
+        with self._lock:
+            if rejected is not None and self._token is not None and self._token.access_token != rejected.access_token:
+                return self._token
+            if self.secrets is not None:
+                self.secrets.delete(ACCESS_TOKEN_KEY)  # the saved token is dead; don't reuse it after a restart
+            self._token = self._obtain(http)
+            return self._token
 
     def revoke(self, http: httpx.Client) -> bool:
         """Revoke the refresh token (else the access token) at Salesforce and forget every stored token.
@@ -171,6 +179,7 @@ class Auth(ABC):
         if not token.instance_url:
             raise AuthError("the token response has no instance_url", error_code="invalid_response",
                             hint="check salesforce.login_url points at a Salesforce login server")
+        require_https(token.instance_url, "the instance_url the login server returned")
         self._save(token)
         log.info("Salesforce token obtained by %s for %s", type(self).__name__, token.instance_url)
         return token
@@ -183,6 +192,18 @@ class Auth(ABC):
         if token.refresh_token:
             # rotation: the old refresh token may already be invalid, so the new one must be kept every time
             self.secrets.set(REFRESH_TOKEN_KEY, token.refresh_token)
+
+
+def require_https(url: str, what: str) -> None:
+    """Refuse URLs that would send tokens in clear text: https everywhere, plain http only on loopback."""
+    parsed = urlparse(url)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    if parsed.scheme == "https" and parsed.hostname:
+        return
+    if parsed.scheme == "http" and loopback:
+        return  # the emulator and tests: nothing leaves the machine
+    raise ConfigError(f"{what} {url!r} must be an https:// URL (plain http only on 127.0.0.1/localhost)",
+                      hint="use https://login.salesforce.com, https://test.salesforce.com or your My Domain")
 
 
 def _json_or_text(response: httpx.Response) -> Any:

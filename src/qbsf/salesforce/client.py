@@ -27,7 +27,7 @@ from tenacity import (
 )
 
 from qbsf.errors import NeedsUser, QbsfError, Retriable, Skippable
-from qbsf.salesforce.auth import Auth
+from qbsf.salesforce.auth import Auth, Token, require_https
 from qbsf.salesforce.errors import (
     ApiLimitExceeded,
     AuthError,
@@ -151,6 +151,8 @@ class SalesforceClient:
         """Create a client; nothing is sent until the first call."""
         if not re.fullmatch(r"\d{2}\.0", api_version):
             raise QbsfError(f"API version {api_version!r} is not like '62.0'", hint="set salesforce.api_version")
+        if instance_url:
+            require_https(instance_url, "salesforce.instance_url")
         self.instance_url = instance_url.rstrip("/") if instance_url else None
         self.auth = auth
         self.api_version = api_version
@@ -215,12 +217,13 @@ class SalesforceClient:
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
               headers: Mapping[str, str] | None, idempotent: bool, sobject: str | None) -> httpx.Response:
-        response = self._send_once(method, path, params, json, headers, idempotent, sobject)
+        token = self.auth.token(self.http)
+        response = self._send_once(token, method, path, params, json, headers, idempotent, sobject)
         if response.status_code == 401:
             # the session expired or was revoked: renew once, then retry; a second 401 is the user's to fix
             log.info("Salesforce session rejected; renewing the token once")
-            self.auth.renew(self.http)
-            response = self._send_once(method, path, params, json, headers, idempotent, sobject)
+            token = self.auth.renew(self.http, rejected=token)
+            response = self._send_once(token, method, path, params, json, headers, idempotent, sobject)
             if response.status_code == 401:
                 error = from_response_body(_body(response), 401, sobject=sobject)
                 raise AuthError(error.sf_message, error_code=error.error_code, status=401,
@@ -236,9 +239,8 @@ class SalesforceClient:
             raise error
         return response
 
-    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
+    def _send_once(self, token: Token, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
                    headers: Mapping[str, str] | None, idempotent: bool, sobject: str | None) -> httpx.Response:
-        token = self.auth.token(self.http)
         instance = self.instance_url or token.instance_url
         url = self._url(path, instance)
         self.calls += 1
