@@ -53,6 +53,10 @@ _FAULT_MESSAGES = {
           "another user.",
     3175: "There was an error when saving a {what}. QuickBooks error message: The record is in use by another user.",
     3180: "There was an error when saving a {what}. QuickBooks error message: Could not save the record.",
+    3200: "The provided edit sequence is out-of-date (injected into {what}).",
+    3100: "The name of the list element is already in use (injected into {what}).",
+    3120: "Object specified in the request cannot be found (injected into {what}).",
+    3140: "There is an invalid reference to QuickBooks in the {what} (injected).",
 }
 _MAX_ITERATORS = 100
 _WRITE_OPS = re.compile(r"(Add|Mod|Del)$")
