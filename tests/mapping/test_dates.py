@@ -98,3 +98,10 @@ def test_format_strings_dotnet_rejects(fmt: str, message: str) -> None:
 
 def test_quoted_literal_keeps_escaped_quote() -> None:
     assert compile_format("'it\\'s' yyyy")(parse_moment("2024-01-01")) == "it's 2024"
+
+
+def test_rfc1123_and_universal_sortable_are_rendered_in_utc() -> None:
+    moment = parse_moment("2024-03-05T23:30:00-08:00")
+    assert compile_format("R")(moment) == "Wed, 06 Mar 2024 07:30:00 GMT"
+    assert compile_format("u")(moment) == "2024-03-06 07:30:00Z"
+    assert compile_format("r")(parse_moment("2024-03-05")) == "Tue, 05 Mar 2024 00:00:00 GMT"

@@ -39,6 +39,7 @@ STANDARD_FORMATS = {
     "Y": "yyyy MMMM",
 }
 
+_UTC_FORMATS = frozenset("rRu")
 _INPUT = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
@@ -65,6 +66,15 @@ class Moment:
     ticks: int  # fraction of a second in 100-ns units, 0..9_999_999, as .NET keeps it
     offset_minutes: int | None
     utc_designator: bool
+
+
+def _to_utc(m: Moment) -> Moment:
+    """The same instant in UTC (a value without an offset is taken as UTC already)."""
+    if not m.offset_minutes:
+        return m
+    local = dt.datetime(m.date.year, m.date.month, m.date.day, m.hour, m.minute, m.second)
+    utc = local - dt.timedelta(minutes=m.offset_minutes)
+    return Moment(utc.date(), utc.hour, utc.minute, utc.second, m.ticks, 0, True)
 
 
 def parse_moment(text: str) -> Moment:
@@ -265,6 +275,9 @@ def compile_format(fmt: str) -> Callable[[Moment], str]:
                 f"'{fmt}' alone is not a .NET standard format; use one of {''.join(STANDARD_FORMATS)} "
                 f"or write %{fmt} for the custom specifier"
             )
+        if fmt in _UTC_FORMATS:  # .NET renders r, R and u in UTC
+            inner = compile_format(STANDARD_FORMATS[fmt])
+            return lambda m: inner(_to_utc(m))
         fmt = STANDARD_FORMATS[fmt]
     pieces: list[Piece] = []
     trims_fraction: list[int] = []
