@@ -155,3 +155,10 @@ def test_response_data_include_none_returns_statuses_only(validating, sim):
                               "<CustomerAdd><Name>Quiet</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>")
     assert 'statusCode="0"' in response and "<CustomerRet>" not in response
     assert sim.count("Customer") == 1
+
+
+def test_single_quoted_version_instruction_is_read(sim, qbxml_schemas):
+    response = sim.process("<?xml version='1.0'?>\n<?qbxml version='13.0'?>\n<QBXML><QBXMLMsgsRq onError='stopOnError'>"
+                           "<HostQueryRq requestID='q'/></QBXMLMsgsRq></QBXML>")
+    assert response.splitlines()[1] == '<?qbxml version="13.0"?>'
+    qbxml_schemas.validate(response, "response")

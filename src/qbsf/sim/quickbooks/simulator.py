@@ -43,7 +43,7 @@ from qbsf.xmlsafe import parse_xml
 
 log = logging.getLogger(__name__)
 
-_VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*\"(\d+\.\d+)\"\s*\?>")
+_VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*[\"'](\d+\.\d+)[\"']\s*\?>")
 PARSE_HRESULT = 0x80040400
 _PARSE_MESSAGE = "QuickBooks found an error when parsing the provided XML text stream."
 _NO_MATCH = "A query request did not find a matching object in QuickBooks"
