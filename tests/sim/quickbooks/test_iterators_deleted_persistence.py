@@ -151,3 +151,14 @@ def test_an_iterator_can_be_stopped(qb, sim):
     assert (stopped.get("statusCode"), stopped.get("iteratorRemainingCount"), len(stopped)) == ("0", "0", 0)
     after = qb.one(f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator_id}"/>')
     assert after.get("statusCode") == "3000"
+
+
+def test_a_company_file_that_cannot_be_opened_is_a_clear_error(tmp_path):
+    from qbsf.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no-such-folder"):
+        QuickBooksSimulator(tmp_path / "no-such-folder" / "company.qbsim")
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_text("this is not a database, just some words long enough to fill a header page" * 20)
+    with pytest.raises(ConfigError, match=r"notes\.txt"):
+        QuickBooksSimulator(not_sqlite)

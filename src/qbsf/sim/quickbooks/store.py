@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qbsf.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -111,12 +113,16 @@ class Store:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         target = str(path) if path is not None else ":memory:"
-        # Autocommit mode: the simulator opens one transaction per message and a savepoint per request.
-        self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        if path is not None:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        try:
+            # Autocommit mode: the simulator opens one transaction per message and a savepoint per request.
+            self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            if path is not None:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"Cannot open the simulated QuickBooks company file {path}: {exc}",
+                              hint="check the folder exists and the file is a qbsf simulator company") from None
         self._select = f"SELECT {', '.join(_COLUMNS)} FROM records"
         # Counters live in memory and are written at commit: a rolled-back request only leaves a gap, as in QuickBooks.
         self._counters = {key.removeprefix("counter:"): int(value) for key, value in
