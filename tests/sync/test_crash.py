@@ -3,7 +3,9 @@ in QuickBooks exactly once with the right values (and the crash-point hook itsel
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,27 +25,25 @@ HOOK_SCRIPT = (
     "    print('passed', i, flush=True)\n"
 )
 
-# One cycle in a child process: the Salesforce emulator stays in the test process (it outlives the child); the
-# QuickBooks company and the state store are SQLite files the restarted engine opens again.
-CYCLE_SCRIPT = """
-import os, sys
-from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
-from qbsf.quickbooks.transports.simulator import SimulatorTransport
-from qbsf.salesforce.auth import ClientCredentialsAuth
-from qbsf.salesforce.client import SalesforceClient
-from qbsf.sim.quickbooks import QuickBooksSimulator
-from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
-from qbsf.sync.state import StateStore
 
-env = os.environ
-sf = SalesforceClient(env["SF_URL"], ClientCredentialsAuth(env["SF_URL"], env["SF_ID"], env["SF_SECRET"]))
-qb = QuickBooksClient(SimulatorTransport(QuickBooksSimulator(env["QB_PATH"])),
-                      default_accounts=DefaultAccounts(income="Sales"))
-engine = SyncEngine(SyncConfig(qb_batch_size=2, batch_size=4, income_account="Sales"), sf, qb,
-                    StateStore(env["STATE_PATH"]), load_mappings(env["MAPPINGS"]))
-report = engine.run_cycle()
-print(report.summary(), flush=True)
-"""
+
+def _cycle_in_child(env: dict[str, str]) -> None:
+    """One cycle in a forked child: the Salesforce emulator stays in the parent (it outlives the child); the
+    QuickBooks company and the state store are SQLite files the restarted engine opens again."""
+    from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+    from qbsf.salesforce.auth import ClientCredentialsAuth
+    from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+
+    os.environ["QBSF_CRASH_AT"] = env["QBSF_CRASH_AT"]
+    sf = SalesforceClient(env["SF_URL"], ClientCredentialsAuth(env["SF_URL"], env["SF_ID"], env["SF_SECRET"]))
+    qb = QuickBooksClient(SimulatorTransport(QuickBooksSimulator(env["QB_PATH"])),
+                          default_accounts=DefaultAccounts(income="Sales"))
+    engine = SyncEngine(SyncConfig(qb_batch_size=2, batch_size=4, income_account="Sales"), sf, qb,
+                        StateStore(env["STATE_PATH"]), load_mappings(EXAMPLE_MAPPINGS))
+    engine.run_cycle()
+    os._exit(0)
 
 
 def _run_hook(value: str | None) -> subprocess.CompletedProcess[str]:
@@ -87,12 +87,13 @@ def test_killed_cycle_restarts_to_exactly_once(point: str, hit: int, sf_emulator
     assert point in POINTS
     seeded = seed_org(sf_emulator.state, accounts=6, contacts=3, products=3, opportunities=2, lines=2)
     qb_path, state_path = tmp_path / "company.qbw.sqlite", tmp_path / "state.db"
-    env = {**os.environ, "QBSF_CRASH_AT": f"{point}:{hit}", "SF_URL": sf_emulator.url,
-           "SF_ID": sf_emulator.client_id, "SF_SECRET": sf_emulator.client_secret, "QB_PATH": str(qb_path),
-           "STATE_PATH": str(state_path), "MAPPINGS": str(EXAMPLE_MAPPINGS)}
-    crashed = subprocess.run([sys.executable, "-c", CYCLE_SCRIPT], env=env, capture_output=True, text=True,
-                             timeout=120)
-    assert crashed.returncode == -9, f"the cycle was not killed at {point}:{hit}\n{crashed.stdout}{crashed.stderr}"
+    env = {"QBSF_CRASH_AT": f"{point}:{hit}", "SF_URL": sf_emulator.url, "SF_ID": sf_emulator.client_id,
+           "SF_SECRET": sf_emulator.client_secret, "QB_PATH": str(qb_path), "STATE_PATH": str(state_path)}
+    # Forked, so the child starts with qbsf already imported (a fresh interpreter would cost seconds per case).
+    child = multiprocessing.get_context("fork").Process(target=_cycle_in_child, args=(env,))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL, f"the cycle was not killed at {point}:{hit} (exit {child.exitcode})"
 
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
     from qbsf.quickbooks.transports.simulator import SimulatorTransport
