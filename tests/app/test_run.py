@@ -162,3 +162,63 @@ port = 0
     assert token not in log_file and sf_emulator.client_secret not in log_file
     assert sf_emulator.client_secret not in output
     assert len(QuickBooksSimulator(company).customers()) == 2  # persisted by the simulator transport
+
+
+def test_mappings_uploaded_while_running_apply_from_the_next_cycle(sf_emulator, tmp_path: Path, console) -> None:
+    import shutil
+
+    seed_org(sf_emulator.state, accounts=2, products=2)
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    shutil.copy(EXAMPLE_MAPPINGS / "Acct_to_Customer.csv", folder)
+    settings = _settings(sf_emulator, mappings_dir=str(folder))
+    sim = QuickBooksSimulator()
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
+    connector = Connector(services, settings)
+    try:
+        connector.start()
+        wait_for(lambda: connector.status().last_cycle is not None)
+        assert len(sim.customers()) == 2 and sim.items() == []
+        shutil.copy(EXAMPLE_MAPPINGS / "Product_to_Item.csv", folder)
+        connector.trigger_outbound()
+        wait_for(lambda: connector.status().last_cycle.number >= 2)
+        assert len(sim.items()) == 2
+        (folder / "Product_to_Item.csv").write_text("not,a,mapping\n")  # a broken file keeps the last good set
+        connector.trigger_outbound()
+        wait_for(lambda: connector.status().last_cycle.number >= 3)
+        assert connector.status().last_cycle.error is None
+    finally:
+        connector.stop(wait=20)
+        services.close()
+        state.close()
+    text = console.getvalue()
+    assert "✓ Mappings reloaded: Acct_to_Customer, Product_to_Item" in text
+    assert "✗ mappings not reloaded, keeping the previous ones" in text
+
+
+def test_config_accounts_checks_the_configured_company(config_file: Path, tmp_path: Path, memory_secrets) -> None:
+    from typer.testing import CliRunner
+
+    from qbsf.app.cli import app
+    from qbsf.app.context import AppContext
+    from qbsf.app.settings import load_settings, set_setting
+
+    company = tmp_path / "company.qbsim"
+    set_setting("quickbooks.simulator_path", str(company))
+    runner = CliRunner()
+    refused = runner.invoke(app, ["config", "accounts", "--income", "Sale", "--inventory-asset", "Checking"],
+                            obj=AppContext(secrets=memory_secrets))
+    assert refused.exit_code != 0
+    message = str(refused.exception)
+    assert "no account named 'Sale'" in message and "'Sales'" in message and "is a Bank account" in message
+    assert load_settings().settings.quickbooks.default_accounts.income == ""
+    done = runner.invoke(app, ["config", "accounts", "--income", "sales", "--cogs", "Cost of Goods Sold",
+                               "--inventory-asset", "Inventory Asset"], obj=AppContext(secrets=memory_secrets))
+    assert done.exit_code == 0, done.output
+    assert "✓ income: Sales" in done.stdout
+    accounts = load_settings().settings.quickbooks.default_accounts
+    assert (accounts.income, accounts.cogs, accounts.inventory_asset) == ("Sales", "Cost of Goods Sold",
+                                                                         "Inventory Asset")
+    checked = runner.invoke(app, ["config", "accounts", "--check"], obj=AppContext(secrets=memory_secrets))
+    assert checked.exit_code == 0 and "✓ inventory_asset: Inventory Asset" in checked.stdout

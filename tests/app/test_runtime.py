@@ -84,6 +84,7 @@ def test_a_non_retriable_quickbooks_error_is_not_retried(console, make_systems) 
     systems = make_systems(qb_failures=5, qb_error=ConfigError)
     assert Connector(systems, settings(), retry_delay=0).run() == 1
     assert systems.qb_connects == 1
+    assert "✗ QuickBooks connection refused: QuickBooks is not running" in console.getvalue()
 
 
 def test_salesforce_failure_stops_before_quickbooks(console, make_systems) -> None:

@@ -299,7 +299,9 @@ class Connector:
                 last = exc
                 log.warning(f"QuickBooks connection attempt {attempt} of {attempts} failed: {exc}")
                 if not isinstance(exc, Retriable):
-                    break
+                    # retrying cannot fix a setting or a mapping: say what to fix instead of "after 3 attempts"
+                    self._fail_start(f"QuickBooks connection refused: {exc}")
+                    return False
                 if attempt < attempts:
                     self._stop.wait(self._retry_delay * attempt)  # a Stop during the wait ends it at once
                 continue

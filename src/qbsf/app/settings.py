@@ -463,16 +463,19 @@ class ChartAccount:
     is_active: bool = True
 
 
-def chart_from_records(records: Iterable[Mapping[str, Any]]) -> list[ChartAccount]:
-    """Chart rows from AccountRet records (``FullName``, ``AccountType``, ``IsActive`` as qbXML names them)."""
+def chart_from_records(records: Iterable[Any]) -> list[ChartAccount]:
+    """Chart rows from AccountRet data: dicts (the simulator's) or ``qbsf.quickbooks.records.Account`` objects,
+    read by qbXML names ``FullName``, ``AccountType``, ``IsActive``."""
     rows = []
     for record in records:
-        name = record.get("FullName") or record.get("Name")
+        get = record.get if isinstance(record, Mapping) else (lambda name, default=None, r=record: getattr(
+            r, name, default))
+        name = get("FullName") or get("Name")
         if not name:
             continue
-        active = record.get("IsActive", True)
-        rows.append(ChartAccount(str(name), str(record.get("AccountType", "")),
-                                 is_active=str(active).lower() not in ("false", "0")))
+        active = get("IsActive", True)
+        rows.append(ChartAccount(str(name), str(get("AccountType", "") or ""),
+                                 is_active=active is None or str(active).lower() not in ("false", "0")))
     return rows
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qbsf.app.runtime import CycleRequest
-from qbsf.app.settings import ChartAccount, SecretStoreLike, Settings
+from qbsf.app.settings import ChartAccount, SecretStoreLike, Settings, chart_from_records
 from qbsf.errors import ConfigError, QbsfError, Retriable
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class EngineServices:
         self.sf: Any = None
         self.qb: Any = None
         self._transport_in_use: Any = None
+        self._mappings_seen: tuple[tuple[str, int, int], ...] = ()
         self.engine: Any = None
 
     # ---- Salesforce ----------------------------------------------------------------------------------------------
@@ -75,8 +76,6 @@ class EngineServices:
     def connect_quickbooks(self) -> str:
         """Open the QuickBooks session and build the sync engine over it; return the company name."""
         from qbsf.quickbooks.client import QuickBooksClient
-        from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
-        from qbsf.sync.runtime import mappings_dir
 
         with self._qb_lock:
             try:
@@ -95,13 +94,39 @@ class EngineServices:
                 client.close()
                 raise
             self.qb = client
-            folder = mappings_dir(self.settings)
-            mappings = load_mappings(folder) if folder.is_dir() else {}
-            if not mappings:
-                log.warning("no mapping CSVs in %s: nothing will sync until one is uploaded", folder,
-                            extra={"mark": "warn"})
-            self.engine = SyncEngine(SyncConfig.from_settings(self.settings), self.sf, client, self.state, mappings)
+            self.engine = self._build_engine()
             return str(getattr(company, "CompanyName", None) or "QuickBooks company")
+
+    def _mappings_fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        from qbsf.sync.runtime import mappings_dir
+
+        folder = mappings_dir(self.settings)
+        if not folder.is_dir():
+            return ()
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.csv")))
+
+    def _build_engine(self) -> Any:
+        from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
+        from qbsf.sync.runtime import mappings_dir
+
+        folder = mappings_dir(self.settings)
+        self._mappings_seen = self._mappings_fingerprint()
+        mappings = load_mappings(folder) if folder.is_dir() else {}
+        if not mappings:
+            log.warning("no mapping CSVs in %s: nothing will sync until one is uploaded", folder,
+                        extra={"mark": "warn"})
+        return SyncEngine(SyncConfig.from_settings(self.settings), self.sf, self.qb, self.state, mappings)
+
+    def _reload_mappings_if_changed(self) -> None:
+        # Between cycles is the safe moment: an uploaded or deleted mapping applies from the next cycle on.
+        if self._mappings_fingerprint() == self._mappings_seen:
+            return
+        try:
+            self.engine = self._build_engine()
+        except QbsfError as exc:
+            log.error("mappings not reloaded, keeping the previous ones: %s", exc, extra={"mark": "fail"})
+            return
+        log.info("Mappings reloaded: %s", ", ".join(sorted(self.engine.mappings)) or "none", extra={"mark": "ok"})
 
     def close_quickbooks(self) -> None:
         """End the QuickBooks session (and with it the engine built on it)."""
@@ -124,8 +149,7 @@ class EngineServices:
             if self.qb is None:
                 raise Retriable("QuickBooks is not connected")
             accounts = self.qb.query_accounts(include_inactive=True)
-        return [ChartAccount(a.FullName or a.Name or "", a.AccountType or "", is_active=a.IsActive is not False)
-                for a in accounts]
+        return chart_from_records(accounts)
 
     # ---- cycles --------------------------------------------------------------------------------------------------
     def run_cycle(self, request: CycleRequest) -> Any:
@@ -133,6 +157,7 @@ class EngineServices:
         with self._qb_lock:
             if self.engine is None:
                 raise Retriable("QuickBooks is not connected")
+            self._reload_mappings_if_changed()
             reports: dict[str, Any] = {}
             if request.outbound and not request.should_stop():
                 reports["sf_to_qb"] = self.engine.sync_sf_to_qb(full=request.full_outbound)

@@ -9,7 +9,15 @@ from rich.console import Console
 from rich.table import Table
 
 from qbsf.app.context import AppContext
-from qbsf.app.settings import SECRET_KEYS, flatten, masked_view, set_setting
+from qbsf.app.settings import (
+    SECRET_KEYS,
+    ChartAccount,
+    Settings,
+    chart_from_records,
+    flatten,
+    masked_view,
+    set_setting,
+)
 
 app = typer.Typer(help="Show and change settings (TOML file + OS keyring for secrets).", no_args_is_help=True)
 
@@ -55,3 +63,46 @@ def set_cmd(ctx: typer.Context, key: str = typer.Argument(..., help="Dotted name
     stored = set_setting(key, value, ctx.obj.config, ctx.obj.secret_store())
     where = "secret store" if key in SECRET_KEYS else str(ctx.obj.path)
     typer.echo(f"✓ {key} = {stored} ({where})")
+
+
+@app.command("accounts")
+def accounts_cmd(
+    ctx: typer.Context,
+    income: str | None = typer.Option(None, help="Income / Sales account (required for every item type)."),
+    cogs: str | None = typer.Option(None, help="Cost of Goods Sold account (inventory items)."),
+    inventory_asset: str | None = typer.Option(None, "--inventory-asset", help="Inventory Asset account."),
+    expense: str | None = typer.Option(None, help="Default purchase-side account."),
+    ar: str | None = typer.Option(None, help="Accounts Receivable account."),
+    check_only: bool = typer.Option(False, "--check", help="Check the saved accounts; change nothing."),
+) -> None:
+    """Set QB Default Accounts, checked against the configured QuickBooks company's chart of accounts."""
+    from qbsf.app.settings import QBAccounts, check_default_accounts, update_settings
+
+    settings = ctx.obj.load().settings
+    current = settings.quickbooks.default_accounts.model_dump()
+    given = {"income": income, "cogs": cogs, "inventory_asset": inventory_asset, "expense": expense, "ar": ar}
+    wanted = QBAccounts(**{slot: (value if value is not None else current[slot]) for slot, value in given.items()})
+    checked = check_default_accounts(wanted, fetch_chart_of_accounts(settings))
+    for slot, value in checked.model_dump().items():
+        typer.echo(f"✓ {slot}: {value or '(not set)'}")
+    if check_only:
+        return
+    update_settings({f"quickbooks.default_accounts.{slot}": value for slot, value in checked.model_dump().items()},
+                    ctx.obj.config)
+    typer.echo(f"✓ QB Default Accounts saved to {ctx.obj.path}")
+
+
+def fetch_chart_of_accounts(settings: Settings) -> list[ChartAccount]:
+    """The chart of accounts of the QuickBooks company the settings point at (simulator or COM)."""
+    from qbsf.quickbooks.client import QuickBooksClient
+    from qbsf.sync.runtime import qb_transport
+
+    transport = qb_transport(settings.quickbooks)
+    try:
+        with QuickBooksClient(transport) as client:
+            accounts = client.query_accounts(include_inactive=True)
+    finally:
+        sim = getattr(transport, "sim", None)
+        if sim is not None:
+            sim.close()
+    return chart_from_records(accounts)
