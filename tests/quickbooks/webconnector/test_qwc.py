@@ -141,3 +141,34 @@ def test_qwc_document_escapes_and_checks_urls() -> None:
     with pytest.raises(ConfigError):
         qwc_document(app_name="x", app_url="https://h.example/qbwc", app_support="http://evil.example/",
                      username="u", owner_id="{O}", file_id="{F}", run_every_minutes=5)
+
+
+def test_serve_runs_the_endpoint_until_interrupted(tmp_path, quickbooks) -> None:
+    import re
+    import signal
+
+    import httpx
+
+    from qbsf.sim.webconnector import WebConnectorStandIn
+
+    registry = WebConnectorRegistry.load(tmp_path / "reg.json")
+    registry.register("acme", password="password-acme")
+    registry.save()
+    proc = subprocess.Popen([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--no-engine", "--port", "0",
+                             "--registry", str(tmp_path / "reg.json")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/qbwc)", line)
+        assert match, line + proc.stderr.read() if proc.poll() is not None else line
+        url = match.group(1)
+        assert "no sync engine" in line
+        assert httpx.get(url + "?wsdl").status_code == 200
+        with WebConnectorStandIn(url, "acme-qbwc", "password-acme", quickbooks) as wc:
+            assert wc.run_session().auth_status == "none"
+        with WebConnectorStandIn(url, "acme-qbwc", "wrong-password", quickbooks) as wc:
+            assert wc.run_session().auth_status == "nvu"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(15)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr.read()

@@ -230,13 +230,17 @@ def serve(
         services.connect_salesforce()  # configuration problems show now, before the Web Connector calls
         connector = Connector(services, loaded.settings)
     scheme = "https" if cert else "http"
-    typer.echo(f"✓ Web Connector endpoint on {scheme}://{host}:{port}/qbwc for "
-               f"{', '.join(sorted(reg.companies))}" + (f"; sync engine on {company!r}" if engine else
-                                                         "; no sync engine (connection test)") + " (Ctrl-C stops)")
+    engine_note = f"; sync engine on {company!r}" if engine else "; no sync engine (connection test)"
+
+    def ready(bound_port: int) -> None:
+        typer.echo(f"✓ Web Connector endpoint on {scheme}://{host}:{bound_port}/qbwc for "
+                   f"{', '.join(sorted(reg.companies))}{engine_note} (Ctrl-C stops)")
+
     if connector is not None:
         connector.start()
     try:
-        serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key)
+        serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key,
+                      ready=ready)
     finally:
         if connector is not None and services is not None:
             services.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -35,10 +36,38 @@ def _config(app: ASGIApp, host: str, port: int, certfile: Path | None, keyfile: 
                           proxy_headers=True, timeout_graceful_shutdown=2)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host``:``port`` (0 picks a free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must say TCP: asyncio sets TCP_NODELAY only then, and without it each keep-alive call waits ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                          hint="choose another --port, or stop what is using it") from None
+    return sock
+
+
 def serve_forever(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 8080, certfile: Path | None = None,
-                  keyfile: Path | None = None) -> None:
-    """Serve ``app`` until interrupted (TLS when both ``certfile`` and ``keyfile`` are given)."""
-    uvicorn.Server(_config(app, host, port, certfile, keyfile)).run()
+                  keyfile: Path | None = None, ready: Callable[[int], None] | None = None) -> None:
+    """Serve ``app`` until interrupted (TLS when both ``certfile`` and ``keyfile`` are given).
+
+    ``ready`` is called with the port actually bound (useful with port 0) before serving starts.
+    """
+    config = _config(app, host, port, certfile, keyfile)
+    sock = bind(host, port)
+    try:
+        if ready is not None:
+            ready(sock.getsockname()[1])
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # uvicorn re-raises the Ctrl-C it already handled gracefully; stopping is the documented way out.
+        return
+    finally:
+        sock.close()
 
 
 class BackgroundServer:
@@ -47,10 +76,7 @@ class BackgroundServer:
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, certfile: Path | None = None,
                  keyfile: Path | None = None, path: str = "/qbwc") -> None:
         check_tls(certfile, keyfile)  # before binding, so a bad option leaks no socket
-        # proto must say TCP: asyncio sets TCP_NODELAY only then, and without it each keep-alive call waits ~40 ms.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket = bind(host, port)
         self.host, self.port = self._socket.getsockname()[:2]
         scheme = "https" if certfile else "http"
         self.url = f"{scheme}://{host}:{self.port}{path}"
