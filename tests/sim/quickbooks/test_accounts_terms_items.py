@@ -134,3 +134,15 @@ def test_item_names_longer_than_31_are_refused(sim, qbxml_schemas):
                            "</ItemServiceAddRq></QBXMLMsgsRq></QBXML>")
     qbxml_schemas.validate(response, "response")
     assert 'statusCode="3070"' in response
+
+
+def test_an_account_used_by_an_item_cannot_be_deleted_even_after_the_item_changes(sim, qb):
+    income = sim.add("Account", {"Name": "Widget Income", "AccountType": "Income"})
+    item = sim.add("ItemService", {"Name": "Widgeting",
+                                   "SalesOrPurchase": {"AccountRef": {"FullName": "Widget Income"}}})
+    sim.modify(item["ListID"], {"SalesOrPurchaseMod": {"Price": "3.00"}})
+    refused = qb.one(f"<ListDelRq><ListDelType>Account</ListDelType><ListID>{income['ListID']}</ListID></ListDelRq>")
+    assert refused.get("statusCode") == "3170"
+    sim.modify(item["ListID"], {"SalesOrPurchaseMod": {"AccountRef": {"FullName": "Services"}}})
+    freed = qb.one(f"<ListDelRq><ListDelType>Account</ListDelType><ListID>{income['ListID']}</ListID></ListDelRq>")
+    assert freed.get("statusCode") == "0"

@@ -342,8 +342,7 @@ class Company:
             row.is_active = data["IsActive"] != "false"
         self._touch(row)
         self.store.update(row)
-        if uses:
-            self.store.set_uses(row.id, uses)
+        self.store.set_uses(row.id, self._references(row))  # the whole body: a Mod names only what changes
         if renamed or "ParentRef" in data:
             self._cascade_names(row)
         return row
@@ -680,11 +679,12 @@ class Company:
         self._invoice_totals(row)
         self._touch(row)
         self.store.update(row)
-        self.store.set_uses(row.id, self._txn_uses(row))
+        self.store.set_uses(row.id, self._references(row))
         return row
 
     @staticmethod
-    def _txn_uses(row: Row) -> list[str]:
+    def _references(row: Row) -> list[str]:
+        """Every ListID the record's references point at (payments and links excluded: they are not uses)."""
         found: list[str] = []
 
         def walk(value: Any) -> None:
