@@ -1,0 +1,153 @@
+"""Change sources against the Salesforce emulator: the SystemModstamp poller and the QBSync_Queue__c queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from qbsf.sync.adapters import SalesforceAdapter
+from qbsf.sync.changes import QueueSource, RecordResult, SystemModstampPoller
+from qbsf.sync.entities import parse_sf_datetime
+from qbsf.sync.state import StateStore
+
+
+class Clock:
+    """The emulator's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clocked(sf_schema):
+    """A Salesforce org on a hand-moved clock, served over http, with a client port and a state store."""
+    from qbsf.salesforce.auth import ClientCredentialsAuth
+    from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+
+    clock = Clock()
+    org = SalesforceState(sf_schema, clock=clock)
+    with start_emulator(org) as emulator:
+        client = SalesforceClient(emulator.url, ClientCredentialsAuth(emulator.url, emulator.client_id,
+                                                                      emulator.client_secret), backoff=0.001)
+        state = StateStore(":memory:", clock=clock)
+        yield org, SalesforceAdapter(client), state, clock
+        state.close()
+        client.close()
+
+
+def _ids(batches, entity: str) -> list[str]:
+    return [r["Id"] for b in batches if b.spec.name == entity for r in b.records]
+
+
+def _ack_all(source, batches) -> None:
+    source.ack([RecordResult(b.spec.name, r["Id"], ok=True) for b in batches for r in b.records])
+
+
+def test_poller_reads_changes_once_and_moves_the_watermark(clocked) -> None:
+    org, sf, state, clock = clocked
+    first = org.insert("Account", {"Name": "Acme"})
+    poller = SystemModstampPoller(sf, state)
+    batches = list(poller.changes(entities=["Account"]))
+    assert _ids(batches, "Account") == [first]
+    _ack_all(poller, batches)
+    assert parse_sf_datetime(state.get_watermark("sf:Account")) == clock.now
+    clock.now += timedelta(seconds=10)
+    assert _ids(list(poller.changes(entities=["Account"])), "Account") == [], "already handled: de-duplicated"
+    org.update("Account", first, {"Phone": "1"})
+    second = org.insert("Account", {"Name": "Globex"})
+    batches = list(poller.changes(entities=["Account"]))
+    assert sorted(_ids(batches, "Account")) == sorted([first, second])
+
+
+def test_poller_catches_a_record_committed_late_inside_the_overlap(clocked) -> None:
+    org, sf, state, clock = clocked
+    org.insert("Account", {"Name": "Seen"})
+    poller = SystemModstampPoller(sf, state, overlap=timedelta(minutes=2))
+    _ack_all(poller, list(poller.changes(entities=["Account"])))
+    # A transaction that started before the watermark commits after it: its SystemModstamp is older.
+    clock.now -= timedelta(seconds=30)
+    late = org.insert("Account", {"Name": "Late"})
+    clock.now += timedelta(seconds=60)
+    assert _ids(list(poller.changes(entities=["Account"])), "Account") == [late]
+    blind = SystemModstampPoller(sf, state, overlap=timedelta(0))
+    assert _ids(list(blind.changes(entities=["Account"])), "Account") == [], "without the overlap it is missed"
+
+
+def test_unacknowledged_batch_is_read_again(clocked) -> None:
+    org, sf, state, _clock = clocked
+    record = org.insert("Account", {"Name": "Acme"})
+    poller = SystemModstampPoller(sf, state)
+    list(poller.changes(entities=["Account"]))
+    poller.ack([])  # the engine died before handling the batch
+    assert state.get_watermark("sf:Account") is None
+    assert _ids(list(poller.changes(entities=["Account"])), "Account") == [record]
+
+
+def test_eligibility_and_integration_user_filters(clocked) -> None:
+    org, sf, state, _clock = clocked
+    account = org.insert("Account", {"Name": "Acme"})
+    won = org.insert("Opportunity", {"Name": "Won", "StageName": "Closed Won", "CloseDate": "2026-05-01",
+                                     "AccountId": account})
+    prospect = org.insert("Opportunity", {"Name": "Open", "StageName": "Prospecting", "CloseDate": "2026-05-01",
+                                          "AccountId": account})
+    poller = SystemModstampPoller(sf, state)
+    assert _ids(list(poller.changes(entities=["Opportunity"])), "Opportunity") == [won]
+    custom = SystemModstampPoller(sf, state, eligibility={"Opportunity": "StageName = 'Prospecting'"})
+    assert _ids(list(custom.changes(entities=["Opportunity"])), "Opportunity") == [prospect]
+    integration = SystemModstampPoller(sf, state, exclude_user=org.user_id)
+    assert _ids(list(integration.changes(entities=["Account"])), "Account") == [], \
+        "changes made by the integration user are not polled"
+
+
+def test_queue_claims_pending_rows_and_marks_them(clocked) -> None:
+    org, sf, state, _clock = clocked
+    done = org.insert("Account", {"Name": "Acme"})
+    failed = org.insert("Account", {"Name": "Globex"})
+    queue = QueueSource(sf, poller=SystemModstampPoller(sf, state))
+    batches = list(queue.changes(entities=["Account"]))
+    assert sorted(_ids(batches, "Account")) == sorted([done, failed])
+    rows = {r["Record_Id__c"]: r for r in org.records("QBSync_Queue__c")}
+    assert {rows[done]["Status__c"], rows[failed]["Status__c"]} == {"Processing"}
+    assert rows[done]["Attempts__c"] == 1
+    queue.ack([RecordResult("Account", done, ok=True), RecordResult("Account", failed, ok=False,
+                                                                    message="QuickBooks said no → rename it")])
+    rows = {r["Record_Id__c"]: r for r in org.records("QBSync_Queue__c")}
+    assert rows[done]["Status__c"] == "Done" and rows[done].get("Error__c") in (None, "")
+    assert rows[failed]["Status__c"] == "Failed" and rows[failed]["Error__c"] == "QuickBooks said no → rename it"
+    assert rows[done]["Processed_At__c"] is not None
+    (batch,) = list(queue.changes(entities=["Account"]))
+    assert batch.records == [], "nothing pending any more"
+
+
+def test_queue_reclaims_rows_a_crashed_connector_left_processing(clocked) -> None:
+    org, sf, state, clock = clocked
+    record = org.insert("Account", {"Name": "Acme"})
+    crashed = QueueSource(sf, poller=SystemModstampPoller(sf, state), stale_after=timedelta(minutes=10))
+    list(crashed.changes(entities=["Account"]))  # claimed, then the process died: no ack
+    again = QueueSource(sf, poller=SystemModstampPoller(sf, state), stale_after=timedelta(minutes=10))
+    assert _ids(list(again.changes(entities=["Account"])), "Account") == [], "still owned by the first run"
+    clock.now += timedelta(minutes=11)
+    batches = list(again.changes(entities=["Account"]))
+    assert _ids(batches, "Account") == [record]
+    (row,) = org.records("QBSync_Queue__c")
+    assert row["Attempts__c"] == 2
+
+
+def test_queue_rows_for_deleted_or_ineligible_records_are_done(clocked) -> None:
+    org, sf, state, _clock = clocked
+    account = org.insert("Account", {"Name": "Acme"})
+    lost = org.insert("Opportunity", {"Name": "Lost", "StageName": "Closed Lost", "CloseDate": "2026-05-01",
+                                      "AccountId": account})
+    queue = QueueSource(sf, poller=SystemModstampPoller(sf, state))
+    batches = list(queue.changes(entities=["Account", "Opportunity"]))
+    (opportunities,) = [b for b in batches if b.spec.name == "Opportunity"]
+    assert opportunities.records == [] and lost in opportunities.dropped
+    queue.ack([RecordResult("Account", account, ok=True)])
+    statuses = {r["Record_Id__c"]: (r["Status__c"], r.get("Error__c")) for r in org.records("QBSync_Queue__c")}
+    assert statuses[lost][0] == "Done" and "not eligible" in statuses[lost][1]
+    assert statuses[account] == ("Done", None)
