@@ -241,3 +241,12 @@ def test_invoicing_an_inventory_item_lowers_its_quantity_on_hand(sim):
     assert sim.get(widget["ListID"])["QuantityOnHand"] == "10"
     sim.delete(invoice["TxnID"])
     assert sim.get(widget["ListID"])["QuantityOnHand"] == "20"
+
+
+def test_a_description_only_line_has_no_amount(sim):
+    sim.add("Customer", {"Name": "Notes Inc"})
+    invoice = sim.add("Invoice", {"CustomerRef": {"FullName": "Notes Inc"}, "InvoiceLineAdd": [
+        {"Desc": "Thank you for your business"}, {"Desc": "Labour", "Quantity": "2", "Rate": "40"}]})
+    note, labour = invoice["InvoiceLineRet"]
+    assert "Amount" not in note and labour["Amount"] == "80.00"
+    assert invoice["Subtotal"] == "80.00"

@@ -532,7 +532,9 @@ class Company:
                 price = prices.get("Price") or prices.get("SalesPrice")
                 if price:
                     line["Rate"] = price
-        if "Amount" not in data and ("Rate" in data or "Quantity" in data or existing is None):
+        priced = "Rate" in line or "Quantity" in line or "ItemRef" in line
+        # A description-only line carries no amount; a priced line's Amount is Quantity × Rate unless given.
+        if "Amount" not in data and priced and ("Rate" in data or "Quantity" in data or existing is None):
             quantity = parse_decimal(line.get("Quantity", "1"), "Quantity")
             rate = parse_decimal(line.get("Rate", "0"), "Rate")
             line["Amount"] = money(quantity * rate)
