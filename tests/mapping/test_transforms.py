@@ -74,11 +74,12 @@ def test_number_format_is_decimal_half_away_from_zero(one, given: object, expect
     assert one("NumberFormat", given) == expected
 
 
-@pytest.mark.parametrize("bad", ["abc", "1.2.3", "12,34", "$5", "1e5", "NaN", "1 000"])
-def test_number_format_rejects_non_numbers_as_record_errors(one, bad: str) -> None:
+@pytest.mark.parametrize("bad", ["abc", "1.2.3", "12,34", "$5", "1e5", "NaN", "1 000", Decimal("NaN"),
+                                 Decimal("Infinity"), float("inf"), [1]])
+def test_number_format_rejects_non_numbers_as_record_errors(one, bad: object) -> None:
     result = one("NumberFormat", bad)
     assert isinstance(result, RecordError)
-    assert "NumberFormat" in result.message and repr(bad) in result.message
+    assert "NumberFormat" in result.message and (repr(bad) in result.message or isinstance(bad, list))
     assert result.record == "Account Id=001A" and result.source == "Src" and result.target == "Dst"
 
 

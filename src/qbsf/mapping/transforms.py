@@ -245,7 +245,7 @@ def number_format_value(value: object) -> str:
         return ""
     elif cls is int:
         return f"{value}.00"
-    elif cls is Decimal:
+    elif cls is Decimal and value.is_finite():  # type: ignore[attr-defined]
         number = value  # type: ignore[assignment]
     else:
         raise StepFailure(f"NumberFormat: {value!r} is not a number")
