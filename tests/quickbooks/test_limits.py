@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from qbsf.errors import ConfigError
 from qbsf.quickbooks import records as rec
-from qbsf.quickbooks.client import QuickBooksClient
+from qbsf.quickbooks.client import Change, QuickBooksClient
 from qbsf.quickbooks.errors import FieldValueError
 from qbsf.quickbooks.limits import check_policy, enforce, is_latin1, transliterate
 
@@ -72,3 +72,19 @@ def test_colons_in_names_are_replaced_or_refused(qb_client, qb_transport):
     assert result.ok and result.ret.Name == "Acme- West" and result.warnings[0].problem == "contained a colon"
     with pytest.raises(FieldValueError, match="colon"):
         QuickBooksClient(qb_transport, field_policy="fail").add(rec.Customer(Name="Parent:Child"))
+
+
+def test_invoice_lines_follow_the_policy_on_add_and_mod(qb_client):
+    from decimal import Decimal
+
+    customer = qb_client.add(rec.Customer(Name="Lines Policy"))
+    item = qb_client.add(rec.ItemService(Name="Work", SalesPrice=Decimal(1)))
+    line = rec.InvoiceLine(ItemRef=rec.Ref(ListID=item.ListID), Quantity=Decimal(1), Desc="Phase 1 → 2",
+                           Other1="x" * 35)
+    [added] = qb_client.add_many([rec.Invoice(CustomerRef=rec.Ref(ListID=customer.ListID), lines=[line])])
+    assert added.ok and added.ret.lines[0].Desc == "Phase 1 -> 2" and added.ret.lines[0].Other1 == "x" * 29
+    assert line.Desc == "Phase 1 → 2"  # the caller's record is untouched
+    [modded] = qb_client.mod_many([Change(added.ret, {}, lines=[
+        rec.InvoiceLine(ItemRef=rec.Ref(ListID=item.ListID), Quantity=Decimal(2), Desc="Ünïcödé ✓")])])
+    assert modded.ok and modded.ret.lines[0].Desc == "Ünïcödé ?"
+    assert [w.field for w in modded.warnings] == ["Desc"]

@@ -17,6 +17,7 @@ class QbBenchResult:
     customers: int
     added: int
     seconds: float
+    cpu_seconds: float
     messages: int
     requests: int
     latency_seconds: float
@@ -49,14 +50,15 @@ def run_qb_bench(customers: int = 10_000, *, batch_size: int = 200, page_size: i
         transport = SimulatorTransport(sim, latency)
         client = QuickBooksClient(transport, qbxml_version="16.0", batch_size=batch_size, page_size=page_size)
         records = [_customer(n) for n in range(customers)]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         results = client.add_many(records, salesforce_ids=[f"001{n:012d}" for n in range(customers)])
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         messages, requests, waited = transport.messages, transport.requests, transport.latency_seconds
         started = time.perf_counter()
         read_back = sum(1 for _ in client.query_customers())
         read_seconds = time.perf_counter() - started
         return QbBenchResult(customers=customers, added=sum(r.ok for r in results), seconds=seconds,
+                             cpu_seconds=cpu_seconds,
                              messages=messages, requests=requests, latency_seconds=waited, read_back=read_back,
                              read_seconds=read_seconds, read_messages=transport.messages - messages)
 
@@ -66,7 +68,8 @@ def format_result(result: QbBenchResult, latency: LatencyModel) -> str:
     return (f"QuickBooks client: {result.added:,}/{result.customers:,} customers added in {result.seconds:.2f} s = "
             f"{result.records_per_second:,.0f} records/s over {result.messages} messages ({result.requests} "
             f"requests; latency model {latency.per_message * 1000:.0f} ms/message + "
-            f"{latency.per_request * 1000:.1f} ms/request = {result.latency_seconds:.2f} s of it); "
+            f"{latency.per_request * 1000:.1f} ms/request = {result.latency_seconds:.2f} s of it; "
+            f"{result.cpu_seconds:.2f} CPU s in client + simulator); "
             f"read back {result.read_back:,} with an iterator in {result.read_seconds:.2f} s "
             f"({result.read_messages} messages)")
 

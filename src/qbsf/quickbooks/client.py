@@ -95,6 +95,7 @@ class _Pending:
     change: Change | None = None
     updated: Any = None
     paths: list[str] = field(default_factory=list)
+    warnings: list[FieldIssue] = field(default_factory=list)
 
 
 class QuickBooksClient:
@@ -285,7 +286,10 @@ class QuickBooksClient:
             item.ExpenseAccountRef = rec.Ref(FullName=accounts.expense)
 
     def _apply_policy(self, record: Any, only: set[str] | None) -> tuple[Any, list[FieldIssue]]:
-        """Latin-1 and maxLength checks on the string fields about to be sent (``only`` limits the paths)."""
+        """Latin-1 and maxLength checks on the string fields about to be sent (``only`` limits the paths).
+
+        Returns a copy of ``record`` carrying the values to send; the caller's record is never changed.
+        """
         what = rec.label(record)
         flat = rec.to_flat(record)
         texts = {path: flat[path] for path in _own(record) if isinstance(flat[path], str)}
@@ -293,25 +297,25 @@ class QuickBooksClient:
             texts = {path: value for path, value in texts.items() if path in only}
         clean, issues = enforce(type(record).__name__, texts, record=what, policy=self.field_policy)
         changed = {path: value for path, value in clean.items() if value != texts[path]}
-        lines_changed = False
+        record = rec.apply_flat(record, changed) if changed else _shallow_copy(record)
         if isinstance(record, rec.Invoice) and record.lines and only is None:
-            new_lines = []
-            for number, line in enumerate(record.lines, start=1):
-                line_texts = {p: v for p, v in rec.to_flat(line).items() if isinstance(v, str) and p in _own(line)}
-                line_clean, line_issues = enforce("InvoiceLine", line_texts, record=f"{what} line {number}",
-                                                  policy=self.field_policy)
-                issues.extend(line_issues)
-                fixes = {p: v for p, v in line_clean.items() if v != line_texts[p]}
-                new_lines.append(rec.apply_flat(line, fixes) if fixes else line)
-                lines_changed = lines_changed or bool(fixes)
-            if lines_changed:
-                record = rec.apply_flat(record, {})
-                record.lines = new_lines
-        if changed:
-            record = rec.apply_flat(record, changed)
-        elif not lines_changed:
-            record = _shallow_copy(record)
+            record.lines, line_issues = self._sanitize_lines(what, record.lines)
+            issues.extend(line_issues)
         return record, issues
+
+    def _sanitize_lines(self, what: str, lines: list[rec.InvoiceLine]) -> tuple[list[rec.InvoiceLine],
+                                                                              list[FieldIssue]]:
+        """Invoice lines with the field policy applied (a new list; lines needing no change are reused)."""
+        issues: list[FieldIssue] = []
+        out = []
+        for number, line in enumerate(lines, start=1):
+            texts = {p: v for p, v in rec.to_flat(line).items() if isinstance(v, str) and p in _own(line)}
+            clean, line_issues = enforce("InvoiceLine", texts, record=f"{what} line {number}",
+                                         policy=self.field_policy)
+            issues.extend(line_issues)
+            fixes = {p: v for p, v in clean.items() if v != texts[p]}
+            out.append(rec.apply_flat(line, fixes) if fixes else line)
+        return out, issues
 
     # --- results -------------------------------------------------------------------------------------------
 
@@ -369,6 +373,7 @@ class QuickBooksClient:
                 result.error = exc
                 continue
             result.record = item.updated
+            result.warnings = item.warnings
             pending.append(item)
         answers = self._exchange(pending)
         stale: list[_Pending] = []
@@ -391,13 +396,11 @@ class QuickBooksClient:
             if not change.lines:
                 raise NeedsUser(f"{rec.label(base)}: an invoice needs at least one line",
                                 hint="keep at least one line, or void the invoice in QuickBooks")
-            updated.lines = list(change.lines)
-        tag, body = mod_body(base, updated, paths, entity, change.lines)
+            updated.lines, line_issues = self._sanitize_lines(rec.label(base), list(change.lines))
+            issues.extend(line_issues)
+        tag, body = mod_body(base, updated, paths, entity, updated.lines if change.lines is not None else None)
         rq = request(f"{tag}Rq", str(index), body, wrap=tag)
-        item = _Pending(index, rq, base, entity, change, updated, paths)
-        if issues:
-            log.debug("%d field(s) adjusted for %s", len(issues), rec.label(base))
-        return item
+        return _Pending(index, rq, base, entity, change, updated, paths, issues)
 
     def _retry_stale(self, stale: list[_Pending], results: list[Result]) -> None:
         current = self._reread([item.record for item in stale])

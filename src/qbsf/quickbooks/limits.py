@@ -9,6 +9,7 @@ naming the record and field (``"fail"``).
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
@@ -56,13 +57,13 @@ def check_policy(policy: str) -> FieldPolicy:
     return policy  # type: ignore[return-value]
 
 
+# Anything outside Latin-1, and control characters other than tab and newlines (XML cannot carry them).
+_NOT_STORABLE = re.compile("[^\t\n\r\x20-\xff]")
+
+
 def is_latin1(text: str) -> bool:
     """True when QuickBooks can store ``text`` as is (Latin-1, no control characters but tab/newline)."""
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return not any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text)
+    return _NOT_STORABLE.search(text) is None
 
 
 def transliterate(text: str) -> str:
