@@ -207,3 +207,10 @@ def test_unquoted_comma_spilling_into_extra_cells_is_refused() -> None:
 def test_second_header_row_is_reported() -> None:
     found = problems_of(f"{HEADER_LINE}\nName,Name,Y,,,\n{HEADER_LINE}\n".encode())
     assert found == [f"{NAME}:3: a second header row; delete it (one header, at the top)"]
+
+
+def test_absurdly_many_rows_are_refused() -> None:
+    rows = "\n".join(f"F{n},T{n},N,,," for n in range(1_001))
+    found = problems_of(f"{HEADER_LINE}\n{rows}\n".encode())
+    assert found == [f"{NAME}:1002: more than 1,000 mapping rows; a mapping has one row per field — is this the "
+                     f"right file?"]

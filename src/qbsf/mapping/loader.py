@@ -27,6 +27,7 @@ _FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _YES, _NO = {"y", "yes"}, {"n", "no", ""}
 _ADDRESS_ALIAS = re.compile(r"(bill|ship)addr([1-5])")
 _Reporter = Callable[[int, str], None]  # problem(line, message)
+MAX_ROWS = 1_000  # Salesforce objects have at most 800 custom fields
 MAX_FILE_BYTES = 5_000_000  # a mapping is a few dozen rows; anything this big is the wrong file
 
 
@@ -168,6 +169,10 @@ def _parse_rows(text: str, problem: _Reporter) -> list[FieldRule]:
         problem(first_line, f"missing header; the first row must be {HEADER_LINE}")
     if not rows:
         problem(first_line, "there are no mapping rows under the header; add one row per field to copy")
+    if len(rows) > MAX_ROWS:
+        problem(rows[MAX_ROWS][0], f"more than {MAX_ROWS:,} mapping rows; a mapping has one row per field — is this "
+                                   f"the right file?")
+        return []
     rules: list[FieldRule] = []
     targets: dict[str, int] = {}
     for line, cells in rows:
