@@ -228,6 +228,10 @@ class Connector:
         """True once Stop was asked for."""
         return self._stop.is_set()
 
+    def run_now(self) -> None:
+        """Start the next regular cycle now instead of at the end of the polling interval (Refresh, benchmarks)."""
+        self._wake.set()
+
     def trigger_outbound(self) -> None:
         """↑ SF → QB: sync every eligible Salesforce record on the next cycle (which starts now)."""
         with self._lock:

@@ -19,7 +19,8 @@ def qbsim(customers: int = typer.Option(10_000, help="customers to add"),
     typer.echo(f"simulator: {result.customers} customers in {result.customer_seconds:.2f} s "
                f"({result.customers_per_second:,.0f}/s), {result.invoices} invoices in {result.invoice_seconds:.2f} s "
                f"({result.invoices_per_second:,.0f}/s), {result.messages} messages; first iterator page of "
-               f"{result.query_records} invoices with lines in {result.query_seconds:.2f} s")
+               f"{result.query_records} invoices with lines in {result.query_seconds:.2f} s; "
+               f"{result.cpu_seconds:.1f} s of CPU in all")
 
 
 @app.command("sf")
@@ -66,3 +67,14 @@ def qb(customers: int = typer.Option(10_000, help="customers to add through the 
     from qbsf.bench.qb import qb_command
 
     qb_command(customers, batch, per_message_ms, per_request_ms)
+
+
+@app.command("idle")
+def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
+         interval: float = typer.Option(30.0, help="polling interval (s) for the per-hour figure")) -> None:
+    """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
+    from qbsf.app.bench_idle import measure_idle
+    from qbsf.app.logging import configure_logging
+
+    configure_logging(console=False)  # the result line only
+    typer.echo(measure_idle(cycles, polling_interval=interval).line())

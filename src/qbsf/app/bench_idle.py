@@ -1,0 +1,109 @@
+"""What an idle connector costs: Salesforce API calls and QuickBooks messages per cycle once nothing changes.
+
+Runs the real run loop (:class:`~qbsf.app.runtime.Connector` over :class:`~qbsf.app.wiring.EngineServices`)
+against the Salesforce emulator and the QuickBooks simulator, counted by the emulator's API call counter.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qbsf.errors import QbsfError
+
+
+@dataclass(frozen=True)
+class IdleResult:
+    """Calls spent by ``idle_cycles`` cycles after the first (which synced the seed data)."""
+
+    idle_cycles: int
+    sf_calls: int
+    qb_messages: int
+    polling_interval: float
+    first_cycle_sf_calls: int
+
+    @property
+    def sf_calls_per_cycle(self) -> float:
+        """Salesforce API calls per idle cycle."""
+        return self.sf_calls / self.idle_cycles
+
+    @property
+    def sf_calls_per_hour(self) -> float:
+        """Salesforce API calls per idle hour at ``polling_interval``."""
+        return self.sf_calls_per_cycle * 3600 / self.polling_interval
+
+    @property
+    def qb_messages_per_cycle(self) -> float:
+        """QuickBooks messages per idle cycle."""
+        return self.qb_messages / self.idle_cycles
+
+    def line(self) -> str:
+        """One line for docs/benchmarks.md."""
+        return (f"idle connector: {self.sf_calls_per_cycle:.2f} Salesforce API calls and "
+                f"{self.qb_messages_per_cycle:.2f} QuickBooks messages per cycle over {self.idle_cycles} idle cycles "
+                f"→ {self.sf_calls_per_hour:,.0f} calls per idle hour at a {self.polling_interval:g} s polling "
+                f"interval (first cycle, syncing the seed data: {self.first_cycle_sf_calls} calls)")
+
+
+def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: float = 30.0,
+                 timeout: float = 120.0, sf_state: Any = None) -> IdleResult:
+    """Seed ``accounts`` Accounts, run one cycle to sync them, then ``idle_cycles`` cycles with nothing to do.
+    ``sf_state``: an empty emulated org to use (tests pass one built from a shared schema)."""
+    if idle_cycles < 1:
+        raise QbsfError(f"--cycles must be at least 1 (got {idle_cycles})", hint="e.g. --cycles 10")
+    from qbsf.app.runtime import Connector
+    from qbsf.app.settings import Settings
+    from qbsf.app.wiring import EngineServices
+    from qbsf.bench.outbound import EXAMPLE_MAPPINGS, seed_org
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+    from qbsf.sync.state import StateStore
+
+    sf_state = sf_state if sf_state is not None else SalesforceState()
+    seed_org(sf_state, accounts=accounts)
+    sim = QuickBooksSimulator()
+    with start_emulator(sf_state) as emulator, tempfile.TemporaryDirectory(prefix="qbsf-idle-") as tmp:
+        settings = Settings.model_validate({
+            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
+                           "client_secret": emulator.client_secret},
+            "quickbooks": {"default_accounts": {"income": "Sales"}},
+            "sync": {"polling_interval": 86400},  # cycles are driven by triggers below, not the clock
+            "mappings_dir": str(EXAMPLE_MAPPINGS),
+        })
+        state = StateStore(Path(tmp) / "state.db")
+        services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
+        connector = Connector(services, settings)
+        try:
+            connector.start()
+            _wait(lambda: connector.status().last_cycle is not None, timeout)
+            first = sf_state.api_calls
+            calls_before, messages_before = sf_state.api_calls, sim.stats.messages
+            for number in range(2, idle_cycles + 2):
+                connector.run_now()  # the same work as a timer tick, without waiting for it
+                _wait(lambda n=number: (connector.status().last_cycle or _NoCycle).number >= n, timeout)
+            sf_calls = sf_state.api_calls - calls_before
+            qb_messages = sim.stats.messages - messages_before
+        finally:
+            connector.stop(wait=timeout)
+            services.close()
+            state.close()
+    return IdleResult(idle_cycles=idle_cycles, sf_calls=sf_calls, qb_messages=qb_messages,
+                      polling_interval=polling_interval, first_cycle_sf_calls=first)
+
+
+class _NoCycle:
+    number = 0
+
+
+def _wait(predicate: Callable[[], bool], timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise QbsfError("the connector did not finish a cycle in time", hint="see the log above")
+        threading.Event().wait(0.01)
