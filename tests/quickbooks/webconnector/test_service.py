@@ -158,3 +158,19 @@ def test_the_engine_learns_the_version_from_the_call_when_hcp_is_missing(service
     assert transport.host_info is None
     service.receive_response_xml(ticket, "<QBXML/>", "", "")
     eng.join()
+
+
+def test_a_new_login_replaces_a_session_whose_web_connector_went_silent(users, engine, messages) -> None:
+    now = [0.0]
+    service = WebConnectorService(users, poll_wait=0.05, stale_after=120, clock=lambda: now[0])
+    eng = engine(_transport(service), [messages.customer_add("Ada")])
+    old = _open(service)
+    assert "<CustomerAddRq" in service.send_request_xml(old, "", "", "US", 16, 0)
+    now[0] = 60
+    assert service.authenticate(*ACME)[1] == "busy", "still talking a minute ago: a second session must wait"
+    now[0] = 200
+    service.bridge("acme").want_session()
+    new = _open(service)
+    eng.join()
+    assert "went silent" in str(eng.error) and isinstance(eng.error, Retriable)
+    assert new != old and service.get_last_error(old) == UNKNOWN_TICKET

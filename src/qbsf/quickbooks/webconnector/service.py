@@ -77,7 +77,8 @@ class WebConnectorService:
     """The Web Connector's server side for any number of companies, each reached only through its own users."""
 
     def __init__(self, users: UserDirectory, *, poll_wait: float = 10.0, ticket_ttl: float = 1800.0,
-                 idle_timeout: float = 300.0, server_version: str = f"qbsf {__version__}",
+                 idle_timeout: float = 300.0, stale_after: float = 120.0,
+                 server_version: str = f"qbsf {__version__}",
                  min_client_version: tuple[int, ...] = MIN_CLIENT_VERSION,
                  warn_client_version: tuple[int, ...] = WARN_CLIENT_VERSION,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -85,6 +86,7 @@ class WebConnectorService:
         self.poll_wait = poll_wait
         self.ticket_ttl = ticket_ttl
         self.idle_timeout = idle_timeout
+        self.stale_after = stale_after
         self.server_version_text = server_version
         self.min_client_version = min_client_version
         self.warn_client_version = warn_client_version
@@ -187,8 +189,13 @@ class WebConnectorService:
         try:
             bridge.open_session(ticket)
         except BridgeBusy:
-            log.info("Web Connector %r: company %r already has a session running", user.username, user.company)
-            return [secrets.token_urlsafe(16), BUSY]
+            if not self._retire_silent_session(user.company):
+                log.info("Web Connector %r: company %r already has a session running", user.username, user.company)
+                return [secrets.token_urlsafe(16), BUSY]
+            try:
+                bridge.open_session(ticket)
+            except BridgeBusy:
+                return [secrets.token_urlsafe(16), BUSY]
         with self._lock:
             self._sessions[ticket] = WebSession(ticket=ticket, company=user.company, username=user.username,
                                                 last_seen=self._clock())
@@ -325,6 +332,30 @@ class WebConnectorService:
         reason = last.outcome.removeprefix("cut off: ") if last and last.outcome.startswith("cut off") else (
             "the session was ended by qbsf")
         self._fail(session, reason)
+
+    def _retire_silent_session(self, company: str) -> bool:
+        """End ``company``'s running session if its Web Connector has been silent for ``stale_after`` seconds.
+
+        The Web Connector runs one session per application at a time, so a new login while the old session is
+        silent means the old one died (QuickBooks or the PC restarted); making the user wait for its ticket to
+        expire would only delay the sync.
+        """
+        bridge = self.bridge(company)
+        active = bridge.active_session
+        with self._lock:
+            session = self._sessions.get(active) if active else None
+        if session is None:
+            if active is None:
+                return True
+            # A bridge session without a ticket cannot be continued by anyone: end it.
+            bridge.cut_off(active, "its ticket is gone")
+            return True
+        if self._clock() - session.last_seen < self.stale_after:
+            return False
+        with self._lock:
+            self._sessions.pop(session.ticket, None)
+        bridge.cut_off(session.ticket, f"the Web Connector went silent for {self.stale_after:g} s and logged in again")
+        return True
 
     def _expire_sessions(self) -> None:
         now = self._clock()
