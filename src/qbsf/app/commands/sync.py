@@ -25,8 +25,6 @@ from qbsf.sync.linking import LINKABLE, accept, propose, unlink
 from qbsf.sync.runtime import open_engine, open_state
 
 app = typer.Typer(help="Run the sync engine: Salesforce → QuickBooks passes, status, retries.", no_args_is_help=True)
-link_app = typer.Typer(help="Link records that already exist in both Salesforce and QuickBooks.",
-                       invoke_without_command=True)
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
 EntityOption = Annotated[list[str] | None, typer.Option("--entity", "-e", help="Account, Contact, Product2 or "
@@ -159,8 +157,7 @@ def retry(ctx: typer.Context, ids: Annotated[list[str] | None, typer.Argument(he
     typer.echo(f"✓ {count} failed record(s) will be retried on the next pass")
 
 
-@link_app.callback()
-def link(ctx: typer.Context, entity_names: EntityOption = None,
+def link_command(ctx: typer.Context, entity_names: EntityOption = None,
          yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every proposal without asking.")] = False,
          unlink_id: Annotated[str | None, typer.Option("--unlink", help="Forget the link of this Salesforce "
                                                                         "record.")] = None,
@@ -201,5 +198,5 @@ def _review(engine: SyncEngine, name: str, yes: bool, console: Console) -> None:
     console.print(f"✓ {count} {spec.name} record(s) linked; their QuickBooks ids are written to Salesforce")
 
 
-__all__ = ["app", "link_app", "render_report"]
+__all__ = ["app", "link_command", "render_report"]
 
