@@ -93,6 +93,8 @@ class OutboundBench:
     created: int
     qb_latency_seconds: float
     sf_latency: float
+    cpu_seconds: float = 0.0
+    seed_seconds: float = 0.0
 
     @property
     def records_per_second(self) -> float:
@@ -101,6 +103,15 @@ class OutboundBench:
     def per_thousand(self, value: int) -> float:
         """``value`` per 1,000 synced records."""
         return value * 1000 / self.records if self.records else 0.0
+
+    def line(self) -> str:
+        """The one-line result `qbsf bench outbound` prints."""
+        return (f"outbound: {self.records:,} records ({self.created:,} created, {self.failed} failed) in "
+                f"{self.seconds:.1f} s = {self.records_per_second:,.0f} records/s; {self.sf_calls} Salesforce calls "
+                f"({self.per_thousand(self.sf_calls):.1f} per 1,000 records), {self.qb_messages} QuickBooks messages "
+                f"({self.per_thousand(self.qb_messages):.1f} per 1,000); latency models: QuickBooks "
+                f"{self.qb_latency_seconds:.1f} s modelled, Salesforce {self.sf_latency * 1000:.0f} ms per call; "
+                f"{self.cpu_seconds:.1f} s of CPU; seeding took {self.seed_seconds:.1f} s")
 
 
 def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportunities: int = 2_000,
@@ -117,8 +128,10 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
     from qbsf.sync.state import StateStore
 
     org = SalesforceState()
+    seed_started = time.perf_counter()
     seeded = seed_org(org, accounts=accounts, contacts=contacts, products=products, opportunities=opportunities,
                       lines=lines)
+    seed_seconds = time.perf_counter() - seed_started
     sim = QuickBooksSimulator()
     transport = SimulatorTransport(sim, LatencyModel() if latency else None)
     qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(income="Sales", cogs="Cost of Goods Sold",
@@ -129,9 +142,9 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
                                                                   emulator.client_secret))
         state = StateStore(Path(folder) / "state.db")
         engine = SyncEngine(SyncConfig(income_account="Sales"), sf, qb, state, load_mappings(EXAMPLE_MAPPINGS))
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = engine.sync_sf_to_qb(full=True, progress=progress)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         state.close()
         sf.close()
     qb.close()
@@ -139,4 +152,4 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
     return OutboundBench(records=seeded.total, seconds=seconds, sf_calls=report.sf_calls,
                          qb_messages=report.qb_messages, failed=report.total("failed"),
                          created=report.total("created"), qb_latency_seconds=transport.latency_seconds,
-                         sf_latency=org.latency)
+                         sf_latency=org.latency, cpu_seconds=cpu_seconds, seed_seconds=seed_seconds)

@@ -78,3 +78,19 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
 
     configure_logging(console=False)  # the result line only
     typer.echo(measure_idle(cycles, polling_interval=interval).line())
+
+
+@app.command("outbound")
+def outbound(accounts: int = typer.Option(10_000, help="Accounts to sync"),
+             products: int = typer.Option(1_000, help="Products to sync"),
+             opportunities: int = typer.Option(2_000, help="Closed Won Opportunities to sync"),
+             lines: int = typer.Option(5, help="line items per Opportunity"),
+             latency: bool = typer.Option(True, help="emulators' latency models on")) -> None:
+    """Initial Salesforce → QuickBooks sync through the engine, against both emulators."""
+    from qbsf.bench.outbound import run_outbound_bench
+
+    result = run_outbound_bench(accounts=accounts, products=products, opportunities=opportunities, lines=lines,
+                                latency=latency)
+    typer.echo(result.line())
+    if result.failed:
+        raise typer.Exit(1)
