@@ -50,7 +50,7 @@ _text = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(_text)
 def test_lines_never_exceed_41_and_keep_every_word_in_order(text: str) -> None:
     lines = split_address(text)

@@ -182,7 +182,7 @@ _cell = st.one_of(
 _row = st.lists(_cell, max_size=7).map(",".join)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.lists(_row, max_size=8))
 def test_arbitrary_csv_rows_never_raise_anything_but_a_mapping_error(rows: list[str]) -> None:
     data = "\r\n".join([HEADER_LINE, *rows]).encode("utf-8")
