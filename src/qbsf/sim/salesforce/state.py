@@ -340,9 +340,9 @@ class SalesforceState:
         if missing:
             raise ApiError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                            missing)
-        for definition in obj.fields.values():
-            value = record.get(definition.name)
-            if value is None:
+        for name, value in record.items():
+            definition = obj.fields.get(name)
+            if value is None or definition is None:
                 continue
             if definition.type in TEXT_TYPES and definition.length and len(value) > definition.length:
                 raise ApiError(400, "STRING_TOO_LONG",
@@ -404,7 +404,7 @@ class SalesforceState:
     def _auto_name(self, obj: ObjectDef, record_id: str) -> str:
         if not obj.nameFormat:
             return record_id
-        number = sum(1 for _ in self._tables[obj.name]) + 1
+        number = len(self._tables[obj.name]) + 1  # deleted rows stay in the table, so numbers never repeat
         match = re.search(r"\{(0+)\}", obj.nameFormat)
         if match is None:
             return f"{obj.nameFormat}{number}"
