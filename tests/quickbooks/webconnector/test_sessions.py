@@ -155,3 +155,35 @@ def test_a_ticket_of_one_company_never_reaches_another(service, endpoint, quickb
         assert wc.run_session().completed
     acme_engine.join()
     assert "Acme Secret" in acme_engine.responses[0]
+
+
+def test_two_companies_syncing_at_the_same_time_never_see_each_others_messages(service, endpoint, engine,
+                                                                                messages) -> None:
+    import threading
+
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+
+    books = {"acme": QuickBooksSimulator(company_name="Acme"), "globex": QuickBooksSimulator(company_name="Globex")}
+    logins = {"acme": ("acme-qbwc", "acme-password-1"), "globex": ("globex-qbwc", "globex-password-2")}
+    engines = {company: engine(_transport(service, company),
+                               [messages.customer_add(f"{company} customer {i}", i) for i in range(12)])
+               for company in books}
+    transcripts: dict = {}
+
+    def play(company: str) -> None:
+        with WebConnectorStandIn(endpoint.url, *logins[company], books[company]) as wc:
+            transcripts[company] = wc.run_session()
+
+    players = [threading.Thread(target=play, args=(company,)) for company in books]
+    for player in players:
+        player.start()
+    for player in players:
+        player.join(30)
+    for company, book in books.items():
+        engines[company].join()
+        assert engines[company].error is None
+        assert transcripts[company].completed
+        names = {c["Name"] for c in book.customers()}
+        assert names == {f"{company} customer {i}" for i in range(12)}, f"{company} got another's messages"
+        assert all(company in request for request in transcripts[company].requests if "CustomerAdd" in request)
+        book.close()

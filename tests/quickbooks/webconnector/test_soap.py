@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from qbsf.quickbooks.webconnector import soap
@@ -88,3 +90,24 @@ def test_content_types() -> None:
     assert soap.version_from_content_type("text/xml") == "1.1"
     assert soap.version_from_content_type(None) == "1.1"
     assert soap.content_type("1.2").startswith("application/soap+xml")
+
+
+_XML_TEXT = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="\r"), max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(payload=_XML_TEXT, ticket=_XML_TEXT)
+def test_any_text_survives_the_envelope_both_ways(payload: str, ticket: str) -> None:
+    # What we answer, a client reads back unchanged…
+    root = etree.fromstring(soap.build_response("sendRequestXML", payload, soap_version="1.2"))
+    assert (root.findtext(".//{http://developer.intuit.com/}sendRequestXMLResult") or "") == payload
+    # …and what a client sends in a part, we read back unchanged.
+    envelope = etree.Element(f"{{{soap.SOAP11_NS}}}Envelope")
+    body = etree.SubElement(envelope, f"{{{soap.SOAP11_NS}}}Body")
+    call = etree.SubElement(body, f"{{{soap.QBWC_NS}}}receiveResponseXML")
+    etree.SubElement(call, f"{{{soap.QBWC_NS}}}ticket").text = ticket
+    etree.SubElement(call, f"{{{soap.QBWC_NS}}}response").text = payload
+    parsed = soap.parse_call(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
+    assert parsed.get("response") == payload and parsed.get("ticket") == ticket
