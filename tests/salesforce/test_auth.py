@@ -255,3 +255,22 @@ def test_concurrent_401s_refresh_once(sf_emulator, store) -> None:
     assert failures == []
     assert auth.token_requests == grants + 1, "one refresh for all threads (rotation would kill a second one)"
     assert store.get(REFRESH_TOKEN_KEY) in sf_emulator.state.refresh_tokens
+
+
+def test_begin_login_for_the_dashboard(sf_emulator, store) -> None:
+    auth = WebServerAuth(sf_emulator.url, sf_emulator.client_id, secrets=store, ports=(0,))
+    pending = auth.begin_login()
+    assert not pending.answered
+    # the dashboard redirects its own tab: here the same browser hop, synchronously
+    landed = httpx.get(pending.url, follow_redirects=True, timeout=10)
+    assert landed.status_code == 200 and "connected to Salesforce" in landed.text
+    assert pending.answered
+    with httpx.Client() as http:
+        token = pending.finish(http, 5)
+        assert token.refresh_token and store.get(REFRESH_TOKEN_KEY) == token.refresh_token
+        assert SalesforceClient(sf_emulator.url, auth).query("SELECT Id FROM Account") == []
+    abandoned = auth.begin_login()
+    port = httpx.URL(httpx.URL(abandoned.url).params["redirect_uri"]).port
+    abandoned.cancel()
+    abandoned.cancel()
+    bind_callback((port,)).server_close()  # the port is free again

@@ -422,8 +422,11 @@ class WebServerAuth(Auth):
                  "code_challenge": challenge, "code_challenge_method": "S256", "state": state, "scope": self.scope}
         return f"{self.login_url}/services/oauth2/authorize?{urlencode(query)}"
 
-    def login(self, http: httpx.Client) -> Token:
-        """The interactive login: open the browser, wait for the callback, exchange the code (PKCE S256)."""
+    def begin_login(self) -> PendingLogin:
+        """Start a login without blocking: the callback server listens; send the user's browser to ``.url``.
+
+        The dashboard redirects its own browser tab there; :meth:`login` opens a browser window instead.
+        """
         verifier, challenge = pkce_pair()
         state = pysecrets.token_urlsafe(16)
         server = bind_callback(self.ports)
@@ -432,32 +435,73 @@ class WebServerAuth(Auth):
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                   name="qbsf-oauth-callback", daemon=True)
         thread.start()
+        log.info("Salesforce login started (callback on port %d)", port)
+        return PendingLogin(self, self.authorize_url(redirect_uri, challenge, state), redirect_uri, server, thread,
+                            verifier, state)
+
+    def login(self, http: httpx.Client) -> Token:
+        """The interactive login: open the browser, wait for the callback, exchange the code (PKCE S256)."""
+        pending = self.begin_login()
         try:
-            url = self.authorize_url(redirect_uri, challenge, state)
-            log.info("opening the browser for Salesforce login (callback on port %d)", port)
-            self.open_browser(url)
-            if not server.arrived.wait(self.login_timeout):
-                raise AuthError(f"no answer from the browser within {self.login_timeout:.0f} s",
-                                error_code="login_timeout",
-                                hint=f"finish the login in the browser, or open this URL yourself: {url}")
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-        result = server.result or {}
-        if "error" in result:
-            raise AuthError(result.get("error_description") or result["error"], error_code=result["error"],
-                            hint="approve the qbsf connected app, and check its callback URLs list "
-                                 f"http://localhost:{port}{CALLBACK_PATH}")
-        if not pysecrets.compare_digest(result.get("state", ""), state):
-            raise AuthError("the OAuth callback's state does not match this login", error_code="state_mismatch",
-                            hint="start the login again; close other login tabs first")
-        form = {"grant_type": "authorization_code", "code": result.get("code", ""), "client_id": self.client_id,
+            self.open_browser(pending.url)
+        except BaseException:
+            pending.cancel()
+            raise
+        return pending.finish(http, self.login_timeout)
+
+    def _exchange(self, http: httpx.Client, code: str, redirect_uri: str, verifier: str) -> Token:
+        form = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id,
                 "redirect_uri": redirect_uri, "code_verifier": verifier}
         if self._client_secret:
             form["client_secret"] = self._client_secret
-        token = self._grant(http, form)
-        self._refresh_token = token.refresh_token
-        self._token = token
+        with self._lock:
+            token = self._grant(http, form)
+            self._refresh_token = token.refresh_token
+            self._token = token
         return token
+
+
+class PendingLogin:
+    """A browser login in progress: ``url`` to visit; :meth:`finish` waits for the callback and gets the token."""
+
+    def __init__(self, auth: WebServerAuth, url: str, redirect_uri: str, server: _CallbackServer,
+                 thread: threading.Thread, verifier: str, state: str) -> None:
+        """Created by :meth:`WebServerAuth.begin_login`."""
+        self.auth = auth
+        self.url = url
+        self.redirect_uri = redirect_uri
+        self._server = server
+        self._thread = thread
+        self._verifier = verifier
+        self._state = state
+
+    @property
+    def answered(self) -> bool:
+        """True once the browser came back to the callback (approved or not)."""
+        return self._server.arrived.is_set()
+
+    def cancel(self) -> None:
+        """Stop listening for the callback (idempotent)."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def finish(self, http: httpx.Client, timeout: float) -> Token:
+        """Wait up to ``timeout`` s for the callback, check it, and exchange the code for tokens."""
+        try:
+            if not self._server.arrived.wait(timeout):
+                raise AuthError(f"no answer from the browser within {timeout:.0f} s", error_code="login_timeout",
+                                hint=f"finish the login in the browser, or open this URL yourself: {self.url}")
+        finally:
+            self.cancel()
+        result = self._server.result or {}
+        if "error" in result:
+            raise AuthError(result.get("error_description") or result["error"], error_code=result["error"],
+                            hint=f"approve the qbsf connected app, and check its callback URLs list "
+                                 f"{self.redirect_uri}")
+        if not pysecrets.compare_digest(result.get("state", ""), self._state):
+            raise AuthError("the OAuth callback's state does not match this login", error_code="state_mismatch",
+                            hint="start the login again; close other login tabs first")
+        return self.auth._exchange(http, result.get("code", ""), self.redirect_uri, self._verifier)
 
