@@ -151,7 +151,10 @@ def test_dry_run_writes_nothing_anywhere(world) -> None:
     report = world.engine().sync_sf_to_qb(dry_run=True)
     assert report.dry_run and report.error is None
     planned = {(name, op) for name, r in report.entities.items() for op, *_ in r.planned}
-    assert planned == {("Account", "create"), ("Product2", "create")}
+    assert planned == {("Account", "create"), ("Product2", "create"), ("Opportunity", "create")}
+    (invoice,) = report.entities["Opportunity"].planned
+    assert invoice[3]["CustomerRef.ListID"].startswith("(new Account ")
+    assert report.total("failed") == 0
     assert len(world.customers()) == before
     assert world.state.count_links() == {} and world.state.recent() == [] and world.state.watermarks() == {}
     assert all(a.get("QB_Customer_ID__c") is None for a in world.sf_state.records("Account"))
@@ -225,3 +228,22 @@ def test_activity_log_records_each_attempt(world) -> None:
     assert created.outcome is Outcome.CREATED and created.direction is Direction.SF_TO_QB
     assert created.sf_id == seeded.accounts[0] and created.qb_id and "Customer 00000" in created.message
     assert world.state.totals() == {"Account": {"created": 1}}
+
+
+def test_write_back_to_a_deleted_record_gives_up_with_a_logged_failure(world) -> None:
+    seeded = seed_org(world.sf_state, accounts=2)
+    engine = world.engine()
+    outbound_state = world.state
+    from qbsf.sync.state import Link
+
+    # A link recorded locally whose Salesforce record was deleted before the write-back.
+    world.sf_state.delete("Account", seeded.accounts[1])
+    outbound_state.record_many([Link("Account", seeded.accounts[1], "80000099-1")])
+    report = engine.run_cycle()
+    assert report.ok and report.entities["Account"].created == 1
+    assert outbound_state.pending_write_backs("Account") == []
+    (gave_up,) = outbound_state.recent(20, failed_only=True)
+    assert gave_up.operation == "write_back" and gave_up.sf_id == seeded.accounts[1]
+    assert "QB_Customer_ID__c" in gave_up.message
+    again = engine.run_cycle()
+    assert again.sf_calls <= 4, "no write-back is retried for the deleted record"

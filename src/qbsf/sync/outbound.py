@@ -312,7 +312,12 @@ class OutboundSync:
                 continue
             if _get_path(row, parent.qb_id_path):
                 continue
-            why = self.finished.get((parent.entity, parent_id)) or "it is not in QuickBooks yet"
+            key = (parent.entity, parent_id)
+            if self.dry_run and key in self.finished and self.finished[key] is None:
+                # The parent would be created by this (dry) run: plan the child against it.
+                _set_path(row, parent.qb_id_path, f"(new {parent.entity} {parent_id})")
+                continue
+            why = self.finished.get(key) or "it is not in QuickBooks yet"
             work.error = AfterDependency(
                 f"Link: No {parent.entity} found in QuickBooks for {spec.name} {work.name!r} "
                 f"({parent.field}={parent_id}): {why}",
@@ -614,6 +619,7 @@ class OutboundSync:
         if not pending:
             return
         done: list[str] = []
+        gave_up: list[Activity] = []
         first = True
         for start in range(0, len(pending), COLLECTION_SIZE):
             chunk = pending[start:start + COLLECTION_SIZE]
@@ -627,15 +633,24 @@ class OutboundSync:
             for link, result in zip(chunk, results, strict=True):
                 if result.ok:
                     done.append(link.sf_id)
+                elif isinstance(result.error, Retriable):
+                    logger.warning("%s %s: QuickBooks id write-back failed (%s); retrying next cycle", spec.name,
+                                   link.sf_id, result.message)
                 else:
-                    logger.warning("%s %s: QuickBooks id write-back failed: %s", spec.name, link.sf_id,
-                                   result.message)
+                    # Deleted, or refused for good: retrying every cycle would only spend API calls.
+                    done.append(link.sf_id)
+                    gave_up.append(Activity(spec.name, SF_TO_QB, "write_back", Outcome.FAILED, sf_id=link.sf_id,
+                                            qb_id=link.qb_id, cycle=self.cycle,
+                                            message=f"the QuickBooks id could not be written to {spec.sf_object}."
+                                                    f"{spec.qb_id_field}: {result.message}"))
             if first:
                 crash_point("mid_write_back")
                 first = False
         crash_point("after_write_back")
-        self.state.mark_written_back_many(spec.name, done)
-        report.written_back += len(done)
+        with self.state.batch():
+            self.state.mark_written_back_many(spec.name, done)
+            self.state.log_many(gave_up)
+        report.written_back += len(done) - len(gave_up)
 
     # ------------------------------------------------------------------------------------------ reconcile
     def reconcile_in_flight(self) -> int:
