@@ -222,3 +222,22 @@ def test_config_accounts_checks_the_configured_company(config_file: Path, tmp_pa
                                                                          "Inventory Asset")
     checked = runner.invoke(app, ["config", "accounts", "--check"], obj=AppContext(secrets=memory_secrets))
     assert checked.exit_code == 0 and "✓ inventory_asset: Inventory Asset" in checked.stdout
+
+
+def test_changed_salesforce_settings_mean_a_new_client_on_start(sf_emulator, tmp_path: Path) -> None:
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(_settings(sf_emulator), None, state)
+    try:
+        services.connect_salesforce()
+        first = services.sf
+        services.apply_settings(_settings(sf_emulator, sync={"polling_interval": 5}))
+        assert services.sf is first  # nothing Salesforce-related changed: keep the session
+        changed = _settings(sf_emulator)
+        changed.salesforce.api_version = "61.0"
+        services.apply_settings(changed)
+        assert services.sf is None
+        services.connect_salesforce()
+        assert services.sf is not first
+    finally:
+        services.close()
+        state.close()

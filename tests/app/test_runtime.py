@@ -129,9 +129,12 @@ def test_triggers_wake_the_loop_and_ask_for_full_syncs(console, make_systems) ->
 
 def test_inbound_runs_every_n_cycles_and_interval_reloads(console, make_systems) -> None:
     systems = make_systems()
-    fresh = settings(inbound_every=2, polling_interval=0.01)
-    connector = Connector(systems, settings(inbound_every=2, polling_interval=3600), reload_settings=lambda: fresh)
+    on_disk = [settings(inbound_every=2, polling_interval=3600)]  # what the settings file says, changed below
+    connector = Connector(systems, on_disk[0], reload_settings=lambda: on_disk[0])
     connector.start()
+    wait_for(lambda: len(systems.requests) >= 1)
+    on_disk[0] = settings(inbound_every=2, polling_interval=0.01)
+    connector.run_now()  # the long interval would otherwise hold the loop; the change applies at this cycle
     wait_for(lambda: len(systems.requests) >= 4)
     connector.stop(wait=5)
     assert [r.inbound for r in systems.requests[:4]] == [True, False, True, False]
@@ -175,3 +178,21 @@ def test_count_report_understands_the_shapes_engines_return() -> None:
     assert count_report({"synced": 4, "failed": 1}) == (4, 1)
     assert count_report(EntityReport(created=2, updated=3, linked=1, failed=2, unchanged=9)) == (6, 2)
     assert count_report({"Account": EntityReport(created=1), "Item": {"synced": 2, "failed": 1}}) == (3, 1)
+
+
+def test_every_setting_applies_on_start(console, make_systems) -> None:
+    applied = []
+
+    class Recording(make_systems):
+        def apply_settings(self, settings) -> None:
+            applied.append(settings)
+
+    systems = Recording()
+    fresh = settings(polling_interval=120, conflict_policy="salesforce")
+    connector = Connector(systems, settings(), reload_settings=lambda: fresh)
+    connector.start()
+    wait_for(lambda: connector.status().cycles == 1)
+    connector.stop(wait=5)
+    assert connector.settings.sync.conflict_policy == "salesforce"
+    assert connector.status().polling_interval == 120
+    assert applied == [fresh]

@@ -262,6 +262,7 @@ class Connector:
         with self._lock:
             self._state = State.STARTING
             self._error = None
+        self._reload_all_settings()
         self._log_startup()
         try:
             if not self._connect():
@@ -333,6 +334,20 @@ class Connector:
                 self._next_at = datetime.now(UTC) + timedelta(seconds=interval)
             self._wake.wait(interval)  # a trigger or Stop wakes the loop at once
             self._wake.clear()
+
+    def _reload_all_settings(self) -> None:
+        # Every setting applies on Start, as the manual says: the loop and the services get the file's current state.
+        if self._reload is None:
+            return
+        try:
+            fresh = self._reload()
+        except QbsfError as exc:
+            log.warning(f"Settings not reloaded, starting with the previous ones: {exc}")
+            return
+        self.settings = fresh
+        apply = getattr(self.services, "apply_settings", None)
+        if callable(apply):
+            apply(fresh)
 
     def _apply_reloadable_settings(self) -> None:
         # Only settings that are safe mid-run change here; the rest wait for the next Start, as the manual says.

@@ -7,6 +7,7 @@ QuickBooks chart of accounts (QB Default Accounts check) and one Salesforce reco
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -37,6 +38,13 @@ class EngineServices:
         self._transport_in_use: Any = None
         self._mappings_seen: tuple[tuple[str, int, int], ...] = ()
         self.engine: Any = None
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings before a Start: a changed Salesforce section means a new client (and a new login)."""
+        if settings.salesforce != self.settings.salesforce and self.sf is not None:
+            self.sf.close()
+            self.sf = None
+        self.settings = settings
 
     # ---- Salesforce ----------------------------------------------------------------------------------------------
     def connect_salesforce(self) -> str:
@@ -160,11 +168,21 @@ class EngineServices:
             self._reload_mappings_if_changed()
             reports: dict[str, Any] = {}
             if request.outbound and not request.should_stop():
-                reports["sf_to_qb"] = self.engine.sync_sf_to_qb(full=request.full_outbound)
+                reports["sf_to_qb"] = self.engine.sync_sf_to_qb(full=request.full_outbound,
+                                                                **self._stop_option(self.engine.sync_sf_to_qb, request))
             inbound = getattr(self.engine, "sync_qb_to_sf", None)
             if request.inbound and callable(inbound) and not request.should_stop():
-                reports["qb_to_sf"] = inbound(full=request.full_inbound)
+                reports["qb_to_sf"] = inbound(full=request.full_inbound, **self._stop_option(inbound, request))
             return reports
+
+    @staticmethod
+    def _stop_option(method: Callable[..., Any], request: CycleRequest) -> dict[str, Any]:
+        # Engines that can stop between records take should_stop; older ones stop between passes.
+        try:
+            accepted = inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            return {}
+        return {"should_stop": request.should_stop} if "should_stop" in accepted else {}
 
     def close(self) -> None:
         """Close everything (the loop has already ended the QuickBooks session)."""
