@@ -186,3 +186,15 @@ def test_bad_api_version() -> None:
 
     with pytest.raises(QbsfError, match="API version"):
         SalesforceClient("http://127.0.0.1:1", StaticTokenAuth("x", "http://127.0.0.1:1"), api_version="v62")
+
+
+def test_repeated_external_ids_go_in_later_calls_and_the_last_wins(sf_client, sf_state, sent) -> None:
+    records = [{"QB_Customer_ID__c": "K1", "Name": "first"}, {"QB_Customer_ID__c": "K2", "Name": "other"},
+               {"QB_Customer_ID__c": "k1", "Name": "second"}, {"QB_Customer_ID__c": "K1", "Name": "third"}]
+    results = sf_client.upsert_many("Account", "QB_Customer_ID__c", records)
+    patches = [url for method, url, _ in sent if method == "PATCH"]
+    assert len(patches) == 3, "one call per repetition of a key, never a key twice in a call"
+    assert [r.index for r in results] == [0, 1, 2, 3] and all(r.success for r in results)
+    assert [r.created for r in results] == [True, True, False, False]
+    assert len({results[0].id, results[2].id, results[3].id}) == 1
+    assert sf_state.get("Account", results[0].id)["Name"] == "third"

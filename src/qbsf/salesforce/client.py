@@ -377,11 +377,12 @@ class SalesforceClient:
         """Upsert ``records`` by ``external_id_field`` (200 a call); ``created`` says insert vs update.
 
         Each record must carry its external id value (collections upsert matches on it); records without one
-        fail locally. ``Id`` is dropped: an upsert matches by external id only.
+        fail locally. ``Id`` is dropped: an upsert matches by external id only. A key repeated in the input goes
+        in a later call (Salesforce rejects a key twice in one call), so the last record for a key wins.
         """
         results: list[RecordResult | None] = [None] * len(records)
-        prepared: list[dict[str, Any]] = []
-        positions: list[int] = []
+        waves: list[tuple[list[int], list[dict[str, Any]]]] = []
+        seen: dict[str, int] = {}
         for index, record in enumerate(records):
             value = record.get(external_id_field)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -390,13 +391,19 @@ class SalesforceClient:
                                                 [external_id_field], "the record has no QuickBooks id yet: sync it "
                                                 "from QuickBooks first")
                 continue
-            positions.append(index)
-            prepared.append(self._with_type(sobject, record, strip=("Id",)))
+            key = str(value).casefold()  # qbsf's id fields are case-insensitive unique
+            wave = seen.get(key, 0)
+            seen[key] = wave + 1
+            if wave == len(waves):
+                waves.append(([], []))
+            waves[wave][0].append(index)
+            waves[wave][1].append(self._with_type(sobject, record, strip=("Id",)))
         path = f"composite/sobjects/{sobject}/{external_id_field}"
-        for position, result in zip(positions, self._collection("PATCH", path, sobject, prepared, idempotent=True),
-                                    strict=True):
-            result.index = position
-            results[position] = result
+        for positions, prepared in waves:
+            for position, result in zip(positions, self._collection("PATCH", path, sobject, prepared,
+                                                                    idempotent=True), strict=True):
+                result.index = position
+                results[position] = result
         return [r for r in results if r is not None]
 
     def upsert(self, sobject: str, external_id_field: str, value: str, record: Mapping[str, Any]) -> RecordResult:
