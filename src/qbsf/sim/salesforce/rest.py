@@ -7,6 +7,7 @@ JSON body, and returns a :class:`Reply`. Faults, latency, API counting and authe
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +21,7 @@ from qbsf.sim.salesforce.soql import Engine, parse
 from qbsf.sim.salesforce.state import SalesforceState
 from qbsf.sim.salesforce.values import ApiError, format_datetime, parse_datetime
 
+log = logging.getLogger(__name__)
 COLLECTION_LIMIT = 200
 COMPOSITE_LIMIT = 25
 DEFAULT_BATCH = 2000
@@ -58,12 +60,18 @@ class RestApi:
     def dispatch(self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: Any,
                  user_id: str) -> Reply:
         """Route one request (``path`` is below ``/services/data/``, no query string) under the state lock."""
-        with self.state.lock, self.state.batch():
+        with self.state.lock:
             try:
-                return self._route(method.upper(), path, params, {k.lower(): v for k, v in headers.items()}, body,
-                                   user_id)
-            except ApiError as exc:
-                return error_reply(exc)
+                with self.state.batch():
+                    try:
+                        return self._route(method.upper(), path, params,
+                                           {k.lower(): v for k, v in headers.items()}, body, user_id)
+                    except ApiError as exc:
+                        return error_reply(exc)
+            except Exception:  # an emulator bug: roll back (batch did) and answer as Salesforce does, not a traceback
+                log.exception("emulator error on %s %s", method, path)
+                return Reply(500, [{"message": "An unexpected error occurred. Please include this ErrorId if you "
+                                               "contact support: qbsf-emulator", "errorCode": "UNKNOWN_EXCEPTION"}])
 
     def _route(self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: Any,
                user_id: str) -> Reply:
