@@ -34,6 +34,9 @@ def test_customer_add_query_mod_round_trip(qb_client, qb_sim):
     assert changed.BillAddress.City == "Shelbyville" and changed.BillAddress.Addr1 == "1 Main St"
     assert changed.BillAddress.Addr2 is None
     assert changed.EditSequence != read.EditSequence
+    # Re-pointing a reference by name drops the old ListID, so QuickBooks follows the new name.
+    net15 = qb_client.mod(changed, {"TermsRef.FullName": "Net 15"})
+    assert net15.TermsRef.FullName == "Net 15" and net15.TermsRef.ListID != added.TermsRef.ListID
 
 
 def test_sub_customer_has_full_name_and_sublevel(qb_client):

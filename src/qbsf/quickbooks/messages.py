@@ -33,6 +33,7 @@ __all__ = [
     "build_message",
     "element_to_data",
     "format_value",
+    "parse_deleted",
     "parse_record",
     "parse_response",
     "request",

@@ -34,7 +34,9 @@ __all__ = [
     "Terms",
     "account_from_flat",
     "apply_flat",
+    "canonical_path",
     "customer_from_flat",
+    "field_kinds",
     "flat_fields",
     "invoice_from_flat",
     "invoice_line_from_flat",
@@ -489,9 +491,23 @@ def apply_flat(record: R, values: dict[str, Any]) -> R:
     """A copy of ``record`` with the flat ``values`` applied (the record itself is left alone)."""
     updated = copy.deepcopy(record)
     cls = type(record)
+    kinds = _spec(cls).kinds
+    touched: dict[str, set[str]] = {}
     for key, value in values.items():
         path, kind = _resolve(cls, key)
         _set_flat(updated, path, _coerce(value, kind, f"{cls.__name__}.{key}"))
+        top, _, sub = path.partition(".")
+        if kinds.get(top) == "ref":
+            touched.setdefault(top, set()).add(sub)
+    for top, subs in touched.items():
+        # A reference re-pointed by one half must not keep the other half of the old target.
+        before, after = getattr(record, top), getattr(updated, top)
+        if after is None or before is None or len(subs) == 2:
+            continue
+        (sub,) = subs
+        other = "ListID" if sub == "FullName" else "FullName"
+        if getattr(after, sub) != getattr(before, sub):
+            setattr(after, other, None)
     return updated
 
 
