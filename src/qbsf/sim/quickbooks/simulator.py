@@ -420,26 +420,8 @@ class QuickBooksSimulator:
         refs = [(ref, False) for ref in _texts(request, "RefNumber")] + [
             (ref, True) for ref in _texts(request, "RefNumberCaseSensitive")] if is_txn else []
         if ids or names or refs:
-            found: list[str] = []
-            for record_id in ids:
-                row = self._company.get(record_id, kinds)
-                if row is None:
-                    warning = warning or self._missing(id_tag, record_id)
-                else:
-                    found.append(row.id)
-            for full_name in names:
-                row = self._store.by_name(self._namespace(kinds), full_name)
-                if row is None or row.kind not in kinds:
-                    warning = warning or self._missing("FullName", full_name)
-                else:
-                    found.append(row.id)
-            for ref, case_sensitive in refs:
-                collate = "" if case_sensitive else " COLLATE NOCASE"
-                matches = self._store.select_ids(f"kind = ? AND ref_number = ?{collate}", (kinds[0], ref), "seq")
-                if not matches:
-                    warning = warning or self._missing("RefNumber", ref)
-                found.extend(matches)
-            matched = found
+            matched, missing = self._by_ids(kinds, id_tag, ids, names, refs)
+            warning = warning or missing
         else:
             matched = self._filter(kinds, request, is_txn)
         page_size = int(_text(request, "MaxReturned") or 0) or None
@@ -470,14 +452,35 @@ class QuickBooksSimulator:
             raise _ResultWithStatus([], attributes, QbStatus(1, _NO_MATCH))
         return elements, attributes
 
-    @staticmethod
-    def _missing(field: str, value: str) -> QbStatus:
-        return QbStatus(500, "The query request has not been fully completed. There was a required element "
-                             f'("{value}") that could not be found in QuickBooks.')
+    def _by_ids(self, kinds: tuple[str, ...], id_tag: str, ids: list[str], names: list[str],
+                refs: list[tuple[str, bool]]) -> tuple[list[str], QbStatus | None]:
+        """Records named by ListID/TxnID, FullName or RefNumber, in request order, and a 500 for the first missing."""
+        found: list[str] = []
+        missing: QbStatus | None = None
+        for record_id in ids:
+            row = self._company.get(record_id, kinds)
+            if row is None:
+                missing = missing or self._missing(record_id)
+            else:
+                found.append(row.id)
+        for full_name in names:
+            row = self._store.by_name(NAMESPACE[kinds[0]], full_name)
+            if row is None or row.kind not in kinds:
+                missing = missing or self._missing(full_name)
+            else:
+                found.append(row.id)
+        for ref, case_sensitive in refs:
+            collate = "" if case_sensitive else " COLLATE NOCASE"
+            matches = self._store.select_ids(f"kind = ? AND ref_number = ?{collate}", (kinds[0], ref), "seq")
+            if not matches:
+                missing = missing or self._missing(ref)
+            found.extend(matches)
+        return found, missing
 
     @staticmethod
-    def _namespace(kinds: tuple[str, ...]) -> str:
-        return NAMESPACE[kinds[0]]
+    def _missing(value: str) -> QbStatus:
+        return QbStatus(500, "The query request has not been fully completed. There was a required element "
+                             f'("{value}") that could not be found in QuickBooks.')
 
     def _continue(self, request: etree._Element, *, stop: bool = False
                   ) -> tuple[list[etree._Element], dict[str, str]]:
