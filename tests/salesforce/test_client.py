@@ -198,3 +198,11 @@ def test_repeated_external_ids_go_in_later_calls_and_the_last_wins(sf_client, sf
     assert [r.created for r in results] == [True, True, False, False]
     assert len({results[0].id, results[2].id, results[3].id}) == 1
     assert sf_state.get("Account", results[0].id)["Name"] == "third"
+
+
+def test_repeated_ids_in_update_many(sf_client, sf_state, sent) -> None:
+    record_id = sf_state.insert("Account", {"Name": "v0"})
+    results = sf_client.update_many("Account", [{"Id": record_id, "Name": "v1"}, {"Id": record_id[:15], "Name": "v2"}])
+    assert [r.success for r in results] == [True, True]
+    assert len([1 for method, _, _ in sent if method == "PATCH"]) == 2
+    assert sf_state.get("Account", record_id)["Name"] == "v2"

@@ -355,22 +355,21 @@ class SalesforceClient:
         return self._collection("POST", "composite/sobjects", sobject, prepared, idempotent=False)
 
     def update_many(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
-        """Update ``records`` by their ``Id`` (200 a call); records without an Id fail without a call."""
-        results: list[RecordResult | None] = [None] * len(records)
-        prepared: list[dict[str, Any]] = []
-        positions: list[int] = []
+        """Update ``records`` by their ``Id`` (200 a call); records without an Id fail without a call.
+
+        An Id repeated in the input goes in a later call (Salesforce rejects an Id twice in one call); last wins.
+        """
+        keyed: list[tuple[int, str, dict[str, Any]]] = []
+        local: list[RecordResult] = []
         for index, record in enumerate(records):
-            if not record.get("Id"):
-                results[index] = _local_failure(index, sobject, "MISSING_ID", "record has no Id to update by",
-                                                 ["Id"], "sync the record's create first (the crosswalk has no Id)")
+            record_id = record.get("Id")
+            if not record_id:
+                local.append(_local_failure(index, sobject, "MISSING_ID", "record has no Id to update by", ["Id"],
+                                            "sync the record's create first (the crosswalk has no Id)"))
                 continue
-            positions.append(index)
-            prepared.append(self._with_type(sobject, record))
-        for position, result in zip(positions, self._collection("PATCH", "composite/sobjects", sobject, prepared,
-                                                                idempotent=True), strict=True):
-            result.index = position
-            results[position] = result
-        return [r for r in results if r is not None]
+            # 15- and 18-character forms of one Id are the same record
+            keyed.append((index, str(record_id)[:15], self._with_type(sobject, record)))
+        return self._in_waves("PATCH", "composite/sobjects", sobject, len(records), keyed, local)
 
     def upsert_many(self, sobject: str, external_id_field: str,
                     records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
@@ -380,27 +379,37 @@ class SalesforceClient:
         fail locally. ``Id`` is dropped: an upsert matches by external id only. A key repeated in the input goes
         in a later call (Salesforce rejects a key twice in one call), so the last record for a key wins.
         """
-        results: list[RecordResult | None] = [None] * len(records)
-        waves: list[tuple[list[int], list[dict[str, Any]]]] = []
-        seen: dict[str, int] = {}
+        keyed: list[tuple[int, str, dict[str, Any]]] = []
+        local: list[RecordResult] = []
         for index, record in enumerate(records):
             value = record.get(external_id_field)
             if value is None or (isinstance(value, str) and not value.strip()):
-                results[index] = _local_failure(index, sobject, "MISSING_EXTERNAL_ID",
-                                                f"record has no {external_id_field} to upsert by",
-                                                [external_id_field], "the record has no QuickBooks id yet: sync it "
-                                                "from QuickBooks first")
+                local.append(_local_failure(index, sobject, "MISSING_EXTERNAL_ID",
+                                            f"record has no {external_id_field} to upsert by", [external_id_field],
+                                            "the record has no QuickBooks id yet: sync it from QuickBooks first"))
                 continue
-            key = str(value).casefold()  # qbsf's id fields are case-insensitive unique
+            # qbsf's id fields are case-insensitive unique
+            keyed.append((index, str(value).casefold(), self._with_type(sobject, record, strip=("Id",))))
+        return self._in_waves("PATCH", f"composite/sobjects/{sobject}/{external_id_field}", sobject, len(records),
+                              keyed, local)
+
+    def _in_waves(self, method: str, path: str, sobject: str, total: int,
+                  keyed: list[tuple[int, str, dict[str, Any]]], local: list[RecordResult]) -> list[RecordResult]:
+        """Send keyed records so no key appears twice in a call (n-th repeat in wave n); results in input order."""
+        results: list[RecordResult | None] = [None] * total
+        for result in local:
+            results[result.index] = result
+        waves: list[tuple[list[int], list[dict[str, Any]]]] = []
+        seen: dict[str, int] = {}
+        for index, key, prepared in keyed:
             wave = seen.get(key, 0)
             seen[key] = wave + 1
             if wave == len(waves):
                 waves.append(([], []))
             waves[wave][0].append(index)
-            waves[wave][1].append(self._with_type(sobject, record, strip=("Id",)))
-        path = f"composite/sobjects/{sobject}/{external_id_field}"
-        for positions, prepared in waves:
-            for position, result in zip(positions, self._collection("PATCH", path, sobject, prepared,
+            waves[wave][1].append(prepared)
+        for positions, prepared_records in waves:
+            for position, result in zip(positions, self._collection(method, path, sobject, prepared_records,
                                                                     idempotent=True), strict=True):
                 result.index = position
                 results[position] = result
