@@ -160,3 +160,18 @@ def test_link_matches_case_insensitively_like_salesforce(mapping_of) -> None:
                          name="Invoice_to_SF.csv")
     lookups = {ACCOUNT_LINK: {"8000ABCD-1": "001A"}}
     assert mapping.apply({"CustomerRef.ListID": "8000abcd-1"}, lookups) == {"Linked_Account__c": "001A"}
+
+
+def test_check_fields_names_unknown_fields_with_their_line_and_a_suggestion(mapping_of) -> None:
+    mapping = mapping_of("Name,Name,Y,,,", "BilingStreet,BillAddr1,N,AddressSplit:1,,", "Owner.Name,Notes,N,,,",
+                         "Phone,Phnoe,N,,,", "Terms,TermsRef.FullName,N,Static,Net 30,", "Account.X,Fax,N,,,")
+    problems = mapping.check_fields(
+        source_fields={"Name", "BillingStreet", "Phone", "Owner"},
+        target_fields={"Name", "BillAddress.Addr1", "BillAddr1", "Notes", "Phone", "TermsRef.FullName", "Fax"},
+    )
+    assert [str(p) for p in problems] == [
+        "Acct_to_Customer.csv:3: Account has no field 'BilingStreet' (column 1); did you mean BillingStreet?",
+        "Acct_to_Customer.csv:5: Customer has no field 'Phnoe' (column 2); did you mean Phone?",
+        "Acct_to_Customer.csv:7: Account has no field 'Account.X' (column 1); use a Account field name",
+    ]
+    assert mapping.check_fields() == []

@@ -23,7 +23,8 @@ from qbsf.mapping.compiled import (
     resolve_links,
 )
 from qbsf.mapping.kinds import KINDS, Direction, MappingKind, UnknownKind, kind_by_sheet, kind_from_filename
-from qbsf.mapping.loader import HEADER, MappingFileError, MappingProblem, load_mapping, load_mapping_bytes
+from qbsf.mapping.loader import HEADER, load_mapping, load_mapping_bytes
+from qbsf.mapping.problems import MappingFileError, MappingProblem
 from qbsf.mapping.transforms import TRANSFORMATIONS, LinkKey
 
 __all__ = [

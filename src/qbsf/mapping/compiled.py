@@ -8,6 +8,7 @@ every helper is passed in a private namespace, so no text from a CSV is ever exe
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Mapping as AbstractMapping
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from qbsf.errors import AfterDependency, NeedsUser, SyncError
 from qbsf.mapping.address import QB_ADDRESS_LINE
 from qbsf.mapping.kinds import Direction, MappingKind
+from qbsf.mapping.problems import MappingProblem
 from qbsf.mapping.transforms import (
     AddressSplitter,
     LinkKey,
@@ -308,6 +310,34 @@ class Mapping:
     def links(self) -> list[LinkKey]:
         """Every (object, field) the mapping's Link steps look up."""
         return list(dict.fromkeys(key for rule in self.rules for key in rule.links))
+
+    def check_fields(self, source_fields: Collection[str] | None = None,
+                     target_fields: Collection[str] | None = None) -> list[MappingProblem]:
+        """Rows naming a field the source or target does not have, as ``FILE:LINE:`` problems with a suggestion.
+
+        The sync engine passes the names it knows (a Salesforce describe, a QuickBooks entity's flat fields and
+        aliases); ``None`` skips that side. Names compare case-insensitively. A dotted source is accepted when
+        the whole path is known or, for a Salesforce parent relationship, when its first part is.
+        """
+        problems: list[MappingProblem] = []
+        sides = ((source_fields, "source", self.kind.source_object, 1),
+                 (target_fields, "target", self.kind.target_object, 2))
+        for known, side, obj, column in sides:
+            if known is None:
+                continue
+            folded = {name.casefold(): name for name in known}
+            for rule in self.rules:
+                name = rule.source if side == "source" else rule.target
+                if side == "source" and (not name or any(step.name == "Static" for step in rule.steps)):
+                    continue
+                if name.casefold() in folded or (side == "source" and "." in name
+                                                 and name.split(".", 1)[0].casefold() in folded):
+                    continue
+                close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+                fix = f"did you mean {close[0]}?" if close else f"use a {obj} field name"
+                problems.append(MappingProblem(self.source, rule.line,
+                                               f"{obj} has no field {name!r} (column {column}); {fix}"))
+        return sorted(problems, key=lambda p: p.line)
 
     def summary(self) -> str:
         """One line describing the mapping, for `qbsf mapping check`."""

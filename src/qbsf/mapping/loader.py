@@ -13,12 +13,11 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from qbsf.errors import ConfigError
 from qbsf.mapping.compiled import FieldRule, Mapping
 from qbsf.mapping.kinds import MappingKind, UnknownKind, kind_from_filename
+from qbsf.mapping.problems import MappingFileError, MappingProblem
 from qbsf.mapping.transforms import ChainError, parse_chain
 
 HEADER = ("SF_Field_API_Name", "QB_Field_Name", "Required (Y/N)", "Transformation", "Default_Value", "Notes")
@@ -29,26 +28,6 @@ _ADDRESS_ALIAS = re.compile(r"(bill|ship)addr([1-5])")
 _Reporter = Callable[[int, str], None]  # problem(line, message)
 MAX_ROWS = 1_000  # Salesforce objects have at most 800 custom fields
 MAX_FILE_BYTES = 5_000_000  # a mapping is a few dozen rows; anything this big is the wrong file
-
-
-@dataclass(frozen=True, slots=True)
-class MappingProblem:
-    """One fault in a mapping file."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class MappingFileError(ConfigError):
-    """A mapping file was rejected; ``problems`` lists every fault, each with its file, line and fix."""
-
-    def __init__(self, problems: list[MappingProblem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 def load_mapping(path: str | Path, kind: MappingKind | None = None) -> Mapping:

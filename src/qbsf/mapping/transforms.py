@@ -223,7 +223,7 @@ def _pad_cents(plain: str) -> str:
     return "0.00" if result[0] == "-" and not result.strip("-0.") else result
 
 
-_FLOAT_EXACT_LIMIT = 1e15  # below this a float's two-decimal rendering is exact whenever it round-trips
+_FLOAT_EXACT_LIMIT = 1e12  # below this a float is within 0.0002 of its two-decimal value, so "%.2f" is exact
 
 
 def number_format_value(value: object) -> str:
