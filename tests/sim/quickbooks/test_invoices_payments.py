@@ -250,3 +250,15 @@ def test_a_description_only_line_has_no_amount(sim):
     note, labour = invoice["InvoiceLineRet"]
     assert "Amount" not in note and labour["Amount"] == "80.00"
     assert invoice["Subtotal"] == "80.00"
+
+
+def test_an_unused_payment_is_a_credit_on_the_customer_balance(sim):
+    sim.add("Customer", {"Name": "Prepaid"})
+    invoice = sim.add("Invoice", {"CustomerRef": {"FullName": "Prepaid"},
+                                  "InvoiceLineAdd": [{"Desc": "Work", "Quantity": "1", "Rate": "60.00"}]})
+    sim.add("ReceivePayment", {"CustomerRef": {"FullName": "Prepaid"}, "TotalAmount": "100.00",
+                               "IsAutoApply": "true"})
+    (customer,) = sim.customers()
+    assert (customer["Balance"], customer["TotalBalance"]) == ("-40.00", "-40.00")
+    sim.delete(invoice["TxnID"])
+    assert sim.customers()[0]["Balance"] == "-100.00"

@@ -782,7 +782,8 @@ class Company:
             id=txn_id, kind="ReceivePayment", seq=self.store.next_counter("seq"), namespace=None, name_key=None,
             full_name=None, parent_id=None, sublevel=0, is_active=True, time_created=stamp, time_modified=stamp,
             edit_sequence=self.next_edit_sequence(None, stamp), customer_id=customer.id,
-            ref_number=body.get("RefNumber"), txn_date=body["TxnDate"], balance_cents=0, body=body,
+            ref_number=body.get("RefNumber"), txn_date=body["TxnDate"],
+            balance_cents=-to_cents(parse_decimal(body["UnusedPayment"], "UnusedPayment")), body=body,
         )
         self.store.insert(row)
         self.store.set_uses(row.id, uses)
@@ -821,8 +822,9 @@ class Company:
                 kept = [a for a in payment.body.get("AppliedToTxnRet", []) if a["TxnID"] != row.id]
                 freed = -parse_decimal(link["Amount"], "Amount")
                 payment.body["AppliedToTxnRet"] = kept
-                payment.body["UnusedPayment"] = money(parse_decimal(payment.body["UnusedPayment"], "UnusedPayment")
-                                                      + freed)
+                unused = parse_decimal(payment.body["UnusedPayment"], "UnusedPayment") + freed
+                payment.body["UnusedPayment"] = money(unused)
+                payment.balance_cents = -to_cents(unused)
                 self._touch(payment)
                 self.store.update(payment)
                 self.store.set_uses(payment.id, [payment.customer_id or "", *(a["TxnID"] for a in kept)])

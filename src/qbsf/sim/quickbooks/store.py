@@ -219,8 +219,8 @@ class Store:
         ids = tuple(customer_ids)
         marks = ", ".join("?" for _ in ids)
         found = self.db.execute(
-            f"SELECT COALESCE(SUM(balance_cents), 0) FROM records WHERE customer_id IN ({marks}) AND kind = 'Invoice'",
-            ids).fetchone()
+            # Open invoices raise a customer's balance; a payment's unused amount (a credit) lowers it.
+            f"SELECT COALESCE(SUM(balance_cents), 0) FROM records WHERE customer_id IN ({marks})", ids).fetchone()
         return int(found[0])
 
     # --- uses (what a transaction refers to, so a used list element cannot be deleted) -------------------------
