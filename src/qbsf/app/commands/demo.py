@@ -68,6 +68,7 @@ def run_demo(
 ) -> None:
     """Run the mapping engine over every example mapping with sample records and show the results."""
     console = Console()
+    console.width = max(console.width, 120)  # piped output (make demo in CI) would otherwise wrap at 80
     resolver = TableLinkResolver({("Account", "QB_Customer_ID__c"): {_ACME["QB_Customer_ID__c"]: _ACME["Id"]}})
     files = sorted(mappings.glob("*.csv"))
     if not files:
