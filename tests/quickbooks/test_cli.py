@@ -102,3 +102,17 @@ def test_bench_runs_small_and_reports():
     assert "300/300 customers" in line and "records/s over 3 messages" in line
     cli = runner.invoke(app, ["bench", "qb", "--customers", "50", "--per-message-ms", "0", "--per-request-ms", "0"])
     assert cli.exit_code == 0 and "50/50 customers" in cli.output
+
+
+def test_host_reports_the_connection(tmp_path):
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+
+    path = tmp_path / "company.sqlite"
+    QuickBooksSimulator(path, company_name="Rock Castle Construction").close()
+    result = runner.invoke(app, ["qb", "host", "--simulator-path", str(path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["company"] == "Rock Castle Construction" and report["qbxml_used"] == "16.0"
+    assert "13.0" in report["supported_qbxml"] and report["messages"] == 2
+    bad = runner.invoke(app, ["qb", "host", "--transport", "carrier-pigeon"])
+    assert bad.exit_code != 0 and "unknown QuickBooks transport" in str(bad.exception)

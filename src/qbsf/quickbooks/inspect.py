@@ -79,3 +79,37 @@ def _is_utf8(data: bytes) -> bool:
 def to_json_line(obj: dict[str, Any]) -> str:
     """One compact JSON line (non-ASCII kept readable)."""
     return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def connection_report(transport: str, *, simulator_path: Any = None, app_name: str = "qbsf",
+                      company_file: str = "") -> dict[str, Any]:
+    """Open a session over ``transport`` ("simulator" or "com"), ask HostQuery and CompanyQuery, close it."""
+    from qbsf.errors import ConfigError
+    from qbsf.quickbooks.client import QuickBooksClient
+
+    sim = None
+    if transport == "simulator":
+        from qbsf.quickbooks.transports.simulator import SimulatorTransport
+        from qbsf.sim.quickbooks import QuickBooksSimulator
+
+        sim = QuickBooksSimulator(simulator_path)
+        channel: Any = SimulatorTransport(sim)
+    elif transport == "com":
+        from qbsf.quickbooks.transports.com import ComTransport
+
+        channel = ComTransport(app_name, company_file)
+    else:
+        raise ConfigError(f"unknown QuickBooks transport {transport!r}",
+                          hint="use 'simulator' or 'com' (the Web Connector calls in; see qbsf qbwc)")
+    client = QuickBooksClient(channel)
+    try:
+        info = client.host()
+        company = client.company()
+        return {"product": info.ProductName, "version": f"{info.MajorVersion}.{info.MinorVersion}",
+                "country": info.Country, "supported_qbxml": info.SupportedQBXMLVersion,
+                "qbxml_used": client.qbxml_version, "file_mode": info.QBFileMode,
+                "company": company.CompanyName, "messages": client.messages_sent}
+    finally:
+        client.close()
+        if sim is not None:
+            sim.close()

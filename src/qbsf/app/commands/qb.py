@@ -20,3 +20,17 @@ def parse(response: Path = typer.Argument(..., help="a qbXML response document s
         raise ConfigError(f"{response}: no such file", hint="give the path of a qbXML response document")
     for obj in response_objects(response.read_bytes(), source=str(response)):
         typer.echo(to_json_line(obj))
+
+
+@app.command("host")
+def host(transport: str = typer.Option("simulator", help="simulator or com"),
+         simulator_path: Path | None = typer.Option(None, help="the simulator's SQLite company file (default: memory)"),
+         app_name: str = typer.Option("qbsf", help="QB App Name (com)"),
+         company_file: str = typer.Option("", help="company file (com; blank = the one open)")) -> None:
+    """Connect to QuickBooks, print its product, supported qbXML versions, the version qbsf uses and the company."""
+    import json
+
+    from qbsf.quickbooks.inspect import connection_report
+
+    typer.echo(json.dumps(connection_report(transport, simulator_path=simulator_path, app_name=app_name,
+                                            company_file=company_file), ensure_ascii=False, indent=2))
