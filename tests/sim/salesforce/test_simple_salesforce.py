@@ -2,8 +2,14 @@
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceMalformedRequest
+
+from qbsf.sim.salesforce import EmulatorSettings, start_emulator
 
 
 def _session(emulator) -> requests.Session:
@@ -61,3 +67,30 @@ def test_password_flow_and_bad_credentials(sf_emulator_tls):
     with pytest.raises(SalesforceAuthenticationFailed, match="invalid client credentials"):
         Salesforce(consumer_key=emulator.client_id, consumer_secret="nope", domain=_login_domain(emulator),
                    session=_session(emulator))
+
+
+def _self_signed(key) -> str:
+    """The certificate a connected app holds for JWT bearer (what `sf org login jwt` users upload)."""
+    import datetime as dt
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "qbsf connected app")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_jwt_bearer_login_with_a_certificate(sf_state, tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "server.key"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    emulator = start_emulator(sf_state, EmulatorSettings(jwt_public_key=_self_signed(key)), ssl=True)
+    try:
+        sf = Salesforce(username=emulator.username, consumer_key=emulator.client_id, privatekey_file=str(key_file),
+                        domain=_login_domain(emulator), session=_session(emulator))
+        assert sf.Contact.create({"LastName": "Via JWT"})["success"] is True
+        assert [c["LastName"] for c in sf_state.records("Contact")] == ["Via JWT"]
+    finally:
+        emulator.stop()
