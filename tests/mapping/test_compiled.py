@@ -175,3 +175,9 @@ def test_check_fields_names_unknown_fields_with_their_line_and_a_suggestion(mapp
         "Acct_to_Customer.csv:7: Account has no field 'Account.X' (column 1); use a Account field name",
     ]
     assert mapping.check_fields() == []
+
+
+def test_a_very_long_chain_compiles(mapping_of) -> None:
+    chain = "|".join(["Trim", "Replace:(:[", "Upper", "Left:50"] * 200)
+    mapping = mapping_of(f"Name,Name,N,{chain},,")
+    assert mapping.apply({"Name": " a(b) "}) == {"Name": "A[B)"}

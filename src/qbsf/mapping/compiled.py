@@ -172,6 +172,9 @@ _PURE_STEPS: dict[str, Callable[[str, tuple[object, ...]], str]] = {
 }
 
 
+_MAX_NESTING = 16
+
+
 def dig(record: Record, path: tuple[str, ...], dotted: str) -> Any:
     """Read a dotted path through nested dicts (Salesforce parent relationships); a flat dotted key also works."""
     if dotted in record:
@@ -431,6 +434,9 @@ class Mapping:
         for number, step in enumerate(steps):
             pure = _PURE_STEPS.get(step.name)
             if pure is not None:  # slicing and str methods nest into one expression
+                if expr.count("(") + expr.count("[") >= _MAX_NESTING:  # keep the parser far from its limits
+                    code.append(f"{v} = {expr}")
+                    expr = v
                 expr = pure(expr, step.args)
                 continue
             if not expr.isidentifier():  # the step reads its input more than once: name it first
