@@ -62,3 +62,19 @@ def test_zeep_builds_a_client_from_the_served_wsdl(endpoint) -> None:
     assert client.service.serverVersion().startswith("qbsf")
     assert client.service.clientVersion("2.3.0.217") is None  # "" comes back as an empty (absent) string
     assert client.service.closeConnection("no-such-ticket") == "OK"
+
+
+def test_behind_a_reverse_proxy_the_wsdl_names_the_public_https_address(endpoint, service) -> None:
+    proxied = httpx.get(endpoint.url + "?wsdl", headers={"X-Forwarded-Proto": "https",
+                                                         "Host": "qbsf.example.com"})
+    locations = {a.get("location") for a in etree.fromstring(proxied.content).iter("{*}address")}
+    assert locations == {"https://qbsf.example.com/qbwc"}
+
+
+def test_public_url_pins_the_address(service) -> None:
+    from qbsf.quickbooks.webconnector import create_app
+    from qbsf.quickbooks.webconnector.server import BackgroundServer
+
+    with BackgroundServer(create_app(service, public_url="https://sync.example.org/qbwc")) as server:
+        body = httpx.get(server.url + "?WSDL").content
+    assert {a.get("location") for a in etree.fromstring(body).iter("{*}address")} == {"https://sync.example.org/qbwc"}
