@@ -140,3 +140,36 @@ def test_jwt_bearer_verifies_the_signature(jwt_emulator, rsa_key):
     stranger = httpx.post(jwt_emulator.token_url, data={"grant_type": grant,
                                                          "assertion": _assertion(rsa_key, sub="who@x.example")})
     assert stranger.json()["error_description"] == "user hasn't approved this consumer"
+
+
+def test_refresh_tokens_survive_a_restart_and_can_be_revoked(sf_schema, tmp_path):
+    from qbsf.sim.salesforce import SalesforceState
+
+    first = start_emulator(SalesforceState(sf_schema, path=tmp_path / "org.sqlite"))
+    try:
+        verifier, challenge = _pkce()
+        code = _authorize(first, challenge)
+        token = httpx.post(first.token_url, data={
+            "grant_type": "authorization_code", "code": code, "client_id": first.client_id,
+            "redirect_uri": REDIRECT, "code_verifier": verifier}).json()
+    finally:
+        first.stop()
+        first.state.close()
+    second = start_emulator(SalesforceState(sf_schema, path=tmp_path / "org.sqlite"))
+    try:
+        old_access = httpx.get(f"{second.data_url}/limits",
+                               headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert old_access.status_code == 401  # sessions end with the server; refresh tokens don't
+        refreshed = httpx.post(second.token_url, data={
+            "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": second.client_id})
+        assert refreshed.status_code == 200
+        new_refresh = refreshed.json()["refresh_token"]
+        revoke = httpx.post(f"{second.url}/services/oauth2/revoke", data={"token": new_refresh})
+        assert revoke.status_code == 200
+        after = httpx.post(second.token_url, data={
+            "grant_type": "refresh_token", "refresh_token": new_refresh, "client_id": second.client_id})
+        assert after.json()["error"] == "invalid_grant"
+        assert httpx.post(f"{second.url}/services/oauth2/revoke", data={"token": "nope"}).status_code == 400
+    finally:
+        second.stop()
+        second.state.close()

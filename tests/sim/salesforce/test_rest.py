@@ -14,7 +14,8 @@ def api(sf_emulator):
 
 def test_versions_and_resources(sf_emulator, api):
     versions = httpx.get(f"{sf_emulator.url}/services/data/").json()
-    assert {"label", "url", "version"} <= set(versions[-1]) and versions[-1]["version"] == "62.0"
+    assert versions[0] == {"label": "Summer '14", "url": "/services/data/v31.0", "version": "31.0"}
+    assert {"label": "Winter '25", "url": "/services/data/v62.0", "version": "62.0"} in versions
     resources = api.get(f"{V}/").json()
     assert resources["query"] == f"{V}/query" and resources["sobjects"] == f"{V}/sobjects"
     assert api.get("/services/data/v12.0/").status_code == 404

@@ -88,7 +88,7 @@ class OAuth:
                                 "issued_at": issued_at}
         if refresh:
             token = f"5Aep861{secrets.token_urlsafe(64)}"
-            self.state.refresh_tokens[token] = (user_id, client_id)
+            self.state.grant_refresh_token(token, user_id, client_id)
             body["refresh_token"] = token
         return body
 
@@ -122,7 +122,7 @@ class OAuth:
                 raise OAuthError("invalid_grant", "expired access/refresh token")
             body = self._issue(request, owner[0], client_id, refresh=self.settings.rotate_refresh_tokens)
             if self.settings.rotate_refresh_tokens:
-                self.state.refresh_tokens.pop(form["refresh_token"], None)
+                self.state.revoke_refresh_token(form["refresh_token"])
             return body
         if grant == JWT_BEARER:
             return self._jwt_bearer(request, form)
@@ -206,8 +206,8 @@ class OAuth:
         form = await request.form()
         token = str(form.get("token") or request.query_params.get("token") or "")
         with self.state.lock:
-            known = self.state.tokens.pop(token, None) or self.state.refresh_tokens.pop(token, None)
-        if known is None:
+            known = self.state.tokens.pop(token, None) is not None or self.state.revoke_refresh_token(token)
+        if not known:
             return JSONResponse({"error": "unsupported_token_type", "error_description": "this token type is not "
                                  "supported"}, status_code=400)
         return Response(status_code=200)

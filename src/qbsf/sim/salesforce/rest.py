@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from qbsf.sim.salesforce.ids import make_id, to18
 from qbsf.sim.salesforce.schema import ObjectDef
-from qbsf.sim.salesforce.settings import SUPPORTED_VERSIONS
+from qbsf.sim.salesforce.settings import SUPPORTED_VERSIONS, release_label
 from qbsf.sim.salesforce.soql import Engine, parse
 from qbsf.sim.salesforce.state import SalesforceState
 from qbsf.sim.salesforce.values import ApiError, format_datetime, parse_datetime
@@ -110,7 +110,7 @@ class RestApi:
     @staticmethod
     def versions() -> list[dict[str, str]]:
         """GET /services/data/."""
-        return [{"label": f"API {v}", "url": f"/services/data/v{v}", "version": v} for v in SUPPORTED_VERSIONS]
+        return [{"label": release_label(v), "url": f"/services/data/v{v}", "version": v} for v in SUPPORTED_VERSIONS]
 
     @staticmethod
     def resources(version: str) -> dict[str, str]:

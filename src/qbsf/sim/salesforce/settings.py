@@ -7,8 +7,15 @@ from dataclasses import dataclass
 DEMO_CLIENT_ID = "qbsf-demo-client"
 DEMO_CLIENT_SECRET = "qbsf-demo-secret"
 API_VERSION = "62.0"
-# Versions the emulator answers to (GET /services/data/ lists them, newest last, as Salesforce does).
-SUPPORTED_VERSIONS = ("31.0", "40.0", "45.0", "46.0", "50.0", "55.0", "58.0", "59.0", "60.0", "61.0", "62.0")
+# Versions the emulator answers to (GET /services/data/ lists them, oldest first, as Salesforce does):
+# 31.0 (Summer '14) to 68.0 (Winter '27), three releases a year.
+SUPPORTED_VERSIONS = tuple(f"{major}.0" for major in range(31, 69))
+
+
+def release_label(version: str) -> str:
+    """Salesforce's release name for an API version: 62.0 → "Winter '25", 66.0 → "Spring '26"."""
+    offset = int(float(version)) - 62
+    return f"{('Winter', 'Spring', 'Summer')[offset % 3]} '{25 + offset // 3}"
 
 
 @dataclass

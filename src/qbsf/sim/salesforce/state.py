@@ -121,6 +121,9 @@ class SalesforceState:
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = self._db.execute("SELECT value FROM meta WHERE key='sequence'").fetchone()
         self._sequence = int(row[0]) if row else 0
+        row = self._db.execute("SELECT value FROM meta WHERE key='refresh_tokens'").fetchone()
+        # Refresh tokens outlive a restart, as an org's do; access tokens don't (clients must handle the 401).
+        self.refresh_tokens = {token: tuple(owner) for token, owner in json.loads(row[0]).items()} if row else {}
         for sobject, record_id, data, deleted_at in self._db.execute(
                 "SELECT sobject, id, data, deleted_at FROM records ORDER BY rowid"):
             if sobject not in self._tables:
@@ -649,6 +652,24 @@ class SalesforceState:
             return None
         faults.injected += 1
         return faults.rng.choice(kinds)
+
+    def grant_refresh_token(self, token: str, user_id: str, client_id: str) -> None:
+        """Remember a refresh token (kept in the SQLite file, if any)."""
+        self.refresh_tokens[token] = (user_id, client_id)
+        self._save_refresh_tokens()
+
+    def revoke_refresh_token(self, token: str) -> bool:
+        """Forget a refresh token; False when it was unknown."""
+        known = self.refresh_tokens.pop(token, None) is not None
+        if known:
+            self._save_refresh_tokens()
+        return known
+
+    def _save_refresh_tokens(self) -> None:
+        if self._db is not None:
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('refresh_tokens', ?)",
+                                 (json.dumps(self.refresh_tokens),))
 
     def reset_api_usage(self) -> None:
         """Start a new day: the API call counter goes back to zero."""
