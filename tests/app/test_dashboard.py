@@ -319,3 +319,24 @@ def test_dashboard_without_connector_or_state_still_serves(config_file: Path, bu
     assert page.status_code == 200 and "Connector — Online" in page.text and "No state database yet" in page.text
     assert "started without a connector" in c.post("/actions/start").text
     assert isinstance(Settings.model_validate({}), Settings)
+
+
+def test_served_over_http_with_live_log_stream(dash: Dashboard) -> None:
+    import httpx
+
+    from qbsf.app.dashboard.app import LOOPBACK_HOSTS
+    from qbsf.app.dashboard.server import start_dashboard
+
+    dash.allowed_hosts = LOOPBACK_HOSTS
+    with start_dashboard(dash) as running:
+        assert running.url.startswith("http://127.0.0.1:") and running.url.endswith(dash.token)
+        with httpx.Client(base_url=running.base_url, timeout=10, follow_redirects=True) as http:
+            assert http.get("/").status_code == 401
+            assert http.get(f"/?token={dash.token}").status_code == 200  # follows the redirect with the cookie
+            get_logger("qbsf.test").info("Queried 2 QB Items", mark="ok")
+            after = dash.log_buffer.last_seq - 1
+            with http.stream("GET", f"/events/log?after={after}&limit=1") as response:
+                body = "".join(response.iter_text())
+            assert "✓ Queried 2 QB Items" in body
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(running.base_url, timeout=2)

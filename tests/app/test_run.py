@@ -241,3 +241,36 @@ def test_changed_salesforce_settings_mean_a_new_client_on_start(sf_emulator, tmp
     finally:
         services.close()
         state.close()
+
+
+def test_open_connector_app_assembles_what_qbsf_run_serves(sf_emulator, config_file: Path, tmp_path: Path,
+                                                           memory_secrets) -> None:
+    import httpx
+
+    from qbsf.app.context import AppContext
+    from qbsf.app.dashboard.server import start_dashboard
+    from qbsf.app.logging import reset_logging
+    from qbsf.app.settings import update_settings
+    from qbsf.app.wiring import open_connector_app
+
+    seed_org(sf_emulator.state, accounts=1)
+    update_settings({"salesforce.instance_url": sf_emulator.url, "salesforce.client_id": sf_emulator.client_id,
+                     "salesforce.client_secret": sf_emulator.client_secret, "mappings_dir": str(EXAMPLE_MAPPINGS),
+                     "state_url": f"sqlite:///{tmp_path / 'state.db'}", "log_dir": str(tmp_path / "logs"),
+                     "quickbooks.simulator_path": str(tmp_path / "company.qbsim"),
+                     "quickbooks.default_accounts.income": "Sales"}, secrets=memory_secrets)
+    bundle = open_connector_app(AppContext(secrets=memory_secrets), console=False)
+    try:
+        assert bundle.heartbeat.path == tmp_path / "heartbeat.json"
+        with start_dashboard(bundle.dashboard) as running:
+            bundle.connector.start()
+            wait_for(lambda: bundle.connector.status().last_cycle is not None)
+            status = httpx.get(f"{running.base_url}/api/status",
+                               headers={"Authorization": f"Bearer {bundle.dashboard.token}"}).json()
+            assert status["quickbooks"] and status["last_cycle"]["synced"] == 1
+            assert status["machine_id"] == bundle.machine_id
+    finally:
+        bundle.close()
+        reset_logging()
+    assert "Sync engine stopped" in (tmp_path / "logs" / "qbsf.jsonl").read_text(encoding="utf-8")
+    assert sf_emulator.client_secret not in (tmp_path / "logs" / "qbsf.jsonl").read_text(encoding="utf-8")

@@ -11,11 +11,19 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from qbsf.app.context import AppContext
 from qbsf.app.runtime import CycleRequest
-from qbsf.app.settings import ChartAccount, SecretStoreLike, Settings, chart_from_records
+from qbsf.app.settings import SECRET_KEYS, ChartAccount, SecretStoreLike, Settings, chart_from_records, default_data_dir
 from qbsf.errors import ConfigError, QbsfError, Retriable
+
+if TYPE_CHECKING:
+    from qbsf.app.dashboard import Dashboard
+    from qbsf.app.logging import LogBuffer
+    from qbsf.app.runtime import Connector, Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +198,78 @@ class EngineServices:
         if self.sf is not None:
             self.sf.close()
             self.sf = None
+
+
+@dataclass
+class ConnectorApp:
+    """Everything `qbsf run` (and the demo) assembles: settings, logging buffer, state, services, the run loop and
+    the dashboard model. ``close()`` stops the loop (finishing the record in hand) and closes the rest."""
+
+    context: AppContext
+    settings: Settings
+    log_buffer: LogBuffer
+    machine_id: str
+    state: Any
+    services: EngineServices
+    connector: Connector
+    heartbeat: Heartbeat
+    dashboard: Dashboard
+
+    def close(self, wait: float = 120.0) -> None:
+        """Stop the connector and release the QuickBooks session, Salesforce client and state database."""
+        self.connector.stop(wait=wait)
+        self.services.close()
+        self.state.close()
+
+
+def secret_values(settings: Settings, context: AppContext) -> list[str]:
+    """Every secret value qbsf loaded, so the log redactor masks them wherever they appear."""
+    values: list[str] = []
+    for key in SECRET_KEYS:
+        section, _, name = key.partition(".")
+        value = getattr(getattr(settings, section), name, None)
+        if value is not None:
+            values.append(value.get_secret_value())
+    store = context.secret_store()
+    if store is not None:
+        extra = store.get("salesforce.jwt_private_key")
+        if extra:
+            values.append(extra)
+    return values
+
+
+def heartbeat_path(settings: Settings) -> Path:
+    """Next to a SQLite state database when there is one (two installs on one machine keep separate heartbeats)."""
+    url = settings.resolved_state_url()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///")).with_name("heartbeat.json")
+    return default_data_dir() / "heartbeat.json"
+
+
+def open_connector_app(context: AppContext, *, log_level: str = "INFO", console: Any = True,
+                       transport_factory: Callable[[], Any] | None = None) -> ConnectorApp:
+    """Load settings, configure logging, open the state store and build the connector and its dashboard model.
+
+    Nothing connects yet: call ``app.connector.start()`` (or ``run()``), and serve ``app.dashboard``.
+    ``transport_factory`` overrides the QuickBooks transport the settings name (the demo passes its simulator).
+    """
+    from qbsf.app.dashboard import Dashboard
+    from qbsf.app.license import license_status, machine_id
+    from qbsf.app.logging import configure_logging
+    from qbsf.app.runtime import Connector, Heartbeat
+    from qbsf.sync.state import StateStore
+
+    settings = context.load().settings
+    buffer = configure_logging(log_dir=settings.resolved_log_dir(), level=log_level, console=console,
+                               secrets=secret_values(settings, context))
+    mid = machine_id()
+    state = StateStore(settings.resolved_state_url())
+    services = EngineServices(settings, context.secret_store(), state, transport_factory=transport_factory)
+    heartbeat = Heartbeat(heartbeat_path(settings))
+    connector = Connector(services, settings, machine_id=mid, license=license_status(settings.license_key, machine=mid),
+                          heartbeat=heartbeat, reload_settings=lambda: context.load().settings)
+    dashboard = Dashboard(app_context=context, log_buffer=buffer, connector=connector, state=state,
+                          heartbeat=heartbeat, machine_id=mid, chart_of_accounts=services.chart_of_accounts,
+                          fetch_record=services.fetch_record)
+    return ConnectorApp(context=context, settings=settings, log_buffer=buffer, machine_id=mid, state=state,
+                        services=services, connector=connector, heartbeat=heartbeat, dashboard=dashboard)

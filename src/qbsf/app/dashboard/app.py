@@ -23,7 +23,7 @@ from sse_starlette.sse import EventSourceResponse
 from qbsf import __version__
 from qbsf.app.context import AppContext
 from qbsf.app.license import LicenseError, license_status, verify_key
-from qbsf.app.logging import LogBuffer
+from qbsf.app.logging import LogBuffer, LogEntry
 from qbsf.app.runtime import Connector, Heartbeat, State
 from qbsf.app.settings import (
     SECRET_KEYS,
@@ -328,7 +328,7 @@ def create_app(dash: Dashboard) -> FastAPI:
             sent = 0
             try:
                 for entry in dash.log_buffer.since(since, limit=200):
-                    yield {"id": str(entry.seq), "event": "log", "data": json.dumps(entry.as_dict())}
+                    yield _sse(entry)
                     sent += 1
                     if limit and sent >= limit:
                         return
@@ -342,7 +342,7 @@ def create_app(dash: Dashboard) -> FastAPI:
                         continue
                     if entry.seq <= last:
                         continue
-                    yield {"id": str(entry.seq), "event": "log", "data": json.dumps(entry.as_dict())}
+                    yield _sse(entry)
                     sent += 1
                     if limit and sent >= limit:
                         return
@@ -352,6 +352,10 @@ def create_app(dash: Dashboard) -> FastAPI:
         return EventSourceResponse(stream(), ping=15)
 
     return app
+
+
+def _sse(entry: LogEntry) -> dict[str, str]:
+    return {"id": str(entry.seq), "event": "log", "data": json.dumps(entry.as_dict(), ensure_ascii=False)}
 
 
 # ---- page data ------------------------------------------------------------------------------------------------------
