@@ -99,3 +99,33 @@ def test_iterator_pages_over_2500_customers(qb_client, qb_transport, qb_sim):
     active = sum(1 for _ in qb_client.query_customers())
     everyone = sum(1 for _ in qb_client.query_customers(include_inactive=True))
     assert (active, everyone) == (2499, 2500)
+
+
+class DyingTransport:
+    """Delivers ``alive`` messages, then the session is gone (QuickBooks closed, Web Connector cut off)."""
+
+    def __init__(self, inner, alive: int) -> None:
+        self.inner = inner
+        self.alive = alive
+        self.attempts = 0
+
+    def send(self, request_xml: str) -> str:
+        self.attempts += 1
+        if self.attempts > self.alive:
+            raise TransportError("QuickBooks did not process the request: session ended", hint="retry")
+        return self.inner.send(request_xml)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_transport_failure_keeps_what_was_answered(qb_sim, validating):
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+
+    transport = DyingTransport(validating(SimulatorTransport(qb_sim)), alive=1)
+    client = QuickBooksClient(transport, qbxml_version="16.0", batch_size=2)
+    results = client.add_many([rec.Customer(Name=f"Dying {n}") for n in range(5)])
+    assert [r.ok for r in results] == [True, True, False, False, False]
+    assert all(isinstance(r.error, TransportError) for r in results[2:])
+    assert transport.attempts == 2  # nothing more is sent once the session is gone
+    assert qb_sim.count("Customer") == 2

@@ -21,6 +21,7 @@ from qbsf.errors import ConfigError, NeedsUser, QbsfError
 from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.bodies import ENTITIES, Entity, add_body, external_guid, mod_body
 from qbsf.quickbooks.errors import (
+    ConnectionFailed,
     MissingAccountError,
     ModConflictError,
     StaleEditSequence,
@@ -191,20 +192,32 @@ class QuickBooksClient:
         if response.severity.lower() == "warn":
             log.warning("QuickBooks %s warning %s: %s", what, response.status_code, response.message)
 
-    def _exchange(self, pending: list[_Pending]) -> dict[str, Response]:
-        """Send the requests of ``pending`` in messages of ``batch_size`` and index the answers by requestID."""
+    def _exchange(self, pending: list[_Pending]) -> tuple[dict[str, Response], dict[str, QbsfError]]:
+        """Send the requests of ``pending`` in messages of ``batch_size``; index the answers by requestID.
+
+        When the transport fails, the answers already received are kept and every request not answered gets
+        that error (the failed message may or may not have reached QuickBooks), and nothing more is sent.
+        """
         by_id: dict[str, Response] = {}
+        failed: dict[str, QbsfError] = {}
         live = [p for p in pending if p.rq is not None]
         for start in range(0, len(live), self.batch_size):
             chunk = live[start:start + self.batch_size]
             expected = {p.rq.get("requestID") for p in chunk}
-            for response in self._send([p.rq for p in chunk]):
+            try:
+                responses = self._send([p.rq for p in chunk])
+            except (TransportError, ConnectionFailed) as exc:
+                log.warning("QuickBooks message with %d request(s) failed: %s", len(chunk), exc)
+                for item in live[start:]:
+                    failed[item.rq.get("requestID")] = exc
+                break
+            for response in responses:
                 if response.request_id in expected:
                     by_id[response.request_id] = response
                 else:
                     log.warning("ignoring QuickBooks response %s for unknown requestID %r", response.tag,
                                 response.request_id)
-        return by_id
+        return by_id, failed
 
     # --- add -----------------------------------------------------------------------------------------------
 
@@ -239,9 +252,9 @@ class QuickBooksClient:
                 result.error = exc
                 continue
             pending.append(_Pending(index, rq, prepared, entity))
-        answers = self._exchange(pending)
+        answers, failed = self._exchange(pending)
         for item in pending:
-            self._settle(results[item.index], answers.get(str(item.index)), item.entity)
+            self._settle(results[item.index], answers.get(str(item.index)), item.entity, failed.get(str(item.index)))
         return results
 
     def _entity(self, record: Any) -> Entity:
@@ -319,8 +332,12 @@ class QuickBooksClient:
 
     # --- results -------------------------------------------------------------------------------------------
 
-    def _settle(self, result: Result, response: Response | None, entity: Entity) -> None:
+    def _settle(self, result: Result, response: Response | None, entity: Entity | None,
+                failure: QbsfError | None = None) -> None:
         what = rec.label(result.record)
+        if failure is not None:
+            result.error = failure
+            return
         if response is None:
             result.error = TransportError(f"QuickBooks returned no response for {what} (requestID "
                                           f"{result.request_id})", hint="qbsf retries it next cycle")
@@ -375,14 +392,14 @@ class QuickBooksClient:
             result.record = item.updated
             result.warnings = item.warnings
             pending.append(item)
-        answers = self._exchange(pending)
+        answers, failed = self._exchange(pending)
         stale: list[_Pending] = []
         for item in pending:
             response = answers.get(str(item.index))
             if response is not None and response.is_error and response.status_code == 3200:
                 stale.append(item)
                 continue
-            self._settle(results[item.index], response, item.entity)
+            self._settle(results[item.index], response, item.entity, failed.get(str(item.index)))
         if stale:
             self._retry_stale(stale, results)
         return results
@@ -403,7 +420,12 @@ class QuickBooksClient:
         return _Pending(index, rq, base, entity, change, updated, paths, issues)
 
     def _retry_stale(self, stale: list[_Pending], results: list[Result]) -> None:
-        current = self._reread([item.record for item in stale])
+        try:
+            current = self._reread([item.record for item in stale])
+        except (TransportError, ConnectionFailed) as exc:
+            for item in stale:
+                results[item.index].error = exc
+            return
         retry: list[_Pending] = []
         for item in stale:
             result = results[item.index]
@@ -426,9 +448,9 @@ class QuickBooksClient:
                 result.error = exc
                 continue
             retry.append(fresh)
-        answers = self._exchange(retry)
+        answers, failed = self._exchange(retry)
         for item in retry:
-            self._settle(results[item.index], answers.get(str(item.index)), item.entity)
+            self._settle(results[item.index], answers.get(str(item.index)), item.entity, failed.get(str(item.index)))
             error = results[item.index].error
             if isinstance(error, StaleEditSequence):
                 error.hint = "the record keeps changing in QuickBooks; qbsf retries next cycle"
@@ -457,7 +479,9 @@ class QuickBooksClient:
             body = {key: values[start:start + chunk], **(extra or {})}
             pending.append(_Pending(number, request(rq_tag, f"q{number}", body), None, None))
         records: list[Any] = []
-        answers = self._exchange(pending)
+        answers, failed = self._exchange(pending)
+        if failed:
+            raise next(iter(failed.values()))
         for number in range(len(pending)):
             response = answers.get(f"q{number}")
             if response is None:
@@ -553,7 +577,10 @@ class QuickBooksClient:
             pending.append(_Pending(1, request("TxnDeletedQueryRq", "deleted-txns",
                                                {"TxnDelType": list(txn_types), **window}), None, None))
         deleted: list[rec.DeletedRecord] = []
-        for _, response in sorted(self._exchange(pending).items()):
+        answers, failed = self._exchange(pending)
+        if failed:
+            raise next(iter(failed.values()))
+        for _, response in sorted(answers.items()):
             self._raise_for(response, response.tag.removesuffix("Rs"))
             deleted.extend(parse_deleted(ret) for ret in response.rets)
         return deleted
