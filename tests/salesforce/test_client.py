@@ -206,3 +206,32 @@ def test_repeated_ids_in_update_many(sf_client, sf_state, sent) -> None:
     assert [r.success for r in results] == [True, True]
     assert len([1 for method, _, _ in sent if method == "PATCH"]) == 2
     assert sf_state.get("Account", record_id)["Name"] == "v2"
+
+
+def test_single_upsert_with_several_matches_changes_nothing(tmp_path) -> None:
+    from qbsf.salesforce import ClientCredentialsAuth
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+
+    field = tmp_path / "objects" / "Account" / "fields" / "Legacy_Key__c.field-meta.xml"
+    field.parent.mkdir(parents=True)
+    field.write_text('<?xml version="1.0" encoding="UTF-8"?>\n'
+                     '<CustomField xmlns="http://soap.sforce.com/2006/04/metadata"><fullName>Legacy_Key__c'
+                     '</fullName><externalId>true</externalId><label>Legacy Key</label><length>20</length>'
+                     '<type>Text</type><unique>false</unique></CustomField>\n')
+    state = SalesforceState(metadata_dir=tmp_path / "objects")
+    first = state.insert("Account", {"Name": "One", "Legacy_Key__c": "L-1"})
+    state.insert("Account", {"Name": "Two", "Legacy_Key__c": "L-1"})
+    with start_emulator(state) as emulator:
+        auth = ClientCredentialsAuth(emulator.url, emulator.client_id, emulator.client_secret)
+        with SalesforceClient(emulator.url, auth) as client:
+            result = client.upsert("Account", "Legacy_Key__c", "L-1", {"Name": "Changed"})
+    assert not result.success and result.error.error_code == "DUPLICATE_EXTERNAL_ID"
+    assert isinstance(result.error, NeedsUser) and "2 Account records" in str(result.error)
+    assert state.get("Account", first)["Name"] == "One"
+
+
+def test_foreign_urls_and_bad_batch_sizes_are_refused(sf_client) -> None:
+    with pytest.raises(QbsfError, match="refusing to send the Salesforce token"):
+        sf_client.request("GET", "https://evil.example/services/data/v62.0/limits")
+    with pytest.raises(QbsfError, match="outside Salesforce's 200–2,000"):
+        sf_client.query("SELECT Id FROM Account", batch_size=50)

@@ -34,6 +34,7 @@ from qbsf.salesforce.errors import (
     SalesforceError,
     SalesforceNeedsUser,
     SalesforceRetriable,
+    classify,
     from_error_item,
     from_response_body,
 )
@@ -187,6 +188,10 @@ class SalesforceClient:
 
     def _url(self, path: str, instance_url: str) -> str:
         if path.startswith(("https://", "http://")):
+            if not path.startswith(instance_url + "/"):
+                # the bearer token goes with every request: never to a host the org did not name
+                raise QbsfError(f"refusing to send the Salesforce token to {path.split('?')[0]}",
+                                hint=f"only URLs on {instance_url} are called")
             return path
         if not path.startswith("/services/"):
             path = f"{self.base_path}/{path.lstrip('/')}"
@@ -287,6 +292,9 @@ class SalesforceClient:
     def iter_query(self, soql: str, *, include_deleted: bool = False,
                    batch_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
         """Pages of records for ``soql``, following every ``nextRecordsUrl`` (one API call per page)."""
+        if batch_size is not None and not 200 <= batch_size <= 2000:
+            raise QbsfError(f"query batch size {batch_size} is outside Salesforce's 200–2,000",
+                            hint="pass a batch_size between 200 and 2000, or None for the default (2,000)")
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
         resource = "queryAll" if include_deleted else "query"
         page = self._json("GET", resource, params={"q": soql}, headers=headers)
@@ -430,6 +438,10 @@ class SalesforceClient:
                 raise
             return RecordResult(0, False, errors=[exc])
         data = _body(response) if response.content else {}
+        if response.status_code == 300:  # several records hold this external id: Salesforce changed none of them
+            return RecordResult(0, False, errors=[classify(
+                "DUPLICATE_EXTERNAL_ID", f"{len(data) if isinstance(data, list) else 'several'} {sobject} records "
+                f"have {external_id_field} = {value}", [external_id_field], status=300, sobject=sobject)])
         return RecordResult(0, True, id=data.get("id"), created=response.status_code == 201)
 
     def delete_many(self, ids: Sequence[str]) -> list[RecordResult]:
