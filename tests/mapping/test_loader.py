@@ -214,3 +214,10 @@ def test_absurdly_many_rows_are_refused() -> None:
     found = problems_of(f"{HEADER_LINE}\n{rows}\n".encode())
     assert found == [f"{NAME}:1002: more than 1,000 mapping rows; a mapping has one row per field — is this the "
                      f"right file?"]
+
+
+def test_excel_sep_line_sets_the_delimiter() -> None:
+    text = "sep=;\r\n" + HEADER_LINE.replace(",", ";") + "\r\nName;Name;Y;Trim;;\r\nPhone;Phone;n;;;\r\n"
+    mapping = load_mapping_bytes(text.encode(), NAME)
+    assert mapping.target_fields == ["Name", "Phone"] and mapping.rules[1].line == 4
+    assert load_mapping_bytes(f"sep=,\n{HEADER_LINE}\nName,Name,Y,,,\n".encode(), NAME).target_fields == ["Name"]

@@ -23,6 +23,7 @@ from qbsf.mapping.transforms import ChainError, parse_chain
 HEADER = ("SF_Field_API_Name", "QB_Field_Name", "Required (Y/N)", "Transformation", "Default_Value", "Notes")
 HEADER_LINE = ",".join(HEADER)
 _FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_SEP_LINE = re.compile(r"sep=(.)")
 _YES, _NO = {"y", "yes"}, {"n", "no", ""}
 _ADDRESS_ALIAS = re.compile(r"(bill|ship)addr([1-5])")
 _Reporter = Callable[[int, str], None]  # problem(line, message)
@@ -95,6 +96,9 @@ def _decode(data: bytes, problem: _Reporter) -> str | None:
 def _delimiter(text: str) -> str:
     """Comma, or ``;``/tab when the first line clearly uses those (European Excel, 'Unicode text' exports)."""
     first = next((line for line in text.splitlines() if line.strip()), "")
+    hint = _SEP_LINE.fullmatch(first.strip())
+    if hint:  # Excel's own "sep=;" first line
+        return hint.group(1)
     if "," not in first:
         for candidate in (";", "\t"):
             if candidate in first:
@@ -113,8 +117,8 @@ def _is_header(cells: list[str]) -> bool:
 
 
 def _rows(text: str, problem: _Reporter) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False,
-                        skipinitialspace=True)
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False, skipinitialspace=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     while True:
@@ -125,6 +129,9 @@ def _rows(text: str, problem: _Reporter) -> list[tuple[int, list[str]]]:
         except csv.Error as exc:
             problem(reader.line_num or start, f"the CSV cannot be read here ({exc}); check the quotes on this line")
             return rows
+        if not rows and len(cells) <= 2 and _SEP_LINE.fullmatch(delimiter.join(cells).strip()):
+            start = reader.line_num + 1  # the "sep=;" line is an instruction to Excel, not a row
+            continue
         rows.append((start, [c.strip() for c in cells]))
         start = reader.line_num + 1
 
