@@ -156,3 +156,31 @@ def test_describe_global_and_object(api):
     assert fields["Name"]["nillable"] is False
     assert {"childSObject": "Contact", "field": "AccountId", "relationshipName": "Contacts"}.items() <= next(
         c for c in account["childRelationships"] if c["relationshipName"] == "Contacts").items()
+
+
+def test_later_pages_keep_the_batch_size_and_idle_cursors_expire(sf_emulator, api):
+    from datetime import UTC, datetime, timedelta
+
+    state = sf_emulator.state
+    for i in range(500):
+        state.insert("Account", {"Name": f"A{i}"})
+    first = api.get(f"{V}/query", params={"q": "SELECT Id FROM Account"},
+                    headers={"Sforce-Query-Options": "batchSize=200"}).json()
+    second = api.get(first["nextRecordsUrl"]).json()  # no header this time
+    assert len(second["records"]) == 200 and second["nextRecordsUrl"].endswith("-400")
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    state.clock = lambda: later
+    expired = api.get(second["nextRecordsUrl"])
+    assert expired.status_code == 400 and expired.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_the_daily_allocation_renews_after_24_hours(sf_emulator, api):
+    from datetime import UTC, datetime, timedelta
+
+    state = sf_emulator.state
+    state.daily_api_limit = 2
+    assert [api.get(f"{V}/limits").status_code for _ in range(3)] == [200, 200, 403]
+    tomorrow = datetime.now(UTC) + timedelta(hours=24, minutes=1)
+    state.clock = lambda: tomorrow
+    renewed = api.get(f"{V}/limits")
+    assert renewed.status_code == 200 and renewed.headers["Sforce-Limit-Info"] == "api-usage=1/2"

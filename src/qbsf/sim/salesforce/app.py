@@ -68,9 +68,8 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
                 return _json_response(Reply(400, [{"message": f"JSON parse error: {exc}",
                                                    "errorCode": "JSON_PARSER_ERROR"}]), limit_info())
         with state.lock:
-            if state.api_calls >= state.daily_api_limit:
+            if not state.count_api_call():
                 return _json_response(_FAULT_REPLIES["REQUEST_LIMIT_EXCEEDED"], limit_info())
-            state.api_calls += 1
             fault = state.draw_fault(write=request.method != "GET")
         if fault is not None:
             log.debug("injected %s on %s %s", fault, request.method, path)

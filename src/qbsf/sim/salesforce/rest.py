@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 COLLECTION_LIMIT = 200
 COMPOSITE_LIMIT = 25
 DEFAULT_BATCH = 2000
+CURSOR_IDLE_SECONDS = 15 * 60
 _VERSION = re.compile(r"^v(\d{2,3}\.\d)$")
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([^}]+)\}")
 _ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -289,12 +290,16 @@ class RestApi:
         if match:
             batch = min(2000, max(200, int(match.group(1))))
         resource = "queryAll" if include_deleted else "query"
+        now = self.state.clock().timestamp()
+        for stale in [k for k, c in self.state.cursors.items() if now - c.last_used > CURSOR_IDLE_SECONDS]:
+            del self.state.cursors[stale]  # Salesforce drops cursors idle for 15 minutes
         if rest:
             locator, _, offset_text = rest[0].rpartition("-")
             cursor = self.state.cursors.get(locator)
             if cursor is None or not offset_text.isdigit():
                 raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-            return Reply(200, self._page(cursor, int(offset_text), batch, locator, resource, ctx))
+            cursor.last_used = now
+            return Reply(200, self._page(cursor, int(offset_text), locator, resource, ctx))
         text = params.get("q")
         if not text:
             raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -305,11 +310,12 @@ class RestApi:
             return Reply(200, result)
         self.state._sequence += 1
         locator = make_id("01g", self.state._sequence)
-        self.state.cursors[locator] = records
-        return Reply(200, self._page(records, 0, batch, locator, resource, ctx))
+        cursor = QueryCursor(records, batch, now)
+        self.state.cursors[locator] = cursor
+        return Reply(200, self._page(cursor, 0, locator, resource, ctx))
 
-    def _page(self, records: list[dict[str, Any]], offset: int, batch: int, locator: str, resource: str,
-              ctx: _Context) -> dict[str, Any]:
+    def _page(self, cursor: QueryCursor, offset: int, locator: str, resource: str, ctx: _Context) -> dict[str, Any]:
+        records, batch = cursor.records, cursor.batch_size  # later pages keep the first call's batch size
         page = records[offset:offset + batch]
         done = offset + batch >= len(records)
         result: dict[str, Any] = {"totalSize": len(records), "done": done}
@@ -519,6 +525,15 @@ class RestApi:
         except ApiError as exc:
             self.state.rollback(mark)
             return error_reply(exc)
+
+
+@dataclass
+class QueryCursor:
+    """An open query's remaining rows (``query/{locator}-{offset}``)."""
+
+    records: list[dict[str, Any]]
+    batch_size: int
+    last_used: float
 
 
 @dataclass

@@ -81,13 +81,14 @@ class SalesforceState:
         self.package_installed = package_installed
         self.daily_api_limit = daily_api_limit
         self.api_calls = 0
+        self._api_day_started: float | None = None
         self.latency = 0.0
         self.token_lifetime: float | None = None
         self.faults = Faults()
         self.tokens: dict[str, TokenGrant] = {}
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token → (user id, client id)
         self.auth_codes: dict[str, dict[str, Any]] = {}
-        self.cursors: dict[str, list[dict[str, Any]]] = {}
+        self.cursors: dict[str, Any] = {}  # query locator → rest.QueryCursor
         self._tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in schema.objects}
         self._deleted_at: dict[str, str] = {}
         self._index: dict[tuple[str, str], dict[Any, set[str]]] = {}
@@ -674,6 +675,22 @@ class SalesforceState:
     def reset_api_usage(self) -> None:
         """Start a new day: the API call counter goes back to zero."""
         self.api_calls = 0
+        self._api_day_started = self.clock().timestamp()
+
+    def count_api_call(self) -> bool:
+        """Count one API call against the daily allocation; False (not counted) when the allocation is used up.
+
+        The allocation renews 24 hours after the first call of the current window.
+        """
+        now = self.clock().timestamp()
+        started = self._api_day_started
+        if started is None or now - started >= 86_400:
+            self.api_calls = 0
+            self._api_day_started = now
+        if self.api_calls >= self.daily_api_limit:
+            return False
+        self.api_calls += 1
+        return True
 
     def expire_tokens(self) -> None:
         """Invalidate every access token (refresh tokens stay valid), as a session timeout does."""
