@@ -154,3 +154,27 @@ def test_cancel_waiting_fails_only_requests_not_yet_sent(engine, messages) -> No
     bridge.deliver("s1", "<QBXML>done</QBXML>")
     in_flight.join()
     assert in_flight.responses == ["<QBXML>done</QBXML>"]
+
+
+def test_an_engine_that_never_says_finish_ends_its_session_after_a_quiet_spell(engine, messages) -> None:
+    now = [0.0]
+    bridge = CompanyBridge("acme", idle_timeout=300, quiet_timeout=30, clock=lambda: now[0])
+    # Sent straight through the transport, with no want_session/finish around it (a plain engine).
+    pending = threading.Thread(target=lambda: _transport(bridge).send(messages.customer_add("Ada")), daemon=True)
+    pending.start()
+    while bridge.status().queued_requests == 0:
+        time.sleep(0.01)
+    bridge.open_session("s1")
+    bridge.take_request("s1", wait=5)
+    bridge.deliver("s1", "<QBXML/>")
+    pending.join(5)
+    now[0] = 20
+    assert bridge.take_request("s1", wait=0)[0] is Next.WAIT
+    now[0] = 31
+    assert bridge.take_request("s1", wait=0)[0] is Next.DONE
+    # An announced cycle gets the long allowance: it will say finish itself.
+    bridge.end_session("s1")
+    bridge.want_session()
+    bridge.open_session("s2")
+    now[0] = 100
+    assert bridge.take_request("s2", wait=0)[0] is Next.WAIT

@@ -110,11 +110,15 @@ class CompanyBridge:
     """One company's queue between its sync engine (``submit``) and its Web Connector sessions."""
 
     def __init__(self, company: str, *, company_file: str = "", run_every_minutes: float | None = None,
-                 idle_timeout: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 idle_timeout: float = 300.0, quiet_timeout: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.company = company
         self.company_file = company_file
         self.run_every_minutes = run_every_minutes
+        # An engine that announced its cycle (want_session) says when it is done (finish); one that never does is
+        # taken as done after quiet_timeout without a message, so the Web Connector session does not run forever.
         self.idle_timeout = idle_timeout
+        self.quiet_timeout = quiet_timeout
         self._clock = clock
         self._cond = threading.Condition()
         self._queue: deque[PendingRequest] = deque()
@@ -122,6 +126,7 @@ class CompanyBridge:
         self._session: str | None = None
         self._finished = False
         self._wanted = False
+        self._announced = False
         self._engine_activity = clock()
         self._iterators: set[str] = set()
         self._progress: tuple[int, int] | None = None
@@ -176,6 +181,7 @@ class CompanyBridge:
         with self._cond:
             self._finished = True
             self._wanted = False
+            self._announced = False
             self._engine_activity = self._clock()
             self._cond.notify_all()
 
@@ -183,6 +189,7 @@ class CompanyBridge:
         """The engine has work coming: the next Web Connector poll should open a session, not answer "none"."""
         with self._cond:
             self._wanted = True
+            self._announced = True
             self._finished = False
             self._engine_activity = self._clock()
 
@@ -197,7 +204,7 @@ class CompanyBridge:
                 self._queue.remove(pending)
                 pending.fail(SessionCutOff(f"request for company {self.company!r} cancelled: {reason}",
                                            hint="it was never sent to QuickBooks; the next cycle sends it again"))
-            self._wanted = False
+            self._wanted = self._announced = False
             self._cond.notify_all()
             return len(waiting)
 
@@ -270,7 +277,8 @@ class CompanyBridge:
                     self._inflight = pending
                     self._cond.notify_all()
                     return Next.REQUEST, pending
-                if self._finished or self._clock() - self._engine_activity > self.idle_timeout:
+                limit = self.idle_timeout if self._announced else self.quiet_timeout
+                if self._finished or self._clock() - self._engine_activity > limit:
                     return Next.DONE, None
                 remaining = deadline - self._clock()
                 if remaining <= 0:

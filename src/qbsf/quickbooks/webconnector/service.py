@@ -77,7 +77,7 @@ class WebConnectorService:
     """The Web Connector's server side for any number of companies, each reached only through its own users."""
 
     def __init__(self, users: UserDirectory, *, poll_wait: float = 10.0, ticket_ttl: float = 1800.0,
-                 idle_timeout: float = 300.0, stale_after: float = 120.0,
+                 idle_timeout: float = 300.0, quiet_timeout: float = 30.0, stale_after: float = 120.0,
                  server_version: str = f"qbsf {__version__}",
                  min_client_version: tuple[int, ...] = MIN_CLIENT_VERSION,
                  warn_client_version: tuple[int, ...] = WARN_CLIENT_VERSION,
@@ -86,6 +86,7 @@ class WebConnectorService:
         self.poll_wait = poll_wait
         self.ticket_ttl = ticket_ttl
         self.idle_timeout = idle_timeout
+        self.quiet_timeout = quiet_timeout
         self.stale_after = stale_after
         self.server_version_text = server_version
         self.min_client_version = min_client_version
@@ -104,7 +105,7 @@ class WebConnectorService:
             bridge = self._bridges.get(company)
             if bridge is None:
                 bridge = CompanyBridge(company, company_file=company_file, run_every_minutes=run_every_minutes,
-                                       idle_timeout=self.idle_timeout)
+                                       idle_timeout=self.idle_timeout, quiet_timeout=self.quiet_timeout)
                 self._bridges[company] = bridge
             else:
                 bridge.company_file = company_file or bridge.company_file
