@@ -36,6 +36,7 @@ Record = AbstractMapping[str, Any]
 LinkTable = AbstractMapping[str, str]
 Lookups = AbstractMapping[LinkKey, LinkTable]
 _IDENTITY_FIELDS = ("Id", "ListID", "TxnID", "TxnLineID", "Name", "FullName")
+_MAX_NESTING = 16  # brackets in one generated expression before it is split into statements
 
 
 class LinkResolver(Protocol):
@@ -172,9 +173,6 @@ _PURE_STEPS: dict[str, Callable[[str, tuple[object, ...]], str]] = {
 }
 
 
-_MAX_NESTING = 16
-
-
 def dig(record: Record, path: tuple[str, ...], dotted: str) -> Any:
     """Read a dotted path through nested dicts (Salesforce parent relationships); a flat dotted key also works."""
     if dotted in record:
@@ -273,7 +271,7 @@ def _link(lookups: Lookups | None, key: LinkKey, value: str) -> str:
     if not found and isinstance(table, AbstractMapping):
         # Salesforce matches external ids case-insensitively; a resolver may key its answer as stored.
         folded = value.casefold()
-        found = next((sf_id for key, sf_id in table.items() if key.casefold() == folded), None)
+        found = next((sf_id for stored, sf_id in table.items() if stored.casefold() == folded), None)
     if not found:
         raise StepFailure(f"Link: no {key.sobject} found with {key.field} = {value!r}", waiting_on=key)
     return found
