@@ -46,6 +46,12 @@ def test_request_limit_exceeded_pauses_without_retrying(sf_emulator, sf_state) -
     assert isinstance(caught.value, NeedsUser) and "pauses" in caught.value.hint
     assert client.calls == 2, "no retry burns more of an exhausted allocation"
     assert client.api_usage.remaining == 0
+    with pytest.raises(ApiLimitExceeded, match="paused until"):
+        client.query("SELECT Id FROM Account")
+    assert client.calls == 2, "while paused, nothing is sent"
+    sf_state.reset_api_usage()
+    client.paused_until = 0.0  # the pause ran out
+    assert client.query("SELECT Id FROM Account") == []
 
 
 def _dead_url() -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,7 +149,7 @@ class SalesforceClient:
     def __init__(self, instance_url: str | None, auth: Auth, *, api_version: str = DEFAULT_API_VERSION,
                  timeout: float = 30.0, retries: int = 5, backoff: float = 0.5, backoff_max: float = 20.0,
                  retry_deadline: float = 120.0, verify: bool | str = True,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, limit_pause: float = 900.0) -> None:
         """Create a client; nothing is sent until the first call."""
         if not re.fullmatch(r"\d{2}\.0", api_version):
             raise QbsfError(f"API version {api_version!r} is not like '62.0'", hint="set salesforce.api_version")
@@ -168,6 +169,8 @@ class SalesforceClient:
         self.retried = 0
         self.api_usage: ApiUsage | None = None
         self._usage_warned = False
+        self.limit_pause = limit_pause
+        self.paused_until = 0.0  # time.time() before which no call is sent (after REQUEST_LIMIT_EXCEEDED)
         self._describe_cache: dict[str, dict[str, Any]] = {}
 
     # ---- plumbing ----------------------------------------------------------------------------------------------
@@ -222,6 +225,12 @@ class SalesforceClient:
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
               headers: Mapping[str, str] | None, idempotent: bool, sobject: str | None) -> httpx.Response:
+        if time.time() < self.paused_until:
+            # the allocation is spent: a call now would only fail, so fail here without spending a request
+            resume = dt.datetime.fromtimestamp(self.paused_until, dt.UTC).strftime("%H:%M UTC")
+            raise ApiLimitExceeded(f"Salesforce calls are paused until {resume}: the org's API allocation is used up",
+                                   error_code="REQUEST_LIMIT_EXCEEDED", sobject=sobject,
+                                   hint="wait, raise the allocation in Salesforce Setup, or sync less often")
         token = self.auth.token(self.http)
         response = self._send_once(token, method, path, params, json, headers, idempotent, sobject)
         if response.status_code == 401:
@@ -236,6 +245,10 @@ class SalesforceClient:
                                      "the connected app's policies, then `qbsf salesforce connect`")
         if response.status_code >= 400:
             error = from_response_body(_body(response), response.status_code, sobject=sobject)
+            if isinstance(error, ApiLimitExceeded):
+                self.paused_until = time.time() + self.limit_pause
+                log.warning("Salesforce API allocation used up; pausing Salesforce calls for %.0f minutes",
+                            self.limit_pause / 60)
             if not idempotent and response.status_code in UNCERTAIN_STATUSES:
                 # a gateway or server error after the request arrived: the create may have happened
                 raise SalesforceNeedsUser(error.sf_message, error_code=error.error_code, status=error.status,
