@@ -12,7 +12,14 @@ from qbsf.errors import AfterDependency, ConfigError, NeedsUser, Retriable, Skip
 from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.bodies import external_guid
 from qbsf.quickbooks.client import Change, DefaultAccounts, QuickBooksClient
-from qbsf.quickbooks.errors import InvalidReference, MissingAccountError, NameInUse, ObjectNotFound, RecordBusy
+from qbsf.quickbooks.errors import (
+    InvalidReference,
+    InvalidSetupReference,
+    MissingAccountError,
+    NameInUse,
+    ObjectNotFound,
+    RecordBusy,
+)
 
 
 def test_customer_add_query_mod_round_trip(qb_client, qb_sim):
@@ -71,6 +78,10 @@ def test_missing_asset_account_is_the_manuals_error(qb_transport):
     assert isinstance(result.error, MissingAccountError) and isinstance(result.error, NeedsUser)
     assert "asset account required" in str(result.error)
     assert "Set Inventory Asset Account in QB Accounts settings".lower() in str(result.error).lower()
+    misspelt = QuickBooksClient(qb_transport, default_accounts=DefaultAccounts(income="Salez"))
+    [wrong] = misspelt.add_many([rec.ItemService(Name="Misspelt")])
+    assert isinstance(wrong.error, InvalidSetupReference) and isinstance(wrong.error, NeedsUser)
+    assert wrong.error.code == 3140 and "Chart of Accounts" in wrong.error.hint
     no_income = QuickBooksClient(qb_transport)
     with pytest.raises(MissingAccountError, match="income account required"):
         no_income.add(rec.ItemService(Name="Support"))

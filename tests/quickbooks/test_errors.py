@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qbsf.errors import AfterDependency, NeedsUser, Retriable, Skippable
-from qbsf.quickbooks.errors import STATUS_TABLE, QuickBooksError, error_for_status
+from qbsf.quickbooks.errors import STATUS_TABLE, InvalidSetupReference, QuickBooksError, error_for_status
 
 
 @pytest.mark.parametrize(("code", "category"), [
@@ -29,6 +29,10 @@ def test_reference_hint_names_what_to_sync_first():
                                 request="InvoiceAdd")
     assert "Sync Product2 to QB before syncing Opportunity" in item.hint
     assert "Sync the Account to QB" in customer.hint
+    terms = error_for_status(3140, 'There is an invalid reference to QuickBooks Terms "Net 99" in the Customer.',
+                             request="CustomerAdd")
+    assert isinstance(terms, InvalidSetupReference) and isinstance(terms, NeedsUser)
+    assert not isinstance(terms, AfterDependency) and "Terms List" in terms.hint
 
 
 def test_every_table_entry_is_a_categorised_error():

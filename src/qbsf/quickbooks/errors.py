@@ -16,6 +16,7 @@ __all__ = [
     "ConnectionFailed",
     "FieldValueError",
     "InvalidReference",
+    "InvalidSetupReference",
     "MissingAccountError",
     "ModConflictError",
     "NameInUse",
@@ -121,31 +122,55 @@ _DEFAULT = StatusRule(QuickBooksRejected, "check the record in QuickBooks and th
 
 def error_for_status(code: int, status_message: str, *, request: str = "", request_id: str | None = None,
                      record: str | None = None) -> QuickBooksError:
-    """The typed error for one non-zero ``statusCode`` (classified by :data:`STATUS_TABLE`)."""
+    """The typed error for one non-zero ``statusCode`` (classified by :data:`STATUS_TABLE`).
+
+    3140 is refined by what the reference points at: a customer or item qbsf syncs itself is a dependency
+    (retry after it syncs); an account, terms, class or other QuickBooks setup list is the user's to fix.
+    """
     rule = STATUS_TABLE.get(code, _DEFAULT)
-    hint = _reference_hint(request, status_message) if code == 3140 else None
-    return rule.error(code, status_message, hint=hint or rule.hint, request=request, request_id=request_id,
-                      record=record)
+    error_class, hint = rule.error, rule.hint
+    if code == 3140:
+        error_class, hint = _reference_rule(request, status_message, rule)
+    return error_class(code, status_message, hint=hint, request=request, request_id=request_id, record=record)
 
 
-# 3140 names the list the missing reference belongs to; say which Salesforce record has to sync first.
-_DEPENDENCIES = (
+class InvalidSetupReference(QuickBooksError, NeedsUser):
+    """3140 on a QuickBooks setup list qbsf never syncs (accounts, terms, classes, …): a person must fix it."""
+
+
+_RETRY = "; qbsf retries after it has synced"
+# 3140 names the list the missing reference belongs to: say which record has to sync first, or what to set up.
+_SYNCED_REFERENCES = (
     ("item", "Sync Product2 to QB before syncing Opportunity (the invoice line's item is not in QuickBooks yet)"),
     ("customer", "Sync the Account to QB before syncing its Opportunities and Contacts (the customer is not in "
                  "QuickBooks yet)"),
-    ("account", "Check the QB Default Accounts: the account name must match QuickBooks' Chart of Accounts exactly"),
-    ("terms", "Create the payment terms in QuickBooks (Lists → Customer & Vendor Profile Lists → Terms List)"),
+)
+_SETUP_REFERENCES = (
+    ("account", "the account name must match QuickBooks' Chart of Accounts exactly: check the QB Default Accounts "
+                "(Lists → Chart of Accounts) and the mapping"),
+    ("terms", "create the payment terms in QuickBooks (Lists → Customer & Vendor Profile Lists → Terms List) or fix "
+              "the mapping's value"),
+    ("class", "create the class in QuickBooks (Lists → Class List) or fix the mapping's value"),
+    ("sales tax code", "use a sales tax code that exists in QuickBooks (Tax or Non by default)"),
+    ("sales rep", "create the sales rep in QuickBooks (Lists → Customer & Vendor Profile Lists → Sales Rep List)"),
 )
 
 
-def _reference_hint(request: str, status_message: str) -> str | None:
+def _mentions(text: str, word: str) -> bool:
+    return f"quickbooks {word}" in text or f"{word} list" in text or f"{word.replace(' ', '')}ref" in text
+
+
+def _reference_rule(request: str, status_message: str, rule: StatusRule) -> tuple[type[QuickBooksError], str]:
     text = status_message.lower()
-    for word, hint in _DEPENDENCIES:
-        if f"{word} list" in text or f"quickbooks {word}" in text or f"{word}ref" in text:
-            return hint + "; qbsf retries after it has synced"
+    for word, hint in _SYNCED_REFERENCES:
+        if _mentions(text, word):
+            return rule.error, hint + _RETRY
+    for word, hint in _SETUP_REFERENCES:
+        if _mentions(text, word):
+            return InvalidSetupReference, hint
     if request.startswith("Invoice"):
-        return _DEPENDENCIES[0][1] + "; qbsf retries after it has synced"
-    return None
+        return rule.error, _SYNCED_REFERENCES[0][1] + _RETRY
+    return rule.error, rule.hint
 
 
 class ModConflictError(NeedsUser):
