@@ -101,3 +101,18 @@ def test_factory_picks_each_flow(sf_emulator, tmp_path) -> None:
         assert client.query("SELECT Id FROM Account") == []
     with pytest.raises(ConfigError, match="client_id is not set"):
         auth_from_settings(SimpleNamespace(instance_url=sf_emulator.url, client_id=""), None)
+
+
+def test_query_command_prints_json_lines(cli_env, sf_state) -> None:
+    import json
+
+    sf_state.insert("Account", {"Name": "O'Brien & Sons"})
+    gone = sf_state.insert("Account", {"Name": "Gone"})
+    sf_state.delete("Account", gone)
+    outcome = CliRunner().invoke(app, ["salesforce", "query", "SELECT Name FROM Account ORDER BY Name"])
+    assert outcome.exit_code == 0, outcome.output
+    assert [json.loads(line) for line in outcome.stdout.splitlines()] == [{"Name": "O'Brien & Sons"}]
+    everything = CliRunner().invoke(app, ["salesforce", "query", "--all", "SELECT Name FROM Account ORDER BY Name"])
+    assert [json.loads(line)["Name"] for line in everything.stdout.splitlines()] == ["Gone", "O'Brien & Sons"]
+    bad = CliRunner().invoke(app, ["salesforce", "query", "SELEKT Id FROM Account"])
+    assert bad.exit_code != 0 and "MALFORMED_QUERY" in str(bad.exception)

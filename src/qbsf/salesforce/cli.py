@@ -116,3 +116,24 @@ def disconnect(ctx: typer.Context) -> None:
         confirmed = auth.revoke(client.http)
     typer.echo("✓ Disconnected: tokens revoked at Salesforce and deleted locally" if confirmed else
                "✓ Tokens deleted locally (Salesforce did not confirm a revocation: none was active)")
+
+
+@app.command("query")
+def query(ctx: typer.Context, soql: str = typer.Argument(..., help="The SOQL to run, e.g. \"SELECT Id, Name FROM "
+                                                                  "Account LIMIT 5\""),
+          include_deleted: bool = typer.Option(False, "--all", help="Use queryAll (deleted and archived rows too)."),
+          ) -> None:
+    """Run one SOQL query with the configured login and print the rows as JSON lines (every page followed)."""
+    import json
+
+    context = ctx.obj
+    sf = context.load().settings.salesforce
+    auth = auth_from_settings(sf, context.secret_store(), interactive=False)
+    with SalesforceClient(sf.instance_url or None, auth, api_version=sf.api_version) as client:
+        count = 0
+        for page in client.iter_query(soql, include_deleted=include_deleted):
+            for record in page:
+                record.pop("attributes", None)
+                typer.echo(json.dumps(record, default=str, ensure_ascii=False))
+                count += 1
+    typer.echo(f"# {count} record(s), {client.calls} API call(s)", err=True)
