@@ -221,3 +221,8 @@ def test_excel_sep_line_sets_the_delimiter() -> None:
     mapping = load_mapping_bytes(text.encode(), NAME)
     assert mapping.target_fields == ["Name", "Phone"] and mapping.rules[1].line == 4
     assert load_mapping_bytes(f"sep=,\n{HEADER_LINE}\nName,Name,Y,,,\n".encode(), NAME).target_fields == ["Name"]
+
+
+def test_a_field_whose_name_starts_like_the_header_is_data() -> None:
+    mapping = load_mapping_bytes(f"{HEADER_LINE}\nSFField_Code__c,Name,Y,,,\n".encode(), NAME)
+    assert mapping.source_fields == ["SFField_Code__c"]

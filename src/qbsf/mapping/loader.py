@@ -111,9 +111,10 @@ def _norm(cell: str) -> str:
 
 
 def _is_header(cells: list[str]) -> bool:
+    """A header row: its words could never be data (no field is 'SF_Field_API_Name', no Required is 'Required')."""
     names = [_norm(c) for c in cells]
-    return (names[0].startswith("sffield") or (len(names) > 2 and names[2].startswith("required"))
-            or (len(names) > 3 and names[3].startswith("transformation")))
+    return (names[0] == "sffieldapiname" or (len(names) > 2 and names[2].startswith("required"))
+            or (len(names) > 3 and names[3] == "transformation"))
 
 
 def _rows(text: str, problem: _Reporter) -> list[tuple[int, list[str]]]:
