@@ -77,7 +77,7 @@ def test_batch_message_shape(qb_sim):
             return qb_sim.process(xml)
 
         def close(self) -> None:
-            pass
+            seen.append("closed")
 
     client = QuickBooksClient(Recording(), qbxml_version="16.0", batch_size=3)
     client.add_many([rec.Customer(Name=f"Shape {n}") for n in range(7)])
@@ -116,7 +116,7 @@ class DyingTransport:
         return self.inner.send(request_xml)
 
     def close(self) -> None:
-        pass
+        self.inner.close()
 
 
 def test_a_transport_failure_keeps_what_was_answered(qb_sim, validating):

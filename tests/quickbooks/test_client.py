@@ -221,7 +221,7 @@ class OldHost:
                 "</HostQueryRs></QBXMLMsgsRs></QBXML>")
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
 
 def test_a_host_without_a_known_version_is_a_clear_error():
