@@ -13,7 +13,7 @@ from qbsf.sim.salesforce import SalesforceState
 def test_sim_salesforce_serves_prints_credentials_and_persists(tmp_path, sf_schema):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([sys.executable, "-m", "qbsf.app.cli", "sim", "salesforce", "--port", "0",
-                                "--data", str(tmp_path), "--client-id", "my-app", "--client-secret", "s3cret"],
+                                "--data", str(tmp_path), "--client-id", "my-app", "--client-secret", "s3cret", "--seed-demo", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         first = process.stdout.readline()
@@ -31,7 +31,8 @@ def test_sim_salesforce_serves_prints_credentials_and_persists(tmp_path, sf_sche
         process.wait(timeout=15)
     assert process.returncode == 0, process.stderr.read()
     reopened = SalesforceState(sf_schema, path=tmp_path / "salesforce.sqlite")
-    assert [a["Name"] for a in reopened.records("Account")] == ["Persisted"]
+    names = [a["Name"] for a in reopened.records("Account")]
+    assert len(names) == 3 and names[-1] == "Persisted"  # two seeded demo accounts, then ours
     reopened.close()
 
 

@@ -27,6 +27,8 @@ def salesforce(
     latency: float = typer.Option(0.0, "--latency", help="Seconds added to every API call."),
     fault_rate: float = typer.Option(0.0, "--fault-rate", help="Probability each API call fails (lock/503/limit)."),
     api_limit: int = typer.Option(15_000, "--api-limit", help="Daily API allocation."),
+    seed_demo: int = typer.Option(0, "--seed-demo", help="Add N demo accounts (with contacts, products and won "
+                                                          "opportunities) to an empty org."),
 ) -> None:
     """Run the Salesforce REST emulator until Ctrl-C, printing the URL and the demo credentials it accepts."""
     from qbsf.sim.salesforce import DEMO_PASSWORD, DEMO_USERNAME, EmulatorSettings, SalesforceState, create_app
@@ -45,6 +47,10 @@ def salesforce(
         data.mkdir(parents=True, exist_ok=True)
     state = SalesforceState(path=data / "salesforce.sqlite" if data else None, metadata_dir=metadata,
                             daily_api_limit=api_limit)
+    if seed_demo and not state.records("Account"):
+        from qbsf.sim.salesforce.seed import seed_demo as seed
+
+        seed(state, accounts=seed_demo)
     state.latency = latency
     if fault_rate:
         state.inject_faults(fault_rate)
