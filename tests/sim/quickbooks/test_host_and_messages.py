@@ -105,7 +105,7 @@ def test_fail_next_injects_quickbooks_busy_statuses(qb, sim):
     add = '<CustomerAddRq requestID="{id}"><CustomerAdd><Name>C{id}</Name></CustomerAdd></CustomerAddRq>'
     responses = qb.call('<HostQueryRq requestID="h"/>', add.format(id=1), add.format(id=2), add.format(id=3))
     assert [r.get("statusCode") for r in responses] == ["0", "3175", "3175", "0"]
-    assert "There was an error when saving" in responses[1].get("statusMessage")
+    assert "could not be locked. It is in use by another user." in responses[1].get("statusMessage")
     assert sim.count("Customer") == 1
 
 

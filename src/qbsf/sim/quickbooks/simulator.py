@@ -51,8 +51,9 @@ _LIST_KINDS = ("Customer", "Vendor", "OtherName", "Employee", "Account", *ITEM_K
 _FAULT_MESSAGES = {
     3170: "There was an error when modifying a {what}. QuickBooks error message: This list has been modified by "
           "another user.",
-    3175: "There was an error when saving a {what}. QuickBooks error message: The record is in use by another user.",
-    3180: "There was an error when saving a {what}. QuickBooks error message: Could not save the record.",
+    3175: "There was an error when modifying a {what}. The record could not be locked. It is in use by another user.",
+    3180: "There was an error when saving a {what}. QuickBooks error message: This list has been modified by "
+          "another user.",
     3200: "The provided edit sequence is out-of-date (injected into {what}).",
     3100: "The name of the list element is already in use (injected into {what}).",
     3120: "Object specified in the request cannot be found (injected into {what}).",
