@@ -25,6 +25,7 @@ def test_null_parent_relationship_is_empty(mapping_of) -> None:
                           "CustomerRef.ListID is required but Account.QB_Customer_ID__c is empty; fill the field, "
                           "or give the mapping row a Default_Value")
     assert type(error.to_exception()).__name__ == "NeedsUser"
+    assert error.missing and error.waiting_on is None
 
 
 def test_flat_dotted_key_and_case_insensitive_field_names(mapping_of) -> None:

@@ -8,6 +8,7 @@ every helper is passed in a private namespace, so no text from a CSV is ever exe
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -96,6 +97,7 @@ class RecordError:
     message: str
     waiting_on: LinkKey | None = None
     index: int | None = None
+    missing: bool = False  # a Required field was empty (the engine may know it is a parent's id not synced yet)
 
     def __str__(self) -> str:
         where = f"{self.record}" if self.index is None else f"{self.record} (#{self.index + 1} in batch)"
@@ -531,11 +533,12 @@ class Mapping:
         message = (f"{rule.target} is required but {rule.source or 'the row'} is empty"
                    + (" after its transformation" if rule.steps else "")
                    + "; fill the field, or give the mapping row a Default_Value")
-        return RecordError(record_label(record, self.kind.source_object), rule.source, rule.target, rule.line, message)
+        return RecordError(record_label(record, self.kind.source_object), rule.source, rule.target, rule.line, message,
+                           missing=True)
 
 
 def _with_index(error: RecordError, index: int) -> RecordError:
-    return RecordError(error.record, error.source, error.target, error.line, error.message, error.waiting_on, index)
+    return dataclasses.replace(error, index=index)
 
 
 def resolve_links(needed: AbstractMapping[LinkKey, Collection[str]],
