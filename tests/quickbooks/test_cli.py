@@ -51,6 +51,12 @@ def test_parse_prints_json_lines(tmp_path):
     assert item_status["rets"] == 1
 
 
+def test_parse_reads_standard_input():
+    result = runner.invoke(app, ["qb", "parse", "-"], input=RESPONSE)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[1])["fields"]["Name"] == "Café Olé"
+
+
 def test_parse_reads_ansi_and_utf16_files(tmp_path):
     body = RESPONSE.decode("cp1252").split("\n", 1)[1]  # drop the encoding declaration, as hand-saved files do
     for name, data in (("ansi.xml", body.encode("cp1252")), ("utf16.xml", body.encode("utf-16"))):

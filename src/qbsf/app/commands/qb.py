@@ -12,13 +12,20 @@ app = typer.Typer(help="QuickBooks Desktop: inspect qbXML as qbsf reads it.", no
 
 
 @app.command("parse")
-def parse(response: Path = typer.Argument(..., help="a qbXML response document saved from QuickBooks")) -> None:
+def parse(response: Path = typer.Argument(..., help="a qbXML response document saved from QuickBooks ('-' reads "
+                                                     "standard input)")) -> None:
     """Print each response's status and each *Ret record as JSON lines, as qbsf reads them."""
+    import sys
+
     from qbsf.quickbooks.inspect import response_objects, to_json_line
 
-    if not response.is_file():
+    if str(response) == "-":
+        data, source = sys.stdin.buffer.read(), "standard input"
+    elif response.is_file():
+        data, source = response.read_bytes(), str(response)
+    else:
         raise ConfigError(f"{response}: no such file", hint="give the path of a qbXML response document")
-    for obj in response_objects(response.read_bytes(), source=str(response)):
+    for obj in response_objects(data, source=source):
         typer.echo(to_json_line(obj))
 
 
