@@ -274,3 +274,19 @@ def test_begin_login_for_the_dashboard(sf_emulator, store) -> None:
     abandoned.cancel()
     abandoned.cancel()
     bind_callback((port,)).server_close()  # the port is free again
+
+
+def test_revoke_forgets_everything(sf_emulator, store) -> None:
+    auth = WebServerAuth(sf_emulator.url, sf_emulator.client_id, secrets=store, ports=(0,), open_browser=_browser([]),
+                         login_timeout=10)
+    with httpx.Client() as http:
+        token = auth.login(http)
+        assert auth.revoke(http) is True
+        assert token.refresh_token not in sf_emulator.state.refresh_tokens
+        assert auth.refresh_token is None and store.get("salesforce.access_token") is None
+    memory_only = WebServerAuth(sf_emulator.url, sf_emulator.client_id, ports=(0,), open_browser=_browser([]),
+                                login_timeout=10)
+    with httpx.Client() as http:
+        token = memory_only.login(http)
+        memory_only.revoke(http)
+    assert token.refresh_token not in sf_emulator.state.refresh_tokens and memory_only.refresh_token is None

@@ -411,6 +411,18 @@ class WebServerAuth(Auth):
             self._refresh_token = token.refresh_token
         return token
 
+    def revoke(self, http: httpx.Client) -> bool:
+        """As :meth:`Auth.revoke`, and forget the refresh token held in memory too."""
+        if self._refresh_token and self.secrets is None:
+            # nothing stored: revoke the in-memory refresh token itself
+            try:
+                http.post(f"{self.login_url}/services/oauth2/revoke", data={"token": self._refresh_token})
+            except httpx.HTTPError as exc:
+                log.warning("could not reach Salesforce to revoke the token (%s)", type(exc).__name__)
+        confirmed = super().revoke(http)
+        self._refresh_token = None
+        return confirmed
+
     def _forget_refresh_token(self) -> None:
         self._refresh_token = None
         if self.secrets is not None:
