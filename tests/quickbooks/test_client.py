@@ -231,3 +231,19 @@ def test_a_host_without_a_known_version_is_a_clear_error():
     assert "2019 or later" in caught.value.hint
     with pytest.raises(ConfigError, match="not supported"):
         QuickBooksClient(OldHost(), qbxml_version="12.0")
+
+
+def test_lookups_by_ref_number_names_and_deleted_transactions(qb_client, qb_sim):
+    customer = qb_client.add(rec.Customer(Name="Lookup Co"))
+    gadget = qb_client.add(rec.ItemNonInventory(Name="Gadget", SalesPrice=Decimal("2.50")))
+    qb_client.add(rec.ItemService(Name="Setup", SalesPrice=Decimal(40)))
+    invoice = qb_client.add(rec.Invoice(CustomerRef=rec.Ref(ListID=customer.ListID), RefNumber="R-77", lines=[
+        rec.InvoiceLine(ItemRef=rec.Ref(FullName="Gadget"), Quantity=Decimal(4))]))
+    [by_ref] = list(qb_client.query_invoices(ref_numbers=["R-77"], include_lines=False))
+    assert by_ref.TxnID == invoice.TxnID and by_ref.lines == [] and by_ref.Subtotal == Decimal("10.00")
+    assert {i.Name for i in qb_client.query_items(names=["Gadget", "Setup"])} == {"Gadget", "Setup"}
+    assert [type(i).__name__ for i in qb_client.query_items(list_ids=[gadget.ListID])] == ["ItemNonInventory"]
+    qb_sim.delete(invoice.TxnID)
+    [gone] = qb_client.query_deleted(txn_types=["Invoice"])
+    assert (gone.kind, gone.id, gone.RefNumber) == ("Invoice", invoice.TxnID, "R-77")
+    assert gone.TimeDeleted is not None
