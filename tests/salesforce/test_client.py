@@ -235,3 +235,12 @@ def test_foreign_urls_and_bad_batch_sizes_are_refused(sf_client) -> None:
         sf_client.request("GET", "https://evil.example/services/data/v62.0/limits")
     with pytest.raises(QbsfError, match="outside Salesforce's 200–2,000"):
         sf_client.query("SELECT Id FROM Account", batch_size=50)
+
+
+def test_missing_fields_follows_parent_paths(sf_client) -> None:
+    paths = ["Name", "qb_customer_id__c", "Account.QB_Customer_ID__c", "Account.Owner.Name", "Nope__c",
+             "Account.Nope__c", "Nobody.Name"]
+    assert sf_client.missing_fields("Contact", paths) == ["Nope__c", "Account.Nope__c", "Nobody.Name"]
+    calls = sf_client.calls
+    assert sf_client.missing_fields("QB_Invoice__c", ["Linked_Account__r.Name", "Opportunity__r.StageName"]) == []
+    assert sf_client.calls - calls == 2, "QB_Invoice__c and Opportunity described; Account was cached"

@@ -365,6 +365,31 @@ class SalesforceClient:
         """The API names of ``sobject``'s fields (from the cached describe)."""
         return {f["name"] for f in self.describe(sobject).get("fields", [])}
 
+    def missing_fields(self, sobject: str, paths: Iterable[str]) -> list[str]:
+        """Which of ``paths`` (``Name``, ``Account.QB_Customer_ID__c``, ``Owner.Name``) the org does not have.
+
+        Parent paths are followed through each lookup's relationship name (one cached describe per object), so a
+        mapping can be checked against a live org before its first sync. Names compare case-insensitively, as
+        SOQL does.
+        """
+        missing: list[str] = []
+        for path in paths:
+            current = sobject
+            parts = path.split(".")
+            for depth, part in enumerate(parts):
+                fields = self.describe(current).get("fields", [])
+                if depth == len(parts) - 1:
+                    if not any(f["name"].lower() == part.lower() for f in fields):
+                        missing.append(path)
+                    break
+                parent = next((f for f in fields if (f.get("relationshipName") or "").lower() == part.lower()
+                               and f.get("referenceTo")), None)
+                if parent is None:
+                    missing.append(path)
+                    break
+                current = parent["referenceTo"][0]
+        return missing
+
     def limits(self) -> dict[str, Any]:
         """The org's limits (``/limits``): ``DailyApiRequests`` and friends."""
         return self._json("GET", "limits")
