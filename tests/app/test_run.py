@@ -130,7 +130,10 @@ port = 0
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
     try:
-        wait_for(lambda: any("Dashboard: http://127.0.0.1:" in line for line in lines), timeout=60)
+        try:
+            wait_for(lambda: any("Dashboard: http://127.0.0.1:" in line for line in lines), timeout=90)
+        except AssertionError:
+            raise AssertionError("no dashboard URL; qbsf run said:\n" + "".join(lines)[-3000:]) from None
         url = next(line for line in lines if line.startswith("Dashboard: ")).split(" ", 1)[1].strip()
         token = url.split("token=", 1)[1]
         base = url.split("/?", 1)[0]
@@ -141,7 +144,10 @@ port = 0
             status = httpx.get(f"{base}/api/status", headers={"Authorization": f"Bearer {token}"}).json()
             return bool(status.get("last_cycle"))
 
-        wait_for(cycle_done, timeout=60)
+        try:
+            wait_for(cycle_done, timeout=90)
+        except AssertionError:
+            raise AssertionError("no cycle finished; qbsf run said:\n" + "".join(lines)[-3000:]) from None
         assert status["salesforce"] and status["quickbooks"] and status["connector_online"]
         assert status["last_cycle"]["synced"] == 2 and status["last_cycle"]["failed"] == 0
         assert httpx.get(f"{base}/api/status").status_code == 401
@@ -274,3 +280,61 @@ def test_open_connector_app_assembles_what_qbsf_run_serves(sf_emulator, config_f
         reset_logging()
     assert "Sync engine stopped" in (tmp_path / "logs" / "qbsf.jsonl").read_text(encoding="utf-8")
     assert sf_emulator.client_secret not in (tmp_path / "logs" / "qbsf.jsonl").read_text(encoding="utf-8")
+
+
+def test_heartbeat_and_sync_requests_ride_one_composite_call_per_cycle(sf_emulator, tmp_path: Path, console) -> None:
+    seed_org(sf_emulator.state, accounts=1)
+    sim = QuickBooksSimulator()
+    state = StateStore(tmp_path / "state.db")
+    settings = _settings(sf_emulator)
+    services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim),
+                              machine_id="ABCD-1234-EF56-7890")
+    connector = Connector(services, settings)
+    try:
+        connector.start()
+        wait_for(lambda: connector.status().last_cycle is not None)
+        (beat,) = sf_emulator.state.records("QBSF_Heartbeat__c")
+        assert beat["Machine_Id__c"] == "ABCD-1234-EF56-7890" and beat["QB_Connected__c"] is True
+        assert beat["Connector_Id__c"].startswith("ABCD-1234-EF56-7890-")
+        first_seen = beat["Last_Seen__c"]
+        request = sf_emulator.state.insert("QBSF_Sync_Request__c", {"Direction__c": "QB_TO_SF", "Status__c": "Pending"})
+        request_id = request if isinstance(request, str) else request["Id"]
+        connector.run_now()
+        wait_for(lambda: connector.status().last_cycle.number >= 2)
+        assert services.presence is not None
+        connector.run_now()  # the request is closed with the next heartbeat
+        wait_for(lambda: sf_emulator.state.get("QBSF_Sync_Request__c", request_id)["Status__c"] != "Pending")
+        assert sf_emulator.state.get("QBSF_Sync_Request__c", request_id)["Status__c"] == "Done"
+        (beat,) = sf_emulator.state.records("QBSF_Heartbeat__c")
+        assert beat["Last_Seen__c"] >= first_seen
+    finally:
+        connector.stop(wait=20)
+        services.close()
+        state.close()
+    assert "1 sync request(s) from Salesforce" in console.getvalue()
+
+
+def test_without_the_salesforce_package_the_heartbeat_stays_local(tmp_path: Path, console) -> None:
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+    from qbsf.sim.salesforce.schema import build_schema
+
+    (tmp_path / "no-package").mkdir()
+    org = SalesforceState(build_schema(tmp_path / "no-package"))  # standard objects only
+    with start_emulator(org) as emulator:
+        state = StateStore(tmp_path / "state.db")
+        settings = _settings(emulator)
+        services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(
+            QuickBooksSimulator()))
+        connector = Connector(services, settings)
+        try:
+            connector.start()
+            wait_for(lambda: connector.status().last_cycle is not None)
+            assert services.presence is not None and not services.presence.enabled
+            calls = org.api_calls
+            assert services.begin_cycle(quickbooks_connected=True).ids == []
+            assert org.api_calls == calls, "once switched off, presence costs no call"
+        finally:
+            connector.stop(wait=20)
+            services.close()
+            state.close()
+    assert "Salesforce package not installed: heartbeat kept locally" in console.getvalue()

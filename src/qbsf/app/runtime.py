@@ -366,7 +366,22 @@ class Connector:
             log.info(f"QB → SF now every {fresh.sync.inbound_every} cycles")
             old.inbound_every = fresh.sync.inbound_every
 
+    def _begin_cycle(self) -> None:
+        # Services that talk to the Salesforce package send the heartbeat and read sync requests here (one call).
+        begin = getattr(self.services, "begin_cycle", None)
+        if not callable(begin):
+            return
+        try:
+            wants = begin(quickbooks_connected=self._qb_ok)
+        except QbsfError as exc:
+            log.warning(f"Heartbeat not sent: {exc}")
+            return
+        with self._lock:
+            self._want_outbound = self._want_outbound or bool(getattr(wants, "outbound", False))
+            self._want_inbound = self._want_inbound or bool(getattr(wants, "inbound", False))
+
     def _cycle(self) -> None:
+        self._begin_cycle()
         with self._lock:
             self._cycles += 1
             number = self._cycles
@@ -404,6 +419,9 @@ class Connector:
             self._last = summary
             self.history.append(summary)
             del self.history[:-50]
+        end = getattr(self.services, "end_cycle", None)
+        if callable(end):
+            end(summary)
         self._beat(number)
 
     def _reconnect_quickbooks(self) -> bool:

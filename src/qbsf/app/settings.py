@@ -166,6 +166,8 @@ class SyncSettings(_Section):
     change_source: Literal["poll", "queue"] = Field(
         "poll", description="poll (SystemModstamp) or queue (QBSync_Queue__c, needs the Salesforce package)")
     inbound_every: int = Field(1, ge=1, le=10000, description="Run QB → SF every N cycles")
+    salesforce_heartbeat: bool = Field(
+        True, description="Write the heartbeat and read sync requests in Salesforce (needs the qbsf package)")
     eligibility: dict[str, str] = Field(
         default_factory=dict,
         description="Per Salesforce object, a SOQL WHERE condition a record must meet to sync, "

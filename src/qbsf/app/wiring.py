@@ -34,8 +34,11 @@ class EngineServices:
 
     def __init__(self, settings: Settings, secrets: SecretStoreLike | None, state: Any, *,
                  transport_factory: Callable[[], Any] | None = None,
-                 sf_client_factory: Callable[[], Any] | None = None) -> None:
+                 sf_client_factory: Callable[[], Any] | None = None, machine_id: str = "") -> None:
         self.settings = settings
+        self.machine_id = machine_id
+        self.presence: Any = None
+        self._requests: list[str] = []
         self.secrets = secrets
         self.state = state
         self._transport_factory = transport_factory
@@ -52,6 +55,7 @@ class EngineServices:
         if settings.salesforce != self.settings.salesforce and self.sf is not None:
             self.sf.close()
             self.sf = None
+            self.presence = None
         self.settings = settings
 
     # ---- Salesforce ----------------------------------------------------------------------------------------------
@@ -65,8 +69,31 @@ class EngineServices:
 
                 self.sf = client_from_settings(self.settings.salesforce, self.secrets)
         self.sf.limits()
+        if self.settings.sync.salesforce_heartbeat:
+            from qbsf.app.presence import SalesforcePresence, connector_id
+
+            self.presence = SalesforcePresence(self.sf, machine_id=self.machine_id,
+                                               connector=connector_id(self.machine_id,
+                                                                      self.settings.resolved_state_url()))
         url = getattr(self.sf, "instance_url", None) or self.settings.salesforce.instance_url
         return str(url)
+
+    def begin_cycle(self, *, quickbooks_connected: bool) -> Any:
+        """Heartbeat + sync requests in Salesforce (one composite call); returns what users asked for."""
+        if self.presence is None:
+            return None
+        wants = self.presence.beat(quickbooks_connected=quickbooks_connected)
+        self._requests = list(wants.ids)
+        return wants
+
+    def end_cycle(self, summary: Any) -> None:
+        """Close the Salesforce sync requests this cycle answered (sent with the next heartbeat)."""
+        if self.presence is None or not self._requests:
+            return
+        ok = summary.error is None and not summary.failed
+        message = summary.error or (f"{summary.synced} synced, {summary.failed} failed")
+        self.presence.finish(self._requests, ok=ok, message=message)
+        self._requests = []
 
     def fetch_record(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """One Salesforce record by Id (mapping preview); None when it does not exist."""
@@ -198,6 +225,7 @@ class EngineServices:
         if self.sf is not None:
             self.sf.close()
             self.sf = None
+            self.presence = None
 
 
 @dataclass
@@ -264,7 +292,8 @@ def open_connector_app(context: AppContext, *, log_level: str = "INFO", console:
                                secrets=secret_values(settings, context))
     mid = machine_id()
     state = StateStore(settings.resolved_state_url())
-    services = EngineServices(settings, context.secret_store(), state, transport_factory=transport_factory)
+    services = EngineServices(settings, context.secret_store(), state, transport_factory=transport_factory,
+                              machine_id=mid)
     heartbeat = Heartbeat(heartbeat_path(settings))
     connector = Connector(services, settings, machine_id=mid, license=license_status(settings.license_key, machine=mid),
                           heartbeat=heartbeat, reload_settings=lambda: context.load().settings)

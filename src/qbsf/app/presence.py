@@ -1,0 +1,141 @@
+"""The connector's presence in Salesforce: heartbeat and manual sync requests, one ``/composite`` call per cycle.
+
+Where the qbsf Salesforce package is installed, each cycle sends one composite request that
+
+1. upserts this connector's ``QBSF_Heartbeat__c`` row by ``Connector_Id__c`` (the Salesforce dashboard shows
+   "Connector — Online" while ``Last_Seen__c`` is under 2 minutes old),
+2. closes the sync requests handled last cycle (``Status__c`` Done or Failed), and
+3. reads the ``Pending`` ``QBSF_Sync_Request__c`` rows (↑ SF → QB / ↓ QB → SF clicked in Salesforce).
+
+Without the package the first call answers NOT_FOUND/INVALID_TYPE; presence then switches itself off with one log line
+and the heartbeat stays local.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from qbsf import __version__
+from qbsf.errors import QbsfError
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_OBJECT = "QBSF_Heartbeat__c"
+REQUEST_OBJECT = "QBSF_Sync_Request__c"
+PENDING_SOQL = (f"SELECT Id, Direction__c, Entity__c FROM {REQUEST_OBJECT} WHERE Status__c = 'Pending' "
+                f"ORDER BY CreatedDate LIMIT 20")
+_MISSING = ("NOT_FOUND", "INVALID_TYPE", "INVALID_FIELD")
+
+
+@dataclass
+class Requests:
+    """What Salesforce users asked for since the last cycle."""
+
+    outbound: bool = False
+    inbound: bool = False
+    ids: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+
+
+def connector_id(machine_id: str, install: str) -> str:
+    """A stable id for this install on this machine (two installs on one machine get two heartbeat rows)."""
+    digest = hashlib.sha256(f"{machine_id}|{install}".encode()).hexdigest()[:12].upper()
+    return f"{machine_id or 'qbsf'}-{digest}"
+
+
+class SalesforcePresence:
+    """Heartbeat + sync requests through a Salesforce client's ``composite`` (one API call per cycle)."""
+
+    def __init__(self, sf: Any, *, connector: str, machine_id: str = "", name: str | None = None) -> None:
+        self.sf = sf
+        self.connector = connector
+        self.machine_id = machine_id
+        self.name = (name or f"qbsf on {socket.gethostname()}")[:80]
+        self.enabled = True
+        self._to_close: dict[str, tuple[str, str]] = {}  # request id → (status, message)
+
+    def finish(self, ids: list[str], *, ok: bool, message: str = "") -> None:
+        """Mark requests handled; they are closed in Salesforce by the next cycle's call."""
+        for request_id in ids:
+            self._to_close[request_id] = ("Done" if ok else "Failed", message[:255])
+
+    def beat(self, *, quickbooks_connected: bool, now: datetime | None = None) -> Requests:
+        """Send the heartbeat, close handled requests, read pending ones — in one composite call."""
+        if not self.enabled:
+            return Requests()
+        moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        subrequests: list[dict[str, Any]] = [{
+            "method": "PATCH", "referenceId": "heartbeat",
+            "url": f"sobjects/{HEARTBEAT_OBJECT}/Connector_Id__c/{self.connector}",
+            "body": {"Name": self.name, "Last_Seen__c": moment, "Machine_Id__c": self.machine_id,
+                     "QB_Connected__c": quickbooks_connected, "Version__c": __version__},
+        }]
+        closing = list(self._to_close.items())[:20]  # composite allows 25 subrequests in one call
+        for index, (request_id, (status, message)) in enumerate(closing):
+            subrequests.append({"method": "PATCH", "referenceId": f"close{index}",
+                                "url": f"sobjects/{REQUEST_OBJECT}/{request_id}",
+                                "body": {"Status__c": status, "Message__c": message or None}})
+        subrequests.append({"method": "GET", "referenceId": "pending", "url": "query",
+                            "params": {"q": PENDING_SOQL}})
+        try:
+            results = {r.reference_id: r for r in self.sf.composite(_with_query_in_url(subrequests))}
+        except QbsfError as exc:
+            log.warning("Salesforce heartbeat not sent: %s", exc)
+            return Requests()
+        beat = results.get("heartbeat")
+        if beat is not None and beat.status >= 400:
+            if any(code in str(beat.body) for code in _MISSING):
+                self.enabled = False
+                log.info("Salesforce package not installed: heartbeat kept locally, manual triggers from the "
+                         "dashboard only")
+                return Requests()
+            log.warning("Salesforce heartbeat refused: %s", _first_message(beat.body))
+        for index, (request_id, _) in enumerate(closing):
+            result = results.get(f"close{index}")
+            if result is not None and (result.status < 400 or "NOT_FOUND" in str(result.body)):
+                self._to_close.pop(request_id, None)
+        return self._pending(results.get("pending"))
+
+    def _pending(self, result: Any) -> Requests:
+        requests = Requests()
+        if result is None or result.status >= 400 or not isinstance(result.body, dict):
+            return requests
+        for row in result.body.get("records", []):
+            direction = str(row.get("Direction__c") or "")
+            if direction == "SF_TO_QB":
+                requests.outbound = True
+            elif direction == "QB_TO_SF":
+                requests.inbound = True
+            else:
+                self.finish([row["Id"]], ok=False, message=f"unknown direction {direction!r}")
+                continue
+            requests.ids.append(row["Id"])
+            if row.get("Entity__c"):
+                requests.entities.append(str(row["Entity__c"]))
+        if requests.ids:
+            log.info("%d sync request(s) from Salesforce", len(requests.ids), extra={"mark": "ok"})
+        return requests
+
+
+def _with_query_in_url(subrequests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # composite subrequests carry their query string in the url
+    from urllib.parse import urlencode
+
+    out = []
+    for sub in subrequests:
+        params = sub.pop("params", None)
+        if params:
+            sub = {**sub, "url": f"{sub['url']}?{urlencode(params)}"}
+        out.append(sub)
+    return out
+
+
+def _first_message(body: Any) -> str:
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return f"{body[0].get('errorCode')}: {body[0].get('message')}"
+    return str(body)[:200]
