@@ -13,7 +13,8 @@ from qbsf.sim.salesforce import SalesforceState
 def test_sim_salesforce_serves_prints_credentials_and_persists(tmp_path, sf_schema):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([sys.executable, "-m", "qbsf.app.cli", "sim", "salesforce", "--port", "0",
-                                "--data", str(tmp_path), "--client-id", "my-app", "--client-secret", "s3cret", "--seed-demo", "2"],
+                                "--data", str(tmp_path), "--client-id", "my-app", "--client-secret", "s3cret",
+                                "--seed-demo", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         first = process.stdout.readline()

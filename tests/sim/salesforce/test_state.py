@@ -119,3 +119,21 @@ def test_lookup_to_a_deleted_record_is_entity_is_deleted(sf_state):
     assert caught.value.error_code == "ENTITY_IS_DELETED"
     sf_state.clock = lambda: datetime.now(UTC) + timedelta(days=1)
     assert sf_state.deleted_at(account) is not None
+
+
+def test_deletes_cascade_or_are_refused_as_in_salesforce(sf_state):
+    from qbsf.sim.salesforce.seed import seed_demo
+
+    made = seed_demo(sf_state, accounts=1)
+    opportunity = made.opportunities[0]
+    used = sf_state.records("OpportunityLineItem")[0]["Product2Id"]
+    with pytest.raises(ApiError) as caught:
+        sf_state.delete("Product2", used)
+    assert caught.value.error_code == "DELETE_FAILED"
+    assert sf_state.get("Product2", used) is not None and sf_state.records("PricebookEntry")  # nothing half-deleted
+    invoice = sf_state.insert("QB_Invoice__c", {"QB_Invoice_ID__c": "T-9", "Opportunity__c": opportunity})
+    sf_state.delete("Opportunity", opportunity)
+    assert sf_state.records("OpportunityLineItem") == []  # master-detail style cascade
+    assert sf_state.get("QB_Invoice__c", invoice)["Opportunity__c"] is None  # SetNull lookup
+    sf_state.delete("Product2", used)
+    assert all(e["Product2Id"] != used for e in sf_state.records("PricebookEntry"))

@@ -142,6 +142,9 @@ def read_field(path: Path) -> FieldDef:
         child = _text(document, "relationshipName")
         definition.childRelationshipName = f"{child}__r" if child else None
         definition.updateable = meta_type != "MasterDetail" or _flag(document, "reparentableMasterDetail")
+        constraint = _text(document, "deleteConstraint")
+        definition.cascadeDelete = meta_type == "MasterDetail" or constraint == "Cascade"
+        definition.restrictedDelete = constraint == "Restrict"
     if describe_type in ("picklist", "multipicklist"):
         value_set = document.find(f"{_Q}valueSet")
         if value_set is not None:

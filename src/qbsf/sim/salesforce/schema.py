@@ -51,6 +51,7 @@ class FieldDef:
     restrictedPicklist: bool = False
     picklistValues: list[str] = field(default_factory=list)
     cascadeDelete: bool = False
+    restrictedDelete: bool = False  # deleting the parent fails while children point at it
     custom: bool = False
     caseSensitive: bool = False
     defaultValue: Any = None
@@ -78,7 +79,8 @@ class FieldDef:
             "picklistValues": [{"active": True, "defaultValue": False, "label": value, "validFor": None,
                                 "value": value} for value in self.picklistValues],
             "precision": self.precision, "referenceTo": self.referenceTo, "relationshipName": self.relationshipName,
-            "restrictedPicklist": self.restrictedPicklist, "scale": self.scale,
+            "restrictedDelete": self.restrictedDelete, "restrictedPicklist": self.restrictedPicklist,
+            "scale": self.scale,
             "soapType": _SOAP_TYPES.get(self.type, "xsd:string"), "sortable": self.type != "textarea",
             "type": self.type, "unique": self.unique, "updateable": self.updateable,
         }

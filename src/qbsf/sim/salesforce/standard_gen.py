@@ -32,12 +32,12 @@ _SKIPPED_TYPES = {"address", "location"}
 def _field(name: str, type_: str, label: str, length: int = 0, *, nillable: bool = True, createable: bool = True,
            updateable: bool = True, defaulted: bool = False, ref: str | None = None, rel: str | None = None,
            picklist: list[str] | None = None, precision: int = 0, scale: int = 0, id_lookup: bool = False,
-           external_id: bool = False) -> dict[str, Any]:
+           external_id: bool = False, restrict: bool = False) -> dict[str, Any]:
     return {"name": name, "type": type_, "label": label, "length": length, "precision": precision, "scale": scale,
             "nillable": nillable, "createable": createable, "updateable": updateable, "defaultedOnCreate": defaulted,
             "externalId": external_id, "unique": False, "idLookup": id_lookup, "referenceTo": [ref] if ref else [],
             "relationshipName": rel, "restrictedPicklist": False, "picklistValues": picklist or [],
-            "cascadeDelete": False}
+            "cascadeDelete": False, **({"restrictedDelete": True} if restrict else {})}
 
 
 def system_fields(label: str) -> list[dict[str, Any]]:
@@ -94,8 +94,9 @@ def _reference_objects() -> list[dict[str, Any]]:
                rel="Opportunity", **once),
         _field("SortOrder", "int", "Sort Order", precision=9),
         _field("PricebookEntryId", "reference", "Price Book Entry ID", 18, defaulted=True, ref="PricebookEntry",
-               rel="PricebookEntry", **once),
-        _field("Product2Id", "reference", "Product ID", 18, defaulted=True, ref="Product2", rel="Product2", **once),
+               rel="PricebookEntry", restrict=True, **once),
+        _field("Product2Id", "reference", "Product ID", 18, defaulted=True, ref="Product2", rel="Product2",
+               restrict=True, **once),
         _field("ProductCode", "string", "Product Code", 255, **ro),
         _field("Name", "string", "Opportunity Product Name", 376, **ro),
         _field("Quantity", "double", "Quantity", nillable=False, precision=12, scale=2),

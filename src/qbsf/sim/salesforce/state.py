@@ -485,6 +485,11 @@ class SalesforceState:
                 for child_id, child in list(self._tables[other.name].items()):
                     if child.get(definition.name) != rid or child.get("IsDeleted"):
                         continue
+                    if definition.restrictedDelete:
+                        raise ApiError(400, "DELETE_FAILED",
+                                       f"Your attempt to delete {record.get('Name') or rid} could not be completed "
+                                       f"because it is associated with the following {other.labelPlural}.: "
+                                       f"{child.get('Name') or child_id}", [])
                     if cascade:
                         self._delete(other, child_id, cascading=True)
                     elif definition.nillable:
