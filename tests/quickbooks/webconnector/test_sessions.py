@@ -93,13 +93,25 @@ def test_closing_mid_way_and_vanishing_leave_nothing_half_done(service, endpoint
 
 def test_stand_in_sessions_with_noop_waits_and_no_work(service, endpoint, quickbooks, engine, messages) -> None:
     transport = _transport(service)
-    with WebConnectorStandIn(endpoint.url, "acme-qbwc", "acme-password-1", quickbooks, soap_version="1.2") as wc:
+    import threading
+
+    noop_heard = threading.Event()
+
+    class Listening(WebConnectorStandIn):
+        """The stand-in, noting when the endpoint told it NoOp."""
+
+        def call(self, operation, *parts):
+            result = super().call(operation, *parts)
+            if operation == "getLastError" and result == "NoOp":
+                noop_heard.set()
+            return result
+
+    with Listening(endpoint.url, "acme-qbwc", "acme-password-1", quickbooks, soap_version="1.2") as wc:
         assert wc.run_session().auth_status == "none", "no work: the Web Connector is told so, no empty request"
         transport.want_session()
-        import threading
-
         # The engine prepares its first message slowly (e.g. Salesforce is being read): QBWC hears NoOp meanwhile.
-        slow = threading.Timer(0.8, lambda: engine(transport, [messages.customer_add("Ada")]))
+        first = [messages.customer_add("Ada")]
+        slow = threading.Thread(target=lambda: noop_heard.wait(10) and engine(transport, first))
         slow.start()
         t = wc.run_session()
         slow.join()
