@@ -184,3 +184,19 @@ def test_the_daily_allocation_renews_after_24_hours(sf_emulator, api):
     state.clock = lambda: tomorrow
     renewed = api.get(f"{V}/limits")
     assert renewed.status_code == 200 and renewed.headers["Sforce-Limit-Info"] == "api-usage=1/2"
+
+
+def test_sobject_basic_info_retrieve_by_body_and_wrong_methods(sf_emulator, api):
+    info = api.get(f"{V}/sobjects/Product2").json()
+    assert info["objectDescribe"]["keyPrefix"] == "01t" and info["recentItems"] == []
+    record_id = sf_emulator.state.insert("Account", {"Name": "Body"})
+    fetched = api.post(f"{V}/composite/sobjects/Account", json={"ids": [record_id], "fields": ["Name"]}).json()
+    assert fetched == [{"attributes": {"type": "Account", "url": f"{V}/sobjects/Account/{record_id}"},
+                        "Name": "Body"}]
+    wrong = api.put(f"{V}/sobjects/Account/{record_id}", json={"Name": "x"})
+    assert wrong.status_code == 405 and wrong.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
+    assert api.post(f"{V}/limits").status_code == 405
+    missing = api.get(f"{V}/composite/sobjects/Account", params={"ids": record_id})
+    assert missing.status_code == 400 and missing.json()[0]["errorCode"] == "MISSING_ARGUMENT"
+    bad_json = api.post(f"{V}/sobjects/Account", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad_json.status_code == 400 and bad_json.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
