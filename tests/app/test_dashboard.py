@@ -340,3 +340,15 @@ def test_served_over_http_with_live_log_stream(dash: Dashboard) -> None:
             assert "✓ Queried 2 QB Items" in body
     with pytest.raises(httpx.ConnectError):
         httpx.get(running.base_url, timeout=2)
+
+
+def test_a_broken_settings_file_is_a_message_not_a_traceback(client: TestClient, config_file: Path) -> None:
+    config_file.write_text("[sync]\npolling_interval = 'soon'\n")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'id="settings-problem"' in page.text and "sync.polling_interval" in page.text
+    saved = client.post("/accounts", data={"income": "Sales"})
+    assert saved.status_code == 400 and 'id="page-error"' in saved.text and "Traceback" not in saved.text
+    upload = client.post("/mappings/upload",
+                         files={"file": ("Acct_to_Customer.csv", (EXAMPLES / "Acct_to_Customer.csv").read_bytes())})
+    assert upload.status_code == 400 and "sync.polling_interval" in upload.text

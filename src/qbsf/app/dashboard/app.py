@@ -136,6 +136,12 @@ def create_app(dash: Dashboard) -> FastAPI:
                 return Response("Cross-site request refused", status_code=403)
         return await call_next(request)
 
+    @app.exception_handler(QbsfError)
+    async def qbsf_error(request: Request, exc: QbsfError) -> HTMLResponse:
+        # a bad settings file or an unreachable system is a message on the page, never a traceback
+        log.warning("dashboard %s %s: %s", request.method, request.url.path, exc)
+        return render(request, "index.html", status_code=400, page_error=str(exc))
+
     def render(request: Request, name: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
         context = _page_context(dash, request)
         context.update(extra)
@@ -402,10 +408,9 @@ def _activity(dash: Dashboard, entity: str | None, failed: bool, limit: int = 50
              "qb_id": a.qb_id or "", "message": a.message or ""} for a in rows]
 
 
-def _mapping_files(dash: Dashboard) -> list[dict[str, Any]]:
+def _mapping_files(folder: Path) -> list[dict[str, Any]]:
     from qbsf.mapping import MappingFileError, load_mapping
 
-    folder = dash.mappings_dir()
     found = []
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
         try:
@@ -521,8 +526,8 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         "failures": failures,
         "has_state": state is not None,
         "has_connector": dash.connector is not None,
-        "mappings": _mapping_files(dash),
-        "mappings_dir": str(dash.mappings_dir()),
+        "mappings": _mapping_files(settings.resolved_mappings_dir()),
+        "mappings_dir": str(settings.resolved_mappings_dir()),
         "watermarks": [{"source": s, "value": v, "updated_at": at} for s, (v, at) in watermarks.items()],
         "reset_warning": LARGE_RESET_WARNING,
         "settings_form": [(key, label, kind, choices, flat.get(key, "")) for key, label, kind, choices in
