@@ -104,6 +104,8 @@ def test_one_session_at_a_time_and_progress(engine, messages) -> None:
     assert bridge.percent_done() == 75
     bridge.report_progress(10, 10)
     assert bridge.percent_done() == 99, "100 is only said when the engine has finished"
+    bridge.report_progress(1, 10)
+    assert bridge.percent_done() == 99, "the percentage never goes back within a session"
 
 
 def test_wait_when_engine_is_busy_then_done_after_finish(messages) -> None:

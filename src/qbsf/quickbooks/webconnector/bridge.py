@@ -130,6 +130,7 @@ class CompanyBridge:
         self._engine_activity = clock()
         self._iterators: set[str] = set()
         self._progress: tuple[int, int] | None = None
+        self._percent_shown = 0
         self._sessions_opened = 0
         self._current: SessionRecord | None = None
         self._last: SessionRecord | None = None
@@ -238,6 +239,7 @@ class CompanyBridge:
                 raise BridgeBusy(self.company)
             self._session = session
             self._progress = None
+            self._percent_shown = 0
             self._iterators.clear()
             self._sessions_opened += 1
             self._current = SessionRecord(number=self._sessions_opened, started=datetime.now(UTC))
@@ -316,14 +318,16 @@ class CompanyBridge:
                 self._cond.wait(remaining)
 
     def percent_done(self) -> int:
-        """1–99: the engine's reported progress, else an estimate that grows with the messages exchanged."""
+        """1–99, never going back: the engine's reported progress, else an estimate from the messages exchanged."""
         with self._cond:
             if self._progress is not None and self._progress[1] > 0:
                 percent = 100 * self._progress[0] // self._progress[1]
             else:
                 messages = self._current.messages if self._current else 0
                 percent = 100 * messages // (messages + 20)
-            return min(max(percent, 1), 99)
+            # Never show less than before: the estimate and the engine's own figure may disagree.
+            self._percent_shown = min(max(percent, self._percent_shown, 1), 99)
+            return self._percent_shown
 
     def end_session(self, session: str, outcome: str = "completed") -> None:
         """Close ``session`` normally; requests the engine queues afterwards wait for the next session."""
