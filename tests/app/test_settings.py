@@ -245,3 +245,19 @@ def test_cli_config_set_bad_value_exits_2_with_message(config_file: Path, monkey
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "sync.conflict_policy" in err and "Traceback" not in err
+
+
+def test_sources_say_where_each_value_comes_from(config_file: Path, memory_secrets, monkeypatch) -> None:
+    from qbsf.app.settings import setting_sources
+
+    set_setting("sync.inbound_every", "4")
+    memory_secrets.set("salesforce.client_secret", "x" * 10)
+    monkeypatch.setenv("QBSF_DASHBOARD__PORT", "9000")
+    sources = setting_sources(secrets=memory_secrets)
+    assert sources["sync.inbound_every"] == "file"
+    assert sources["dashboard.port"] == "environment"
+    assert sources["salesforce.client_secret"] == "secret store"
+    assert sources["sync.polling_interval"] == "default"
+    result = CliRunner().invoke(app, ["config", "show"], obj=AppContext(secrets=memory_secrets))
+    row = next(line for line in result.stdout.splitlines() if "dashboard.port" in line)
+    assert "9000" in row and "environment" in row

@@ -432,6 +432,23 @@ def set_setting(key: str, value: str, path: str | os.PathLike[str] | None = None
     return update_settings({key: value}, path, secrets)[key]
 
 
+def setting_sources(path: str | os.PathLike[str] | None = None, secrets: SecretStoreLike | None = None,
+                    ) -> dict[str, str]:
+    """Where each setting's value comes from: ``environment``, ``file``, ``secret store`` or ``default``."""
+    data = _read_toml(config_path(path))
+    sources: dict[str, str] = {}
+    for key in setting_keys():
+        if _env_name(key) in os.environ:
+            sources[key] = "environment"
+        elif key in SECRET_KEYS:
+            sources[key] = "secret store" if secrets is not None and secrets.get(key) else "default"
+        elif _get_path(data, key) is not None:
+            sources[key] = "file"
+        else:
+            sources[key] = "default"
+    return sources
+
+
 def masked_view(settings: Settings) -> dict[str, Any]:
     """The settings as a nested dict with every secret masked (set → ``********``, unset → empty)."""
     data = settings.model_dump(mode="json")

@@ -17,6 +17,7 @@ from qbsf.app.settings import (
     flatten,
     masked_view,
     set_setting,
+    setting_sources,
 )
 
 app = typer.Typer(help="Show and change settings (TOML file + OS keyring for secrets).", no_args_is_help=True)
@@ -47,12 +48,14 @@ def show_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", h
     if as_json:
         typer.echo(json.dumps(view, indent=2))
         return
+    sources = setting_sources(ctx.obj.config, ctx.obj.secret_store())
     table = Table(title=f"Settings — {loaded.path}{'' if loaded.file_exists else ' (not created yet)'}")
     table.add_column("Setting")
     table.add_column("Value")
+    table.add_column("From")
     for key, value in flatten(view).items():
         shown = json.dumps(value) if isinstance(value, dict) else str(value)
-        table.add_row(key + (" (secret)" if key in SECRET_KEYS else ""), shown)
+        table.add_row(key + (" (secret)" if key in SECRET_KEYS else ""), shown, sources.get(key, ""))
     Console(width=200).print(table)
 
 
