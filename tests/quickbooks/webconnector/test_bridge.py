@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -137,6 +138,9 @@ def test_status_expects_the_next_poll_after_the_schedule() -> None:
     status = bridge.status()
     assert (status.next_poll_expected - status.last_session.started).total_seconds() == 300
     assert not status.active
+    as_json = json.loads(json.dumps(status.to_dict()))
+    assert as_json["last_session"]["outcome"] == "completed" and as_json["company"] == "acme"
+    assert as_json["next_poll_expected"].startswith(str(status.next_poll_expected.year))
 
 
 def test_cancel_waiting_fails_only_requests_not_yet_sent(engine, messages) -> None:

@@ -96,6 +96,18 @@ class CompanyStatus:
     next_poll_expected: datetime | None
     queued_requests: int
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready (ISO 8601 times) for the dashboard's API."""
+        last = self.last_session
+        return {
+            "company": self.company, "active": self.active, "queued_requests": self.queued_requests,
+            "next_poll_expected": self.next_poll_expected.isoformat() if self.next_poll_expected else None,
+            "last_session": None if last is None else {
+                "number": last.number, "started": last.started.isoformat(),
+                "ended": last.ended.isoformat() if last.ended else None, "outcome": last.outcome,
+                "messages": last.messages},
+        }
+
 
 def _iterator_continued(request_xml: str) -> str | None:
     """The iteratorID a request continues, if it is an iterator ``Continue``."""
