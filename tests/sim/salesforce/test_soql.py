@@ -119,3 +119,14 @@ def test_unknown_names_are_reported_with_salesforce_codes(org, text, code):
     with pytest.raises(ApiError) as caught:
         run(org["state"], text)
     assert caught.value.error_code == code
+
+
+def test_fields_function(org):
+    state = org["state"]
+    custom = run(state, "SELECT FIELDS(CUSTOM) FROM Account WHERE Name = 'Acme' LIMIT 1")["records"][0]
+    assert set(custom) == {"attributes", "QB_Customer_ID__c"} and custom["QB_Customer_ID__c"] == "8000-1"
+    standard = run(state, "SELECT Id, FIELDS(STANDARD) FROM Account WHERE Name = 'Acme'")["records"][0]
+    assert standard["BillingCity"] == "Paris" and "QB_Customer_ID__c" not in standard
+    with pytest.raises(ApiError) as caught:
+        run(state, "SELECT FIELDS(ALL) FROM Account")
+    assert caught.value.error_code == "MALFORMED_QUERY" and "LIMIT" in caught.value.message

@@ -209,9 +209,12 @@ class Parser:
                     token = self.next()
                     if token.kind != "name" or token.upper in KEYWORDS - {"COUNT"}:
                         raise self.error(token, "unexpected token")
-                    if self.peek().text == "(":
+                    if self.peek().text == "(" and token.upper == "FIELDS":
+                        select.append(self.fields_function())
+                    elif self.peek().text == "(":
                         raise self.error(self.peek(), f"function {token.text}() is not supported by this emulator")
-                    select.append(token.text)
+                    else:
+                        select.append(token.text)
                 if self.peek().text != ",":
                     break
                 self.next()
@@ -240,6 +243,15 @@ class Parser:
             self.next()
             query.offset = self.integer()
         return query
+
+    def fields_function(self) -> str:
+        """``FIELDS(ALL|STANDARD|CUSTOM)`` after its name: kept as a marker the engine expands per object."""
+        self.expect("(")
+        which = self.next()
+        if which.upper not in ("ALL", "STANDARD", "CUSTOM"):
+            raise self.error(which, "FIELDS() takes ALL, STANDARD or CUSTOM")
+        self.expect(")")
+        return f"FIELDS({which.upper})"
 
     def integer(self) -> int:
         token = self.next()
@@ -509,10 +521,25 @@ class Engine:
     def attributes(self, obj: ObjectDef, record_id: str) -> dict[str, str]:
         return {"type": obj.name, "url": f"/services/data/v{self.version}/sobjects/{obj.name}/{record_id}"}
 
+    @staticmethod
+    def expand_fields(obj: ObjectDef, query: Query) -> list[Any]:
+        """The select list with ``FIELDS(ALL|STANDARD|CUSTOM)`` replaced by field names (LIMIT 200 rule enforced)."""
+        expanded: list[Any] = []
+        for item in query.select_order:
+            if isinstance(item, str) and item.startswith("FIELDS("):
+                which = item[7:-1]
+                if which != "STANDARD" and (query.limit is None or query.limit > 200):
+                    raise malformed(f"The SOQL FIELDS function must have a LIMIT of at most 200 for {item}")
+                expanded += [f.name for f in obj.fields.values()
+                             if which == "ALL" or (which == "CUSTOM") == f.custom]
+            else:
+                expanded.append(item)
+        return expanded
+
     def shaper(self, obj: ObjectDef, query: Query) -> Any:
         """A function turning a stored record into the query's output shape (parents nested, children embedded)."""
         plan: list[tuple[str, Any]] = []
-        for item in query.select_order:
+        for item in self.expand_fields(obj, query):
             if isinstance(item, Query):
                 relation = obj.child_relationship(item.sobject)
                 if relation is None:
