@@ -247,3 +247,12 @@ def test_lookups_by_ref_number_names_and_deleted_transactions(qb_client, qb_sim)
     [gone] = qb_client.query_deleted(txn_types=["Invoice"])
     assert (gone.kind, gone.id, gone.RefNumber) == ("Invoice", invoice.TxnID, "R-77")
     assert gone.TimeDeleted is not None
+
+
+def test_empty_values_from_a_mapping_are_left_out_of_adds(qb_client):
+    added = qb_client.add(rec.customer_from_flat({"Name": "Blanks", "Phone": "", "TermsRef": "", "BillAddr1": "",
+                                                  "ShipAddress.City": "Dover", "ShipAddr2": ""}))
+    assert added.Phone is None and added.TermsRef is None and added.BillAddress is None
+    assert added.ShipAddress == rec.Address(City="Dover")
+    cleared = qb_client.mod(added, {"ShipAddress.City": "", "ShipAddr1": "Pier 9"})
+    assert cleared.ShipAddress == rec.Address(Addr1="Pier 9")

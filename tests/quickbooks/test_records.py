@@ -70,3 +70,4 @@ def test_apply_flat_leaves_the_original_alone():
     changed = rec.apply_flat(base, {"BillAddress.City": "Y"})
     assert base.BillAddress.City == "X" and changed.BillAddress.City == "Y"
     assert rec.label(rec.Customer(Name="A", ListID="1")) == "Customer 'A' (1)"
+    assert rec.customer_from_flat({"Name": "B", "ShipAddr2": None, "TermsRef": ""}).ShipAddress is None

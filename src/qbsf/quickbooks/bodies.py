@@ -88,7 +88,7 @@ def _address_body(address: rec.Address, cleared: set[str] | None = None) -> dict
     body = {}
     for name in ADDRESS_ORDER:
         value = getattr(address, name)
-        if value is not None:
+        if value:
             body[name] = value
         elif cleared and name in cleared:
             body[name] = ""
@@ -103,6 +103,17 @@ def _value(value: Any, kind: str) -> Any:
     return value
 
 
+def _blank(value: Any, kind: str) -> bool:
+    """Nothing to say on an Add: None, "", or a reference/address whose parts are all empty."""
+    if value is None or value == "":
+        return True
+    if kind == "ref":
+        return not value.ListID and not value.FullName
+    if kind == "address":
+        return not any(getattr(value, name) for name in ADDRESS_ORDER)
+    return False
+
+
 def _line_body(line: rec.InvoiceLine, element: str) -> dict[str, Any]:
     order = ORDER[element]
     kinds = rec.field_kinds(rec.InvoiceLine)
@@ -111,7 +122,7 @@ def _line_body(line: rec.InvoiceLine, element: str) -> dict[str, Any]:
         if name not in order or name == "TxnLineID":
             continue
         value = getattr(line, name)
-        if value is not None:
+        if not _blank(value, kind):
             body[name] = _value(value, kind)
     return body
 
@@ -129,7 +140,7 @@ def add_body(record: Any, entity: Entity) -> tuple[str, dict[str, Any]]:
         if kind == "list" or name in ("extra", "kind") or (wrapped and name in _ITEM_SIDE):
             continue
         value = getattr(record, name)
-        if value is None or name not in order:
+        if name not in order or _blank(value, kind):
             continue
         body[name] = _value(value, kind)
     if wrapped:
@@ -156,7 +167,7 @@ def _item_side(record: Any, kinds: dict[str, str], *, mod: bool, changed: set[st
             continue
         value = getattr(record, name)
         element_name = name if both else _SALES_OR_PURCHASE[name]
-        if value is None:
+        if value is None or (changed is None and _blank(value, kinds[name])):
             if changed is not None:
                 side[element_name] = {"FullName": ""} if kinds[name] == "ref" else ""
             continue
@@ -200,7 +211,7 @@ def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: Entity,
         value = getattr(updated, top)
         kind = kinds[top]
         if kind == "address":
-            cleared = {sub for sub in subs if value is None or getattr(value, sub) is None}
+            cleared = {sub for sub in subs if value is None or not getattr(value, sub)}
             body[top] = _address_body(value or rec.Address(), cleared)
         elif kind == "ref":
             body[top] = _ref_body(value) if value is not None else {"FullName": ""}

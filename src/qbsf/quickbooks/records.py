@@ -455,7 +455,9 @@ def _set_flat(record: Any, path: str, value: Any) -> None:
         return
     holder = getattr(record, head)
     if holder is None:
-        holder = Ref() if "Ref" in head or head.endswith("Ref") else Address()
+        if value is None:
+            return  # clearing a part of an absent address/reference leaves it absent
+        holder = Ref() if head.endswith("Ref") else Address()
         setattr(record, head, holder)
     setattr(holder, sub, value)
 
