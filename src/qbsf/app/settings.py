@@ -103,17 +103,19 @@ class SalesforceSettings(_Section):
     """How to reach and authenticate to Salesforce."""
 
     instance_url: str = Field("", description="Your Salesforce org URL, e.g. https://myorg.my.salesforce.com")
+    login_url: str = Field("", description="OAuth login server; blank = the instance URL (e.g. https://test.salesforce.com)")
     client_id: str = Field("", description="Connected App consumer key")
     auth_flow: Literal["client_credentials", "jwt", "password", "web"] = Field(
         "client_credentials", description="OAuth flow used to obtain tokens")
     username: str = Field("", description="Salesforce username (jwt and password flows)")
+    jwt_key_file: str = Field("", description="PEM private key file for the jwt flow (or the secret store)")
     api_version: str = Field("62.0", description="REST API version, e.g. 62.0")
     client_secret: SecretStr | None = Field(None, description="Connected App consumer secret (secret store)")
     password: SecretStr | None = Field(None, description="Password + security token (password flow; secret store)")
     access_token: SecretStr | None = Field(None, description="Current access token (secret store)")
     refresh_token: SecretStr | None = Field(None, description="Refresh token (secret store)")
 
-    @field_validator("instance_url")
+    @field_validator("instance_url", "login_url")
     @classmethod
     def _https_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
