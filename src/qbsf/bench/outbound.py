@@ -95,6 +95,8 @@ class OutboundBench:
     sf_latency: float
     cpu_seconds: float = 0.0
     seed_seconds: float = 0.0
+    error: str | None = None
+    by_entity: dict[str, int] = field(default_factory=dict)
 
     @property
     def records_per_second(self) -> float:
@@ -111,7 +113,9 @@ class OutboundBench:
                 f"({self.per_thousand(self.sf_calls):.1f} per 1,000 records), {self.qb_messages} QuickBooks messages "
                 f"({self.per_thousand(self.qb_messages):.1f} per 1,000); latency models: QuickBooks "
                 f"{self.qb_latency_seconds:.1f} s modelled, Salesforce {self.sf_latency * 1000:.0f} ms per call; "
-                f"{self.cpu_seconds:.1f} s of CPU; seeding took {self.seed_seconds:.1f} s")
+                f"{self.cpu_seconds:.1f} s of CPU; seeding took {self.seed_seconds:.1f} s"
+                + (f"; created per entity: {self.by_entity}" if self.by_entity else "")
+                + (f"\n✗ the pass stopped: {self.error}" if self.error else ""))
 
 
 def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportunities: int = 2_000,
@@ -152,4 +156,5 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
     return OutboundBench(records=seeded.total, seconds=seconds, sf_calls=report.sf_calls,
                          qb_messages=report.qb_messages, failed=report.total("failed"),
                          created=report.total("created"), qb_latency_seconds=transport.latency_seconds,
-                         sf_latency=org.latency, cpu_seconds=cpu_seconds, seed_seconds=seed_seconds)
+                         sf_latency=org.latency, cpu_seconds=cpu_seconds, seed_seconds=seed_seconds,
+                         error=report.error, by_entity={name: r.created for name, r in report.entities.items()})

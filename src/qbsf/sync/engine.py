@@ -39,7 +39,7 @@ class SyncConfig(OutboundConfig):
 
     change_source: str = "poll"
     poll_overlap: timedelta = timedelta(minutes=2)
-    batch_size: int = 500
+    batch_size: int = 1_000
     max_attempts: int = 5
     retry_base: timedelta = timedelta(seconds=30)
     retry_cap: timedelta = timedelta(hours=1)

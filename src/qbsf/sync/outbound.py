@@ -73,7 +73,7 @@ class OutboundConfig:
     default_item_type: str = "Service"
     # What to do when an unlinked QuickBooks record already has the name: "link" it, or "report" a conflict.
     on_existing_name: str = "link"
-    qb_batch_size: int = 100
+    qb_batch_size: int = 200
     exclude_user: str | None = None
 
 

@@ -92,5 +92,5 @@ def outbound(accounts: int = typer.Option(10_000, help="Accounts to sync"),
     result = run_outbound_bench(accounts=accounts, products=products, opportunities=opportunities, lines=lines,
                                 latency=latency)
     typer.echo(result.line())
-    if result.failed:
+    if result.failed or result.error:
         raise typer.Exit(1)
