@@ -58,6 +58,10 @@ class SyncConfig(OutboundConfig):
                 value = getattr(sync, name, None)
                 if value not in (None, ""):
                     setattr(config, name, value)
+            # A dedicated integration user's own changes are not polled (settings call it integration_user_id).
+            integration_user = getattr(sync, "integration_user_id", None)
+            if integration_user:
+                config.exclude_user = integration_user
         if accounts is not None:
             config.income_account = getattr(accounts, "income", "") or ""
             config.cogs_account = getattr(accounts, "cogs", "") or ""

@@ -1,0 +1,47 @@
+"""Engine configuration from qbsf's settings, and mapping folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qbsf.app.settings import Settings
+from qbsf.bench.outbound import EXAMPLE_MAPPINGS
+from qbsf.errors import ConfigError
+from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
+from qbsf.sync.state import StateStore
+
+
+def test_config_from_settings() -> None:
+    settings = Settings()
+    settings.sync.change_source = "queue"
+    settings.sync.eligibility = {"Opportunity": "StageName = 'Invoiced'"}
+    settings.quickbooks.default_accounts.income = "Sales"
+    settings.quickbooks.default_accounts.inventory_asset = "Inventory Asset"
+    config = SyncConfig.from_settings(settings)
+    assert config.change_source == "queue"
+    assert config.eligibility == {"Opportunity": "StageName = 'Invoiced'"}
+    assert (config.income_account, config.asset_account, config.cogs_account) == ("Sales", "Inventory Asset", "")
+    assert config.retry_policy.max_attempts == 5
+
+
+def test_load_mappings_by_file_name(tmp_path: Path) -> None:
+    mappings = load_mappings(EXAMPLE_MAPPINGS)
+    assert {"Acct_to_Customer", "Contact_to_SubCustomer", "Product_to_Item", "Oppty_to_Invoice",
+            "OpptyLines_CHILD_Oppty"} <= set(mappings)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_mappings(tmp_path / "missing")
+    (tmp_path / "notes.csv").write_text("SF_Field_API_Name,QB_Field_Name\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"notes\.csv") as info:
+        load_mappings(tmp_path)
+    assert "sheet name" in str(info.value)
+
+
+def test_an_entity_without_a_mapping_is_refused_by_name(sf_client, qb_client, tmp_path: Path) -> None:
+    mappings = {k: v for k, v in load_mappings(EXAMPLE_MAPPINGS).items() if k != "Product_to_Item"}
+    with StateStore(tmp_path / "s.db") as state:
+        engine = SyncEngine(SyncConfig(), sf_client, qb_client, state, mappings)
+        assert [spec.name for spec in engine.entities()] == ["Account", "Contact", "Opportunity"]
+        with pytest.raises(ConfigError, match="no mapping for Product_to_Item"):
+            engine.sync_sf_to_qb(["Product2"])
