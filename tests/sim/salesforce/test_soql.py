@@ -40,7 +40,7 @@ def test_parser_builds_boolean_trees_with_precedence():
     ("SELECT Id FROM Account GROUP BY Name", "unexpected token"),
     ("SELECT Id, FROM Account", "unexpected token"),
     ("SELECT Id FROM Account WHERE Name = 'a' AND", "expecting a field name"),
-    ("SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact)", "semi-join"),
+    ("SELECT Id FROM Account WHERE Id IN (SELECT AccountId, Id FROM Contact)", "semi-join"),
     ("SELECT Id FROM Account WHERE Name = 'bad \\q escape'", "Illegal character sequence"),
     ("", "empty"),
 ])
@@ -130,3 +130,15 @@ def test_fields_function(org):
     with pytest.raises(ApiError) as caught:
         run(state, "SELECT FIELDS(ALL) FROM Account")
     assert caught.value.error_code == "MALFORMED_QUERY" and "LIMIT" in caught.value.message
+
+
+def test_semi_and_anti_joins(org):
+    state = org["state"]
+    with_contacts = run(state, "SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact "
+                               "WHERE LastName != 'Nobody') ORDER BY Name")
+    assert [r["Name"] for r in with_contacts["records"]] == ["Acme"]
+    without = run(state, "SELECT Name FROM Account WHERE Id NOT IN (SELECT AccountId FROM Contact) ORDER BY Name")
+    assert [r["Name"] for r in without["records"]] == ["Globex", "O'Brien & Sons"]
+    with pytest.raises(ApiError) as caught:
+        run(state, "SELECT Id FROM Account WHERE Name IN (SELECT LastName FROM Contact)")
+    assert caught.value.error_code == "INVALID_FIELD"

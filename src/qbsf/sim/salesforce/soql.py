@@ -6,6 +6,8 @@ Grammar (keywords case-insensitive)::
     select     := COUNT() | item (, item)*      item := path | ( query-on-child-relationship )
     or_expr    := and_expr (OR and_expr)*       and_expr := not_expr (AND not_expr)*
     not_expr   := NOT not_expr | ( or_expr ) | path op value | path [NOT] IN ( value, ... )
+                | path [NOT] IN ( SELECT path FROM name [WHERE or_expr] )          -- semi-join on ids
+    item also  := FIELDS(ALL|STANDARD|CUSTOM)
     value      := 'string' | number | true | false | null | date | datetime | DATE_LITERAL[:n]
 
 Anything else is a ``MALFORMED_QUERY`` with the offending position, as Salesforce reports it.
@@ -113,7 +115,7 @@ class Literal:
 class Condition:
     path: str
     op: str
-    value: Literal | list[Literal]
+    value: Literal | list[Literal] | Query
 
 
 @dataclass
@@ -321,10 +323,16 @@ class Parser:
             raise self.error(op, "expecting a comparison operator")
         return Condition(token.text, "!=" if op.text == "<>" else op.text, self.value())
 
-    def value_list(self) -> list[Literal]:
+    def value_list(self) -> list[Literal] | Query:
         self.expect("(")
         if self.at_keyword("SELECT"):
-            raise self.error(self.peek(), "semi-join subqueries are not supported by this emulator")
+            start = self.peek()
+            inner = self.query()  # a semi-join: (SELECT AccountId FROM Opportunity WHERE …)
+            self.expect(")")
+            if len(inner.select_order) != 1 or not isinstance(inner.select_order[0], str) or inner.count_only \
+                    or inner.select_order[0].startswith("FIELDS("):
+                raise self.error(start, "a semi-join subquery selects exactly one Id or reference field")
+            return inner
         values = [self.value()]
         while self.peek().text == ",":
             self.next()
@@ -461,11 +469,32 @@ class Engine:
             inner = self.compile_where(obj, node.item)
             return lambda record: not inner(record)
         hops, final = self.resolve(obj, node.path)
+        if isinstance(node.value, Query):
+            return self.compile_semi_join(obj, node, hops, final)
         values = node.value if isinstance(node.value, list) else [node.value]
         for literal in values:
             self.check_literal(final, literal, node.op)
         compare = _comparator(final, node.op, values if isinstance(node.value, list) else node.value)
         return lambda record: compare(self.value_at(record, hops, final))
+
+    def compile_semi_join(self, obj: ObjectDef, node: Condition, hops: list[tuple[ObjectDef, FieldDef]],
+                          final: FieldDef) -> Any:
+        """``field [NOT] IN (SELECT ref FROM …)``: both sides must be ids; the subquery runs once per query."""
+        inner = node.value
+        assert isinstance(inner, Query)
+        inner_obj = self.object(inner.sobject)
+        inner_hops, inner_final = self.resolve(inner_obj, inner.select_order[0])
+        if final.type not in ("id", "reference") or inner_final.type not in ("id", "reference"):
+            raise ApiError(400, "INVALID_FIELD", "Semi-join subqueries compare Id or reference fields only: "
+                           f"{node.path} IN (SELECT {inner.select_order[0]} …)")
+        if inner.subqueries:
+            raise malformed("a semi-join subquery cannot have its own child subqueries")
+        predicate = self.compile_where(inner_obj, inner.where)
+        ids = {self.value_at(r, inner_hops, inner_final) for r in self.state.table(inner_obj.name).values()
+               if not r.get("IsDeleted") and predicate(r)}
+        ids.discard(None)
+        negate = node.op == "NOT IN"
+        return lambda record: (self.value_at(record, hops, final) in ids) != negate
 
     def check_literal(self, definition: FieldDef, literal: Literal, op: str) -> None:
         kind = definition.type
