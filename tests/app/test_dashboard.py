@@ -177,7 +177,7 @@ def test_timestamps_reset_and_reset_all_with_confirmation(client: TestClient, st
     state.set_watermark("qb:Invoice", "2026-11-21T10:00:00")
     state.set_watermark("qb:ItemService", "2026-11-22T10:00:00")
     page = client.get("/").text
-    assert "qb:Customer" in page and "2026-11-20T10:00:00" in page and "several minutes" in page
+    assert "↓ QB → SF · Customer" in page and "2026-11-20T10:00:00" in page and "several minutes" in page
     reset = client.post("/timestamps/reset", data={"source": "qb:Customer"})
     assert "qb:Customer reset" in reset.text and state.get_watermark("qb:Customer") is None
     refused = client.post("/timestamps/reset-all", data={})

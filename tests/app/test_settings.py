@@ -265,5 +265,5 @@ def test_sources_say_where_each_value_comes_from(config_file: Path, memory_secre
 
 def test_login_url_for_sandboxes_is_checked_like_the_instance_url(config_file: Path) -> None:
     assert set_setting("salesforce.login_url", "https://test.salesforce.com/") == "https://test.salesforce.com"
-    with pytest.raises(ConfigError, match="salesforce.login_url"):
+    with pytest.raises(ConfigError, match=r"salesforce\.login_url"):
         set_setting("salesforce.login_url", "ftp://test.salesforce.com")

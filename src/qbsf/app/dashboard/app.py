@@ -499,6 +499,13 @@ def _preview(dash: Dashboard, path: Path, record_id: str, record_json: str) -> d
     return result
 
 
+def _watermark_label(source: str) -> str:
+    """``qb:Customer`` → ``↓ QB → SF · Customer`` (the state store names sources by system and entity)."""
+    system, _, entity = source.partition(":")
+    direction = {"qb": "↓ QB → SF", "sf": "↑ SF → QB"}.get(system.lower())
+    return f"{direction} · {entity}" if direction and entity else source
+
+
 def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
     try:
         settings = dash.settings()
@@ -528,7 +535,8 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         "has_connector": dash.connector is not None,
         "mappings": _mapping_files(settings.resolved_mappings_dir()),
         "mappings_dir": str(settings.resolved_mappings_dir()),
-        "watermarks": [{"source": s, "value": v, "updated_at": at} for s, (v, at) in watermarks.items()],
+        "watermarks": [{"source": s, "label": _watermark_label(s), "value": v, "updated_at": at}
+                       for s, (v, at) in watermarks.items()],
         "reset_warning": LARGE_RESET_WARNING,
         "settings_form": [(key, label, kind, choices, flat.get(key, "")) for key, label, kind, choices in
                           SETTINGS_FORM],
