@@ -173,3 +173,14 @@ def test_refresh_tokens_survive_a_restart_and_can_be_revoked(sf_schema, tmp_path
     finally:
         second.stop()
         second.state.close()
+
+
+def test_identity_url_and_userinfo(sf_emulator):
+    token = sf_emulator.login()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    identity = httpx.get(token["id"], headers=headers).json()
+    assert identity["username"] == sf_emulator.username and identity["user_id"] == sf_emulator.state.user_id
+    assert identity["urls"]["rest"] == f"{sf_emulator.url}/services/data/v{{version}}/"
+    info = httpx.get(f"{sf_emulator.url}/services/oauth2/userinfo", headers=headers).json()
+    assert info["preferred_username"] == sf_emulator.username and info["sub"] == token["id"]
+    assert httpx.get(token["id"]).status_code == 403

@@ -87,6 +87,8 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
         Route("/services/oauth2/token", oauth.token, methods=["POST"]),
         Route("/services/oauth2/authorize", oauth.authorize, methods=["GET"]),
         Route("/services/oauth2/revoke", oauth.revoke, methods=["POST"]),
+        Route("/services/oauth2/userinfo", oauth.userinfo, methods=["GET"]),
+        Route("/id/{org_id}/{user_id}", oauth.identity, methods=["GET"]),
         Route("/services/data", data, methods=methods),
         Route("/services/data/{rest:path}", data, methods=methods),
     ])

@@ -201,6 +201,44 @@ class OAuth:
             query["state"] = params["state"]
         return RedirectResponse(f"{redirect_uri}?{urlencode(query)}", status_code=302)
 
+    def _bearer_user(self, request: Request) -> dict[str, Any] | None:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get(
+            "oauth_token", "")
+        with self.state.lock:
+            grant = self.state.token_user(token) if token else None
+            return self.state.get("User", grant.user_id) if grant else None
+
+    async def identity(self, request: Request) -> Response:
+        """GET /id/{orgId}/{userId}: the identity service's user and endpoint details."""
+        user = self._bearer_user(request)
+        if user is None:
+            return Response("Bad_OAuth_Token", status_code=403, media_type="text/plain")
+        if request.path_params["user_id"] != user["Id"] or request.path_params["org_id"] != ORG_ID:
+            return Response("Bad_Id", status_code=403, media_type="text/plain")
+        base = self.settings.instance_url or str(request.base_url).rstrip("/")
+        data = f"{base}/services/data/v{{version}}"
+        return JSONResponse({
+            "id": f"{base}/id/{ORG_ID}/{user['Id']}", "asserted_user": True, "user_id": user["Id"],
+            "organization_id": ORG_ID, "username": user["Username"], "nick_name": user.get("Alias"),
+            "display_name": user.get("Name"), "email": user.get("Email"), "email_verified": True,
+            "first_name": user.get("FirstName"), "last_name": user.get("LastName"), "active": True,
+            "user_type": "STANDARD", "language": "en_US", "locale": "en_US", "utcOffset": 0,
+            "last_modified_date": user.get("LastModifiedDate"),
+            "urls": {"rest": f"{data}/", "sobjects": f"{data}/sobjects/", "query": f"{data}/query/",
+                     "search": f"{data}/search/", "recent": f"{data}/recent/", "profile": f"{base}/{user['Id']}"}})
+
+    async def userinfo(self, request: Request) -> Response:
+        """GET /services/oauth2/userinfo: the OpenID Connect view of the same user."""
+        user = self._bearer_user(request)
+        if user is None:
+            return Response("Bad_OAuth_Token", status_code=403, media_type="text/plain")
+        return JSONResponse({"sub": f"{self.settings.instance_url or str(request.base_url).rstrip('/')}/id/"
+                                    f"{ORG_ID}/{user['Id']}", "user_id": user["Id"], "organization_id": ORG_ID,
+                             "preferred_username": user["Username"], "name": user.get("Name"),
+                             "email": user.get("Email"), "email_verified": True, "active": True,
+                             "user_type": "STANDARD", "locale": "en_US", "zoneinfo": "GMT"})
+
     async def revoke(self, request: Request) -> Response:
         """POST /services/oauth2/revoke: forget an access or refresh token."""
         form = await request.form()
