@@ -70,4 +70,7 @@ def test_apply_flat_leaves_the_original_alone():
     changed = rec.apply_flat(base, {"BillAddress.City": "Y"})
     assert base.BillAddress.City == "X" and changed.BillAddress.City == "Y"
     assert rec.label(rec.Customer(Name="A", ListID="1")) == "Customer 'A' (1)"
-    assert rec.customer_from_flat({"Name": "B", "ShipAddr2": None, "TermsRef": ""}).ShipAddress is None
+    blank = rec.customer_from_flat({"Name": "B", "ShipAddr2": None, "TermsRef": "", "Phone": ""})
+    assert blank.ShipAddress is None and blank.TermsRef is None and blank.Phone is None
+    # so a mapping that yields "" for a field QuickBooks leaves empty is no change at all
+    assert rec.to_flat(rec.apply_flat(blank, {"Fax": "", "BillAddr1": ""})) == rec.to_flat(blank)

@@ -418,8 +418,8 @@ def to_flat(record: Any) -> dict[str, Any]:
 
 
 def _coerce(value: Any, kind: str, where: str) -> Any:
-    if value is None or (isinstance(value, str) and value == "" and kind != "str"):
-        return None
+    if value is None or (isinstance(value, str) and value == ""):
+        return None  # QuickBooks has no empty-but-present value: "" and absent are the same
     try:
         if kind == "str":
             return value if isinstance(value, str) else str(value)
