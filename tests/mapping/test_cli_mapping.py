@@ -125,3 +125,20 @@ def test_console_script_check_exit_codes(tmp_path: Path, examples_dir: Path) -> 
                           capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith(f"{bad}:1: the file name does not say which mapping this is")
+
+
+def test_apply_with_lookups_resolves_links(tmp_path: Path, examples_dir: Path) -> None:
+    record = tmp_path / "invoice.json"
+    record.write_text(json.dumps([{"TxnID": "1-1", "RefNumber": "8", "CustomerRef.ListID": "8000-1"},
+                                  {"TxnID": "1-2", "RefNumber": "9", "CustomerRef.ListID": "8000-9"}]))
+    lookups = tmp_path / "lookups.json"
+    lookups.write_text(json.dumps({"Account.QB_Customer_ID__c": {"8000-1": "001A"}}))
+    result = runner.invoke(app, ["mapping", "apply", str(examples_dir / "Invoice_to_SF.csv"), "-r", str(record),
+                                 "--lookups", str(lookups)])
+    assert result.exit_code == 1
+    assert [r["Linked_Account__c"] for r in json.loads(result.stdout)] == ["001A"]
+    assert "no Account found with QB_Customer_ID__c = '8000-9'" in result.stderr
+    lookups.write_text('{"Account": {}}')
+    result = runner.invoke(app, ["mapping", "apply", str(examples_dir / "Invoice_to_SF.csv"), "-r", str(record),
+                                 "--lookups", str(lookups)])
+    assert result.exit_code == 2 and "must be \"Object.Field\"" in result.stderr

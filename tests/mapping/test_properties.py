@@ -43,3 +43,23 @@ def test_number_format_matches_decimal_half_away_from_zero(value: object) -> Non
     expected = "0.00" if expected == "-0.00" else expected
     assert number_format_value(value) == expected
     assert number_format(format(exact, "f")) == expected
+
+
+_chain_text = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.sampled_from(["Trim", "Left:", "Mid:1:", "Replace:a\\:", "DateFormat:'", "Link:A:", "|", ":", "\\",
+                              "Concatenate:{value}", "Static", "x", "AddressSplit:0", "9"]), max_size=8).map("".join),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_chain_text)
+def test_parse_chain_raises_only_chain_errors_with_messages(text: str) -> None:
+    from qbsf.mapping.transforms import ChainError, parse_chain
+
+    try:
+        steps = parse_chain(text)
+    except ChainError as exc:
+        assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+    else:
+        assert all(step.name != "Simple" for step in steps)

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qbsf.mapping import KINDS, LinkPreview, MappingFileError, RecordError, load_mapping
+from qbsf.mapping import KINDS, LinkKey, LinkPreview, Lookups, MappingFileError, RecordError, load_mapping
 from qbsf.mapping.loader import HEADER_LINE
 from qbsf.mapping.transforms import TRANSFORMATIONS
 
@@ -65,11 +65,34 @@ def _read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:
     return records, isinstance(data, list)
 
 
+def _read_lookups(path: Path) -> dict[LinkKey, dict[str, str]]:
+    """Link answers from a JSON file of {"Object.Field": {value: Id}}. Exits 2 with the reason otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _err(f"{path}: cannot read the lookups: {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        _err(f'{path}: lookups must be a JSON object like {{"Account.QB_Customer_ID__c": {{"value": "Id"}}}}')
+        raise typer.Exit(2)
+    tables: dict[LinkKey, dict[str, str]] = {}
+    for key, table in data.items():
+        sobject, dot, field = key.partition(".")
+        if not dot or not sobject or not field or not isinstance(table, dict):
+            _err(f'{path}: {key!r} must be "Object.Field" with an object of value → Id')
+            raise typer.Exit(2)
+        tables[LinkKey(sobject, field)] = {str(value): str(sf_id) for value, sf_id in table.items()}
+    return tables
+
+
 @app.command()
 def apply(
     file: Annotated[Path, typer.Argument(help="Mapping CSV file", show_default=False)],
     record: Annotated[Path, typer.Option("--record", "-r", help="JSON file with a source record (or a list); - reads "
                                          "stdin", show_default=False)],
+    lookups: Annotated[Path | None, typer.Option(
+        "--lookups", help='JSON answers for Link steps instead of the preview, e.g. {"Account.QB_Customer_ID__c": '
+                          '{"80000001-1700000001": "001000000000001AAA"}}', show_default=False)] = None,
 ) -> None:
     """Map a record through a mapping CSV and print the target record as JSON (Links show what they'd look up)."""
     try:
@@ -79,8 +102,8 @@ def apply(
             _err(str(problem))
         raise typer.Exit(2) from None
     records, many = _read_records(record)
-    results = mapping.apply_many(records, LinkPreview()).results if many else [mapping.apply(records[0],
-                                                                                            LinkPreview())]
+    tables: Lookups = LinkPreview() if lookups is None else _read_lookups(lookups)
+    results = mapping.apply_many(records, tables).results if many else [mapping.apply(records[0], tables)]
     outputs = [r for r in results if not isinstance(r, RecordError)]
     errors = [r for r in results if isinstance(r, RecordError)]
     for error in errors:
