@@ -62,3 +62,67 @@ def test_sync_transport_needs_a_registered_company(registry) -> None:
         sync_transport(service, registry, "globex")
     transport = sync_transport(service, registry, "acme")
     assert transport.session_wait == 5 * 60 + 120, "a cycle may wait one Web Connector interval for its poll"
+
+
+def _settings(emulator, tmp_path, name: str) -> Settings:
+    return Settings(
+        salesforce={"instance_url": emulator.url, "client_id": emulator.client_id,
+                    "client_secret": emulator.client_secret},
+        quickbooks={"transport": "webconnector", "default_accounts": {
+            "income": "Sales", "cogs": "Cost of Goods Sold", "inventory_asset": "Inventory Asset"}},
+        sync={"polling_interval": 1}, state_url=f"sqlite:///{tmp_path / f'{name}-state.db'}",
+        mappings_dir=str(EXAMPLE_MAPPINGS))
+
+
+def test_each_company_syncs_its_own_org_into_its_own_file(registry, sf_schema, tmp_path) -> None:
+    from qbsf.app.commands.qbwc import CompanyEngines
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+
+    registry.register("globex", password="globex-password-2")
+    orgs = {name: SalesforceState(sf_schema) for name in ("acme", "globex")}
+    seed_org(orgs["acme"], accounts=2, prefix="Acme ")
+    seed_org(orgs["globex"], accounts=3, prefix="Globex ")
+    emulators = {name: start_emulator(org) for name, org in orgs.items()}
+    books = {name: QuickBooksSimulator(company_name=name) for name in orgs}
+    service = build_service(registry, poll_wait=0.2)
+    engines = CompanyEngines()
+    try:
+        for name in orgs:
+            engines.add(name, _settings(emulators[name], tmp_path, name), None,
+                        sync_transport(service, registry, name))
+        with pytest.raises(ConfigError, match="share the state database"):
+            engines.add("globex", _settings(emulators["globex"], tmp_path, "acme"), None,
+                        sync_transport(service, registry, "globex"))
+        engines.start()
+        logins = {"acme": ("acme-qbwc", "acme-password-1"), "globex": ("globex-qbwc", "globex-password-2")}
+        with BackgroundServer(create_app(service)) as server:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not (len(books["acme"].customers()) == 2
+                                                       and len(books["globex"].customers()) == 3):
+                for name, book in books.items():
+                    with WebConnectorStandIn(server.url, *logins[name], book) as wc:
+                        wc.run_session()
+            engines.stop()
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+    assert sorted(c["Name"][:5] for c in books["acme"].customers()) == ["Acme ", "Acme "]
+    assert sorted(c["Name"][:7] for c in books["globex"].customers()) == ["Globex "] * 3
+    for book in books.values():
+        book.close()
+
+
+def test_sync_options_name_registered_companies_once(registry) -> None:
+    from qbsf.app.commands.qbwc import parse_sync_options
+
+    assert parse_sync_options(None, registry, "main.toml") == {"acme": "main.toml"}
+    registry.register("globex", password="globex-password-2")
+    with pytest.raises(ConfigError, match="several companies"):
+        parse_sync_options(None, registry, None)
+    assert parse_sync_options(["acme=a.toml", "globex"], registry, "main.toml") == {
+        "acme": "a.toml", "globex": "main.toml"}
+    with pytest.raises(ConfigError, match="not registered"):
+        parse_sync_options(["initech=i.toml"], registry, None)
+    with pytest.raises(ConfigError, match="twice"):
+        parse_sync_options(["acme", "acme=b.toml"], registry, None)

@@ -188,18 +188,78 @@ def sync_transport(service: WebConnectorService, reg: WebConnectorRegistry, comp
                                  response_timeout=900.0)
 
 
+def parse_sync_options(values: list[str] | None, reg: WebConnectorRegistry, default_config: str | None,
+                       ) -> dict[str, str | None]:
+    """``--sync NAME[=SETTINGS.toml]`` options → {company: its settings file (None = ``--config``)}.
+
+    Without any, the only registered company syncs with ``--config``.
+    """
+    if not values:
+        if len(reg.companies) != 1:
+            raise ConfigError("several companies are registered; say which ones the sync engine serves",
+                              hint="pass --sync NAME=SETTINGS.toml for each, from: "
+                                   + ", ".join(sorted(reg.companies)))
+        return {next(iter(reg.companies)): default_config}
+    profiles: dict[str, str | None] = {}
+    for value in values:
+        name, _, config = value.partition("=")
+        name = name.strip()
+        if name not in reg.companies:
+            raise ConfigError(f"--sync {value}: company {name!r} is not registered",
+                              hint=f"registered: {', '.join(sorted(reg.companies)) or 'none'} (qbsf qwc adds one)")
+        if name in profiles:
+            raise ConfigError(f"--sync names company {name!r} twice", hint="give each company once")
+        profiles[name] = config.strip() or default_config
+    return profiles
+
+
+class CompanyEngines:
+    """One connector runtime per company, each with its own settings: Salesforce org, state store, mappings."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, tuple[WebConnectorServices, Any]] = {}
+
+    def add(self, company: str, settings: Any, secrets_store: Any, transport: WebConnectorTransport) -> None:
+        """Build ``company``'s engine now (so a bad setting shows before any Web Connector calls)."""
+        from qbsf.app.runtime import Connector
+        from qbsf.sync.runtime import state_url
+
+        for other, (services, _connector) in self.running.items():
+            if state_url(services.settings) == state_url(settings):
+                raise ConfigError(f"companies {other!r} and {company!r} would share the state database "
+                                  f"{state_url(settings)}", hint="give each company its own settings file with "
+                                                                 "its own state_url")
+        services = WebConnectorServices(settings, secrets_store, transport)
+        services.connect_salesforce()
+        self.running[company] = (services, Connector(services, settings))
+
+    def start(self) -> None:
+        """Start every company's cycles."""
+        for _services, connector in self.running.values():
+            connector.start()
+
+    def stop(self, wait: float = 10.0) -> None:
+        """Unblock cycles waiting for a poll, stop every loop, release clients and state stores."""
+        for services, _connector in self.running.values():
+            services.stop()
+        for services, connector in self.running.values():
+            connector.stop(wait=wait)
+            services.close()
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8090,
+    port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8090,
     cert: Annotated[Path | None, typer.Option("--cert", help="TLS certificate (PEM) to serve https.")] = None,
     key: Annotated[Path | None, typer.Option("--key", help="TLS private key (PEM).")] = None,
     public_url: Annotated[str | None, typer.Option("--public-url", help="Address the WSDL announces (behind a "
                                                                         "reverse proxy).")] = None,
     registry: RegistryOption = None,
-    sync: Annotated[str | None, typer.Option("--sync", help="Company whose QuickBooks the sync engine (the "
-                                                            "settings' Salesforce org, state, mappings) works on; "
-                                                            "default: the only registered company.")] = None,
+    sync: Annotated[list[str] | None, typer.Option(
+        "--sync", help="NAME or NAME=SETTINGS.toml (repeatable): run the sync engine for that company with its own "
+                       "settings (Salesforce org, state, mappings); default: the only registered company with "
+                       "--config.")] = None,
     engine: Annotated[bool, typer.Option("--engine/--no-engine", help="Run the sync engine behind the endpoint "
                                                                       "(--no-engine: test the connection only).")]
     = True,
@@ -215,35 +275,25 @@ def serve(
     service = build_service(reg)
     if public_url:
         check_app_url(public_url)
-    connector = services = company = None
+    engines = CompanyEngines()
     if engine:
         from qbsf.app.context import AppContext
-        from qbsf.app.runtime import Connector
 
-        company = sync or (next(iter(reg.companies)) if len(reg.companies) == 1 else None)
-        if company is None:
-            raise ConfigError("several companies are registered; say which one the sync engine serves",
-                              hint=f"pass --sync with one of {', '.join(sorted(reg.companies))}")
-        context = AppContext(config=config)
-        loaded = context.load()
-        services = WebConnectorServices(loaded.settings, context.secret_store(), sync_transport(service, reg, company))
-        services.connect_salesforce()  # configuration problems show now, before the Web Connector calls
-        connector = Connector(services, loaded.settings)
+        for company, company_config in parse_sync_options(sync, reg, config).items():
+            context = AppContext(config=company_config)
+            engines.add(company, context.load().settings, context.secret_store(),
+                        sync_transport(service, reg, company))
     scheme = "https" if cert else "http"
-    engine_note = f"; sync engine on {company!r}" if engine else "; no sync engine (connection test)"
+    engine_note = (f"; sync engine for {', '.join(sorted(engines.running))}" if engines.running
+                   else "; no sync engine (connection test)")
 
     def ready(bound_port: int) -> None:
         typer.echo(f"✓ Web Connector endpoint on {scheme}://{host}:{bound_port}/qbwc for "
                    f"{', '.join(sorted(reg.companies))}{engine_note} (Ctrl-C stops)")
 
-    if connector is not None:
-        connector.start()
+    engines.start()
     try:
         serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key,
                       ready=ready)
     finally:
-        if connector is not None and services is not None:
-            services.stop()
-            connector.stop(wait=10)
-        if services is not None:
-            services.close()
+        engines.stop()
