@@ -88,3 +88,12 @@ def test_invoice_lines_follow_the_policy_on_add_and_mod(qb_client):
         rec.InvoiceLine(ItemRef=rec.Ref(ListID=item.ListID), Quantity=Decimal(2), Desc="Ünïcödé ✓")])])
     assert modded.ok and modded.ret.lines[0].Desc == "Ünïcödé ?"
     assert [w.field for w in modded.warnings] == ["Desc"]
+
+
+def test_a_value_quickbooks_already_holds_after_truncation_sends_no_mod(qb_client, qb_transport):
+    long_name = "An Extremely Long Customer Name From Salesforce"
+    [added] = qb_client.add_many([rec.Customer(Name=long_name)])
+    before = qb_transport.messages_sent
+    [again] = qb_client.mod_many([Change(added.ret, {"Name": long_name, "Phone": None})])
+    assert again.ok and again.ret is added.ret
+    assert qb_transport.messages_sent == before

@@ -395,6 +395,9 @@ class QuickBooksClient:
         answers, failed = self._exchange(pending)
         stale: list[_Pending] = []
         for item in pending:
+            if item.rq is None:
+                results[item.index].ret = item.record  # nothing differs: QuickBooks already holds these values
+                continue
             response = answers.get(str(item.index))
             if response is not None and response.is_error and response.status_code == 3200:
                 stale.append(item)
@@ -415,6 +418,12 @@ class QuickBooksClient:
                                 hint="keep at least one line, or void the invoice in QuickBooks")
             updated.lines, line_issues = self._sanitize_lines(rec.label(base), list(change.lines))
             issues.extend(line_issues)
+        before, after = rec.to_flat(base), rec.to_flat(updated)
+        # Only what really differs goes out: a value QuickBooks already holds (e.g. the truncated form of an
+        # over-long name) is no change, so no Mod bumps the record's EditSequence and TimeModified for nothing.
+        paths = [path for path in paths if not _same(before.get(path), after.get(path))]
+        if not paths and change.lines is None:
+            return _Pending(index, None, base, entity, change, updated, [], issues)
         tag, body = mod_body(base, updated, paths, entity, updated.lines if change.lines is not None else None)
         rq = request(f"{tag}Rq", str(index), body, wrap=tag)
         return _Pending(index, rq, base, entity, change, updated, paths, issues)
@@ -450,6 +459,9 @@ class QuickBooksClient:
             retry.append(fresh)
         answers, failed = self._exchange(retry)
         for item in retry:
+            if item.rq is None:
+                results[item.index].ret = item.record
+                continue
             self._settle(results[item.index], answers.get(str(item.index)), item.entity, failed.get(str(item.index)))
             error = results[item.index].error
             if isinstance(error, StaleEditSequence):
