@@ -1,0 +1,8 @@
+"""QuickBooks Desktop over qbXML.
+
+Follow a record: ``records`` (typed Customer/Item*/Invoice/Account/Terms and the flat field view the mapping
+engine uses) → ``client.QuickBooksClient`` (batched Add/Mod/Query, 3200 re-read, iterators) → ``bodies`` (what
+goes in each request) → ``messages`` (lxml in the schema order of ``schema``; lenient parsing) → a transport in
+``transports`` (simulator, Windows COM, Web Connector). ``limits`` checks QuickBooks' field lengths and Latin-1
+first; ``errors`` turns every status code into a typed error the sync engine knows what to do with.
+"""
