@@ -120,7 +120,7 @@ class OutboundBench:
 
 def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportunities: int = 2_000,
                        lines: int = 5, contacts: int = 0, latency: bool = True, sf_latency: float = 0.05,
-                       progress: Any = None) -> OutboundBench:
+                       sf_timeout: float = 300.0, progress: Any = None) -> OutboundBench:
     """Seed the emulators, run one full Salesforce → QuickBooks pass, and measure it."""
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
     from qbsf.quickbooks.transports.simulator import LatencyModel, SimulatorTransport
@@ -142,8 +142,10 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
                                                                       asset="Inventory Asset"))
     with start_emulator(org) as emulator, tempfile.TemporaryDirectory() as folder:
         org.latency = sf_latency if latency else 0.0
+        # The emulator joins child subqueries by scanning (2,000 Opportunities × 10,000 lines takes tens of
+        # seconds on a busy machine), so reads get more than the default 30 s here.
         sf = SalesforceClient(emulator.url, ClientCredentialsAuth(emulator.url, emulator.client_id,
-                                                                  emulator.client_secret))
+                                                                  emulator.client_secret), timeout=sf_timeout)
         state = StateStore(Path(folder) / "state.db")
         engine = SyncEngine(SyncConfig(income_account="Sales"), sf, qb, state, load_mappings(EXAMPLE_MAPPINGS))
         started, cpu_started = time.perf_counter(), time.process_time()

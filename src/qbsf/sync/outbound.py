@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -726,7 +726,3 @@ class SoqlLinkResolver:
                     found.setdefault(str(value), row["Id"])
         return found
 
-
-def count_outcomes(works: Iterable[_Work]) -> Counter[str]:
-    """How many works ended in each outcome (for logs and tests)."""
-    return Counter(str(w.outcome) if w.outcome else ("failed" if w.failed else "pending") for w in works)
