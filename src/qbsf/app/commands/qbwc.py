@@ -7,14 +7,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from qbsf.errors import ConfigError
+from qbsf.app.wiring import EngineServices
+from qbsf.errors import ConfigError, Retriable
 from qbsf.quickbooks.transports.webconnector import WebConnectorTransport
 from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry, check_app_url, qwc_for
 from qbsf.quickbooks.webconnector.service import WebConnectorService
@@ -94,75 +97,71 @@ def list_users(registry: RegistryOption = None) -> None:
                    f"{registration.run_every_minutes} min, {registration.company_file or 'open file'}, {password}")
 
 
-class WebConnectorServices:
-    """The connector runtime's Services for one company whose QuickBooks is reached through the Web Connector.
+class WebConnectorServices(EngineServices):
+    """The connector's Services (those of `qbsf run`) for one company reached through the Web Connector.
 
-    QuickBooks cannot be "connected" from here: it calls in. Each cycle announces work, runs the unchanged
-    engine over :class:`WebConnectorTransport` (its first QuickBooks message waits for the next poll) and then
-    ends the Web Connector session.
+    QuickBooks calls in rather than being called: each cycle announces work so the next poll opens a session,
+    runs the unchanged engine over :class:`WebConnectorTransport` (its first QuickBooks message waits for that
+    poll) and then ends the session with 100 %. The engine's progress becomes the percentage QBWC shows.
     """
 
     def __init__(self, settings: Any, secrets_store: Any, transport: WebConnectorTransport) -> None:
-        self.settings = settings
-        self.secrets = secrets_store
-        self.transport = transport
-        self._engine: Any = None
-        self._state: Any = None
-
-    def connect_salesforce(self) -> str:
-        """Build the engine (Salesforce client, state store, mappings, QuickBooks client over the Web Connector)."""
-        from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
-        from qbsf.salesforce.connect import client_from_settings
-        from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
-        from qbsf.sync.runtime import mappings_dir, state_url
+        from qbsf.sync.runtime import state_url
         from qbsf.sync.state import StateStore
 
-        if self._engine is None:
-            config = SyncConfig.from_settings(self.settings)
-            mappings = load_mappings(mappings_dir(self.settings))
-            if not mappings:
-                raise ConfigError(f"no mapping CSVs in {mappings_dir(self.settings)}",
-                                  hint="copy examples/mappings/*.csv there, or set mappings_dir")
-            sf = client_from_settings(self.settings.salesforce, self.secrets)
-            qb = QuickBooksClient(self.transport, default_accounts=DefaultAccounts(
-                income=config.income_account or None, cogs=config.cogs_account or None,
-                asset=config.asset_account or None, expense=config.expense_account or None))
-            self._state = StateStore(state_url(self.settings))
-            self._engine = SyncEngine(config, sf, qb, self._state, mappings)
-        return self.settings.salesforce.instance_url
+        self.transport = transport
+        self._stopping = threading.Event()
+        super().__init__(settings, secrets_store, StateStore(state_url(settings)), transport_factory=lambda: transport)
 
     def connect_quickbooks(self) -> str:
-        """Nothing to open: say which company's Web Connector the cycles wait for."""
-        return f"through the Web Connector, company {self.transport.company!r}"
+        """Wait for the Web Connector's first poll (however long; a stop ends the wait) and read the company."""
+        self.transport.want_session()
+        while True:
+            try:
+                name = super().connect_quickbooks()
+            except Retriable as exc:
+                if self._stopping.is_set():
+                    raise
+                log.info("still waiting for the Web Connector of company %r: %s", self.transport.company, exc)
+                # A pause, so an error QuickBooks repeats at once cannot spin this loop.
+                if self._stopping.wait(2.0):
+                    raise
+                continue
+            return f"{name}, through the Web Connector"
 
-    def close_quickbooks(self) -> None:
-        """End the current Web Connector session once the last answer is in."""
-        self.transport.close()
+    def _build_engine(self) -> Any:
+        engine = super()._build_engine()
+        original = engine.sync_sf_to_qb
+        transport = self.transport
+
+        @functools.wraps(original)
+        def with_progress(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("progress") is None:
+                kwargs["progress"] = transport.entity_progress([spec.name for spec in engine.entities()])
+            return original(*args, **kwargs)
+
+        engine.sync_sf_to_qb = with_progress
+        return engine
 
     def run_cycle(self, request: Any) -> Any:
-        """One Salesforce → QuickBooks pass inside a Web Connector session."""
-        if self._engine is None:
-            self.connect_salesforce()
-        engine = self._engine
+        """One cycle inside a Web Connector session, which ends (100 %) when the cycle does."""
         self.transport.want_session()
         try:
-            return engine.sync_sf_to_qb(full=bool(getattr(request, "full_outbound", False)),
-                                        progress=self.transport.entity_progress([e.name for e in engine.entities()]))
+            return super().run_cycle(request)
         finally:
             self.transport.finish()
 
     def stop(self) -> None:
         """Unblock a cycle still waiting for a Web Connector poll (qbsf is stopping); nothing half-done is cut."""
+        self._stopping.set()
         self.transport.bridge.cancel_waiting("qbsf is stopping")
 
     def close(self) -> None:
-        """Release the state store and the Salesforce client."""
-        if self._state is not None:
-            self._state.close()
-        if self._engine is not None:
-            close = getattr(self._engine.sf, "close", None)
-            if callable(close):
-                close()
+        """Close the clients, then the state store this class opened."""
+        try:
+            super().close()
+        finally:
+            self.state.close()
 
 
 def build_service(reg: WebConnectorRegistry, **service_options: Any) -> WebConnectorService:
