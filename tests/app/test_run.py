@@ -338,3 +338,28 @@ def test_without_the_salesforce_package_the_heartbeat_stays_local(tmp_path: Path
             services.close()
             state.close()
     assert "Salesforce package not installed: heartbeat kept locally" in console.getvalue()
+
+
+def test_qbsf_status_reads_the_heartbeat_and_failures(config_file: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qbsf.app.cli import app
+    from qbsf.app.runtime import Heartbeat
+    from qbsf.app.settings import set_setting
+    from qbsf.sync.state import Direction, FailureInput
+
+    set_setting("state_url", f"sqlite:///{tmp_path / 'state.db'}")
+    runner = CliRunner()
+    offline = runner.invoke(app, ["status"])
+    assert offline.exit_code == 1 and "Connector — Offline: no heartbeat" in offline.stdout
+    assert not (tmp_path / "state.db").exists(), "status never creates a database"
+    state = StateStore(tmp_path / "state.db")
+    state.fail_many("Account", Direction.SF_TO_QB, [FailureInput("001A", "NeedsUser", "name in use")])
+    state.close()
+    Heartbeat(tmp_path / "heartbeat.json").beat(cycle=12, quickbooks=True)
+    online = runner.invoke(app, ["status"])
+    assert online.exit_code == 0, online.output
+    assert "✓ Connector — Online" in online.stdout and "cycle 12" in online.stdout
+    assert "✓ QuickBooks — Connected" in online.stdout and "1 record(s) failing" in online.stdout
+    as_json = runner.invoke(app, ["status", "--json"])
+    assert '"online": true' in as_json.stdout and '"failures": 1' in as_json.stdout

@@ -19,6 +19,7 @@ from qbsf.app.commands.qbwc import app as qbwc_app
 from qbsf.app.commands.qbwc import write_qwc
 from qbsf.app.commands.run import app as run_app
 from qbsf.app.commands.sim import app as sim_app
+from qbsf.app.commands.status import app as status_app
 from qbsf.app.commands.sync import app as sync_app
 from qbsf.app.commands.sync import link_command
 from qbsf.errors import QbsfError
@@ -44,6 +45,7 @@ app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(qb_app, name="qb")
 app.add_typer(sim_app, name="sim")
 app.add_typer(run_app, name="run")
+app.add_typer(status_app, name="status")
 app.add_typer(sync_app, name="sync")
 app.command("link")(link_command)
 

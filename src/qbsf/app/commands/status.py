@@ -1,0 +1,71 @@
+"""`qbsf status`: is the connector online? Reads the local heartbeat and the state database (no network)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import typer
+
+from qbsf.app.context import AppContext
+
+app = typer.Typer(help="Show whether the connector is online (heartbeat within 2 minutes), with failures to see to.")
+
+CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
+
+
+@app.callback(invoke_without_command=True)
+def status(config: str | None = CONFIG_OPTION,
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Exit 0 when the connector is online, 1 when it is offline (for monitoring)."""
+    from qbsf.app.runtime import ONLINE_WINDOW, Heartbeat
+    from qbsf.app.wiring import heartbeat_path
+
+    settings = AppContext(config=config).load().settings
+    heartbeat = Heartbeat(heartbeat_path(settings))
+    beat = heartbeat.read() or {}
+    online = heartbeat.online()
+    failures, parked = _failures(settings.resolved_state_url())
+    report = {"online": online, "heartbeat": beat.get("at"), "cycle": beat.get("cycle"),
+              "quickbooks": beat.get("quickbooks"), "failures": failures, "parked": parked,
+              "heartbeat_file": str(heartbeat.path)}
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        if online:
+            typer.echo(f"✓ Connector — Online (heartbeat {_ago(beat['at'])}, cycle {beat.get('cycle')})")
+        elif beat:
+            typer.echo(f"✗ Connector — Offline: last heartbeat {_ago(beat.get('at', ''))} "
+                       f"(more than {int(ONLINE_WINDOW.total_seconds() // 60)} minutes) → start it with `qbsf run`")
+        else:
+            typer.echo(f"✗ Connector — Offline: no heartbeat at {heartbeat.path} → start it with `qbsf run`")
+        if beat:
+            typer.echo(f"{'✓' if beat.get('quickbooks') else '✗'} QuickBooks — "
+                       f"{'Connected' if beat.get('quickbooks') else 'Not connected'} at the last cycle")
+        if failures:
+            typer.echo(f"⚠ {failures} record(s) failing, {parked} waiting for you (see the dashboard)")
+    raise typer.Exit(0 if online else 1)
+
+
+def _failures(url: str) -> tuple[int, int]:
+    from qbsf.sync.state import StateStore
+
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        if not Path(url.removeprefix("sqlite:///")).exists():  # never create a database just to look at it
+            return 0, 0
+    state = StateStore(url)
+    try:
+        failures = state.failures()
+    finally:
+        state.close()
+    return len(failures), sum(1 for f in failures if f.parked)
+
+
+def _ago(at: str) -> str:
+    try:
+        seconds = int((datetime.now(UTC) - datetime.fromisoformat(at)).total_seconds())
+    except ValueError:
+        return "at an unknown time"
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
