@@ -126,3 +126,21 @@ def test_sync_options_name_registered_companies_once(registry) -> None:
         parse_sync_options(["initech=i.toml"], registry, None)
     with pytest.raises(ConfigError, match="twice"):
         parse_sync_options(["acme", "acme=b.toml"], registry, None)
+
+
+def test_stopping_while_waiting_for_the_first_poll_does_not_hang(registry, sf_emulator, tmp_path) -> None:
+    from qbsf.app.commands.qbwc import CompanyEngines
+
+    service = build_service(registry, poll_wait=0.2)
+    engines = CompanyEngines()
+    engines.add("acme", _settings(sf_emulator, tmp_path, "acme"), None, sync_transport(service, registry, "acme"))
+    engines.start()
+    _services, connector = engines.running["acme"]
+    deadline = time.monotonic() + 10
+    while service.bridge("acme").status().queued_requests == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the CompanyQuery is waiting for a Web Connector that never comes
+    started = time.monotonic()
+    engines.stop(wait=10)
+    assert time.monotonic() - started < 8
+    connector.join(1)
+    assert connector.status().state == "stopped"
