@@ -363,3 +363,16 @@ def test_qbsf_status_reads_the_heartbeat_and_failures(config_file: Path, tmp_pat
     assert "✓ QuickBooks — Connected" in online.stdout and "1 record(s) failing" in online.stdout
     as_json = runner.invoke(app, ["status", "--json"])
     assert '"online": true' in as_json.stdout and '"failures": 1' in as_json.stdout
+
+
+def test_webconnector_transport_points_to_the_web_connector_service(sf_emulator, tmp_path: Path, console) -> None:
+    settings = _settings(sf_emulator, quickbooks={"transport": "webconnector"})
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(settings, None, state)
+    try:
+        assert Connector(services, settings, retry_delay=0).run() == 1
+    finally:
+        services.close()
+        state.close()
+    assert "✗ QuickBooks connection refused: quickbooks.transport = webconnector" in console.getvalue()
+    assert "qbsf qbwc serve --sync COMPANY" in console.getvalue()

@@ -112,6 +112,11 @@ class EngineServices:
     def _transport(self) -> Any:
         if self._transport_factory is not None:
             return self._transport_factory()
+        if self.settings.quickbooks.transport == "webconnector":
+            raise ConfigError("quickbooks.transport = webconnector: QuickBooks calls qbsf through the Web Connector, "
+                              "so the connector runs inside the Web Connector service",
+                              hint="run `qbsf qbwc serve --sync COMPANY` instead of `qbsf run`, or set "
+                                   "quickbooks.transport to com (Windows) or simulator")
         from qbsf.sync.runtime import qb_transport
 
         return qb_transport(self.settings.quickbooks)
