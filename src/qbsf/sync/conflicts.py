@@ -1,0 +1,134 @@
+"""Conflicts between QuickBooks and Salesforce: the same mapped field changed on both sides since the last sync.
+
+The inbound engine keeps a *snapshot* per record: the mapped values both sides agreed on at the last sync. A
+field is a conflict when QuickBooks' value and Salesforce's value both differ from the snapshot and from each
+other. The configured :class:`ConflictPolicy` picks the winner:
+
+- ``newest`` (default): the side modified last (QuickBooks ``TimeModified`` vs Salesforce ``LastModifiedDate``);
+  a tie goes to QuickBooks, the system of record for money;
+- ``salesforce``: Salesforce's value stays (and the outbound sync carries it to QuickBooks);
+- ``quickbooks``: QuickBooks' value is written to Salesforce.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from qbsf.errors import ConfigError
+
+# Plain decimals only: "02134" is a postal code, not 2134.
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
+
+
+class ConflictPolicy(enum.StrEnum):
+    """Who wins a field changed on both sides."""
+
+    NEWEST = "newest"
+    SALESFORCE = "salesforce"
+    QUICKBOOKS = "quickbooks"
+
+    @classmethod
+    def parse(cls, value: str | ConflictPolicy | None) -> ConflictPolicy:
+        """The policy named by a setting; a clear error for anything else."""
+        if isinstance(value, ConflictPolicy):
+            return value
+        text = (value or "newest").strip().casefold()
+        for policy in cls:
+            if policy.value == text:
+                return policy
+        raise ConfigError(f"conflict policy {value!r} is not one of newest, salesforce, quickbooks",
+                          hint="set sync.conflict_policy to newest (default), salesforce or quickbooks")
+
+
+def normalise(value: Any) -> Any:
+    """A value in a form both systems agree on: empty is None, numbers compare as Decimals, text is stripped.
+
+    Salesforce answers 12.5 where the mapping produced "12.50", and true where QuickBooks said "true".
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value)).normalize()
+    text = str(value).strip()
+    if text == "":
+        return None
+    if text.casefold() in ("true", "false"):
+        return text.casefold() == "true"
+    if _NUMBER.fullmatch(text):
+        return Decimal(text).normalize()
+    return text
+
+
+def same(a: Any, b: Any) -> bool:
+    """True when two field values mean the same thing (see :func:`normalise`)."""
+    return normalise(a) == normalise(b)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One field changed on both sides; ``winner`` is ``"quickbooks"`` or ``"salesforce"``."""
+
+    field: str
+    qb_value: Any
+    sf_value: Any
+    base_value: Any
+    winner: str
+
+    def describe(self) -> str:
+        """One activity-log line with both values."""
+        return (f"conflict on {self.field}: QuickBooks {self.qb_value!r}, Salesforce {self.sf_value!r} "
+                f"(was {self.base_value!r}) → {self.winner} wins")
+
+
+def pick_winner(policy: ConflictPolicy, qb_modified: datetime | None, sf_modified: datetime | None) -> str:
+    """``"quickbooks"`` or ``"salesforce"`` under ``policy``; newest compares modification times."""
+    if policy is ConflictPolicy.SALESFORCE:
+        return "salesforce"
+    if policy is ConflictPolicy.QUICKBOOKS:
+        return "quickbooks"
+    if qb_modified is None or sf_modified is None:
+        return "quickbooks" if sf_modified is None else "salesforce"
+    return "salesforce" if sf_modified > qb_modified else "quickbooks"
+
+
+def merge(qb_payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None, sf_values: Mapping[str, Any] | None,
+          *, policy: ConflictPolicy, qb_modified: datetime | None, sf_modified: datetime | None,
+          always: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[Conflict]]:
+    """The fields to write to Salesforce, and the conflicts decided on the way.
+
+    Only fields QuickBooks changed since ``snapshot`` are written (all of them when there is no snapshot);
+    fields in ``always`` (the external id) are always included. With ``sf_values`` (Salesforce's current record),
+    a field whose Salesforce value also moved away from the snapshot is a conflict decided by ``policy``.
+    """
+    changes: dict[str, Any] = {}
+    conflicts: list[Conflict] = []
+    for name, qb_value in qb_payload.items():
+        if name in always:
+            changes[name] = qb_value
+            continue
+        base = snapshot.get(name) if snapshot is not None else None
+        if snapshot is not None and name in snapshot and same(qb_value, base):
+            continue  # QuickBooks did not change it: whatever Salesforce holds stays
+        if sf_values is None:
+            changes[name] = qb_value
+            continue
+        sf_value = sf_values.get(name)
+        if same(sf_value, qb_value):
+            continue  # already equal: nothing to write
+        sf_changed = snapshot is not None and name in snapshot and not same(sf_value, base)
+        if not sf_changed:
+            changes[name] = qb_value
+            continue
+        winner = pick_winner(policy, qb_modified, sf_modified)
+        conflicts.append(Conflict(name, qb_value, sf_value, base, winner))
+        if winner == "quickbooks":
+            changes[name] = qb_value
+    return changes, conflicts

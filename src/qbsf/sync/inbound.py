@@ -1,0 +1,829 @@
+"""The QuickBooks → Salesforce sync: Customer → Account, Item → Product2, Invoice → QB_Invoice__c.
+
+One pass, per entity in that order:
+
+1. **Read changes** from QuickBooks: records whose ``TimeModified`` is at or after the entity's watermark minus a
+   small overlap (inactive ones included). The watermark is the newest ``TimeModified`` *seen in QuickBooks* —
+   never the connector's clock — and each ``ListID``/``TxnID`` + ``EditSequence`` is handled once, so a change made
+   in the same second as the last sync is read again by the overlap and not missed, and nothing is handled twice.
+   No watermark = a full sync (with a progress callback). Reading QuickBooks costs no Salesforce call.
+2. **Map** through the inbound mapping CSVs (Customer_to_Acct, Item_to_Product, Invoice_to_SF); Link lookups
+   (``Linked_Account__c`` from ``CustomerRef.ListID``) come from the crosswalk first, then one SOQL query per
+   (object, field) for the rest. Invoices get their ``Status__c`` (:mod:`qbsf.sync.invoice_status`).
+3. **Skip what did not change**: a record whose mapped values equal the snapshot of the last sync costs nothing;
+   a QuickBooks version qbsf itself wrote (its EditSequence is the crosswalk's) is the echo of an outbound sync
+   and costs nothing either.
+4. **Conflicts**: for records synced before, Salesforce's current values are read (one query per 200) and a field
+   changed on both sides is decided by the policy (:mod:`qbsf.sync.conflicts`) and logged with both values.
+5. **Write** in sObject Collections of 200: linked records by Id, new ones by external-id upsert (never duplicated).
+6. **Deletions and inactivation**: one ListDeletedQuery/TxnDeletedQuery message per pass; a deleted or
+   inactivated customer or item is recorded in the activity log (default) or marks a field in Salesforce.
+   Nothing is deleted in Salesforce.
+7. **Daily status pass**: invoices last sent as Open whose due date has passed (company time zone) become OverDue.
+
+Public API::
+
+    sync = InboundSync(config, sf_client, qb_client, state, mappings)
+    report = sync.run(entities=None, full=False, reset=False, progress=None)   # InboundReport
+    sync.reset(["Customer"])                                                   # or reset() for every entity
+    sync.refresh_invoice_status()                                             # the daily pass alone
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any, ClassVar
+
+from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
+from qbsf.sync.conflicts import Conflict, ConflictPolicy, merge, same
+from qbsf.sync.inbound_state import InboundState, Snapshot
+from qbsf.sync.invoice_status import (
+    OVERDUE,
+    OpenInvoice,
+    as_date,
+    as_decimal,
+    company_today,
+    derive_status,
+    newly_overdue,
+    offset_minutes,
+    tz_from_offset_minutes,
+)
+from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
+
+logger = logging.getLogger(__name__)
+
+QB_TO_SF = Direction.QB_TO_SF
+Progress = Callable[[str, int, int], None]
+# Salesforce ids per SOQL IN list: keeps the query URL well under Salesforce's 16,384-character limit.
+IDS_PER_QUERY = 200
+_TZ_WATERMARK = "qb:company_utc_offset"
+_STATUS_DAY = "qb:Invoice:status_day"
+_DELETED = "qb:deleted"
+
+
+@dataclass(frozen=True)
+class InboundSpec:
+    """One QuickBooks entity synced into one Salesforce object."""
+
+    name: str                 # QuickBooks entity: Customer, Item, Invoice
+    sf_object: str
+    sheet: str
+    external_id: str          # the Salesforce external id field holding the ListID/TxnID
+    id_field: str             # ListID or TxnID
+    crosswalk: str            # crosswalk entity the Salesforce Id is linked under
+    deleted_types: tuple[str, ...]
+    is_txn: bool = False
+
+    @property
+    def source(self) -> str:
+        """The watermark (and de-duplication) key of this entity."""
+        return f"qb:{self.name}"
+
+
+INBOUND_SPECS: tuple[InboundSpec, ...] = (
+    InboundSpec("Customer", "Account", "Customer_to_Acct", "QB_Customer_ID__c", "ListID", "Account", ("Customer",)),
+    InboundSpec("Item", "Product2", "Item_to_Product", "QB_Item_ID__c", "ListID", "Product2",
+                ("ItemService", "ItemNonInventory", "ItemInventory")),
+    InboundSpec("Invoice", "QB_Invoice__c", "Invoice_to_SF", "QB_Invoice_ID__c", "TxnID", "QB_Invoice__c",
+                ("Invoice",), is_txn=True),
+)
+_ALIASES = {alias.casefold(): spec for spec in INBOUND_SPECS
+            for alias in (spec.name, spec.sf_object, spec.sheet, spec.crosswalk)}
+_ALIASES.update({"customers": INBOUND_SPECS[0], "items": INBOUND_SPECS[1], "invoices": INBOUND_SPECS[2],
+                 "product": INBOUND_SPECS[1], "qb_invoice": INBOUND_SPECS[2]})
+
+
+def inbound_spec(name: str) -> InboundSpec:
+    """The spec for a QuickBooks entity or its Salesforce object (Customer/Account, Item/Product2, Invoice)."""
+    found = _ALIASES.get(name.strip().casefold())
+    if found is None:
+        raise ConfigError(f"{name!r} is not an entity the QuickBooks → Salesforce sync knows",
+                          hint="use Customer (Account), Item (Product2) or Invoice (QB_Invoice__c)")
+    return found
+
+
+@dataclass(frozen=True)
+class DeletionAction:
+    """What happens in Salesforce when a QuickBooks record is deleted or made inactive."""
+
+    field: str | None = None
+    value: Any = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> DeletionAction:
+        """``record`` (default: the activity log only) or ``set:Field=value`` (e.g. ``set:IsActive=false``)."""
+        raw = (text or "record").strip()
+        if raw.casefold() == "record":
+            return cls()
+        if raw.casefold().startswith("set:") and "=" in raw:
+            name, value = raw[4:].split("=", 1)
+            if name.strip():
+                lowered = value.strip().casefold()
+                parsed: Any = {"true": True, "false": False, "": None}.get(lowered, value.strip())
+                return cls(name.strip(), parsed)
+        raise ConfigError(f"deletion action {raw!r} is not 'record' or 'set:Field=value'",
+                          hint="e.g. sync.on_qb_delete = {Item = \"set:IsActive=false\"}")
+
+    @property
+    def records_only(self) -> bool:
+        return self.field is None
+
+
+@dataclass
+class InboundConfig:
+    """Settings of the QuickBooks → Salesforce sync, with defaults that need no configuration."""
+
+    overlap: timedelta = timedelta(seconds=60)
+    batch_size: int = 1_000
+    conflict_policy: ConflictPolicy = ConflictPolicy.NEWEST
+    on_deleted: dict[str, DeletionAction] = field(default_factory=dict)
+    company_tz: tzinfo | None = None
+    status_field: str = "Status__c"
+    opportunity_field: str | None = "Opportunity__c"
+
+    def deletion_action(self, entity: str) -> DeletionAction:
+        """The action configured for ``entity`` (QuickBooks or Salesforce name), default record only."""
+        for key, action in self.on_deleted.items():
+            if inbound_spec(key).name == inbound_spec(entity).name:
+                return action
+        return DeletionAction()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> InboundConfig:
+        """Read ``sync.conflict_policy``, ``sync.on_qb_delete``, ``sync.inbound_overlap_seconds``,
+        ``sync.company_utc_offset_minutes`` and ``sync.batch_size`` from settings where present."""
+        sync = getattr(settings, "sync", settings)
+        config = cls()
+        policy = getattr(sync, "conflict_policy", None)
+        if policy:
+            config.conflict_policy = ConflictPolicy.parse(policy)
+        deletes = getattr(sync, "on_qb_delete", None) or {}
+        if isinstance(deletes, Mapping):
+            config.on_deleted = {inbound_spec(k).name: DeletionAction.parse(v) for k, v in deletes.items()}
+        overlap = getattr(sync, "inbound_overlap_seconds", None)
+        if isinstance(overlap, int | float) and overlap >= 0:
+            config.overlap = timedelta(seconds=overlap)
+        batch = getattr(sync, "batch_size", None)
+        if isinstance(batch, int) and batch > 0:
+            config.batch_size = batch
+        offset = getattr(sync, "company_utc_offset_minutes", None)
+        if isinstance(offset, int):
+            config.company_tz = tz_from_offset_minutes(offset)
+        return config
+
+
+@dataclass
+class InboundEntityReport:
+    """What one pass did with one QuickBooks entity."""
+
+    queried: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    echoes: int = 0
+    skipped: int = 0
+    failed: int = 0
+    conflicts: int = 0
+    deleted: int = 0
+    inactivated: int = 0
+    status_refreshed: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (qb id, name, message)
+
+    @property
+    def synced(self) -> int:
+        """Records now equal on both sides: written, or found unchanged."""
+        return self.created + self.updated + self.unchanged + self.echoes
+
+
+@dataclass
+class InboundReport:
+    """One QuickBooks → Salesforce pass: per-entity counts, Salesforce calls and QuickBooks messages spent."""
+
+    cycle: str
+    started_at: datetime
+    full: bool = False
+    reset: bool = False
+    seconds: float = 0.0
+    sf_calls: int = 0
+    qb_messages: int = 0
+    entities: dict[str, InboundEntityReport] = field(default_factory=dict)
+    error: str | None = None
+
+    def total(self, name: str) -> int:
+        """One counter (queried, created, updated, failed, …) summed over every entity."""
+        return sum(getattr(report, name) for report in self.entities.values())
+
+    @property
+    def ok(self) -> bool:
+        """No pass-level error and no failed record."""
+        return self.error is None and self.total("failed") == 0
+
+    @property
+    def failures(self) -> list[tuple[str, str, str, str]]:
+        """Every failed record: (entity, qb id, name, message)."""
+        return [(name, *failure) for name, report in self.entities.items() for failure in report.failures]
+
+    def lines(self) -> list[str]:
+        """The manual's log lines: ``✓ Queried 13 QB Customers`` then ``✓ 13 synced, ✗ 0 failed`` per entity."""
+        out: list[str] = []
+        for name, report in self.entities.items():
+            out.append(f"✓ Queried {report.queried} QB {name}{'' if report.queried == 1 else 's'}")
+            out.append(f"✓ {report.synced} synced, ✗ {report.failed} failed")
+        if self.error:
+            out.append(f"✗ QB → SF pass stopped: {self.error}")
+        return out
+
+    def summary(self) -> str:
+        """One log line for the whole pass."""
+        if self.error:
+            return f"✗ QB → SF pass failed: {self.error}"
+        return (f"✓ QB → SF: {self.total('created')} created, {self.total('updated')} updated, "
+                f"{self.total('unchanged') + self.total('echoes')} unchanged, {self.total('conflicts')} conflicts, "
+                f"✗ {self.total('failed')} failed ({self.sf_calls} Salesforce calls, {self.qb_messages} QuickBooks "
+                f"messages, {self.seconds:.1f} s)")
+
+
+def _unwrap(client: Any) -> Any:
+    """The real client behind an engine adapter (the inbound sync needs upserts and raw queries)."""
+    inner = getattr(client, "client", None)
+    return inner if inner is not None and (hasattr(inner, "upsert_many") or hasattr(inner, "query_customers")) \
+        else client
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _version(record: Any) -> str:
+    """A record version for de-duplication that also sorts by time: ``<TimeModified UTC>|<EditSequence>``."""
+    modified = record.TimeModified
+    return f"{_utc_text(modified) if modified else ''}|{record.EditSequence or ''}"
+
+
+def _label(spec: InboundSpec, flat: Mapping[str, Any]) -> str:
+    if spec.is_txn:
+        return f"Invoice {flat.get('RefNumber') or flat.get('TxnID')}"
+    return str(flat.get("FullName") or flat.get("Name") or flat.get(spec.id_field))
+
+
+def quote(value: str) -> str:
+    """A SOQL string literal."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+    return f"'{escaped}'"
+
+
+class CrosswalkLinkResolver:
+    """Link lookups from the crosswalk first (no API call), the rest with one SOQL query per object/field."""
+
+    # Which crosswalk entity knows the Salesforce Id for a (object, external id field) Link.
+    KNOWN: ClassVar[dict[tuple[str, str], str]] = {("account", "qb_customer_id__c"): "Account",
+                                                   ("product2", "qb_item_id__c"): "Product2",
+                                                   ("opportunity", "qb_invoice_id__c"): "Opportunity"}
+
+    def __init__(self, state: StateStore, sf: Any) -> None:
+        self.state = state
+        self.sf = sf
+        self.queries = 0
+
+    def find_ids(self, sobject: str, field_name: str, values: Collection[str]) -> dict[str, str]:
+        """Map each value to the Id of the ``sobject`` record whose ``field_name`` equals it."""
+        wanted = sorted({v for v in values if v})
+        found: dict[str, str] = {}
+        entity = self.KNOWN.get((sobject.casefold(), field_name.casefold()))
+        if entity is not None:
+            links = self.state.lookup_qb_many(entity, wanted)
+            found.update((value, links[value].sf_id) for value in wanted if value in links)
+        rest = [v for v in wanted if v not in found]
+        for start in range(0, len(rest), IDS_PER_QUERY):
+            chunk = rest[start:start + IDS_PER_QUERY]
+            self.queries += 1
+            rows = self.sf.query(f"SELECT Id, {field_name} FROM {sobject} WHERE {field_name} IN "
+                                 f"({', '.join(quote(v) for v in chunk)})")
+            by_folded = {v.casefold(): v for v in chunk}
+            for row in rows:
+                value = row.get(field_name)
+                if value is not None and str(value).casefold() in by_folded:
+                    found.setdefault(by_folded[str(value).casefold()], row["Id"])
+        return found
+
+
+@dataclass
+class _Work:
+    """One QuickBooks record on its way to Salesforce."""
+
+    record: Any
+    flat: dict[str, Any]
+    qb_id: str
+    label: str
+    payload: dict[str, Any] | None = None
+    link: Link | None = None
+    snapshot: Snapshot | None = None
+    active: bool | None = None
+    changes: dict[str, Any] | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    sf_won: dict[str, Any] = field(default_factory=dict)
+    outcome: Outcome | None = None
+    sf_id: str | None = None
+    error: SyncError | None = None
+    note: str | None = None
+
+
+class InboundSync:
+    """QuickBooks → Salesforce over one state store. Not thread-safe: run one pass at a time."""
+
+    def __init__(self, config: InboundConfig | Any, sf_client: Any, qb_client: Any, state: StateStore,
+                 mappings: Mapping[str, Any], *, clock: Callable[[], datetime] | None = None) -> None:
+        self.config = config if isinstance(config, InboundConfig) else InboundConfig.from_settings(config)
+        self.sf = _unwrap(sf_client)
+        self.qb = _unwrap(qb_client)
+        self.state = state
+        self.store = InboundState(state)
+        self.mappings = dict(mappings)
+        self.clock = clock or state.now
+        self.resolver = CrosswalkLinkResolver(state, self.sf)
+        self.cycle = ""
+
+    # ---- public ------------------------------------------------------------------------------------------------
+    def specs(self, entities: Iterable[str] | None = None) -> list[InboundSpec]:
+        """The entities to sync (those asked for, or all), in dependency order; each needs its mapping CSV."""
+        wanted = None if entities is None else {inbound_spec(name).name for name in entities}
+        chosen = [spec for spec in INBOUND_SPECS if wanted is None or spec.name in wanted]
+        missing = [spec.sheet for spec in chosen if spec.sheet not in self.mappings]
+        if missing and entities is not None:
+            raise ConfigError(f"no mapping for {', '.join(missing)}",
+                              hint="add the inbound mapping CSV to the mappings folder (see examples/mappings)")
+        return [spec for spec in chosen if spec.sheet in self.mappings]
+
+    def reset(self, entities: Iterable[str] | None = None) -> list[str]:
+        """Forget watermarks (one entity's, or all) and snapshots: the next pass re-syncs them from scratch."""
+        names = [spec.name for spec in INBOUND_SPECS] if entities is None else \
+            [inbound_spec(name).name for name in entities]
+        with self.state.batch():
+            for name in names:
+                self.state.reset_watermark(f"qb:{name}")
+                self.store.forget(name)
+            if entities is None:
+                self.state.reset_watermark(_DELETED)
+        logger.info("QB → SF watermarks reset: %s", ", ".join(names))
+        return names
+
+    def run(self, entities: Iterable[str] | None = None, *, full: bool = False, reset: bool = False,
+            progress: Progress | None = None, should_stop: Callable[[], bool] | None = None) -> InboundReport:
+        """One QuickBooks → Salesforce pass over ``entities`` (all with a mapping by default).
+
+        ``full`` re-reads every record (unchanged ones still cost nothing); ``reset`` first forgets the
+        watermarks and snapshots, so every record is read and written again (by external id: no duplicates).
+        """
+        started = time.perf_counter()
+        entity_list = list(entities) if entities is not None else None
+        specs = self.specs(entity_list)
+        self.cycle = uuid.uuid4().hex[:12]
+        report = InboundReport(cycle=self.cycle, started_at=self.state.now(), full=full, reset=reset)
+        sf_before, qb_before = self._sf_calls(), self._qb_messages()
+        if reset:
+            self.reset([spec.name for spec in specs] if entity_list is not None else None)
+        try:
+            for spec in specs:
+                if should_stop is not None and should_stop():
+                    break
+                entity_report = report.entities.setdefault(spec.name, InboundEntityReport())
+                self._sync_entity(spec, entity_report, full=full or reset, resend=reset, progress=progress)
+            if specs and not (should_stop is not None and should_stop()):
+                self._deletions(specs, report)
+            if any(spec.name == "Invoice" for spec in specs):
+                refreshed = self.refresh_invoice_status()
+                report.entities.setdefault("Invoice", InboundEntityReport()).status_refreshed += refreshed
+        except QbsfError as exc:
+            report.error = str(exc)
+            logger.error("QB → SF pass %s stopped: %s", report.cycle, exc)
+        report.seconds = time.perf_counter() - started
+        report.sf_calls = self._sf_calls() - sf_before
+        report.qb_messages = self._qb_messages() - qb_before
+        for line in report.lines():
+            logger.info(line)
+        logger.info(report.summary())
+        return report
+
+    def refresh_invoice_status(self, *, today: date | None = None) -> int:
+        """The daily pass: invoices sent as Open whose due date has passed become OverDue in Salesforce.
+
+        Runs at most once per company day unless ``today`` is given; needs no QuickBooks message and costs one
+        Salesforce call per 200 invoices that actually turned OverDue. Returns how many did.
+        """
+        tz = self._company_tz()
+        day = today or (company_today(self.clock(), tz) if tz is not None else None)
+        if day is None:
+            return 0  # no invoice seen yet, so nothing can be overdue
+        if today is None and self.state.get_watermark(_STATUS_DAY) == day.isoformat():
+            return 0
+        overdue = newly_overdue(self.store.open_invoices(due_before=day), day)
+        spec = inbound_spec("Invoice")
+        done = 0
+        if overdue:
+            records = [{spec.external_id: invoice.txn_id, self.config.status_field: OVERDUE} for invoice in overdue]
+            results = self.sf.upsert_many(spec.sf_object, spec.external_id, records)
+            ok = [invoice for invoice, result in zip(overdue, results, strict=True) if result.success]
+            snapshots = self.store.snapshots(spec.name, [invoice.txn_id for invoice in ok])
+            with self.state.batch():
+                self.store.set_invoice_statuses(
+                    OpenInvoice(i.txn_id, i.due_date, i.balance, OVERDUE) for i in ok)
+                updated = {}
+                for invoice in ok:
+                    snapshot = snapshots.get(invoice.txn_id)
+                    if snapshot is not None:
+                        updated[invoice.txn_id] = (snapshot.sf_id, snapshot.active,
+                                                   {**snapshot, self.config.status_field: OVERDUE})
+                self.store.set_snapshots(spec.name, updated)
+                self.state.log_many(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.UPDATED,
+                                             sf_id=result.id, qb_id=invoice.txn_id, cycle=self.cycle,
+                                             message=f"due {invoice.due_date} passed with a balance: Open → OverDue")
+                                    for invoice, result in zip(overdue, results, strict=True) if result.success)
+                failed = [(i, r) for i, r in zip(overdue, results, strict=True) if not r.success]
+                self.state.log_many(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.FAILED, qb_id=i.txn_id,
+                                             cycle=self.cycle, message=str(r.error)) for i, r in failed)
+            done = len(ok)
+            logger.info("✓ %d invoice(s) now OverDue (due date passed, %s)", done, day.isoformat())
+        if today is None:
+            self.state.set_watermark(_STATUS_DAY, day.isoformat())
+        return done
+
+    # ---- counters ----------------------------------------------------------------------------------------------
+    def _sf_calls(self) -> int:
+        value = getattr(self.sf, "calls", 0)
+        return value if isinstance(value, int) else 0
+
+    def _qb_messages(self) -> int:
+        value = getattr(self.qb, "messages_sent", getattr(self.qb, "messages", 0))
+        return value if isinstance(value, int) else 0
+
+    # ---- time zone ---------------------------------------------------------------------------------------------
+    def _company_tz(self) -> tzinfo | None:
+        if self.config.company_tz is not None:
+            return self.config.company_tz
+        stored = self.state.get_watermark(_TZ_WATERMARK)
+        return tz_from_offset_minutes(int(stored)) if stored not in (None, "") else None
+
+    def _learn_tz(self, records: Sequence[Any]) -> None:
+        # QuickBooks stamps TimeModified in the company's zone: its offset is the company's time zone.
+        for record in records:
+            modified = getattr(record, "TimeModified", None)
+            minutes = offset_minutes(modified) if isinstance(modified, datetime) else None
+            if minutes is not None:
+                if self.state.get_watermark(_TZ_WATERMARK) != str(minutes):
+                    self.state.set_watermark(_TZ_WATERMARK, str(minutes))
+                return
+
+    def today(self) -> date | None:
+        """Today in the company's time zone (None before any QuickBooks record has been seen)."""
+        tz = self._company_tz()
+        return None if tz is None else company_today(self.clock(), tz)
+
+    # ---- reading QuickBooks ------------------------------------------------------------------------------------
+    def _query(self, spec: InboundSpec, since: datetime | None) -> list[Any]:
+        if spec.name == "Customer":
+            return list(self.qb.query_customers(modified_since=since, include_inactive=True))
+        if spec.name == "Item":
+            return list(self.qb.query_items(modified_since=since, include_inactive=True))
+        return list(self.qb.query_invoices(modified_since=since, include_lines=False))
+
+    def _query_ids(self, spec: InboundSpec, ids: list[str]) -> list[Any]:
+        if not ids:
+            return []
+        if spec.name == "Customer":
+            return list(self.qb.query_customers(list_ids=ids, include_inactive=True))
+        if spec.name == "Item":
+            return list(self.qb.query_items(list_ids=ids, include_inactive=True))
+        return list(self.qb.query_invoices(txn_ids=ids, include_lines=False))
+
+    def _sync_entity(self, spec: InboundSpec, report: InboundEntityReport, *, full: bool, resend: bool,
+                     progress: Progress | None) -> None:
+        mark = None if full else _parse_utc(self.state.get_watermark(spec.source))
+        since = mark - self.config.overlap if mark is not None else None
+        records = self._query(spec, since)
+        self._learn_tz(records)
+        versions = [(getattr(r, spec.id_field), _version(r)) for r in records]
+        fresh = set(self.state.unseen(spec.source, versions)) if since is not None else set(versions)
+        work = [r for r, v in zip(records, versions, strict=True) if v in fresh]
+        # What the overlap read again and was handled before does not count as queried (nor cost anything).
+        report.queried = len(work)
+        # Records that failed earlier and are due again (their version may not have changed).
+        have = {getattr(r, spec.id_field) for r in work}
+        due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF) if f.record_key not in have]
+        if due:
+            work.extend(self._query_ids(spec, due))
+        total = len(work)
+        if progress is not None:
+            progress(spec.name, 0, total)
+        size = max(1, int(self.config.batch_size))
+        for start in range(0, total, size):
+            self._sync_batch(spec, work[start:start + size], report, resend=resend)
+            if progress is not None:
+                progress(spec.name, min(start + size, total), total)
+        newest = max((r.TimeModified for r in records if r.TimeModified is not None), default=None)
+        with self.state.batch():
+            self.state.remember_seen(spec.source, [(getattr(r, spec.id_field), _version(r)) for r in work],
+                                     forget_before=_utc_text(since) if since is not None else None)
+            if newest is not None and (mark is None or newest > mark):
+                self.state.set_watermark(spec.source, _utc_text(newest))
+
+    # ---- one batch ---------------------------------------------------------------------------------------------
+    def _sync_batch(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport, *,
+                    resend: bool) -> None:
+        from qbsf.quickbooks.records import to_flat
+
+        works = []
+        for record in records:
+            flat = to_flat(record)
+            qb_id = str(flat.get(spec.id_field) or "")
+            works.append(_Work(record, flat, qb_id, _label(spec, flat), active=flat.get("IsActive")))
+        if spec.name == "Customer":
+            # A sub-customer is a Contact or a job in Salesforce, not an Account: the Account mapping does not apply.
+            for work in works:
+                if work.flat.get("ParentRef.ListID"):
+                    work.outcome = Outcome.SKIPPED
+                    work.note = "sub-customer: not an Account"
+                    report.skipped += 1
+        todo = [w for w in works if w.outcome is None]
+        mapping = self.mappings[spec.sheet]
+        mapped = mapping.apply_many([w.flat for w in todo], resolver=self.resolver)
+        for work, result in zip(todo, mapped.results, strict=True):
+            if isinstance(result, dict):
+                work.payload = result
+            else:
+                work.error = result.to_exception()
+        links = self.state.lookup_qb_many(spec.crosswalk, [w.qb_id for w in works])
+        snapshots = {} if resend else self.store.snapshots(spec.name, [w.qb_id for w in works])
+        opportunities = (self.state.lookup_qb_many("Opportunity", [w.qb_id for w in works])
+                         if spec.is_txn and self.config.opportunity_field else {})
+        today = self.today() or datetime.now(UTC).date()
+        for work in works:
+            work.link = links.get(work.qb_id)
+            work.snapshot = snapshots.get(work.qb_id)
+            if work.payload is None:
+                continue
+            work.payload[spec.external_id] = work.qb_id
+            if spec.is_txn:
+                work.payload[self.config.status_field] = derive_status(
+                    work.flat.get("BalanceRemaining"), work.flat.get("DueDate"), today)
+                opportunity = opportunities.get(work.qb_id)
+                if opportunity is not None and self.config.opportunity_field not in work.payload:
+                    work.payload[str(self.config.opportunity_field)] = opportunity.sf_id
+        self._classify(spec, works, report, resend=resend)
+        self._read_salesforce(spec, [w for w in works if w.changes is None and w.outcome is None and w.error is None
+                                     and w.snapshot is not None])
+        self._write(spec, [w for w in works if w.outcome is None and w.error is None])
+        self._record(spec, works, report)
+
+    def _classify(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport, *, resend: bool) -> None:
+        for work in works:
+            if work.payload is None or work.outcome is not None:
+                continue
+            if spec.name == "Customer" and work.active is False and work.link is None and work.snapshot is None:
+                work.outcome = Outcome.SKIPPED  # an inactive customer never synced: no new Account for it
+                work.note = "inactive in QuickBooks, never synced: not created"
+                report.skipped += 1
+                continue
+            if resend:
+                work.changes = {k: v for k, v in work.payload.items() if v is not None}
+                continue
+            echo = work.link is not None and work.link.edit_sequence is not None \
+                and work.link.edit_sequence == work.record.EditSequence
+            if echo:
+                # This QuickBooks version is qbsf's own write: Salesforce already has these values.
+                work.outcome = Outcome.UNCHANGED
+                work.note = "echo of qbsf's own write"
+                work.sf_id = work.link.sf_id if work.link else None
+                continue
+            if work.snapshot is not None and all(same(v, work.snapshot.get(k)) for k, v in work.payload.items()) \
+                    and set(work.payload) <= set(work.snapshot):
+                work.outcome = Outcome.UNCHANGED
+                work.sf_id = work.snapshot.sf_id
+                continue
+            if work.snapshot is None:
+                # Never synced from QuickBooks: send what QuickBooks has, never blanking a Salesforce value.
+                work.changes = {k: v for k, v in work.payload.items() if v is not None}
+
+    def _read_salesforce(self, spec: InboundSpec, works: list[_Work]) -> None:
+        """Salesforce's current values of records synced before, to find conflicts (one query per 200)."""
+        if not works:
+            return
+        fields = sorted({name for w in works for name in (w.payload or {}) if name != spec.external_id})
+        by_id: dict[str, dict[str, Any]] = {}
+        ids = [w.qb_id for w in works]
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start:start + IDS_PER_QUERY]
+            soql = (f"SELECT Id, LastModifiedDate, {spec.external_id}, {', '.join(fields)} FROM {spec.sf_object} "
+                    f"WHERE {spec.external_id} IN ({', '.join(quote(v) for v in chunk)})")
+            for row in self.sf.query(soql):
+                key = row.get(spec.external_id)
+                if key:
+                    by_id[str(key).casefold()] = row
+        for work in works:
+            assert work.payload is not None
+            row = by_id.get(work.qb_id.casefold())
+            qb_modified = work.record.TimeModified
+            sf_modified = _parse_utc(str(row.get("LastModifiedDate"))) if row else None
+            changes, conflicts = merge(work.payload, work.snapshot, row, policy=self.config.conflict_policy,
+                                       qb_modified=qb_modified, sf_modified=sf_modified,
+                                       always=frozenset({spec.external_id}))
+            work.changes = changes
+            work.conflicts = conflicts
+            work.sf_won = {c.field: c.sf_value for c in conflicts if c.winner == "salesforce"}
+            if row is not None:
+                work.sf_id = row.get("Id")
+            if row is None and work.snapshot is not None:
+                # Deleted in Salesforce since: recreate it from QuickBooks (by external id, so never twice).
+                work.changes = {k: v for k, v in work.payload.items() if v is not None}
+            elif len(changes) <= 1 and not conflicts:
+                work.outcome = Outcome.UNCHANGED
+
+    def _write(self, spec: InboundSpec, works: list[_Work]) -> None:
+        """Linked records by Id (this also completes a pending QB-id write-back), new ones by external-id upsert."""
+        by_id = [w for w in works if w.link is not None or w.sf_id]
+        by_key = [w for w in works if w.link is None and not w.sf_id]
+        if by_id:
+            records = [{**(w.changes or {}), "Id": w.sf_id or (w.link.sf_id if w.link else None)} for w in by_id]
+            for work, result in zip(by_id, self.sf.update_many(spec.sf_object, records), strict=True):
+                self._settle(work, result, created=False)
+        if by_key:
+            records = [dict(w.changes or {}) for w in by_key]
+            for work, result in zip(by_key, self.sf.upsert_many(spec.sf_object, spec.external_id, records),
+                                    strict=True):
+                self._settle(work, result, created=None)
+
+    @staticmethod
+    def _settle(work: _Work, result: Any, *, created: bool | None) -> None:
+        if result.success:
+            work.sf_id = result.id or work.sf_id
+            made = bool(result.created) if created is None else created
+            work.outcome = Outcome.CREATED if made else Outcome.UPDATED
+            return
+        error = result.error
+        work.error = error if isinstance(error, SyncError) else NeedsUser(str(error), hint="check the record")
+
+    def _record(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
+        """One transaction: snapshots, crosswalk, open invoices, failures and the activity log for the batch."""
+        events: list[Activity] = []
+        snapshots: dict[str, tuple[str | None, bool | None, Mapping[str, Any]]] = {}
+        edit_sequences: dict[str, str | None] = {}
+        new_links: list[Link] = []
+        sequences: dict[str, str] = {}
+        failures: list[FailureInput] = []
+        cleared: list[str] = []
+        statuses: list[OpenInvoice] = []
+        inactivated: list[_Work] = []
+        for work in works:
+            if work.error is not None:
+                report.failed += 1
+                message = f"{work.label}: {work.error}" + (f" → {work.error.hint}" if work.error.hint else "")
+                report.failures.append((work.qb_id, work.label, message))
+                failures.append(FailureInput(work.qb_id, type(work.error).__name__, message,
+                                             version=_version(work.record)))
+                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.FAILED, sf_id=work.sf_id,
+                                       qb_id=work.qb_id, cycle=self.cycle, message=message))
+                continue
+            cleared.append(work.qb_id)
+            if work.outcome is Outcome.SKIPPED:
+                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.SKIPPED, qb_id=work.qb_id,
+                                       cycle=self.cycle, message=f"{work.label}: {work.note}"))
+                continue
+            assert work.payload is not None
+            sf_id = work.sf_id or (work.link.sf_id if work.link else None) or \
+                (work.snapshot.sf_id if work.snapshot else None)
+            if work.outcome is Outcome.UNCHANGED:
+                if work.note:
+                    report.echoes += 1
+                else:
+                    report.unchanged += 1
+            elif work.outcome is Outcome.CREATED:
+                report.created += 1
+            else:
+                report.updated += 1
+            for conflict in work.conflicts:
+                report.conflicts += 1
+                events.append(Activity(spec.sf_object, QB_TO_SF, "conflict",
+                                       Outcome.UPDATED if conflict.winner == "quickbooks" else Outcome.SKIPPED,
+                                       sf_id=sf_id, qb_id=work.qb_id, cycle=self.cycle,
+                                       message=f"{work.label}: {conflict.describe()}"))
+            if work.outcome is not Outcome.UNCHANGED:
+                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", work.outcome or Outcome.UPDATED,
+                                       sf_id=sf_id, qb_id=work.qb_id, cycle=self.cycle, message=work.label))
+            agreed = {**work.payload, **work.sf_won}
+            snapshots[work.qb_id] = (sf_id, work.active, agreed)
+            edit_sequences[work.qb_id] = work.record.EditSequence
+            if work.link is None and sf_id:
+                new_links.append(Link(spec.crosswalk, sf_id, work.qb_id, edit_sequence=work.record.EditSequence,
+                                      qb_name=work.label, written_back=True))
+            elif work.link is not None and work.outcome is not Outcome.UNCHANGED:
+                sequences[work.qb_id] = work.record.EditSequence
+            if spec.is_txn:
+                statuses.append(OpenInvoice(work.qb_id, as_date(work.flat.get("DueDate")),
+                                            as_decimal(work.flat.get("BalanceRemaining")),
+                                            str(agreed.get(self.config.status_field) or "")))
+            was_active = work.snapshot.active if work.snapshot is not None else None
+            if work.active is False and was_active is not False and not spec.is_txn:
+                inactivated.append(work)
+        with self.state.batch():
+            self.store.set_snapshots(spec.name, snapshots, edit_sequences)
+            if new_links:
+                self._link_new(spec, new_links)
+            if sequences:
+                self.state.update_edit_sequences(spec.crosswalk, sequences)
+            if statuses:
+                self.store.set_invoice_statuses(statuses)
+            if failures:
+                self.state.fail_many(spec.sf_object, QB_TO_SF, failures)
+            if cleared:
+                self.state.clear_failures_many(spec.sf_object, QB_TO_SF, cleared)
+            self.state.log_many(events)
+        if inactivated:
+            self._gone(spec, [(w.qb_id, w.label, w.sf_id or (w.link.sf_id if w.link else None)) for w in inactivated],
+                       "made inactive", report, deleted=False)
+
+    def _link_new(self, spec: InboundSpec, links: list[Link]) -> None:
+        # Never re-point an existing link: a Salesforce record already linked keeps its QuickBooks record.
+        known = self.state.lookup_many(spec.crosswalk, [link.sf_id for link in links])
+        fresh = [link for link in links if link.sf_id not in known]
+        if fresh:
+            self.state.record_many(fresh)
+
+    # ---- deletions and inactivation ----------------------------------------------------------------------------
+    def _deletions(self, specs: Sequence[InboundSpec], report: InboundReport) -> None:
+        list_types = [t for spec in specs if not spec.is_txn for t in spec.deleted_types]
+        txn_types = [t for spec in specs if spec.is_txn for t in spec.deleted_types]
+        mark = _parse_utc(self.state.get_watermark(_DELETED))
+        since = mark - self.config.overlap if mark is not None else None
+        deleted = self.qb.query_deleted(list_types=list_types, txn_types=txn_types, since=since)
+        pairs = [(d.id, _utc_text(d.TimeDeleted) if d.TimeDeleted else "") for d in deleted]
+        fresh = set(self.state.unseen(_DELETED, pairs))
+        by_spec: dict[str, list[Any]] = {}
+        for record, pair in zip(deleted, pairs, strict=True):
+            if pair not in fresh:
+                continue
+            spec = next((s for s in specs if record.kind in s.deleted_types), None)
+            if spec is not None:
+                by_spec.setdefault(spec.name, []).append(record)
+        for name, records in by_spec.items():
+            spec = inbound_spec(name)
+            links = self.state.lookup_qb_many(spec.crosswalk, [r.id for r in records])
+            snapshots = self.store.snapshots(spec.name, [r.id for r in records])
+            gone = []
+            for record in records:
+                link = links.get(record.id)
+                snapshot = snapshots.get(record.id)
+                sf_id = link.sf_id if link else (snapshot.sf_id if snapshot else None)
+                if sf_id is None:
+                    continue  # never reached Salesforce: nothing to tell it
+                gone.append((record.id, record.FullName or record.RefNumber or record.id, sf_id))
+            if gone:
+                self._gone(spec, gone, "deleted", report.entities.setdefault(name, InboundEntityReport()),
+                           deleted=True)
+            self.store.forget(spec.name, [r.id for r in records])
+        newest = max((d.TimeDeleted for d in deleted if d.TimeDeleted is not None), default=None)
+        with self.state.batch():
+            self.state.remember_seen(_DELETED, pairs, forget_before=_utc_text(since) if since else None)
+            if newest is not None and (mark is None or newest > mark):
+                self.state.set_watermark(_DELETED, _utc_text(newest))
+
+    def _gone(self, spec: InboundSpec, gone: list[tuple[str, str, str | None]], what: str,
+              report: InboundEntityReport, *, deleted: bool) -> None:
+        """Apply the configured action to records deleted or made inactive in QuickBooks; log each one."""
+        action = self.config.deletion_action(spec.name)
+        events = []
+        results: dict[str, Any] = {}
+        targets = [(qb_id, label, sf_id) for qb_id, label, sf_id in gone if sf_id]
+        if not action.records_only and targets:
+            answers = self.sf.update_many(spec.sf_object, [{"Id": sf_id, str(action.field): action.value}
+                                                           for _, _, sf_id in targets])
+            results = {qb_id: answer for (qb_id, _, _), answer in zip(targets, answers, strict=True)}
+        for qb_id, label, sf_id in gone:
+            answer = results.get(qb_id)
+            if answer is not None and not answer.success:
+                outcome, message = Outcome.FAILED, f"{label} {what} in QuickBooks; setting {action.field} failed: " \
+                                                   f"{answer.error}"
+            elif answer is not None:
+                outcome, message = Outcome.UPDATED, f"{label} {what} in QuickBooks: {action.field} = {action.value!r}"
+            else:
+                outcome, message = Outcome.SKIPPED, f"{label} {what} in QuickBooks; nothing changed in Salesforce"
+            events.append(Activity(spec.sf_object, QB_TO_SF, "delete" if deleted else "inactivate", outcome,
+                                   sf_id=sf_id, qb_id=qb_id, cycle=self.cycle, message=message))
+            if deleted:
+                report.deleted += 1
+            else:
+                report.inactivated += 1
+        self.state.log_many(events)
