@@ -113,6 +113,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        """Host check, token login (query → cookie), cookie or bearer check, cross-site POST refusal."""
         # DNS rebinding: a page on another site could resolve its name to 127.0.0.1; refuse foreign Host headers.
         if _host_only(request.headers.get("host", "")) not in dash.allowed_hosts:
             return Response("Host not allowed", status_code=400)
@@ -138,37 +139,44 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.exception_handler(QbsfError)
     async def qbsf_error(request: Request, exc: QbsfError) -> HTMLResponse:
+        """Any QbsfError becomes a message on the page."""
         # a bad settings file or an unreachable system is a message on the page, never a traceback
         log.warning("dashboard %s %s: %s", request.method, request.url.path, exc)
         return render(request, "index.html", status_code=400, page_error=str(exc))
 
     def render(request: Request, name: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
+        """Render a template with the whole page context plus ``extra``."""
         context = _page_context(dash, request)
         context.update(extra)
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
+        """The dashboard page."""
         return render(request, "index.html")
 
     @app.get("/partials/{panel}", response_class=HTMLResponse)
     def partial(request: Request, panel: str) -> HTMLResponse:
+        """One panel, for in-place refresh."""
         if panel not in ("status", "activity", "mappings", "timestamps"):
             return HTMLResponse("unknown panel", status_code=404)
         return render(request, f"_{panel}.html")
 
     @app.get("/api/status")
     def api_status() -> JSONResponse:
+        """Status as JSON (for scripts)."""
         return JSONResponse(_status(dash))
 
     @app.get("/api/activity")
     def api_activity(entity: str | None = None, failed: bool = False, limit: int = 50) -> JSONResponse:
+        """Recent activity and totals as JSON."""
         rows = _activity(dash, entity, failed, min(max(limit, 1), 500))
         return JSONResponse({"activity": rows, "totals": dash.state.totals() if dash.state is not None else {}})
 
     # ---- actions ------------------------------------------------------------------------------------------------
     @app.post("/actions/{action}")
     def action(action: str) -> Response:
+        """▶ Start, ■ Stop, ↑ SF → QB, ↓ QB → SF."""
         connector = dash.connector
         if connector is None:
             return _redirect("status", "This dashboard was started without a connector (`qbsf run` starts one).",
@@ -191,6 +199,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.post("/failures/retry")
     def retry(entity: str = Form(""), key: str = Form("")) -> Response:
+        """Retry one failed record, one entity's, or all."""
         if dash.state is None:
             return _redirect("activity", "No state database", "fail")
         count = dash.state.retry(entity=entity or None, keys=[key] if key else None)
@@ -200,6 +209,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.post("/timestamps/reset")
     def reset_timestamp(source: str = Form(...)) -> Response:
+        """Forget one watermark: the next sync of that source starts from scratch."""
         if dash.state is None:
             return _redirect("timestamps", "No state database", "fail")
         done = dash.state.reset_watermark(source)
@@ -208,6 +218,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.post("/timestamps/reset-all")
     def reset_all(confirm: str = Form("")) -> Response:
+        """Forget every watermark (needs the confirmation box)."""
         if dash.state is None:
             return _redirect("timestamps", "No state database", "fail")
         if confirm != "yes":
@@ -218,6 +229,7 @@ def create_app(dash: Dashboard) -> FastAPI:
     # ---- mappings -----------------------------------------------------------------------------------------------
     @app.post("/mappings/upload", response_class=HTMLResponse)
     async def upload_mapping(request: Request, file: UploadFile = File(...)) -> Response:
+        """Install an uploaded mapping CSV, or show its line errors and replace nothing."""
         from qbsf.mapping import MappingFileError, load_mapping_bytes
 
         name = Path(file.filename or "").name
@@ -240,6 +252,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.get("/mappings/{name}/download")
     def download_mapping(name: str) -> Response:
+        """The mapping CSV as stored."""
         path = _mapping_file(dash, name)
         if path is None:
             return Response("no such mapping", status_code=404)
@@ -247,6 +260,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.post("/mappings/{name}/delete")
     def delete_mapping(name: str) -> Response:
+        """Remove a mapping CSV."""
         path = _mapping_file(dash, name)
         if path is None:
             return _redirect("mappings", f"No mapping named {name}", "fail")
@@ -257,6 +271,7 @@ def create_app(dash: Dashboard) -> FastAPI:
     @app.post("/mappings/{name}/preview", response_class=HTMLResponse)
     def preview_mapping(request: Request, name: str, record_id: str = Form(""), record_json: str = Form("")
                         ) -> Response:
+        """Apply a mapping to one record (fetched by Id or pasted as JSON)."""
         path = _mapping_file(dash, name)
         if path is None:
             return Response("no such mapping", status_code=404)
@@ -266,6 +281,7 @@ def create_app(dash: Dashboard) -> FastAPI:
     # ---- forms --------------------------------------------------------------------------------------------------
     @app.post("/settings", response_class=HTMLResponse)
     async def save_settings_form(request: Request) -> Response:
+        """Save the Settings form, all or nothing."""
         form = await request.form()
         current = _flat_values(dash.settings())
         changes: dict[str, str] = {}
@@ -289,6 +305,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.post("/accounts", response_class=HTMLResponse)
     async def save_accounts(request: Request) -> Response:
+        """Save QB Default Accounts after checking them against the chart of accounts."""
         form = await request.form()
         wanted = QBAccounts(**{slot: str(form.get(slot, "")).strip() for slot in SLOT_LABELS})
         if not wanted.income:
@@ -312,6 +329,7 @@ def create_app(dash: Dashboard) -> FastAPI:
 
     @app.post("/license", response_class=HTMLResponse)
     def save_license(request: Request, key: str = Form("")) -> Response:
+        """Verify a license key offline and save it."""
         key = "".join(key.split())
         if not key:
             update_settings({"license_key": ""}, dash.app_context.config)
@@ -326,11 +344,13 @@ def create_app(dash: Dashboard) -> FastAPI:
     # ---- Live Log -----------------------------------------------------------------------------------------------
     @app.get("/events/log")
     async def log_events(request: Request, after: int = 0, limit: int = 0) -> EventSourceResponse:
+        """Live Log over Server-Sent Events: the backlog after ``after``/Last-Event-ID, then new lines."""
         last_id = request.headers.get("last-event-id", "")
         since = int(last_id) if last_id.isdigit() else after
         queue, stop = dash.log_buffer.subscribe_async()
 
         async def stream() -> Any:
+            """Yield log entries as SSE events until the client leaves or ``limit`` is reached."""
             sent = 0
             try:
                 for entry in dash.log_buffer.since(since, limit=200):
