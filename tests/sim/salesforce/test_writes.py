@@ -28,6 +28,8 @@ def test_upsert_creates_then_updates(sf_emulator, api):
 def test_upsert_errors(sf_emulator, api):
     both = api.patch(f"{V}/sobjects/Account/QB_Customer_ID__c/X1", json={"Name": "a", "QB_Customer_ID__c": "X1"})
     assert both.status_code == 400 and both.json()[0]["errorCode"] == "INVALID_FIELD"
+    with_id = api.patch(f"{V}/sobjects/Account/QB_Customer_ID__c/X1", json={"Name": "a", "Id": "001Q00000000001IAA"})
+    assert with_id.status_code == 400 and with_id.json()[0]["fields"] == ["Id"]
     only = api.patch(f"{V}/sobjects/Account/QB_Customer_ID__c/X2", params={"updateOnly": "true"}, json={"Name": "a"})
     assert only.status_code == 404 and only.json()[0]["errorCode"] == "NOT_FOUND"
     assert sf_emulator.state.records("Account") == []
@@ -184,6 +186,9 @@ def test_injected_faults_are_reproducible(sf_emulator, api):
     assert codes == again
     assert {400, 503, 403} <= set(codes) and 201 in codes
     assert state.faults.injected == codes.count(400) + codes.count(503) + codes.count(403)
+    logged = list(state.request_log)[-40:]
+    assert [entry["status"] for entry in logged] == again
+    assert {entry.get("fault") for entry in logged} >= {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", None}
     state.inject_faults(1.0, kinds=("UNABLE_TO_LOCK_ROW",))
     locked = api.patch(f"{V}/sobjects/Account/001Q00000000001IAA", json={"Name": "x"})
     assert locked.status_code == 400 and locked.json()[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"

@@ -73,8 +73,13 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
             fault = state.draw_fault(write=request.method != "GET")
         if fault is not None:
             log.debug("injected %s on %s %s", fault, request.method, path)
-            return _json_response(_FAULT_REPLIES[fault], limit_info())
+            reply = _FAULT_REPLIES[fault]
+            state.request_log.append({"method": request.method, "path": path, "status": reply.status,
+                                      "at": state.now(), "fault": fault})
+            return _json_response(reply, limit_info())
         reply = api.dispatch(request.method, path, params, dict(request.headers), body, grant.user_id)
+        state.request_log.append({"method": request.method, "path": path, "status": reply.status,
+                                  "at": state.now()})
         return _json_response(reply, limit_info())
 
     async def root(request: Request) -> Response:

@@ -12,6 +12,7 @@ import random
 import re
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,6 +86,8 @@ class SalesforceState:
         self.latency = 0.0
         self.token_lifetime: float | None = None
         self.faults = Faults()
+        # The latest API calls, newest last: {"method", "path", "status", "at"} (for tests and the demo's log).
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=1000)
         self.tokens: dict[str, TokenGrant] = {}
         self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token → (user id, client id)
         self.auth_codes: dict[str, dict[str, Any]] = {}
@@ -451,6 +454,9 @@ class SalesforceState:
         if not (definition.externalId or definition.idLookup):
             raise ApiError(400, "INVALID_FIELD",
                            f"Field {definition.name} is not an external id field on {obj.name}", [definition.name])
+        if definition.name != "Id" and any(k.lower() == "id" for k in values):
+            raise ApiError(400, "INVALID_FIELD", "Id is not allowed in the request body of an upsert by external "
+                           f"id ({definition.name}); remove it", ["Id"])
         if any(k.lower() == definition.name.lower() for k in values) and definition.name != "Id":
             raise ApiError(400, "INVALID_FIELD",
                            f"The field {definition.name} is specified both in the URL and in the request body. "
