@@ -61,3 +61,14 @@ def test_a_client_address_is_throttled_across_user_names() -> None:
     assert users.authenticate("bob", "x", client="10.1.1.1") is None
     assert users.authenticate("acme-qbwc", "right-password", client="10.1.1.1") is None
     assert users.authenticate("acme-qbwc", "right-password", client="10.2.2.2") is not None
+
+
+def test_expired_failures_are_forgotten_so_guessing_cannot_grow_memory() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(max_failures=3, window_seconds=60, clock=lambda: now[0])
+    for i in range(500):
+        throttle.failed(f"user:guess-{i}", "client:10.9.9.9")
+    assert throttle.tracked() == 501 and throttle.locked("client:10.9.9.9")
+    assert not throttle.locked("user:never-tried")
+    now[0] = 61
+    assert throttle.tracked() == 0 and not throttle.locked("client:10.9.9.9")

@@ -83,24 +83,36 @@ class LoginThrottle:
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
+    def _recent(self, key: str, now: float) -> int:
+        # Drops expired failures, and the key itself once empty, so guessed names cannot grow the table forever.
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0
         while failures and now - failures[0] > self.window_seconds:
             failures.popleft()
-        return failures
+        if not failures:
+            del self._failures[key]
+        return len(failures)
 
     def locked(self, *keys: str) -> bool:
         """Whether any of ``keys`` has used up its failures in the current window."""
         now = self._clock()
         with self._lock:
-            return any(len(self._recent(key, now)) >= self.max_failures for key in keys)
+            return any(self._recent(key, now) >= self.max_failures for key in keys)
 
     def failed(self, *keys: str) -> None:
         """Record one failed attempt against each of ``keys``."""
         now = self._clock()
         with self._lock:
             for key in keys:
-                self._recent(key, now).append(now)
+                self._recent(key, now)
+                self._failures.setdefault(key, deque()).append(now)
+
+    def tracked(self) -> int:
+        """How many keys have failures in the window (for tests and status)."""
+        now = self._clock()
+        with self._lock:
+            return sum(1 for key in list(self._failures) if self._recent(key, now))
 
     def succeeded(self, key: str) -> None:
         """Forget ``key``'s failures after a good login."""
