@@ -76,6 +76,8 @@ def test_locked_without_the_token_and_the_token_sets_a_cookie(dash: Dashboard) -
     locked = c.get("/")
     assert locked.status_code == 401 and "?token=" in locked.text and dash.token not in locked.text
     assert c.get("/?token=wrong").status_code == 401
+    assert c.get("/?token=%C3%A9t%C3%A9").status_code == 401  # non-ASCII guesses are mismatches, not errors
+    assert c.get("/", headers={"Authorization": b"Bearer \xc3\xa9t\xc3\xa9"}).status_code == 401
     assert c.post("/actions/start").status_code == 401
     assert c.get("/events/log").status_code == 401
     opened = c.get(f"/?token={dash.token}&entity=Account", follow_redirects=False)

@@ -98,6 +98,11 @@ def _redirect(anchor: str = "", notice: str = "", level: str = "ok") -> Redirect
     return RedirectResponse(f"/{query}#{anchor}" if anchor else f"/{query}", status_code=303)
 
 
+def _same(offered: str, token: str) -> bool:
+    # constant-time, and bytes so a non-ASCII guess is a plain mismatch (str compare_digest raises on it)
+    return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
+
+
 def _host_only(host_header: str) -> str:
     if host_header.startswith("["):
         return host_header[1:].split("]")[0]
@@ -120,7 +125,7 @@ def create_app(dash: Dashboard) -> FastAPI:
         if request.url.path.startswith("/static/"):
             return await call_next(request)
         offered = request.query_params.get("token")
-        if offered is not None and hmac.compare_digest(offered, dash.token):
+        if offered is not None and _same(offered, dash.token):
             rest = {k: v for k, v in request.query_params.items() if k != "token"}
             target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
             response = RedirectResponse(target, status_code=303)
@@ -129,7 +134,7 @@ def create_app(dash: Dashboard) -> FastAPI:
         cookie = request.cookies.get(COOKIE, "")
         bearer = request.headers.get("authorization", "")
         bearer = bearer[7:] if bearer.lower().startswith("bearer ") else ""
-        if not (hmac.compare_digest(cookie, dash.token) or (bearer and hmac.compare_digest(bearer, dash.token))):
+        if not (_same(cookie, dash.token) or (bearer and _same(bearer, dash.token))):
             return HTMLResponse(templates.get_template("locked.html").render(), status_code=401)
         if request.method == "POST":
             origin = request.headers.get("origin")
