@@ -158,7 +158,7 @@ def intuit_wsdl_path(tmp_path_factory) -> Path:
 class ZeepWebConnector:
     """The Web Connector played by zeep, a SOAP client we did not write, built from Intuit's WSDL file."""
 
-    def __init__(self, wsdl_path: Path, url: str, *, soap12: bool = False) -> None:
+    def __init__(self, wsdl_path: Path | str, url: str, *, soap12: bool = False) -> None:
         import zeep
 
         self.client = zeep.Client(str(wsdl_path))
@@ -210,8 +210,11 @@ class ZeepWebConnector:
 
 @pytest.fixture
 def zeep_connector(intuit_wsdl_path, endpoint):
-    """Factory: ``zeep_connector(soap12=False)`` — zeep from Intuit's WSDL, pointed at the live endpoint."""
-    return lambda soap12=False: ZeepWebConnector(intuit_wsdl_path, endpoint.url, soap12=soap12)
+    """Factory: ``zeep_connector(soap12=False, wsdl=None)`` — zeep from Intuit's WSDL (or ``wsdl``) at the endpoint."""
+    def make(soap12: bool = False, wsdl: str | Path | None = None) -> ZeepWebConnector:
+        return ZeepWebConnector(wsdl or intuit_wsdl_path, endpoint.url, soap12=soap12)
+
+    return make
 
 
 @pytest.fixture

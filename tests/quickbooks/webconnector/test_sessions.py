@@ -199,3 +199,13 @@ def test_two_companies_syncing_at_the_same_time_never_see_each_others_messages(s
         assert names == {f"{company} customer {i}" for i in range(12)}, f"{company} got another's messages"
         assert all(company in request for request in transcripts[company].requests if "CustomerAdd" in request)
         book.close()
+
+
+def test_zeep_built_from_the_served_wsdl_runs_a_whole_session(service, endpoint, zeep_connector, quickbooks,
+                                                              engine, messages) -> None:
+    eng = engine(_transport(service), [messages.customer_add("From Our WSDL")])
+    log = zeep_connector(wsdl=endpoint.url + "?wsdl").run_session("acme-qbwc", "acme-password-1",
+                                                                  quickbooks.process)
+    eng.join()
+    assert eng.error is None and log["percents"][-1] == 100
+    assert [c["Name"] for c in quickbooks.customers()] == ["From Our WSDL"]
