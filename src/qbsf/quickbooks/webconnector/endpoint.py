@@ -27,7 +27,7 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 class _TooLarge(Exception):
-    pass
+    """The request body went over the endpoint's size limit."""
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
