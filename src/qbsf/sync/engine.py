@@ -151,6 +151,9 @@ class SyncEngine:
         from qbsf.sync.adapters import QuickBooksAdapter, as_qb_port, as_sf_port
 
         self.config = config if isinstance(config, SyncConfig) else SyncConfig.from_settings(config)
+        # Settings (when given) also configure the QuickBooks → Salesforce side, built on first use.
+        self._settings = None if isinstance(config, SyncConfig) else config
+        self._inbound: Any = None
         self.sf = as_sf_port(sf_client)
         self.qb = as_qb_port(qb_client)
         if isinstance(self.qb, QuickBooksAdapter) and self.config.income_account:
@@ -186,6 +189,22 @@ class SyncEngine:
     def entities(self) -> list[EntitySpec]:
         """The entities this engine syncs: those with a mapping, in dependency order."""
         return [spec for spec in dependency_order() if spec.sheet in self.mappings]
+
+    @property
+    def inbound(self) -> Any:
+        """The QuickBooks → Salesforce sync (:class:`qbsf.sync.inbound.InboundSync`) on the same clients and state."""
+        if self._inbound is None:
+            from qbsf.sync.inbound import InboundConfig, InboundSync
+
+            config = InboundConfig.from_settings(self._settings) if self._settings is not None else \
+                InboundConfig(batch_size=self.config.batch_size)
+            self._inbound = InboundSync(config, self.sf, self.qb, self.state, self.mappings)
+        return self._inbound
+
+    def sync_qb_to_sf(self, entities: Iterable[str] | None = None, *, full: bool = False, reset: bool = False,
+                      progress: Progress | None = None, should_stop: Callable[[], bool] | None = None) -> Any:
+        """One QuickBooks → Salesforce pass (an ``InboundReport``); see :meth:`qbsf.sync.inbound.InboundSync.run`."""
+        return self.inbound.run(entities, full=full, reset=reset, progress=progress, should_stop=should_stop)
 
     def run_cycle(self) -> CycleReport:
         """One scheduled Salesforce → QuickBooks cycle from the configured change source."""
