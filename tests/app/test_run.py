@@ -376,3 +376,29 @@ def test_webconnector_transport_points_to_the_web_connector_service(sf_emulator,
         state.close()
     assert "✗ QuickBooks connection refused: quickbooks.transport = webconnector" in console.getvalue()
     assert "qbsf qbwc serve --sync COMPANY" in console.getvalue()
+
+
+def test_a_second_connector_on_the_same_state_is_refused(config_file: Path, tmp_path: Path) -> None:
+    import json
+
+    from qbsf.app.context import AppContext
+    from qbsf.app.runtime import Heartbeat
+    from qbsf.app.settings import set_setting
+    from qbsf.app.wiring import open_connector_app
+    from qbsf.errors import ConfigError
+
+    set_setting("state_url", f"sqlite:///{tmp_path / 'state.db'}")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        heartbeat = Heartbeat(tmp_path / "heartbeat.json")
+        heartbeat.beat(cycle=3)
+        data = json.loads(heartbeat.path.read_text())
+        heartbeat.path.write_text(json.dumps({**data, "pid": other.pid}))
+        with pytest.raises(ConfigError, match=f"process {other.pid}"):
+            open_connector_app(AppContext(), console=False)
+    finally:
+        other.kill()
+        other.wait()
+    bundle = open_connector_app(AppContext(), console=False)  # that process is gone: a stale heartbeat is ignored
+    bundle.close()
+    reset_logging()

@@ -279,6 +279,28 @@ def heartbeat_path(settings: Settings) -> Path:
     return default_data_dir() / "heartbeat.json"
 
 
+def refuse_second_instance(heartbeat: Heartbeat) -> None:
+    """Refuse to start when another live qbsf process beats on the same heartbeat (same state database): two
+    connectors on one company would fight over the QuickBooks session and the watermarks."""
+    import os
+
+    beat = heartbeat.read()
+    if not beat or not heartbeat.online():
+        return
+    pid = beat.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)  # signal 0: is that process alive? (sends nothing)
+    except ProcessLookupError:
+        return  # stale heartbeat of a process that is gone
+    except (PermissionError, OSError):
+        pass  # alive but not ours (or a platform without signals): treat as running
+    raise ConfigError(f"another qbsf connector (process {pid}) is running with this state database "
+                      f"(heartbeat {beat.get('at')})",
+                      hint="stop it first (■ Stop or Ctrl-C); only one connector may serve a QuickBooks company")
+
+
 def open_connector_app(context: AppContext, *, log_level: str = "INFO", console: Any = True,
                        transport_factory: Callable[[], Any] | None = None) -> ConnectorApp:
     """Load settings, configure logging, open the state store and build the connector and its dashboard model.
@@ -293,6 +315,7 @@ def open_connector_app(context: AppContext, *, log_level: str = "INFO", console:
     from qbsf.sync.state import StateStore
 
     settings = context.load().settings
+    refuse_second_instance(Heartbeat(heartbeat_path(settings)))
     buffer = configure_logging(log_dir=settings.resolved_log_dir(), level=log_level, console=console,
                                secrets=secret_values(settings, context))
     mid = machine_id()
