@@ -248,7 +248,8 @@ class LocalWebConnector:
     """
 
     def __init__(self, quickbooks: Any, *, company: str = "demo", every: float = 0.5, soap_version: str = "1.1",
-                 session_wait: float = 60.0, response_timeout: float = 60.0, poll_wait: float = 2.0) -> None:
+                 session_wait: float = 60.0, response_timeout: float = 60.0, poll_wait: float = 2.0,
+                 quiet_timeout: float = 5.0) -> None:
         import secrets as _secrets
         import threading
 
@@ -261,7 +262,8 @@ class LocalWebConnector:
         username, password = f"{company}-qbwc", _secrets.token_urlsafe(16)
         users = UserDirectory()
         users.add(username, password, company)
-        self.service = WebConnectorService(users, poll_wait=poll_wait)
+        # A short quiet spell ends a session of an engine that never says finish, so the demo shows sessions end.
+        self.service = WebConnectorService(users, poll_wait=poll_wait, quiet_timeout=quiet_timeout)
         self.transport = WebConnectorTransport(self.service.add_company(company), session_wait=session_wait,
                                                response_timeout=response_timeout)
         self._server = BackgroundServer(create_app(self.service))

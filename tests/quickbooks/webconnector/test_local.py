@@ -44,3 +44,17 @@ def test_entity_progress_becomes_the_percentage_the_web_connector_shows() -> Non
     assert bridge.percent_done() == 37, "an entity the engine did not announce changes nothing"
     progress("Contact", 0, 0)
     assert bridge.percent_done() == 99, "only the engine's finish says 100"
+
+
+def test_a_plain_engine_that_never_announces_or_finishes_still_gets_whole_sessions(quickbooks) -> None:
+    # As `qbsf run`'s EngineServices drives a transport: company() at connect, then cycles, no finish between.
+    with LocalWebConnector(quickbooks, every=0.05, poll_wait=0.1, quiet_timeout=0.5) as local:
+        client = QuickBooksClient(local.transport)
+        assert client.company().CompanyName == "Acme Supplies"
+        assert all(r.ok for r in client.add_many([Customer(Name="Plain Engine Customer")]))
+        deadline = time.monotonic() + 10
+        while not local.transcripts and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert local.transcripts and local.transcripts[0].completed
+        assert local.service.statuses()[0].last_session.outcome == "completed"
+    assert [c["Name"] for c in quickbooks.customers()] == ["Plain Engine Customer"]
