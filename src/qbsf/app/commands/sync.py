@@ -1,6 +1,7 @@
 """`qbsf sync …` and `qbsf link`: run the sync engine from the command line and review links.
 
     qbsf sync sf-to-qb [--entity E] [--all] [--dry-run]   one Salesforce → QuickBooks pass, progress + summary
+    qbsf sync qb-to-sf [--entity E] [--all] [--reset]     one QuickBooks → Salesforce pass, progress + summary
     qbsf sync status                                       totals per entity, failures, watermarks
     qbsf sync retry [--entity E] [ID …]                    un-park failed records so the next pass retries them
     qbsf link [--entity E] [--yes] [--unlink ID]           propose links for records on both sides; accept them
@@ -111,6 +112,26 @@ def sf_to_qb(ctx: typer.Context, entity_names: EntityOption = None,
             report = engine.sync_sf_to_qb(names, full=full, dry_run=dry_run, progress=update)
     render_report(report, console)
     if report.error or report.total("failed"):
+        raise typer.Exit(1)
+
+
+@app.command("qb-to-sf")
+def qb_to_sf(ctx: typer.Context,
+             entity_names: Annotated[list[str] | None, typer.Option(
+                 "--entity", "-e", help="Customer, Item or Invoice (repeatable); default all three.")] = None,
+             full: Annotated[bool, typer.Option("--all", help="Re-read every record (unchanged ones cost "
+                                                              "nothing).")] = False,
+             reset: Annotated[bool, typer.Option("--reset", help="Reset the watermark(s) first: re-sync from "
+                                                                 "scratch, without duplicates.")] = False,
+             progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
+    """Run one QuickBooks → Salesforce pass now (↓ QB → SF)."""
+    console = Console()
+    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store()) as engine, \
+            _progress(console, progress) as update:
+        report = engine.sync_qb_to_sf(entity_names, full=full, reset=reset, progress=update)
+    for line in [*report.lines(), report.summary()]:
+        console.print(line, highlight=False, soft_wrap=True)
+    if not report.ok:
         raise typer.Exit(1)
 
 
