@@ -37,7 +37,7 @@ def test_parser_builds_boolean_trees_with_precedence():
     ("SELECT Id FROM Account WHERE", "expecting a field name"),
     ("SELECT Id FROM Account WHERE Name = 'unterminated", "unterminated string"),
     ("SELECT Id FROM Account LIMIT -1", "non-negative integer"),
-    ("SELECT Id FROM Account GROUP BY Name", "unexpected token"),
+    ("SELECT Id FROM Account HAVING COUNT(Id) > 1", "unexpected token"),
     ("SELECT Id, FROM Account", "unexpected token"),
     ("SELECT Id FROM Account WHERE Name = 'a' AND", "expecting a field name"),
     ("SELECT Id FROM Account WHERE Id IN (SELECT AccountId, Id FROM Contact)", "semi-join"),
@@ -141,4 +141,21 @@ def test_semi_and_anti_joins(org):
     assert [r["Name"] for r in without["records"]] == ["Globex", "O'Brien & Sons"]
     with pytest.raises(ApiError) as caught:
         run(state, "SELECT Id FROM Account WHERE Name IN (SELECT LastName FROM Contact)")
+    assert caught.value.error_code == "INVALID_FIELD"
+
+
+def test_aggregates_and_group_by(org):
+    state = org["state"]
+    totals = run(state, "SELECT COUNT(Id) n, SUM(AnnualRevenue) revenue, MAX(Name) FROM Account")
+    assert totals == {"totalSize": 1, "done": True, "records": [
+        {"attributes": {"type": "AggregateResult"}, "n": 3, "revenue": 600.0, "expr0": "O'Brien & Sons"}]}
+    by_account = run(state, "SELECT AccountId, COUNT(Id) contacts FROM Contact WHERE AccountId != null "
+                            "GROUP BY AccountId ORDER BY contacts DESC")
+    assert by_account["records"] == [{"attributes": {"type": "AggregateResult"}, "AccountId": org["acme"],
+                                      "contacts": 2}]
+    with pytest.raises(ApiError) as caught:
+        run(state, "SELECT Name, COUNT(Id) FROM Account")
+    assert caught.value.error_code == "MALFORMED_QUERY"
+    with pytest.raises(ApiError) as caught:
+        run(state, "SELECT SUM(Name) FROM Account")
     assert caught.value.error_code == "INVALID_FIELD"

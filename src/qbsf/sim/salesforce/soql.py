@@ -4,6 +4,7 @@ Grammar (keywords case-insensitive)::
 
     query      := SELECT select_list FROM name [WHERE or_expr] [ORDER BY order (, order)*] [LIMIT n] [OFFSET n]
     select     := COUNT() | item (, item)*      item := path | ( query-on-child-relationship )
+                | COUNT|COUNT_DISTINCT|SUM|MIN|MAX|AVG ( path ) [alias]      with [GROUP BY path (, path)*]
     or_expr    := and_expr (OR and_expr)*       and_expr := not_expr (AND not_expr)*
     not_expr   := NOT not_expr | ( or_expr ) | path op value | path [NOT] IN ( value, ... )
                 | path [NOT] IN ( SELECT path FROM name [WHERE or_expr] )          -- semi-join on ids
@@ -35,7 +36,7 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\", "%": "\\%",
             "_": "\\_"}
-KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC", "NULLS",
+KEYWORDS = {"SELECT", "FROM", "WHERE", "GROUP", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC", "NULLS",
             "FIRST", "LAST", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE", "COUNT"}
 # Relative date literals: name → (unit, takes :n)
 _DATE_LITERALS = {"TODAY": ("day", False), "YESTERDAY": ("day", False), "TOMORROW": ("day", False),
@@ -147,6 +148,24 @@ class Query:
     order_by: list[OrderItem] = field(default_factory=list)
     limit: int | None = None
     offset: int | None = None
+    group_by: list[str] = field(default_factory=list)
+
+    @property
+    def aggregates(self) -> list[Aggregate]:
+        """The aggregate functions in the select list."""
+        return [item for item in self.select_order if isinstance(item, Aggregate)]
+
+
+@dataclass
+class Aggregate:
+    """``COUNT(Id)``, ``SUM(Amount)``… with its alias (``expr0``, ``expr1``… when none is given)."""
+
+    function: str
+    path: str
+    alias: str = ""
+
+
+AGGREGATES = {"COUNT", "COUNT_DISTINCT", "SUM", "MIN", "MAX", "AVG"}
 
 
 class Parser:
@@ -196,7 +215,7 @@ class Parser:
         self.expect_keyword("SELECT")
         select: list[Any] = []
         count_only = False
-        if self.at_keyword("COUNT") and self.peek(1).text == "(":
+        if self.at_keyword("COUNT") and self.peek(1).text == "(" and self.peek(2).text == ")":
             self.next()
             self.expect("(")
             self.expect(")")
@@ -213,6 +232,8 @@ class Parser:
                         raise self.error(token, "unexpected token")
                     if self.peek().text == "(" and token.upper == "FIELDS":
                         select.append(self.fields_function())
+                    elif self.peek().text == "(" and token.upper in AGGREGATES:
+                        select.append(self.aggregate(token.upper))
                     elif self.peek().text == "(":
                         raise self.error(self.peek(), f"function {token.text}() is not supported by this emulator")
                     else:
@@ -230,6 +251,22 @@ class Parser:
         if self.at_keyword("WHERE"):
             self.next()
             query.where = self.or_expr()
+        if self.at_keyword("GROUP"):
+            self.next()
+            self.expect_keyword("BY")
+            while True:
+                token = self.next()
+                if token.kind != "name" or token.upper in KEYWORDS:
+                    raise self.error(token, "expecting a field name")
+                query.group_by.append(token.text)
+                if self.peek().text != ",":
+                    break
+                self.next()
+        unnamed = 0
+        for item in query.aggregates:
+            if not item.alias:
+                item.alias = f"expr{unnamed}"
+                unnamed += 1
         if self.at_keyword("ORDER"):
             self.next()
             self.expect_keyword("BY")
@@ -245,6 +282,18 @@ class Parser:
             self.next()
             query.offset = self.integer()
         return query
+
+    def aggregate(self, function: str) -> Aggregate:
+        """``SUM(Amount) total`` after the function name."""
+        self.expect("(")
+        token = self.next()
+        if token.kind != "name" or token.upper in KEYWORDS:
+            raise self.error(token, f"{function}() needs a field name")
+        self.expect(")")
+        alias = ""
+        if self.peek().kind == "name" and self.peek().upper not in KEYWORDS:
+            alias = self.next().text
+        return Aggregate(function, token.text, alias)
 
     def fields_function(self) -> str:
         """``FIELDS(ALL|STANDARD|CUSTOM)`` after its name: kept as a marker the engine expands per object."""
@@ -524,6 +573,8 @@ class Engine:
         predicate = self.compile_where(obj, query.where)
         rows = [r for r in self.state.table(obj.name).values()
                 if (include_deleted or not r.get("IsDeleted")) and predicate(r)]
+        if query.aggregates or query.group_by:
+            return self.aggregate(obj, query, rows)  # sorting and paging apply to the groups
         rows = self.sort(obj, rows, query.order_by)
         if query.offset:
             if query.offset > 2000:
@@ -535,6 +586,61 @@ class Engine:
             return {"totalSize": len(rows), "done": True, "records": []}
         shaper = self.shaper(obj, query)
         return {"totalSize": len(rows), "done": True, "records": [shaper(r) for r in rows]}
+
+    def aggregate(self, obj: ObjectDef, query: Query, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """GROUP BY and aggregate functions: one ``AggregateResult`` per group (one in all without GROUP BY)."""
+        grouped = [self.resolve(obj, path) for path in query.group_by]
+        grouped_names = {path.lower() for path in query.group_by}
+        for item in query.select_order:
+            if isinstance(item, str) and item.lower() not in grouped_names:
+                raise malformed(f"field '{item}' can not be selected: it is neither grouped nor aggregated")
+            if isinstance(item, Query):
+                raise malformed("child subqueries cannot be combined with aggregate functions")
+        measures = []
+        for item in query.aggregates:
+            hops, final = self.resolve(obj, item.path)
+            if item.function in ("SUM", "AVG") and final.type not in NUMBER_TYPES:
+                raise ApiError(400, "INVALID_FIELD", f"field {item.path} does not support aggregate operator "
+                                                     f"{item.function}")
+            measures.append((item, hops, final))
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            key = tuple(self.value_at(row, h, f) for h, f in grouped)
+            groups.setdefault(key, []).append(row)
+        if not query.group_by and not groups:
+            groups[()] = []
+        results = []
+        for key, members in groups.items():
+            out: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+            for (_, final), value in zip(grouped, key, strict=True):
+                out[final.name] = value
+            for item, hops, final in measures:
+                values = [self.value_at(r, hops, final) for r in members]
+                present = [v for v in values if v is not None]
+                if item.function == "COUNT":
+                    out[item.alias] = len(present)
+                elif item.function == "COUNT_DISTINCT":
+                    out[item.alias] = len({v.lower() if isinstance(v, str) else v for v in present})
+                elif item.function == "SUM":
+                    out[item.alias] = sum(present) if present else None
+                elif item.function == "AVG":
+                    out[item.alias] = sum(present) / len(present) if present else None
+                else:
+                    pick = min if item.function == "MIN" else max
+                    out[item.alias] = pick(present, key=_sort_key) if present else None
+            results.append(out)
+        for order in reversed(query.order_by):
+            name = self.resolve(obj, order.path)[1].name if order.path.lower() in grouped_names else order.path
+            present = [r for r in results if r.get(name) is not None]
+            absent = [r for r in results if r.get(name) is None]
+            present.sort(key=lambda r, n=name: _sort_key(r[n]), reverse=order.descending)
+            nulls_first = order.nulls_first if order.nulls_first is not None else not order.descending
+            results = absent + present if nulls_first else present + absent
+        if query.offset:
+            results = results[query.offset:]
+        if query.limit is not None:
+            results = results[:query.limit]
+        return {"totalSize": len(results), "done": True, "records": results}
 
     def sort(self, obj: ObjectDef, rows: list[dict[str, Any]], order: list[OrderItem]) -> list[dict[str, Any]]:
         for item in reversed(order):
