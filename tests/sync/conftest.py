@@ -65,5 +65,5 @@ def world(sf_state, sf_client, qb_sim, qb_client, example_mappings, tmp_path) ->
     config = SyncConfig(retry_base=timedelta(0), retry_cap=timedelta(0), income_account="Sales",
                         cogs_account="Cost of Goods Sold", asset_account="Inventory Asset")
     state = StateStore(Path(tmp_path) / "state.db")
-    yield SyncWorld(sf_state, sf_client, qb_sim, qb_client, state, example_mappings, config)
+    yield SyncWorld(sf_state, sf_client, qb_sim, qb_client, state, dict(example_mappings), config)
     state.close()
