@@ -403,9 +403,10 @@ class InboundSync:
                     break
                 entity_report = report.entities.setdefault(spec.name, InboundEntityReport())
                 self._sync_entity(spec, entity_report, full=full or reset, resend=reset, progress=progress)
-            if specs and not (should_stop is not None and should_stop()):
+            stopped = should_stop is not None and should_stop()
+            if specs and not stopped:
                 self._deletions(specs, report)
-            if any(spec.name == "Invoice" for spec in specs):
+            if any(spec.name == "Invoice" for spec in specs) and not stopped:
                 refreshed = self.refresh_invoice_status()
                 report.entities.setdefault("Invoice", InboundEntityReport()).status_refreshed += refreshed
         except QbsfError as exc:

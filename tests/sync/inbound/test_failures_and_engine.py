@@ -1,0 +1,55 @@
+"""Failures of single records, their retry, and the inbound pass reached through the sync engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from qbsf.sync.state import Direction, RetryPolicy
+
+
+def test_an_invoice_whose_account_is_missing_fails_clearly_then_syncs_on_retry(world, inbound) -> None:
+    world.state.retry_policy = RetryPolicy(base=timedelta(0), cap=timedelta(0))
+    customer = world.qb_sim.add("Customer", {"Name": "Late Customer"})
+    item = world.qb_sim.add("ItemService", {"Name": "Widget", "SalesOrPurchase": {
+        "Price": "10.00", "AccountRef": {"FullName": "Sales"}}})
+    invoice = world.qb_sim.add("Invoice", {"CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": "77",
+                                           "InvoiceLineAdd": [{"ItemRef": {"ListID": item["ListID"]}}]})
+    report = inbound().run(["Invoice"])
+    assert not report.ok and report.entities["Invoice"].failed == 1
+    ((entity, qb_id, name, message),) = report.failures
+    assert (entity, qb_id, name) == ("Invoice", invoice["TxnID"], "Invoice 77")
+    assert "CustomerRef.ListID → Linked_Account__c (mapping line" in message
+    assert f"no Account found with QB_Customer_ID__c = '{customer['ListID']}'" in message
+    assert "sync the Account first, then retry" in message
+    (failure,) = world.state.failures(entity="QB_Invoice__c")
+    assert failure.direction is Direction.QB_TO_SF and failure.kind == "AfterDependency"
+    assert world.sf_state.records("QB_Invoice__c") == []
+
+    # The customer syncs; the failed invoice is retried although nothing changed in QuickBooks.
+    retried = inbound().run()
+    assert retried.ok, retried.failures
+    assert retried.entities["Invoice"].created == 1
+    (record,) = world.sf_state.records("QB_Invoice__c")
+    assert record["Linked_Account__c"] == world.sf_state.records("Account")[0]["Id"]
+    assert world.state.failures(entity="QB_Invoice__c") == []
+
+
+def test_sub_customers_are_not_accounts_and_inactive_new_customers_are_not_created(world, inbound) -> None:
+    parent = world.qb_sim.add("Customer", {"Name": "Parent Co"})
+    world.qb_sim.add("Customer", {"Name": "Job 1", "ParentRef": {"ListID": parent["ListID"]}})
+    world.qb_sim.add("Customer", {"Name": "Dormant", "IsActive": "false"})
+    report = inbound().run(["Customer"])
+    assert report.ok and report.entities["Customer"].created == 1 and report.entities["Customer"].skipped == 2
+    assert [a["Name"] for a in world.sf_state.records("Account")] == ["Parent Co"]
+
+
+def test_the_engine_runs_the_inbound_pass(world) -> None:
+    world.qb_sim.add("Customer", {"Name": "Through the engine"})
+    engine = world.engine()
+    report = engine.sync_qb_to_sf(["Customer"])
+    assert report.ok and report.entities["Customer"].created == 1
+    assert engine.sync_qb_to_sf(full=True).sf_calls == 0, "a full re-read of unchanged records costs no call"
+    assert engine.inbound.reset(["Customer"]) == ["Customer"]
+    assert "qb:Customer" not in world.state.watermarks()
+    stopped = engine.sync_qb_to_sf(should_stop=lambda: True)
+    assert stopped.entities == {}
