@@ -149,7 +149,7 @@ port = 0
         except AssertionError:
             raise AssertionError("no cycle finished; qbsf run said:\n" + "".join(lines)[-3000:]) from None
         assert status["salesforce"] and status["quickbooks"] and status["connector_online"]
-        assert status["last_cycle"]["synced"] == 2 and status["last_cycle"]["failed"] == 0
+        assert status["last_cycle"]["synced"] >= 2 and status["last_cycle"]["failed"] == 0
         assert httpx.get(f"{base}/api/status").status_code == 401
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
@@ -273,7 +273,7 @@ def test_open_connector_app_assembles_what_qbsf_run_serves(sf_emulator, config_f
             wait_for(lambda: bundle.connector.status().last_cycle is not None)
             status = httpx.get(f"{running.base_url}/api/status",
                                headers={"Authorization": f"Bearer {bundle.dashboard.token}"}).json()
-            assert status["quickbooks"] and status["last_cycle"]["synced"] == 1
+            assert status["quickbooks"] and status["last_cycle"]["synced"] >= 1 and status["last_cycle"]["failed"] == 0
             assert status["machine_id"] == bundle.machine_id
     finally:
         bundle.close()

@@ -47,6 +47,7 @@ def test_startup_lines_then_cycles_then_clean_stop(console, tmp_path: Path, make
     connector.stop(wait=5)
     assert connector.status().state == State.STOPPED
     assert not systems.qb_open
+    assert not hb.online() and hb.read()["state"] == "stopped"  # offline at once after a clean stop
     lines = console.getvalue().splitlines()
     text = "\n".join(lines)
     assert "qbsf " in lines[0] and "Machine ID: ABCD-1234-EF56-7890" in text

@@ -137,7 +137,7 @@ class Heartbeat:
     def online(self, now: datetime | None = None) -> bool:
         """The manual's "Connector — Online": a heartbeat within the last 2 minutes."""
         data = self.read()
-        if not data:
+        if not data or data.get("state") == str(State.STOPPED):  # a clean stop says so at once
             return False
         try:
             at = datetime.fromisoformat(data["at"])
@@ -450,6 +450,7 @@ class Connector:
             self._sf_ok = False
             self._state = State.STOPPED
             self._next_at = None
+        self._beat(self._cycles)
         log.info("Sync engine stopped", mark="ok")
 
 
