@@ -1,0 +1,27 @@
+"""`qbsf bench inbound` at a small size: the Salesforce call budget of a full pass and of a delta."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from qbsf.app.cli import app
+from qbsf.bench.inbound import run_inbound_bench
+
+
+def test_full_pass_and_delta_spend_one_call_per_200_written_records() -> None:
+    result = run_inbound_bench(customers=250, invoices=450, delta=40, latency=False)
+    assert result.failed == 0 and result.full.error is None
+    assert result.full.records == 250 + 1 + 450 and result.full.created == 701
+    # 2 Account + 1 Product2 + 3 QB_Invoice__c upserts; every Link came from the crosswalk.
+    assert result.full.sf_calls == 6
+    assert result.changed.records == 40 and result.changed.updated == 40
+    # Per entity: one query for Salesforce's current values (conflicts) and one update.
+    assert result.changed.sf_calls == 4
+    assert "first run (full): 701 records" in result.lines()[1]
+
+
+def test_bench_command_prints_both_runs() -> None:
+    out = CliRunner().invoke(app, ["bench", "inbound", "--customers", "20", "--invoices", "30", "--delta", "10",
+                                   "--no-latency"])
+    assert out.exit_code == 0, out.output
+    assert "first run (full): 51 records" in out.output and "delta of 10: 10 records" in out.output
