@@ -111,7 +111,7 @@ def test_sheets_lists_the_eight_sheets() -> None:
 
 
 def test_demo_runs_every_example_mapping() -> None:
-    result = runner.invoke(app, ["demo"], env={"COLUMNS": "160"})
+    result = runner.invoke(app, ["demo", "--mappings"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     for sheet in ("Acct_to_Customer", "Invoice_to_SF", "OpptyLines_CHILD_Oppty", "Contact_to_SubCustomer"):
         assert sheet in result.stdout

@@ -1,104 +1,116 @@
-"""`qbsf demo`: for now, the mapping engine run over every example mapping with realistic sample records.
-
-A later issue grows this into the full two-way demo (emulated Salesforce and QuickBooks); keep it small.
-"""
+"""`qbsf demo`: the whole system against the emulators — seeded Salesforce org, QuickBooks company, connector and
+dashboard — with no accounts anywhere. `--once` runs one full cycle each way and prints what happened."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from qbsf.mapping import MappingFileError, RecordError, TableLinkResolver, load_mapping
-
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "mappings"
-
-_ACME = {"Id": "001000000000001AAA", "Name": "Acme Corporation", "QB_Customer_ID__c": "80000001-1700000001"}
-SAMPLES: dict[str, list[dict[str, Any]]] = {
-    "Acct_to_Customer": [{
-        "Id": "001000000000001AAA", "Name": "  Acme Corporation ", "Phone": "(415) 555-0100",
-        "Fax": None, "AccountNumber": "CD451796",
-        "BillingStreet": "1 Market Street, Spear Tower, Suite 3600, Attn: Accounts Payable\nMail Stop 12",
-        "BillingCity": "San Francisco", "BillingState": "CA", "BillingPostalCode": "94105",
-        "BillingCountry": "USA", "Description": "Key account since 2019",
-    }],
-    "Customer_to_Acct": [{
-        "ListID": "80000001-1700000001", "Name": "Acme Corporation", "Phone": "(415) 555-0100",
-        "BillAddress.Addr1": "1 Market Street", "BillAddress.City": "San Francisco",  # QuickBooks records are flat
-        "BillAddress.State": "CA", "BillAddress.PostalCode": "94105", "BillAddress.Country": "USA",
-    }],
-    "Product_to_Item": [
-        {"Id": "01t000000000001AAA", "Name": "Installation Service", "Description": "On-site installation, per hour",
-         "QB_Sales_Price__c": 1234.5, "IsActive": True},
-        {"Id": "01t000000000002AAA", "Name": "", "QB_Sales_Price__c": "12.5"},
-    ],
-    "Item_to_Product": [{
-        "ListID": "80000005-1700000005", "Name": "Widget", "FullName": "Parts:Widget",
-        "SalesDesc": "Standard widget", "SalesPrice": "2.345", "IsActive": True,
-    }],
-    "Oppty_to_Invoice": [{
-        "Id": "006000000000001AAA", "Name": "Acme - 50 widgets", "CloseDate": "2026-03-31",
-        "Account": {"QB_Customer_ID__c": "80000001-1700000001"}, "Description": "Spring order",
-    }],
-    "OpptyLines_CHILD_Oppty": [{
-        "Id": "00k000000000001AAA", "Product2": {"QB_Item_ID__c": "80000005-1700000005"},
-        "Description": "Widget, blue", "Quantity": 50, "UnitPrice": 19.999, "ServiceDate": "2026-04-02",
-    }],
-    "Contact_to_SubCustomer": [{
-        "Id": "003000000000001AAA", "Name": "Ada Lovelace", "FirstName": "Ada", "LastName": "Lovelace",
-        "Title": "CFO", "Email": "Ada.Lovelace@Acme.example", "Phone": "(415) 555-0101",
-        "Account": {"Name": "Acme Corporation", "QB_Customer_ID__c": "80000001-1700000001"},
-        "MailingStreet": "1 Market Street", "MailingCity": "San Francisco",
-    }],
-    "Invoice_to_SF": [
-        {"TxnID": "1A2B-1700000100", "RefNumber": "8", "TxnDate": "2026-03-31", "DueDate": "2026-04-30",
-         "Subtotal": "1,000.005", "BalanceRemaining": "0", "CustomerRef.ListID": "80000001-1700000001",
-         "CustomerRef.FullName": "Acme Corporation"},
-        {"TxnID": "1A2B-1700000101", "RefNumber": "9", "TxnDate": "2026-04-01",
-         "Subtotal": "10", "CustomerRef.ListID": "80000009-1700000009"},
-    ],
-}
+from qbsf.app.demo.stack import DEFAULT_DIR, EXAMPLE_MAPPINGS, DemoStack, Transport
 
 
 def run_demo(
-    mappings: Annotated[Path, typer.Option(help="Folder of mapping CSVs")] = EXAMPLES,
+    directory: Annotated[Path, typer.Option("--dir", help="Demo folder (Salesforce org, QuickBooks company, "
+                                                          "settings, state).")] = Path(DEFAULT_DIR),
+    once: Annotated[bool, typer.Option("--once", help="Run one full cycle each way, print a summary, exit "
+                                                      "(non-zero if anything failed).")] = False,
+    transport: Annotated[str, typer.Option(help="How the connector reaches QuickBooks: simulator or "
+                                                "webconnector (the real SOAP endpoint, a stand-in Web Connector).")
+                         ] = "simulator",
+    port: Annotated[int | None, typer.Option(help="Dashboard port (default 8765, or a free one if 8765 is taken; "
+                                                  "0 = any free port).")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Start over: forget the demo folder's data first.")] = False,
+    mappings: Annotated[bool, typer.Option("--mappings", help="Only show each example mapping applied to sample "
+                                                              "records (no systems started).")] = False,
 ) -> None:
-    """Run the mapping engine over every example mapping with sample records and show the results."""
-    console = Console()
-    console.width = max(console.width, 120)  # piped output (make demo in CI) would otherwise wrap at 80
-    resolver = TableLinkResolver({("Account", "QB_Customer_ID__c"): {_ACME["QB_Customer_ID__c"]: _ACME["Id"]}})
-    files = sorted(mappings.glob("*.csv"))
-    if not files:
-        console.print(f"[red]No mapping CSVs in {mappings}[/red]")
-        raise typer.Exit(2)
-    for path in files:
-        try:
-            mapping = load_mapping(path)
-        except MappingFileError as exc:
-            console.print(f"[red]{exc}[/red]", highlight=False)
-            raise typer.Exit(2) from None
-        records = SAMPLES.get(mapping.kind.sheet, [])
-        batch = mapping.apply_many(records, resolver=resolver)
-        table = Table(title=mapping.summary(), title_justify="left", show_lines=False)
-        table.add_column(f"{mapping.kind.source_object} field")
-        table.add_column("Transformation")
-        table.add_column(f"{mapping.kind.target_object} field")
-        for result in batch.results:
-            table.add_column("Error" if isinstance(result, RecordError) else "Value", overflow="fold")
-        for rule in mapping.rules:
-            cells = [_show(result, rule.target) for result in batch.results]
-            table.add_row(rule.source or "—", rule.transformation or "Simple", rule.target, *cells)
-        console.print(table)
-        for error in batch.errors:
-            console.print(f"  [yellow]skipped[/yellow] {error}", highlight=False)
-        console.print()
+    """Start the demo: emulated Salesforce and QuickBooks, the connector and its dashboard (Ctrl-C stops)."""
+    if mappings:
+        from qbsf.app.demo.mappings import show_mappings
+
+        shown = Console()
+        shown.width = max(shown.width, 120)
+        raise typer.Exit(show_mappings(shown, EXAMPLE_MAPPINGS))
+    if transport not in ("simulator", "webconnector"):
+        raise typer.BadParameter("use simulator or webconnector", param_hint="--transport")
+    console = Console(stderr=False)
+    console.width = max(console.width, 110)  # piped output (make demo in CI) would otherwise wrap at 80
+    _ignore_environment(console)
+    stack = DemoStack(directory, transport=_transport(transport), log_level="INFO",
+                      dashboard_port=8765 if port is None else port)
+    if reset:
+        stack.reset()
+    stack.start()
+    try:
+        _introduce(console, stack)
+        if once:
+            summary = stack.run_once()
+            summary.render(console)
+            code = 0 if summary.ok else 1
+        else:
+            code = _serve(console, stack, port)
+    finally:
+        stack.close()
+    raise typer.Exit(code)
 
 
-def _show(result: dict[str, Any] | RecordError, target: str) -> str:
-    if isinstance(result, RecordError):
-        return "✗ skipped (below)" if result.target == target else ""
-    value = result.get(target)
-    return "" if value is None else repr(value) if not isinstance(value, str) else value
+def _transport(name: str) -> Transport:
+    return "webconnector" if name == "webconnector" else "simulator"
+
+
+def _ignore_environment(console: Console) -> None:
+    # the demo runs against its own emulators: a QBSF_ variable meant for a real org must not redirect it
+    ignored = sorted(name for name in os.environ if name.startswith("QBSF_") and name != "QBSF_CRASH_AT")
+    for name in ignored:
+        del os.environ[name]
+    if ignored:
+        console.print(f"[yellow]⚠ ignoring {', '.join(ignored)}: the demo uses its own settings[/]", highlight=False)
+
+
+def _introduce(console: Console, stack: DemoStack) -> None:
+    seeded = stack.seeded
+    verb = "Seeded" if stack.first_start else "Reusing"
+    console.print(f"{verb} the demo in {stack.directory.resolve()}", highlight=False)
+    console.print(f"  Salesforce emulator {stack.emulator.url}: {seeded.accounts} Accounts, {seeded.contacts} "
+                  f"Contacts, {seeded.products} Products, {seeded.opportunities} Closed Won Opportunities",
+                  highlight=False)
+    console.print(f"  QuickBooks company {stack.directory.resolve() / 'company.qbsim'} ({stack.transport}): "
+                  f"{seeded.qb_customers} customers and jobs, {seeded.qb_invoices} invoices — "
+                  f"{seeded.qb_payments} paid, {seeded.qb_part_payments} part-paid, {seeded.qb_overdue} overdue",
+                  highlight=False)
+
+
+def _serve(console: Console, stack: DemoStack, port: int | None) -> int:
+    from qbsf.app.dashboard import dashboard_url
+    from qbsf.app.dashboard.server import bind_socket, make_server
+    from qbsf.app.runtime import install_signal_handlers
+    from qbsf.errors import ConfigError
+
+    bundle = stack.bundle
+    host = "127.0.0.1"
+    try:
+        sock = bind_socket(host, bundle.settings.dashboard.port if port is None else port)
+    except ConfigError:
+        if port is not None:
+            raise
+        sock = bind_socket(host, 0)  # 8765 taken (another qbsf?): any free port, the URL below says which
+    # printed, never logged: the token opens the dashboard
+    console.print(f"Dashboard: {dashboard_url(host, sock.getsockname()[1], bundle.dashboard.token)}",
+                  highlight=False, soft_wrap=True)
+    console.print(f"Token: {bundle.dashboard.token}   (Ctrl-C stops everything)", highlight=False)
+    bundle.connector.start()
+    server = make_server(bundle.dashboard)
+    # uvicorn re-raises the signal it stopped on after restoring the previous handlers: make those ours, so the
+    # re-raised Ctrl-C stops the connector cleanly instead of killing the process mid-record
+    restore = install_signal_handlers(bundle.connector)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        restore()
+        sock.close()
+    return 0

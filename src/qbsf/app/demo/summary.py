@@ -1,0 +1,180 @@
+"""What one demo cycle did, per direction and entity, and whether both systems now agree — as a table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+SF_TO_QB = "SF → QB"
+QB_TO_SF = "QB → SF"
+# Salesforce object, the field holding its QuickBooks id, the QuickBooks list it lands in, and which records count.
+LINKS: tuple[tuple[str, str, str], ...] = (
+    ("Account", "QB_Customer_ID__c", "Customer"),
+    ("Contact", "QB_Customer_ID__c", "Customer"),
+    ("Product2", "QB_Item_ID__c", "Item"),
+    ("Opportunity", "QB_Invoice_ID__c", "Invoice"),
+)
+
+
+@dataclass
+class Row:
+    """One entity's counts in one direction."""
+
+    direction: str
+    entity: str
+    read: int = 0
+    created: int = 0
+    modified: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@dataclass
+class Agreement:
+    """How many records of one kind on one side are linked to exactly one record that exists on the other side."""
+
+    kind: str
+    total: int
+    with_id: int
+    found: int
+    other_side: str = "QuickBooks"
+
+    @property
+    def ok(self) -> bool:
+        """Every record is linked to a record that exists."""
+        return self.total == self.with_id == self.found
+
+    def line(self) -> str:
+        """``Account: 24 of 24 carry a QuickBooks id, 24 found in QuickBooks``."""
+        if self.other_side == "QuickBooks":
+            return (f"{self.kind}: {self.with_id} of {self.total} carry a QuickBooks id, {self.found} found in "
+                    f"QuickBooks")
+        return f"{self.kind}: {self.with_id} of {self.total} are in Salesforce, {self.found} exactly once"
+
+
+@dataclass
+class DemoSummary:
+    """The demo cycle's outcome: rows, failures, cycle-level errors, whether QB → SF ran, and the agreement check."""
+
+    rows: list[Row] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    inbound_wired: bool = False
+    agreement: list[Agreement] = field(default_factory=list)
+    qb_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        """Failed records plus cycle-level errors."""
+        return sum(row.failed for row in self.rows) + len(self.errors)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed and every seeded Salesforce record is in QuickBooks."""
+        return self.failed == 0 and all(a.ok for a in self.agreement)
+
+    def render(self, console: Console) -> None:
+        """Print the table, the agreement lines and every failure with its message."""
+        table = Table(title="qbsf demo — one full cycle each way", title_justify="left")
+        for name in ("Direction", "Entity", "Read", "Created", "Modified", "Linked", "Unchanged", "Skipped",
+                     "Failed"):
+            table.add_column(name, justify="left" if name in ("Direction", "Entity") else "right")
+        for row in self.rows:
+            table.add_row(row.direction, row.entity, str(row.read), str(row.created), str(row.modified),
+                          str(row.linked), str(row.unchanged), str(row.skipped),
+                          f"[red]{row.failed}[/red]" if row.failed else "0")
+        if not self.inbound_wired:
+            table.add_row(QB_TO_SF, "not run", "", "", "", "", "", "", "", style="dim")
+        console.print(table)
+        if not self.inbound_wired:
+            console.print("[yellow]⚠ QB → SF is not wired into the sync engine yet: this run synced SF → QB only.[/]")
+        for item in self.agreement:
+            mark = "[green]✓[/]" if item.ok else "[red]✗[/]"
+            console.print(f"{mark} {item.line()}", highlight=False)
+        if self.qb_counts:
+            console.print("QuickBooks now holds " + ", ".join(f"{n} {k}" for k, n in self.qb_counts.items()),
+                          highlight=False)
+        for error in self.errors:
+            console.print(f"[red]✗ {error}[/]", highlight=False)
+        for failure in self.failures:
+            console.print(f"[red]✗[/] {failure}", highlight=False)
+        verdict = "[green]✓ every record synced[/]" if self.ok else f"[red]✗ {self.failed} failed[/]"
+        console.print(verdict)
+
+
+def summarise(reports: dict[str, Any] | None, *, inbound_wired: bool, org: Any = None, sim: Any = None) -> DemoSummary:
+    """Turn the cycle's reports (``{"sf_to_qb": CycleReport, "qb_to_sf": …}``) into a :class:`DemoSummary`, and
+    check the two systems against each other when ``org`` (SalesforceState) and ``sim`` (QuickBooks) are given."""
+    summary = DemoSummary(inbound_wired=inbound_wired)
+    for key, direction in (("sf_to_qb", SF_TO_QB), ("qb_to_sf", QB_TO_SF)):
+        report = (reports or {}).get(key)
+        if report is None:
+            continue
+        error = getattr(report, "error", None)
+        if error:
+            summary.errors.append(f"{direction}: {error}")
+        for entity, counts in (getattr(report, "entities", None) or {}).items():
+            summary.rows.append(Row(direction, entity, read=_n(counts, "read", "queried"),
+                                    created=_n(counts, "created"), modified=_n(counts, "updated", "modified"),
+                                    linked=_n(counts, "linked"),
+                                    # an inbound echo is qbsf's own write seen coming back: unchanged, by design
+                                    unchanged=_n(counts, "unchanged") + _n(counts, "echoes"),
+                                    skipped=_n(counts, "skipped"), failed=_n(counts, "failed")))
+            for failure in getattr(counts, "failures", None) or []:
+                record_id, name, message = (*tuple(failure), "", "", "")[:3]
+                summary.failures.append(f"{direction} {entity} {name or record_id} ({record_id}): {message}")
+    if org is not None and sim is not None:
+        summary.agreement = agreement(org, sim, inbound=inbound_wired)
+        summary.qb_counts = {"customers and jobs": len(sim.customers()), "items": len(sim.items()),
+                             "invoices": len(sim.invoices())}
+    return summary
+
+
+def agreement(org: Any, sim: Any, *, inbound: bool = False) -> list[Agreement]:
+    """For each synced Salesforce object: records, records with a QuickBooks id, ids that exist in QuickBooks; with
+    ``inbound``, for each QuickBooks list: records, records found in Salesforce, records found there exactly once."""
+    customers, items, invoices = sim.customers(), sim.items(), sim.invoices()
+    in_qb = {"Customer": {c["ListID"] for c in customers}, "Item": {i["ListID"] for i in items},
+             "Invoice": {i["TxnID"] for i in invoices}}
+    result = []
+    for sobject, id_field, kind in LINKS:
+        records = [r for r in org.records(sobject) if _eligible(sobject, r)]
+        ids = [r.get(id_field) for r in records if r.get(id_field)]
+        result.append(Agreement(sobject, len(records), len(ids), sum(1 for i in ids if i in in_qb[kind])))
+    if not inbound:
+        return result
+    for kind, qb_records, key, sobject, id_field in (
+            ("QuickBooks customer", [c for c in customers if str(c.get("Sublevel", "0")) == "0"], "ListID",
+             "Account", "QB_Customer_ID__c"),
+            ("QuickBooks item", items, "ListID", "Product2", "QB_Item_ID__c"),
+            ("QuickBooks invoice", invoices, "TxnID", "QB_Invoice__c", "QB_Invoice_ID__c")):
+        if org.schema.get(sobject) is None:
+            continue
+        seen = Counter(r.get(id_field) for r in org.records(sobject) if r.get(id_field))
+        wanted = [r[key] for r in qb_records]
+        result.append(Agreement(kind, len(wanted), sum(1 for w in wanted if seen[w]),
+                                sum(1 for w in wanted if seen[w] == 1), other_side="Salesforce"))
+    return result
+
+
+def _eligible(sobject: str, record: dict[str, Any]) -> bool:
+    # the engine's default eligibility: won opportunities, contacts with an account
+    if sobject == "Opportunity":
+        return record.get("StageName") == "Closed Won"
+    if sobject == "Contact":
+        return bool(record.get("AccountId"))
+    return True
+
+
+def _n(counts: Any, *names: str) -> int:
+    for name in names:
+        value = counts.get(name) if isinstance(counts, dict) else getattr(counts, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
