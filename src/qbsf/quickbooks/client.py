@@ -214,7 +214,7 @@ class QuickBooksClient:
             for response in responses:
                 if response.request_id in expected:
                     by_id[response.request_id] = response
-                else:
+                elif not response.tag.startswith("Signon"):  # sign-on answers come with Web Connector sessions
                     log.warning("ignoring QuickBooks response %s for unknown requestID %r", response.tag,
                                 response.request_id)
         return by_id, failed
