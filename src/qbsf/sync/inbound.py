@@ -688,6 +688,7 @@ class InboundSync:
         cleared: list[str] = []
         statuses: list[OpenInvoice] = []
         inactivated: list[_Work] = []
+        written_back: list[str] = []
         for work in works:
             if work.error is not None:
                 report.failed += 1
@@ -732,6 +733,8 @@ class InboundSync:
                                       qb_name=work.label, written_back=True))
             elif work.link is not None and work.outcome is not Outcome.UNCHANGED:
                 sequences[work.qb_id] = work.record.EditSequence
+                if not work.link.written_back:
+                    written_back.append(work.link.sf_id)  # the update carried the external id too
             if spec.is_txn:
                 statuses.append(OpenInvoice(work.qb_id, as_date(work.flat.get("DueDate")),
                                             as_decimal(work.flat.get("BalanceRemaining")),
@@ -745,6 +748,8 @@ class InboundSync:
                 self._link_new(spec, new_links)
             if sequences:
                 self.state.update_edit_sequences(spec.crosswalk, sequences)
+            if written_back:
+                self.state.mark_written_back_many(spec.crosswalk, written_back)
             if statuses:
                 self.store.set_invoice_statuses(statuses)
             if failures:

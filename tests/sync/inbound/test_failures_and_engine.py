@@ -53,3 +53,23 @@ def test_the_engine_runs_the_inbound_pass(world) -> None:
     assert "qb:Customer" not in world.state.watermarks()
     stopped = engine.sync_qb_to_sf(should_stop=lambda: True)
     assert stopped.entities == {}
+
+
+def test_a_pending_write_back_is_completed_by_id_never_duplicated(world, inbound) -> None:
+    from dataclasses import replace
+
+    from qbsf.bench.outbound import seed_org
+
+    seeded = seed_org(world.sf_state, accounts=1)
+    assert world.engine().run_cycle().ok
+    (link,) = world.state.links("Account")
+    # As if the write-back of the QuickBooks id had not reached Salesforce yet.
+    world.sf_state.update("Account", seeded.accounts[0], {"QB_Customer_ID__c": None})
+    world.state.record_many([replace(link, written_back=False)])
+    world.qb_sim.advance(60)
+    world.qb_sim.modify(link.qb_id, {"Phone": "555-0177"})
+    report = inbound().run(["Customer"])
+    assert report.ok and report.entities["Customer"].updated == 1 and report.entities["Customer"].created == 0
+    (account,) = world.sf_state.records("Account")
+    assert (account["Phone"], account["QB_Customer_ID__c"]) == ("555-0177", link.qb_id)
+    assert world.state.links("Account")[0].written_back
