@@ -203,3 +203,14 @@ def test_latency_knob_delays_each_call(sf_emulator, api):
     for _ in range(3):
         api.get(f"{V}/limits")
     assert time.perf_counter() - started >= 0.15
+
+
+def test_collections_upsert_flags_repeated_external_ids(sf_emulator, api):
+    records = [{"attributes": {"type": "Account"}, "Name": "One", "QB_Customer_ID__c": "DUP"},
+               {"attributes": {"type": "Account"}, "Name": "Two", "QB_Customer_ID__c": "dup"},
+               {"attributes": {"type": "Account"}, "Name": "Three", "QB_Customer_ID__c": "OK"}]
+    results = api.patch(f"{V}/composite/sobjects/Account/QB_Customer_ID__c",
+                        json={"allOrNone": False, "records": records}).json()
+    assert [r["success"] for r in results] == [False, False, True]
+    assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
+    assert [a["Name"] for a in sf_emulator.state.records("Account")] == ["Three"]

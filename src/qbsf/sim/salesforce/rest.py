@@ -190,13 +190,10 @@ class RestApi:
             ctx: _Context) -> Reply:
         """GET / PATCH / DELETE sobjects/{O}/{id}."""
         full = to18(record_id)
-        if full is None or full[:3] != obj.keyPrefix:
-            # Not an id of this object: Salesforce treats the segment as an unknown resource.
-            if full is None and method == "GET" and obj.field(record_id) is not None:
-                raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-            raise ApiError(404 if full is None else 400, "NOT_FOUND" if full is None else "MALFORMED_ID",
-                           "The requested resource does not exist" if full is None else
-                           f"{obj.label} ID: id value of incorrect type: {record_id}")
+        if full is None:  # not an id at all: Salesforce treats the segment as an unknown resource
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        if full[:3] != obj.keyPrefix:
+            raise ApiError(400, "MALFORMED_ID", f"{obj.label} ID: id value of incorrect type: {record_id}")
         if method == "GET":
             record = self.state.raw(obj.name, full)
             if record is None or record.get("IsDeleted"):
@@ -239,10 +236,9 @@ class RestApi:
             record_id, created = self._write(lambda: self.state._upsert(
                 obj, definition.name, value, values, update_only=update_only, user_id=ctx.user_id))
         except ApiError as exc:
-            if exc.status == 300:
+            if exc.status == 300:  # the state names the matching ids; the REST answer lists their URLs
                 raise ApiError(300, "MULTIPLE_CHOICES", exc.message, [
-                    f"/services/data/v{ctx.version}/sobjects/{obj.name}/{m}" for m in exc.message.split(",")]) \
-                    from None
+                    f"/services/data/v{ctx.version}/sobjects/{obj.name}/{m}" for m in exc.fields or []]) from None
             raise
         modern = float(ctx.version) >= 46.0
         result: dict[str, Any] = {"id": record_id, "success": True, "errors": []}
@@ -349,14 +345,22 @@ class RestApi:
             upsert_on = (upsert_obj, ext.name)
         elif not ((method == "POST" and not rest) or (method == "PATCH" and not rest)):
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        duplicates = _repeated_external_ids(records, upsert_on[1]) if upsert_on else set()
         mark = self.state.savepoint()
         results: list[dict[str, Any]] = []
         failed = False
-        for record in records:
+        for index, record in enumerate(records):
             try:
+                if index in duplicates:
+                    raise ApiError(400, "DUPLICATE_EXTERNAL_ID",
+                                   f"Duplicate external id specified: {_field_value(record, upsert_on[1])}",
+                                   [upsert_on[1]])
                 results.append(self._collection_one(method, record, upsert_on, ctx))
             except ApiError as exc:
                 failed = True
+                if exc.status == 300:
+                    exc = ApiError(400, "DUPLICATE_EXTERNAL_ID", f"{exc.message} for this external id: "
+                                   f"{', '.join(exc.fields or [])}", [upsert_on[1]] if upsert_on else [])
                 results.append({"success": False, "errors": [exc.collection_entry()]})
         if all_or_none and failed:
             self.state.rollback(mark)
@@ -588,6 +592,22 @@ def _resolve_refs(value: Any, bodies: dict[str, Any], failed: set[str]) -> Any:
     if whole:
         return lookup(whole.group(1), whole.group(2))  # a lone reference keeps the referenced value's JSON type
     return _REFERENCE.sub(lambda m: str(lookup(m.group(1), m.group(2))), value)
+
+
+def _field_value(record: Any, field_name: str) -> Any:
+    if not isinstance(record, dict):
+        return None
+    return next((v for k, v in record.items() if k.lower() == field_name.lower()), None)
+
+
+def _repeated_external_ids(records: list[Any], field_name: str) -> set[int]:
+    """Indexes of records whose external id value (case-insensitive) appears more than once in the request."""
+    seen: dict[Any, list[int]] = {}
+    for index, record in enumerate(records):
+        value = _field_value(record, field_name)
+        if value not in (None, ""):
+            seen.setdefault(value.lower() if isinstance(value, str) else value, []).append(index)
+    return {i for indexes in seen.values() if len(indexes) > 1 for i in indexes}
 
 
 def _record_body(body: Any) -> dict[str, Any]:

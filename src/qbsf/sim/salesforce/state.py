@@ -467,7 +467,7 @@ class SalesforceState:
             matches = self.find(obj.name, definition.name, external_value) if external_value not in (None, "") \
                 else []
         if len(matches) > 1:
-            raise ApiError(300, "MULTIPLE_CHOICES", ",".join(matches))
+            raise ApiError(300, "MULTIPLE_CHOICES", f"{len(matches)} records match", matches)
         if matches:
             return self._update(obj, matches[0], values, user_id=user_id), False
         if update_only:
