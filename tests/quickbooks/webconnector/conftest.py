@@ -27,10 +27,11 @@ def intuit_wsdl() -> Path | None:
 
 @pytest.fixture(scope="session")
 def user_hashes() -> dict[str, str]:
-    """Password hashes made once per session (scrypt is deliberately slow)."""
+    """Password hashes made once per session, at a low scrypt cost: every login verifies one, and the production
+    cost is deliberately slow (the stored hash carries its cost, so the checking code is the same)."""
     from qbsf.quickbooks.webconnector.users import hash_password
 
-    return {name: hash_password(password) for name, password in PASSWORDS.items()}
+    return {name: hash_password(password, cost=2**10) for name, password in PASSWORDS.items()}
 
 
 @pytest.fixture

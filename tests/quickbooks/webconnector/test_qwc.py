@@ -97,12 +97,17 @@ def test_bad_options_are_refused_before_anything_is_written(tmp_path, args: list
     assert not (tmp_path / "x.qwc").exists() and not (tmp_path / "r.json").exists()
 
 
-def test_the_console_script_prints_the_refusal_and_exits_2(tmp_path) -> None:
-    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "qwc", "--registry", str(tmp_path / "r.json"),
-                           "--out", str(tmp_path / "x.qwc"), "--company", "acme", "--url",
-                           "http://public.example/qbwc"], capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr
-    assert "plain http" in done.stderr and "Traceback" not in done.stderr
+def test_the_console_script_prints_the_refusal_and_exits_2(tmp_path, monkeypatch, capsys) -> None:
+    from qbsf.app.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["qbsf", "qwc", "--registry", str(tmp_path / "r.json"), "--out",
+                                      str(tmp_path / "x.qwc"), "--company", "acme", "--url",
+                                      "http://public.example/qbwc"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "plain http" in err and "Traceback" not in err
     assert not (tmp_path / "x.qwc").exists()
 
 

@@ -72,3 +72,9 @@ def test_expired_failures_are_forgotten_so_guessing_cannot_grow_memory() -> None
     assert not throttle.locked("user:never-tried")
     now[0] = 61
     assert throttle.tracked() == 0 and not throttle.locked("client:10.9.9.9")
+
+
+def test_the_hash_carries_its_cost() -> None:
+    cheap = hash_password("password-1", cost=2**10)
+    assert cheap.split("$")[1] == "1024" and verify_password("password-1", cheap)
+    assert hash_password("password-1").split("$")[1] == str(2**14)

@@ -33,12 +33,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """A self-describing salted scrypt hash: ``scrypt$N$r$p$salt$hash`` (base64 parts)."""
+def hash_password(password: str, *, salt: bytes | None = None, cost: int = _SCRYPT_N) -> str:
+    """A self-describing salted scrypt hash: ``scrypt$N$r$p$salt$hash`` (base64 parts).
+
+    ``cost`` is scrypt's N (a power of two); the default suits production, tests may pass a lower one.
+    """
     salt = salt if salt is not None else secrets.token_bytes(_SALT_BYTES)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P,
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=cost, r=_SCRYPT_R, p=_SCRYPT_P,
                             dklen=_HASH_BYTES)
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    return f"scrypt${cost}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, stored: str) -> bool:
