@@ -178,10 +178,12 @@ def test_timestamps_reset_and_reset_all_with_confirmation(client: TestClient, st
     state.set_watermark("qb:Customer", "2026-11-20T10:00:00")
     state.set_watermark("qb:Invoice", "2026-11-21T10:00:00")
     state.set_watermark("qb:ItemService", "2026-11-22T10:00:00")
+    state.set_watermark("qb:company_utc_offset", "-480")  # engine bookkeeping, not an entity timestamp
     page = client.get("/").text
+    assert "company_utc_offset" not in page.split('id="timestamps-table"')[1].split("</table>")[0]
     assert "↓ QB → SF · Customer" in page and "2026-11-20T10:00:00" in page and "several minutes" in page
     reset = client.post("/timestamps/reset", data={"source": "qb:Customer"})
-    assert "qb:Customer reset" in reset.text and state.get_watermark("qb:Customer") is None
+    assert "↓ QB → SF · Customer reset" in reset.text and state.get_watermark("qb:Customer") is None
     refused = client.post("/timestamps/reset-all", data={})
     assert "needs confirmation" in refused.text and state.get_watermark("qb:Invoice") is not None
     client.post("/timestamps/reset-all", data={"confirm": "yes"})
@@ -354,3 +356,18 @@ def test_a_broken_settings_file_is_a_message_not_a_traceback(client: TestClient,
     upload = client.post("/mappings/upload",
                          files={"file": ("Acct_to_Customer.csv", (EXAMPLES / "Acct_to_Customer.csv").read_bytes())})
     assert upload.status_code == 400 and "sync.polling_interval" in upload.text
+
+
+def test_with_a_connected_engine_resets_go_through_the_inbound_engine(client: TestClient, dash: Dashboard,
+                                                                      state: StateStore) -> None:
+    asked = []
+    dash.reset_inbound = lambda entities: asked.append(entities) or (entities or ["Customer", "Item", "Invoice"])
+    state.set_watermark("qb:Item", "2026-11-20T10:00:00")
+    one = client.post("/timestamps/reset", data={"source": "qb:Item"})
+    assert "re-sends every Item record" in one.text
+    every = client.post("/timestamps/reset-all", data={"confirm": "yes"})
+    assert "Customer, Item, Invoice" in every.text
+    assert asked == [["Item"], None]
+    state.set_watermark("sf:Account", "2026-11-20T10:00:00.000Z")
+    client.post("/timestamps/reset", data={"source": "sf:Account"})
+    assert state.get_watermark("sf:Account") is None and asked == [["Item"], None]  # SF → QB: the state store

@@ -402,3 +402,30 @@ def test_a_second_connector_on_the_same_state_is_refused(config_file: Path, tmp_
     bundle = open_connector_app(AppContext(), console=False)  # that process is gone: a stale heartbeat is ignored
     bundle.close()
     reset_logging()
+
+
+def test_resetting_a_qb_timestamp_resends_that_entity_next_cycle(sf_emulator, tmp_path: Path, console) -> None:
+    seed_org(sf_emulator.state, accounts=2)
+    sim = QuickBooksSimulator()
+    state = StateStore(tmp_path / "state.db")
+    settings = _settings(sf_emulator)
+    services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
+    connector = Connector(services, settings)
+    try:
+        connector.start()
+        wait_for(lambda: connector.status().last_cycle is not None)
+        assert state.get_watermark("qb:Customer") is not None
+        connector.run_now()
+        wait_for(lambda: connector.status().last_cycle.number >= 2)
+        quiet = connector.status().last_cycle.detail["qb_to_sf"].entities["Customer"]
+        assert quiet.queried == 0  # nothing changed in QuickBooks since the watermark
+        assert services.reset_qb_to_sf(["Customer"]) == ["Customer"]
+        assert state.get_watermark("qb:Customer") is None
+        connector.run_now()
+        wait_for(lambda: connector.status().last_cycle.number >= 3)
+        again = connector.status().last_cycle.detail["qb_to_sf"].entities["Customer"]
+        assert again.queried == 2, "every Customer is read again after the reset"
+    finally:
+        connector.stop(wait=20)
+        services.close()
+        state.close()

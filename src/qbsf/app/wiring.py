@@ -199,6 +199,18 @@ class EngineServices:
             accounts = self.qb.query_accounts(include_inactive=True)
         return chart_from_records(accounts)
 
+    def reset_qb_to_sf(self, entities: list[str] | None) -> list[str]:
+        """Reset QB → SF timestamps (and what was last sent) for ``entities`` or all; returns the entity names."""
+        with self._qb_lock:  # never in the middle of a cycle
+            if self.engine is not None and hasattr(self.engine, "inbound"):
+                return list(self.engine.inbound.reset(entities))
+            if entities is None:
+                self.state.reset_all_watermarks("qb:")
+                return ["all"]
+            for name in entities:
+                self.state.reset_watermark(f"qb:{name}")
+            return list(entities)
+
     # ---- cycles --------------------------------------------------------------------------------------------------
     def run_cycle(self, request: CycleRequest) -> Any:
         """SF → QB (every eligible record when asked for), then QB → SF when the engine offers it."""
@@ -327,6 +339,6 @@ def open_connector_app(context: AppContext, *, log_level: str = "INFO", console:
                           heartbeat=heartbeat, reload_settings=lambda: context.load().settings)
     dashboard = Dashboard(app_context=context, log_buffer=buffer, connector=connector, state=state,
                           heartbeat=heartbeat, machine_id=mid, chart_of_accounts=services.chart_of_accounts,
-                          fetch_record=services.fetch_record)
+                          fetch_record=services.fetch_record, reset_inbound=services.reset_qb_to_sf)
     return ConnectorApp(context=context, settings=settings, log_buffer=buffer, machine_id=mid, state=state,
                         services=services, connector=connector, heartbeat=heartbeat, dashboard=dashboard)

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class Dashboard:
     machine_id: str = ""
     chart_of_accounts: Callable[[], Sequence[ChartAccount]] | None = None
     fetch_record: Callable[[str, str], Mapping[str, Any] | None] | None = None
+    reset_inbound: Callable[[list[str] | None], list[str]] | None = None
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
 
     def settings(self) -> Settings:
@@ -217,19 +219,30 @@ def create_app(dash: Dashboard) -> FastAPI:
         """Forget one watermark: the next sync of that source starts from scratch."""
         if dash.state is None:
             return _redirect("timestamps", "No state database", "fail")
+        system, _, entity = source.partition(":")
+        if system == "qb" and dash.reset_inbound is not None:
+            # the inbound engine also forgets what it last sent, so every record is written again (by external id)
+            dash.reset_inbound([entity])
+            return _redirect("timestamps", f"{_watermark_label(source)} reset: the next QB → SF sync re-sends "
+                                           f"every {entity} record")
         done = dash.state.reset_watermark(source)
-        message = f"{source} reset: the next sync re-reads it from scratch" if done else f"{source} had no timestamp"
+        label = _watermark_label(source)
+        message = f"{label} reset: the next sync re-reads it from scratch" if done else f"{label} had no timestamp"
         return _redirect("timestamps", message)
 
     @app.post("/timestamps/reset-all")
     def reset_all(confirm: str = Form("")) -> Response:
-        """Forget every watermark (needs the confirmation box)."""
+        """Forget every QB → SF timestamp, as the manual's Reset All (needs the confirmation box)."""
         if dash.state is None:
             return _redirect("timestamps", "No state database", "fail")
         if confirm != "yes":
             return _redirect("timestamps", "Reset All needs confirmation", "fail")
-        count = dash.state.reset_all_watermarks()
-        return _redirect("timestamps", f"{count} timestamp(s) reset")
+        if dash.reset_inbound is not None:
+            names = dash.reset_inbound(None)
+            return _redirect("timestamps", f"QB → SF timestamps reset ({', '.join(names)}): the next QB → SF sync "
+                                           f"re-sends every record")
+        count = dash.state.reset_all_watermarks("qb:")
+        return _redirect("timestamps", f"{count} QB → SF timestamp(s) reset")
 
     # ---- mappings -----------------------------------------------------------------------------------------------
     @app.post("/mappings/upload", response_class=HTMLResponse)
@@ -524,6 +537,11 @@ def _preview(dash: Dashboard, path: Path, record_id: str, record_json: str) -> d
     return result
 
 
+# Entity watermarks (qb:Customer, sf:Account); the engine's bookkeeping rows (qb:Invoice:status_day,
+# qb:company_utc_offset) are not timestamps a person should reset one by one.
+_ENTITY_WATERMARK = re.compile(r"^(qb|sf):[A-Z][A-Za-z0-9_]*$")
+
+
 def _watermark_label(source: str) -> str:
     """``qb:Customer`` → ``↓ QB → SF · Customer`` (the state store names sources by system and entity)."""
     system, _, entity = source.partition(":")
@@ -561,7 +579,7 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         "mappings": _mapping_files(settings.resolved_mappings_dir()),
         "mappings_dir": str(settings.resolved_mappings_dir()),
         "watermarks": [{"source": s, "label": _watermark_label(s), "value": v, "updated_at": at}
-                       for s, (v, at) in watermarks.items()],
+                       for s, (v, at) in watermarks.items() if _ENTITY_WATERMARK.match(s)],
         "reset_warning": LARGE_RESET_WARNING,
         "settings_form": [(key, label, kind, choices, flat.get(key, "")) for key, label, kind, choices in
                           SETTINGS_FORM],
