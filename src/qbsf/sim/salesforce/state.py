@@ -100,6 +100,8 @@ class SalesforceState:
         self._depth = 0
         self._dirty: set[tuple[str, str]] = set()
         self._db: sqlite3.Connection | None = None
+        self._default_cache: dict[str, dict[str, Any]] = {}
+        self._required_cache: dict[str, list[str]] = {}
         for obj in schema.objects.values():
             for definition in obj.fields.values():
                 if definition.externalId or definition.unique:
@@ -342,8 +344,24 @@ class SalesforceState:
             clean[definition.name] = coerce(definition, value)
         return clean
 
+    def _defaults(self, obj: ObjectDef) -> dict[str, Any]:
+        """Default values a new record starts with (computed once per object: the schema is fixed)."""
+        cached = self._default_cache.get(obj.name)
+        if cached is None:
+            cached = {f.name: f.defaultValue if f.defaultValue is not None else False for f in obj.fields.values()
+                      if f.defaultValue is not None or f.type == "boolean"}
+            self._default_cache[obj.name] = cached
+        return cached
+
+    def _required(self, obj: ObjectDef) -> list[str]:
+        cached = self._required_cache.get(obj.name)
+        if cached is None:
+            cached = [f.name for f in obj.fields.values() if f.required]
+            self._required_cache[obj.name] = cached
+        return cached
+
     def _check_record(self, obj: ObjectDef, record: dict[str, Any], record_id: str) -> None:
-        missing = [f.name for f in obj.fields.values() if f.required and record.get(f.name) is None]
+        missing = [name for name in self._required(obj) if record.get(name) is None]
         if missing:
             raise ApiError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                            missing)
@@ -387,12 +405,7 @@ class SalesforceState:
         record_id = clean.pop("Id", None) if system and clean.get("Id") else make_id(obj.keyPrefix, self._sequence)
         now = self.now()
         author = user_id or getattr(self, "user_id", None)
-        record: dict[str, Any] = {}
-        for definition in obj.fields.values():
-            if definition.defaultValue is not None:
-                record[definition.name] = definition.defaultValue
-            elif definition.type == "boolean":
-                record[definition.name] = False
+        record: dict[str, Any] = dict(self._defaults(obj))
         record.update({"Id": record_id, "IsDeleted": False, "CreatedDate": now, "CreatedById": author,
                        "LastModifiedDate": now, "LastModifiedById": author, "SystemModstamp": now})
         if obj.field("OwnerId") is not None:
