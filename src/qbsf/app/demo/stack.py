@@ -60,6 +60,7 @@ class DemoStack:
     log_level: str = "INFO"
     dashboard_port: int = 8765
     mappings_source: Path = EXAMPLE_MAPPINGS
+    overrides: dict[str, str] = field(default_factory=dict)  # dotted settings written before the app assembles
     org: Any = field(default=None, init=False)
     emulator: Any = field(default=None, init=False)
     sim: Any = field(default=None, init=False)
@@ -102,6 +103,10 @@ class DemoStack:
             self.seeded = seed_once(self.directory, self.org, self.sim)
             self._install_mappings()
             self._write_settings()
+            if self.overrides:
+                from qbsf.app.settings import update_settings
+
+                update_settings(self.overrides, self.config_path)
             factory = self._transport_factory(SimulatorTransport)
             secrets = DemoSecrets({"salesforce.client_secret": DEMO_CLIENT_SECRET})
             self.bundle = open_connector_app(AppContext(config=str(self.config_path), secrets=secrets),
