@@ -26,6 +26,7 @@ class InboundRun:
     created: int
     updated: int
     failed: int
+    reread: int = 0
     error: str | None = None
 
     @property
@@ -37,6 +38,7 @@ class InboundRun:
         return (f"{label}: {self.records:,} records ({self.created:,} created, {self.updated:,} updated, "
                 f"{self.failed} failed) in {self.seconds:.1f} s = {self.records_per_second:,.0f} records/s; "
                 f"{self.sf_calls} Salesforce calls, {self.qb_messages} QuickBooks messages"
+                + (f"; {self.reread:,} unchanged records read again by the overlap" if self.reread else "")
                 + (f"\n✗ the pass stopped: {self.error}" if self.error else ""))
 
 
@@ -70,7 +72,8 @@ def _run(sync: Any, **options: Any) -> InboundRun:
     seconds = time.perf_counter() - started
     return InboundRun(records=report.total("queried"), seconds=seconds, sf_calls=report.sf_calls,
                       qb_messages=report.qb_messages, created=report.total("created"),
-                      updated=report.total("updated"), failed=report.total("failed"), error=report.error)
+                      updated=report.total("updated"), failed=report.total("failed"), reread=report.total("reread"),
+                      error=report.error)
 
 
 def seed_company(sim: Any, *, customers: int, invoices: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

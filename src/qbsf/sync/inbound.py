@@ -138,7 +138,8 @@ class DeletionAction:
 class InboundConfig:
     """Settings of the QuickBooks → Salesforce sync, with defaults that need no configuration."""
 
-    overlap: timedelta = timedelta(seconds=60)
+    # QuickBooks stamps whole seconds: 10 s covers a save committed a little late; seen versions are skipped.
+    overlap: timedelta = timedelta(seconds=10)
     batch_size: int = 1_000
     conflict_policy: ConflictPolicy = ConflictPolicy.NEWEST
     on_deleted: dict[str, DeletionAction] = field(default_factory=dict)
@@ -182,6 +183,7 @@ class InboundEntityReport:
     """What one pass did with one QuickBooks entity."""
 
     queried: int = 0
+    reread: int = 0           # versions the overlap read again, already handled: skipped at no cost
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -522,6 +524,7 @@ class InboundSync:
         work = [r for r, v in zip(records, versions, strict=True) if v in fresh]
         # What the overlap read again and was handled before does not count as queried (nor cost anything).
         report.queried = len(work)
+        report.reread = len(records) - len(work)
         # Records that failed earlier and are due again (their version may not have changed).
         have = {getattr(r, spec.id_field) for r in work}
         due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF) if f.record_key not in have]
