@@ -156,17 +156,39 @@ def test_host_company_and_deleted(qb_client, qb_sim):
     assert [(d.kind, d.id, d.FullName) for d in deleted] == [("Customer", gone.ListID, "Soon Gone")]
 
 
+class Recorder:
+    """Keeps every request document that passes through."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.requests: list[str] = []
+
+    def send(self, request_xml: str) -> str:
+        self.requests.append(request_xml)
+        return self.inner.send(request_xml)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def test_version_negotiation_with_a_13_host(validating):
     from qbsf.quickbooks.transports.simulator import SimulatorTransport
     from qbsf.sim.quickbooks import QuickBooksSimulator
 
     sim = QuickBooksSimulator(qbxml_versions=("13.0",))
-    transport = validating(SimulatorTransport(sim))
-    client = QuickBooksClient(transport)
+    recorder = Recorder(SimulatorTransport(sim))
+    transport = validating(recorder)
+    client = QuickBooksClient(transport, default_accounts=DefaultAccounts(income="Sales"))
     assert client.qbxml_version == "13.0"
     added = client.add(rec.Customer(Name="Old QuickBooks Co"))
     assert added.ListID
     assert transport.messages_sent == 2
+    item = client.add(rec.ItemService(Name="Old Service", SalesPrice=Decimal(5)))
+    invoice = client.add(rec.Invoice(CustomerRef=rec.Ref(ListID=added.ListID), lines=[
+        rec.InvoiceLine(ItemRef=rec.Ref(ListID=item.ListID), Quantity=Decimal(3))]))
+    [again] = list(client.query_invoices(modified_since=invoice.TimeModified))
+    assert again.Subtotal == Decimal("15.00")
+    assert all('<?qbxml version="13.0"?>' in xml for xml in recorder.requests) and len(recorder.requests) == 5
     sim.close()
 
 
