@@ -137,3 +137,19 @@ def test_deletes_cascade_or_are_refused_as_in_salesforce(sf_state):
     assert sf_state.get("QB_Invoice__c", invoice)["Opportunity__c"] is None  # SetNull lookup
     sf_state.delete("Product2", used)
     assert all(e["Product2Id"] != used for e in sf_state.records("PricebookEntry"))
+
+
+def test_seeding_may_fix_ids_but_only_free_ones_of_the_right_type(sf_state):
+    from qbsf.sim.salesforce.ids import to18
+
+    fixed = "001Q0000000Demo"
+    record_id = sf_state.insert("Account", {"Id": fixed, "Name": "Fixed"}, system=True)
+    assert record_id == to18(fixed)
+    assert sf_state.get("Account", fixed)["Name"] == "Fixed"
+    for bad in (fixed, "003Q0000000Demo"):
+        with pytest.raises(ApiError) as caught:
+            sf_state.insert("Account", {"Id": bad, "Name": "Again"}, system=True)
+        assert caught.value.error_code == "INVALID_ID_FIELD"
+    with pytest.raises(ApiError) as caught:
+        sf_state.insert("Account", {"Id": fixed, "Name": "Not a seed"})
+    assert caught.value.error_code == "INVALID_FIELD_FOR_INSERT_UPDATE"

@@ -402,7 +402,10 @@ class SalesforceState:
                 user_id: str | None = None) -> str:
         clean = self._validate_values(obj, values, creating=True, system=system)
         self._sequence += 1
-        record_id = clean.pop("Id", None) if system and clean.get("Id") else make_id(obj.keyPrefix, self._sequence)
+        given_id = clean.pop("Id", None) if system else None  # seeding may fix ids, e.g. for a repeatable demo
+        if given_id is not None and (given_id[:3] != obj.keyPrefix or given_id in self._tables[obj.name]):
+            raise ApiError(400, "INVALID_ID_FIELD", f"{given_id} is not a free {obj.name} id", ["Id"])
+        record_id = given_id or make_id(obj.keyPrefix, self._sequence)
         now = self.now()
         author = user_id or getattr(self, "user_id", None)
         record: dict[str, Any] = dict(self._defaults(obj))
@@ -410,8 +413,6 @@ class SalesforceState:
                        "LastModifiedDate": now, "LastModifiedById": author, "SystemModstamp": now})
         if obj.field("OwnerId") is not None:
             record["OwnerId"] = author
-        if system:
-            clean = {k: v for k, v in clean.items() if k != "Id"}
         record.update(clean)
         if obj.custom and record.get("Name") is None:
             record["Name"] = self._auto_name(obj, record_id)
