@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from qbsf.bench.outbound import EXAMPLE_MAPPINGS
@@ -53,6 +54,7 @@ class InboundBench:
     changed: InboundRun
     seed_seconds: float
     latency: bool
+    overlap: float = 10.0
 
     @property
     def failed(self) -> int:
@@ -61,7 +63,8 @@ class InboundBench:
     def lines(self) -> list[str]:
         """What the command prints."""
         return [f"inbound: {self.customers:,} customers + {self.invoices:,} invoices seeded in QuickBooks in "
-                f"{self.seed_seconds:.1f} s; latency models {'on' if self.latency else 'off'}",
+                f"{self.seed_seconds:.1f} s; latency models {'on' if self.latency else 'off'}; overlap "
+                f"{self.overlap:g} s",
                 self.full.line("first run (full)"),
                 self.changed.line(f"delta of {self.delta}")]
 
@@ -95,7 +98,7 @@ def seed_company(sim: Any, *, customers: int, invoices: int) -> tuple[list[dict[
 
 
 def run_inbound_bench(*, customers: int = 10_000, invoices: int = 20_000, delta: int = 100, latency: bool = True,
-                      sf_latency: float = 0.05, progress: Any = None) -> InboundBench:
+                      sf_latency: float = 0.05, overlap: float = 10.0, progress: Any = None) -> InboundBench:
     """Seed QuickBooks, run the first QuickBooks → Salesforce pass, change ``delta`` records, run again."""
     from qbsf.quickbooks.client import QuickBooksClient
     from qbsf.quickbooks.transports.simulator import LatencyModel, SimulatorTransport
@@ -118,7 +121,8 @@ def run_inbound_bench(*, customers: int = 10_000, invoices: int = 20_000, delta:
         sf = SalesforceClient(emulator.url, ClientCredentialsAuth(emulator.url, emulator.client_id,
                                                                   emulator.client_secret), timeout=300.0)
         state = StateStore(":memory:")
-        sync = InboundSync(InboundConfig(), sf, qb, state, load_mappings(EXAMPLE_MAPPINGS), clock=sim.now)
+        config = InboundConfig(overlap=timedelta(seconds=overlap))
+        sync = InboundSync(config, sf, qb, state, load_mappings(EXAMPLE_MAPPINGS), clock=sim.now)
         full = _run(sync, progress=progress)
         sim.advance(120)
         edits = delta - delta // 2 if made else delta
@@ -134,4 +138,4 @@ def run_inbound_bench(*, customers: int = 10_000, invoices: int = 20_000, delta:
     qb.close()
     sim.close()
     return InboundBench(customers=len(added), invoices=len(made), delta=delta, full=full, changed=changed,
-                        seed_seconds=seed_seconds, latency=latency)
+                        seed_seconds=seed_seconds, latency=latency, overlap=overlap)

@@ -100,11 +100,14 @@ def outbound(accounts: int = typer.Option(10_000, help="Accounts to sync"),
 def inbound(customers: int = typer.Option(10_000, help="customers changed in QuickBooks"),
             invoices: int = typer.Option(20_000, help="invoices changed in QuickBooks"),
             delta: int = typer.Option(100, help="records changed before the second run"),
-            latency: bool = typer.Option(True, help="emulators' latency models on")) -> None:
+            latency: bool = typer.Option(True, help="emulators' latency models on"),
+            overlap: float = typer.Option(10.0, help="seconds the delta query reaches back before the watermark")
+            ) -> None:
     """QuickBooks → Salesforce: a first full pass, then a delta, against both emulators."""
     from qbsf.bench.inbound import run_inbound_bench
 
-    result = run_inbound_bench(customers=customers, invoices=invoices, delta=delta, latency=latency)
+    result = run_inbound_bench(customers=customers, invoices=invoices, delta=delta, latency=latency,
+                               overlap=overlap)
     for line in result.lines():
         typer.echo(line)
     if result.failed or result.full.error or result.changed.error:
