@@ -214,3 +214,17 @@ def test_collections_upsert_flags_repeated_external_ids(sf_emulator, api):
     assert [r["success"] for r in results] == [False, False, True]
     assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
     assert [a["Name"] for a in sf_emulator.state.records("Account")] == ["Three"]
+
+
+def test_lock_faults_on_collections_fail_one_record_not_the_call(sf_emulator, api):
+    state = sf_emulator.state
+    state.inject_faults(1.0, kinds=("UNABLE_TO_LOCK_ROW",), seed=3)
+    records = [{"attributes": {"type": "Account"}, "Name": f"L{i}"} for i in range(5)]
+    response = api.post(f"{V}/composite/sobjects", json={"allOrNone": False, "records": records})
+    assert response.status_code == 200
+    results = response.json()
+    failures = [r for r in results if not r["success"]]
+    assert len(failures) == 1 and failures[0]["errors"][0]["statusCode"] == "UNABLE_TO_LOCK_ROW"
+    assert len(state.records("Account")) == 4
+    single = api.post(f"{V}/sobjects/Account", json={"Name": "single"})
+    assert single.status_code == 400 and single.json()[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"

@@ -71,6 +71,9 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
             if not state.count_api_call():
                 return _json_response(_FAULT_REPLIES["REQUEST_LIMIT_EXCEEDED"], limit_info())
             fault = state.draw_fault(write=request.method != "GET")
+            if fault == "UNABLE_TO_LOCK_ROW" and "/composite/sobjects" in f"/{path}":
+                state.lock_one_record = True  # as in Salesforce, a collection reports the lock on one record
+                fault = None
         if fault is not None:
             log.debug("injected %s on %s %s", fault, request.method, path)
             reply = _FAULT_REPLIES[fault]

@@ -346,11 +346,14 @@ class RestApi:
         elif not ((method == "POST" and not rest) or (method == "PATCH" and not rest)):
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         duplicates = _repeated_external_ids(records, upsert_on[1]) if upsert_on else set()
+        locked = self.state.take_locked_index(len(records))
         mark = self.state.savepoint()
         results: list[dict[str, Any]] = []
         failed = False
         for index, record in enumerate(records):
             try:
+                if index == locked:
+                    raise _lock_error()
                 if index in duplicates:
                     raise ApiError(400, "DUPLICATE_EXTERNAL_ID",
                                    f"Duplicate external id specified: {_field_value(record, upsert_on[1])}",
@@ -431,11 +434,14 @@ class RestApi:
                            self.record_out(obj, record, ctx.version, fields))
             return Reply(200, out)
         all_or_none = params.get("allOrNone", "false").lower() == "true" or force_all_or_none
+        locked = self.state.take_locked_index(len(ids))
         mark = self.state.savepoint()
         results: list[dict[str, Any]] = []
         failed = False
-        for record_id in ids:
+        for index, record_id in enumerate(ids):
             try:
+                if index == locked:
+                    raise _lock_error()
                 obj = self.state.which_object(record_id)
                 if obj is None or to18(record_id) is None:
                     raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}", [])
@@ -592,6 +598,10 @@ def _resolve_refs(value: Any, bodies: dict[str, Any], failed: set[str]) -> Any:
     if whole:
         return lookup(whole.group(1), whole.group(2))  # a lone reference keeps the referenced value's JSON type
     return _REFERENCE.sub(lambda m: str(lookup(m.group(1), m.group(2))), value)
+
+
+def _lock_error() -> ApiError:
+    return ApiError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records", [])
 
 
 def _field_value(record: Any, field_name: str) -> Any:

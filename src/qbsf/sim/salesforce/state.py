@@ -86,6 +86,7 @@ class SalesforceState:
         self.latency = 0.0
         self.token_lifetime: float | None = None
         self.faults = Faults()
+        self.lock_one_record = False  # set by an injected lock fault: the next collection write fails one record
         # The latest API calls, newest last: {"method", "path", "status", "at"} (for tests and the demo's log).
         self.request_log: deque[dict[str, Any]] = deque(maxlen=1000)
         self.tokens: dict[str, TokenGrant] = {}
@@ -678,6 +679,13 @@ class SalesforceState:
             return None
         faults.injected += 1
         return faults.rng.choice(kinds)
+
+    def take_locked_index(self, size: int) -> int | None:
+        """Which record of a ``size``-record collection write suffers the pending lock fault, if one is pending."""
+        if not self.lock_one_record or size == 0:
+            return None
+        self.lock_one_record = False
+        return self.faults.rng.randrange(size)
 
     def grant_refresh_token(self, token: str, user_id: str, client_id: str) -> None:
         """Remember a refresh token (kept in the SQLite file, if any)."""
