@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from qbsf.errors import ConfigError
 from qbsf.sim.quickbooks import QuickBooksSimulator
 from qbsf.sim.quickbooks.demo import seed_demo_company
 from qbsf.sim.salesforce import SalesforceState
@@ -48,7 +49,11 @@ def load_counts(directory: Path) -> SeedCounts | None:
     marker = directory / MARKER
     if not marker.exists():
         return None
-    return SeedCounts(**json.loads(marker.read_text(encoding="utf-8")))
+    try:
+        return SeedCounts(**json.loads(marker.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{marker}: not a demo marker file ({exc})",
+                          hint="run `qbsf demo --reset` to start the demo over") from None
 
 
 def seed_once(directory: Path, org: SalesforceState, sim: QuickBooksSimulator, *, seed: int = 7) -> SeedCounts:

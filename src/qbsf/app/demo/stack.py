@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -112,6 +113,10 @@ class DemoStack:
             self.bundle = open_connector_app(AppContext(config=str(self.config_path), secrets=secrets),
                                              log_level=self.log_level, console=self.console,
                                              transport_factory=factory)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise ConfigError(f"the demo data in {self.directory} cannot be read: {exc}",
+                              hint="run `qbsf demo --reset` to start the demo over") from None
         except BaseException:
             self.close()
             raise
