@@ -62,7 +62,7 @@ def seed_demo(state: SalesforceState, *, accounts: int = 8, seed: int = 1) -> De
                     "FirstName": first, "LastName": last, "AccountId": account,
                     "Email": f"{first.lower()}.{last.lower().replace(chr(39), '')}@example.com"}))
             opportunity = state.insert("Opportunity", {
-                "Name": f"{company} — order {index + 1}", "AccountId": account, "StageName": "Closed Won",
+                "Name": f"{company} - order {index + 1}", "AccountId": account, "StageName": "Closed Won",
                 "CloseDate": (today - timedelta(days=rng.randint(0, 20))).isoformat()})
             for product in rng.sample(made.products, rng.randint(1, 3)):
                 state.insert("OpportunityLineItem", {"OpportunityId": opportunity, "Product2Id": product,
