@@ -563,6 +563,8 @@ class InboundSync:
                     work.note = "sub-customer: not an Account"
                     report.skipped += 1
         todo = [w for w in works if w.outcome is None]
+        if spec.is_txn:
+            self._bill_jobs_to_their_customer(todo)
         mapping = self.mappings[spec.sheet]
         mapped = mapping.apply_many([w.flat for w in todo], resolver=self.resolver)
         for work, result in zip(todo, mapped.results, strict=True):
@@ -592,6 +594,24 @@ class InboundSync:
                                      and w.snapshot is not None])
         self._write(spec, [w for w in works if w.outcome is None and w.error is None])
         self._record(spec, works, report)
+
+    def _bill_jobs_to_their_customer(self, works: list[_Work]) -> None:
+        """An invoice for a job (``Parent:Job``) links to the top-level customer's Account, the job is not one.
+
+        The top-level customers' ListIDs come from one QuickBooks query per batch, only when jobs are invoiced.
+        """
+        jobs = {w.flat.get("CustomerRef.FullName"): w for w in works
+                if ":" in str(w.flat.get("CustomerRef.FullName") or "")}
+        if not jobs:
+            return
+        tops = sorted({str(name).split(":", 1)[0] for name in jobs})
+        found = {c.FullName.casefold(): c.ListID for c in self.qb.query_customers(names=tops, include_inactive=True)
+                 if c.FullName and c.ListID}
+        for work in works:
+            name = str(work.flat.get("CustomerRef.FullName") or "")
+            top = found.get(name.split(":", 1)[0].casefold()) if ":" in name else None
+            if top is not None:
+                work.flat["CustomerRef.ListID"] = top
 
     def _classify(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport, *, resend: bool) -> None:
         for work in works:

@@ -73,3 +73,17 @@ def test_a_pending_write_back_is_completed_by_id_never_duplicated(world, inbound
     (account,) = world.sf_state.records("Account")
     assert (account["Phone"], account["QB_Customer_ID__c"]) == ("555-0177", link.qb_id)
     assert world.state.links("Account")[0].written_back
+
+
+def test_an_invoice_for_a_job_links_to_the_top_level_customers_account(world, inbound) -> None:
+    parent = world.qb_sim.add("Customer", {"Name": "Parent Co"})
+    job = world.qb_sim.add("Customer", {"Name": "Kitchen remodel", "ParentRef": {"ListID": parent["ListID"]}})
+    item = world.qb_sim.add("ItemService", {"Name": "Labor", "SalesOrPurchase": {
+        "Price": "80.00", "AccountRef": {"FullName": "Sales"}}})
+    world.qb_sim.add("Invoice", {"CustomerRef": {"ListID": job["ListID"]}, "RefNumber": "5",
+                                 "InvoiceLineAdd": [{"ItemRef": {"ListID": item["ListID"]}}]})
+    report = inbound().run()
+    assert report.ok, report.failures
+    (account,) = world.sf_state.records("Account")
+    (invoice,) = world.sf_state.records("QB_Invoice__c")
+    assert account["Name"] == "Parent Co" and invoice["Linked_Account__c"] == account["Id"]
