@@ -401,7 +401,10 @@ def update_settings(changes: Mapping[str, str], path: str | os.PathLike[str] | N
     if plain:
         candidate = tomllib.loads(tomli_w.dumps(data))  # deep copy through the same format we write
         for key, value in plain.items():
-            _set_path(candidate, key, value)
+            if key.startswith("sync.eligibility.") and not value.strip():
+                _del_path(candidate, key)  # an empty condition means "every record": drop the entry
+            else:
+                _set_path(candidate, key, value)
         try:
             # model_validate skips the environment: an env override must never be copied into the file
             validated = _FileSettings.model_validate(candidate)
@@ -410,6 +413,10 @@ def update_settings(changes: Mapping[str, str], path: str | os.PathLike[str] | N
         dumped = validated.model_dump(mode="json")
         for key in plain:
             value = _get_path(dumped, key)
+            if value is None:
+                _del_path(data, key)
+                stored[key] = ""
+                continue
             _set_path(data, key, value)
             stored[key] = str(value)
         _write_toml(target, data)

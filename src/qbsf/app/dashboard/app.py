@@ -60,6 +60,8 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.inbound_every", "QB → SF every N cycles", "number", ()),
     ("sync.conflict_policy", "Conflict policy", "select", ("newest", "salesforce", "quickbooks")),
     ("sync.change_source", "Change source", "select", ("poll", "queue")),
+    *((f"sync.eligibility.{obj}", f"{obj} eligibility (SOQL condition)", "text", ())
+      for obj in ("Account", "Contact", "Product2", "Opportunity")),
 )
 
 
@@ -408,7 +410,9 @@ def _sse(entry: LogEntry) -> dict[str, str]:
 def _flat_values(settings: Settings) -> dict[str, str]:
     from qbsf.app.settings import flatten, masked_view
 
-    return {k: ("" if v is None else str(v)) for k, v in flatten(masked_view(settings)).items()}
+    flat = {k: ("" if v is None else str(v)) for k, v in flatten(masked_view(settings)).items()}
+    flat.update({f"sync.eligibility.{obj}": condition for obj, condition in settings.sync.eligibility.items()})
+    return flat
 
 
 def _status(dash: Dashboard) -> dict[str, Any]:
