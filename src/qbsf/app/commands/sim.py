@@ -65,7 +65,8 @@ def salesforce(
     typer.echo(f"  data: {data / 'salesforce.sqlite' if data else 'in memory'}   Ctrl-C stops.", err=False)
     stopped = threading.Event()
     try:
-        stopped.wait()
+        while not stopped.is_set():
+            stopped.wait(0.5)  # short waits: on Windows an endless wait never sees Ctrl-C
     except KeyboardInterrupt:
         typer.echo("stopping")
     finally:
