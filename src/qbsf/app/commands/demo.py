@@ -73,14 +73,16 @@ def _ignore_environment(console: Console) -> None:
 def _introduce(console: Console, stack: DemoStack) -> None:
     seeded = stack.seeded
     verb = "Seeded" if stack.first_start else "Reusing"
-    console.print(f"{verb} the demo in {stack.directory.resolve()}", highlight=False)
-    console.print(f"  Salesforce emulator {stack.emulator.url}: {seeded.accounts} Accounts, {seeded.contacts} "
-                  f"Contacts, {seeded.products} Products, {seeded.opportunities} Closed Won Opportunities",
-                  highlight=False)
-    console.print(f"  QuickBooks company {stack.directory.resolve() / 'company.qbsim'} ({stack.transport}): "
-                  f"{seeded.qb_customers} customers and jobs, {seeded.qb_invoices} invoices — "
+    console.print(f"{verb} the demo in {stack.directory.resolve()}", highlight=False, soft_wrap=True)
+    console.print(f"  Salesforce emulator {stack.emulator.url}, seeded with {seeded.accounts} Accounts, "
+                  f"{seeded.contacts} Contacts, {seeded.products} Products, "
+                  f"{seeded.opportunities} Closed Won Opportunities",
+                  highlight=False, soft_wrap=True)
+    company = stack.directory.resolve() / "company.qbsim"
+    console.print(f"  QuickBooks company {company} ({stack.transport}), seeded with {seeded.qb_customers} "
+                  f"customers and jobs, {seeded.qb_invoices} invoices — "
                   f"{seeded.qb_payments} paid, {seeded.qb_part_payments} part-paid, {seeded.qb_overdue} overdue",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 def _serve(console: Console, stack: DemoStack, port: int | None) -> int:
