@@ -109,3 +109,22 @@ def test_the_connectors_clock_is_not_the_watermark(world, inbound) -> None:
     world.qb_sim.modify(customer["ListID"], {"Phone": "555-0101"})
     assert inbound().run(["Customer"]).entities["Customer"].updated == 1
     assert _account_by_qb_id(world, customer["ListID"])["Phone"] == "555-0101"
+
+
+def test_quickbooks_win_survives_the_following_outbound_pass(world, inbound) -> None:
+    seeded = seed_org(world.sf_state, accounts=1)
+    assert world.engine().run_cycle().ok
+    account = world.sf_state.get("Account", seeded.accounts[0])
+    list_id = account["QB_Customer_ID__c"]
+    assert inbound().run(["Customer"]).ok
+    world.sf_state.update("Account", account["Id"], {"Phone": "(415) 555-7777"})
+    world.qb_sim.advance(60)
+    world.qb_sim.modify(list_id, {"Phone": "(415) 555-1111"})
+    report = inbound(conflict_policy=ConflictPolicy.QUICKBOOKS).run(["Customer"])
+    assert report.entities["Customer"].conflicts == 1
+    sequence = world.qb_sim.get(list_id)["EditSequence"]
+    outbound = world.engine().run_cycle()
+    assert outbound.ok and outbound.total("failed") == 0
+    assert world.qb_sim.get(list_id)["Phone"] == "(415) 555-1111", "QuickBooks' value stays in QuickBooks"
+    assert world.qb_sim.get(list_id)["EditSequence"] == sequence, "and nothing was written to QuickBooks"
+    assert world.sf_state.get("Account", account["Id"])["Phone"] == "(415) 555-1111"
