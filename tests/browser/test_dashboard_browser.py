@@ -44,6 +44,10 @@ def test_sf_to_qb_button_syncs_a_new_account_and_the_activity_row_appears(page: 
     stack.org.insert("Account", {"Name": "Lakeside Browser Labs", "BillingCity": "Tahoe City",
                                  "Phone": "(530) 555-0199"})
     assert "Lakeside Browser Labs" not in page.inner_text("#activity-table")
+    # the status panel re-renders every 5 s: click right after a re-render, so the confirm dialog's form is still in
+    # the page when Confirm submits it
+    page.evaluate("document.getElementById('btn-sf-to-qb').dataset.stale = '1'")
+    page.wait_for_function("() => !document.getElementById('btn-sf-to-qb').dataset.stale", timeout=10_000)
     page.click("#btn-sf-to-qb")
     _confirm(page)
     page.wait_for_url("**/?notice=*")
