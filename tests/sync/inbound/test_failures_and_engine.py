@@ -87,3 +87,22 @@ def test_an_invoice_for_a_job_links_to_the_top_level_customers_account(world, in
     (account,) = world.sf_state.records("Account")
     (invoice,) = world.sf_state.records("QB_Invoice__c")
     assert account["Name"] == "Parent Co" and invoice["Linked_Account__c"] == account["Id"]
+
+
+def test_links_the_crosswalk_cannot_answer_cost_one_query_per_object_and_field(world, inbound) -> None:
+    # Accounts that carry their QuickBooks id but were never linked by qbsf (e.g. loaded by a data import).
+    item = world.qb_sim.add("ItemService", {"Name": "Labor", "SalesOrPurchase": {
+        "Price": "80.00", "AccountRef": {"FullName": "Sales"}}})
+    for number in range(3):
+        customer = world.qb_sim.add("Customer", {"Name": f"Imported {number}"})
+        world.sf_state.insert("Account", {"Name": f"Imported {number}", "QB_Customer_ID__c": customer["ListID"]})
+        world.qb_sim.add("Invoice", {"CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": f"{number}",
+                                     "InvoiceLineAdd": [{"ItemRef": {"ListID": item["ListID"]}}]})
+    sync = inbound()
+    report = sync.run(["Invoice"])
+    assert report.ok and report.entities["Invoice"].created == 3
+    assert sync.resolver.queries == 1, "one SOQL query for the three Links"
+    assert report.sf_calls == 2, "the Link query and one upsert"
+    accounts = {a["QB_Customer_ID__c"]: a["Id"] for a in world.sf_state.records("Account")}
+    invoices = world.sf_state.records("QB_Invoice__c")
+    assert sorted(i["Linked_Account__c"] for i in invoices) == sorted(accounts.values())
