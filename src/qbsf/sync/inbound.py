@@ -436,34 +436,39 @@ class InboundSync:
             return 0
         overdue = newly_overdue(self.store.open_invoices(due_before=day), day)
         spec = inbound_spec("Invoice")
-        done = 0
-        if overdue:
-            records = [{spec.external_id: invoice.txn_id, self.config.status_field: OVERDUE} for invoice in overdue]
-            results = self.sf.upsert_many(spec.sf_object, spec.external_id, records)
-            ok = [invoice for invoice, result in zip(overdue, results, strict=True) if result.success]
-            snapshots = self.store.snapshots(spec.name, [invoice.txn_id for invoice in ok])
-            with self.state.batch():
-                self.store.set_invoice_statuses(
-                    OpenInvoice(i.txn_id, i.due_date, i.balance, OVERDUE) for i in ok)
-                updated = {}
-                for invoice in ok:
-                    snapshot = snapshots.get(invoice.txn_id)
-                    if snapshot is not None:
-                        updated[invoice.txn_id] = (snapshot.sf_id, snapshot.active,
-                                                   {**snapshot, self.config.status_field: OVERDUE})
-                self.store.set_snapshots(spec.name, updated)
-                self.state.log_many(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.UPDATED,
-                                             sf_id=result.id, qb_id=invoice.txn_id, cycle=self.cycle,
-                                             message=f"due {invoice.due_date} passed with a balance: Open → OverDue")
-                                    for invoice, result in zip(overdue, results, strict=True) if result.success)
-                failed = [(i, r) for i, r in zip(overdue, results, strict=True) if not r.success]
-                self.state.log_many(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.FAILED, qb_id=i.txn_id,
-                                             cycle=self.cycle, message=str(r.error)) for i, r in failed)
-            done = len(ok)
-            logger.info("✓ %d invoice(s) now OverDue (due date passed, %s)", done, day.isoformat())
-        if today is None:
-            self.state.set_watermark(_STATUS_DAY, day.isoformat())
-        return done
+        snapshots = self.store.snapshots(spec.name, [invoice.txn_id for invoice in overdue])
+        # By Id, never by upsert: a status alone must not create a QB_Invoice__c someone deleted in Salesforce.
+        known = [(i, snapshots[i.txn_id]) for i in overdue if i.txn_id in snapshots and snapshots[i.txn_id].sf_id]
+        lost = [i.txn_id for i in overdue if i.txn_id not in {k.txn_id for k, _ in known}]
+        results = self.sf.update_many(spec.sf_object, [{"Id": snap.sf_id, self.config.status_field: OVERDUE}
+                                                       for _, snap in known]) if known else []
+        events: list[Activity] = []
+        updated: dict[str, tuple[str | None, bool | None, Mapping[str, Any]]] = {}
+        turned: list[OpenInvoice] = []
+        for (invoice, snapshot), result in zip(known, results, strict=True):
+            if result.success:
+                turned.append(OpenInvoice(invoice.txn_id, invoice.due_date, invoice.balance, OVERDUE))
+                updated[invoice.txn_id] = (snapshot.sf_id, snapshot.active,
+                                           {**snapshot, self.config.status_field: OVERDUE})
+                events.append(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.UPDATED, sf_id=snapshot.sf_id,
+                                       qb_id=invoice.txn_id, cycle=self.cycle,
+                                       message=f"due {invoice.due_date} passed with a balance: Open → OverDue"))
+            else:
+                events.append(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.FAILED, sf_id=snapshot.sf_id,
+                                       qb_id=invoice.txn_id, cycle=self.cycle,
+                                       message=f"Open → OverDue not saved: {result.error}"))
+        with self.state.batch():
+            self.store.set_invoice_statuses(turned)
+            self.store.set_snapshots(spec.name, updated)
+            if lost:
+                self.store.forget(spec.name, lost)
+            self.state.log_many(events)
+            # A failed update is tried again on the next pass, not tomorrow.
+            if today is None and len(turned) == len(known):
+                self.state.set_watermark(_STATUS_DAY, day.isoformat())
+        if turned:
+            logger.info("✓ %d invoice(s) now OverDue (due date passed, %s)", len(turned), day.isoformat())
+        return len(turned)
 
     # ---- counters ----------------------------------------------------------------------------------------------
     def _sf_calls(self) -> int:

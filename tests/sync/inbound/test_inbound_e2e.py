@@ -182,3 +182,17 @@ def test_deleted_and_inactive_records_are_recorded_and_nothing_is_deleted(world,
     assert any("Spare part deleted in QuickBooks: IsActive = False" in m for m in messages)
     # Handled once.
     assert inbound().run().total("deleted") == 0
+
+
+def test_daily_pass_never_recreates_an_invoice_deleted_in_salesforce(world, inbound) -> None:
+    customer, item = _customer(world), _item(world)
+    invoice = _invoice(world, customer, item, due_in_days=1)
+    assert inbound().run().ok
+    record = _one(world, "QB_Invoice__c", "QB_Invoice_ID__c", invoice["TxnID"])
+    world.sf_state.delete("QB_Invoice__c", record["Id"])
+    world.qb_sim.advance(3 * 86400)
+    report = inbound().run()
+    assert report.entities["Invoice"].status_refreshed == 0
+    assert world.sf_state.records("QB_Invoice__c") == [], "a status alone never creates a record"
+    (failed,) = [a for a in world.state.recent(10, direction=Direction.QB_TO_SF) if a.operation == "status"]
+    assert failed.outcome is Outcome.FAILED and "Open → OverDue not saved" in failed.message
