@@ -252,3 +252,17 @@ def test_the_simulator_works_with_an_iana_zone():
         assert simulator.add("Customer", {"Name": "Lambda"})["TimeCreated"][-6:] in ("-06:00", "-05:00")
     finally:
         simulator.close()
+
+
+def test_a_field_sent_empty_in_a_mod_is_cleared_and_left_out_of_the_answer(qb, txt):
+    added = add(qb, "<Name>Clear Co</Name><BillAddress><Addr1>1 Main St</Addr1><Addr2>Suite 4</Addr2></BillAddress>"
+                    "<Phone>555-0100</Phone>")
+    ret = qb.ok(MOD.format(rid="m", body=f"<ListID>{txt(added, 'ListID')}</ListID>"
+                                         f"<EditSequence>{txt(added, 'EditSequence')}</EditSequence>"
+                                         "<BillAddress><Addr1>2 Oak Ave</Addr1><Addr2></Addr2></BillAddress>"
+                                         "<Phone></Phone>"))
+    assert txt(ret, "BillAddress/Addr1") == "2 Oak Ave"
+    assert ret.find("BillAddress/Addr2") is None
+    assert ret.find("Phone") is None
+    (again,) = qb.one(f'<CustomerQueryRq requestID="q"><ListID>{txt(added, "ListID")}</ListID></CustomerQueryRq>')
+    assert again[0].find("Phone") is None

@@ -119,6 +119,14 @@ def ordered(value: dict[str, Any], order: Iterable[str]) -> dict[str, Any]:
     return known
 
 
+def cleared(value: Any) -> Any:
+    """An element sent empty in a Mod clears the field: QuickBooks then leaves it out of the *Ret (None here)."""
+    if isinstance(value, dict):
+        kept = {k: v for k, v in value.items() if v != ""}
+        return kept or None
+    return None if value == "" else value
+
+
 def readable(kind: str) -> str:
     return _READABLE.get(kind, kind)
 
@@ -429,6 +437,10 @@ class Company:
                     merged = dict(body[key])
                     merged.update(value)
                     value = merged
+                value = cleared(value)
+                if value is None:
+                    body.pop(key, None)
+                    continue
                 body[key] = ordered(value, SUB_ORDER[key]) if isinstance(value, dict) and key in SUB_ORDER else value
             else:
                 warnings.append(unsupported(key))
@@ -654,7 +666,11 @@ class Company:
             elif key in RET_ORDER["Invoice"]:
                 if isinstance(value, dict) and key in SUB_ORDER:
                     value = ordered({**body.get(key, {}), **value}, SUB_ORDER[key])
-                body[key] = value
+                value = cleared(value)
+                if value is None:
+                    body.pop(key, None)
+                else:
+                    body[key] = value
                 terms_changed = terms_changed or key == "TxnDate"
             else:
                 warnings.append(unsupported(key))
