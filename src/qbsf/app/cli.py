@@ -24,7 +24,6 @@ from qbsf.app.commands.sync import app as sync_app
 from qbsf.app.commands.sync import link_command
 from qbsf.errors import QbsfError
 from qbsf.salesforce.cli import app as salesforce_app
-from qbsf.sim.quickbooks.cli import app as qbsim_app
 
 app = typer.Typer(
     name="qbsf",
@@ -40,7 +39,6 @@ app.add_typer(license_app, name="license")
 app.add_typer(machine_app, name="machine-id")
 app.command("qwc")(write_qwc)
 app.add_typer(qbwc_app, name="qbwc")
-app.add_typer(qbsim_app, name="qbsim")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(qb_app, name="qb")
 app.add_typer(sim_app, name="sim")

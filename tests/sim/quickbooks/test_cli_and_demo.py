@@ -1,4 +1,4 @@
-"""`qbsf qbsim seed/show/send` and the demo company."""
+"""`qbsf sim quickbooks seed/show/send` and the demo company."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_cli_errors_name_the_file_and_the_fix(tmp_path):
     runner = CliRunner()
     missing = runner.invoke(app, ["show", str(tmp_path / "none.qbsim")])
     assert isinstance(missing.exception, ConfigError)
-    assert "qbsf qbsim seed" in str(missing.exception)
+    assert "qbsf sim quickbooks seed" in str(missing.exception)
     QuickBooksSimulator(tmp_path / "c.qbsim").close()
     unknown = runner.invoke(app, ["show", str(tmp_path / "c.qbsim"), "--kind", "Widget"])
     assert isinstance(unknown.exception, ConfigError)

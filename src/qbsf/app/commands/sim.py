@@ -8,8 +8,11 @@ from pathlib import Path
 import typer
 
 from qbsf.errors import ConfigError
+from qbsf.sim.quickbooks.cli import app as quickbooks_app
 
 app = typer.Typer(help="Run emulators of the systems qbsf talks to (loopback only).", no_args_is_help=True)
+app.add_typer(quickbooks_app, name="quickbooks",
+              help="Seed, inspect and send qbXML to a simulated QuickBooks company file.")
 
 
 @app.command("salesforce")

@@ -1,4 +1,4 @@
-"""`qbsf qbsim …`: look into, seed and talk qbXML to a simulated QuickBooks company file."""
+"""`qbsf sim quickbooks …`: look into, seed and talk qbXML to a simulated QuickBooks company file."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _KINDS = {"Customer": "customers", "Vendor": "vendors", "Item": "items", "Accoun
 def _open_existing(company: Path) -> QuickBooksSimulator:
     if not company.is_file():
         raise ConfigError(f"No simulated QuickBooks company at {company}",
-                          hint=f"create one with: qbsf qbsim seed {company}")
+                          hint=f"create one with: qbsf sim quickbooks seed {company}")
     return QuickBooksSimulator(company)
 
 
