@@ -137,3 +137,23 @@ def test_demo_once_through_the_web_connector(tmp_path: Path, config_file: Path) 
         assert summary.agreement and all(item.ok for item in summary.agreement)
     finally:
         stack.close()
+
+
+def test_demo_once_exits_1_when_records_fail(tmp_path: Path) -> None:
+    import shutil
+
+    from qbsf.app.demo.stack import EXAMPLE_MAPPINGS
+
+    folder = tmp_path / "demo"
+    (folder / "mappings").mkdir(parents=True)  # a mappings folder of the user's own is kept as it is
+    for path in EXAMPLE_MAPPINGS.glob("*.csv"):
+        shutil.copy(path, folder / "mappings" / path.name)
+    mapping = folder / "mappings" / "Acct_to_Customer.csv"
+    mapping.write_text(mapping.read_text().replace("\nFax,Fax,N,", "\nFax,Fax,Y,"))  # no seeded Account has a Fax
+    done = _demo_once(folder, tmp_path)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    rows = {(row["Direction"], row["Entity"]): row for row in _table(done.stdout)}
+    assert rows[("SF → QB", "Account")]["Failed"] == "24"
+    assert "Fax is required but Fax is empty" in done.stdout
+    assert "more failed records" in done.stdout and "✗ 96 failed" in done.stdout

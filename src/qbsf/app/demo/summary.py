@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+MAX_FAILURES_SHOWN = 20
 SF_TO_QB = "SF → QB"
 QB_TO_SF = "QB → SF"
 # Salesforce object, the field holding its QuickBooks id, the QuickBooks list it lands in, and which records count.
@@ -102,8 +103,11 @@ class DemoSummary:
                           highlight=False)
         for error in self.errors:
             console.print(f"[red]✗ {error}[/]", highlight=False)
-        for failure in self.failures:
-            console.print(f"[red]✗[/] {failure}", highlight=False)
+        for failure in self.failures[:MAX_FAILURES_SHOWN]:
+            console.print(f"[red]✗[/] {failure}", highlight=False, soft_wrap=True)
+        if len(self.failures) > MAX_FAILURES_SHOWN:
+            console.print(f"… and {len(self.failures) - MAX_FAILURES_SHOWN} more failed records (the dashboard's "
+                          "Failed records, or `qbsf sync status`, list them all)", highlight=False)
         verdict = "[green]✓ every record synced[/]" if self.ok else f"[red]✗ {self.failed} failed[/]"
         console.print(verdict)
 
