@@ -55,6 +55,11 @@ def test_demo_serves_the_dashboard_and_ctrl_c_stops_everything(tmp_path: Path) -
         assert status["last_cycle"]["failed"] == 0 and status["last_cycle"]["synced"] > 100, status["last_cycle"]
         activity = httpx.get(f"{base}/api/activity", headers=headers, timeout=10).json()
         assert {row["entity"] for row in activity["activity"]} & {"Account", "QB_Invoice__c", "Opportunity"}
+        settings = (tmp_path / "demo" / "config.toml").read_text()
+        second = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "demo", "--dir", str(tmp_path / "demo"),
+                                 "--once"], env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2 and "another qbsf connector" in second.stderr, second.stderr[-2000:]
+        assert (tmp_path / "demo" / "config.toml").read_text() == settings, "the running demo's settings are kept"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
     finally:

@@ -96,6 +96,7 @@ class DemoStack:
         if self.directory.exists() and not self.directory.is_dir():
             raise ConfigError(f"{self.directory} is a file, not a folder", hint="pick another --dir")
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._refuse_second_demo()
         try:
             self.org = SalesforceState(path=self.directory / "salesforce.sqlite")
             self.emulator = start_emulator(self.org)
@@ -121,6 +122,13 @@ class DemoStack:
             self.close()
             raise
         return self
+
+    def _refuse_second_demo(self) -> None:
+        # before anything starts: a second demo on this folder would point the settings at its own emulator
+        from qbsf.app.runtime import Heartbeat
+        from qbsf.app.wiring import refuse_second_instance
+
+        refuse_second_instance(Heartbeat(self.directory / "heartbeat.json"))
 
     def _install_mappings(self) -> None:
         target = self.directory / "mappings"
