@@ -106,3 +106,14 @@ def test_links_the_crosswalk_cannot_answer_cost_one_query_per_object_and_field(w
     accounts = {a["QB_Customer_ID__c"]: a["Id"] for a in world.sf_state.records("Account")}
     invoices = world.sf_state.records("QB_Invoice__c")
     assert sorted(i["Linked_Account__c"] for i in invoices) == sorted(accounts.values())
+
+
+def test_the_engine_reads_the_conflict_policy_from_settings(world) -> None:
+    from qbsf.app.settings import Settings
+    from qbsf.sync.conflicts import ConflictPolicy
+    from qbsf.sync.engine import SyncEngine
+
+    settings = Settings.model_validate({"sync": {"conflict_policy": "salesforce"}})
+    engine = SyncEngine(settings, world.sf, world.qb, world.state, world.mappings)
+    assert engine.inbound.config.conflict_policy is ConflictPolicy.SALESFORCE
+    assert world.engine().inbound.config.conflict_policy is ConflictPolicy.NEWEST, "the default"
