@@ -534,7 +534,11 @@ class InboundSync:
         have = {getattr(r, spec.id_field) for r in work}
         due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF) if f.record_key not in have]
         if due:
-            work.extend(self._query_ids(spec, due))
+            again = self._query_ids(spec, due)
+            work.extend(again)
+            found = {getattr(r, spec.id_field) for r in again}
+            # Gone from QuickBooks since it failed: nothing left to retry (the deleted query reports it).
+            self.state.clear_failures_many(spec.sf_object, QB_TO_SF, [key for key in due if key not in found])
         total = len(work)
         if progress is not None:
             progress(spec.name, 0, total)

@@ -117,3 +117,16 @@ def test_the_engine_reads_the_conflict_policy_from_settings(world) -> None:
     engine = SyncEngine(settings, world.sf, world.qb, world.state, world.mappings)
     assert engine.inbound.config.conflict_policy is ConflictPolicy.SALESFORCE
     assert world.engine().inbound.config.conflict_policy is ConflictPolicy.NEWEST, "the default"
+
+
+def test_a_failed_record_deleted_in_quickbooks_is_not_retried_forever(world, inbound) -> None:
+    world.state.retry_policy = RetryPolicy(base=timedelta(0), cap=timedelta(0))
+    customer = world.qb_sim.add("Customer", {"Name": "Never synced"})
+    item = world.qb_sim.add("ItemService", {"Name": "Widget", "SalesOrPurchase": {
+        "Price": "10.00", "AccountRef": {"FullName": "Sales"}}})
+    invoice = world.qb_sim.add("Invoice", {"CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": "9",
+                                           "InvoiceLineAdd": [{"ItemRef": {"ListID": item["ListID"]}}]})
+    assert inbound().run(["Invoice"]).entities["Invoice"].failed == 1
+    world.qb_sim.delete(invoice["TxnID"])
+    report = inbound().run(["Invoice"])
+    assert report.ok and world.state.failures(entity="QB_Invoice__c") == []
