@@ -634,7 +634,10 @@ class InboundSync:
             if resend:
                 work.changes = {k: v for k, v in work.payload.items() if v is not None}
                 continue
-            echo = work.link is not None and work.link.edit_sequence is not None \
+            # A version this sync already snapshotted is compared with the snapshot (an invoice's status moves
+            # with the date); only a version written by the outbound sync is taken as an echo.
+            seen_here = work.snapshot is not None and work.snapshot.edit_sequence == work.record.EditSequence
+            echo = not seen_here and work.link is not None and work.link.edit_sequence is not None \
                 and work.link.edit_sequence == work.record.EditSequence
             if echo:
                 # This QuickBooks version is qbsf's own write: Salesforce already has these values.

@@ -55,6 +55,7 @@ class Snapshot(dict[str, Any]):
 
     sf_id: str | None = None
     active: bool | None = None
+    edit_sequence: str | None = None
 
 
 class InboundState:
@@ -81,6 +82,7 @@ class InboundState:
                     snapshot = Snapshot(json.loads(row.payload))
                     snapshot.sf_id = row.sf_id
                     snapshot.active = None if row.active is None else row.active == "true"
+                    snapshot.edit_sequence = row.edit_sequence
                     found[row.qb_id] = snapshot
         return found
 

@@ -196,3 +196,14 @@ def test_daily_pass_never_recreates_an_invoice_deleted_in_salesforce(world, inbo
     assert world.sf_state.records("QB_Invoice__c") == [], "a status alone never creates a record"
     (failed,) = [a for a in world.state.recent(10, direction=Direction.QB_TO_SF) if a.operation == "status"]
     assert failed.outcome is Outcome.FAILED and "Open → OverDue not saved" in failed.message
+
+
+def test_a_full_reread_after_the_due_date_sends_overdue(world, inbound) -> None:
+    customer, item = _customer(world), _item(world)
+    invoice = _invoice(world, customer, item, due_in_days=1)
+    assert inbound().run().ok
+    world.qb_sim.advance(3 * 86400)
+    # ↓ QB → SF re-reads every record before the daily pass runs: the status still reaches Salesforce.
+    report = inbound().run(["Invoice"], full=True)
+    assert report.ok and report.entities["Invoice"].updated == 1
+    assert _one(world, "QB_Invoice__c", "QB_Invoice_ID__c", invoice["TxnID"])["Status__c"] == "OverDue"
