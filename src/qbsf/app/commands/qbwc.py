@@ -177,6 +177,29 @@ def build_service(reg: WebConnectorRegistry, **service_options: Any) -> WebConne
     return service
 
 
+def endpoint_url(host: str, port: int, *, tls: bool, public_url: str | None = None) -> str | None:
+    """The address the Web Connector should call, or None when it cannot be told (bound to every interface)."""
+    if public_url:
+        return public_url
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}/qbwc"
+
+
+def attach_dashboard(dashboard: Any, service: WebConnectorService, reg: WebConnectorRegistry,
+                     url: str | None) -> None:
+    """Show ``service``'s companies in ``dashboard``'s Web Connector panel (.qwc downloads when ``url`` is known)."""
+    dashboard.webconnector_statuses = service.statuses
+    if url is not None:
+        # Only an address the Web Connector accepts (https, or http to this machine) gets a download link.
+        try:
+            check_app_url(url)
+        except ConfigError:
+            return
+        dashboard.webconnector_qwc = lambda company: qwc_for(reg, company, url=url)
+
+
 def sync_transport(service: WebConnectorService, reg: WebConnectorRegistry, company: str) -> WebConnectorTransport:
     """The transport the engine of ``company`` uses; a cycle may wait one Web Connector interval for its poll."""
     registration = reg.companies.get(company)

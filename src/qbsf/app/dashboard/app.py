@@ -81,6 +81,10 @@ class Dashboard:
     fetch_record: Callable[[str, str], Mapping[str, Any] | None] | None = None
     reset_inbound: Callable[[list[str] | None], list[str]] | None = None
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    #: The Web Connector panel's source (``WebConnectorService.statuses``); None hides the panel.
+    webconnector_statuses: Callable[[], Sequence[Any]] | None = None
+    #: A company's .qwc file (``qbsf qwc``'s document for the served endpoint); None = no download link.
+    webconnector_qwc: Callable[[str], bytes] | None = None
 
     def settings(self) -> Settings:
         """Current settings (re-read each request, so the page shows what is on disk)."""
@@ -167,14 +171,36 @@ def create_app(dash: Dashboard) -> FastAPI:
     @app.get("/partials/{panel}", response_class=HTMLResponse)
     def partial(request: Request, panel: str) -> HTMLResponse:
         """One panel, for in-place refresh."""
-        if panel not in ("status", "activity", "mappings", "timestamps"):
+        if panel not in ("status", "activity", "mappings", "timestamps", "webconnector"):
             return HTMLResponse("unknown panel", status_code=404)
+        if panel == "webconnector" and dash.webconnector_statuses is None:
+            return HTMLResponse("qbsf is not serving the Web Connector", status_code=404)
         return render(request, f"_{panel}.html")
 
     @app.get("/api/status")
     def api_status() -> JSONResponse:
         """Status as JSON (for scripts)."""
         return JSONResponse(_status(dash))
+
+    @app.get("/api/webconnector")
+    def api_webconnector() -> JSONResponse:
+        """Per company: the Web Connector's last session, its outcome and the next expected poll, as JSON."""
+        if dash.webconnector_statuses is None:
+            return JSONResponse({"error": "qbsf is not serving the Web Connector"}, status_code=404)
+        return JSONResponse({"companies": [status.to_dict() for status in dash.webconnector_statuses()]})
+
+    @app.get("/webconnector/{company}.qwc")
+    def download_qwc(company: str) -> Response:
+        """The company's .qwc file, to load into the Web Connector (Add an application)."""
+        if dash.webconnector_qwc is None or dash.webconnector_statuses is None:
+            return Response("qbsf is not serving the Web Connector", status_code=404)
+        if company not in {status.company for status in dash.webconnector_statuses()}:
+            return Response(f"no Web Connector company named {company}", status_code=404)
+        document = dash.webconnector_qwc(company)
+        filename = re.sub(r"[^A-Za-z0-9_.-]", "_", company) + ".qwc"
+        # QBWC opens .qwc files from disk: an attachment, never rendered by the browser.
+        return Response(document, media_type="application/xml",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @app.get("/api/activity")
     def api_activity(entity: str | None = None, failed: bool = False, limit: int = 50) -> JSONResponse:
@@ -541,6 +567,57 @@ def _preview(dash: Dashboard, path: Path, record_id: str, record_json: str) -> d
     return result
 
 
+#: How the service words a session QuickBooks or the Web Connector failed (rather than one merely cut short).
+_QB_REFUSED = ("QuickBooks could not process", "the Web Connector returned an empty response")
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    """``2026-11-24 20:31:05 UTC (3 min ago)`` — absolute for the record, relative for a glance."""
+    if moment is None:
+        return ""
+    seconds = (moment - now).total_seconds()
+    size = abs(seconds)
+    amount = f"{size:.0f} s" if size < 90 else (f"{size / 60:.0f} min" if size < 5400 else f"{size / 3600:.1f} h")
+    relative = f"in {amount}" if seconds > 0 else f"{amount} ago"
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC ({relative})"
+
+
+def _webconnector(dash: Dashboard) -> list[dict[str, Any]] | None:
+    """The Web Connector panel's rows: one per company, with the outcome in plain words; None hides the panel."""
+    if dash.webconnector_statuses is None:
+        return None
+    now = datetime.now(UTC)
+    rows = []
+    for status in dash.webconnector_statuses():
+        last = status.last_session
+        outcome, level, message = "no session yet", "muted", ""
+        if status.active:
+            outcome, level = "running", "warn"
+        elif last is not None:
+            if last.outcome == "completed":
+                outcome, level = "completed", "ok"
+            elif last.outcome.startswith("cut off"):
+                reason = last.outcome.removeprefix("cut off").lstrip(": ")
+                # QuickBooks refusing a message is an error to look at; a dropped connection just retries
+                outcome = "error" if reason.startswith(_QB_REFUSED) else "cut off"
+                outcome, level, message = outcome, "fail", reason
+            else:
+                outcome, level, message = "error", "fail", last.outcome
+        next_poll = status.next_poll_expected
+        rows.append({
+            "company": status.company, "active": status.active, "outcome": outcome, "level": level,
+            "message": message, "number": last.number if last else None,
+            "started": _when(last.started if last else None, now),
+            "ended": _when(last.ended if last else None, now),
+            "messages": last.messages if last else 0, "queued": status.queued_requests,
+            "next_poll": _when(next_poll, now),
+            # a poll more than a minute late: the Web Connector (or its PC) is probably not running
+            "overdue": bool(next_poll and (now - next_poll).total_seconds() > 60),
+            "qwc": dash.webconnector_qwc is not None,
+        })
+    return rows
+
+
 # Entity watermarks (qb:Customer, sf:Account); the engine's bookkeeping rows (qb:Invoice:status_day,
 # qb:company_utc_offset) are not timestamps a person should reset one by one.
 _ENTITY_WATERMARK = re.compile(r"^(qb|sf):[A-Z][A-Za-z0-9_]*$")
@@ -594,4 +671,5 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         "machine_id": dash.machine_id,
         "log_lines": [e.as_dict() for e in dash.log_buffer.since(0, limit=200)],
         "now": datetime.now(UTC),
+        "webconnector": _webconnector(dash),
     }
