@@ -526,6 +526,48 @@ class Engine:
         compare = _comparator(final, node.op, values if isinstance(node.value, list) else node.value)
         return lambda record: compare(self.value_at(record, hops, final))
 
+    def candidates(self, obj: ObjectDef, where: Any, *, include_deleted: bool = False) -> Any:
+        """The records the WHERE clause can match, in table order: every record, or, when the clause is (or is
+        ANDed with) ``Id``/reference/external-id ``=`` or ``IN`` literals, only those an index returns for them.
+
+        A superset: the caller still applies the full predicate, so results are the same as scanning.
+        """
+        table = self.state.table(obj.name)
+        conditions = where.items if isinstance(where, BoolOp) and where.op == "AND" else [where]
+        best: list[str] | None = None
+        for condition in conditions:
+            if not isinstance(condition, Condition) or condition.op not in ("=", "IN") \
+                    or isinstance(condition.value, Query):
+                continue
+            ids = self._indexed_ids(obj, condition, include_deleted)
+            if ids is not None and (best is None or len(ids) < len(best)):
+                best = ids
+        if best is None:
+            return table.values()
+        return [table[rid] for rid in best if rid in table]
+
+    def _indexed_ids(self, obj: ObjectDef, condition: Condition, include_deleted: bool) -> list[str] | None:
+        """Ids an index gives for one ``field = literal`` / ``field IN (literals)`` on this object, or None."""
+        parts = condition.path.split(".")
+        if len(parts) == 2 and parts[0].lower() == obj.name.lower():
+            parts = parts[1:]
+        if len(parts) != 1:
+            return None
+        definition = obj.field(parts[0])
+        if definition is None:
+            return None
+        literals = condition.value if isinstance(condition.value, list) else [condition.value]
+        if any(not isinstance(lit, Literal) or lit.kind != "string" for lit in literals):
+            return None  # nulls, numbers and dates: leave to the scan (and its type checks)
+        if definition.type in ("id", "reference"):
+            folded = {_fold_id(lit.value) for lit in literals}
+            return self.state.ids_matching(obj.name, definition.name, folded, include_deleted=include_deleted)
+        if definition.type in TEXT_TYPES and not definition.caseSensitive and not include_deleted \
+                and definition.type != "multipicklist" and (definition.externalId or definition.unique):
+            # The unique index keys case-insensitive text by its lower case, as SOQL compares it.
+            return self.state.ids_by_unique_value(obj.name, definition.name, {lit.value.lower() for lit in literals})
+        return None
+
     def compile_semi_join(self, obj: ObjectDef, node: Condition, hops: list[tuple[ObjectDef, FieldDef]],
                           final: FieldDef) -> Any:
         """``field [NOT] IN (SELECT ref FROM …)``: both sides must be ids; the subquery runs once per query."""
@@ -539,7 +581,7 @@ class Engine:
         if inner.subqueries:
             raise malformed("a semi-join subquery cannot have its own child subqueries")
         predicate = self.compile_where(inner_obj, inner.where)
-        ids = {self.value_at(r, inner_hops, inner_final) for r in self.state.table(inner_obj.name).values()
+        ids = {self.value_at(r, inner_hops, inner_final) for r in self.candidates(inner_obj, inner.where)
                if not r.get("IsDeleted") and predicate(r)}
         ids.discard(None)
         negate = node.op == "NOT IN"
@@ -571,7 +613,7 @@ class Engine:
         """Execute ``query``: ``{"totalSize", "done", "records"}`` with every record shaped as the REST API does."""
         obj = self.object(query.sobject)
         predicate = self.compile_where(obj, query.where)
-        rows = [r for r in self.state.table(obj.name).values()
+        rows = [r for r in self.candidates(obj, query.where, include_deleted=include_deleted)
                 if (include_deleted or not r.get("IsDeleted")) and predicate(r)]
         if query.aggregates or query.group_by:
             return self.aggregate(obj, query, rows)  # sorting and paging apply to the groups
@@ -701,8 +743,11 @@ class Engine:
                     self._place(out, record, *spec)
                 else:
                     relation, child_obj, child_query, predicate, child_shape = spec
-                    children = [c for c in self.state.table(child_obj.name).values()
-                                if c.get(relation.field) == record["Id"] and not c.get("IsDeleted") and predicate(c)]
+                    children = self.state.children_of(child_obj.name, relation.field, record["Id"])
+                    if children is None:  # a relationship field the state does not index
+                        children = [c for c in self.state.table(child_obj.name).values()
+                                    if c.get(relation.field) == record["Id"] and not c.get("IsDeleted")]
+                    children = [c for c in children if predicate(c)]
                     children = self.sort(child_obj, children, child_query.order_by)
                     if child_query.limit is not None:
                         children = children[:child_query.limit]
@@ -734,6 +779,15 @@ class Engine:
             target = nested
             current = parent
         target[final.name] = current.get(final.name) if current else None
+
+
+def _fold_id(value: str) -> str:
+    """An id literal as SOQL compares it: 15-char ids widened to 18, then case-folded."""
+    if len(value) == 15:
+        from qbsf.sim.salesforce.ids import to18
+
+        value = to18(value) or value
+    return value.lower()
 
 
 def _sort_key(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """The emulated org's data: records, indexes, tokens, API usage and the knobs tests turn.
 
-Every write goes through :meth:`SalesforceState._put`, which keeps the unique/external-id indexes, the undo log
-(for ``allOrNone`` rollback) and the SQLite write-through in step.
+Every write goes through :meth:`SalesforceState._put`, which keeps the indexes (unique/external-id values, children
+by their reference fields, ids case-folded, table positions), the undo log (for ``allOrNone`` rollback) and the
+SQLite write-through in step.
 """
 
 from __future__ import annotations
@@ -96,6 +97,18 @@ class SalesforceState:
         self._tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in schema.objects}
         self._deleted_at: dict[str, str] = {}
         self._index: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        # Per object: its (FieldDef, index) pairs, so a write touches only its own object's indexes.
+        self._object_indexes: dict[str, list[tuple[FieldDef, dict[Any, set[str]]]]] = {
+            name: [] for name in schema.objects}
+        # Live children by reference field: (object, field) → folded parent id → {child id: None} (ordered set).
+        self._children: dict[tuple[str, str], dict[str, dict[str, None]]] = {}
+        self._object_references: dict[str, list[tuple[str, dict[str, dict[str, None]]]]] = {
+            name: [] for name in schema.objects}
+        # Every id, deleted or not, by its case-folded form (SOQL compares ids case-insensitively).
+        self._folded_ids: dict[str, dict[str, set[str]]] = {name: {} for name in schema.objects}
+        # Where each record sits in its table (tables keep creation order; index lookups sort back into it).
+        self._positions: dict[str, int] = {}
+        self._next_position = 0
         self._sequence = 0
         self._undo: list[tuple[str, str, dict[str, Any] | None, str | None]] = []
         self._depth = 0
@@ -106,7 +119,13 @@ class SalesforceState:
         for obj in schema.objects.values():
             for definition in obj.fields.values():
                 if definition.externalId or definition.unique:
-                    self._index[(obj.name, definition.name)] = {}
+                    index: dict[Any, set[str]] = {}
+                    self._index[(obj.name, definition.name)] = index
+                    self._object_indexes[obj.name].append((definition, index))
+                if definition.type == "reference" and definition.name not in AUDIT_FIELDS:
+                    children: dict[str, dict[str, None]] = {}
+                    self._children[(obj.name, definition.name)] = children
+                    self._object_references[obj.name].append((definition.name, children))
         if path is not None:
             self._open(Path(path))
         if not self._tables["User"]:
@@ -138,6 +157,7 @@ class SalesforceState:
                 continue
             record = json.loads(data)
             self._tables[sobject][record_id] = record
+            self._place(sobject, record_id)
             self._index_add(sobject, record_id, record)
             if deleted_at:
                 self._deleted_at[record_id] = deleted_at
@@ -216,11 +236,29 @@ class SalesforceState:
         if previous is not None:
             self._index_remove(sobject, record_id, previous)
         if record is None:
-            table.pop(record_id, None)
+            if table.pop(record_id, None) is not None:
+                self._unplace(sobject, record_id)
         else:
+            if previous is None:
+                self._place(sobject, record_id)
             table[record_id] = record
             self._index_add(sobject, record_id, record)
         self._dirty.add((sobject, record_id))
+
+    def _place(self, sobject: str, record_id: str) -> None:
+        """Note a record newly added to its table: its position and its case-folded id."""
+        self._next_position += 1
+        self._positions[record_id] = self._next_position
+        self._folded_ids[sobject].setdefault(record_id.lower(), set()).add(record_id)
+
+    def _unplace(self, sobject: str, record_id: str) -> None:
+        self._positions.pop(record_id, None)
+        folded = self._folded_ids[sobject]
+        same = folded.get(record_id.lower())
+        if same is not None:
+            same.discard(record_id)
+            if not same:
+                del folded[record_id.lower()]
 
     # ---- indexes -----------------------------------------------------------------------------------------------
     def _index_key(self, definition: FieldDef, value: Any) -> Any:
@@ -231,21 +269,105 @@ class SalesforceState:
     def _index_add(self, sobject: str, record_id: str, record: dict[str, Any]) -> None:
         if record.get("IsDeleted"):
             return
-        obj = self.schema.objects[sobject]
-        for (name, field_name), index in self._index.items():
-            if name == sobject and record.get(field_name) is not None:
-                index.setdefault(self._index_key(obj.fields[field_name], record[field_name]), set()).add(record_id)
+        for definition, index in self._object_indexes[sobject]:
+            value = record.get(definition.name)
+            if value is not None:
+                index.setdefault(self._index_key(definition, value), set()).add(record_id)
+        for field_name, children in self._object_references[sobject]:
+            parent_id = record.get(field_name)
+            if isinstance(parent_id, str):
+                children.setdefault(parent_id.lower(), {})[record_id] = None
 
     def _index_remove(self, sobject: str, record_id: str, record: dict[str, Any]) -> None:
-        obj = self.schema.objects[sobject]
-        for (name, field_name), index in self._index.items():
-            if name == sobject and record.get(field_name) is not None:
-                key = self._index_key(obj.fields[field_name], record[field_name])
+        for definition, index in self._object_indexes[sobject]:
+            value = record.get(definition.name)
+            if value is not None:
+                key = self._index_key(definition, value)
                 ids = index.get(key)
                 if ids is not None:
                     ids.discard(record_id)
                     if not ids:
                         del index[key]
+        for field_name, children in self._object_references[sobject]:
+            parent_id = record.get(field_name)
+            if isinstance(parent_id, str):
+                siblings = children.get(parent_id.lower())
+                if siblings is not None:
+                    siblings.pop(record_id, None)
+                    if not siblings:
+                        del children[parent_id.lower()]
+
+    def check_indexes(self) -> list[str]:
+        """Differences between the kept indexes and ones rebuilt from the tables (empty when they agree)."""
+        unique: dict[tuple[str, str], dict[Any, set[str]]] = {key: {} for key in self._index}
+        children: dict[tuple[str, str], dict[str, set[str]]] = {key: {} for key in self._children}
+        folded: dict[str, dict[str, set[str]]] = {name: {} for name in self._tables}
+        for sobject, table in self._tables.items():
+            obj = self.schema.objects[sobject]
+            for record_id, record in table.items():
+                folded[sobject].setdefault(record_id.lower(), set()).add(record_id)
+                if record.get("IsDeleted"):
+                    continue
+                for definition, _ in self._object_indexes[sobject]:
+                    if record.get(definition.name) is not None:
+                        unique[(sobject, definition.name)].setdefault(
+                            self._index_key(obj.fields[definition.name], record[definition.name]), set()).add(record_id)
+                for field_name, _ in self._object_references[sobject]:
+                    if isinstance(record.get(field_name), str):
+                        children[(sobject, field_name)].setdefault(record[field_name].lower(), set()).add(record_id)
+        problems = [f"unique index {key} is out of step" for key, index in unique.items() if index != self._index[key]]
+        problems += [f"child index {key} is out of step" for key, index in children.items()
+                     if index != {parent: set(ids) for parent, ids in self._children[key].items()}]
+        problems += [f"folded ids of {name} are out of step" for name, index in folded.items()
+                     if index != self._folded_ids[name]]
+        for name, table in self._tables.items():
+            if self.in_table_order(table) != list(table):
+                problems.append(f"table positions of {name} are out of step")
+        if sum(len(table) for table in self._tables.values()) != len(self._positions):
+            problems.append("table positions name records no table holds")
+        return problems
+
+    def in_table_order(self, record_ids: Any) -> list[str]:
+        """``record_ids`` sorted as their records sit in their table (creation order), unknown ids dropped."""
+        positions = self._positions
+        return sorted((rid for rid in record_ids if rid in positions), key=positions.__getitem__)
+
+    def children_of(self, sobject: str, field_name: str, parent_id: str) -> list[dict[str, Any]] | None:
+        """Live ``sobject`` records whose reference ``field_name`` is exactly ``parent_id``, in table order.
+
+        None when that field is not indexed (the caller scans instead); the cost is the number of such children.
+        """
+        children = self._children.get((sobject, field_name))
+        if children is None:
+            return None
+        siblings = children.get(parent_id.lower()) if isinstance(parent_id, str) else None
+        if not siblings:
+            return []
+        table = self._tables[sobject]
+        found = [table[rid] for rid in self.in_table_order(siblings)]
+        return [r for r in found if r.get(field_name) == parent_id and not r.get("IsDeleted")]
+
+    def ids_matching(self, sobject: str, field_name: str, folded_values: set[str], *,
+                     include_deleted: bool = False) -> list[str] | None:
+        """Ids of ``sobject`` records whose id/reference ``field_name`` case-folds to one of ``folded_values``.
+
+        A superset the caller still filters, in table order; None when no index serves (the caller scans).
+        Reference fields are indexed for live records only, so ``include_deleted`` then answers None.
+        """
+        if field_name == "Id":
+            folded = self._folded_ids[sobject]
+            return self.in_table_order({rid for value in folded_values for rid in folded.get(value, ())})
+        children = self._children.get((sobject, field_name))
+        if children is None or include_deleted:
+            return None
+        return self.in_table_order({rid for value in folded_values for rid in children.get(value, ())})
+
+    def ids_by_unique_value(self, sobject: str, field_name: str, keys: set[Any]) -> list[str] | None:
+        """Live ids whose external-id/unique ``field_name`` has one of ``keys`` (index keys), or None (no index)."""
+        index = self._index.get((sobject, field_name))
+        if index is None:
+            return None
+        return self.in_table_order({rid for key in keys for rid in index.get(key, ())})
 
     # ---- lookups -----------------------------------------------------------------------------------------------
     def object(self, sobject: str) -> ObjectDef:
@@ -503,9 +625,8 @@ class SalesforceState:
                     continue
                 cascade = any(c.childSObject == other.name and c.field == definition.name and c.cascadeDelete
                               for c in obj.childRelationships) or definition.cascadeDelete
-                for child_id, child in list(self._tables[other.name].items()):
-                    if child.get(definition.name) != rid or child.get("IsDeleted"):
-                        continue
+                for child in self._children_or_scan(other.name, definition.name, rid):
+                    child_id = child["Id"]
                     if definition.restrictedDelete:
                         raise ApiError(400, "DELETE_FAILED",
                                        f"Your attempt to delete {record.get('Name') or rid} could not be completed "
@@ -543,6 +664,22 @@ class SalesforceState:
         elif obj.name == "OpportunityLineItem":
             self._derive_line_item(record, creating)
 
+    def _children_or_scan(self, sobject: str, field_name: str, parent_id: Any) -> list[dict[str, Any]]:
+        """Live ``sobject`` records whose ``field_name`` is ``parent_id``, in table order (a snapshot list)."""
+        if not isinstance(parent_id, str):
+            return [r for r in self._tables[sobject].values()
+                    if not r.get("IsDeleted") and r.get(field_name) == parent_id]
+        found = self.children_of(sobject, field_name, parent_id)
+        if found is None:
+            found = [r for r in self._tables[sobject].values()
+                     if not r.get("IsDeleted") and r.get(field_name) == parent_id]
+        return found
+
+    def _pricebook_entry(self, pricebook_id: str | None, product_id: str) -> str | None:
+        """The live entry for (price book, product): the first created, as a table scan would find it."""
+        return next((e["Id"] for e in self._children_or_scan("PricebookEntry", "Product2Id", product_id)
+                     if e.get("Pricebook2Id") == pricebook_id), None)
+
     def _derive_pricebook_entry(self, record: dict[str, Any], creating: bool) -> None:
         product = self._tables["Product2"].get(record.get("Product2Id") or "")
         if product is not None:
@@ -550,8 +687,7 @@ class SalesforceState:
             record["ProductCode"] = product.get("ProductCode")
         if not creating or product is None:
             return
-        same = [e for e in self._tables["PricebookEntry"].values() if not e.get("IsDeleted")
-                and e.get("Product2Id") == record.get("Product2Id")]
+        same = self._children_or_scan("PricebookEntry", "Product2Id", record.get("Product2Id"))
         if any(e.get("Pricebook2Id") == record.get("Pricebook2Id") for e in same):
             raise ApiError(400, "DUPLICATE_VALUE", "This price definition already exists in this price book", [])
         if record.get("Pricebook2Id") != self.standard_pricebook_id and not any(
@@ -566,9 +702,7 @@ class SalesforceState:
             entry_id = record.get("PricebookEntryId")
             if entry_id is None and record.get("Product2Id"):
                 book = (opportunity or {}).get("Pricebook2Id") or self.standard_pricebook_id
-                entry_id = next((eid for eid, e in entries.items() if not e.get("IsDeleted")
-                                 and e.get("Product2Id") == record["Product2Id"] and e.get("Pricebook2Id") == book),
-                                None)
+                entry_id = self._pricebook_entry(book, record["Product2Id"])
                 if entry_id is None:
                     raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
                                    "field integrity exception: unknown (no price book entry for this product in the "
@@ -604,10 +738,9 @@ class SalesforceState:
         if obj.name == "OpportunityLineItem":
             self._roll_up_opportunity(record.get("OpportunityId"), record)
         elif obj.name == "Product2" and operation == "Update":
-            for entry_id, entry in list(self._tables["PricebookEntry"].items()):
-                if entry.get("Product2Id") == record["Id"] and not entry.get("IsDeleted"):
-                    self._put("PricebookEntry", entry_id, {**entry, "Name": record.get("Name"),
-                                                          "ProductCode": record.get("ProductCode")})
+            for entry in self._children_or_scan("PricebookEntry", "Product2Id", record["Id"]):
+                self._put("PricebookEntry", entry["Id"], {**entry, "Name": record.get("Name"),
+                                                         "ProductCode": record.get("ProductCode")})
         if fire_triggers and self.package_installed and obj.name in QUEUED_OBJECTS \
                 and self.schema.get(QUEUE_OBJECT) is not None:
             self._enqueue(obj, record, operation, previous)
@@ -616,8 +749,7 @@ class SalesforceState:
         opportunity = self._tables["Opportunity"].get(opportunity_id or "")
         if opportunity is None or opportunity.get("IsDeleted"):
             return
-        lines = [x for x in self._tables["OpportunityLineItem"].values()
-                 if x.get("OpportunityId") == opportunity_id and not x.get("IsDeleted")]
+        lines = self._children_or_scan("OpportunityLineItem", "OpportunityId", opportunity_id)
         now = self.now()
         updated = {**opportunity, "HasOpportunityLineItem": bool(lines), "SystemModstamp": now,
                    "LastModifiedDate": now}
