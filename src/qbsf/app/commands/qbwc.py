@@ -11,6 +11,7 @@ import functools
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,13 +106,17 @@ class WebConnectorServices(EngineServices):
     poll) and then ends the session with 100 %. The engine's progress becomes the percentage QBWC shows.
     """
 
-    def __init__(self, settings: Any, secrets_store: Any, transport: WebConnectorTransport) -> None:
+    def __init__(self, settings: Any, secrets_store: Any, transport: WebConnectorTransport, *, state: Any = None,
+                 machine_id: str = "") -> None:
         from qbsf.sync.runtime import state_url
         from qbsf.sync.state import StateStore
 
         self.transport = transport
         self._stopping = threading.Event()
-        super().__init__(settings, secrets_store, StateStore(state_url(settings)), transport_factory=lambda: transport)
+        # `qbsf run` passes the state store its dashboard shows (and closes); `qbsf qbwc serve` opens its own
+        self._owns_state = state is None
+        super().__init__(settings, secrets_store, StateStore(state_url(settings)) if state is None else state,
+                         transport_factory=lambda: transport, machine_id=machine_id)
 
     def connect_quickbooks(self) -> str:
         """Wait for the Web Connector's first poll (however long; a stop ends the wait) and read the company."""
@@ -157,11 +162,30 @@ class WebConnectorServices(EngineServices):
         self.transport.bridge.cancel_waiting("qbsf is stopping")
 
     def close(self) -> None:
-        """Close the clients, then the state store this class opened."""
+        """Close the clients, then the state store if this class opened it."""
         try:
             super().close()
         finally:
-            self.state.close()
+            if self._owns_state:
+                self.state.close()
+
+
+def use_webconnector(bundle: Any, transport: WebConnectorTransport) -> WebConnectorServices:
+    """Put :class:`WebConnectorServices` behind an assembled ``qbsf run`` (a :class:`qbsf.app.wiring.ConnectorApp`).
+
+    Done before anything starts: the connector and the dashboard's live callbacks (chart of accounts, record fetch,
+    QB → SF resets) move from the plain services to the Web Connector ones, which share the same state store.
+    """
+    old = bundle.services
+    services = WebConnectorServices(bundle.settings, old.secrets, transport, state=bundle.state,
+                                    machine_id=bundle.machine_id)
+    bundle.connector.services = services
+    bundle.services = services
+    for name in vars(bundle.dashboard):
+        value = getattr(bundle.dashboard, name)
+        if getattr(value, "__self__", None) is old:  # a bound method of the plain services
+            setattr(bundle.dashboard, name, getattr(services, value.__name__))
+    return services
 
 
 def build_service(reg: WebConnectorRegistry, **service_options: Any) -> WebConnectorService:
@@ -255,6 +279,16 @@ class CompanyEngines:
         services.connect_salesforce()
         self.running[company] = (services, Connector(services, settings))
 
+    def adopt(self, company: str, services: WebConnectorServices, connector: Any) -> None:
+        """Serve ``company`` with a runtime built elsewhere (`qbsf run`'s, which also feeds its dashboard)."""
+        self.running[company] = (services, connector)
+
+    def request_stop(self) -> None:
+        """Ask every company to stop (quick, safe in a signal handler): unblock waits, end loops after the record."""
+        for services, connector in self.running.values():
+            services.stop()
+            connector.stop()
+
     def start(self) -> None:
         """Start every company's cycles."""
         for _services, connector in self.running.values():
@@ -267,6 +301,67 @@ class CompanyEngines:
         for services, connector in self.running.values():
             connector.stop(wait=wait)
             services.close()
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (the Web Connector allows plain http to those only)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listen(host: str, cert: Path | None, key: Path | None, public_url: str | None) -> None:
+    """Refuse what the Web Connector cannot use, before anything starts: half a TLS pair, plain http to the network."""
+    from qbsf.quickbooks.webconnector.server import check_tls
+
+    check_tls(cert, key)
+    if public_url:
+        check_app_url(public_url)
+    if cert is None and not is_loopback(host):
+        raise ConfigError(
+            f"the Web Connector endpoint would listen on {host} over plain http: the Web Connector accepts http only "
+            "for localhost, and its password would cross the network in clear",
+            hint="give a certificate and its key (--cert FILE --key FILE), or keep qbsf on 127.0.0.1 behind an "
+                 "https reverse proxy as the README shows (QuickBooks Web Connector → TLS through a reverse proxy)")
+
+
+def serve_endpoint(service: WebConnectorService, engines: CompanyEngines, *, host: str, port: int,
+                   cert: Path | None = None, key: Path | None = None, public_url: str | None = None,
+                   ready: Callable[[str, int], None] | None = None) -> None:
+    """Serve ``/qbwc`` with ``engines`` behind it until Ctrl-C or SIGTERM, then stop them cleanly.
+
+    The one serving path of `qbsf qbwc serve` and `qbsf run` (Web Connector transport). ``ready(url, port)`` is
+    called once the port is bound (port 0 picks a free one); ``url`` is where this machine reaches the endpoint.
+    """
+    from types import SimpleNamespace
+
+    from qbsf.app.runtime import install_signal_handlers
+    from qbsf.quickbooks.webconnector import create_app
+    from qbsf.quickbooks.webconnector.server import serve_forever
+
+    check_listen(host, cert, key, public_url)
+    scheme = "https" if cert else "http"
+    shown = f"[{host}]" if ":" in host else host
+
+    def bound(bound_port: int) -> None:
+        if ready is not None:
+            ready(f"{scheme}://{shown}:{bound_port}/qbwc", bound_port)
+
+    engines.start()
+    # uvicorn re-raises the Ctrl-C/SIGTERM it stopped on after restoring the previous handlers: make those ours,
+    # so the re-raised signal stops the engines (after the record in hand) instead of killing the process.
+    restore = install_signal_handlers(SimpleNamespace(stop=engines.request_stop))  # type: ignore[arg-type]
+    try:
+        serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key,
+                      ready=bound)
+    finally:
+        restore()
+        engines.stop()
 
 
 @app.command("serve")
@@ -289,14 +384,9 @@ def serve(
     = None,
 ) -> None:
     """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) with the sync engine behind it."""
-    from qbsf.quickbooks.webconnector import create_app
-    from qbsf.quickbooks.webconnector.server import check_tls, serve_forever
-
-    check_tls(cert, key)
+    check_listen(host, cert, key, public_url)
     reg = WebConnectorRegistry.load(registry_path(registry))
     service = build_service(reg)
-    if public_url:
-        check_app_url(public_url)
     engines = CompanyEngines()
     if engine:
         from qbsf.app.context import AppContext
@@ -305,17 +395,11 @@ def serve(
             context = AppContext(config=company_config)
             engines.add(company, context.load().settings, context.secret_store(),
                         sync_transport(service, reg, company))
-    scheme = "https" if cert else "http"
     engine_note = (f"; sync engine for {', '.join(sorted(engines.running))}" if engines.running
                    else "; no sync engine (connection test)")
 
-    def ready(bound_port: int) -> None:
-        typer.echo(f"✓ Web Connector endpoint on {scheme}://{host}:{bound_port}/qbwc for "
-                   f"{', '.join(sorted(reg.companies))}{engine_note} (Ctrl-C stops)")
+    def ready(url: str, _port: int) -> None:
+        typer.echo(f"✓ Web Connector endpoint on {url} for {', '.join(sorted(reg.companies))}{engine_note} "
+                   "(Ctrl-C stops)")
 
-    engines.start()
-    try:
-        serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key,
-                      ready=ready)
-    finally:
-        engines.stop()
+    serve_endpoint(service, engines, host=host, port=port, cert=cert, key=key, public_url=public_url, ready=ready)
