@@ -160,6 +160,13 @@ def test_plain_http_on_the_network_is_refused_with_the_fix(sf_emulator, tmp_path
                                     str(registry), "--cert", str(tmp_path / "c.pem")],
                               env=_environment(tmp_path, sf_emulator))
     assert isinstance(half.exception, ConfigError) and "both a certificate and its key" in str(half.exception)
+    settings_half = write_config(tmp_path, sf_emulator)
+    settings_half.write_text(settings_half.read_text().replace(
+        "webconnector_port = 0", f'webconnector_port = 0\nwebconnector_cert = "{tmp_path / "cert.pem"}"'))
+    from_settings = CliRunner().invoke(app, ["run", "--config", str(settings_half), "--registry", str(registry)],
+                                       env=_environment(tmp_path, sf_emulator))
+    assert isinstance(from_settings.exception, ConfigError), from_settings.output
+    assert "both a certificate and its key" in str(from_settings.exception), "the settings' TLS files are read"
 
 
 def test_run_names_the_company_it_serves(sf_emulator, tmp_path: Path, registry: Path) -> None:

@@ -155,6 +155,9 @@ class QuickBooksSettings(_Section):
     simulator_path: str = Field("", description="Simulator company file (transport = simulator); blank = in memory")
     webconnector_host: str = Field("127.0.0.1", description="Web Connector SOAP listener host")
     webconnector_port: int = Field(8090, ge=0, le=65535, description="Web Connector SOAP listener port")
+    webconnector_cert: str = Field("", description="TLS certificate (PEM) for the Web Connector endpoint; blank = "
+                                                   "plain http, allowed on 127.0.0.1 only")
+    webconnector_key: str = Field("", description="TLS private key (PEM) for the Web Connector endpoint")
     connect_attempts: int = Field(3, ge=1, le=20, description="Attempts to open a session before giving up")
     default_accounts: QBAccounts = Field(default_factory=QBAccounts)
 

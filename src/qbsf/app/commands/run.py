@@ -24,8 +24,9 @@ def run(
     port: int | None = typer.Option(None, help="Dashboard port (overrides dashboard.port)."),
     log_level: str = typer.Option("INFO", help="Console and file log level."),
     cert: Path | None = typer.Option(None, "--cert", help="Web Connector transport: TLS certificate (PEM) to serve "
-                                                          "/qbwc over https."),
-    key: Path | None = typer.Option(None, "--key", help="Web Connector transport: TLS private key (PEM)."),
+                                                          "/qbwc over https (default quickbooks.webconnector_cert)."),
+    key: Path | None = typer.Option(None, "--key", help="Web Connector transport: TLS private key (PEM) (default "
+                                                        "quickbooks.webconnector_key)."),
     public_url: str | None = typer.Option(None, "--public-url", help="Web Connector transport: the address the "
                                                                      "Web Connector calls (behind a reverse proxy)."),
     company: str | None = typer.Option(None, "--company", help="Web Connector transport: the registered company "
@@ -116,7 +117,12 @@ def _run_webconnector(context: AppContext, *, dashboard: bool, port: int | None,
     from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry
 
     settings = context.load().settings
-    host, wc_port = settings.quickbooks.webconnector_host, settings.quickbooks.webconnector_port
+    qb = settings.quickbooks
+    host, wc_port = qb.webconnector_host, qb.webconnector_port
+    # --cert/--key win over the settings, as a pair: half of each would be a pair nobody meant
+    if cert is None and key is None:
+        cert = Path(qb.webconnector_cert) if qb.webconnector_cert else None
+        key = Path(qb.webconnector_key) if qb.webconnector_key else None
     check_listen(host, cert, key, public_url)  # before anything starts or connects
     reg = WebConnectorRegistry.load(registry_path(registry))
     service = build_service(reg)
