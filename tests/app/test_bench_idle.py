@@ -12,15 +12,14 @@ def quiet_logs():
     reset_logging()
 
 
-def test_idle_cycle_costs_a_heartbeat_one_poll_per_object_and_only_delta_queries_in_quickbooks(sf_state) -> None:
+def test_idle_cycle_costs_one_composite_call_and_only_delta_queries_in_quickbooks(sf_state) -> None:
     result = measure_idle(3, accounts=2, polling_interval=30, sf_state=sf_state)
     assert result.idle_cycles == 3
     # QB → SF runs every cycle by default: one modified-since query per inbound entity (and deletions), nothing else
     assert result.qb_messages_per_cycle <= 4
-    # one composite call (heartbeat + sync requests) and, for the example mappings' Account, Contact, Product2 and
-    # Opportunity, at most one poll each
-    assert 1 <= result.sf_calls_per_cycle <= 5
-    assert result.sf_calls_per_hour == pytest.approx(result.sf_calls_per_cycle * 120)
+    # one composite call: heartbeat, sync requests and the four SystemModstamp polls as subrequests
+    assert result.sf_calls_per_cycle == 1
+    assert result.sf_calls_per_hour == pytest.approx(120)
     assert "calls per idle hour at a 30 s polling interval" in result.line()
 
 

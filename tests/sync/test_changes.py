@@ -151,3 +151,60 @@ def test_queue_rows_for_deleted_or_ineligible_records_are_done(clocked) -> None:
     statuses = {r["Record_Id__c"]: (r["Status__c"], r.get("Error__c")) for r in org.records("QBSync_Queue__c")}
     assert statuses[lost][0] == "Done" and "not eligible" in statuses[lost][1]
     assert statuses[account] == ("Done", None)
+
+
+def test_poll_first_pages_read_in_one_composite_call_serve_the_next_pass(clocked) -> None:
+    from qbsf.sync.cycle_reads import read_in_one_call
+
+    org, sf, state, clock = clocked
+    acme = org.insert("Account", {"Name": "Acme"})
+    poller = SystemModstampPoller(sf, state)
+    queries = poller.cycle_reads(["Account", "Contact", "Product2"])
+    assert set(queries) == {"poll_Account", "poll_Contact", "poll_Product2"}
+    before = org.api_calls
+    pages = read_in_one_call(sf.client, queries)
+    assert org.api_calls - before == 1
+    poller.accept_reads(queries, pages)
+    batches = list(poller.changes(entities=["Account", "Contact", "Product2"]))
+    assert org.api_calls - before == 1, "the pass used the pre-fetched pages"
+    assert _ids(batches, "Account") == [acme]
+    _ack_all(poller, batches)
+    # pages serve one pass only: the next reads afresh
+    clock.now += timedelta(seconds=5)
+    list(poller.changes(entities=["Account"]))
+    assert org.api_calls - before == 2
+
+
+def test_a_stale_or_partial_pre_fetched_page_is_read_again(clocked) -> None:
+    org, sf, state, clock = clocked
+    poller = SystemModstampPoller(sf, state)
+    queries = poller.cycle_reads(["Account"])
+    first = org.insert("Account", {"Name": "First"})
+    # a page with more to come is never taken as the whole answer
+    poller.accept_reads(queries, {"poll_Account": {"done": False, "records": [], "nextRecordsUrl": "/next"}})
+    batches = list(poller.changes(entities=["Account"]))
+    assert _ids(batches, "Account") == [first]
+    # a page for another SOQL (the watermark moved since it was read) is not used
+    _ack_all(poller, batches)
+    clock.now += timedelta(minutes=5)
+    second = org.insert("Account", {"Name": "Second"})
+    poller.accept_reads(queries, {"poll_Account": {"done": True, "records": []}})
+    assert _ids(list(poller.changes(entities=["Account"])), "Account") == [second]
+    # discarded pages are gone
+    poller.accept_reads(poller.cycle_reads(["Account"]), {"poll_Account": {"done": True, "records": []}})
+    poller.discard_reads()
+    assert _ids(list(poller.changes(entities=["Account"])), "Account") == [second]
+
+
+def test_queue_claim_read_joins_the_composite(clocked) -> None:
+    from qbsf.sync.cycle_reads import read_in_one_call
+
+    org, sf, state, _clock = clocked
+    poller = SystemModstampPoller(sf, state)
+    queue = QueueSource(sf, poller=poller)
+    queries = queue.cycle_reads(["Account"])
+    assert list(queries) == ["queue_claim"]
+    before = org.api_calls
+    queue.accept_reads(queries, read_in_one_call(sf.client, queries))
+    assert [b.records for b in queue.changes(entities=["Account"])] == [[]]
+    assert org.api_calls - before == 1, "an empty queue costs the composite call only"

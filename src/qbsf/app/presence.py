@@ -5,7 +5,9 @@ Where the qbsf Salesforce package is installed, each cycle sends one composite r
 1. upserts this connector's ``QBSF_Heartbeat__c`` row by ``Connector_Id__c`` (the Salesforce dashboard shows
    "Connector — Online" while ``Last_Seen__c`` is under 2 minutes old),
 2. closes the sync requests handled last cycle (``Status__c`` Done or Failed), and
-3. reads the ``Pending`` ``QBSF_Sync_Request__c`` rows (↑ SF → QB / ↓ QB → SF clicked in Salesforce).
+3. reads the ``Pending`` ``QBSF_Sync_Request__c`` rows (↑ SF → QB / ↓ QB → SF clicked in Salesforce), and
+4. runs the sync engine's cycle reads (change polls or the queue's claim read) as ``query`` subrequests, so an idle
+   cycle costs exactly one API call.
 
 Without the package the first call answers NOT_FOUND/INVALID_TYPE; presence then switches itself off with one log line
 and the heartbeat stays local.
@@ -22,6 +24,7 @@ from typing import Any
 
 from qbsf import __version__
 from qbsf.errors import QbsfError
+from qbsf.sync.cycle_reads import COMPOSITE_LIMIT, query_pages, query_subrequest
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,8 @@ class Requests:
     inbound: bool = False
     ids: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
+    # referenceId → first page of each cycle read run in the same composite (missing when it failed)
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def connector_id(machine_id: str, install: str) -> str:
@@ -64,8 +69,11 @@ class SalesforcePresence:
         for request_id in ids:
             self._to_close[request_id] = ("Done" if ok else "Failed", message[:255])
 
-    def beat(self, *, quickbooks_connected: bool, now: datetime | None = None) -> Requests:
-        """Send the heartbeat, close handled requests, read pending ones — in one composite call."""
+    def beat(self, *, quickbooks_connected: bool, now: datetime | None = None,
+             reads: dict[str, str] | None = None) -> Requests:
+        """Send the heartbeat, close handled requests, read pending ones and run ``reads`` (referenceId → SOQL) —
+        in one composite call. The reads' pages come back in ``Requests.pages``, whatever the heartbeat's fate."""
+        reads = dict(reads or {})
         if not self.enabled:
             return Requests()
         moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
@@ -75,31 +83,37 @@ class SalesforcePresence:
             "body": {"Name": self.name, "Last_Seen__c": moment, "Machine_Id__c": self.machine_id,
                      "QB_Connected__c": quickbooks_connected, "Version__c": __version__},
         }]
-        closing = list(self._to_close.items())[:20]  # composite allows 25 subrequests in one call
+        # composite allows 25 subrequests in one call: heartbeat, pending read and the cycle reads come first
+        room = max(0, min(20, COMPOSITE_LIMIT - 2 - len(reads)))
+        closing = list(self._to_close.items())[:room]
         for index, (request_id, (status, message)) in enumerate(closing):
             subrequests.append({"method": "PATCH", "referenceId": f"close{index}",
                                 "url": f"sobjects/{REQUEST_OBJECT}/{request_id}",
                                 "body": {"Status__c": status, "Message__c": message or None}})
         subrequests.append({"method": "GET", "referenceId": "pending", "url": "query",
                             "params": {"q": PENDING_SOQL}})
+        subrequests.extend(query_subrequest(reference, soql) for reference, soql in reads.items())
         try:
             results = {r.reference_id: r for r in self.sf.composite(_with_query_in_url(subrequests))}
         except QbsfError as exc:
             log.warning("Salesforce heartbeat not sent: %s", exc)
             return Requests()
+        pages = query_pages(results, reads)
         beat = results.get("heartbeat")
         if beat is not None and beat.status >= 400:
             if any(code in str(beat.body) for code in _MISSING):
                 self.enabled = False
                 log.info("Salesforce package not installed: heartbeat kept locally, manual triggers from the "
                          "dashboard only")
-                return Requests()
+                return Requests(pages=pages)
             log.warning("Salesforce heartbeat refused: %s", _first_message(beat.body))
         for index, (request_id, _) in enumerate(closing):
             result = results.get(f"close{index}")
             if result is not None and (result.status < 400 or "NOT_FOUND" in str(result.body)):
                 self._to_close.pop(request_id, None)
-        return self._pending(results.get("pending"))
+        requests = self._pending(results.get("pending"))
+        requests.pages = pages
+        return requests
 
     def _pending(self, result: Any) -> Requests:
         requests = Requests()

@@ -79,11 +79,27 @@ class EngineServices:
         return str(url)
 
     def begin_cycle(self, *, quickbooks_connected: bool) -> Any:
-        """Heartbeat + sync requests in Salesforce (one composite call); returns what users asked for."""
-        if self.presence is None:
-            return None
-        wants = self.presence.beat(quickbooks_connected=quickbooks_connected)
-        self._requests = list(wants.ids)
+        """The cycle's one Salesforce call: heartbeat, sync requests and the engine's change polls (or queue claim
+        read) as one composite request; returns what users asked for (None without the Salesforce package)."""
+        from qbsf.sync.cycle_reads import read_in_one_call
+
+        with self._qb_lock:  # the engine is rebuilt under this lock
+            engine = self.engine
+            queries = engine.cycle_reads() if engine is not None and hasattr(engine, "cycle_reads") else {}
+        wants = None
+        pages: dict[str, Any] = {}
+        if self.presence is not None and self.presence.enabled:
+            wants = self.presence.beat(quickbooks_connected=quickbooks_connected, reads=queries)
+            self._requests = list(wants.ids)
+            pages = wants.pages
+        elif queries and self.sf is not None:
+            pages = read_in_one_call(self.sf, queries)
+        if wants is None and self.presence is not None:
+            from qbsf.app.presence import Requests
+
+            wants = Requests(pages=pages)  # the package is missing: nobody asked for anything
+        if queries:
+            engine.accept_cycle_reads(pages)
         return wants
 
     def end_cycle(self, summary: Any) -> None:

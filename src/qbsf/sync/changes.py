@@ -116,6 +116,45 @@ class SystemModstampPoller:
         self.overlap = overlap
         self.exclude_user = exclude_user
         self._pending: dict[str, _PendingPoll] = {}
+        self._prefetched: dict[str, list[dict[str, Any]]] = {}  # SOQL → every record it returned (one page)
+
+    def _start(self, spec: EntitySpec, since: datetime | None, full: bool) -> datetime | None:
+        # Where the poll of ``spec`` starts: nowhere when full, ``since`` when given, else watermark − overlap.
+        if full:
+            return None
+        if since is not None:
+            return since
+        mark = self.state.get_watermark(spec.watermark_source)
+        return parse_sf_datetime(mark) - self.overlap if mark else None
+
+    def cycle_reads(self, entities: Iterable[str] | None = None) -> dict[str, str]:
+        """The first-page queries the next scheduled ``changes(entities=…)`` runs, keyed by composite referenceId.
+
+        Run them in the cycle's one ``/composite`` call and hand the pages to :meth:`accept_reads`: an idle cycle
+        then costs no further call.
+        """
+        return {f"poll_{spec.name}": self.query_for(spec, since=self._start(spec, None, False))
+                for spec in dependency_order(entities)}
+
+    def accept_reads(self, queries: Mapping[str, str], pages: Mapping[str, Any]) -> None:
+        """First pages of :meth:`cycle_reads`'s queries, run elsewhere (``pages``: referenceId → query body).
+
+        Only a complete answer (``done``) is kept; a page with more to come is read again by ``changes``. A kept page
+        serves only the identical SOQL, once, so a moved watermark or another entity list reads afresh.
+        """
+        self._prefetched = {}
+        for reference, soql in queries.items():
+            page = pages.get(reference)
+            if isinstance(page, Mapping) and page.get("done", True) and isinstance(page.get("records"), list):
+                self._prefetched[soql] = [dict(record) for record in page["records"]]
+
+    def discard_reads(self) -> None:
+        """Forget pre-fetched pages (a pass that did not use them must not see them next cycle: they age)."""
+        self._prefetched = {}
+
+    def _read(self, soql: str) -> list[dict[str, Any]]:
+        records = self._prefetched.pop(soql, None)
+        return records if records is not None else self.sf.query(soql)
 
     def query_for(self, spec: EntitySpec, *, since: datetime | None = None,
                   ids: Sequence[str] | None = None) -> str:
@@ -129,15 +168,7 @@ class SystemModstampPoller:
         """One batch per entity: records changed since the watermark (or ``since``; every record when ``full``)."""
         for spec in dependency_order(entities):
             source = spec.watermark_source
-            start: datetime | None
-            if full:
-                start = None
-            elif since is not None:
-                start = since
-            else:
-                mark = self.state.get_watermark(source)
-                start = parse_sf_datetime(mark) - self.overlap if mark else None
-            records = self.sf.query(self.query_for(spec, since=start))
+            records = self._read(self.query_for(spec, since=self._start(spec, since, full)))
             versions = {record["Id"]: _version(record) for record in records}
             fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
             batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]
@@ -209,13 +240,35 @@ class QueueSource:
         self.stale_after = stale_after
         self.clock = clock or poller.state.now
         self._claimed: dict[str, list[QueueRow]] = {}
+        self._prefetched: list[dict[str, Any]] | None = None
+
+    def claim_query(self) -> str:
+        """The SOQL reading the rows to claim: Pending ones, and Processing ones abandoned for ``stale_after``."""
+        stale = soql_datetime(self.clock() - self.stale_after)
+        return (f"SELECT Id, Object__c, Record_Id__c, Operation__c, Attempts__c FROM {QUEUE_OBJECT} "
+                f"WHERE Status__c = 'Pending' OR (Status__c = 'Processing' AND LastModifiedDate < {stale}) "
+                f"ORDER BY CreatedDate, Id LIMIT {int(self.limit)}")
+
+    def cycle_reads(self, entities: Iterable[str] | None = None) -> dict[str, str]:
+        """The claim read of the next ``changes()``, keyed by composite referenceId (see
+        :meth:`SystemModstampPoller.cycle_reads`)."""
+        return {"queue_claim": self.claim_query()}
+
+    def accept_reads(self, queries: Mapping[str, str], pages: Mapping[str, Any]) -> None:
+        """The claim read's page, run elsewhere; used once by the next ``changes()`` (a partial page is re-read)."""
+        page = pages.get("queue_claim")
+        self._prefetched = None
+        if isinstance(page, Mapping) and page.get("done", True) and isinstance(page.get("records"), list):
+            self._prefetched = [dict(record) for record in page["records"]]
+
+    def discard_reads(self) -> None:
+        """Forget a pre-fetched claim read that was not used."""
+        self._prefetched = None
 
     def _claim(self) -> list[QueueRow]:
-        stale = soql_datetime(self.clock() - self.stale_after)
-        rows = self.sf.query(
-            f"SELECT Id, Object__c, Record_Id__c, Operation__c, Attempts__c FROM {QUEUE_OBJECT} "
-            f"WHERE Status__c = 'Pending' OR (Status__c = 'Processing' AND LastModifiedDate < {stale}) "
-            f"ORDER BY CreatedDate, Id LIMIT {int(self.limit)}")
+        rows, self._prefetched = self._prefetched, None
+        if rows is None:
+            rows = self.sf.query(self.claim_query())
         claimed = [QueueRow(id=row["Id"], sf_object=row.get("Object__c") or "", record_id=row.get("Record_Id__c")
                             or "", operation=row.get("Operation__c") or "", attempts=int(row.get("Attempts__c")
                                                                                          or 0))

@@ -177,6 +177,29 @@ class SyncEngine:
             self.source = QueueSource(self.sf, poller=self.poller)
         else:
             self.source = self.poller
+        self._cycle_queries: dict[str, str] = {}
+
+    def cycle_reads(self) -> dict[str, str]:
+        """The SOQL the next scheduled SF → QB pass starts with (referenceId → query; a poll per mapped object, or
+        the queue's claim read), for the caller to run in the cycle's one ``/composite`` call."""
+        reads = getattr(self.source, "cycle_reads", None)
+        self._cycle_queries = dict(reads([spec.name for spec in self.entities()])) if callable(reads) else {}
+        return dict(self._cycle_queries)
+
+    def accept_cycle_reads(self, pages: Mapping[str, Any]) -> None:
+        """First pages of :meth:`cycle_reads`'s queries (referenceId → query body); the next scheduled pass uses
+        them instead of reading again. Pages missing here are read by the pass itself."""
+        accept = getattr(self.source, "accept_reads", None)
+        if callable(accept) and self._cycle_queries:
+            accept(self._cycle_queries, pages)
+        self._cycle_queries = {}
+
+    def _discard_cycle_reads(self) -> None:
+        # Pre-fetched pages serve the pass right after them only: unused ones would be stale next cycle.
+        for source in {id(self.source): self.source, id(self.poller): self.poller}.values():
+            discard = getattr(source, "discard_reads", None)
+            if callable(discard):
+                discard()
 
     def _mapped_fields(self) -> dict[str, list[str]]:
         return {spec.name: self.mappings[spec.sheet].source_fields
@@ -262,6 +285,8 @@ class SyncEngine:
         except QbsfError as exc:
             report.error = str(exc)
             logger.error("SF → QB cycle %s stopped: %s", report.cycle, exc)
+        finally:
+            self._discard_cycle_reads()
         report.entities = {name: outbound.reports.get(name, EntityReport()) for name in wanted}
         for name, entity_report in outbound.reports.items():
             report.entities.setdefault(name, entity_report)

@@ -1,0 +1,81 @@
+"""An idle cycle of the real run loop costs one Salesforce API call; a change still syncs (issue 8)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from qbsf.app.logging import configure_logging, reset_logging
+from qbsf.app.runtime import Connector
+from qbsf.app.settings import Settings
+from qbsf.app.wiring import EngineServices
+from qbsf.bench.outbound import EXAMPLE_MAPPINGS, seed_org
+from qbsf.quickbooks.transports.simulator import SimulatorTransport
+from qbsf.sim.quickbooks import QuickBooksSimulator
+from qbsf.sim.salesforce import start_emulator
+from qbsf.sync.state import StateStore
+
+
+@pytest.fixture(autouse=True)
+def quiet_logs():
+    configure_logging(console=False)
+    yield
+    reset_logging()
+
+
+def _wait(predicate, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "the connector did not finish a cycle in time"
+        threading.Event().wait(0.01)
+
+
+def _cycles(connector: Connector) -> int:
+    last = connector.status().last_cycle
+    return 0 if last is None else last.number
+
+
+@pytest.mark.parametrize(("heartbeat", "change_source"),
+                         [(True, "poll"), (False, "poll"), (True, "queue"), (False, "queue")])
+def test_an_idle_cycle_costs_one_salesforce_call_and_a_change_still_syncs(
+        sf_state, tmp_path: Path, heartbeat: bool, change_source: str) -> None:
+    seeded = seed_org(sf_state, accounts=3)
+    sim = QuickBooksSimulator()
+    with start_emulator(sf_state) as emulator:
+        settings = Settings.model_validate({
+            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
+                           "client_secret": emulator.client_secret},
+            "quickbooks": {"default_accounts": {"income": "Sales"}},
+            "sync": {"polling_interval": 86400, "salesforce_heartbeat": heartbeat, "change_source": change_source},
+            "mappings_dir": str(EXAMPLE_MAPPINGS),
+        })
+        state = StateStore(tmp_path / "state.db")
+        services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
+        connector = Connector(services, settings)
+        try:
+            connector.start()
+            _wait(lambda: _cycles(connector) >= 1)
+            assert sim.count("Customer") == 3  # the first cycle synced the seed
+            for number in (2, 3, 4):
+                before = sf_state.api_calls
+                connector.run_now()
+                _wait(lambda n=number: _cycles(connector) >= n)
+                assert sf_state.api_calls - before == 1, f"idle cycle {number}"
+                assert connector.status().last_cycle.error is None
+
+            sf_state.update("Account", seeded.accounts[0], {"Name": "Renamed Customer"})
+            connector.run_now()
+            _wait(lambda: _cycles(connector) >= 5)
+            assert "Renamed Customer" in {c["Name"] for c in sim.customers()}
+
+            before = sf_state.api_calls
+            connector.run_now()
+            _wait(lambda: _cycles(connector) >= 6)
+            assert sf_state.api_calls - before == 1  # idle again once the change was handled
+        finally:
+            connector.stop(wait=60)
+            services.close()
+            state.close()
