@@ -45,3 +45,27 @@ def test_an_entity_without_a_mapping_is_refused_by_name(sf_client, qb_client, tm
         assert [spec.name for spec in engine.entities()] == ["Account", "Contact", "Opportunity"]
         with pytest.raises(ConfigError, match="no mapping for Product_to_Item"):
             engine.sync_sf_to_qb(["Product2"])
+
+
+def test_integration_user_on_existing_name_and_max_attempts_reach_the_engine(sf_client, qb_client,
+                                                                            tmp_path: Path) -> None:
+    settings = Settings.model_validate({"sync": {"integration_user_id": "005000000000001AAA",
+                                                 "on_existing_name": "report", "max_attempts": 2}})
+    with StateStore(tmp_path / "s.db") as state:
+        engine = SyncEngine(settings, sf_client, qb_client, state, load_mappings(EXAMPLE_MAPPINGS))
+        assert engine.config.on_existing_name == "report"
+        assert state.retry_policy.max_attempts == 2
+        # the integration user's own edits are not polled back
+        assert all("LastModifiedById != '005000000000001AAA'" in soql for soql in engine.cycle_reads().values())
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("integration_user_id", "001000000000001AAA", "not a Salesforce User Id"),
+    ("on_existing_name", "merge", "'link' or 'report'"),
+    ("max_attempts", 0, "greater than or equal to 1"),
+])
+def test_bad_engine_settings_are_refused(key: str, value: object, message: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        Settings.model_validate({"sync": {key: value}})

@@ -177,11 +177,27 @@ class SyncSettings(_Section):
         default_factory=dict,
         description="Per Salesforce object, a SOQL WHERE condition a record must meet to sync, "
                     "e.g. Account = \"Type = 'Customer'\"")
+    integration_user_id: str = Field(
+        "", description="Salesforce User Id of a dedicated integration user whose own edits are not synced back "
+                        "(15 or 18 characters, starts with 005); blank = poll every user's changes")
+    on_existing_name: Literal["link", "report"] = Field(
+        "link", description="An unlinked QuickBooks record already has the name: link to it, or report a conflict")
+    max_attempts: int = Field(5, ge=1, le=100, description="Attempts for a failing record before it is parked "
+                                                           "for a person to fix")
 
     @field_serializer("polling_interval")
     def _whole_seconds(self, value: float) -> float | int:
         # 30, not 30.0, in the TOML file and `config show`
         return int(value) if float(value).is_integer() else value
+
+    @field_validator("integration_user_id")
+    @classmethod
+    def _salesforce_user_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (len(value) in (15, 18) and value.isalnum() and value.startswith("005")):
+            raise ValueError(f"{value!r} is not a Salesforce User Id (15 or 18 letters and digits starting with "
+                             f"005; Setup → Users → the user's record URL shows it)")
+        return value
 
     @field_validator("eligibility")
     @classmethod
