@@ -107,9 +107,9 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
             stack.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def page(chromium: Any, demo_site: DemoSite) -> Iterator[Any]:
-    """A fresh browser tab logged in to the dashboard (the token in the URL sets the session cookie)."""
+    """A browser tab logged in to the dashboard (the token in the URL sets the session cookie); tests navigate it."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(15_000)

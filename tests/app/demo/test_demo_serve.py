@@ -74,7 +74,12 @@ def test_demo_serves_the_dashboard_and_ctrl_c_stops_everything(tmp_path: Path) -
     assert token not in log_file and "qbsf-demo-secret" not in log_file
 
 
-def test_bad_demo_folders_are_clear_errors(tmp_path: Path) -> None:
+def test_bad_demo_folders_are_clear_errors(tmp_path: Path, config_file: Path) -> None:
+    import pytest
+
+    from qbsf.app.demo import DemoStack
+    from qbsf.errors import ConfigError
+
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("x")
     done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "demo", "--dir", str(a_file), "--once"],
@@ -85,13 +90,17 @@ def test_bad_demo_folders_are_clear_errors(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "salesforce.sqlite").write_text("not a database")
-    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "demo", "--dir", str(broken), "--once"],
-                          env=_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert f"the demo data in {broken} cannot be read" in done.stderr and "qbsf demo --reset" in done.stderr
+    with pytest.raises(ConfigError) as refused:
+        DemoStack(broken, console=False).start()
+    assert f"the demo data in {broken} cannot be read" in str(refused.value)
+    assert "qbsf demo --reset" in str(refused.value.hint)
     # --reset removes only what the demo wrote, then starts over
     (broken / "notes.txt").write_text("mine")
-    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "demo", "--dir", str(broken), "--once", "--reset"],
-                          env=_env(tmp_path), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert (broken / "notes.txt").read_text() == "mine" and "Seeded the demo" in done.stdout
+    stack = DemoStack(broken, console=False)
+    stack.reset()
+    stack.start()
+    try:
+        assert stack.first_start and stack.seeded.accounts == 24 and len(stack.org.records("Account")) == 24
+    finally:
+        stack.close()
+    assert (broken / "notes.txt").read_text() == "mine"
