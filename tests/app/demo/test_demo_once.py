@@ -134,6 +134,8 @@ def test_demo_once_through_the_web_connector(tmp_path: Path, config_file: Path) 
         summary = stack.run_once()
         assert summary.ok, [*summary.errors, *summary.failures]
         assert stack.web_connector.transcripts, "the stand-in Web Connector carried the session"
+        (company,) = stack.bundle.dashboard.webconnector_statuses()
+        assert company.to_dict()["company"] == "demo"
         assert summary.agreement and all(item.ok for item in summary.agreement)
     finally:
         stack.close()

@@ -114,6 +114,9 @@ class DemoStack:
             self.bundle = open_connector_app(AppContext(config=str(self.config_path), secrets=secrets),
                                              log_level=self.log_level, console=self.console,
                                              transport_factory=factory)
+            if self.web_connector is not None:
+                # the dashboard's Web Connector panel: sessions of the stand-in, as `qbsf qbwc serve` shows them
+                self.bundle.dashboard.webconnector_statuses = self.web_connector.service.statuses
         except sqlite3.DatabaseError as exc:
             self.close()
             raise ConfigError(f"the demo data in {self.directory} cannot be read: {exc}",
