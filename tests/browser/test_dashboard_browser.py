@@ -66,8 +66,10 @@ def test_sf_to_qb_button_syncs_a_new_account_and_the_activity_row_appears(page: 
     box = page.locator("#activity").bounding_box()
     assert box is not None
     # the newest rows are enough for the README: cap the height instead of shooting every row
+    scroll_x, scroll_y = page.evaluate("[window.scrollX, window.scrollY]")  # the box is viewport-relative
     page.screenshot(path=str(screenshots / "activity.png"), full_page=True,
-                    clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": min(box["height"], 900)})
+                    clip={"x": box["x"] + scroll_x, "y": box["y"] + scroll_y, "width": box["width"],
+                          "height": min(box["height"], 900)})
 
 
 def test_a_bad_mapping_upload_shows_its_line_errors_and_replaces_nothing(page: Any, demo_site: Any, tmp_path: Path,
