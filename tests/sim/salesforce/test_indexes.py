@@ -178,6 +178,8 @@ def test_indexed_answers_equal_a_scan_after_any_history(sf_schema, steps):
         assert ids(run(state, f"SELECT Id FROM Contact WHERE AccountId = '{account[:15]}'")) == expected
         assert ids(run(state, f"SELECT Id FROM Contact WHERE AccountId = '{account}'", include_deleted=True)) == \
             [c["Id"] for c in every if c["AccountId"] == account]
+        external = state.get("Account", account)["QB_Customer_ID__c"].lower()
+        assert ids(run(state, f"SELECT Id FROM Contact WHERE Account.QB_Customer_ID__c = '{external}'")) == expected
     wanted = contacts[::2]
     listed = ", ".join(f"'{c}'" for c in wanted)
     if wanted:
@@ -190,3 +192,30 @@ def test_check_indexes_reports_an_index_out_of_step(sf_state):
     sf_state.insert("Contact", {"LastName": "Smith", "AccountId": account})
     sf_state._children[("Contact", "AccountId")].clear()  # what a missed update would leave behind
     assert sf_state.check_indexes() == ["child index ('Contact', 'AccountId') is out of step"]
+
+
+def test_filters_through_a_parent_use_the_parents_index(sf_state):
+    first = sf_state.insert("Account", {"Name": "First", "QB_Customer_ID__c": "QB-1"})
+    second = sf_state.insert("Account", {"Name": "Second", "QB_Customer_ID__c": "QB-2"})
+    contact = sf_state.insert("Contact", {"LastName": "Smith", "AccountId": first})
+    other = sf_state.insert("Contact", {"LastName": "Jones", "AccountId": second})
+    assert ids(run(sf_state, "SELECT Id FROM Contact WHERE Account.QB_Customer_ID__c IN ('qb-1', 'QB-3')")) == [contact]
+    assert ids(run(sf_state, f"SELECT Id FROM Contact WHERE Account.Id = '{second[:15]}'")) == [other]
+    sf_state.update("Contact", contact, {"AccountId": second})
+    assert ids(run(sf_state, "SELECT Id FROM Contact WHERE Account.QB_Customer_ID__c = 'QB-2' ORDER BY LastName")) \
+        == [other, contact]
+    assert run(sf_state, "SELECT Id FROM Contact WHERE Account.QB_Customer_ID__c = 'QB-1'")["records"] == []
+    # Lookups the state does not index (owner, audit fields) are scanned, with the same answers.
+    assert ids(run(sf_state, "SELECT Id FROM Contact WHERE Owner.Username = 'demo@qbsf.example'")) == [contact, other]
+    assert ids(run(sf_state, f"SELECT Id FROM Contact WHERE CreatedById = '{sf_state.user_id}'")) == [contact, other]
+
+
+def test_order_by_with_nulls_and_limit(sf_state):
+    rows = [("b", "2"), ("a", None), ("c", "2"), ("d", "1"), ("e", None)]
+    made = {name: sf_state.insert("Account", {"Name": name, "Phone": phone}) for name, phone in rows}
+    order = ids(run(sf_state, "SELECT Id FROM Account ORDER BY Phone DESC NULLS LAST, Name DESC LIMIT 4"))
+    assert order == [made[n] for n in ("c", "b", "d", "e")]
+    order = ids(run(sf_state, "SELECT Id FROM Account ORDER BY Phone, Name LIMIT 3"))
+    assert order == [made[n] for n in ("a", "e", "d")]  # ascending puts nulls first by default
+    order = ids(run(sf_state, "SELECT Id FROM Account WHERE Phone != null ORDER BY Phone NULLS FIRST"))
+    assert order == [made[n] for n in ("d", "b", "c")]  # ties keep creation order

@@ -548,17 +548,21 @@ class Engine:
 
     def _indexed_ids(self, obj: ObjectDef, condition: Condition, include_deleted: bool) -> list[str] | None:
         """Ids an index gives for one ``field = literal`` / ``field IN (literals)`` on this object, or None."""
-        parts = condition.path.split(".")
-        if len(parts) == 2 and parts[0].lower() == obj.name.lower():
-            parts = parts[1:]
-        if len(parts) != 1:
-            return None
-        definition = obj.field(parts[0])
-        if definition is None:
-            return None
         literals = condition.value if isinstance(condition.value, list) else [condition.value]
         if any(not isinstance(lit, Literal) or lit.kind != "string" for lit in literals):
             return None  # nulls, numbers and dates: leave to the scan (and its type checks)
+        hops, definition = self.resolve(obj, condition.path)
+        if hops:
+            # Account.QB_Customer_ID__c = 'x' from Contact: the parents an index finds, then their children.
+            # Live children never point at a deleted parent (deletes cascade, clear or fail), so live parents do.
+            _, reference = hops[0]
+            parent_obj = self.schema.get(reference.referenceTo[0])
+            parent_path = ".".join([*(r.relationshipName or r.name for _, r in hops[1:]), definition.name])
+            parents = self._indexed_ids(parent_obj, Condition(parent_path, condition.op, condition.value), False)
+            if parents is None:
+                return None
+            return self.state.ids_matching(obj.name, reference.name, {rid.lower() for rid in parents},
+                                           include_deleted=include_deleted)
         if definition.type in ("id", "reference"):
             folded = {_fold_id(lit.value) for lit in literals}
             return self.state.ids_matching(obj.name, definition.name, folded, include_deleted=include_deleted)
@@ -688,11 +692,13 @@ class Engine:
         for item in reversed(order):
             hops, final = self.resolve(obj, item.path)
             nulls_first = item.nulls_first if item.nulls_first is not None else not item.descending
-            present = [r for r in rows if self.value_at(r, hops, final) is not None]
-            absent = [r for r in rows if self.value_at(r, hops, final) is None]
-            present.sort(key=lambda r, h=hops, f=final: _sort_key(self.value_at(r, h, f)),
-                         reverse=item.descending)
-            rows = absent + present if nulls_first else present + absent
+            # Each row's value is read once per ORDER BY item (parent hops make value_at a walk).
+            pairs = [(self.value_at(r, hops, final), r) for r in rows] if hops else [
+                (r.get(final.name), r) for r in rows]
+            present = [(_sort_key(value), r) for value, r in pairs if value is not None]
+            absent = [r for value, r in pairs if value is None]
+            present.sort(key=_first, reverse=item.descending)  # stable, as the per-item passes need
+            rows = absent + [r for _, r in present] if nulls_first else [r for _, r in present] + absent
         return rows
 
     def attributes(self, obj: ObjectDef, record_id: str) -> dict[str, str]:
@@ -788,6 +794,10 @@ def _fold_id(value: str) -> str:
 
         value = to18(value) or value
     return value.lower()
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def _sort_key(value: Any) -> Any:

@@ -122,7 +122,9 @@ class SalesforceState:
                     index: dict[Any, set[str]] = {}
                     self._index[(obj.name, definition.name)] = index
                     self._object_indexes[obj.name].append((definition, index))
-                if definition.type == "reference" and definition.name not in AUDIT_FIELDS:
+                # Owner and audit lookups may point at deleted users (deletes leave them), so they stay unindexed.
+                if definition.type == "reference" and definition.name not in AUDIT_FIELDS \
+                        and definition.name != "OwnerId":
                     children: dict[str, dict[str, None]] = {}
                     self._children[(obj.name, definition.name)] = children
                     self._object_references[obj.name].append((definition.name, children))
