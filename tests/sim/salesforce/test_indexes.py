@@ -219,3 +219,23 @@ def test_order_by_with_nulls_and_limit(sf_state):
     assert order == [made[n] for n in ("a", "e", "d")]  # ascending puts nulls first by default
     order = ids(run(sf_state, "SELECT Id FROM Account WHERE Phone != null ORDER BY Phone NULLS FIRST"))
     assert order == [made[n] for n in ("d", "b", "c")]  # ties keep creation order
+
+
+_ORDER = st.lists(st.tuples(st.sampled_from(["Phone", "Name", "Parent.Name", "NumberOfEmployees"]),
+                            st.sampled_from(["", " ASC", " DESC"]),
+                            st.sampled_from(["", " NULLS FIRST", " NULLS LAST"])), min_size=1, max_size=3)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=_ORDER, limit=st.integers(1, 6), offset=st.integers(0, 3))
+def test_order_by_limit_keeps_what_a_full_sort_keeps(sf_schema, order, limit, offset):
+    state = SalesforceState(sf_schema, package_installed=False)
+    parent = state.insert("Account", {"Name": "Parent"})
+    for n in range(40):  # duplicates and nulls in every sort column, so ties and null placement matter
+        state.insert("Account", {"Name": f"N{n % 7}", "Phone": None if n % 5 == 0 else f"P{n % 4}",
+                                 "NumberOfEmployees": None if n % 3 == 0 else n % 6,
+                                 "ParentId": parent if n % 2 else None})
+    clause = ", ".join(f"{path}{direction}{nulls}" for path, direction, nulls in order)
+    everything = ids(run(state, f"SELECT Id FROM Account ORDER BY {clause}"))
+    paged = ids(run(state, f"SELECT Id FROM Account ORDER BY {clause} LIMIT {limit} OFFSET {offset}"))
+    assert paged == everything[offset:offset + limit]

@@ -16,6 +16,7 @@ Anything else is a ``MALFORMED_QUERY`` with the offending position, as Salesforc
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -621,7 +622,11 @@ class Engine:
                 if (include_deleted or not r.get("IsDeleted")) and predicate(r)]
         if query.aggregates or query.group_by:
             return self.aggregate(obj, query, rows)  # sorting and paging apply to the groups
-        rows = self.sort(obj, rows, query.order_by)
+        wanted = None if query.limit is None else (query.offset or 0) + query.limit
+        if query.order_by and wanted is not None and wanted * 4 < len(rows):
+            rows = self.top(obj, rows, query.order_by, wanted)  # ORDER BY … LIMIT n: keep n, sort n
+        else:
+            rows = self.sort(obj, rows, query.order_by)
         if query.offset:
             if query.offset > 2000:
                 raise ApiError(400, "NUMBER_OUTSIDE_VALID_RANGE", "Maximum SOQL offset allowed is 2000")
@@ -700,6 +705,27 @@ class Engine:
             present.sort(key=_first, reverse=item.descending)  # stable, as the per-item passes need
             rows = absent + [r for _, r in present] if nulls_first else [r for _, r in present] + absent
         return rows
+
+    def top(self, obj: ObjectDef, rows: list[dict[str, Any]], order: list[OrderItem], count: int
+            ) -> list[dict[str, Any]]:
+        """The first ``count`` rows :meth:`sort` would give, without sorting them all (heapq keeps ties stable)."""
+        plan = []
+        for item in order:
+            hops, final = self.resolve(obj, item.path)
+            nulls_first = item.nulls_first if item.nulls_first is not None else not item.descending
+            plan.append((hops, final, 0 if nulls_first else 2, item.descending))
+
+        def key(row: dict[str, Any]) -> tuple[Any, ...]:
+            parts: list[Any] = []
+            for hops, final, null_rank, descending in plan:
+                value = self.value_at(row, hops, final) if hops else row.get(final.name)
+                if value is None:
+                    parts += (null_rank, None)
+                else:
+                    parts += (1, _Descending(_sort_key(value)) if descending else _sort_key(value))
+            return tuple(parts)
+
+        return heapq.nsmallest(count, rows, key=key)
 
     def attributes(self, obj: ObjectDef, record_id: str) -> dict[str, str]:
         return {"type": obj.name, "url": f"/services/data/v{self.version}/sobjects/{obj.name}/{record_id}"}
@@ -794,6 +820,23 @@ def _fold_id(value: str) -> str:
 
         value = to18(value) or value
     return value.lower()
+
+
+class _Descending:
+    """A sort key in reverse order (strings cannot be negated)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.value < self.value
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _first(pair: tuple[Any, Any]) -> Any:
