@@ -177,3 +177,54 @@ def test_run_names_the_company_it_serves(sf_emulator, tmp_path: Path, registry: 
                                       "globex"], env=_environment(tmp_path, sf_emulator))
     assert isinstance(result.exception, ConfigError) and "not registered" in str(result.exception)
     assert "acme" in result.exception.hint
+
+
+def test_dashboard_stop_releases_a_cycle_waiting_for_the_poll_and_start_serves_again(
+        sf_emulator, config_file: Path, tmp_path: Path, memory_secrets, registry: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from qbsf.app.commands.qbwc import build_service, sync_transport, use_webconnector
+    from qbsf.app.context import AppContext
+    from qbsf.app.dashboard import create_app
+    from qbsf.app.logging import reset_logging
+    from qbsf.app.settings import update_settings
+    from qbsf.app.wiring import open_connector_app
+    from qbsf.quickbooks.webconnector import create_app as create_endpoint
+    from qbsf.quickbooks.webconnector.server import BackgroundServer
+
+    seed_org(sf_emulator.state, accounts=1)
+    update_settings({"salesforce.instance_url": sf_emulator.url, "salesforce.client_id": sf_emulator.client_id,
+                     "salesforce.client_secret": sf_emulator.client_secret, "mappings_dir": str(EXAMPLE_MAPPINGS),
+                     "state_url": f"sqlite:///{tmp_path / 'state.db'}", "log_dir": str(tmp_path / "logs"),
+                     "quickbooks.transport": "webconnector", "sync.polling_interval": "1",
+                     "sync.salesforce_heartbeat": "false", "quickbooks.default_accounts.income": "Sales"},
+                    secrets=memory_secrets)
+    reg = WebConnectorRegistry.load(registry)
+    service = build_service(reg, poll_wait=0.2)
+    transport = sync_transport(service, reg, "acme")  # a cycle may wait 7 minutes for the next poll
+    bundle = open_connector_app(AppContext(secrets=memory_secrets), console=False, transport_factory=lambda: transport)
+    quickbooks = QuickBooksSimulator(company_name="Acme Supplies")
+    try:
+        services = use_webconnector(bundle, transport)
+        assert bundle.dashboard.chart_of_accounts.__self__ is services, "the dashboard asks the Web Connector side"
+        bundle.dashboard.allowed_hosts = (*bundle.dashboard.allowed_hosts, "testserver")
+        client = TestClient(create_app(bundle.dashboard))
+        client.get(f"/?token={bundle.dashboard.token}")
+        client.post("/actions/start")
+        wait_for(lambda: service.bridge("acme").status().queued_requests > 0, 20, "no request waits for a poll", [])
+        stopped_at = time.monotonic()
+        client.post("/actions/stop")
+        wait_for(lambda: bundle.connector.status().state == "stopped", 8, "■ Stop left the cycle waiting", [])
+        assert time.monotonic() - stopped_at < 8 and service.bridge("acme").status().queued_requests == 0
+        client.post("/actions/start")
+        with BackgroundServer(create_endpoint(service)) as server, WebConnectorStandIn(
+                server.url, "acme-qbwc", "acme-password-1", quickbooks) as wc:
+            deadline = time.monotonic() + 30
+            while not quickbooks.customers() and time.monotonic() < deadline:
+                wc.run_session()
+                time.sleep(0.05)
+        assert [c["Name"] for c in quickbooks.customers()] == [sf_emulator.state.records("Account")[0]["Name"]]
+    finally:
+        bundle.services.stop()  # a failed ■ Stop must fail the test, not leave a cycle waiting minutes for a poll
+        bundle.close(wait=20)
+        reset_logging()

@@ -161,6 +161,10 @@ class WebConnectorServices(EngineServices):
         self._stopping.set()
         self.transport.bridge.cancel_waiting("qbsf is stopping")
 
+    def resume(self) -> None:
+        """After a stop, let the next start wait for Web Connector polls again (the dashboard's ▶ Start)."""
+        self._stopping.clear()
+
     def close(self) -> None:
         """Close the clients, then the state store if this class opened it."""
         try:
@@ -181,6 +185,19 @@ def use_webconnector(bundle: Any, transport: WebConnectorTransport) -> WebConnec
                                     machine_id=bundle.machine_id)
     bundle.connector.services = services
     bundle.services = services
+    connector = bundle.connector
+    start, stop = connector.start, connector.stop
+
+    # The dashboard's ■ Stop must also release a cycle waiting for the Web Connector's next poll (minutes away).
+    def stop_too(wait: float | None = None) -> None:
+        services.stop()
+        stop(wait)
+
+    def start_again() -> bool:
+        services.resume()
+        return start()
+
+    connector.stop, connector.start = stop_too, start_again
     for name in vars(bundle.dashboard):
         value = getattr(bundle.dashboard, name)
         if getattr(value, "__self__", None) is old:  # a bound method of the plain services
