@@ -240,6 +240,8 @@ class QueueSource:
         self.stale_after = stale_after
         self.clock = clock or poller.state.now
         self._claimed: dict[str, list[QueueRow]] = {}
+        self._read: dict[str, set[str]] = {}  # entity → ids of the records its claimed rows named and were read
+        self._open: dict[str, QueueRow] = {}  # row id → every claimed row not finished yet
         self._prefetched: list[dict[str, Any]] | None = None
 
     def claim_query(self) -> str:
@@ -276,7 +278,9 @@ class QueueSource:
         updates = [{"Id": row.id, "Status__c": "Processing", "Attempts__c": row.attempts + 1} for row in claimed]
         results = self._update(updates)
         # A row another connector claimed first (lock error) is left for it.
-        return [row for row, ok in zip(claimed, results, strict=True) if ok]
+        mine = [row for row, ok in zip(claimed, results, strict=True) if ok]
+        self._open.update((row.id, row) for row in mine)
+        return mine
 
     def _update(self, updates: list[dict[str, Any]]) -> list[bool]:
         outcomes: list[bool] = []
@@ -308,6 +312,7 @@ class QueueSource:
             ids = list(dict.fromkeys(row.record_id for row in claimed if row.record_id))
             records = self.poller.read_ids(spec, ids) if ids else []
             found = {record["Id"] for record in records}
+            self._read[spec.name] = found
             dropped = {record_id: "deleted, or not eligible to sync" for record_id in ids if record_id not in found}
             yield ChangeBatch(spec=spec, records=records, source="queue", dropped=dropped)
 
@@ -315,11 +320,15 @@ class QueueSource:
         """Mark each claimed row Done or Failed (with the error), in collections of 200."""
         outcome = {(entity(result.entity).name, result.sf_id): result for result in results}
         finished: dict[str, tuple[str, str | None]] = {}
+        release: list[str] = []
         for name, rows in list(self._claimed.items()):
+            read = self._read.pop(name, set())
             for row in rows:
                 result = outcome.get((name, row.record_id))
-                if result is None:
-                    # Not read (deleted or ineligible) or not handled: a record never read is done with.
+                if result is None and row.record_id in read:
+                    release.append(row.id)  # read but not reached (the pass stopped): the next cycle takes it
+                elif result is None:
+                    # Never read (deleted or ineligible): done with.
                     finished[row.id] = ("Done", "not synced: deleted, or not eligible")
                 elif result.ok:
                     finished[row.id] = ("Done", None)
@@ -327,8 +336,23 @@ class QueueSource:
                     finished[row.id] = ("Failed", result.message or "failed")
             del self._claimed[name]
         self._finish(finished)
+        self._release(release)
+
+    def release(self) -> None:
+        """Put every claimed row not finished yet back to Pending (the pass stopped before reaching it)."""
+        self._release(list(self._open))
+        self._claimed.clear()
+        self._read.clear()
+
+    def _release(self, row_ids: list[str]) -> None:
+        # Pending again, attempt given back: a row not reached was not tried.
+        rows = [self._open.pop(row_id) for row_id in row_ids if row_id in self._open]
+        if rows:
+            self._update([{"Id": row.id, "Status__c": "Pending", "Attempts__c": row.attempts} for row in rows])
 
     def _finish(self, finished: Mapping[str, tuple[str, str | None]]) -> None:
+        for row_id in finished:
+            self._open.pop(row_id, None)
         processed_at = soql_datetime(self.clock())
         updates = [{"Id": row_id, "Status__c": status, "Error__c": (message or "")[:QUEUE_ERROR_LENGTH] or None,
                     "Processed_At__c": processed_at} for row_id, (status, message) in finished.items()]

@@ -91,6 +91,7 @@ class CycleReport:
     seconds: float = 0.0
     entities: dict[str, EntityReport] = field(default_factory=dict)
     error: str | None = None
+    stopped: bool = False  # should_stop ended the pass early; the records not reached sync next cycle
 
     def total(self, name: str) -> int:
         """The sum of one counter (created, updated, failed, …) over every entity."""
@@ -113,7 +114,7 @@ class CycleReport:
         return (f"✓ SF → QB: {self.total('created')} created, {self.total('updated')} updated, "
                 f"{self.total('linked')} linked, {self.total('unchanged')} unchanged, ✗ {self.total('failed')} "
                 f"failed ({self.sf_calls} Salesforce calls, {self.qb_messages} QuickBooks messages, "
-                f"{self.seconds:.1f} s)")
+                f"{self.seconds:.1f} s)" + ("; stopped as asked, the rest syncs next cycle" if self.stopped else ""))
 
 
 def load_mappings(folder: str | Path) -> dict[str, Any]:
@@ -229,17 +230,19 @@ class SyncEngine:
         """One QuickBooks → Salesforce pass (an ``InboundReport``); see :meth:`qbsf.sync.inbound.InboundSync.run`."""
         return self.inbound.run(entities, full=full, reset=reset, progress=progress, should_stop=should_stop)
 
-    def run_cycle(self) -> CycleReport:
+    def run_cycle(self, should_stop: Callable[[], bool] | None = None) -> CycleReport:
         """One scheduled Salesforce → QuickBooks cycle from the configured change source."""
-        return self.sync_sf_to_qb()
+        return self.sync_sf_to_qb(should_stop=should_stop)
 
     def sync_sf_to_qb(self, entities: Iterable[str] | None = None, *, full: bool = False, dry_run: bool = False,
-                      progress: Progress | None = None) -> CycleReport:
+                      progress: Progress | None = None, should_stop: Callable[[], bool] | None = None) -> CycleReport:
         """One pass: changed records (every eligible record with ``full``) of ``entities`` into QuickBooks.
 
         ``dry_run`` reads and maps but writes nothing anywhere (QuickBooks, Salesforce or the state store); the
         report's ``planned`` lists say what would be created or modified. Safe to run twice: unchanged records
-        are skipped and nothing is ever added twice.
+        are skipped and nothing is ever added twice. ``should_stop`` is asked after each batch (``batch_size``
+        records): once it answers True the pass ends after the batch in hand, acknowledging only the records it
+        finished, so the rest are read again by the next cycle (``report.stopped``).
         """
         started = time.perf_counter()
         report = CycleReport(cycle=uuid.uuid4().hex[:12], direction=Direction.SF_TO_QB, started_at=self.state.now(),
@@ -260,7 +263,8 @@ class SyncEngine:
                         self.state.retry(entity=name)
             source = self.poller if (full or dry_run) else self.source
             results: list[RecordResult] = []
-            for batch in source.changes(full=full, entities=wanted):
+            changes = source.changes(full=full, entities=wanted)
+            for batch in changes:
                 spec = batch.spec
                 records = list(batch.records)
                 if not dry_run:
@@ -270,17 +274,32 @@ class SyncEngine:
                     progress(spec.name, 0, total)
                 size = max(1, int(self.config.batch_size))
                 for start in range(0, total, size):
+                    if start and should_stop is not None and should_stop():
+                        report.stopped = True
+                        break
                     chunk = records[start:start + size]
                     outbound.sync_batch(spec, chunk)
                     if progress is not None:
                         progress(spec.name, min(start + size, total), total)
                 for record in batch.records:
-                    why = outbound.finished.get((spec.name, record["Id"]), "not handled")
+                    key = (spec.name, record["Id"])
+                    if report.stopped and key not in outbound.finished:
+                        continue  # not reached before the stop: left unacknowledged, read again next cycle
+                    why = outbound.finished.get(key, "not handled")
                     results.append(RecordResult(spec.name, record["Id"], ok=why is None, message=why))
                 for record_id, why in batch.dropped.items():
                     results.append(RecordResult(spec.name, record_id, ok=True, message=why))
                 if not dry_run:
                     source.ack([r for r in results if r.entity == spec.name])
+                if report.stopped or (should_stop is not None and should_stop()):
+                    report.stopped = True
+                    break
+            if report.stopped:
+                changes.close()
+                release = getattr(source, "release", None)
+                if callable(release) and not dry_run:
+                    release()  # claimed queue rows not reached go back to Pending
+                logger.info("SF → QB pass %s stopped as asked, after the batch in hand", report.cycle)
             crash_point("after_ack")
         except QbsfError as exc:
             report.error = str(exc)
