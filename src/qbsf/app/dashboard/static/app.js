@@ -38,7 +38,9 @@
   document.querySelectorAll("[data-refresh][data-every]").forEach(function (section) {
     var seconds = parseFloat(section.dataset.every) || 5;
     window.setInterval(function () {
-      if (!document.hidden && !section.contains(document.activeElement)) { refresh(section); }
+      // A refresh while the confirm dialog is open would replace the form it is about to submit.
+      var asking = dialog && dialog.open;
+      if (!document.hidden && !asking && !section.contains(document.activeElement)) { refresh(section); }
     }, seconds * 1000);
   });
   document.addEventListener("click", function (event) {
