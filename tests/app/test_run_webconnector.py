@@ -228,3 +228,36 @@ def test_dashboard_stop_releases_a_cycle_waiting_for_the_poll_and_start_serves_a
         bundle.services.stop()  # a failed ■ Stop must fail the test, not leave a cycle waiting minutes for a poll
         bundle.close(wait=20)
         reset_logging()
+
+
+def test_qbwc_serve_with_the_dashboard_shows_the_panel(tmp_path: Path, registry: Path) -> None:
+    config = tmp_path / "serve.toml"
+    config.write_text(f'state_url = "sqlite:///{tmp_path / "serve.db"}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QBSF_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), XDG_DATA_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--no-engine", "--port", "0",
+                             "--dashboard-port", "0", "--registry", str(registry), "--config", str(config)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("Web Connector endpoint on" in line for line in lines), 60, "no endpoint", lines)
+        endpoint = re.search(r"(http://127\.0\.0\.1:\d+/qbwc)", "".join(lines)).group(1)
+        dashboard = next(line for line in lines if line.startswith("Dashboard: ")).split(" ", 1)[1].strip()
+        base, token = dashboard.split("/?", 1)[0], dashboard.split("token=", 1)[1]
+        headers = {"Authorization": f"Bearer {token}"}
+        with WebConnectorStandIn(endpoint, "acme-qbwc", "acme-password-1", QuickBooksSimulator()) as wc:
+            assert wc.run_session().auth_status == "none"
+        page = httpx.get(base + "/", headers=headers).text
+        assert 'id="webconnector"' in page and 'data-company="acme"' in page and "no session yet" in page
+        qwc = httpx.get(f"{base}/webconnector/acme.qwc", headers=headers)
+        assert qwc.status_code == 200 and f"<AppURL>{endpoint}</AppURL>" in qwc.text
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(5)
+    assert "Traceback" not in "".join(lines)

@@ -399,24 +399,63 @@ def serve(
     = True,
     config: Annotated[str | None, typer.Option("--config", envvar="QBSF_CONFIG", help="Settings TOML file.")]
     = None,
+    dashboard_port: Annotated[int | None, typer.Option(
+        "--dashboard-port", help="Also serve the dashboard on 127.0.0.1 at this port (0 = any free one), with the "
+                                 "Web Connector panel; its connector controls need exactly one --sync company.")]
+    = None,
 ) -> None:
     """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) with the sync engine behind it."""
+    from qbsf.app.context import AppContext
+
     check_listen(host, cert, key, public_url)
     reg = WebConnectorRegistry.load(registry_path(registry))
     service = build_service(reg)
     engines = CompanyEngines()
+    contexts: dict[str, AppContext] = {}
     if engine:
-        from qbsf.app.context import AppContext
-
         for company, company_config in parse_sync_options(sync, reg, config).items():
-            context = AppContext(config=company_config)
+            contexts[company] = context = AppContext(config=company_config)
             engines.add(company, context.load().settings, context.secret_store(),
                         sync_transport(service, reg, company))
     engine_note = (f"; sync engine for {', '.join(sorted(engines.running))}" if engines.running
                    else "; no sync engine (connection test)")
+    board = None
+    if dashboard_port is not None:
+        board = _serve_dashboard(service, reg, engines, contexts, AppContext(config=config), dashboard_port)
 
-    def ready(url: str, _port: int) -> None:
+    def ready(url: str, bound_port: int) -> None:
         typer.echo(f"✓ Web Connector endpoint on {url} for {', '.join(sorted(reg.companies))}{engine_note} "
                    "(Ctrl-C stops)")
+        if board is not None:
+            attach_dashboard(board.dashboard, service, reg,
+                             endpoint_url(host, bound_port, tls=cert is not None, public_url=public_url))
 
-    serve_endpoint(service, engines, host=host, port=port, cert=cert, key=key, public_url=public_url, ready=ready)
+    try:
+        serve_endpoint(service, engines, host=host, port=port, cert=cert, key=key, public_url=public_url,
+                       ready=ready)
+    finally:
+        if board is not None:
+            board.stop()
+
+
+def _serve_dashboard(service: WebConnectorService, reg: WebConnectorRegistry, engines: CompanyEngines,
+                     contexts: dict[str, Any], default_context: Any, port: int) -> Any:
+    """The dashboard beside `qbsf qbwc serve` on 127.0.0.1: the Web Connector panel, plus the connector's controls
+    and state when exactly one company runs the engine. Returns the running server (``.stop()``)."""
+    from qbsf.app.dashboard import Dashboard
+    from qbsf.app.dashboard.server import start_dashboard
+    from qbsf.app.logging import configure_logging
+
+    only = next(iter(engines.running)) if len(engines.running) == 1 else None
+    services, connector = engines.running[only] if only else (None, None)
+    context = contexts.get(only, default_context) if only else default_context
+    dashboard = Dashboard(app_context=context, log_buffer=configure_logging(console=True),
+                          connector=connector, state=services.state if services else None,
+                          chart_of_accounts=services.chart_of_accounts if services else None,
+                          fetch_record=services.fetch_record if services else None,
+                          reset_inbound=services.reset_qb_to_sf if services else None)
+    attach_dashboard(dashboard, service, reg, None)
+    running = start_dashboard(dashboard, "127.0.0.1", port)
+    # printed, never logged: the token opens the dashboard and must not land in a log file
+    typer.echo(f"Dashboard: {running.url}")
+    return running
