@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Change", "DefaultAccounts", "QuickBooksClient", "Result"]
 
+NOT_FOUND_STATUS = 500  # a query's "element … could not be found in QuickBooks" (the found records still come back)
 NEGOTIATION_VERSION = "13.0"  # HostQuery goes out in the oldest version we speak, so any supported host answers
 
 
@@ -185,12 +186,15 @@ class QuickBooksClient:
         raise TransportError(f"QuickBooks returned no response for {rq.tag} {request_id!r}",
                              hint="the message may not have been processed; qbsf retries next cycle")
 
-    def _raise_for(self, response: Response, what: str, record: str | None = None) -> None:
+    def _raise_for(self, response: Response, what: str, record: str | None = None, *,
+                   missing_ok: bool = False) -> None:
         if response.is_error:
             raise error_for_status(response.status_code, response.message, request=what,
                                    request_id=response.request_id, record=record)
         if response.severity.lower() == "warn":
-            log.warning("QuickBooks %s warning %s: %s", what, response.status_code, response.message)
+            # 500 on a lookup = some names/ids are not in QuickBooks: news only where the caller expected them all
+            level = logging.DEBUG if missing_ok and response.status_code == NOT_FOUND_STATUS else logging.WARNING
+            log.log(level, "QuickBooks %s warning %s: %s", what, response.status_code, response.message)
 
     def _exchange(self, pending: list[_Pending]) -> tuple[dict[str, Response], dict[str, QbsfError]]:
         """Send the requests of ``pending`` in messages of ``batch_size``; index the answers by requestID.
@@ -483,8 +487,10 @@ class QuickBooksClient:
     # --- queries -------------------------------------------------------------------------------------------
 
     def _query_by_ids(self, rq_tag: str, key: str, values: Iterable[str], *,
-                      extra: dict[str, Any] | None = None, chunk: int = 100) -> list[Any]:
-        """All records whose ``key`` (ListID/FullName/TxnID/RefNumber) is in ``values``: one message, many requests."""
+                      extra: dict[str, Any] | None = None, chunk: int = 100, missing_ok: bool = False) -> list[Any]:
+        """All records whose ``key`` (ListID/FullName/TxnID/RefNumber) is in ``values``: one message, many requests.
+        ``missing_ok``: values not in QuickBooks are expected (a lookup), so QuickBooks' 500 warning is logged at
+        debug level."""
         values = list(dict.fromkeys(values))
         pending = []
         for number, start in enumerate(range(0, len(values), chunk)):
@@ -499,7 +505,7 @@ class QuickBooksClient:
             if response is None:
                 raise TransportError(f"QuickBooks returned no response for {rq_tag} q{number}",
                                      hint="qbsf retries next cycle")
-            self._raise_for(response, rq_tag[:-2])
+            self._raise_for(response, rq_tag[:-2], missing_ok=missing_ok)
             records.extend(r for r in (self._parse_ret(ret) for ret in response.rets) if r is not None)
         return records
 
@@ -520,22 +526,24 @@ class QuickBooksClient:
 
     def query_customers(self, *, list_ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
                         modified_since: datetime | None = None, modified_until: datetime | None = None,
-                        include_inactive: bool = False) -> Iterator[rec.Customer]:
-        """Customers by ListID, by FullName, or by modified date (paged with an iterator); inactive on request."""
+                        include_inactive: bool = False, missing_ok: bool = False) -> Iterator[rec.Customer]:
+        """Customers by ListID, by FullName, or by modified date (paged with an iterator); inactive on request.
+        ``missing_ok``: ids or names that are not in QuickBooks are expected (a name lookup), logged at debug."""
         if list_ids is not None:
-            return iter(self._query_by_ids("CustomerQueryRq", "ListID", list_ids))
+            return iter(self._query_by_ids("CustomerQueryRq", "ListID", list_ids, missing_ok=missing_ok))
         if names is not None:
-            return iter(self._query_by_ids("CustomerQueryRq", "FullName", names))
+            return iter(self._query_by_ids("CustomerQueryRq", "FullName", names, missing_ok=missing_ok))
         return self._iterate("CustomerQueryRq", _list_filter(modified_since, modified_until, include_inactive))
 
     def query_items(self, *, list_ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
                     modified_since: datetime | None = None, modified_until: datetime | None = None,
-                    include_inactive: bool = False) -> Iterator[Any]:
-        """Service, non-inventory and inventory items (ItemQuery); other item types are skipped."""
+                    include_inactive: bool = False, missing_ok: bool = False) -> Iterator[Any]:
+        """Service, non-inventory and inventory items (ItemQuery); other item types are skipped. ``missing_ok`` as
+        for :meth:`query_customers`."""
         if list_ids is not None:
-            return iter(self._query_by_ids("ItemQueryRq", "ListID", list_ids))
+            return iter(self._query_by_ids("ItemQueryRq", "ListID", list_ids, missing_ok=missing_ok))
         if names is not None:
-            return iter(self._query_by_ids("ItemQueryRq", "FullName", names))
+            return iter(self._query_by_ids("ItemQueryRq", "FullName", names, missing_ok=missing_ok))
         return self._iterate("ItemQueryRq", _list_filter(modified_since, modified_until, include_inactive))
 
     def query_invoices(self, *, txn_ids: Sequence[str] | None = None, ref_numbers: Sequence[str] | None = None,

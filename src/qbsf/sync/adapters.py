@@ -171,10 +171,11 @@ class QuickBooksAdapter:
         names = [n for n in dict.fromkeys(full_names) if n]
         if not names:
             return []
+        # most names are new to QuickBooks: its "could not be found" warning is the expected answer here
         if qb_entity == "Customer":
-            records = self.client.query_customers(names=names, include_inactive=True)
+            records = self.client.query_customers(names=names, include_inactive=True, missing_ok=True)
         else:
-            records = self.client.query_items(names=names, include_inactive=True)
+            records = self.client.query_items(names=names, include_inactive=True, missing_ok=True)
         return [self._found(r) for r in records]
 
     def invoices_modified_since(self, since: datetime) -> list[QbFound]:
