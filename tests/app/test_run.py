@@ -376,6 +376,7 @@ def test_webconnector_transport_points_to_the_web_connector_service(sf_emulator,
         services.close()
         state.close()
     assert "✗ QuickBooks connection refused: quickbooks.transport = webconnector" in console.getvalue()
+    assert "`qbsf run` (it serves the /qbwc endpoint)" in console.getvalue()
     assert "qbsf qbwc serve --sync COMPANY" in console.getvalue()
 
 

@@ -131,8 +131,8 @@ class EngineServices:
         if self.settings.quickbooks.transport == "webconnector":
             raise ConfigError("quickbooks.transport = webconnector: QuickBooks calls qbsf through the Web Connector, "
                               "so the connector runs inside the Web Connector service",
-                              hint="run `qbsf qbwc serve --sync COMPANY` instead of `qbsf run`, or set "
-                                   "quickbooks.transport to com (Windows) or simulator")
+                              hint="start it with `qbsf run` (it serves the /qbwc endpoint) or `qbsf qbwc serve "
+                                   "--sync COMPANY`, or set quickbooks.transport to com (Windows) or simulator")
         from qbsf.sync.runtime import qb_transport
 
         return qb_transport(self.settings.quickbooks)
