@@ -404,7 +404,8 @@ class InboundSync:
                 if should_stop is not None and should_stop():
                     break
                 entity_report = report.entities.setdefault(spec.name, InboundEntityReport())
-                self._sync_entity(spec, entity_report, full=full or reset, resend=reset, progress=progress)
+                self._sync_entity(spec, entity_report, full=full or reset, resend=reset, progress=progress,
+                                  should_stop=should_stop)
             stopped = should_stop is not None and should_stop()
             if specs and not stopped:
                 self._deletions(specs, report)
@@ -519,7 +520,7 @@ class InboundSync:
         return list(self.qb.query_invoices(txn_ids=ids, include_lines=False))
 
     def _sync_entity(self, spec: InboundSpec, report: InboundEntityReport, *, full: bool, resend: bool,
-                     progress: Progress | None) -> None:
+                     progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> None:
         mark = None if full else _parse_utc(self.state.get_watermark(spec.source))
         since = mark - self.config.overlap if mark is not None else None
         records = self._query(spec, since)
@@ -543,15 +544,19 @@ class InboundSync:
         if progress is not None:
             progress(spec.name, 0, total)
         size = max(1, int(self.config.batch_size))
+        done = 0
         for start in range(0, total, size):
+            if should_stop is not None and should_stop():
+                break  # stop after the batch in hand; the rest is read again next pass (watermark unmoved)
             self._sync_batch(spec, work[start:start + size], report, resend=resend)
+            done = min(start + size, total)
             if progress is not None:
-                progress(spec.name, min(start + size, total), total)
+                progress(spec.name, done, total)
         newest = max((r.TimeModified for r in records if r.TimeModified is not None), default=None)
         with self.state.batch():
-            self.state.remember_seen(spec.source, [(getattr(r, spec.id_field), _version(r)) for r in work],
+            self.state.remember_seen(spec.source, [(getattr(r, spec.id_field), _version(r)) for r in work[:done]],
                                      forget_before=_utc_text(since) if since is not None else None)
-            if newest is not None and (mark is None or newest > mark):
+            if done == total and newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(spec.source, _utc_text(newest))
 
     # ---- one batch ---------------------------------------------------------------------------------------------

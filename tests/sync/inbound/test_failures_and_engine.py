@@ -130,3 +130,17 @@ def test_a_failed_record_deleted_in_quickbooks_is_not_retried_forever(world, inb
     world.qb_sim.delete(invoice["TxnID"])
     report = inbound().run(["Invoice"])
     assert report.ok and world.state.failures(entity="QB_Invoice__c") == []
+
+
+def test_a_stop_ends_the_pass_after_the_batch_in_hand_and_the_rest_follows_next_pass(world, inbound) -> None:
+    for number in range(5):
+        world.qb_sim.add("Customer", {"Name": f"Customer {number}"})
+    batches: list[int] = []
+    sync = inbound(batch_size=2)
+    report = sync.run(["Customer"], progress=lambda _name, done, _total: batches.append(done),
+                      should_stop=lambda: len(batches) >= 2)
+    assert report.entities["Customer"].created == 2 and len(world.sf_state.records("Account")) == 2
+    assert "qb:Customer" not in world.state.watermarks(), "the watermark waits for the whole entity"
+    rest = inbound(batch_size=2).run(["Customer"])
+    assert rest.ok and rest.entities["Customer"].created == 3 and rest.entities["Customer"].unchanged == 2
+    assert len(world.sf_state.records("Account")) == 5
