@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import secrets
@@ -150,6 +151,10 @@ class WebConnectorServices(EngineServices):
 
     def run_cycle(self, request: Any) -> Any:
         """One cycle inside a Web Connector session, which ends (100 %) when the cycle does."""
+        asked = request.should_stop
+        # stop() cancels waiting polls before the runtime's own flag is set: without this, the inbound pass could
+        # start in that gap and wait for a poll that never comes.
+        request = dataclasses.replace(request, should_stop=lambda: self._stopping.is_set() or asked())
         self.transport.want_session()
         try:
             return super().run_cycle(request)
