@@ -68,7 +68,7 @@ def test_opportunity_query_reads_lines_in_a_subquery_and_only_closed_won() -> No
                        since=since).soql()
     assert soql.startswith("SELECT Id, Name, SystemModstamp")
     assert "(SELECT Id, Product2Id, Quantity, UnitPrice, TotalPrice, Description, SortOrder, " \
-           "Product2.QB_Item_ID__c, Discount FROM OpportunityLineItems)" in soql
+           "Product2.QB_Item_ID__c, Discount FROM OpportunityLineItems ORDER BY SortOrder, CreatedDate, Id)" in soql
     assert "WHERE (SystemModstamp >= 2026-01-05T09:00:00.123Z) AND (StageName = 'Closed Won')" in soql
     assert soql.endswith("ORDER BY SystemModstamp, Id")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from qbsf.errors import NeedsUser, QbsfError, SyncError
@@ -115,7 +116,7 @@ class QuickBooksAdapter:
                 continue
             if change is None:
                 out[index] = QbWrite(qb_id=flat[id_field], edit_sequence=base.EditSequence,
-                                     full_name=getattr(base, "FullName", None))
+                                     full_name=getattr(base, "FullName", None), unchanged=True)
                 continue
             changes.append(Change(base, change[0], change[1]))
             positions.append(index)
@@ -137,7 +138,7 @@ class QuickBooksAdapter:
         lines = None
         if qb_type == "Invoice" and "lines" in flat:
             wanted = [rec.invoice_line_from_flat(dict(line)) for line in flat["lines"]]
-            if [_line_key(rec, line) for line in wanted] != [_line_key(rec, line) for line in base.lines]:
+            if not _same_lines(rec, wanted, base.lines):
                 lines = wanted
         if not fields and lines is None:
             return None
@@ -191,6 +192,38 @@ class QuickBooksAdapter:
 def _line_key(rec: Any, line: Any) -> tuple[Any, ...]:
     flat = rec.to_flat(line)
     return tuple(flat.get(name) for name in _LINE_FIELDS if name != "Amount")
+
+
+def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> bool:
+    """True when QuickBooks' lines already say what the wanted lines say.
+
+    Only the fields a wanted line sets are compared (QuickBooks fills the item's name and description itself), and
+    in any order: lines that moved but did not change are no reason to replace every line (and its TxnLineID).
+    """
+    if len(wanted) != len(existing):
+        return False
+    remaining = [rec.to_flat(line) for line in existing]
+    for line in wanted:
+        flat = rec.to_flat(line)
+        given = {name: _canonical(flat.get(name)) for name in _LINE_FIELDS
+                 if name != "Amount" and flat.get(name) is not None}
+        if "ItemRef.ListID" in given:
+            given.pop("ItemRef.FullName", None)  # the ListID names the item; QuickBooks reports its name beside it
+        match = next((i for i, other in enumerate(remaining)
+                      if all(_canonical(other.get(name)) == value for name, value in given.items())), None)
+        if match is None:
+            return False
+        remaining.pop(match)
+    return True
+
+
+def _canonical(value: Any) -> str:
+    """One text per meaning: Decimal('4.0') and Decimal('4') (or '125.00' and '125') compare equal."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value).strip()
 
 
 class SalesforceAdapter:

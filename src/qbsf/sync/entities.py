@@ -178,12 +178,15 @@ class Query:
     conditions: Sequence[str] = field(default_factory=tuple)
     child_fields: Sequence[str] = field(default_factory=tuple)
     order_by: str = "SystemModstamp, Id"
+    # Salesforce returns child rows in no set order: without this, invoice lines would shuffle between cycles.
+    child_order_by: str = "SortOrder, CreatedDate, Id"
 
     def soql(self) -> str:
         """The SOQL text."""
         select = list(self.fields)
         if self.spec.child is not None and self.child_fields:
-            select.append(f"(SELECT {', '.join(self.child_fields)} FROM {self.spec.child.relationship})")
+            order = f" ORDER BY {self.child_order_by}" if self.child_order_by else ""
+            select.append(f"(SELECT {', '.join(self.child_fields)} FROM {self.spec.child.relationship}{order})")
         text = f"SELECT {', '.join(select)} FROM {self.spec.sf_object}"
         conditions = [f"({condition})" for condition in self.conditions if condition]
         if conditions:

@@ -58,6 +58,8 @@ ITEM_TYPES = {"service": "ItemService", "noninventory": "ItemNonInventory", "non
               "iteminventory": "ItemInventory"}
 # The reconciliation window reaches this far back before the oldest in-flight Add (clocks disagree a little).
 RECONCILE_SLACK = timedelta(minutes=5)
+# The QuickBooks → Salesforce entity whose snapshots tell what the inbound sync wrote into each object.
+_INBOUND_ENTITY = {"Account": "Customer", "Product2": "Item"}
 _NOW_DUE = RetryPolicy(max_attempts=1_000_000, base=timedelta(0), cap=timedelta(0))
 
 
@@ -413,10 +415,44 @@ class OutboundSync:
     def _skip_unchanged(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
         linked = [w for w in works if not w.failed and w.link is not None]
         hashes = self.state.hashes_many(spec.name, SF_TO_QB, [w.sf_id for w in linked])
+        fresh: dict[str, str] = {}
+        unhashed = [w for w in linked if w.sf_id not in hashes]
+        for work in self._as_inbound_left_them(spec, unhashed):
+            # Written by the QuickBooks → Salesforce pass and untouched since: QuickBooks already holds it.
+            hashes[work.sf_id] = fresh[work.sf_id] = work.payload_hash or ""
         for work in linked:
             if hashes.get(work.sf_id) == work.payload_hash:
                 work.outcome = Outcome.UNCHANGED
                 report.unchanged += 1
+        if fresh and not self.dry_run:
+            self.state.set_hashes_many(spec.name, SF_TO_QB, fresh)
+
+    def _as_inbound_left_them(self, spec: EntitySpec, works: list[_Work]) -> list[_Work]:
+        """Linked records never sent from Salesforce whose mapped fields still hold what the inbound sync wrote.
+
+        Their Salesforce values came from QuickBooks, so a Mod would at best change nothing and at worst overwrite
+        QuickBooks data the inbound mapping does not carry (a CompanyName, an AltPhone) with Salesforce's echo.
+        """
+        inbound_entity = _INBOUND_ENTITY.get(spec.name)
+        mapping = self.mapping_for(spec)
+        if not works or inbound_entity is None or mapping is None:
+            return []
+        from qbsf.sync.conflicts import same
+        from qbsf.sync.inbound_state import InboundState
+
+        snapshots = InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in works if w.link])
+        fields = [name for name in mapping.source_fields if "." not in name]
+        kept: list[_Work] = []
+        for work in works:
+            assert work.link is not None
+            snapshot = snapshots.get(work.link.qb_id)
+            if snapshot is None or snapshot.sf_id != work.sf_id:
+                continue
+            # A field the inbound sync never wrote must still be empty; one it wrote must still hold its value.
+            if all(same(work.record.get(name), snapshot.get(name)) if name in snapshot
+                   else work.record.get(name) in (None, "") for name in fields):
+                kept.append(work)
+        return kept
 
     def _full_name(self, spec: EntitySpec, work: _Work) -> str:
         assert work.target is not None
@@ -576,6 +612,11 @@ class OutboundSync:
                 work.outcome = Outcome.LINKED
                 report.linked += 1
                 message = f"linked to the existing QuickBooks {spec.qb_entity} {work.adopt.full_name!r} and updated"
+            elif write.unchanged:
+                # QuickBooks already held every value (e.g. the record came from QuickBooks): nothing was sent.
+                work.outcome = Outcome.UNCHANGED
+                report.unchanged += 1
+                continue
             elif work.operation == "add":
                 work.outcome = Outcome.CREATED
                 report.created += 1

@@ -22,6 +22,8 @@ class QbWrite:
     edit_sequence: str | None = None
     full_name: str | None = None
     error: SyncError | None = None
+    # A Mod found QuickBooks already holding every value: nothing was sent.
+    unchanged: bool = False
 
     @property
     def ok(self) -> bool:
