@@ -101,8 +101,14 @@ def test_quickbooks_fields_the_inbound_mapping_does_not_carry_survive_the_next_o
     assert report.ok and report.entities["Account"].updated == 1
     after = world.qb_sim.get(qb_id)
     assert after["Phone"] == "(415) 555-9999"
-    for name in ("Email", "Fax", "AltPhone"):
-        assert after.get(name) == before.get(name), f"the Mod cleared QuickBooks {name}"
+    for name in ("Email", "Fax", "AltPhone", "CompanyName"):
+        assert after.get(name) == before.get(name), f"the Mod overwrote QuickBooks {name}"
+    # A rename is a change of Name's source: the mapping's Name → CompanyName row applies again.
+    world.sf_state.update("Account", account["Id"], {"Name": "Renamed in Salesforce"})
+    assert world.engine().sync_sf_to_qb(["Account"]).ok
+    after = world.qb_sim.get(qb_id)
+    assert (after["Name"], after["CompanyName"], after["Email"]) == ("Renamed in Salesforce", "Renamed in Salesforce",
+                                                                    before["Email"])
 
 
 def test_reordered_salesforce_lines_do_not_replace_the_invoice_lines(world) -> None:

@@ -60,6 +60,7 @@ ITEM_TYPES = {"service": "ItemService", "noninventory": "ItemNonInventory", "non
 RECONCILE_SLACK = timedelta(minutes=5)
 # The QuickBooks → Salesforce entity whose snapshots tell what the inbound sync wrote into each object.
 _INBOUND_ENTITY = {"Account": "Customer", "Product2": "Item"}
+_INBOUND_SHEET = {"Account": "Customer_to_Acct", "Product2": "Item_to_Product"}
 _NOW_DUE = RetryPolicy(max_attempts=1_000_000, base=timedelta(0), cap=timedelta(0))
 
 
@@ -122,6 +123,8 @@ class _Work:
     write: QbWrite | None = None
     journal_id: int | None = None
     adopt: QbFound | None = None
+    # QuickBooks fields a Mod leaves alone: their Salesforce sources still hold what came from QuickBooks.
+    leave: frozenset[str] = frozenset()
 
     @property
     def failed(self) -> bool:
@@ -163,6 +166,18 @@ def _get_path(record: Mapping[str, Any], path: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def _qb_path(spec: EntitySpec, name: str) -> str:
+    """A QuickBooks field name in one spelling (``BillAddr1`` and ``BillAddress.Addr1`` are one field)."""
+    if spec.qb_entity == "Customer":
+        from qbsf.quickbooks.records import Customer, canonical_path
+
+        try:
+            return canonical_path(Customer, name).casefold()
+        except QbsfError:
+            return name.casefold()
+    return name.casefold()
 
 
 def _describe(error: SyncError) -> str:
@@ -426,6 +441,38 @@ class OutboundSync:
                 report.unchanged += 1
         if fresh and not self.dry_run:
             self.state.set_hashes_many(spec.name, SF_TO_QB, fresh)
+        self._leave_untouched(spec, [w for w in linked if w.outcome is None])
+
+    def _leave_untouched(self, spec: EntitySpec, works: list[_Work]) -> None:
+        """A Mod sends only fields whose Salesforce source changed since the inbound sync last agreed on it.
+
+        The others came from QuickBooks: sending them back could only overwrite what QuickBooks holds beyond the
+        inbound mapping (Name → CompanyName would replace a customer's company name on every Phone edit).
+        """
+        inbound_entity = _INBOUND_ENTITY.get(spec.name)
+        mapping = self.mapping_for(spec)
+        if not works or inbound_entity is None or mapping is None:
+            return
+        from qbsf.sync.conflicts import same
+        from qbsf.sync.inbound_state import InboundState
+
+        snapshots = InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in works if w.link])
+        inbound = self.mappings.get(_INBOUND_SHEET[spec.name])
+        round_trip = {(_qb_path(spec, rule.source), rule.target.casefold())
+                      for rule in (inbound.rules if inbound is not None else ())}
+        for work in works:
+            snapshot = snapshots.get(work.link.qb_id) if work.link else None
+            if snapshot is None or snapshot.sf_id != work.sf_id:
+                continue
+            unchanged = {rule.source for rule in mapping.rules
+                         if rule.source in snapshot and same(work.record.get(rule.source), snapshot[rule.source])}
+            changed = {rule.target for rule in mapping.rules if rule.source not in unchanged}
+            # Sent: a target fed by a changed source (or by none, e.g. Static), and a field the inbound mapping
+            # carries back to the same source (QuickBooks shows it in Salesforce, so Salesforce's value is the
+            # agreed one, e.g. after a conflict Salesforce won). The rest stay as QuickBooks has them.
+            work.leave = frozenset(rule.target for rule in mapping.rules
+                                   if rule.source in unchanged and rule.target not in changed
+                                   and (_qb_path(spec, rule.target), rule.source.casefold()) not in round_trip)
 
     def _as_inbound_left_them(self, spec: EntitySpec, works: list[_Work]) -> list[_Work]:
         """Linked records never sent from Salesforce whose mapped fields still hold what the inbound sync wrote.
@@ -551,7 +598,7 @@ class OutboundSync:
                 payloads = []
                 for work in chunk:
                     assert work.target is not None
-                    payload = dict(work.target)
+                    payload = {k: v for k, v in work.target.items() if operation == "add" or k not in work.leave}
                     if operation == "add":
                         payload["ExternalGUID"] = self.qb.external_guid(work.sf_id)
                     else:
