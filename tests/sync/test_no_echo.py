@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from qbsf.bench.outbound import seed_org
 from qbsf.sync.inbound import InboundConfig, InboundSync
 
@@ -15,10 +17,10 @@ def _inbound(world) -> InboundSync:
     return InboundSync(InboundConfig(), world.sf, world.qb, world.state, world.mappings, clock=world.qb_sim.now)
 
 
-def _cycle(world) -> tuple[Any, Any]:
-    """One full cycle each way, as the demo and the runtime run it: SF → QB, then QB → SF."""
-    outbound = world.engine().sync_sf_to_qb(full=True)
-    inbound = _inbound(world).run(full=True)
+def _cycle(world, full: bool = True) -> tuple[Any, Any]:
+    """One cycle each way, SF → QB then QB → SF: full as the demo runs it, or from the change polls (runtime)."""
+    outbound = world.engine().sync_sf_to_qb(full=full)
+    inbound = _inbound(world).run(full=full)
     assert outbound.ok, outbound.failures
     assert inbound.ok, inbound.failures
     return outbound, inbound
@@ -53,17 +55,18 @@ def _seed_quickbooks_only(world) -> dict[str, str]:
     return made
 
 
-def test_second_full_cycle_writes_nothing_on_either_side(world) -> None:
+@pytest.mark.parametrize("full", [True, False], ids=["full", "polled"])
+def test_second_cycle_writes_nothing_on_either_side(world, full) -> None:
     seed_org(world.sf_state, accounts=6, contacts=4, products=4, opportunities=8, lines=4)
     made = _seed_quickbooks_only(world)
-    first_out, first_in = _cycle(world)
+    first_out, first_in = _cycle(world, full)
     assert first_out.total("created") > 0 and first_in.total("created") > 0, "the first cycle syncs both ways"
     qb_before, log_before = _qb_writes(world), len(world.sf_state.request_log)
     stamps = {name: {r["Id"]: r["SystemModstamp"] for r in world.sf_state.records(name)}
               for name in ("Account", "Contact", "Product2", "Opportunity", "QB_Invoice__c")}
     versions = {r["TxnID"]: r["EditSequence"] for r in world.qb_sim.invoices()}
 
-    outbound, inbound = _cycle(world)
+    outbound, inbound = _cycle(world, full)
 
     assert _qb_writes(world) - qb_before == Counter(), "no QuickBooks Add, Mod or Del in the second cycle"
     assert outbound.total("updated") == outbound.total("created") == 0
@@ -77,7 +80,7 @@ def test_second_full_cycle_writes_nothing_on_either_side(world) -> None:
     for qb_id, sequence in made.items():
         assert world.qb_sim.get(qb_id)["EditSequence"] == sequence, "QuickBooks' own records are never echoed"
     # Nor on the third: the hashes recorded for records the inbound pass created stay valid.
-    third_out, _ = _cycle(world)
+    third_out, _ = _cycle(world, full)
     assert third_out.total("unchanged") == third_out.total("read") and _qb_writes(world) - qb_before == Counter()
 
 
@@ -127,3 +130,15 @@ def test_reordered_salesforce_lines_do_not_replace_the_invoice_lines(world) -> N
     (after,) = world.qb_sim.invoices()
     assert after["Memo"] == "Opportunity: Renamed deal"
     assert sorted(line["TxnLineID"] for line in after["InvoiceLineRet"]) == line_ids
+
+
+def test_a_changed_line_still_reaches_quickbooks(world) -> None:
+    seeded = seed_org(world.sf_state, accounts=1, products=3, opportunities=1, lines=3)
+    assert world.engine().run_cycle().ok
+    line = world.sf_state.records("OpportunityLineItem")[0]
+    world.sf_state.update("OpportunityLineItem", line["Id"], {"Quantity": 77})
+    world.sf_state.update("Opportunity", seeded.opportunities[0], {"Name": "More of one product"})
+    report = world.engine().run_cycle()
+    assert report.ok and report.entities["Opportunity"].updated == 1
+    (invoice,) = world.qb_sim.invoices()
+    assert sorted(str(line["Quantity"]) for line in invoice["InvoiceLineRet"]).count("77") == 1
