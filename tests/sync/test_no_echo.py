@@ -132,9 +132,10 @@ def test_reordered_salesforce_lines_do_not_replace_the_invoice_lines(world) -> N
     assert sorted(line["TxnLineID"] for line in after["InvoiceLineRet"]) == line_ids
 
 
-def test_a_changed_line_still_reaches_quickbooks(world) -> None:
+def test_a_changed_line_reaches_quickbooks_in_place(world) -> None:
     seeded = seed_org(world.sf_state, accounts=1, products=3, opportunities=1, lines=3)
     assert world.engine().run_cycle().ok
+    line_ids = sorted(line["TxnLineID"] for line in world.qb_sim.invoices()[0]["InvoiceLineRet"])
     line = world.sf_state.records("OpportunityLineItem")[0]
     world.sf_state.update("OpportunityLineItem", line["Id"], {"Quantity": 77})
     world.sf_state.update("Opportunity", seeded.opportunities[0], {"Name": "More of one product"})
@@ -142,3 +143,5 @@ def test_a_changed_line_still_reaches_quickbooks(world) -> None:
     assert report.ok and report.entities["Opportunity"].updated == 1
     (invoice,) = world.qb_sim.invoices()
     assert sorted(str(line["Quantity"]) for line in invoice["InvoiceLineRet"]).count("77") == 1
+    # The edited line is modified in place: every line keeps its TxnLineID (QuickBooks' audit trail shows one edit).
+    assert sorted(line["TxnLineID"] for line in invoice["InvoiceLineRet"]) == line_ids

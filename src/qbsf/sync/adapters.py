@@ -139,7 +139,7 @@ class QuickBooksAdapter:
         if qb_type == "Invoice" and "lines" in flat:
             wanted = [rec.invoice_line_from_flat(dict(line)) for line in flat["lines"]]
             if not _same_lines(rec, wanted, base.lines):
-                lines = wanted
+                lines = _keep_line_ids(rec, wanted, base.lines)
         if not fields and lines is None:
             return None
         return fields, lines
@@ -204,17 +204,46 @@ def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> boo
         return False
     remaining = [rec.to_flat(line) for line in existing]
     for line in wanted:
-        flat = rec.to_flat(line)
-        given = {name: _canonical(flat.get(name)) for name in _LINE_FIELDS
-                 if name != "Amount" and flat.get(name) is not None}
-        if "ItemRef.ListID" in given:
-            given.pop("ItemRef.FullName", None)  # the ListID names the item; QuickBooks reports its name beside it
+        given = _given(rec, line)
         match = next((i for i, other in enumerate(remaining)
                       if all(_canonical(other.get(name)) == value for name, value in given.items())), None)
         if match is None:
             return False
         remaining.pop(match)
     return True
+
+
+def _given(rec: Any, line: Any) -> dict[str, str]:
+    """The fields a wanted line sets, canonical (the item's ListID stands for its name)."""
+    flat = rec.to_flat(line)
+    given = {name: _canonical(flat.get(name)) for name in _LINE_FIELDS
+             if name != "Amount" and flat.get(name) is not None}
+    if "ItemRef.ListID" in given:
+        given.pop("ItemRef.FullName", None)
+    return given
+
+
+def _keep_line_ids(rec: Any, wanted: list[Any], existing: Sequence[Any]) -> list[Any]:
+    """The wanted lines, each holding the TxnLineID of the QuickBooks line it stands for.
+
+    An unchanged line keeps its line; a changed one keeps the line of the same item (and description, when given),
+    so QuickBooks' audit trail shows one edited line, not every line deleted and added again. The rest are new.
+    """
+    remaining = [(line.TxnLineID, rec.to_flat(line)) for line in existing if line.TxnLineID]
+    givens = [_given(rec, line) for line in wanted]
+    identity = ("ItemRef.ListID", "ItemRef.FullName", "Desc")
+    for fields_of in (lambda given: given, lambda given: {k: v for k, v in given.items() if k in identity}):
+        for line, given in zip(wanted, givens, strict=True):
+            if line.TxnLineID:
+                continue
+            keys = fields_of(given)
+            if not keys:
+                continue
+            match = next((i for i, (_, other) in enumerate(remaining)
+                          if all(_canonical(other.get(name)) == value for name, value in keys.items())), None)
+            if match is not None:
+                line.TxnLineID = remaining.pop(match)[0]
+    return wanted
 
 
 def _canonical(value: Any) -> str:
