@@ -48,6 +48,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}",
                           hint="choose another --port, or stop what is using it") from None
+    # Listen now: the port is announced before uvicorn starts, and a client that connects in between must be
+    # queued in the backlog, not refused.
+    sock.listen(2048)
     return sock
 
 
