@@ -167,6 +167,13 @@ class QuickBooksAdapter:
         """The current EditSequence of each record (one query per entity); the records are kept as Mod bases."""
         return {found.qb_id: found for found in (self._found(r) for r in self._fetch(qb_entity, qb_ids))}
 
+    def current_values(self, qb_id: str) -> tuple[dict[str, Any], datetime | None] | None:
+        """The flat fields and TimeModified of a record fetched this cycle (by ``edit_sequences``), or None."""
+        base = self._bases.get(qb_id)
+        if base is None:
+            return None
+        return self.rec.to_flat(base), getattr(base, "TimeModified", None)
+
     def find_by_names(self, qb_entity: str, full_names: Collection[str]) -> list[QbFound]:
         """Customers or items with these full names, in one message."""
         names = [n for n in dict.fromkeys(full_names) if n]

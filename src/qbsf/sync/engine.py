@@ -53,8 +53,8 @@ class SyncConfig(OutboundConfig):
         if sync is not None:
             config.eligibility = dict(getattr(sync, "eligibility", {}) or {})
             config.change_source = getattr(sync, "change_source", "poll") or "poll"
-            for name in ("on_existing_name", "default_item_type", "batch_size", "max_attempts", "qb_batch_size",
-                         "exclude_user"):
+            for name in ("on_existing_name", "default_item_type", "conflict_policy", "batch_size", "max_attempts",
+                         "qb_batch_size", "exclude_user"):
                 value = getattr(sync, name, None)
                 if value not in (None, ""):
                     setattr(config, name, value)
@@ -218,10 +218,12 @@ class SyncEngine:
     def inbound(self) -> Any:
         """The QuickBooks → Salesforce sync (:class:`qbsf.sync.inbound.InboundSync`) on the same clients and state."""
         if self._inbound is None:
+            from qbsf.sync.conflicts import ConflictPolicy
             from qbsf.sync.inbound import InboundConfig, InboundSync
 
             config = InboundConfig.from_settings(self._settings) if self._settings is not None else \
-                InboundConfig(batch_size=self.config.batch_size)
+                InboundConfig(batch_size=self.config.batch_size,
+                              conflict_policy=ConflictPolicy.parse(self.config.conflict_policy))
             self._inbound = InboundSync(config, self.sf, self.qb, self.state, self.mappings)
         return self._inbound
 

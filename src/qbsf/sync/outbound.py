@@ -78,6 +78,8 @@ class OutboundConfig:
     on_existing_name: str = "link"
     qb_batch_size: int = 200
     exclude_user: str | None = None
+    # Who wins a round-trip field changed on both sides since the last sync: newest, salesforce or quickbooks.
+    conflict_policy: str = "newest"
 
 
 @dataclass
@@ -125,6 +127,11 @@ class _Work:
     adopt: QbFound | None = None
     # QuickBooks fields a Mod leaves alone: their Salesforce sources still hold what came from QuickBooks.
     leave: frozenset[str] = frozenset()
+    # Fields changed on both sides since the last sync that Salesforce won (logged here; QuickBooks' wins are
+    # logged by the inbound pass, which carries them to Salesforce).
+    sf_won: list[Any] = field(default_factory=list)
+    # QuickBooks won a field: this QuickBooks version is not all qbsf's own write, so it must not pass for an echo.
+    qb_won: bool = False
 
     @property
     def failed(self) -> bool:
@@ -564,6 +571,7 @@ class OutboundSync:
             crash_point("after_journal")
         if mods:
             self._fetch_edit_sequences(spec, mods)
+            self._decide_conflicts(spec, [w for w in mods if not w.failed])
         self._write(spec, adds, "add")
         self._write(spec, [w for w in mods if not w.failed], "mod")
         crash_point("after_qb_write")
@@ -585,6 +593,58 @@ class OutboundSync:
             work.link = Link(spec.name, work.sf_id, work.link.qb_id, edit_sequence=found.edit_sequence,
                              external_guid=work.link.external_guid, qb_name=found.full_name or work.link.qb_name,
                              written_back=work.link.written_back)
+
+    def _decide_conflicts(self, spec: EntitySpec, mods: list[_Work]) -> None:
+        """Round-trip fields changed in both systems since the last sync: the conflict policy picks the winner.
+
+        QuickBooks wins → the field is left out of the Mod (the inbound pass of the same cycle brings QuickBooks'
+        value to Salesforce and logs the conflict); Salesforce wins → it is sent, and the conflict is logged here.
+        """
+        inbound_entity = _INBOUND_ENTITY.get(spec.name)
+        mapping = self.mapping_for(spec)
+        inbound = self.mappings.get(_INBOUND_SHEET.get(spec.name, ""))
+        current_values = getattr(self.qb, "current_values", None)
+        if not mods or inbound_entity is None or mapping is None or inbound is None or current_values is None:
+            return
+        from qbsf.sync.conflicts import Conflict, ConflictPolicy, pick_winner, same
+        from qbsf.sync.inbound_state import InboundState
+
+        policy = ConflictPolicy.parse(self.config.conflict_policy)
+        round_trip = {(_qb_path(spec, rule.source), rule.target.casefold()) for rule in inbound.rules}
+        snapshots = InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in mods if w.link])
+        for work in mods:
+            assert work.link is not None
+            snapshot = snapshots.get(work.link.qb_id)
+            current = current_values(work.link.qb_id)
+            if snapshot is None or snapshot.sf_id != work.sf_id or current is None:
+                continue
+            flat, qb_modified = current
+            # QuickBooks' value as the inbound mapping would write it to Salesforce (keyed by Salesforce field).
+            (mapped,) = inbound.apply_many([flat], resolver=self.link_resolver).results
+            if not isinstance(mapped, dict):
+                logger.info("%s %s: QuickBooks values could not be mapped back (%s); Salesforce's values are sent",
+                            spec.name, work.sf_id, mapped)
+                continue
+            stamp = work.record.get("LastModifiedDate") or work.record.get("SystemModstamp")
+            sf_modified = parse_sf_datetime(str(stamp)) if stamp else None
+            losing: set[str] = set()
+            for source in dict.fromkeys(rule.source for rule in mapping.rules):
+                targets = [rule.target for rule in mapping.rules if rule.source == source]
+                if source not in snapshot or source not in mapped or not any(
+                        (_qb_path(spec, target), source.casefold()) in round_trip for target in targets):
+                    continue
+                base, sf_value, qb_value = snapshot[source], work.record.get(source), mapped[source]
+                if same(sf_value, base) or same(qb_value, base) or same(sf_value, qb_value):
+                    continue  # not changed on both sides: no conflict
+                winner = pick_winner(policy, qb_modified, sf_modified)
+                conflict = Conflict(source, qb_value, sf_value, base, winner)
+                logger.info("%s %s: %s", spec.name, work.sf_id, conflict.describe())
+                if winner == "quickbooks":
+                    losing.update(targets)
+                else:
+                    work.sf_won.append(conflict)
+            work.leave = work.leave | frozenset(losing)
+            work.qb_won = bool(losing)
 
     def _write(self, spec: EntitySpec, works: list[_Work], operation: str) -> None:
         by_type: dict[str, list[_Work]] = defaultdict(list)
@@ -644,7 +704,10 @@ class OutboundSync:
             write = work.write
             assert write is not None and write.qb_id is not None
             previous = work.link
-            links.append(Link(spec.name, work.sf_id, write.qb_id, edit_sequence=write.edit_sequence,
+            # No EditSequence when QuickBooks won a conflict: the inbound pass then reads this version (not an echo)
+            # and brings QuickBooks' value to Salesforce.
+            links.append(Link(spec.name, work.sf_id, write.qb_id,
+                              edit_sequence=None if work.qb_won else write.edit_sequence,
                               external_guid=previous.external_guid if previous else self.qb.external_guid(work.sf_id),
                               qb_name=write.full_name or (previous.qb_name if previous else None)
                               or self._full_name(spec, work),
@@ -655,6 +718,10 @@ class OutboundSync:
             if work.payload_hash:
                 hashes[work.sf_id] = work.payload_hash
             succeeded.append(work.sf_id)
+            events.extend(Activity(spec.name, SF_TO_QB, "conflict", Outcome.UPDATED, sf_id=work.sf_id,
+                                   qb_id=write.qb_id, cycle=self.cycle,
+                                   message=f"{spec.name} {work.name!r}: {conflict.describe()}")
+                          for conflict in work.sf_won)
             if work.adopt is not None:
                 work.outcome = Outcome.LINKED
                 report.linked += 1
