@@ -75,7 +75,8 @@ def test_a_cycle_lets_the_conflict_policy_decide_before_salesforce_changes_go_ou
             state.close()
 
 
-def _phone_conflict_cycle(sf_state, tmp_path: Path, policy: str) -> tuple[str, str, list[str]]:
+def _phone_conflict_cycle(sf_state, tmp_path: Path, policy: str,
+                          also: dict[str, str] | None = None) -> tuple[str, str, list[str]]:
     """Two cycles with Phone changed on both sides in between; returns both Phones and the conflict log lines."""
     seed_org(sf_state, accounts=1, contacts=0, products=0, opportunities=0)
     sim = QuickBooksSimulator()
@@ -94,9 +95,11 @@ def _phone_conflict_cycle(sf_state, tmp_path: Path, policy: str) -> tuple[str, s
             services.run_cycle(CycleRequest(number=1))
             (account,) = sf_state.records("Account")
             list_id = account["QB_Customer_ID__c"]
-            sf_state.update("Account", account["Id"], {"Phone": "(415) 555-0101"})
+            sf_state.update("Account", account["Id"], {"Phone": "(415) 555-0101", **(also or {})})
             sim.modify(list_id, {"Phone": "(415) 555-0202"})
             services.run_cycle(CycleRequest(number=2))
+            for name, value in (also or {}).items():
+                assert sim.get(list_id)[name] == value, f"Salesforce's own change of {name} still reaches QuickBooks"
             conflicts = [a.message or "" for a in state.recent(200) if a.operation == "conflict"]
             return sf_state.get("Account", account["Id"])["Phone"], sim.get(list_id)["Phone"], conflicts
         finally:
@@ -116,3 +119,10 @@ def test_a_conflict_quickbooks_wins_is_logged_once(sf_state, tmp_path: Path) -> 
     assert (sf_phone, qb_phone) == ("(415) 555-0202", "(415) 555-0202")
     assert len(conflicts) == 1, conflicts
     assert "Phone" in conflicts[0] and "quickbooks wins" in conflicts[0]
+
+
+def test_quickbooks_wins_one_field_while_salesforce_s_other_change_goes_out(sf_state, tmp_path: Path) -> None:
+    sf_phone, qb_phone, conflicts = _phone_conflict_cycle(sf_state, tmp_path, "quickbooks",
+                                                          also={"Fax": "(415) 555-0909"})
+    assert (sf_phone, qb_phone) == ("(415) 555-0202", "(415) 555-0202")
+    assert len(conflicts) == 1, conflicts
