@@ -87,8 +87,7 @@ def _introduce(console: Console, stack: DemoStack) -> None:
 
 def _serve(console: Console, stack: DemoStack, port: int | None) -> int:
     from qbsf.app.dashboard import dashboard_url
-    from qbsf.app.dashboard.server import bind_socket, make_server
-    from qbsf.app.runtime import install_signal_handlers
+    from qbsf.app.dashboard.server import bind_socket, serve_until_stopped
     from qbsf.errors import ConfigError
 
     bundle = stack.bundle
@@ -103,16 +102,5 @@ def _serve(console: Console, stack: DemoStack, port: int | None) -> int:
     console.print(f"Dashboard: {dashboard_url(host, sock.getsockname()[1], bundle.dashboard.token)}",
                   highlight=False, soft_wrap=True)
     console.print(f"Token: {bundle.dashboard.token}   (Ctrl-C stops everything)", highlight=False)
-    bundle.connector.start()
-    server = make_server(bundle.dashboard)
-    # uvicorn re-raises the signal it stopped on after restoring the previous handlers: make those ours, so the
-    # re-raised Ctrl-C stops the connector cleanly instead of killing the process mid-record
-    restore = install_signal_handlers(bundle.connector)
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        restore()
-        sock.close()
+    serve_until_stopped(bundle, sock)
     return 0

@@ -76,25 +76,13 @@ def _dashboard_host(bundle: ConnectorApp) -> str:
 
 def _serve(bundle: ConnectorApp, port: int | None) -> int:
     from qbsf.app.dashboard import dashboard_url
-    from qbsf.app.dashboard.server import bind_socket, make_server
-    from qbsf.app.runtime import install_signal_handlers
+    from qbsf.app.dashboard.server import bind_socket, serve_until_stopped
 
     host = _dashboard_host(bundle)
     sock = bind_socket(host, bundle.settings.dashboard.port if port is None else port)
     # printed, never logged: the token opens the dashboard and must not land in the log file
     typer.echo(f"Dashboard: {dashboard_url(host, sock.getsockname()[1], bundle.dashboard.token)}")
-    bundle.connector.start()
-    server = make_server(bundle.dashboard)
-    # uvicorn re-raises the signal it shut down on once it restores the previous handlers: make those ours, so the
-    # re-raised SIGTERM/Ctrl-C stops the connector cleanly instead of killing the process mid-record
-    restore = install_signal_handlers(bundle.connector)
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        restore()
-        sock.close()
+    serve_until_stopped(bundle, sock)
     return 0
 
 

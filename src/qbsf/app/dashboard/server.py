@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -67,6 +68,27 @@ class RunningDashboard:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve_until_stopped(bundle: Any, sock: socket.socket) -> None:
+    """Start ``bundle``'s connector and serve its dashboard on ``sock`` until Ctrl-C/SIGTERM (`qbsf run`, the demo).
+
+    The connector is stopped cleanly (record in hand finished, `Sync engine stopped`) before this returns.
+    """
+    from qbsf.app.runtime import install_signal_handlers
+
+    bundle.connector.start()
+    server = make_server(bundle.dashboard)
+    # uvicorn re-raises the signal it shut down on once it restores the previous handlers: make those ours, so the
+    # re-raised SIGTERM/Ctrl-C stops the connector cleanly instead of killing the process mid-record
+    restore = install_signal_handlers(bundle.connector)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        restore()
+        sock.close()
 
 
 def start_dashboard(dash: Dashboard, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0
