@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qbsf.app.settings import LoadedSettings, SecretStoreLike, config_path, load_settings
 
@@ -49,3 +50,12 @@ class AppContext:
     def load(self) -> LoadedSettings:
         """Load settings with secrets."""
         return load_settings(self.config, self.secret_store())
+
+
+def cli_context(ctx: Any, config: str | None) -> AppContext:
+    """The AppContext a command group keeps on its Typer context (``ctx.obj``); a ``--config`` given later wins."""
+    if not isinstance(ctx.obj, AppContext):
+        ctx.obj = AppContext(config=config)
+    elif config:
+        ctx.obj.config = config
+    return ctx.obj

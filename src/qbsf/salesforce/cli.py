@@ -22,13 +22,9 @@ PACKAGE_OBJECTS = ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Heartbeat__c", "QBS
 
 
 def _context(ctx: typer.Context, config: str | None) -> Any:
-    from qbsf.app.context import AppContext  # the app layer, imported only when a command runs
+    from qbsf.app.context import cli_context  # the app layer, imported only when a command runs
 
-    if not isinstance(ctx.obj, AppContext):
-        ctx.obj = AppContext(config=config)
-    elif config:
-        ctx.obj.config = config
-    return ctx.obj
+    return cli_context(ctx, config)
 
 
 @app.callback()

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qbsf.app.context import AppContext
+from qbsf.app.context import cli_context
 from qbsf.app.settings import (
     SECRET_KEYS,
     ChartAccount,
@@ -28,10 +28,7 @@ CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Setti
 @app.callback()
 def _config(ctx: typer.Context, config: str | None = CONFIG_OPTION) -> None:
     """Settings commands share one ``--config`` option."""
-    if not isinstance(ctx.obj, AppContext):
-        ctx.obj = AppContext(config=config)
-    elif config:
-        ctx.obj.config = config
+    cli_context(ctx, config)
 
 
 @app.command("path")

@@ -7,7 +7,7 @@ from datetime import date
 import typer
 
 from qbsf.app import license as lic
-from qbsf.app.context import AppContext
+from qbsf.app.context import cli_context
 from qbsf.errors import ConfigError
 
 app = typer.Typer(help="License keys: verify offline, show the one in use, mint (owners only).",
@@ -20,8 +20,7 @@ CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Setti
 @app.callback()
 def _license(ctx: typer.Context, config: str | None = CONFIG_OPTION) -> None:
     """License commands share one ``--config`` option."""
-    if not isinstance(ctx.obj, AppContext):
-        ctx.obj = AppContext(config=config)
+    cli_context(ctx, config)
 
 
 def _echo_status(status: lic.LicenseStatus) -> None:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qbsf.app.context import AppContext
+from qbsf.app.context import AppContext, cli_context
 from qbsf.sync.engine import CycleReport, SyncEngine
 from qbsf.sync.entities import entity
 from qbsf.sync.linking import LINKABLE, accept, propose, unlink
@@ -33,11 +33,7 @@ EntityOption = Annotated[list[str] | None, typer.Option("--entity", "-e", help="
 
 
 def _context(ctx: typer.Context, config: str | None) -> AppContext:
-    if not isinstance(ctx.obj, AppContext):
-        ctx.obj = AppContext(config=config)
-    elif config:
-        ctx.obj.config = config
-    return ctx.obj
+    return cli_context(ctx, config)
 
 
 @app.callback()
