@@ -10,7 +10,7 @@ from rich.console import Console
 from qbsf import __version__
 from qbsf.app.commands.bench import app as bench_app
 from qbsf.app.commands.config import app as config_app
-from qbsf.app.commands.demo import run_demo
+from qbsf.app.commands.demo import app as demo_app
 from qbsf.app.commands.license import app as license_app
 from qbsf.app.commands.license import machine_app
 from qbsf.app.commands.mapping import app as mapping_app
@@ -34,7 +34,7 @@ app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(config_app, name="config")
 app.add_typer(mapping_app, name="mapping")
-app.command("demo")(run_demo)
+app.add_typer(demo_app, name="demo")
 app.add_typer(license_app, name="license")
 app.add_typer(machine_app, name="machine-id")
 app.command("qwc")(write_qwc)

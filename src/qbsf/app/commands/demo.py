@@ -12,8 +12,16 @@ from rich.console import Console
 
 from qbsf.app.demo.stack import DEFAULT_DIR, EXAMPLE_MAPPINGS, DemoStack, Transport
 
+app = typer.Typer(help="The whole system against the emulators (Ctrl-C stops); `qbsf demo edit …` changes a "
+                       "record on either side while it runs.", invoke_without_command=True, no_args_is_help=False)
+edit_app = typer.Typer(help="Change one record in the running demo, as a user of that system would.",
+                       no_args_is_help=True)
+app.add_typer(edit_app, name="edit")
 
+
+@app.callback()
 def run_demo(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Option("--dir", help="Demo folder (Salesforce org, QuickBooks company, "
                                                           "settings, state).")] = Path(DEFAULT_DIR),
     once: Annotated[bool, typer.Option("--once", help="Run one full cycle each way, print a summary, exit "
@@ -28,6 +36,9 @@ def run_demo(
                                                               "records (no systems started).")] = False,
 ) -> None:
     """Start the demo: emulated Salesforce and QuickBooks, the connector and its dashboard (Ctrl-C stops)."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = directory
+        return
     if mappings:
         from qbsf.app.demo.mappings import show_mappings
 
@@ -104,3 +115,42 @@ def _serve(console: Console, stack: DemoStack, port: int | None) -> int:
     console.print(f"Token: {bundle.dashboard.token}   (Ctrl-C stops everything)", highlight=False)
     serve_until_stopped(bundle, sock)
     return 0
+
+
+_DIR_OPTION = typer.Option("--dir", help="The running demo's folder (default: the one `qbsf demo` used).")
+
+
+def _edit_dir(ctx: typer.Context, directory: Path | None) -> Path:
+    if directory is not None:
+        return directory
+    # `qbsf demo --dir X edit …` keeps the folder on the demo command's context
+    return ctx.obj if isinstance(ctx.obj, Path) else Path(DEFAULT_DIR)
+
+
+@edit_app.command("salesforce")
+def edit_salesforce_command(
+    ctx: typer.Context,
+    sobject: Annotated[str, typer.Argument(help="Salesforce object: Account, Contact, Product2, Opportunity.")],
+    name: Annotated[str, typer.Argument(help="The record's Name, e.g. 'Acme Corporation'.")],
+    values: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs, Salesforce API names (Phone=555-0100).")],
+    directory: Annotated[Path | None, _DIR_OPTION] = None,
+) -> None:
+    """Change a record in the demo's Salesforce org (the next SF → QB cycle carries it to QuickBooks)."""
+    from qbsf.app.demo.edit import edit_salesforce, parse_assignments
+
+    typer.echo(edit_salesforce(_edit_dir(ctx, directory), sobject, name, parse_assignments(values)))
+
+
+@edit_app.command("quickbooks")
+def edit_quickbooks_command(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="QuickBooks record: Customer, Item or Invoice.")],
+    name: Annotated[str, typer.Argument(help="The customer's or item's full name, or the invoice number.")],
+    values: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs, qbXML names (Phone=555-0199, "
+                                                     "BillAddress.City=Austin).")],
+    directory: Annotated[Path | None, _DIR_OPTION] = None,
+) -> None:
+    """Change a record in the demo's QuickBooks company (the next QB → SF pass carries it to Salesforce)."""
+    from qbsf.app.demo.edit import edit_quickbooks, parse_assignments
+
+    typer.echo(edit_quickbooks(_edit_dir(ctx, directory), kind, name, parse_assignments(values)))
