@@ -22,6 +22,7 @@ from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.bodies import ENTITIES, Entity, add_body, external_guid, mod_body
 from qbsf.quickbooks.errors import (
     ConnectionFailed,
+    FieldValueError,
     MissingAccountError,
     ModConflictError,
     StaleEditSequence,
@@ -251,9 +252,12 @@ class QuickBooksClient:
                 result.record = prepared
                 result.warnings = issues
                 tag, body = add_body(prepared, entity)
-                rq = request(f"{tag}Rq", result.request_id, body, wrap=tag)
+                rq = _built(prepared, tag, result.request_id, body)
             except QbsfError as exc:
                 result.error = exc
+                continue
+            except (ValueError, ArithmeticError, TypeError) as exc:  # one record that cannot be built fails alone
+                result.error = _unbuildable(record, exc)
                 continue
             pending.append(_Pending(index, rq, prepared, entity))
         answers, failed = self._exchange(pending)
@@ -393,6 +397,9 @@ class QuickBooksClient:
             except QbsfError as exc:
                 result.error = exc
                 continue
+            except (ValueError, ArithmeticError, TypeError) as exc:  # one record that cannot be built fails alone
+                result.error = _unbuildable(change.base, exc)
+                continue
             result.record = item.updated
             result.warnings = item.warnings
             pending.append(item)
@@ -429,7 +436,7 @@ class QuickBooksClient:
         if not paths and change.lines is None:
             return _Pending(index, None, base, entity, change, updated, [], issues)
         tag, body = mod_body(base, updated, paths, entity, updated.lines if change.lines is not None else None)
-        rq = request(f"{tag}Rq", str(index), body, wrap=tag)
+        rq = _built(base, tag, str(index), body)
         return _Pending(index, rq, base, entity, change, updated, paths, issues)
 
     def _retry_stale(self, stale: list[_Pending], results: list[Result]) -> None:
@@ -659,3 +666,15 @@ def _conflicts(base: Any, now: Any, updated: Any, paths: list[str], change: Chan
             conflicts["lines"] = (len(before), len(after), len(change.lines))
     return conflicts
 
+
+def _unbuildable(record: Any, exc: Exception) -> FieldValueError:
+    return FieldValueError(f"{rec.label(record)}: a value cannot be written as qbXML ({exc})",
+                           hint="check the record's values at the source")
+
+
+def _built(record: Any, tag: str, request_id: str | None, body: dict[str, Any]) -> etree._Element:
+    """``<{tag}Rq>`` for ``record``; a value qbXML cannot carry is reported with the record's name."""
+    try:
+        return request(f"{tag}Rq", request_id, body, wrap=tag)
+    except FieldValueError as exc:
+        raise FieldValueError(f"{rec.label(record)}: {exc.message}", hint=exc.hint) from None

@@ -59,6 +59,24 @@ def check_policy(policy: str) -> FieldPolicy:
 
 # Anything outside Latin-1, and control characters other than tab and newlines (XML cannot carry them).
 _NOT_STORABLE = re.compile("[^\t\n\r\x20-\xff]")
+# What XML 1.0 cannot carry at all: C0 control characters other than tab, LF and CR (NUL, BEL, ESC, …).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LINE_BREAKS = re.compile("[\t\r\n]+")
+
+
+def xml_unsafe(text: str) -> str:
+    """The characters of ``text`` no qbXML message can carry (C0 controls but tab/newline), as ``'\\x01'``…"""
+    return "".join(sorted({repr(ch)[1:-1] for ch in _NOT_XML.findall(text)}))
+
+
+def is_name_field(path: str) -> bool:
+    """A QuickBooks name field (Name, FullName, CompanyName, FirstName, …): one line in QuickBooks."""
+    return path.rsplit(".", 1)[-1].endswith("Name")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each run of tabs and line breaks replaced by one space (QuickBooks names are one line)."""
+    return _LINE_BREAKS.sub(" ", text) if ("\n" in text or "\t" in text or "\r" in text) else text
 
 
 def is_latin1(text: str) -> bool:
@@ -98,6 +116,14 @@ def enforce(kind: str, values: dict[str, str], *, record: str, policy: FieldPoli
     clean: dict[str, str] = {}
     for path, text in values.items():
         value = text
+        unsafe = xml_unsafe(value)
+        if unsafe:
+            # Under any policy: dropping the character silently would change the value without a word.
+            raise FieldValueError(
+                f"{record}: {path} contains a control character ({unsafe}) that QuickBooks cannot store: {value!r}",
+                hint=f"remove the control character from {path} at the source, then save the record again")
+        if is_name_field(path):
+            value = one_line(value)
         if not is_latin1(value):
             if policy == "fail":
                 bad = "".join(sorted({ch for ch in value if ord(ch) > 255 or (ord(ch) < 32 and ch not in '\t\r\n')}))

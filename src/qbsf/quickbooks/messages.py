@@ -20,6 +20,8 @@ from lxml import etree
 
 from qbsf.errors import QbsfError, XmlError
 from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.errors import FieldValueError
+from qbsf.quickbooks.limits import xml_unsafe
 from qbsf.quickbooks.schema import ADDRESS_ORDER, KNOWN_VERSIONS, ORDER, REF_ORDER
 from qbsf.xmlsafe import parse_xml
 
@@ -71,6 +73,9 @@ def format_value(value: Any, name: str = "") -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal | float):
         number = Decimal(str(value)) if isinstance(value, float) else value
+        if not number.is_finite():
+            raise FieldValueError(f"{name or 'a number'} is {value}, which is not an amount QuickBooks can store",
+                                  hint=f"enter a number in {name or 'the field'} at the source")
         if name in rec.AMOUNT_FIELDS:
             return f"{number.quantize(Decimal('0.01')):f}"
         text = f"{number.quantize(Decimal('0.00001')).normalize():f}"
@@ -99,7 +104,7 @@ def build_element(tag: str, body: dict[str, Any] | str | None) -> etree._Element
     if body is None:
         return element
     if not isinstance(body, dict):
-        element.text = format_value(body, tag)
+        _set_text(element, format_value(body, tag))
         return element
     order = _child_order(tag)
     unknown = [name for name in body if name not in order]
@@ -114,9 +119,18 @@ def build_element(tag: str, body: dict[str, Any] | str | None) -> etree._Element
             if isinstance(item, dict):
                 element.append(build_element(name, item))
             else:
-                child = etree.SubElement(element, name)
-                child.text = format_value(item, name)
+                _set_text(etree.SubElement(element, name), format_value(item, name))
     return element
+
+
+def _set_text(element: etree._Element, text: str) -> None:
+    """Element text, or a FieldValueError naming the element when XML cannot carry it (a control character)."""
+    try:
+        element.text = text
+    except ValueError:
+        raise FieldValueError(f"{element.tag} contains a control character ({xml_unsafe(text) or 'NUL'}) that "
+                              f"QuickBooks cannot store: {text!r}",
+                              hint=f"remove the control character from {element.tag} at the source") from None
 
 
 def request(rq_tag: str, request_id: str | None, body: dict[str, Any] | None = None, *,

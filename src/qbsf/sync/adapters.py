@@ -22,13 +22,14 @@ _LINE_FIELDS = ("ItemRef.ListID", "ItemRef.FullName", "Desc", "Quantity", "Rate"
                 "ClassRef.ListID", "ClassRef.FullName", "SalesTaxCodeRef.FullName", "Other1", "Other2")
 
 
-def _as_sync_error(error: BaseException) -> SyncError:
+def _as_sync_error(error: BaseException, qb_type: str = "record") -> SyncError:
     """Every per-record error as one of the engine's classes (a bad field is a person's to fix)."""
     if isinstance(error, SyncError):
         return error
     if isinstance(error, QbsfError):
         return NeedsUser(error.message, hint=error.hint)
-    return NeedsUser(str(error), hint="check the record and the mapping")
+    return NeedsUser(f"the QuickBooks {qb_type} could not be built from the mapped values: {error}",
+                     hint="check the record's values and the mapping")
 
 
 class QuickBooksAdapter:
@@ -83,8 +84,8 @@ class QuickBooksAdapter:
             try:
                 typed.append(self._typed(qb_type, flat))
                 positions.append(index)
-            except QbsfError as exc:
-                out[index] = QbWrite(error=_as_sync_error(exc))
+            except Exception as exc:  # a record that cannot be built fails alone
+                out[index] = QbWrite(error=_as_sync_error(exc, qb_type))
         if typed:
             for position, result in zip(positions, self.client.add_many(typed), strict=True):
                 out[position] = (QbWrite(error=_as_sync_error(result.error)) if result.error is not None
@@ -111,8 +112,8 @@ class QuickBooksAdapter:
                 continue
             try:
                 change = self._change(qb_type, base, flat)
-            except QbsfError as exc:
-                out[index] = QbWrite(error=_as_sync_error(exc))
+            except Exception as exc:  # a record that cannot be built fails alone
+                out[index] = QbWrite(error=_as_sync_error(exc, qb_type))
                 continue
             if change is None:
                 out[index] = QbWrite(qb_id=flat[id_field], edit_sequence=base.EditSequence,

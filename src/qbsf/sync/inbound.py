@@ -53,6 +53,7 @@ from qbsf.sync.invoice_status import (
     offset_minutes,
     tz_from_offset_minutes,
 )
+from qbsf.sync.record_guard import map_each, refuse_non_numbers, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
 logger = logging.getLogger(__name__)
@@ -566,7 +567,14 @@ class InboundSync:
 
         works = []
         for record in records:
-            flat = to_flat(record)
+            try:
+                flat = to_flat(record)
+            except Exception as exc:  # a record qbsf cannot read fails alone
+                qb_id = str(getattr(record, spec.id_field, "") or "")
+                works.append(_Work(record, {}, qb_id, f"{spec.name} {qb_id}", error=NeedsUser(
+                    f"{spec.name} {qb_id}: the QuickBooks record could not be read ({exc})",
+                    hint="check the record in QuickBooks")))
+                continue
             qb_id = str(flat.get(spec.id_field) or "")
             works.append(_Work(record, flat, qb_id, _label(spec, flat), active=flat.get("IsActive")))
         if spec.name == "Customer":
@@ -576,16 +584,18 @@ class InboundSync:
                     work.outcome = Outcome.SKIPPED
                     work.note = "sub-customer: not an Account"
                     report.skipped += 1
-        todo = [w for w in works if w.outcome is None]
+        todo = [w for w in works if w.outcome is None and w.error is None]
         if spec.is_txn:
             self._bill_jobs_to_their_customer(todo)
         mapping = self.mappings[spec.sheet]
-        mapped = mapping.apply_many([w.flat for w in todo], resolver=self.resolver)
-        for work, result in zip(todo, mapped.results, strict=True):
+        sources = sources_of(mapping)
+        for work, result in zip(todo, map_each(mapping, [w.flat for w in todo], resolver=self.resolver,
+                                               label=f"QuickBooks {spec.name}"), strict=True):
             if isinstance(result, dict):
-                work.payload = result
+                work.error = refuse_non_numbers(work.label, result, sources)
+                work.payload = None if work.error else result
             else:
-                work.error = result.to_exception()
+                work.error = result
         links = self.state.lookup_qb_many(spec.crosswalk, [w.qb_id for w in works])
         snapshots = {} if resend else self.store.snapshots(spec.name, [w.qb_id for w in works])
         opportunities = (self.state.lookup_qb_many("Opportunity", [w.qb_id for w in works])

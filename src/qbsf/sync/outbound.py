@@ -39,6 +39,7 @@ from qbsf.sync.entities import (
     soql_datetime,
 )
 from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
+from qbsf.sync.record_guard import map_each, refuse_unsendable, sources_of
 from qbsf.sync.state import (
     Activity,
     Direction,
@@ -355,15 +356,20 @@ class OutboundSync:
                 work.error = NeedsUser(f"no {spec.sheet} mapping is configured, so {spec.name} records cannot sync",
                                        hint=f"add a {spec.sheet}.csv mapping (see examples/mappings)")
             return
-        batch = mapping.apply_many([w.record for w in todo], resolver=self.link_resolver)
-        for work, result in zip(todo, batch.results, strict=True):
+        results = map_each(mapping, [w.record for w in todo], resolver=self.link_resolver, label=spec.name)
+        for work, result in zip(todo, results, strict=True):
             if isinstance(result, dict):
                 work.target = result
             else:
-                work.error = result.to_exception()
+                work.error = result
         if spec.child is not None:
             self._map_lines(spec, [w for w in todo if not w.failed])
+        sources, line_sources = sources_of(mapping), sources_of(self.child_mapping_for(spec))
         for work in todo:
+            if not work.failed:
+                assert work.target is not None
+                # A value qbXML cannot carry fails this record here, before any message is built.
+                work.error = refuse_unsendable(f"{spec.name} {work.name!r}", work.target, sources, line_sources)
             if not work.failed:
                 self._complete_target(spec, work)
 
@@ -381,18 +387,18 @@ class OutboundSync:
             for line in _lines_of(work.record, spec.child.relationship):
                 owners.append(work)
                 lines.append(line)
-        batch = child.apply_many(lines, resolver=self.link_resolver)
+        results = map_each(child, lines, resolver=self.link_resolver, label=f"{spec.name} line")
         mapped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for work, line, result in zip(owners, lines, batch.results, strict=True):
+        for work, line, result in zip(owners, lines, results, strict=True):
             if isinstance(result, dict):
                 mapped[work.sf_id].append(result)
             elif not work.failed:
-                work.error = result.to_exception()
+                work.error = result
                 if isinstance(work.error, AfterDependency):
                     product = line.get("Product2Id") or "?"
                     work.error = AfterDependency(
                         f"QB Invoice error: a line of {spec.name} {work.name!r} refers to Product2 {product}, "
-                        f"which is not in QuickBooks ({result})",
+                        f"which is not in QuickBooks ({result.message})",
                         hint="sync the Product2 to QuickBooks before the Opportunity")
         for work in works:
             if work.target is not None and not work.failed:
