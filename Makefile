@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.qbsf-installed
 
-.PHONY: test demo lint clean chromium screenshots
+.PHONY: test demo lint clean chromium screenshots salesforce-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,29 @@ chromium:
 	  fi; \
 	fi
 
-test: lint chromium
+# The Salesforce package's checks without an org (tests/salesforce/test_package_*.py): Salesforce's Apex parser
+# (prettier-plugin-apex, on Java), PMD's Apex rules (the PMD jars @salesforce/code-analyzer-pmd-engine ships) and LWC
+# jest, all pinned in salesforce/package-lock.json. Node and Java come from Debian when missing; npm ci runs only when
+# node_modules is missing or the lock changed, and prefers the npm cache (offline once installed).
+SF_TOOLS := salesforce/node_modules/.qbsf-installed
+$(SF_TOOLS): salesforce/package-lock.json
+	@for need in node:nodejs npm:npm java:default-jre-headless; do \
+	  cmd=$${need%%:*}; pkg=$${need#*:}; \
+	  if ! command -v $$cmd >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg; } || \
+	        { echo "make: installing $$pkg failed: install $$cmd to run the Salesforce package checks" >&2; exit 1; }; \
+	    else \
+	      echo "make: $$cmd is missing: run apt-get install -y $$pkg as root" >&2; exit 1; \
+	    fi; \
+	  fi; \
+	done
+	cd salesforce && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $@
+
+salesforce-tools: $(SF_TOOLS)
+
+test: lint chromium salesforce-tools
 	$(BIN)/pytest
 
 # Refresh docs/screenshots/ from the browser tests.
