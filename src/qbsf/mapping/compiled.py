@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Mapping as AbstractMapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from qbsf.mapping.address import QB_ADDRESS_LINE
 from qbsf.mapping.kinds import Direction, MappingKind
 from qbsf.mapping.problems import MappingProblem
 from qbsf.mapping.transforms import (
+    MAX_ADDRESS_LINES,
     AddressSplitter,
     LinkKey,
     Step,
@@ -185,6 +187,28 @@ def dig(record: Record, path: tuple[str, ...], dotted: str) -> Any:
             return None
         value = _get_field(value, part)
     return value
+
+
+_LINE_NUMBER = re.compile(r"(.*?)([1-9])")
+
+
+def join_address(record: Record, source: str) -> str:
+    """AddressJoin: the address line ``source`` names (``BillAddress.Addr1``) and every line after it, one per line.
+
+    The inverse of AddressSplit: QuickBooks keeps a street in 41-character lines Addr1..Addr5, Salesforce in one
+    multi-line field. Empty lines are left out; a source that is not a numbered line is read as it is.
+    """
+    head, dot, last = source.rpartition(".")
+    numbered = _LINE_NUMBER.fullmatch(last)
+    names = [source] if numbered is None else [
+        f"{head}{dot}{numbered.group(1)}{n}" for n in range(int(numbered.group(2)), MAX_ADDRESS_LINES + 1)]
+    lines = []
+    for name in names:
+        value = dig(record, tuple(name.split(".")), name)
+        text = "" if value is None else text_of(value).strip()
+        if text:
+            lines.append(text)
+    return "\n".join(lines)
 
 
 def _get_field(record: Record, name: str) -> Any:
@@ -394,7 +418,7 @@ class Mapping:
         namespace: dict[str, Any] = {
             "_StepFailure": StepFailure, "_dig": dig, "_get": _get_field, "_link": _link,
             "_num": number_format, "_numv": number_format_value, "_addr": self._addresses.line,
-            "_fail": self._fail, "_missing": self._missing,
+            "_fail": self._fail, "_missing": self._missing, "_join": join_address,
             "_str": str, "_text_at": _text_at,
         }
         lines = ["def _apply(record, lookups):", "    r = -1", "    try:"]
@@ -432,6 +456,10 @@ class Mapping:
             code += self._read_code(rule.source, reads)
             expr = reads[rule.source]
         for number, step in enumerate(steps):
+            if step.name == "AddressJoin":  # reads its own lines from the record, whatever came before
+                code.append(f"{v} = _join(record, {rule.source!r})")
+                expr = v
+                continue
             pure = _PURE_STEPS.get(step.name)
             if pure is not None:  # slicing and str methods nest into one expression
                 if expr.count("(") + expr.count("[") >= _MAX_NESTING:  # keep the parser far from its limits

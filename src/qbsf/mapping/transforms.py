@@ -19,11 +19,12 @@ from qbsf.mapping.dates import DateFormatSyntaxError, DateInputError, date_forma
 
 TRANSFORMATIONS: tuple[str, ...] = (
     "Simple", "Trim", "Concatenate:TEMPLATE", "Left:N", "Right:N", "Mid:START:LEN", "DateFormat:FMT",
-    "AddressSplit:N", "Link:Object:Field", "Upper", "Lower", "Replace:OLD:NEW", "NumberFormat", "Static",
+    "AddressSplit:N", "AddressJoin", "Link:Object:Field", "Upper", "Lower", "Replace:OLD:NEW", "NumberFormat",
+    "Static",
 )
 VALID_LIST = ", ".join(TRANSFORMATIONS)
 _CANONICAL = {t.split(":", 1)[0].casefold(): t.split(":", 1)[0] for t in TRANSFORMATIONS}
-_NO_ARGUMENT = {"Simple", "Trim", "Upper", "Lower", "NumberFormat", "Static"}
+_NO_ARGUMENT = {"Simple", "Trim", "Upper", "Lower", "NumberFormat", "Static", "AddressJoin"}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 MAX_ADDRESS_LINES = 5  # QuickBooks BillAddress/ShipAddress have Addr1..Addr5
 

@@ -223,7 +223,8 @@ class SyncEngine:
 
             config = InboundConfig.from_settings(self._settings) if self._settings is not None else \
                 InboundConfig(batch_size=self.config.batch_size,
-                              conflict_policy=ConflictPolicy.parse(self.config.conflict_policy))
+                              conflict_policy=ConflictPolicy.parse(self.config.conflict_policy),
+                              on_existing_name=self.config.on_existing_name)
             self._inbound = InboundSync(config, self.sf, self.qb, self.state, self.mappings)
         return self._inbound
 

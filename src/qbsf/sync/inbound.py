@@ -41,6 +41,8 @@ from typing import Any, ClassVar
 
 from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, merge, same
+from qbsf.sync.inbound_linking import link_by_name
+from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
 from qbsf.sync.inbound_state import InboundState, Snapshot
 from qbsf.sync.invoice_status import (
     OVERDUE,
@@ -79,6 +81,9 @@ class InboundSpec:
     crosswalk: str            # crosswalk entity the Salesforce Id is linked under
     deleted_types: tuple[str, ...]
     is_txn: bool = False
+    # The outbound sheet writing this QuickBooks entity from the same Salesforce object (what QuickBooks would
+    # hold of a Salesforce value: a value QuickBooks holds only in that form never replaces Salesforce's).
+    outbound_sheet: str | None = None
 
     @property
     def source(self) -> str:
@@ -87,9 +92,10 @@ class InboundSpec:
 
 
 INBOUND_SPECS: tuple[InboundSpec, ...] = (
-    InboundSpec("Customer", "Account", "Customer_to_Acct", "QB_Customer_ID__c", "ListID", "Account", ("Customer",)),
+    InboundSpec("Customer", "Account", "Customer_to_Acct", "QB_Customer_ID__c", "ListID", "Account", ("Customer",),
+                outbound_sheet="Acct_to_Customer"),
     InboundSpec("Item", "Product2", "Item_to_Product", "QB_Item_ID__c", "ListID", "Product2",
-                ("ItemService", "ItemNonInventory", "ItemInventory")),
+                ("ItemService", "ItemNonInventory", "ItemInventory"), outbound_sheet="Product_to_Item"),
     InboundSpec("Invoice", "QB_Invoice__c", "Invoice_to_SF", "QB_Invoice_ID__c", "TxnID", "QB_Invoice__c",
                 ("Invoice",), is_txn=True),
 )
@@ -147,6 +153,8 @@ class InboundConfig:
     company_tz: tzinfo | None = None
     status_field: str = "Status__c"
     opportunity_field: str | None = "Opportunity__c"
+    # An unlinked QuickBooks record whose name Salesforce already has: "link" it, or "report" it (as outbound).
+    on_existing_name: str = "link"
 
     def deletion_action(self, entity: str) -> DeletionAction:
         """The action configured for ``entity`` (QuickBooks or Salesforce name), default record only."""
@@ -176,6 +184,9 @@ class InboundConfig:
         offset = getattr(sync, "company_utc_offset_minutes", None)
         if isinstance(offset, int):
             config.company_tz = tz_from_offset_minutes(offset)
+        on_existing = getattr(sync, "on_existing_name", None)
+        if on_existing in ("link", "report"):
+            config.on_existing_name = on_existing
         return config
 
 
@@ -344,6 +355,9 @@ class _Work:
     sf_id: str | None = None
     error: SyncError | None = None
     note: str | None = None
+    sf_row: dict[str, Any] | None = None   # Salesforce's current values, when read this pass
+    sf_read: bool = False
+    recreate: bool = False                 # deleted in Salesforce: written again by external id
 
 
 class InboundSync:
@@ -373,13 +387,19 @@ class InboundSync:
         return [spec for spec in chosen if spec.sheet in self.mappings]
 
     def reset(self, entities: Iterable[str] | None = None) -> list[str]:
-        """Forget watermarks (one entity's, or all) and snapshots: the next pass re-syncs them from scratch."""
+        """Forget watermarks (one entity's, or all) and snapshots: the next pass re-sends every record of them.
+
+        The dashboard's Reset and ``run(reset=True)`` (``qbsf sync qb-to-sf --reset``) both come here: the re-send
+        mark it leaves makes the next pass write each record again (a record deleted in Salesforce is recreated by
+        external id), never overwriting a Salesforce value with the shorter form QuickBooks holds.
+        """
         names = [spec.name for spec in INBOUND_SPECS] if entities is None else \
             [inbound_spec(name).name for name in entities]
         with self.state.batch():
             for name in names:
                 self.state.reset_watermark(f"qb:{name}")
                 self.store.forget(name)
+            mark_resend(self.state, names)
             if entities is None:
                 self.state.reset_watermark(_DELETED)
         logger.info("QB → SF watermarks reset: %s", ", ".join(names))
@@ -405,8 +425,11 @@ class InboundSync:
                 if should_stop is not None and should_stop():
                     break
                 entity_report = report.entities.setdefault(spec.name, InboundEntityReport())
-                self._sync_entity(spec, entity_report, full=full or reset, resend=reset, progress=progress,
-                                  should_stop=should_stop)
+                resend = resend_pending(self.state, spec.name)
+                finished = self._sync_entity(spec, entity_report, full=full or resend, resend=resend,
+                                             progress=progress, should_stop=should_stop)
+                if resend and finished:
+                    clear_resend(self.state, spec.name)
             stopped = should_stop is not None and should_stop()
             if specs and not stopped:
                 self._deletions(specs, report)
@@ -521,7 +544,8 @@ class InboundSync:
         return list(self.qb.query_invoices(txn_ids=ids, include_lines=False))
 
     def _sync_entity(self, spec: InboundSpec, report: InboundEntityReport, *, full: bool, resend: bool,
-                     progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> None:
+                     progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> bool:
+        """Sync one entity's changes; True when every record read was handled (not stopped half way)."""
         mark = None if full else _parse_utc(self.state.get_watermark(spec.source))
         since = mark - self.config.overlap if mark is not None else None
         records = self._query(spec, since)
@@ -559,6 +583,7 @@ class InboundSync:
                                      forget_before=_utc_text(since) if since is not None else None)
             if done == total and newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(spec.source, _utc_text(newest))
+        return done == total
 
     # ---- one batch ---------------------------------------------------------------------------------------------
     def _sync_batch(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport, *,
@@ -613,9 +638,12 @@ class InboundSync:
                 opportunity = opportunities.get(work.qb_id)
                 if opportunity is not None and self.config.opportunity_field not in work.payload:
                     work.payload[str(self.config.opportunity_field)] = opportunity.sf_id
+        # Never synced and Salesforce has a record of that name: link it (or report it), never a second one.
+        link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
         self._classify(spec, works, report, resend=resend)
         self._read_salesforce(spec, [w for w in works if w.changes is None and w.outcome is None and w.error is None
                                      and w.snapshot is not None])
+        self._keep_salesforce_data(spec, works, resend=resend)
         self._write(spec, [w for w in works if w.outcome is None and w.error is None])
         self._record(spec, works, report)
 
@@ -695,6 +723,7 @@ class InboundSync:
             work.changes = changes
             work.conflicts = conflicts
             work.sf_won = {c.field: c.sf_value for c in conflicts if c.winner == "salesforce"}
+            work.sf_row, work.sf_read = row, True
             if row is not None:
                 work.sf_id = row.get("Id")
             if row is None and work.snapshot is not None:
@@ -703,10 +732,46 @@ class InboundSync:
             elif len(changes) <= 1 and not conflicts:
                 work.outcome = Outcome.UNCHANGED
 
+    def _keep_salesforce_data(self, spec: InboundSpec, works: list[_Work], *, resend: bool) -> None:
+        """Before QuickBooks' values overwrite Salesforce records that exist: read them (when not read yet), recreate
+        the deleted ones, and keep each Salesforce value QuickBooks holds only in a shorter form (see
+        :mod:`qbsf.sync.inbound_resync`). A reset re-sends every record; otherwise nothing left to say is unchanged.
+        """
+        todo = [w for w in works if w.outcome is None and w.error is None and w.changes is not None]
+        unread = [w for w in todo if not w.sf_read and (resend or w.link is not None or w.sf_id)]
+        outbound = self.mappings.get(spec.outbound_sheet) if spec.outbound_sheet else None
+        if unread:
+            fields = {name for w in unread for name in (w.payload or {})}
+            fields.update(name for name in getattr(outbound, "source_fields", ()) if "." not in name)
+            rows = read_current(self.sf, spec, unread, fields, quote)
+            for work in unread:
+                work.sf_row, work.sf_read = rows.get(work.qb_id), True
+        for work in todo:
+            assert work.payload is not None and work.changes is not None
+            if not work.sf_read:
+                continue
+            row = work.sf_row
+            if row is None:
+                if work.link is not None or work.snapshot is not None:
+                    # Deleted in Salesforce: recreate it from QuickBooks by external id (so never twice).
+                    work.recreate, work.sf_id = True, None
+                    work.changes = {k: v for k, v in work.payload.items() if v is not None}
+                continue
+            work.sf_id = row.get("Id") or work.sf_id
+            kept = keep_salesforce(work.changes, row, work.flat, inbound=self.mappings[spec.sheet],
+                                   outbound=outbound, qb_record=work.record)
+            kept.pop(spec.external_id, None)
+            if kept:
+                work.changes = {k: v for k, v in work.changes.items() if k not in kept}
+                work.sf_won.update(kept)
+            if not resend and not work.conflicts and all(
+                    k == spec.external_id and same(v, row.get(spec.external_id)) for k, v in work.changes.items()):
+                work.outcome = Outcome.UNCHANGED  # Salesforce already holds all QuickBooks has to say
+
     def _write(self, spec: InboundSpec, works: list[_Work]) -> None:
         """Linked records by Id (this also completes a pending QB-id write-back), new ones by external-id upsert."""
-        by_id = [w for w in works if w.link is not None or w.sf_id]
-        by_key = [w for w in works if w.link is None and not w.sf_id]
+        by_id = [w for w in works if (w.link is not None or w.sf_id) and not w.recreate]
+        by_key = [w for w in works if (w.link is None and not w.sf_id) or w.recreate]
         if by_id:
             records = [{**(w.changes or {}), "Id": w.sf_id or (w.link.sf_id if w.link else None)} for w in by_id]
             for work, result in zip(by_id, self.sf.update_many(spec.sf_object, records), strict=True):
@@ -739,6 +804,7 @@ class InboundSync:
         statuses: list[OpenInvoice] = []
         inactivated: list[_Work] = []
         written_back: list[str] = []
+        recreated: list[str] = []
         for work in works:
             if work.error is not None:
                 report.failed += 1
@@ -778,7 +844,9 @@ class InboundSync:
             agreed = {**work.payload, **work.sf_won}
             snapshots[work.qb_id] = (sf_id, work.active, agreed)
             edit_sequences[work.qb_id] = work.record.EditSequence
-            if work.link is None and sf_id:
+            if (work.link is None or work.recreate) and sf_id:
+                if work.link is not None and work.link.sf_id != sf_id:
+                    recreated.append(work.link.sf_id)  # the deleted record's link moves to the recreated one
                 new_links.append(Link(spec.crosswalk, sf_id, work.qb_id, edit_sequence=work.record.EditSequence,
                                       qb_name=work.label, written_back=True))
             elif work.link is not None and work.outcome is not Outcome.UNCHANGED:
@@ -794,6 +862,8 @@ class InboundSync:
                 inactivated.append(work)
         with self.state.batch():
             self.store.set_snapshots(spec.name, snapshots, edit_sequences)
+            for old in recreated:
+                self.state.unlink(spec.crosswalk, old)
             if new_links:
                 self._link_new(spec, new_links)
             if sequences:

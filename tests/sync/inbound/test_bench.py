@@ -12,8 +12,9 @@ def test_full_pass_and_delta_spend_one_call_per_200_written_records() -> None:
     result = run_inbound_bench(customers=250, invoices=450, delta=40, latency=False)
     assert result.failed == 0 and result.full.error is None
     assert result.full.records == 250 + 1 + 450 and result.full.created == 701
-    # 2 Account + 1 Product2 + 3 QB_Invoice__c upserts; every Link came from the crosswalk.
-    assert result.full.sf_calls == 6
+    # 2 Account + 1 Product2 + 3 QB_Invoice__c upserts, and one look-up per 200 names never synced (2 + 1): a
+    # customer or item Salesforce already has is linked, not doubled. Every Link came from the crosswalk.
+    assert result.full.sf_calls == 9
     assert result.changed.records == 40 and result.changed.updated == 40
     # Per entity: one query for Salesforce's current values (conflicts) and one update.
     assert result.changed.sf_calls == 4

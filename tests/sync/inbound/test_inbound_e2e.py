@@ -50,7 +50,7 @@ def test_first_run_syncs_everything_with_progress_and_the_manuals_lines(world, i
     assert (invoice["Name"], invoice["Balance__c"], invoice["Status__c"]) == ("Invoice 1001", 300.0, "Open")
     product = _one(world, "Product2", "QB_Item_ID__c", item["ListID"])
     assert (product["Name"], product["QB_Sales_Price__c"]) == ("Consulting", 150.0)
-    assert report.sf_calls == 3, "one upsert per object; the Link came from the crosswalk"
+    assert report.sf_calls == 5, "one upsert per object, one name look-up per list; the Link came from the crosswalk"
     # Nothing changed since: the next pass reads QuickBooks and spends no Salesforce call.
     again = inbound().run()
     assert again.ok and again.sf_calls == 0 and again.total("queried") == 0
