@@ -33,7 +33,7 @@ def resend_mark(entity: str) -> str:
 def mark_resend(state: StateStore, entities: Iterable[str]) -> None:
     """Leave the re-send mark for each entity (the caller has reset its watermark and snapshots)."""
     for name in entities:
-        state.set_watermark(resend_mark(name), "reset")
+        state.set_watermark(resend_mark(name), "every record is written again on the next pass")
 
 
 def resend_pending(state: StateStore, entity: str) -> bool:
