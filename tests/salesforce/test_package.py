@@ -60,7 +60,12 @@ def test_picklists_and_defaults() -> None:
         == ("16", "2")
     assert _field("QBSync_Queue__c", "Attempts__c")["defaultValue"] == "0"
     assert _field("QBSync_Queue__c", "Record_Id__c")["length"] == "18"
-    assert _field("QBSync_Queue__c", "Payload__c")["type"] == "LongTextArea"
+    assert not (DEFAULT / "objects/QBSync_Queue__c/fields/Payload__c.field-meta.xml").exists(), \
+        "the queue names the record; qbsf re-reads it (a JSON copy could exceed the heap in a 200-record save)"
+    assert _field("QBSync_Queue__c", "Record_Id__c")["externalId"] == "true", "indexed: the trigger looks rows up"
+    assert _field("QBSF_Settings__c", "Queue_Disabled__c")["type"] == "Checkbox"
+    settings = parse_xml((DEFAULT / "objects/QBSF_Settings__c/QBSF_Settings__c.object-meta.xml").read_bytes())
+    assert settings.findtext(f"{NS}customSettingsType") == "Hierarchy"
 
 
 def test_emulator_schema_is_built_from_the_package() -> None:
@@ -88,15 +93,32 @@ def test_each_object_has_a_queue_trigger_calling_the_handler(obj: str) -> None:
     assert (DEFAULT / "triggers" / f"QBSync{obj}Trigger.trigger-meta.xml").is_file()
 
 
-def test_handler_does_one_dml_and_skips_connector_write_backs() -> None:
+def test_line_item_trigger_queues_the_parent_opportunity() -> None:
+    source = (DEFAULT / "triggers" / "QBSyncOpportunityLineItemTrigger.trigger").read_text()
+    assert re.search(r"on OpportunityLineItem ?\(after insert, after update, after delete\)", source)
+    assert "QBSyncQueueHandler.enqueueParents(Trigger.isDelete ? Trigger.old : Trigger.new)" in source
+
+
+def test_handler_does_one_query_one_dml_and_skips_connector_write_backs() -> None:
     handler = (DEFAULT / "classes" / "QBSyncQueueHandler.cls").read_text()
-    assert handler.count("insert as system rows;") == 1 and "for (SObject record : records)" in handler
+    assert handler.count("insert as system rows;") == 1 and handler.count("FROM QBSync_Queue__c") == 1
+    assert "QBSF_Settings__c.getInstance()" in handler and "static Boolean disabled" not in handler
+    assert "Payload__c" not in handler
     for owned in ("qb_customer_id__c", "qb_item_id__c", "qb_invoice_id__c"):
         assert owned in handler
     tests = (DEFAULT / "classes" / "QBSyncQueueHandlerTest.cls").read_text()
     assert tests.startswith("/**") and "@IsTest" in tests
-    for case in ("accountInsertEnqueuesOnePendingRow", "bulkInsertOf200UsesOneQueueDml", "connectorWriteBackIsSkipped"):
+    assert "'Prospecting'" not in tests and "getPicklistValues()" in tests, "stages come from the org's describe"
+    assert "Limits.getDmlStatements" not in tests, "no exact DML counts: an org's own automation adds statements"
+    for case in ("accountInsertEnqueuesOnePendingRowWithoutPayload", "noSecondRowWhileOneIsPending",
+                 "connectorWriteBackIsSkipped", "lineEditQueuesItsOpportunity", "queueDisabledForTheLoadingUser"):
         assert f"static void {case}()" in tests
+
+
+def test_every_apex_class_has_a_test_class() -> None:
+    classes = {p.stem for p in (DEFAULT / "classes").glob("*.cls")}
+    for name in classes - {c for c in classes if c.endswith("Test")}:
+        assert f"{name}Test" in classes, f"{name}: add {name}Test.cls"
 
 
 def test_permission_set_covers_every_package_field() -> None:

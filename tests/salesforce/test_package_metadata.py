@@ -170,7 +170,8 @@ def _check_permission_set(path: Path, root: Element, names: dict[str, set[str]],
 def _check_other(path: Path, root: Element, names: dict[str, set[str]], problems: list[str]) -> None:
     tag = root.tag.removeprefix(NS)
     if tag == "CustomObject" and path.parent.name not in STANDARD_OBJECTS:
-        for needed in ("label", "deploymentStatus"):
+        setting = _text(root, "customSettingsType") is not None
+        for needed in ("label",) if setting else ("label", "deploymentStatus"):
             if _text(root, needed) is None:
                 problems.append(f"{path.name}: {needed} is required")
         if _text(root, "customSettingsType") is None and (_text(root, "pluralLabel") is None

@@ -153,6 +153,21 @@ def test_queue_rows_for_deleted_or_ineligible_records_are_done(clocked) -> None:
     assert statuses[account] == ("Done", None)
 
 
+def test_queued_delete_is_done_and_says_quickbooks_keeps_its_record(clocked) -> None:
+    from qbsf.sync.changes import QUEUED_DELETE
+
+    org, sf, state, _clock = clocked
+    account = org.insert("Account", {"Name": "Acme"})
+    queue = QueueSource(sf, poller=SystemModstampPoller(sf, state))
+    queue.ack([RecordResult("Account", _ids(list(queue.changes(entities=["Account"])), "Account")[0], ok=True)])
+    org.delete("Account", account)
+    (batch,) = list(queue.changes(entities=["Account"]))
+    assert batch.records == [] and batch.dropped == {account: QUEUED_DELETE}
+    queue.ack([])
+    rows = [r for r in org.records("QBSync_Queue__c") if r["Operation__c"] == "Delete"]
+    assert [(r["Status__c"], r["Error__c"]) for r in rows] == [("Done", QUEUED_DELETE)]
+
+
 def test_poll_first_pages_read_in_one_composite_call_serve_the_next_pass(clocked) -> None:
     from qbsf.sync.cycle_reads import read_in_one_call
 

@@ -28,6 +28,8 @@ from qbsf.sync.state import StateStore
 logger = logging.getLogger(__name__)
 
 QUEUE_OBJECT = "QBSync_Queue__c"
+# What becomes of a queued Delete: qbsf deletes nothing in QuickBooks (an invoice or customer there may carry history).
+QUEUED_DELETE = "deleted in Salesforce: QuickBooks keeps its record (make it inactive or delete it there)"
 # Ids per "Id IN (…)" read: keeps the GET URL of one query well under Salesforce's 16 KB limit.
 IDS_PER_QUERY = 300
 # Rows per sObject Collections request: Salesforce's own limit.
@@ -241,6 +243,7 @@ class QueueSource:
         self.clock = clock or poller.state.now
         self._claimed: dict[str, list[QueueRow]] = {}
         self._read: dict[str, set[str]] = {}  # entity → ids of the records its claimed rows named and were read
+        self._dropped: dict[str, dict[str, str]] = {}  # entity → record id → why it was not read
         self._open: dict[str, QueueRow] = {}  # row id → every claimed row not finished yet
         self._prefetched: list[dict[str, Any]] | None = None
 
@@ -313,7 +316,10 @@ class QueueSource:
             records = self.poller.read_ids(spec, ids) if ids else []
             found = {record["Id"] for record in records}
             self._read[spec.name] = found
-            dropped = {record_id: "deleted, or not eligible to sync" for record_id in ids if record_id not in found}
+            deleted = {row.record_id for row in claimed if row.operation == "Delete"}
+            dropped = {record_id: (QUEUED_DELETE if record_id in deleted else "deleted, or not eligible to sync")
+                       for record_id in ids if record_id not in found}
+            self._dropped[spec.name] = dropped
             yield ChangeBatch(spec=spec, records=records, source="queue", dropped=dropped)
 
     def ack(self, results: Sequence[RecordResult]) -> None:
@@ -323,13 +329,14 @@ class QueueSource:
         release: list[str] = []
         for name, rows in list(self._claimed.items()):
             read = self._read.pop(name, set())
+            dropped = self._dropped.pop(name, {})
             for row in rows:
                 result = outcome.get((name, row.record_id))
                 if result is None and row.record_id in read:
                     release.append(row.id)  # read but not reached (the pass stopped): the next cycle takes it
                 elif result is None:
                     # Never read (deleted or ineligible): done with.
-                    finished[row.id] = ("Done", "not synced: deleted, or not eligible")
+                    finished[row.id] = ("Done", dropped.get(row.record_id, "not synced: deleted, or not eligible"))
                 elif result.ok:
                     finished[row.id] = ("Done", None)
                 else:
@@ -343,6 +350,7 @@ class QueueSource:
         self._release(list(self._open))
         self._claimed.clear()
         self._read.clear()
+        self._dropped.clear()
 
     def _release(self, row_ids: list[str]) -> None:
         # Pending again, attempt given back: a row not reached was not tried.

@@ -1,6 +1,5 @@
 """The org's Python API: audit fields, business rules, the package's queue trigger, rollback and SQLite."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,18 +22,37 @@ def test_audit_fields_are_maintained(sf_state):
 def test_queue_trigger_follows_the_package_handler(sf_state):
     account = sf_state.insert("Account", {"Name": "Acme"})
     sf_state.update("Account", account, {"QB_Customer_ID__c": "80000001-1"})  # qbsf's write-back: no echo
-    sf_state.update("Account", account, {"Name": "Acme Corp"})
+    sf_state.update("Account", account, {"Name": "Acme Corp"})  # the Insert row is still pending: no second row
+    sf_state.update("QBSync_Queue__c", sf_state.records("QBSync_Queue__c")[0]["Id"], {"Status__c": "Done"})
     sf_state.update("Account", account, {"Name": "Acme Corp"})  # a no-op save is still queued, as the handler does
+    sf_state.update("Account", account, {"Phone": "555"})  # ... once
     contact = sf_state.insert("Contact", {"LastName": "Smith", "AccountId": account})
-    sf_state.delete("Account", account)  # the cascade-deleted contact fires no trigger
+    sf_state.delete("Account", account)  # a Delete is queued beside the pending Update; the cascade fires nothing
     rows = sf_state.records("QBSync_Queue__c")
-    assert [(r["Object__c"], r["Operation__c"], r["Record_Id__c"]) for r in rows] == [
-        ("Account", "Insert", account), ("Account", "Update", account), ("Account", "Update", account),
-        ("Contact", "Insert", contact), ("Account", "Delete", account)]
-    assert {r["Status__c"] for r in rows} == {"Pending"} and {r["Attempts__c"] for r in rows} == {0}
-    payload = json.loads(rows[1]["Payload__c"])
-    assert payload["attributes"]["type"] == "Account" and payload["Name"] == "Acme Corp"
+    assert [(r["Object__c"], r["Operation__c"], r["Record_Id__c"], r["Status__c"]) for r in rows] == [
+        ("Account", "Insert", account, "Done"), ("Account", "Update", account, "Pending"),
+        ("Contact", "Insert", contact, "Pending"), ("Account", "Delete", account, "Pending")]
+    assert {r["Attempts__c"] for r in rows} == {0} and "Payload__c" not in rows[1]  # no copy of the record
     assert sf_state.get("Contact", contact) is None  # cascade delete
+
+
+def test_line_item_changes_queue_their_opportunity(sf_state):
+    """QBSyncOpportunityLineItemTrigger: a line edit that leaves the Opportunity unchanged still queues it."""
+    account = sf_state.insert("Account", {"Name": "Acme"})
+    product = sf_state.insert("Product2", {"Name": "Widget", "IsActive": True})
+    pricebook = sf_state.find("Pricebook2", "IsStandard", True)[0]
+    entry = sf_state.insert("PricebookEntry", {"Pricebook2Id": pricebook, "Product2Id": product, "UnitPrice": 5,
+                                               "IsActive": True})
+    deal = sf_state.insert("Opportunity", {"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-12-01",
+                                           "AccountId": account})
+    line = sf_state.insert("OpportunityLineItem", {"OpportunityId": deal, "PricebookEntryId": entry, "Quantity": 1,
+                                                   "UnitPrice": 5})
+    for row in sf_state.records("QBSync_Queue__c"):
+        sf_state.update("QBSync_Queue__c", row["Id"], {"Status__c": "Done"})
+    sf_state.update("OpportunityLineItem", line, {"Description": "a note"})
+    pending = [(r["Object__c"], r["Operation__c"], r["Record_Id__c"]) for r in sf_state.records("QBSync_Queue__c")
+               if r["Status__c"] == "Pending"]
+    assert pending == [("Opportunity", "Update", deal)]
 
 
 def test_no_queue_rows_when_the_package_is_not_installed(sf_schema):

@@ -23,7 +23,6 @@ from typing import Any
 
 from qbsf.sim.salesforce.ids import make_id, to18
 from qbsf.sim.salesforce.schema import TEXT_TYPES, FieldDef, ObjectDef, Schema, build_schema, default_metadata_dir
-from qbsf.sim.salesforce.settings import API_VERSION
 from qbsf.sim.salesforce.values import ApiError, coerce, format_datetime
 
 log = logging.getLogger(__name__)
@@ -743,9 +742,12 @@ class SalesforceState:
             for entry in self._children_or_scan("PricebookEntry", "Product2Id", record["Id"]):
                 self._put("PricebookEntry", entry["Id"], {**entry, "Name": record.get("Name"),
                                                          "ProductCode": record.get("ProductCode")})
-        if fire_triggers and self.package_installed and obj.name in QUEUED_OBJECTS \
-                and self.schema.get(QUEUE_OBJECT) is not None:
-            self._enqueue(obj, record, operation, previous)
+        if fire_triggers and self.package_installed and self.schema.get(QUEUE_OBJECT) is not None:
+            if obj.name in QUEUED_OBJECTS:
+                self._enqueue(obj, record, operation, previous)
+            elif obj.name == "OpportunityLineItem" and record.get("OpportunityId"):
+                # QBSyncOpportunityLineItemTrigger: a line change queues its Opportunity as an Update.
+                self._enqueue(self.schema.objects["Opportunity"], {"Id": record["OpportunityId"]}, "Update", None)
 
     def _roll_up_opportunity(self, opportunity_id: str | None, line: dict[str, Any]) -> None:
         opportunity = self._tables["Opportunity"].get(opportunity_id or "")
@@ -766,18 +768,23 @@ class SalesforceState:
 
     def _enqueue(self, obj: ObjectDef, record: dict[str, Any], operation: str,
                  previous: dict[str, Any] | None) -> None:
-        """What the package's QBSyncQueueHandler does: one Pending QBSync_Queue__c row per changed record, except
-        updates that change only connector-owned QB id fields (qbsf's own write-back) and audit fields."""
+        """What the package's QBSyncQueueHandler does: one Pending QBSync_Queue__c row (object, record id,
+        operation — no copy of the record) per changed record, except updates that change only connector-owned QB id
+        fields (qbsf's own write-back) and audit fields, and records that already have a Pending row of the same
+        kind (a Delete is its own kind; Insert, Update and undelete all mean "read it again")."""
         if operation == "Update" and previous is not None and self._only_connector_fields_changed(
                 obj, record, previous):
             return
         queue = self.schema.objects[QUEUE_OBJECT]
-        payload = {"attributes": {"type": obj.name, "url": f"/services/data/v{API_VERSION}/sobjects/{obj.name}/"
-                                                           f"{record['Id']}"}}
-        payload.update({k: v for k, v in record.items() if v is not None})
+        deleting = operation == "Delete"
+        pending = self.ids_by_unique_value(QUEUE_OBJECT, "Record_Id__c", {record["Id"].lower()}) or []
+        for row_id in pending:
+            row = self._tables[QUEUE_OBJECT][row_id]
+            if row.get("Status__c") == "Pending" and row.get("Object__c") == obj.name \
+                    and (row.get("Operation__c") == "Delete") == deleting:
+                return
         row: dict[str, Any] = {"Object__c": obj.name, "Record_Id__c": record["Id"], "Operation__c": operation,
-                               "Status__c": "Pending", "Attempts__c": 0,
-                               "Payload__c": json.dumps(payload, separators=(",", ":"))}
+                               "Status__c": "Pending", "Attempts__c": 0}
         values = {}
         for name, value in row.items():
             definition = queue.field(name)
