@@ -36,3 +36,13 @@ def test_lwc_jest_passes(tmp_path: Path) -> None:
     assert summary["numFailedTests"] == 0 and summary["numTotalTests"] >= len(_components())
     tested = {Path(suite["name"]).parent.parent.name for suite in summary["testResults"]}
     assert tested == {c.name for c in _components()}, "every component's suite ran"
+
+
+def test_components_are_prettier_formatted() -> None:
+    prettier = PROJECT / "node_modules" / "prettier" / "bin" / "prettier.cjs"
+    if not prettier.is_file():
+        pytest.fail("prettier is not installed: run `make salesforce-tools`")
+    result = subprocess.run(["node", str(prettier), "--check", "force-app/**/lwc/**/*.{js,html}"],
+                            cwd=PROJECT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, (
+        "run `cd salesforce && npx prettier --write 'force-app/**/lwc/**/*.{js,html}'`:\n" + result.stdout + result.stderr)
