@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 
 from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
-from qbsf.sync.conflicts import Conflict, ConflictPolicy, merge, same
+from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
 from qbsf.sync.inbound_linking import link_by_name
 from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
 from qbsf.sync.inbound_state import InboundState, Snapshot
@@ -55,6 +55,8 @@ from qbsf.sync.invoice_status import (
     offset_minutes,
     tz_from_offset_minutes,
 )
+from qbsf.sync.merge import OWN, QUICKBOOKS, Base, FieldMerge, feeds_of, merge_fields, source_changes
+from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
@@ -283,6 +285,21 @@ def _parse_utc(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _qb_class(spec: InboundSpec) -> type:
+    """The QuickBooks record class of ``spec`` (its field names are the base's keys)."""
+    from qbsf.quickbooks import records
+
+    return {"Customer": records.Customer, "Item": records.ItemService}.get(spec.name, records.Invoice)
+
+
+def _snapshot_base(snapshot: Snapshot | None) -> Base:
+    """A base for a record synced before bases were kept: its snapshot stands for both sides' agreed values."""
+    values = dict(snapshot or {})
+    return Base(sf_id=snapshot.sf_id if snapshot is not None else None,
+                salesforce={k.casefold(): v for k, v in values.items()},
+                quickbooks={OWN + k.casefold(): v for k, v in values.items()} if snapshot is not None else None)
+
+
 def _version(record: Any) -> str:
     """A record version for de-duplication that also sorts by time: ``<TimeModified UTC>|<EditSequence>``."""
     modified = record.TimeModified
@@ -351,6 +368,10 @@ class _Work:
     changes: dict[str, Any] | None = None
     conflicts: list[Conflict] = field(default_factory=list)
     sf_won: dict[str, Any] = field(default_factory=dict)
+    # The values both sides last agreed on, QuickBooks' values keyed like it, and the merge's decision.
+    base: Base | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    merge: FieldMerge | None = None
     outcome: Outcome | None = None
     sf_id: str | None = None
     error: SyncError | None = None
@@ -370,6 +391,7 @@ class InboundSync:
         self.qb = _unwrap(qb_client)
         self.state = state
         self.store = InboundState(state)
+        self.bases = BaseStore(state)
         self.mappings = dict(mappings)
         self.clock = clock or state.now
         self.resolver = CrosswalkLinkResolver(state, self.sf)
@@ -482,9 +504,13 @@ class InboundSync:
                 events.append(Activity(spec.sf_object, QB_TO_SF, "status", Outcome.FAILED, sf_id=snapshot.sf_id,
                                        qb_id=invoice.txn_id, cycle=self.cycle,
                                        message=f"Open → OverDue not saved: {result.error}"))
+        status_key = self.config.status_field.casefold()
+        bases = {txn_id: base.updated(salesforce={status_key: OVERDUE}, quickbooks={OWN + status_key: OVERDUE})
+                 for txn_id, base in self.bases.get_many(spec.crosswalk, updated).items()}
         with self.state.batch():
             self.store.set_invoice_statuses(turned)
             self.store.set_snapshots(spec.name, updated)
+            self.bases.put_many(spec.crosswalk, bases)
             if lost:
                 self.store.forget(spec.name, lost)
             self.state.log_many(events)
@@ -623,12 +649,19 @@ class InboundSync:
                 work.error = result
         links = self.state.lookup_qb_many(spec.crosswalk, [w.qb_id for w in works])
         snapshots = {} if resend else self.store.snapshots(spec.name, [w.qb_id for w in works])
+        bases = {} if resend else self.bases.get_many(spec.crosswalk, [w.qb_id for w in works])
+        qb_class = _qb_class(spec)
         opportunities = (self.state.lookup_qb_many("Opportunity", [w.qb_id for w in works])
                          if spec.is_txn and self.config.opportunity_field else {})
         today = self.today() or datetime.now(UTC).date()
         for work in works:
             work.link = links.get(work.qb_id)
             work.snapshot = snapshots.get(work.qb_id)
+            base = bases.get(work.qb_id)
+            linked_to = work.link.sf_id if work.link is not None else None
+            if base is not None and base.quickbooks is not None and base.sf_id in (None, linked_to):
+                work.base = base
+            work.source = {qb_key(qb_class, name): value for name, value in work.flat.items()}
             if work.payload is None:
                 continue
             work.payload[spec.external_id] = work.qb_id
@@ -642,7 +675,7 @@ class InboundSync:
         link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
         self._classify(spec, works, report, resend=resend)
         self._read_salesforce(spec, [w for w in works if w.changes is None and w.outcome is None and w.error is None
-                                     and w.snapshot is not None])
+                                     and (w.snapshot is not None or w.base is not None)])
         self._keep_salesforce_data(spec, works, resend=resend)
         self._write(spec, [w for w in works if w.outcome is None and w.error is None])
         self._record(spec, works, report)
@@ -677,8 +710,20 @@ class InboundSync:
             if resend:
                 work.changes = {k: v for k, v in work.payload.items() if v is not None}
                 continue
-            # A version this sync already snapshotted is compared with the snapshot (an invoice's status moves
-            # with the date); only a version written by the outbound sync is taken as an echo.
+            if work.base is not None:
+                # Nothing QuickBooks holds changed since both sides last agreed (an echo of qbsf's own write
+                # included): nothing to do, at no Salesforce call. Otherwise the merge decides, field by field.
+                if not source_changes(work.base.quickbooks, work.source, work.payload, self._feeds(spec),
+                                      always=(spec.external_id,)):
+                    work.outcome = Outcome.UNCHANGED
+                    work.sf_id = work.base.sf_id or (work.link.sf_id if work.link else None)
+                    seen_here = work.snapshot is not None and work.snapshot.edit_sequence == work.record.EditSequence
+                    if not seen_here and work.link is not None and \
+                            work.link.edit_sequence == work.record.EditSequence:
+                        work.note = "echo of qbsf's own write"
+                continue
+            # Records synced before bases were kept: a version this sync already snapshotted is compared with the
+            # snapshot (an invoice's status moves with the date); only a version the outbound sync wrote is an echo.
             seen_here = work.snapshot is not None and work.snapshot.edit_sequence == work.record.EditSequence
             echo = not seen_here and work.link is not None and work.link.edit_sequence is not None \
                 and work.link.edit_sequence == work.record.EditSequence
@@ -717,18 +762,25 @@ class InboundSync:
             row = by_id.get(work.qb_id.casefold())
             qb_modified = work.record.TimeModified
             sf_modified = _parse_utc(str(row.get("LastModifiedDate"))) if row else None
-            changes, conflicts = merge(work.payload, work.snapshot, row, policy=self.config.conflict_policy,
-                                       qb_modified=qb_modified, sf_modified=sf_modified,
-                                       always=frozenset({spec.external_id}))
+            base = work.base or _snapshot_base(work.snapshot)
+            by_name = {str(k).casefold(): v for k, v in row.items()} if row is not None else None
+            work.merge = merge_fields(
+                base_source=base.quickbooks, base_target=base.salesforce, source=work.source, proposed=work.payload,
+                feeds=self._feeds(spec) if work.base is not None else {},
+                target={name: by_name.get(name.casefold()) for name in work.payload} if by_name is not None else None,
+                policy=self.config.conflict_policy, source_side=QUICKBOOKS, source_modified=qb_modified,
+                target_modified=sf_modified, always=(spec.external_id,))
+            changes, conflicts = work.merge.send, work.merge.conflicts
             work.changes = changes
             work.conflicts = conflicts
             work.sf_won = {c.field: c.sf_value for c in conflicts if c.winner == "salesforce"}
             work.sf_row, work.sf_read = row, True
             if row is not None:
                 work.sf_id = row.get("Id")
-            if row is None and work.snapshot is not None:
+            if row is None:
                 # Deleted in Salesforce since: recreate it from QuickBooks (by external id, so never twice).
                 work.changes = {k: v for k, v in work.payload.items() if v is not None}
+                work.merge = None
             elif len(changes) <= 1 and not conflicts:
                 work.outcome = Outcome.UNCHANGED
 
@@ -768,6 +820,18 @@ class InboundSync:
                     k == spec.external_id and same(v, row.get(spec.external_id)) for k, v in work.changes.items()):
                 work.outcome = Outcome.UNCHANGED  # Salesforce already holds all QuickBooks has to say
 
+    def _feeds(self, spec: InboundSpec) -> dict[str, tuple[str, ...]]:
+        qb_class = _qb_class(spec)
+        return feeds_of(self.mappings[spec.sheet].rules, key=lambda name: qb_key(qb_class, name))
+
+    def _full_merge(self, spec: InboundSpec, work: _Work) -> FieldMerge:
+        """A record written whole (new, re-sent or recreated): every mapped field is agreed as written."""
+        return merge_fields(base_source=None, base_target=None, source=work.source,
+                            proposed={k: v for k, v in (work.payload or {}).items()
+                                      if work.changes is None or k in work.changes or v is None},
+                            feeds=self._feeds(spec), target=None, policy=self.config.conflict_policy,
+                            source_side=QUICKBOOKS, source_modified=None, target_modified=None)
+
     def _write(self, spec: InboundSpec, works: list[_Work]) -> None:
         """Linked records by Id (this also completes a pending QB-id write-back), new ones by external-id upsert."""
         by_id = [w for w in works if (w.link is not None or w.sf_id) and not w.recreate]
@@ -795,6 +859,7 @@ class InboundSync:
     def _record(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
         """One transaction: snapshots, crosswalk, open invoices, failures and the activity log for the batch."""
         events: list[Activity] = []
+        bases: dict[str, Base] = {}
         snapshots: dict[str, tuple[str | None, bool | None, Mapping[str, Any]]] = {}
         edit_sequences: dict[str, str | None] = {}
         new_links: list[Link] = []
@@ -843,6 +908,11 @@ class InboundSync:
                                        sf_id=sf_id, qb_id=work.qb_id, cycle=self.cycle, message=work.label))
             agreed = {**work.payload, **work.sf_won}
             snapshots[work.qb_id] = (sf_id, work.active, agreed)
+            if work.merge is not None or work.outcome is not Outcome.UNCHANGED:
+                merged = work.merge or self._full_merge(spec, work)
+                base = work.base or Base(sf_id=sf_id, salesforce={}, quickbooks={})
+                bases[work.qb_id] = base.updated(sf_id=sf_id, salesforce=merged.agreed_target,
+                                                 quickbooks=merged.agreed_source)
             edit_sequences[work.qb_id] = work.record.EditSequence
             if (work.link is None or work.recreate) and sf_id:
                 if work.link is not None and work.link.sf_id != sf_id:
@@ -864,6 +934,7 @@ class InboundSync:
             self.store.set_snapshots(spec.name, snapshots, edit_sequences)
             for old in recreated:
                 self.state.unlink(spec.crosswalk, old)
+            self.bases.put_many(spec.crosswalk, bases)
             if new_links:
                 self._link_new(spec, new_links)
             if sequences:

@@ -27,6 +27,7 @@ from typing import Any
 
 from qbsf.errors import AfterDependency, NeedsUser, QbsfError, Retriable, Skippable, SyncError
 from qbsf.sync.changes import COLLECTION_SIZE, IDS_PER_QUERY
+from qbsf.sync.conflicts import ConflictPolicy
 from qbsf.sync.crash import crash_point
 from qbsf.sync.entities import (
     ACCOUNT,
@@ -38,6 +39,8 @@ from qbsf.sync.entities import (
     quote,
     soql_datetime,
 )
+from qbsf.sync.merge import OWN, SALESFORCE, Base, FieldMerge, feeds_of, merge_fields, same, source_changes
+from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
 from qbsf.sync.record_guard import map_each, refuse_unsendable, sources_of
 from qbsf.sync.state import (
@@ -126,13 +129,12 @@ class _Work:
     write: QbWrite | None = None
     journal_id: int | None = None
     adopt: QbFound | None = None
-    # QuickBooks fields a Mod leaves alone: their Salesforce sources still hold what came from QuickBooks.
-    leave: frozenset[str] = frozenset()
-    # Fields changed on both sides since the last sync that Salesforce won (logged here; QuickBooks' wins are
-    # logged by the inbound pass, which carries them to Salesforce).
-    sf_won: list[Any] = field(default_factory=list)
-    # QuickBooks won a field: this QuickBooks version is not all qbsf's own write, so it must not pass for an echo.
-    qb_won: bool = False
+    # The values both sides last agreed on (None: never synced with a base), the Salesforce side's current values
+    # keyed like it, and the three-way merge's decision for this pass.
+    base: Base | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    merge: FieldMerge | None = None
+    send_lines: bool = True
 
     @property
     def failed(self) -> bool:
@@ -176,16 +178,11 @@ def _get_path(record: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _qb_path(spec: EntitySpec, name: str) -> str:
-    """A QuickBooks field name in one spelling (``BillAddr1`` and ``BillAddress.Addr1`` are one field)."""
-    if spec.qb_entity == "Customer":
-        from qbsf.quickbooks.records import Customer, canonical_path
+def _qb_class(spec: EntitySpec) -> type | None:
+    """The QuickBooks record class whose field names ``spec``'s mapping writes (for one spelling per field)."""
+    from qbsf.quickbooks import records
 
-        try:
-            return canonical_path(Customer, name).casefold()
-        except QbsfError:
-            return name.casefold()
-    return name.casefold()
+    return {"Customer": records.Customer, "Item": records.ItemService, "Invoice": records.Invoice}.get(spec.qb_entity)
 
 
 def _describe(error: SyncError) -> str:
@@ -209,6 +206,7 @@ class OutboundSync:
         self.reports: dict[str, EntityReport] = defaultdict(EntityReport)
         # Records finished in this cycle: (entity, sf id) → None when synced, else why it failed.
         self.finished: dict[tuple[str, str], str | None] = {}
+        self.bases = BaseStore(state)
 
     # ------------------------------------------------------------------------------------------ public
     def mapping_for(self, spec: EntitySpec) -> Any:
@@ -441,78 +439,74 @@ class OutboundSync:
         return qb_type
 
     def _skip_unchanged(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
+        """Linked records none of whose mapped Salesforce fields changed since both sides last agreed: no Mod.
+
+        The base is the merge's (:mod:`qbsf.sync.merge`); a record synced before qbsf kept one falls back to the
+        inbound snapshot (what the QuickBooks → Salesforce pass wrote) and to the hash of what was last sent.
+        """
         linked = [w for w in works if not w.failed and w.link is not None]
-        hashes = self.state.hashes_many(spec.name, SF_TO_QB, [w.sf_id for w in linked])
-        fresh: dict[str, str] = {}
-        unhashed = [w for w in linked if w.sf_id not in hashes]
-        for work in self._as_inbound_left_them(spec, unhashed):
-            # Written by the QuickBooks → Salesforce pass and untouched since: QuickBooks already holds it.
-            hashes[work.sf_id] = fresh[work.sf_id] = work.payload_hash or ""
+        if not linked:
+            return
+        bases = self.bases.get_many(spec.name, [w.link.qb_id for w in linked if w.link])
+        snapshots = self._inbound_snapshots(spec, [w for w in linked if w.link and w.link.qb_id not in bases])
+        legacy: list[_Work] = []
         for work in linked:
-            if hashes.get(work.sf_id) == work.payload_hash:
+            assert work.link is not None and work.target is not None
+            work.source = self._source_values(spec, work)
+            base = bases.get(work.link.qb_id)
+            if base is not None and base.sf_id not in (None, work.sf_id):
+                base = None  # the QuickBooks record was linked to another Salesforce record before
+            if base is None:
+                snapshot = snapshots.get(work.link.qb_id)
+                if snapshot is not None and snapshot.sf_id == work.sf_id:
+                    base = Base(sf_id=work.sf_id, salesforce={k.casefold(): v for k, v in snapshot.items()})
+                else:
+                    legacy.append(work)
+            work.base = base
+        hashes = self.state.hashes_many(spec.name, SF_TO_QB, [w.sf_id for w in legacy])
+        for work in linked:
+            if work.base is not None:
+                unchanged = not source_changes(work.base.salesforce, work.source, self._header(work),
+                                               self._feeds(spec), target_key=self._target_key(spec)) \
+                    and not self._lines_changed(work)
+            else:
+                unchanged = hashes.get(work.sf_id) == work.payload_hash
+            if unchanged:
                 work.outcome = Outcome.UNCHANGED
                 report.unchanged += 1
-        if fresh and not self.dry_run:
-            self.state.set_hashes_many(spec.name, SF_TO_QB, fresh)
-        self._leave_untouched(spec, [w for w in linked if w.outcome is None])
 
-    def _leave_untouched(self, spec: EntitySpec, works: list[_Work]) -> None:
-        """A Mod sends only fields whose Salesforce source changed since the inbound sync last agreed on it.
-
-        The others came from QuickBooks: sending them back could only overwrite what QuickBooks holds beyond the
-        inbound mapping (Name → CompanyName would replace a customer's company name on every Phone edit).
-        """
+    def _inbound_snapshots(self, spec: EntitySpec, works: list[_Work]) -> dict[str, Any]:
         inbound_entity = _INBOUND_ENTITY.get(spec.name)
-        mapping = self.mapping_for(spec)
-        if not works or inbound_entity is None or mapping is None:
-            return
-        from qbsf.sync.conflicts import same
+        if not works or inbound_entity is None:
+            return {}
         from qbsf.sync.inbound_state import InboundState
 
-        snapshots = InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in works if w.link])
-        inbound = self.mappings.get(_INBOUND_SHEET[spec.name])
-        round_trip = {(_qb_path(spec, rule.source), rule.target.casefold())
-                      for rule in (inbound.rules if inbound is not None else ())}
-        for work in works:
-            snapshot = snapshots.get(work.link.qb_id) if work.link else None
-            if snapshot is None or snapshot.sf_id != work.sf_id:
-                continue
-            unchanged = {rule.source for rule in mapping.rules
-                         if rule.source in snapshot and same(work.record.get(rule.source), snapshot[rule.source])}
-            changed = {rule.target for rule in mapping.rules if rule.source not in unchanged}
-            # Sent: a target fed by a changed source (or by none, e.g. Static), and a field the inbound mapping
-            # carries back to the same source (QuickBooks shows it in Salesforce, so Salesforce's value is the
-            # agreed one, e.g. after a conflict Salesforce won). The rest stay as QuickBooks has them.
-            work.leave = frozenset(rule.target for rule in mapping.rules
-                                   if rule.source in unchanged and rule.target not in changed
-                                   and (_qb_path(spec, rule.target), rule.source.casefold()) not in round_trip)
+        return InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in works if w.link])
 
-    def _as_inbound_left_them(self, spec: EntitySpec, works: list[_Work]) -> list[_Work]:
-        """Linked records never sent from Salesforce whose mapped fields still hold what the inbound sync wrote.
+    @staticmethod
+    def _header(work: _Work) -> dict[str, Any]:
+        return {k: v for k, v in (work.target or {}).items() if k != "lines"}
 
-        Their Salesforce values came from QuickBooks, so a Mod would at best change nothing and at worst overwrite
-        QuickBooks data the inbound mapping does not carry (a CompanyName, an AltPhone) with Salesforce's echo.
-        """
-        inbound_entity = _INBOUND_ENTITY.get(spec.name)
+    def _feeds(self, spec: EntitySpec) -> dict[str, tuple[str, ...]]:
         mapping = self.mapping_for(spec)
-        if not works or inbound_entity is None or mapping is None:
-            return []
-        from qbsf.sync.conflicts import same
-        from qbsf.sync.inbound_state import InboundState
+        return feeds_of(mapping.rules) if mapping is not None else {}
 
-        snapshots = InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in works if w.link])
-        fields = [name for name in mapping.source_fields if "." not in name]
-        kept: list[_Work] = []
-        for work in works:
-            assert work.link is not None
-            snapshot = snapshots.get(work.link.qb_id)
-            if snapshot is None or snapshot.sf_id != work.sf_id:
-                continue
-            # A field the inbound sync never wrote must still be empty; one it wrote must still hold its value.
-            if all(same(work.record.get(name), snapshot.get(name)) if name in snapshot
-                   else work.record.get(name) in (None, "") for name in fields):
-                kept.append(work)
-        return kept
+    def _target_key(self, spec: EntitySpec) -> Any:
+        cls = _qb_class(spec)
+        return lambda name: qb_key(cls, name)
+
+    def _source_values(self, spec: EntitySpec, work: _Work) -> dict[str, Any]:
+        """The Salesforce values the mapping reads, keyed like the base (casefolded field paths)."""
+        mapping = self.mapping_for(spec)
+        names = mapping.source_fields if mapping is not None else []
+        return {name.casefold(): _get_path(work.record, name) for name in names}
+
+    def _lines_changed(self, work: _Work) -> bool:
+        """Whether the mapped lines differ from those both sides last agreed on."""
+        if work.target is None or "lines" not in work.target:
+            return False
+        base = work.base.salesforce if work.base is not None and work.base.salesforce is not None else None
+        return base is None or not same(work.target["lines"], base.get(OWN + "lines"))
 
     def _full_name(self, spec: EntitySpec, work: _Work) -> str:
         assert work.target is not None
@@ -577,7 +571,7 @@ class OutboundSync:
             crash_point("after_journal")
         if mods:
             self._fetch_edit_sequences(spec, mods)
-            self._decide_conflicts(spec, [w for w in mods if not w.failed])
+            self._merge(spec, [w for w in mods if not w.failed])
         self._write(spec, adds, "add")
         self._write(spec, [w for w in mods if not w.failed], "mod")
         crash_point("after_qb_write")
@@ -600,57 +594,63 @@ class OutboundSync:
                              external_guid=work.link.external_guid, qb_name=found.full_name or work.link.qb_name,
                              written_back=work.link.written_back)
 
-    def _decide_conflicts(self, spec: EntitySpec, mods: list[_Work]) -> None:
-        """Round-trip fields changed in both systems since the last sync: the conflict policy picks the winner.
+    def _merge(self, spec: EntitySpec, mods: list[_Work]) -> None:
+        """Three-way merge of each Mod with QuickBooks' current record (:func:`qbsf.sync.merge.merge_fields`).
 
-        QuickBooks wins → the field is left out of the Mod (the inbound pass of the same cycle brings QuickBooks'
-        value to Salesforce and logs the conflict); Salesforce wins → it is sent, and the conflict is logged here.
+        Fields Salesforce changed since the base are sent; fields QuickBooks changed are left for the QuickBooks →
+        Salesforce pass; fields changed on both sides are decided by the conflict policy and logged here.
         """
-        inbound_entity = _INBOUND_ENTITY.get(spec.name)
-        mapping = self.mapping_for(spec)
-        inbound = self.mappings.get(_INBOUND_SHEET.get(spec.name, ""))
         current_values = getattr(self.qb, "current_values", None)
-        if not mods or inbound_entity is None or mapping is None or inbound is None or current_values is None:
-            return
-        from qbsf.sync.conflicts import Conflict, ConflictPolicy, pick_winner, same
-        from qbsf.sync.inbound_state import InboundState
-
         policy = ConflictPolicy.parse(self.config.conflict_policy)
-        round_trip = {(_qb_path(spec, rule.source), rule.target.casefold()) for rule in inbound.rules}
-        snapshots = InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in mods if w.link])
+        feeds = self._feeds(spec)
+        target_key = self._target_key(spec)
         for work in mods:
-            assert work.link is not None
-            snapshot = snapshots.get(work.link.qb_id)
-            current = current_values(work.link.qb_id)
-            if snapshot is None or snapshot.sf_id != work.sf_id or current is None:
-                continue
-            flat, qb_modified = current
-            # QuickBooks' value as the inbound mapping would write it to Salesforce (keyed by Salesforce field).
-            (mapped,) = inbound.apply_many([flat], resolver=self.link_resolver).results
-            if not isinstance(mapped, dict):
-                logger.info("%s %s: QuickBooks values could not be mapped back (%s); Salesforce's values are sent",
-                            spec.name, work.sf_id, mapped)
-                continue
+            assert work.link is not None and work.target is not None
+            if not work.source:
+                work.source = self._source_values(spec, work)
+            current = current_values(work.link.qb_id) if current_values is not None else None
+            flat, qb_modified = current if current is not None else ({}, None)
+            by_key = {target_key(name): value for name, value in flat.items()}
+            header = self._header(work)
             stamp = work.record.get("LastModifiedDate") or work.record.get("SystemModstamp")
-            sf_modified = parse_sf_datetime(str(stamp)) if stamp else None
-            losing: set[str] = set()
-            for source in dict.fromkeys(rule.source for rule in mapping.rules):
-                targets = [rule.target for rule in mapping.rules if rule.source == source]
-                if source not in snapshot or source not in mapped or not any(
-                        (_qb_path(spec, target), source.casefold()) in round_trip for target in targets):
-                    continue
-                base, sf_value, qb_value = snapshot[source], work.record.get(source), mapped[source]
-                if same(sf_value, base) or same(qb_value, base) or same(sf_value, qb_value):
-                    continue  # not changed on both sides: no conflict
-                winner = pick_winner(policy, qb_modified, sf_modified)
-                conflict = Conflict(source, qb_value, sf_value, base, winner)
+            base = work.base
+            work.merge = merge_fields(
+                base_source=base.salesforce if base is not None else None,
+                base_target=base.quickbooks if base is not None else None, source=work.source, proposed=header,
+                feeds=feeds, target={name: by_key.get(target_key(name)) for name in header} if current else None,
+                policy=policy, source_side=SALESFORCE, source_modified=parse_sf_datetime(str(stamp)) if stamp else None,
+                target_modified=qb_modified, target_key=target_key)
+            work.send_lines = self._lines_changed(work)
+            for conflict in work.merge.conflicts:
                 logger.info("%s %s: %s", spec.name, work.sf_id, conflict.describe())
-                if winner == "quickbooks":
-                    losing.update(targets)
-                else:
-                    work.sf_won.append(conflict)
-            work.leave = work.leave | frozenset(losing)
-            work.qb_won = bool(losing)
+
+    def _full_merge(self, spec: EntitySpec, work: _Work) -> FieldMerge:
+        """An Add (or a Mod with nothing known of QuickBooks): every mapped field is sent and agreed."""
+        if not work.source:
+            work.source = self._source_values(spec, work)
+        return merge_fields(base_source=None, base_target=None, source=work.source, proposed=self._header(work),
+                            feeds=self._feeds(spec), target=None, policy=self.config.conflict_policy,
+                            source_side=SALESFORCE, source_modified=None, target_modified=None,
+                            target_key=self._target_key(spec))
+
+    def _agreed(self, spec: EntitySpec, work: _Work, merged: FieldMerge, qb_id: str) -> Base:
+        """The base after a successful write: what this merge accounted for, QuickBooks' side as it answered."""
+        target_key = self._target_key(spec)
+        current_values = getattr(self.qb, "current_values", None)
+        after = current_values(qb_id) if current_values is not None else None
+        answered = {target_key(name): value for name, value in after[0].items()} if after is not None else {}
+        agreed_qb = {key: answered.get(key, value) for key, value in merged.agreed_target.items()}
+        # What QuickBooks holds beyond the mapping, as it is now, for fields the base does not know yet: the inbound
+        # pass then reads only later changes of them as changes (not this write's echo).
+        known = work.base.quickbooks if work.base is not None and work.base.quickbooks is not None else {}
+        agreed_qb.update({key: value for key, value in answered.items()
+                          if value is not None and key not in known and key not in agreed_qb
+                          and key not in {target_key(name) for name in merged.left}})
+        agreed_sf = dict(merged.agreed_source)
+        if work.target is not None and "lines" in work.target and (work.operation == "add" or work.send_lines):
+            agreed_sf[OWN + "lines"] = work.target["lines"]
+        base = work.base or Base(sf_id=work.sf_id, salesforce={}, quickbooks={})
+        return base.updated(sf_id=work.sf_id, salesforce=agreed_sf, quickbooks=agreed_qb)
 
     def _write(self, spec: EntitySpec, works: list[_Work], operation: str) -> None:
         by_type: dict[str, list[_Work]] = defaultdict(list)
@@ -664,7 +664,12 @@ class OutboundSync:
                 payloads = []
                 for work in chunk:
                     assert work.target is not None
-                    payload = {k: v for k, v in work.target.items() if operation == "add" or k not in work.leave}
+                    if operation == "add" or work.merge is None:
+                        payload = dict(work.target)
+                    else:
+                        payload = dict(work.merge.send)
+                        if work.send_lines and "lines" in work.target:
+                            payload["lines"] = work.target["lines"]
                     if operation == "add":
                         payload["ExternalGUID"] = self.qb.external_guid(work.sf_id)
                     else:
@@ -697,6 +702,7 @@ class OutboundSync:
         succeeded: list[str] = []
         failures: list[FailureInput] = []
         events: list[Activity] = []
+        bases: dict[str, Base] = {}
         for work in works:
             if work.outcome is Outcome.UNCHANGED:
                 succeeded.append(work.sf_id)
@@ -710,10 +716,13 @@ class OutboundSync:
             write = work.write
             assert write is not None and write.qb_id is not None
             previous = work.link
-            # No EditSequence when QuickBooks won a conflict: the inbound pass then reads this version (not an echo)
-            # and brings QuickBooks' value to Salesforce.
+            merged = work.merge or self._full_merge(spec, work)
+            bases[write.qb_id] = self._agreed(spec, work, merged, write.qb_id)
+            # This version is all qbsf's own write only when nothing QuickBooks changed was left in it: otherwise the
+            # inbound pass must read it (not skip it as an echo) to bring QuickBooks' changes to Salesforce.
+            own = previous.edit_sequence if write.unchanged and previous is not None else write.edit_sequence
             links.append(Link(spec.name, work.sf_id, write.qb_id,
-                              edit_sequence=None if work.qb_won else write.edit_sequence,
+                              edit_sequence=None if merged.left else own,
                               external_guid=previous.external_guid if previous else self.qb.external_guid(work.sf_id),
                               qb_name=write.full_name or (previous.qb_name if previous else None)
                               or self._full_name(spec, work),
@@ -724,10 +733,11 @@ class OutboundSync:
             if work.payload_hash:
                 hashes[work.sf_id] = work.payload_hash
             succeeded.append(work.sf_id)
-            events.extend(Activity(spec.name, SF_TO_QB, "conflict", Outcome.UPDATED, sf_id=work.sf_id,
-                                   qb_id=write.qb_id, cycle=self.cycle,
+            events.extend(Activity(spec.name, SF_TO_QB, "conflict",
+                                   Outcome.UPDATED if conflict.winner == SALESFORCE else Outcome.SKIPPED,
+                                   sf_id=work.sf_id, qb_id=write.qb_id, cycle=self.cycle,
                                    message=f"{spec.name} {work.name!r}: {conflict.describe()}")
-                          for conflict in work.sf_won)
+                          for conflict in merged.conflicts)
             if work.adopt is not None:
                 work.outcome = Outcome.LINKED
                 report.linked += 1
@@ -752,6 +762,7 @@ class OutboundSync:
             self.state.journal_complete_many(completed)
             self.state.journal_abandon_many(abandoned)
             self.state.set_hashes_many(spec.name, SF_TO_QB, hashes)
+            self.bases.put_many(spec.name, bases)
             self.state.clear_failures_many(spec.name, SF_TO_QB, succeeded)
             states = self.state.fail_many(spec.name, SF_TO_QB, failures)
             by_key = {state.record_key: state for state in states}

@@ -63,6 +63,11 @@ class QuickBooksPort(Protocol):
         """The current EditSequence (and type, name) of each id that exists, in one query."""
         ...
 
+    def current_values(self, qb_id: str) -> tuple[dict[str, Any], datetime | None] | None:
+        """The flat fields and TimeModified of a record read or written this cycle (None if not read): what the
+        three-way merge compares with the base."""
+        ...
+
     def find_by_names(self, qb_entity: str, full_names: Collection[str]) -> list[QbFound]:
         """Records of ``qb_entity`` (Customer or Item) with these full names, in one query."""
         ...

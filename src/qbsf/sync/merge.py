@@ -1,0 +1,215 @@
+"""Three-way merge: the diff step both directions share (Salesforce → QuickBooks and QuickBooks → Salesforce).
+
+For every synced pair of records qbsf keeps a *base*: the values each side held when both last agreed (one dict
+per side, see :class:`Base`). A pass compares its source side with the base to find what a person changed there,
+and the target side with the base to find what changed there:
+
+- changed on the source side only → sent;
+- changed on the target side only → left alone (it is a real change: it travels the other way in its own pass);
+- changed on both sides to different values → a conflict, decided by the conflict policy and logged with both
+  values; changed on both sides to the same value → nothing to send, and nothing to report.
+
+A decision is carried out whichever pass makes it: when the *target* wins, the losing source value is accounted
+for in the base (the source side's base moves to it), so the other pass sees the target's value as a plain
+change of its own source and sends it. The outcome does not depend on which pass runs first.
+
+The functions here are pure: they take values and return decisions; storing the base is
+:mod:`qbsf.sync.merge_state`'s job, reading and writing the systems the passes'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from qbsf.sync.conflicts import Conflict, ConflictPolicy, normalise, pick_winner
+
+SALESFORCE = "salesforce"
+QUICKBOOKS = "quickbooks"
+# A base key holding a target field's own mapped value: for fields no source field feeds (a Static, a default,
+# something the engine adds), the mapped value stands for its source.
+OWN = "="
+
+
+def canon(value: Any) -> Any:
+    """A value in one form per meaning, nested lists and dicts too (see :func:`qbsf.sync.conflicts.normalise`)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k).casefold(), canon(v)) for k, v in value.items() if canon(v) is not None))
+    if isinstance(value, list | tuple):
+        return tuple(canon(v) for v in value)
+    found = normalise(value)
+    return format(found, "f") if isinstance(found, Decimal) else found
+
+
+def same(a: Any, b: Any) -> bool:
+    """True when two values mean the same thing (``12.50`` and ``12.5``, ``""`` and None, nested too)."""
+    return canon(a) == canon(b)
+
+
+def stored(value: Any) -> Any:
+    """A value as a base keeps it (JSON-friendly; compares equal to the original with :func:`same`)."""
+    if isinstance(value, Mapping):
+        return {str(k): stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [stored(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+@dataclass
+class Base:
+    """The values both sides last agreed on for one synced pair of records.
+
+    ``salesforce`` and ``quickbooks`` hold each side's values keyed by field (casefolded; QuickBooks fields in
+    their canonical dotted path); None means nothing is known about that side yet. ``lines`` is the per-line base
+    of a transaction (see :mod:`qbsf.sync.merge` line functions); ``reported`` remembers QuickBooks-only lines
+    already reported once.
+    """
+
+    sf_id: str | None = None
+    salesforce: dict[str, Any] | None = None
+    quickbooks: dict[str, Any] | None = None
+    lines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reported: list[str] = field(default_factory=list)
+
+    def side(self, name: str) -> dict[str, Any] | None:
+        """One side's values (``"salesforce"`` or ``"quickbooks"``)."""
+        return self.salesforce if name == SALESFORCE else self.quickbooks
+
+    def updated(self, *, sf_id: str | None = None, salesforce: Mapping[str, Any] | None = None,
+                quickbooks: Mapping[str, Any] | None = None) -> Base:
+        """A copy with some values agreed anew (the others keep their last agreed value)."""
+        return Base(sf_id=sf_id or self.sf_id,
+                    salesforce={**(self.salesforce or {}), **{k: stored(v) for k, v in (salesforce or {}).items()}},
+                    quickbooks={**(self.quickbooks or {}), **{k: stored(v) for k, v in (quickbooks or {}).items()}},
+                    lines=dict(self.lines), reported=list(self.reported))
+
+
+@dataclass
+class FieldMerge:
+    """What one pass does with one record's fields."""
+
+    send: dict[str, Any] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+    # Target fields a person changed on the target side (or that won a conflict there): kept as the target has
+    # them, for the other direction's pass to carry (target field → the target's value).
+    left: dict[str, Any] = field(default_factory=dict)
+    # Base entries this merge accounted for, per side (key → value); the target's are the values as sent, to be
+    # replaced by what the target answers once written.
+    agreed_source: dict[str, Any] = field(default_factory=dict)
+    agreed_target: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sends_nothing(self) -> bool:
+        return not self.send
+
+
+def _key(name: str) -> str:
+    return name.casefold()
+
+
+def source_key(feeds: Mapping[str, Sequence[str]], target: str, target_key: Callable[[str], str]) -> list[str]:
+    """The base keys that stand for ``target``'s source: its feeding fields, or its own mapped value."""
+    sources = feeds.get(target)
+    return [_key(s) for s in sources] if sources else [OWN + target_key(target)]
+
+
+def _source_value(key: str, source: Mapping[str, Any], proposed_value: Any) -> Any:
+    return proposed_value if key.startswith(OWN) else source.get(key)
+
+
+def source_changes(base_source: Mapping[str, Any] | None, source: Mapping[str, Any], proposed: Mapping[str, Any],
+                   feeds: Mapping[str, Sequence[str]], *, target_key: Callable[[str], str] = _key,
+                   always: Collection[str] = ()) -> set[str]:
+    """Target fields whose source changed since ``base_source`` (every field when there is no base).
+
+    ``source`` holds the source side's current values keyed like the base (casefolded); a source field the base
+    does not know counts as changed when it holds a value (the base was written by the other direction, which
+    never set it).
+    """
+    if base_source is None:
+        return set(proposed)
+    changed: set[str] = set()
+    for name, value in proposed.items():
+        if name in always:
+            continue
+        for key in source_key(feeds, name, target_key):
+            if not same(_source_value(key, source, value), base_source.get(key)):
+                changed.add(name)
+                break
+    return changed
+
+
+def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[str, Any] | None,
+                 source: Mapping[str, Any], proposed: Mapping[str, Any], feeds: Mapping[str, Sequence[str]],
+                 target: Mapping[str, Any] | None, policy: ConflictPolicy | str, source_side: str,
+                 source_modified: datetime | None, target_modified: datetime | None,
+                 always: Collection[str] = (), target_key: Callable[[str], str] = _key,
+                 labels: Mapping[str, str] | None = None) -> FieldMerge:
+    """Decide, field by field, what a pass from ``source_side`` sends to the other side.
+
+    - ``base_source`` / ``base_target``: each side's agreed values (:class:`Base`), None when unknown;
+    - ``source``: the source side's current values keyed like its base (casefolded field names);
+    - ``proposed``: what the mapping makes of the source, keyed by target field;
+    - ``feeds``: target field → the source fields it is made from (casefolded); fields without feed stand for
+      themselves (their mapped value is compared with the base);
+    - ``target``: the target's current values keyed like ``proposed`` (None: unknown, nothing is left alone);
+    - ``always``: target fields always sent (an external id); ``target_key``: the base key of a target field;
+    - ``labels``: how a field is named in a conflict message (default: the target field).
+    """
+    policy = ConflictPolicy.parse(policy)
+    result = FieldMerge()
+    changed = source_changes(base_source, source, proposed, feeds, target_key=target_key, always=always)
+    for name, value in proposed.items():
+        keys = source_key(feeds, name, target_key)
+        tkey = target_key(name)
+        now = target.get(name) if target is not None else None
+        target_moved = (target is not None and base_target is not None and tkey in base_target
+                        and not same(now, base_target[tkey]))
+        if name in always:
+            result.send[name] = value
+            result.agreed_target[tkey] = value
+            continue
+        if name not in changed:
+            if target_moved:
+                result.left[name] = now
+            continue
+        accounted = {key: _source_value(key, source, value) for key in keys}
+        if target is not None and same(value, now):
+            result.agreed_source.update(accounted)  # both sides already say the same
+            result.agreed_target[tkey] = now
+            continue
+        if not target_moved:
+            result.send[name] = value
+            result.agreed_source.update(accounted)
+            result.agreed_target[tkey] = value
+            continue
+        if source_side == SALESFORCE:
+            qb_value, sf_value, qb_modified, sf_modified = now, value, target_modified, source_modified
+        else:
+            qb_value, sf_value, qb_modified, sf_modified = value, now, source_modified, target_modified
+        winner = pick_winner(policy, qb_modified, sf_modified)
+        label = (labels or {}).get(name, name)
+        result.conflicts.append(Conflict(label, qb_value, sf_value, (base_target or {}).get(tkey), winner))
+        # Either way the losing value is accounted for: the base of the source side moves to the source's value.
+        result.agreed_source.update(accounted)
+        if winner == source_side:
+            result.send[name] = value
+            result.agreed_target[tkey] = value
+        else:
+            result.left[name] = now
+    return result
+
+
+def feeds_of(rules: Sequence[Any], *, key: Callable[[str], str] = _key) -> dict[str, tuple[str, ...]]:
+    """Target field → the source fields (as base keys) a mapping's rows make it from; Static rows feed nothing."""
+    found: dict[str, list[str]] = {}
+    for rule in rules:
+        sources = found.setdefault(rule.target, [])
+        if rule.source and not any(getattr(step, "name", "") == "Static" for step in getattr(rule, "steps", ())):
+            sources.append(key(rule.source))
+    return {target: tuple(dict.fromkeys(sources)) for target, sources in found.items()}

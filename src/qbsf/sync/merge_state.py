@@ -1,0 +1,102 @@
+"""Where the three-way merge keeps its base: per synced pair of records, the values both sides last agreed on.
+
+One row per (entity, QuickBooks id): the entity is the Salesforce side's name (Account, Contact, Product2,
+Opportunity, QB_Invoice__c), so an invoice made from an Opportunity and the QB_Invoice__c it is shown as keep two
+bases. Both passes read and write it inside the state store's batch transaction (``StateStore.batch``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Column, MetaData, String, Table, Text, delete, select
+
+from qbsf.errors import QbsfError
+from qbsf.sync.merge import Base
+from qbsf.sync.state import StateStore, _upsert, _UtcDateTime
+
+metadata = MetaData()
+
+base_table = Table(
+    "sync_base", metadata,
+    Column("entity", String(40), primary_key=True),
+    Column("qb_id", String(64), primary_key=True),
+    Column("sf_id", String(18)),
+    Column("salesforce", Text),
+    Column("quickbooks", Text),
+    Column("lines", Text),
+    Column("synced_at", _UtcDateTime, nullable=False),
+)
+
+_CHUNK = 500
+
+
+def qb_key(qb_class: type | None, name: str) -> str:
+    """A QuickBooks field's base key: its canonical dotted path (``BillAddr1`` is ``BillAddress.Addr1``)."""
+    if qb_class is not None:
+        from qbsf.quickbooks.records import canonical_path
+
+        try:
+            return canonical_path(qb_class, name).casefold()
+        except QbsfError:
+            pass
+    return name.casefold()
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+class BaseStore:
+    """Bases over a :class:`StateStore`'s database (the table is created on first use)."""
+
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        metadata.create_all(state.engine)
+
+    def get_many(self, entity: str, qb_ids: Iterable[str]) -> dict[str, Base]:
+        """The base of each QuickBooks id that has one."""
+        wanted = list(dict.fromkeys(i for i in qb_ids if i))
+        found: dict[str, Base] = {}
+        with self.state._tx() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = connection.execute(select(base_table).where(
+                    base_table.c.entity == entity, base_table.c.qb_id.in_(wanted[start:start + _CHUNK])))
+                for row in rows:
+                    lines = _loads(row.lines) or {}
+                    found[row.qb_id] = Base(sf_id=row.sf_id, salesforce=_loads(row.salesforce),
+                                            quickbooks=_loads(row.quickbooks), lines=lines.get("lines", {}),
+                                            reported=lines.get("reported", []))
+        return found
+
+    def put_many(self, entity: str, bases: Mapping[str, Base]) -> None:
+        """Remember bases (qb id → base), replacing what was there."""
+        if not bases:
+            return
+        now = self.state.now()
+        rows = [{"entity": entity, "qb_id": qb_id, "sf_id": base.sf_id, "salesforce": _dumps(base.salesforce),
+                 "quickbooks": _dumps(base.quickbooks),
+                 "lines": _dumps({"lines": base.lines, "reported": base.reported})
+                 if base.lines or base.reported else None, "synced_at": now}
+                for qb_id, base in bases.items()]
+        with self.state._tx() as connection:
+            _upsert(connection, base_table, rows, ("entity", "qb_id"),
+                    ("sf_id", "salesforce", "quickbooks", "lines", "synced_at"))
+
+    def forget(self, entity: str, qb_ids: Iterable[str] | None = None) -> int:
+        """Drop bases (all of ``entity``'s, or some): those records merge as if never synced."""
+        with self.state._tx() as connection:
+            if qb_ids is None:
+                return int(connection.execute(delete(base_table).where(base_table.c.entity == entity)).rowcount)
+            wanted = list(qb_ids)
+            removed = 0
+            for start in range(0, len(wanted), _CHUNK):
+                removed += connection.execute(delete(base_table).where(
+                    base_table.c.entity == entity, base_table.c.qb_id.in_(wanted[start:start + _CHUNK]))).rowcount
+            return removed

@@ -1,0 +1,143 @@
+"""Field-level three-way merge, both directions, on the emulators: the outcome never depends on the pass order.
+
+Each case edits the same synced Account in Salesforce and its customer in QuickBooks between cycles, then runs two
+full cycles (both passes) in either order under each conflict policy: every edit survives or is decided by the
+policy and logged once with both values, and both systems end equal (and stay so: a third cycle writes nothing).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qbsf.bench.outbound import seed_org
+from qbsf.sync.merge import Base, merge_fields
+
+ORDERS = {"sf_first": ("sf_to_qb", "qb_to_sf"), "qb_first": ("qb_to_sf", "sf_to_qb")}
+# (policy, which side edits last) → the side that wins a field changed on both sides.
+POLICIES = [("quickbooks", "salesforce", "quickbooks"), ("salesforce", "quickbooks", "salesforce"),
+            ("newest", "quickbooks", "quickbooks"), ("newest", "salesforce", "salesforce")]
+
+
+def _synced_account(world, passes) -> tuple[str, str]:
+    seeded = seed_org(world.sf_state, accounts=1)
+    cycle = passes()
+    cycle["sf_to_qb"]()
+    cycle["qb_to_sf"]()
+    account = world.sf_state.get("Account", seeded.accounts[0])
+    return account["Id"], account["QB_Customer_ID__c"]
+
+
+def _run(passes, policy: str, order: str, cycles: int = 2) -> None:
+    cycle = passes(policy)
+    for _ in range(cycles):
+        for name in ORDERS[order]:
+            cycle[name]()
+
+
+def _edit(world, clock, account_id: str, list_id: str, sf: dict, qb: dict, last: str) -> None:
+    """Salesforce and QuickBooks edits a minute apart, ``last`` ("salesforce" or "quickbooks") second."""
+    edits = [("salesforce", sf), ("quickbooks", qb)]
+    for side, values in sorted(edits, key=lambda edit: edit[0] == last):
+        clock.advance(60)
+        if side == "salesforce":
+            world.sf_state.update("Account", account_id, values)
+        else:
+            world.qb_sim.modify(list_id, values)
+
+
+def _conflicts(world) -> list[str]:
+    return [a.message or "" for a in world.state.recent(500) if a.operation == "conflict"]
+
+
+def _quiet_cycle(world, passes, policy: str, order: str, account_id: str, list_id: str) -> None:
+    """One more cycle changes nothing on either side: the merge settled, nothing ping-pongs."""
+    sequence = world.qb_sim.get(list_id)["EditSequence"]
+    stamp = world.sf_state.get("Account", account_id)["SystemModstamp"]
+    _run(passes, policy, order, cycles=1)
+    assert world.qb_sim.get(list_id)["EditSequence"] == sequence
+    assert world.sf_state.get("Account", account_id)["SystemModstamp"] == stamp
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "_winner"), POLICIES)
+def test_different_fields_edited_on_each_side_both_survive(world, passes, clock, policy, last, _winner,
+                                                           order) -> None:
+    account_id, list_id = _synced_account(world, passes)
+    _edit(world, clock, account_id, list_id, {"BillingCity": "Sacramento"}, {"Phone": "(415) 555-0199"}, last)
+
+    _run(passes, policy, order)
+
+    account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
+    assert (account["BillingCity"], customer["BillAddress"]["City"]) == ("Sacramento", "Sacramento")
+    assert (account["Phone"], customer["Phone"]) == ("(415) 555-0199", "(415) 555-0199"), \
+        "the bookkeeper's Phone survives, whichever pass ran first"
+    assert _conflicts(world) == [], "different fields are no conflict"
+    _quiet_cycle(world, passes, policy, order, account_id, list_id)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "winner"), POLICIES)
+def test_same_field_edited_on_both_sides_is_decided_by_the_policy_and_carried_out(world, passes, clock, policy,
+                                                                                  last, winner, order) -> None:
+    account_id, list_id = _synced_account(world, passes)
+    _edit(world, clock, account_id, list_id, {"Phone": "(415) 555-7777", "Fax": "(415) 555-0808"},
+          {"Phone": "(415) 555-1111", "AltPhone": "(415) 555-0101"}, last)
+
+    _run(passes, policy, order)
+
+    expected = "(415) 555-7777" if winner == "salesforce" else "(415) 555-1111"
+    account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
+    assert (account["Phone"], customer["Phone"]) == (expected, expected), "the decision reached both systems"
+    assert (account["Fax"], customer["Fax"]) == ("(415) 555-0808", "(415) 555-0808")
+    assert customer["AltPhone"] == "(415) 555-0101", "a QuickBooks field outside the mapping is never touched"
+    (logged,) = _conflicts(world)
+    assert "QuickBooks '(415) 555-1111'" in logged and "Salesforce '(415) 555-7777'" in logged
+    assert f"{winner} wins" in logged
+    _quiet_cycle(world, passes, policy, order, account_id, list_id)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_edit_made_to_the_same_value_on_both_sides_is_no_conflict(world, passes, clock, order) -> None:
+    account_id, list_id = _synced_account(world, passes)
+    _edit(world, clock, account_id, list_id, {"Phone": "(415) 555-4242"}, {"Phone": "(415) 555-4242"}, "salesforce")
+    _run(passes, "newest", order)
+    assert world.qb_sim.get(list_id)["Phone"] == world.sf_state.get("Account", account_id)["Phone"] == \
+        "(415) 555-4242"
+    assert _conflicts(world) == []
+
+
+# ---- the merge itself, without systems -------------------------------------------------------------------------
+def _merge(base_sf: dict, base_qb: dict, sf: dict, qb: dict, policy: str = "newest"):
+    feeds = {name: (name.casefold(),) for name in sf}
+    return merge_fields(base_source={k.casefold(): v for k, v in base_sf.items()},
+                        base_target={k.casefold(): v for k, v in base_qb.items()},
+                        source={k.casefold(): v for k, v in sf.items()}, proposed=sf, feeds=feeds, target=qb,
+                        policy=policy, source_side="salesforce", source_modified=None, target_modified=None)
+
+
+def test_merge_sends_source_changes_and_leaves_target_changes() -> None:
+    base = {"Phone": "1", "City": "Oakland", "Fax": "9"}
+    result = _merge(base, base, {"Phone": "1", "City": "Sacramento", "Fax": "9"},
+                    {"Phone": "2", "City": "Oakland", "Fax": "9"})
+    assert result.send == {"City": "Sacramento"}
+    assert result.left == {"Phone": "2"} and result.conflicts == []
+    assert result.agreed_source == {"city": "Sacramento"} and result.agreed_target == {"city": "Sacramento"}
+
+
+@pytest.mark.parametrize(("policy", "sends"), [("salesforce", True), ("quickbooks", False)])
+def test_merge_decides_a_field_changed_on_both_sides(policy, sends) -> None:
+    result = _merge({"Phone": "1"}, {"Phone": "1"}, {"Phone": "SF"}, {"Phone": "QB"}, policy)
+    (conflict,) = result.conflicts
+    assert (conflict.qb_value, conflict.sf_value, conflict.base_value) == ("QB", "SF", "1")
+    assert result.send == ({"Phone": "SF"} if sends else {})
+    # The loser is accounted for either way: its side's base moves, so the other pass carries the winner.
+    assert result.agreed_source == {"phone": "SF"}
+    assert result.left == ({} if sends else {"Phone": "QB"})
+
+
+def test_merge_without_a_base_sends_everything_and_compares_numbers_by_value() -> None:
+    result = merge_fields(base_source=None, base_target=None, source={"price": "12.50"}, proposed={"Price": "12.50"},
+                          feeds={"Price": ("price",)}, target={"Price": 12.5}, policy="newest",
+                          source_side="salesforce", source_modified=None, target_modified=None)
+    assert result.send == {} and result.agreed_source == {"price": "12.50"}, "12.50 and 12.5 are the same"
+    assert Base().updated(salesforce={"a": 1}).salesforce == {"a": 1}
