@@ -177,6 +177,11 @@ class SyncSettings(_Section):
         default_factory=dict,
         description="Per Salesforce object, a SOQL WHERE condition a record must meet to sync, "
                     "e.g. Account = \"Type = 'Customer'\"")
+    line_owner: dict[str, Literal["both", "salesforce"]] = Field(
+        default_factory=dict,
+        description="Per Salesforce object with lines (Opportunity): both (default) merges invoice lines line by "
+                    "line and keeps lines added in QuickBooks (reported once); salesforce = Salesforce owns the "
+                    "lines: lines added in QuickBooks are removed, each with a warning naming line and amount")
     integration_user_id: str = Field(
         "", description="Salesforce User Id of a dedicated integration user whose own edits are not synced back "
                         "(15 or 18 characters, starts with 005); blank = poll every user's changes")
@@ -393,8 +398,12 @@ def setting_keys() -> list[str]:
     return keys
 
 
+# Settings holding one entry per Salesforce object: `qbsf config set sync.line_owner.Opportunity salesforce`.
+_DICT_SETTINGS = ("sync.eligibility.", "sync.line_owner.")
+
+
 def _check_key(key: str, known: list[str]) -> None:
-    is_dict_entry = key.startswith("sync.eligibility.") and key.count(".") == 2
+    is_dict_entry = key.startswith(_DICT_SETTINGS) and key.count(".") == 2
     if key not in known and not is_dict_entry:
         close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else "run `qbsf config show` for the list"

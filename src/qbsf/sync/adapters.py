@@ -139,7 +139,11 @@ class QuickBooksAdapter:
         lines = None
         if qb_type == "Invoice" and "lines" in flat:
             wanted = [rec.invoice_line_from_flat(dict(line)) for line in flat["lines"]]
-            if not _same_lines(rec, wanted, base.lines):
+            if any(line.TxnLineID for line in wanted):
+                # Merged line by line: each line names the QuickBooks line it keeps or modifies.
+                if not _same_lines_by_id(rec, wanted, base.lines):
+                    lines = _keep_line_ids(rec, wanted, base.lines)
+            elif not _same_lines(rec, wanted, base.lines):
                 lines = _keep_line_ids(rec, wanted, base.lines)
         if not fields and lines is None:
             return None
@@ -174,6 +178,13 @@ class QuickBooksAdapter:
         if base is None:
             return None
         return self.rec.to_flat(base), getattr(base, "TimeModified", None)
+
+    def current_lines(self, qb_id: str) -> list[tuple[str, dict[str, Any]]] | None:
+        """The lines (TxnLineID, flat fields) of a transaction read or written this cycle, in QuickBooks' order."""
+        base = self._bases.get(qb_id)
+        if base is None or not hasattr(base, "lines"):
+            return None
+        return [(line.TxnLineID, self.rec.to_flat(line)) for line in base.lines if line.TxnLineID]
 
     def find_by_names(self, qb_entity: str, full_names: Collection[str]) -> list[QbFound]:
         """Customers or items with these full names, in one message."""
@@ -221,6 +232,15 @@ def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> boo
     return True
 
 
+def _same_lines_by_id(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> bool:
+    """True when every existing line is kept, none is added, and each kept line already says what it sets."""
+    by_id = {line.TxnLineID: rec.to_flat(line) for line in existing if line.TxnLineID}
+    if len(wanted) != len(by_id) or {line.TxnLineID for line in wanted} != set(by_id):
+        return False
+    return all(all(_canonical(by_id[line.TxnLineID].get(name)) == value for name, value in _given(rec, line).items())
+               for line in wanted)
+
+
 def _given(rec: Any, line: Any) -> dict[str, str]:
     """The fields a wanted line sets, canonical (the item's ListID stands for its name)."""
     flat = rec.to_flat(line)
@@ -237,7 +257,9 @@ def _keep_line_ids(rec: Any, wanted: list[Any], existing: Sequence[Any]) -> list
     An unchanged line keeps its line; a changed one keeps the line of the same item (and description, when given),
     so QuickBooks' audit trail shows one edited line, not every line deleted and added again. The rest are new.
     """
-    remaining = [(line.TxnLineID, rec.to_flat(line)) for line in existing if line.TxnLineID]
+    kept = {line.TxnLineID for line in wanted if line.TxnLineID}
+    remaining = [(line.TxnLineID, rec.to_flat(line)) for line in existing if line.TxnLineID
+                 and line.TxnLineID not in kept]
     givens = [_given(rec, line) for line in wanted]
     identity = ("ItemRef.ListID", "ItemRef.FullName", "Desc")
     for fields_of in (lambda given: given, lambda given: {k: v for k, v in given.items() if k in identity}):

@@ -213,3 +213,165 @@ def feeds_of(rules: Sequence[Any], *, key: Callable[[str], str] = _key) -> dict[
         if rule.source and not any(getattr(step, "name", "") == "Static" for step in getattr(rule, "steps", ())):
             sources.append(key(rule.source))
     return {target: tuple(dict.fromkeys(sources)) for target, sources in found.items()}
+
+
+# ---- lines ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceLine:
+    """One line on the source side: its id there, its values keyed like the base, and the mapped line."""
+
+    line_id: str
+    values: Mapping[str, Any]
+    proposed: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    """One line as the target holds it: its id there and its current values (keyed like the mapped lines)."""
+
+    line_id: str
+    values: Mapping[str, Any]
+    label: str = ""
+    amount: Any = None
+
+
+@dataclass
+class LineMerge:
+    """What one pass does with a transaction's lines, line by line.
+
+    ``lines`` is the target's new line list (None: nothing to change): each entry is a mapped line plus ``"id"``
+    (the target line it modifies, None for a new one) and ``"source_id"`` (None for a target-only line kept as is).
+    """
+
+    lines: list[dict[str, Any]] | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    kept: list[TargetLine] = field(default_factory=list)       # target-only lines kept, to report (once)
+    removed: list[TargetLine] = field(default_factory=list)    # target-only lines removed (the source owns lines)
+    left: bool = False                                          # a target-side line edit was left for the other way
+    # Line bases accounted for: source line id → {"target": target line id, side: values}; the target line id of a
+    # new line is filled in once written.
+    agreed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)           # line bases to forget (the line is gone both sides)
+
+
+def lines_changed(base: Base | None, source_side: str, lines: Sequence[SourceLine],
+                  feeds: Mapping[str, Sequence[str]]) -> bool:
+    """Whether any source line was added, removed or changed since the line bases."""
+    if base is None or not base.lines:
+        return True
+    if {line.line_id for line in lines} != set(base.lines):
+        return True
+    return any(source_changes(base.lines[line.line_id].get(source_side), line.values, line.proposed, feeds)
+               for line in lines)
+
+
+def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequence[TargetLine],
+                feeds: Mapping[str, Sequence[str]], policy: ConflictPolicy | str, source_side: str,
+                source_modified: datetime | None, target_modified: datetime | None, source_owns_lines: bool = False,
+                identity: Sequence[str] = (), target_key: Callable[[str], str] = _key) -> LineMerge:
+    """Merge a transaction's lines: keyed by the source line id ↔ the target line id the base remembers.
+
+    - a line changed on the source side only: its changed fields are sent (the others stay as the target has them);
+    - a line edited on the target side only keeps the edit; edited on both: :func:`merge_fields` per field;
+    - a new source line is added; a source line removed is removed from the target unless the target edited it
+      (then the policy decides);
+    - a line that exists only on the target (added there) is kept and reported once, or removed (and reported)
+      when ``source_owns_lines``;
+    - without line bases (synced before they were kept), a source line is matched to an unclaimed target line by
+      ``identity`` fields (e.g. the item), then sent whole.
+    """
+    result = LineMerge()
+    other = QUICKBOOKS if source_side == SALESFORCE else SALESFORCE
+    by_id = {line.line_id: line for line in target}
+    bases = dict(base.lines) if base is not None else {}
+    claimed: dict[str, str] = {}  # target line id → source line id
+    wanted: dict[str, dict[str, Any]] = {}  # target line id → entry (existing lines)
+    new: list[dict[str, Any]] = []
+    changed = False
+
+    def label(number: int, name: str) -> str:
+        return f"line {number} {name}"
+
+    unclaimed = [line for line in target if line.line_id not in {b.get("target") for b in bases.values()}]
+    for number, line in enumerate(source, start=1):
+        line_base = bases.get(line.line_id)
+        existing = by_id.get(str(line_base.get("target"))) if line_base is not None else None
+        if line_base is None and identity:
+            # Never merged line by line: the target line of the same item (first unclaimed) stands for it.
+            wanted_identity = {k: canon(line.proposed.get(k)) for k in identity if line.proposed.get(k) is not None}
+            existing = next((t for t in unclaimed if wanted_identity and all(
+                canon(t.values.get(k)) == v for k, v in wanted_identity.items())), None)
+            if existing is not None:
+                unclaimed.remove(existing)
+        if existing is not None:
+            claimed[existing.line_id] = line.line_id
+            merged = merge_fields(
+                base_source=line_base.get(source_side) if line_base else None,
+                base_target=line_base.get(other) if line_base else None, source=line.values,
+                proposed=line.proposed, feeds=feeds, target={name: existing.values.get(name) for name in line.proposed},
+                policy=policy, source_side=source_side, source_modified=source_modified,
+                target_modified=target_modified, target_key=target_key,
+                labels={name: label(number, name) for name in line.proposed})
+            result.conflicts.extend(merged.conflicts)
+            result.left = result.left or bool(merged.left)
+            wanted[existing.line_id] = {**merged.send, "id": existing.line_id, "source_id": line.line_id}
+            changed = changed or bool(merged.send)
+            result.agreed[line.line_id] = {"target": existing.line_id, source_side: merged.agreed_source,
+                                           other: merged.agreed_target}
+            continue
+        if line_base is not None:
+            # The target deleted this line: a target-side change, unless the source changed the line too.
+            moved = source_changes(line_base.get(source_side), line.values, line.proposed, feeds)
+            if not moved:
+                result.left = True
+                continue
+            winner = pick_winner(ConflictPolicy.parse(policy),
+                                 target_modified if source_side == SALESFORCE else source_modified,
+                                 source_modified if source_side == SALESFORCE else target_modified)
+            conflict_values = (("deleted", "changed") if source_side == SALESFORCE else ("changed", "deleted"))
+            result.conflicts.append(Conflict(f"line {number}", conflict_values[0], conflict_values[1], "the line",
+                                             winner))
+            if winner != source_side:
+                result.agreed[line.line_id] = {"target": None, source_side: dict(line.values), other: {}}
+                continue
+        new.append({**line.proposed, "id": None, "source_id": line.line_id})
+        changed = True
+        result.agreed[line.line_id] = {"target": None, source_side: {
+            key: _source_value(key, line.values, line.proposed.get(name))
+            for name in line.proposed for key in source_key(feeds, name, target_key)}, other: {}}
+    current_source = {line.line_id for line in source}
+    for source_id, line_base in bases.items():
+        if source_id in current_source:
+            continue
+        existing = by_id.get(str(line_base.get("target")))
+        if existing is None:
+            result.dropped.append(source_id)  # gone on both sides
+            continue
+        claimed[existing.line_id] = source_id
+        base_target = line_base.get(other) or {}
+        edited = any(not same(existing.values.get(name), value) for name, value in base_target.items()
+                     if name in existing.values)
+        if edited:
+            winner = pick_winner(ConflictPolicy.parse(policy),
+                                 target_modified if source_side == SALESFORCE else source_modified,
+                                 source_modified if source_side == SALESFORCE else target_modified)
+            values = ("changed", "deleted") if source_side == SALESFORCE else ("deleted", "changed")
+            result.conflicts.append(Conflict(existing.label or "a line", values[0], values[1], "the line", winner))
+            if winner != source_side:
+                wanted[existing.line_id] = {"id": existing.line_id, "source_id": None}
+                result.dropped.append(source_id)
+                continue
+        changed = True  # removed in the source: removed from the target too
+        result.dropped.append(source_id)
+    for line in target:
+        if line.line_id in claimed:
+            continue
+        if source_owns_lines:
+            result.removed.append(line)
+            changed = True
+        else:
+            wanted[line.line_id] = {"id": line.line_id, "source_id": None}
+            result.kept.append(line)
+    if changed:
+        result.lines = [wanted[line.line_id] for line in target if line.line_id in wanted] + new
+    return result

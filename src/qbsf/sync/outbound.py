@@ -39,7 +39,23 @@ from qbsf.sync.entities import (
     quote,
     soql_datetime,
 )
-from qbsf.sync.merge import OWN, SALESFORCE, Base, FieldMerge, feeds_of, merge_fields, same, source_changes
+from qbsf.sync.merge import (
+    OWN,
+    QUICKBOOKS,
+    SALESFORCE,
+    Base,
+    FieldMerge,
+    LineMerge,
+    SourceLine,
+    TargetLine,
+    feeds_of,
+    lines_changed,
+    merge_fields,
+    merge_lines,
+    same,
+    source_changes,
+    stored,
+)
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
 from qbsf.sync.record_guard import map_each, refuse_unsendable, sources_of
@@ -84,6 +100,9 @@ class OutboundConfig:
     exclude_user: str | None = None
     # Who wins a round-trip field changed on both sides since the last sync: newest, salesforce or quickbooks.
     conflict_policy: str = "newest"
+    # Per Salesforce object with lines: "salesforce" (Salesforce owns the lines: QuickBooks-only lines are removed)
+    # or "both" (default: lines merged line by line, QuickBooks-only lines kept and reported).
+    line_owner: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,6 +154,11 @@ class _Work:
     source: dict[str, Any] = field(default_factory=dict)
     merge: FieldMerge | None = None
     send_lines: bool = True
+    # Invoice lines: each Salesforce line (id, source values, mapped line) and the line-by-line merge.
+    sf_lines: list[SourceLine] = field(default_factory=list)
+    line_merge: LineMerge | None = None
+    # QuickBooks' record as read before the Mod (to tell what the Mod did to an invoice with payments).
+    qb_before: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -187,6 +211,13 @@ def _qb_class(spec: EntitySpec) -> type | None:
 
 def _describe(error: SyncError) -> str:
     return str(error)
+
+
+def _line_label(flat: Mapping[str, Any]) -> str:
+    """How a bookkeeper names an invoice line: its item and description."""
+    item = flat.get("ItemRef.FullName") or flat.get("ItemRef.ListID") or ""
+    text = str(flat.get("Desc") or "")
+    return f"{item} – {text}" if item and text and text != item else str(item or text or "a line")
 
 
 class OutboundSync:
@@ -387,9 +418,12 @@ class OutboundSync:
                 lines.append(line)
         results = map_each(child, lines, resolver=self.link_resolver, label=f"{spec.name} line")
         mapped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        names = child.source_fields
         for work, line, result in zip(owners, lines, results, strict=True):
             if isinstance(result, dict):
                 mapped[work.sf_id].append(result)
+                work.sf_lines.append(SourceLine(str(line.get("Id") or ""), {
+                    name.casefold(): _get_path(line, name) for name in names}, result))
             elif not work.failed:
                 work.error = result
                 if isinstance(work.error, AfterDependency):
@@ -502,11 +536,46 @@ class OutboundSync:
         return {name.casefold(): _get_path(work.record, name) for name in names}
 
     def _lines_changed(self, work: _Work) -> bool:
-        """Whether the mapped lines differ from those both sides last agreed on."""
+        """Whether a Salesforce line was added, removed or changed since both sides last agreed on the lines."""
         if work.target is None or "lines" not in work.target:
             return False
+        if work.base is not None and work.base.lines:
+            return lines_changed(work.base, SALESFORCE, work.sf_lines, self._line_feeds(work.spec))
+        # Synced before line bases were kept: the lines as last sent, whole.
         base = work.base.salesforce if work.base is not None and work.base.salesforce is not None else None
         return base is None or not same(work.target["lines"], base.get(OWN + "lines"))
+
+    def _line_feeds(self, spec: EntitySpec) -> dict[str, tuple[str, ...]]:
+        child = self.child_mapping_for(spec)
+        return feeds_of(child.rules) if child is not None else {}
+
+    def _line_owner(self, spec: EntitySpec) -> str:
+        owners = {name.casefold(): value for name, value in (self.config.line_owner or {}).items()}
+        return str(owners.get(spec.name.casefold()) or owners.get(spec.sf_object.casefold()) or "both")
+
+    def _merge_lines(self, spec: EntitySpec, work: _Work, qb_modified: Any, sf_modified: Any) -> None:
+        """Invoice lines merged line by line (:func:`qbsf.sync.merge.merge_lines`), keyed OpportunityLineItem Id ↔
+        TxnLineID: QuickBooks' own lines and edits are kept unless Salesforce owns the lines."""
+        from qbsf.quickbooks.records import InvoiceLine
+
+        current_lines = getattr(self.qb, "current_lines", None)
+        assert work.link is not None
+        existing = current_lines(work.link.qb_id) if current_lines is not None else None
+        if existing is None:
+            return  # QuickBooks' lines unknown: the lines are sent whole when they changed
+        names = [rule.target for rule in self.child_mapping_for(spec).rules]
+        targets = []
+        for line_id, flat in existing:
+            by_key = {qb_key(InvoiceLine, name): value for name, value in flat.items()}
+            targets.append(TargetLine(line_id, {name: by_key.get(qb_key(InvoiceLine, name)) for name in names},
+                                      label=_line_label(flat), amount=flat.get("Amount")))
+        work.line_merge = merge_lines(
+            base=work.base if work.base is not None and work.base.lines else None, source=work.sf_lines,
+            target=targets, feeds=self._line_feeds(spec), policy=self.config.conflict_policy, source_side=SALESFORCE,
+            source_modified=sf_modified, target_modified=qb_modified,
+            source_owns_lines=self._line_owner(spec) == SALESFORCE, identity=("ItemRef.ListID", "ItemRef.FullName"),
+            target_key=lambda name: qb_key(InvoiceLine, name))
+        work.send_lines = work.line_merge.lines is not None
 
     def _full_name(self, spec: EntitySpec, work: _Work) -> str:
         assert work.target is not None
@@ -613,16 +682,74 @@ class OutboundSync:
             by_key = {target_key(name): value for name, value in flat.items()}
             header = self._header(work)
             stamp = work.record.get("LastModifiedDate") or work.record.get("SystemModstamp")
+            sf_modified = parse_sf_datetime(str(stamp)) if stamp else None
             base = work.base
             work.merge = merge_fields(
                 base_source=base.salesforce if base is not None else None,
                 base_target=base.quickbooks if base is not None else None, source=work.source, proposed=header,
                 feeds=feeds, target={name: by_key.get(target_key(name)) for name in header} if current else None,
-                policy=policy, source_side=SALESFORCE, source_modified=parse_sf_datetime(str(stamp)) if stamp else None,
-                target_modified=qb_modified, target_key=target_key)
+                policy=policy, source_side=SALESFORCE, source_modified=sf_modified, target_modified=qb_modified,
+                target_key=target_key)
             work.send_lines = self._lines_changed(work)
+            work.qb_before = dict(flat)
+            if "lines" in work.target and (work.send_lines or (base is not None and base.lines)):
+                self._merge_lines(spec, work, qb_modified, sf_modified)
             for conflict in work.merge.conflicts:
                 logger.info("%s %s: %s", spec.name, work.sf_id, conflict.describe())
+
+    def _line_reports(self, spec: EntitySpec, work: _Work, qb_id: str) -> list[Activity]:
+        """QuickBooks-only lines kept (reported once) or removed (Salesforce owns the lines): told in the log."""
+        merged = work.line_merge
+        if merged is None:
+            return []
+        reported = set(work.base.reported if work.base is not None else ())
+        events: list[Activity] = []
+        invoice = f"the invoice of {spec.name} {work.name!r}"
+        for line in merged.kept:
+            if line.line_id in reported:
+                continue
+            message = (f"{invoice}: line {line.label!r} (amount {line.amount}) exists only in QuickBooks (added "
+                       f"there): kept. To have Salesforce's lines replace QuickBooks' on this kind of record, set "
+                       f"sync.line_owner.{spec.name} = salesforce")
+            logger.warning("%s", message)
+            events.append(Activity(spec.name, SF_TO_QB, "line", Outcome.SKIPPED, sf_id=work.sf_id, qb_id=qb_id,
+                                   message=message, cycle=self.cycle))
+        for line in merged.removed:
+            message = (f"{invoice}: removed line {line.label!r} (amount {line.amount}) that exists only in "
+                       f"QuickBooks: Salesforce owns the lines (sync.line_owner.{spec.name} = salesforce)")
+            logger.warning("%s", message)
+            events.append(Activity(spec.name, SF_TO_QB, "line", Outcome.UPDATED, sf_id=work.sf_id, qb_id=qb_id,
+                                   message=message, cycle=self.cycle))
+        return events
+
+    def _paid_invoice_warning(self, spec: EntitySpec, work: _Work, qb_id: str) -> list[Activity]:
+        """A Salesforce change that alters the total of an invoice with payments applied: warn with the new open
+        balance (the customer now owes money on an invoice they consider settled)."""
+        from decimal import Decimal, InvalidOperation
+
+        current_values = getattr(self.qb, "current_values", None)
+        if spec.qb_entity != "Invoice" or work.operation != "mod" or current_values is None or not work.qb_before:
+            return []
+        after = current_values(qb_id)
+        if after is None:
+            return []
+
+        def amount(values: Mapping[str, Any], name: str) -> Decimal:
+            try:
+                return Decimal(str(values.get(name) or 0))
+            except InvalidOperation:
+                return Decimal(0)
+
+        before, now = work.qb_before, after[0]
+        applied = amount(before, "AppliedAmount")
+        if applied == 0 or amount(before, "Subtotal") == amount(now, "Subtotal"):
+            return []
+        message = (f"the invoice of {spec.name} {work.name!r} has payments applied ({abs(applied)}); the change "
+                   f"from Salesforce moved its total from {amount(before, 'Subtotal')} to {amount(now, 'Subtotal')}: "
+                   f"open balance now {amount(now, 'BalanceRemaining')}. Tell the customer, or issue a credit memo")
+        logger.warning("%s", message)
+        return [Activity(spec.name, SF_TO_QB, "paid_invoice", Outcome.UPDATED, sf_id=work.sf_id, qb_id=qb_id,
+                         message=message, cycle=self.cycle)]
 
     def _full_merge(self, spec: EntitySpec, work: _Work) -> FieldMerge:
         """An Add (or a Mod with nothing known of QuickBooks): every mapped field is sent and agreed."""
@@ -650,7 +777,61 @@ class OutboundSync:
         if work.target is not None and "lines" in work.target and (work.operation == "add" or work.send_lines):
             agreed_sf[OWN + "lines"] = work.target["lines"]
         base = work.base or Base(sf_id=work.sf_id, salesforce={}, quickbooks={})
-        return base.updated(sf_id=work.sf_id, salesforce=agreed_sf, quickbooks=agreed_qb)
+        return self._agreed_lines(spec, work, base.updated(sf_id=work.sf_id, salesforce=agreed_sf,
+                                                           quickbooks=agreed_qb), qb_id)
+
+    def _agreed_lines(self, spec: EntitySpec, work: _Work, base: Base, qb_id: str) -> Base:
+        """The line bases after a write: each Salesforce line ↔ its TxnLineID, both sides' values as agreed."""
+        from qbsf.quickbooks.records import InvoiceLine
+
+        current_lines = getattr(self.qb, "current_lines", None)
+        after = current_lines(qb_id) if current_lines is not None and work.sf_lines else None
+        if after is None:
+            return base
+        key = lambda name: qb_key(InvoiceLine, name)  # noqa: E731
+        feeds = self._line_feeds(spec)
+        by_id = {line_id: {key(k): v for k, v in flat.items()} for line_id, flat in after}
+        lines = dict(base.lines)
+
+        def whole(line: SourceLine) -> FieldMerge:
+            return merge_fields(base_source=None, base_target=None, source=line.values, proposed=line.proposed,
+                                feeds=feeds, target=None, policy=self.config.conflict_policy,
+                                source_side=SALESFORCE, source_modified=None, target_modified=None, target_key=key)
+
+        def read_back(target_id: str | None, keys: Any) -> dict[str, Any]:
+            flat = by_id.get(target_id or "", {})
+            return {k: flat.get(k) for k in keys}
+
+        merged = work.line_merge
+        if merged is None:
+            if work.operation != "add" and not work.send_lines:
+                return base
+            # Lines sent whole (an Add, or lines never merged before): the n-th line sent is the n-th line now.
+            if len(after) != len(work.sf_lines):
+                return base
+            lines = {}
+            for line, (target_id, _) in zip(work.sf_lines, after, strict=True):
+                agreed = whole(line)
+                lines[line.line_id] = {"target": target_id, SALESFORCE: agreed.agreed_source,
+                                       QUICKBOOKS: read_back(target_id, agreed.agreed_target)}
+        else:
+            sent = merged.lines or []
+            position = {entry["source_id"]: index for index, entry in enumerate(sent) if entry.get("source_id")}
+            for line_id, agreed in merged.agreed.items():
+                target_id = agreed.get("target")
+                if target_id is None and line_id in position and len(after) == len(sent):
+                    target_id = after[position[line_id]][0]
+                before = lines.get(line_id) or {}
+                lines[line_id] = {"target": target_id,
+                                  SALESFORCE: {**(before.get(SALESFORCE) or {}), **agreed[SALESFORCE]},
+                                  QUICKBOOKS: {**(before.get(QUICKBOOKS) or {}),
+                                               **read_back(target_id, agreed[QUICKBOOKS])}}
+            for line_id in merged.dropped:
+                lines.pop(line_id, None)
+            base.reported = list(dict.fromkeys([*base.reported, *(line.line_id for line in merged.kept)]))
+        base.lines = {line_id: {k: (stored(v) if k != "target" else v) for k, v in entry.items()}
+                      for line_id, entry in lines.items()}
+        return base
 
     def _write(self, spec: EntitySpec, works: list[_Work], operation: str) -> None:
         by_type: dict[str, list[_Work]] = defaultdict(list)
@@ -668,7 +849,10 @@ class OutboundSync:
                         payload = dict(work.target)
                     else:
                         payload = dict(work.merge.send)
-                        if work.send_lines and "lines" in work.target:
+                        if work.line_merge is not None and work.line_merge.lines is not None:
+                            payload["lines"] = [{**{k: v for k, v in line.items() if k not in ("id", "source_id")},
+                                                 "TxnLineID": line["id"]} for line in work.line_merge.lines]
+                        elif work.line_merge is None and work.send_lines and "lines" in work.target:
                             payload["lines"] = work.target["lines"]
                     if operation == "add":
                         payload["ExternalGUID"] = self.qb.external_guid(work.sf_id)
@@ -721,8 +905,9 @@ class OutboundSync:
             # This version is all qbsf's own write only when nothing QuickBooks changed was left in it: otherwise the
             # inbound pass must read it (not skip it as an echo) to bring QuickBooks' changes to Salesforce.
             own = previous.edit_sequence if write.unchanged and previous is not None else write.edit_sequence
+            left = bool(merged.left) or bool(work.line_merge and work.line_merge.left)
             links.append(Link(spec.name, work.sf_id, write.qb_id,
-                              edit_sequence=None if merged.left else own,
+                              edit_sequence=None if left else own,
                               external_guid=previous.external_guid if previous else self.qb.external_guid(work.sf_id),
                               qb_name=write.full_name or (previous.qb_name if previous else None)
                               or self._full_name(spec, work),
@@ -733,11 +918,14 @@ class OutboundSync:
             if work.payload_hash:
                 hashes[work.sf_id] = work.payload_hash
             succeeded.append(work.sf_id)
+            line_conflicts = work.line_merge.conflicts if work.line_merge is not None else []
             events.extend(Activity(spec.name, SF_TO_QB, "conflict",
                                    Outcome.UPDATED if conflict.winner == SALESFORCE else Outcome.SKIPPED,
                                    sf_id=work.sf_id, qb_id=write.qb_id, cycle=self.cycle,
                                    message=f"{spec.name} {work.name!r}: {conflict.describe()}")
-                          for conflict in merged.conflicts)
+                          for conflict in [*merged.conflicts, *line_conflicts])
+            events.extend(self._line_reports(spec, work, write.qb_id))
+            events.extend(self._paid_invoice_warning(spec, work, write.qb_id))
             if work.adopt is not None:
                 work.outcome = Outcome.LINKED
                 report.linked += 1

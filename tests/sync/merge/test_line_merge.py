@@ -1,0 +1,196 @@
+"""Invoice lines merged line by line (OpportunityLineItem Id ↔ TxnLineID), both pass orders, each policy.
+
+A line the bookkeeper added in QuickBooks is kept and reported once (or removed with a warning when Salesforce owns
+the lines); a line edited in QuickBooks keeps the edit while Salesforce's edit of another line arrives; the same
+line edited on both sides follows the policy and is logged. Two full cycles each; a third writes nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from qbsf.bench.outbound import seed_org
+
+ORDERS = {"sf_first": ("sf_to_qb", "qb_to_sf"), "qb_first": ("qb_to_sf", "sf_to_qb")}
+POLICIES = [("quickbooks", "salesforce", "quickbooks"), ("salesforce", "quickbooks", "salesforce"),
+            ("newest", "quickbooks", "quickbooks"), ("newest", "salesforce", "salesforce")]
+
+
+def _synced_invoice(world, passes) -> tuple[str, str, list[str]]:
+    """One Closed Won Opportunity with two lines, synced both ways: (Opportunity Id, TxnID, line item Ids)."""
+    seeded = seed_org(world.sf_state, accounts=1, products=3, opportunities=1, lines=2)
+    cycle = passes()
+    cycle["sf_to_qb"]()
+    cycle["qb_to_sf"]()
+    (invoice,) = world.qb_sim.invoices()
+    items = sorted(world.sf_state.records("OpportunityLineItem"), key=lambda line: line.get("SortOrder") or 0)
+    return seeded.opportunities[0], invoice["TxnID"], [line["Id"] for line in items]
+
+
+def _run(passes, policy: str, order: str, cycles: int = 2, **settings) -> None:
+    cycle = passes(policy, **settings)
+    for _ in range(cycles):
+        for name in ORDERS[order]:
+            cycle[name]()
+
+
+def _lines(world, txn_id: str) -> list[dict]:
+    return list(world.qb_sim.get(txn_id)["InvoiceLineRet"])
+
+
+def _line_of(world, txn_id: str, item_id: str) -> dict:
+    (line,) = [line for line in _lines(world, txn_id) if line["ItemRef"]["ListID"] == item_id]
+    return line
+
+
+def _qb_edit(world, txn_id: str, changes: dict[str, dict], add: list[dict] | None = None) -> None:
+    """The bookkeeper edits the invoice in QuickBooks: ``changes`` by TxnLineID, ``add`` new lines."""
+    mods = [{"TxnLineID": line["TxnLineID"], **changes.get(line["TxnLineID"], {})} for line in _lines(world, txn_id)]
+    world.qb_sim.modify(txn_id, {"InvoiceLineMod": mods + [{"TxnLineID": "-1", **line} for line in add or []]})
+
+
+def _activity(world, operation: str) -> list[str]:
+    return [a.message or "" for a in world.state.recent(500) if a.operation == operation]
+
+
+def _quiet_cycle(world, passes, policy: str, order: str, txn_id: str, **settings) -> None:
+    sequence = world.qb_sim.get(txn_id)["EditSequence"]
+    _run(passes, policy, order, cycles=1, **settings)
+    assert world.qb_sim.get(txn_id)["EditSequence"] == sequence, "the merge settled: nothing more is written"
+
+
+def _line_item_behind(world, qb_line: dict) -> str:
+    """The OpportunityLineItem a QuickBooks line came from (the one of the same product)."""
+    products = {p["Id"]: p.get("QB_Item_ID__c") for p in world.sf_state.records("Product2")}
+    (found,) = [item["Id"] for item in world.sf_state.records("OpportunityLineItem")
+                if products.get(item["Product2Id"]) == qb_line["ItemRef"]["ListID"]]
+    return found
+
+
+def _freight_item(world) -> dict:
+    return world.qb_sim.add("ItemService", {"Name": "Freight", "SalesOrPurchase": {
+        "Desc": "Freight", "Price": "25.00", "AccountRef": {"FullName": "Sales"}}})
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "_last", "_winner"), POLICIES)
+def test_a_line_added_in_quickbooks_is_kept_and_reported_once(world, passes, clock, policy, _last, _winner,
+                                                               order) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    freight = _freight_item(world)
+    total = Decimal(world.qb_sim.get(txn_id)["Subtotal"])
+    clock.advance(60)
+    _qb_edit(world, txn_id, {}, add=[{"ItemRef": {"ListID": freight["ListID"]}, "Quantity": "1", "Rate": "25.00"}])
+    clock.advance(60)
+    world.sf_state.update("Opportunity", opportunity, {"Name": "Renamed after invoicing"})
+
+    _run(passes, policy, order)
+
+    invoice = world.qb_sim.get(txn_id)
+    assert invoice["Memo"] == "Opportunity: Renamed after invoicing"
+    assert _line_of(world, txn_id, freight["ListID"])["Amount"] == "25.00", "the bookkeeper's line is kept"
+    assert Decimal(invoice["Subtotal"]) == total + 25
+    (reported,) = _activity(world, "line")
+    assert "Freight" in reported and "25.00" in reported and "only in QuickBooks" in reported
+    _quiet_cycle(world, passes, policy, order, txn_id)
+    assert len(_activity(world, "line")) == 1, "reported once"
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_salesforce_owning_the_lines_removes_a_quickbooks_line_with_a_warning(world, passes, clock, order) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    freight = _freight_item(world)
+    total = Decimal(world.qb_sim.get(txn_id)["Subtotal"])
+    _qb_edit(world, txn_id, {}, add=[{"ItemRef": {"ListID": freight["ListID"]}, "Quantity": "1", "Rate": "25.00"}])
+    clock.advance(60)
+    world.sf_state.update("Opportunity", opportunity, {"Name": "Salesforce owns these lines"})
+
+    _run(passes, "newest", order, line_owner={"Opportunity": "salesforce"})
+
+    invoice = world.qb_sim.get(txn_id)
+    assert not [line for line in invoice["InvoiceLineRet"] if line["ItemRef"]["ListID"] == freight["ListID"]]
+    assert Decimal(invoice["Subtotal"]) == total
+    (removed,) = _activity(world, "line")
+    assert "removed line" in removed and "Freight" in removed and "25.00" in removed
+    _quiet_cycle(world, passes, "newest", order, txn_id, line_owner={"Opportunity": "salesforce"})
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "_last", "_winner"), POLICIES)
+def test_a_line_edited_in_quickbooks_keeps_the_edit_while_salesforce_edits_another(world, passes, clock, policy,
+                                                                                   _last, _winner, order) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    first, second = _lines(world, txn_id)
+    clock.advance(60)
+    _qb_edit(world, txn_id, {first["TxnLineID"]: {"Rate": "99.00"}})
+    clock.advance(60)
+    world.sf_state.update("OpportunityLineItem", _line_item_behind(world, second), {"Quantity": 7})
+    world.sf_state.update("Opportunity", opportunity, {"Description": "seven of the second"})
+
+    _run(passes, policy, order)
+
+    lines = {line["TxnLineID"]: line for line in _lines(world, txn_id)}
+    assert set(lines) == {first["TxnLineID"], second["TxnLineID"]}, "both lines keep their TxnLineID"
+    assert Decimal(lines[first["TxnLineID"]]["Rate"]) == 99, "the bookkeeper's rate stays"
+    assert Decimal(lines[second["TxnLineID"]]["Quantity"]) == 7, "Salesforce's quantity arrives"
+    assert _activity(world, "conflict") == []
+    _quiet_cycle(world, passes, policy, order, txn_id)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "winner"), POLICIES)
+def test_the_same_line_edited_on_both_sides_follows_the_policy(world, passes, clock, policy, last, winner,
+                                                               order) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    lines = _lines(world, txn_id)
+    item_id = _line_item_behind(world, lines[0])
+    edits = [("salesforce", lambda: world.sf_state.update("OpportunityLineItem", item_id, {"Quantity": 11})),
+             ("quickbooks", lambda: _qb_edit(world, txn_id, {lines[0]["TxnLineID"]: {"Quantity": "22"}}))]
+    for _side, edit in sorted(edits, key=lambda e: e[0] == last):
+        clock.advance(60)
+        edit()
+    world.sf_state.update("Opportunity", opportunity, {"Description": "quantity changed on both sides"})
+
+    _run(passes, policy, order)
+
+    line = {line["TxnLineID"]: line for line in _lines(world, txn_id)}[lines[0]["TxnLineID"]]
+    assert Decimal(line["Quantity"]) == (11 if winner == "salesforce" else 22)
+    (logged,) = _activity(world, "conflict")
+    assert "line 1 Quantity" in logged and f"{winner} wins" in logged and "11" in logged and "22" in logged
+    _quiet_cycle(world, passes, policy, order, txn_id)
+
+
+def test_the_lines_setting_is_declared_and_reaches_the_engine(tmp_path) -> None:
+    from qbsf.app.settings import load_settings, set_setting
+    from qbsf.errors import ConfigError
+    from qbsf.sync.engine import SyncConfig
+
+    path = tmp_path / "qbsf.toml"
+    assert set_setting("sync.line_owner.Opportunity", "salesforce", path) == "salesforce"
+    config = SyncConfig.from_settings(load_settings(path).settings)
+    assert config.line_owner == {"Opportunity": "salesforce"}
+    with pytest.raises(ConfigError) as refused:
+        set_setting("sync.line_owner.Opportunity", "quickbooks", path)
+    assert "line_owner" in str(refused.value)
+
+
+def test_a_salesforce_change_to_a_paid_invoice_warns_with_the_new_open_balance(world, passes, clock) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    invoice = world.qb_sim.get(txn_id)
+    total = Decimal(invoice["Subtotal"])
+    world.qb_sim.add("ReceivePayment", {"CustomerRef": {"ListID": invoice["CustomerRef"]["ListID"]},
+                                        "TotalAmount": f"{total:.2f}", "IsAutoApply": "true"})
+    assert Decimal(world.qb_sim.get(txn_id)["BalanceRemaining"]) == 0
+    first = _lines(world, txn_id)[0]
+    clock.advance(60)
+    world.sf_state.update("OpportunityLineItem", _line_item_behind(world, first), {"Quantity": 10})
+    world.sf_state.update("Opportunity", opportunity, {"Description": "ten of the first"})
+
+    _run(passes, "newest", "sf_first", cycles=1)
+
+    balance = Decimal(world.qb_sim.get(txn_id)["BalanceRemaining"])
+    assert balance == Decimal(first["Rate"]) * (10 - Decimal(first["Quantity"]))
+    (warning,) = _activity(world, "paid_invoice")
+    assert "payments applied" in warning and f"open balance now {balance:.2f}" in warning
