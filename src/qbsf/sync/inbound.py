@@ -757,6 +757,17 @@ class InboundSync:
                 key = row.get(spec.external_id)
                 if key:
                     by_id[str(key).casefold()] = row
+        # Linked records whose QuickBooks id has not reached Salesforce yet (a pending write-back): read by Id.
+        pending = {sf_id: work.qb_id.casefold() for work in works if work.qb_id.casefold() not in by_id
+                   for sf_id in [work.link.sf_id if work.link else (work.base.sf_id if work.base else None)] if sf_id}
+        ids = sorted(pending)
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start:start + IDS_PER_QUERY]
+            soql = (f"SELECT Id, LastModifiedDate, {spec.external_id}, {', '.join(fields)} FROM {spec.sf_object} "
+                    f"WHERE Id IN ({', '.join(quote(v) for v in chunk)})")
+            for row in self.sf.query(soql):
+                if row.get("Id") in pending:
+                    by_id[pending[row["Id"]]] = row
         for work in works:
             assert work.payload is not None
             row = by_id.get(work.qb_id.casefold())
