@@ -100,3 +100,21 @@ class Systems:
 def make_systems():
     """Factory for the Services double the run loop drives (Salesforce/QuickBooks/engine stand-in)."""
     return Systems
+
+
+@pytest.fixture
+def dashboard_client():
+    """Factory: a TestClient logged in to a dashboard that behaves like its own page (Origin + CSRF token)."""
+    from fastapi.testclient import TestClient
+
+    from qbsf.app.dashboard import create_app
+    from qbsf.app.dashboard.security import csrf_token
+
+    def make(dash, *, log_in: bool = True) -> TestClient:
+        client = TestClient(create_app(dash), headers={"Origin": "http://testserver",
+                                                       "X-CSRF-Token": csrf_token(dash.token)})
+        if log_in:
+            assert client.get(f"/?token={dash.token}").status_code == 200  # sets the cookie
+        return client
+
+    return make

@@ -55,10 +55,8 @@ def dash(config_file: Path, tmp_path: Path, memory_secrets, state, buffer, make_
 
 
 @pytest.fixture
-def client(dash: Dashboard) -> TestClient:
-    c = TestClient(create_app(dash))
-    assert c.get(f"/?token={dash.token}").status_code == 200  # sets the cookie
-    return c
+def client(dash: Dashboard, dashboard_client) -> TestClient:
+    return dashboard_client(dash)
 
 
 def wait_for(predicate, timeout: float = 5.0) -> None:
@@ -313,12 +311,13 @@ def test_live_log_streams_redacted_lines(client: TestClient, dash: Dashboard) ->
     assert "Queried 13 QB Customers" in page and "AQ4AQFh8" not in page
 
 
-def test_dashboard_without_connector_or_state_still_serves(config_file: Path, buffer, tmp_path: Path) -> None:
+def test_dashboard_without_connector_or_state_still_serves(config_file: Path, buffer, tmp_path: Path,
+                                                          dashboard_client) -> None:
     hb = Heartbeat(tmp_path / "hb.json")
     hb.beat(cycle=7, quickbooks=True)
     board = Dashboard(app_context=AppContext(secrets=None), log_buffer=buffer, heartbeat=hb,
                       allowed_hosts=("testserver",))
-    c = TestClient(create_app(board))
+    c = dashboard_client(board, log_in=False)
     page = c.get(f"/?token={board.token}")
     assert page.status_code == 200 and "Connector — Online" in page.text and "No state database yet" in page.text
     assert "started without a connector" in c.post("/actions/start").text

@@ -87,10 +87,8 @@ def board(config_file: Path, memory_secrets, registry, service) -> Iterator[Dash
 
 
 @pytest.fixture
-def client(board: Dashboard) -> TestClient:
-    c = TestClient(create_app(board))
-    assert c.get(f"/?token={board.token}").status_code == 200  # sets the cookie
-    return c
+def client(board: Dashboard, dashboard_client) -> TestClient:
+    return dashboard_client(board)
 
 
 @pytest.fixture

@@ -186,6 +186,7 @@ def test_dashboard_stop_releases_a_cycle_waiting_for_the_poll_and_start_serves_a
     from qbsf.app.commands.qbwc import build_service, sync_transport, use_webconnector
     from qbsf.app.context import AppContext
     from qbsf.app.dashboard import create_app
+    from qbsf.app.dashboard.security import csrf_token
     from qbsf.app.logging import reset_logging
     from qbsf.app.settings import update_settings
     from qbsf.app.wiring import open_connector_app
@@ -208,7 +209,8 @@ def test_dashboard_stop_releases_a_cycle_waiting_for_the_poll_and_start_serves_a
         services = use_webconnector(bundle, transport)
         assert bundle.dashboard.chart_of_accounts.__self__ is services, "the dashboard asks the Web Connector side"
         bundle.dashboard.allowed_hosts = (*bundle.dashboard.allowed_hosts, "testserver")
-        client = TestClient(create_app(bundle.dashboard))
+        client = TestClient(create_app(bundle.dashboard), headers={
+            "Origin": "http://testserver", "X-CSRF-Token": csrf_token(bundle.dashboard.token)})
         client.get(f"/?token={bundle.dashboard.token}")
         client.post("/actions/start")
         wait_for(lambda: service.bridge("acme").status().queued_requests > 0, 20, "no request waits for a poll", [])

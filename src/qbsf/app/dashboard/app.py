@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -13,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,6 +22,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from qbsf import __version__
 from qbsf.app.context import AppContext
+from qbsf.app.dashboard import security
 from qbsf.app.license import LicenseError, license_status, verify_key
 from qbsf.app.logging import LogBuffer, LogEntry
 from qbsf.app.runtime import Connector, Heartbeat, State
@@ -40,7 +40,6 @@ from qbsf.errors import ConfigError, QbsfError
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-COOKIE = "qbsf_token"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_UPLOAD_BYTES = 1_000_000
 LARGE_RESET_WARNING = ("Reset All re-syncs every QuickBooks record of every entity from scratch; with large data sets "
@@ -106,49 +105,23 @@ def _redirect(anchor: str = "", notice: str = "", level: str = "ok") -> Redirect
     return RedirectResponse(f"/{query}#{anchor}" if anchor else f"/{query}", status_code=303)
 
 
-def _same(offered: str, token: str) -> bool:
-    # constant-time, and bytes so a non-ASCII guess is a plain mismatch (str compare_digest raises on it)
-    return hmac.compare_digest(offered.encode("utf-8", "surrogateescape"), token.encode("utf-8"))
-
-
-def _host_only(host_header: str) -> str:
-    if host_header.startswith("["):
-        return host_header[1:].split("]")[0]
-    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
-
-
 def create_app(dash: Dashboard) -> FastAPI:
     """The dashboard's FastAPI application."""
-    app = FastAPI(title="qbsf dashboard", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="qbsf dashboard", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(security.require_csrf_token(lambda: dash.token))])
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.dashboard = dash
 
+    security.protect_templates(templates, dash.token)
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        """Host check, token login (query → cookie), cookie or bearer check, cross-site POST refusal."""
-        # DNS rebinding: a page on another site could resolve its name to 127.0.0.1; refuse foreign Host headers.
-        if _host_only(request.headers.get("host", "")) not in dash.allowed_hosts:
-            return Response("Host not allowed", status_code=400)
-        if request.url.path.startswith("/static/"):
-            return await call_next(request)
-        offered = request.query_params.get("token")
-        if offered is not None and _same(offered, dash.token):
-            rest = {k: v for k, v in request.query_params.items() if k != "token"}
-            target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-            response = RedirectResponse(target, status_code=303)
-            response.set_cookie(COOKIE, dash.token, httponly=True, samesite="strict")
-            return response
-        cookie = request.cookies.get(COOKIE, "")
-        bearer = request.headers.get("authorization", "")
-        bearer = bearer[7:] if bearer.lower().startswith("bearer ") else ""
-        if not (_same(cookie, dash.token) or (bearer and _same(bearer, dash.token))):
-            return HTMLResponse(templates.get_template("locked.html").render(), status_code=401)
-        if request.method == "POST":
-            origin = request.headers.get("origin")
-            if origin and origin != "null" and _host_only(urlsplit(origin).netloc) not in dash.allowed_hosts:
-                return Response("Cross-site request refused", status_code=403)
-        return await call_next(request)
+        """Host check, token login, cookie or bearer check, cross-site refusal (see security.py)."""
+        # the locked page is for anyone who reaches the port: no CSRF token in it
+        locked_page = templates.get_template("locked.html")
+        return await security.guard(request, call_next, token=dash.token, allowed_hosts=dash.allowed_hosts,
+                                    locked=lambda: HTMLResponse(locked_page.render(csrf_token=""), status_code=401))
 
     @app.exception_handler(QbsfError)
     async def qbsf_error(request: Request, exc: QbsfError) -> HTMLResponse:
