@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qbsf import __version__
 from qbsf.app.commands.bench import app as bench_app
@@ -56,12 +57,64 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def main() -> None:
-    """Console-script entry point: run the CLI, turning qbsf's own errors into a message and exit 2."""
+#: Set to 1 to see the traceback of an unexpected error (logged at debug level, on stderr).
+DEBUG_ENV = "QBSF_DEBUG"
+
+#: Unexpected error classes in the words a user acts on.
+_PLAIN_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (RecursionError, "the input is nested too deeply"),
+    (MemoryError, "the input is too large to hold in memory"),
+    (UnicodeError, "the input is not valid text (save it as UTF-8)"),
+    (OSError, "a file or connection could not be used"),
+)
+
+
+def unexpected_error_line(exc: BaseException, argv: list[str]) -> str:
+    """One line for an error qbsf did not foresee: the command, what happened in plain words, and what to do."""
+    from qbsf.app.logging import redactor
+
+    words = []
+    for arg in argv:  # the command's name only: never its values, which may be file contents or passwords
+        if not arg[:1].isalpha() or not arg.replace("-", "").isalpha() or len(words) == 2:
+            break
+        words.append(arg)
+    command = " ".join(["qbsf", *words])
+    plain = next((text for kind, text in _PLAIN_WORDS if isinstance(exc, kind)), "it hit something unexpected")
+    detail = " ".join(str(exc).split())[:160]
+    detail = redactor.text(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
+    return (f"{command} stopped: {plain} ({detail}) → check the files and values you passed; run again with "
+            f"{DEBUG_ENV}=1 to see the details, and report it if the input was right")
+
+
+def _log_traceback(exc: BaseException) -> None:
+    """The traceback at debug level only: on stderr when QBSF_DEBUG=1, else wherever debug logging goes."""
+    import logging
+    import os
+
+    logger = logging.getLogger("qbsf.app.cli")
+    if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    logger.debug("unexpected error", exc_info=exc)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI; qbsf's own errors and anything unexpected become one line, exit 2.
+
+    A traceback never reaches the user: it is logged at debug level (``QBSF_DEBUG=1`` shows it).
+    """
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app()
+        app(args=args, prog_name="qbsf")
     except QbsfError as exc:
-        _stderr.print(f"[red]✗[/red] {exc}", markup=True, highlight=False)
+        _stderr.print(f"[red]✗[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:
+        _log_traceback(exc)
+        _stderr.print(f"[red]✗[/red] {escape(unexpected_error_line(exc, args))}", markup=True, highlight=False,
+                      soft_wrap=True)
         sys.exit(2)
 
 

@@ -57,6 +57,10 @@ def _read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:
         _err(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the record must be a JSON object like "
              f'{{"Name": "Acme"}}')
         raise typer.Exit(2) from None
+    except RecursionError:
+        _err(f"{path}: the JSON is nested too deeply; a record is one object of field: value, like "
+             f'{{"Name": "Acme"}}')
+        raise typer.Exit(2) from None
     records = data if isinstance(data, list) else [data]
     for position, record in enumerate(records, start=1):
         if not isinstance(record, dict):
@@ -71,6 +75,10 @@ def _read_lookups(path: Path) -> dict[LinkKey, dict[str, str]]:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         _err(f"{path}: cannot read the lookups: {exc}")
+        raise typer.Exit(2) from None
+    except RecursionError:
+        _err(f"{path}: the lookups JSON is nested too deeply; it is one object of "
+             f'{{"Object.Field": {{"value": "Id"}}}}')
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
         _err(f'{path}: lookups must be a JSON object like {{"Account.QB_Customer_ID__c": {{"value": "Id"}}}}')

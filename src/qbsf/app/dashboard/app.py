@@ -511,6 +511,9 @@ def _preview(dash: Dashboard, path: Path, record_id: str, record_json: str) -> d
         except ValueError as exc:
             result["error"] = f"record JSON is not valid: {exc}"
             return result
+        except RecursionError:
+            result["error"] = "record JSON is nested too deeply: paste one object of field → value"
+            return result
         if not isinstance(loaded, dict):
             result["error"] = "record JSON must be an object of field → value"
             return result
