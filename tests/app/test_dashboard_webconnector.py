@@ -211,3 +211,29 @@ def test_the_panel_needs_the_token(board) -> None:
     anonymous = TestClient(create_app(board))
     assert anonymous.get("/api/webconnector").status_code == 401
     assert anonymous.get("/webconnector/acme.qwc").status_code == 401
+
+
+def test_wrong_passwords_from_another_address_are_shown_and_never_stop_the_real_web_connector(
+        client, service, registry, caplog) -> None:
+    attacker_http = TestClient(create_endpoint(service), client=("203.0.113.9", 40000))
+    attacker = WebConnectorStandIn("http://testserver/qbwc", "acme-qbwc", "guess", QuickBooksSimulator(),
+                                   http=attacker_http)
+    with caplog.at_level("WARNING"):
+        answers = [attacker.call("authenticate", ("strUserName", "acme-qbwc"), ("strPassword", f"guess-{i}"))[1]
+                   for i in range(12)]
+    assert set(answers) == {"nvu"}
+    assert "refused" in caplog.text and "from 203.0.113.9" in caplog.text and "guess-" not in caplog.text
+    # the company's own Web Connector, from its own address, still gets in (today it was locked out for 15 min)
+    real = WebConnectorStandIn("http://testserver/qbwc", "acme-qbwc", "acme-password-1", QuickBooksSimulator(),
+                               http=TestClient(create_endpoint(service), client=("10.0.0.5", 50000)))
+    auth = real.call("authenticate", ("strUserName", "acme-qbwc"), ("strPassword", "acme-password-1"))
+    assert auth[1] != "nvu"
+    panel = client.get("/partials/webconnector").text
+    assert 'id="wc-throttles"' in panel and "203.0.113.9" in panel and "acme-qbwc" in panel
+    row = panel[panel.index("203.0.113.9") - 300:panel.index("203.0.113.9") + 300]
+    assert '<td class="wc-failures">4</td><td class="wc-refused">8</td>' in row and "<td>acme</td>" in row
+    listed = client.get("/api/webconnector").json()["login_throttles"]
+    pair = next(entry for entry in listed if entry["username"] == "acme-qbwc")
+    # three wrong passwords are free, the fourth starts a 2 s delay; the other eight were turned away unchecked
+    assert (pair["client"], pair["failures"], pair["refused"], pair["company"]) == ("203.0.113.9", 4, 8, "acme")
+    attacker_http.close()

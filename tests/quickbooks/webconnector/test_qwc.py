@@ -36,9 +36,12 @@ def test_writes_a_qwc_file_with_every_required_field(tmp_path) -> None:
     assert [child.tag for child in root] == ["AppName", "AppID", "AppURL", "AppDescription", "AppSupport",
                                              "UserName", "OwnerID", "FileID", "QBType", "Scheduler", "IsReadOnly"]
     assert fields["AppURL"] == "https://qbsf.example.com/qbwc" and fields["AppSupport"].startswith("https://")
-    assert fields["UserName"] == "acme-qbwc" and fields["QBType"] == "QBFS" and fields["IsReadOnly"] == "false"
-    assert root.findtext("Scheduler/RunEveryNMinutes") == "10"
     import re
+
+    assert re.fullmatch(r"acme-qbwc-[0-9a-f]{12}", fields["UserName"]), "a user name nobody can guess"
+    assert f"user {fields['UserName']}" in result.output
+    assert fields["QBType"] == "QBFS" and fields["IsReadOnly"] == "false"
+    assert root.findtext("Scheduler/RunEveryNMinutes") == "10"
 
     assert re.match(GUID, fields["OwnerID"]) and re.match(GUID, fields["FileID"])
 
@@ -59,7 +62,8 @@ def test_owner_and_file_ids_are_stable_and_distinct_per_company(tmp_path) -> Non
 
 def test_registry_keeps_only_a_password_hash_readable_by_its_owner(tmp_path) -> None:
     _qwc(CliRunner(), tmp_path, "--company", "acme", "--url", "https://h.example/qbwc", "--password",
-         "correct horse battery", "--out", str(tmp_path / "a.qwc"), "--company-file", r"C:\QB\Acme.QBW")
+         "correct horse battery", "--out", str(tmp_path / "a.qwc"), "--company-file", r"C:\QB\Acme.QBW",
+         "--user", "acme-qbwc")  # an explicit user name is kept as given
     registry_file = tmp_path / "reg.json"
     text = registry_file.read_text()
     assert "correct horse" not in text
@@ -109,6 +113,22 @@ def test_the_console_script_prints_the_refusal_and_exits_2(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "plain http" in err and "Traceback" not in err
     assert not (tmp_path / "x.qwc").exists()
+
+
+def test_generated_user_names_differ_and_a_registered_company_keeps_its_own(tmp_path) -> None:
+    runner = CliRunner()
+
+    def user_of(company: str, *extra: str) -> str:
+        out = tmp_path / f"{company}.qwc"
+        _qwc(runner, tmp_path, "--company", company, "--url", "https://h.example/qbwc", "--out", str(out), *extra)
+        return etree.fromstring(out.read_bytes()).findtext("UserName")
+
+    first = user_of("acme")
+    assert user_of("acme") == first, "rewriting the .qwc must not change the user the Web Connector knows"
+    assert user_of("acme", "--every", "15") == first
+    other = user_of("globex")
+    assert other.startswith("globex-qbwc-") and other[-12:] != first[-12:]
+    assert user_of("acme", "--user", "acme-sync") == "acme-sync"
 
 
 def test_a_user_name_serves_one_company(tmp_path) -> None:

@@ -41,37 +41,73 @@ def test_a_user_serves_one_company_only() -> None:
         users.add_hashed("someone", "plaintext", "acme")
 
 
-def test_failed_attempts_lock_the_user_out_even_with_the_right_password(caplog) -> None:
+def test_wrong_passwords_from_elsewhere_never_lock_the_right_password_out(caplog) -> None:
+    # the attack: five wrong passwords every 15 minutes for a guessable user name kept a company from syncing
     now = [1000.0]
-    users = UserDirectory(LoginThrottle(max_failures=3, window_seconds=60, clock=lambda: now[0]))
+    users = UserDirectory(LoginThrottle(clock=lambda: now[0]))
     users.add("acme-qbwc", "right-password", "acme")
-    for _ in range(3):
-        assert users.authenticate("acme-qbwc", "guess") is None
-    assert users.authenticate("acme-qbwc", "right-password") is None
-    assert "too many failed attempts" in caplog.text
-    now[0] += 61
-    assert users.authenticate("acme-qbwc", "right-password") is not None
+    caplog.set_level(logging.WARNING)
+    for _ in range(50):
+        assert users.authenticate("acme-qbwc", "guess", client="203.0.113.9") is None
+        now[0] += 1
+    assert users.authenticate("acme-qbwc", "right-password", client="10.0.0.5").company == "acme"
+    # …and from the attacker's address even the right password waits out the delay (no guessing oracle)
+    assert users.authenticate("acme-qbwc", "right-password", client="203.0.113.9") is None
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals and all("from 203.0.113.9" in line for line in refusals)
+    assert "guess" not in caplog.text and "right-password" not in caplog.text
 
 
-def test_a_client_address_is_throttled_across_user_names() -> None:
+def test_delays_grow_with_each_failure_and_end() -> None:
     now = [0.0]
-    users = UserDirectory(LoginThrottle(max_failures=2, window_seconds=60, clock=lambda: now[0]))
+    throttle = LoginThrottle(free_failures=3, base_delay=2.0, max_delay=60.0, clock=lambda: now[0])
+    users = UserDirectory(throttle)
     users.add("acme-qbwc", "right-password", "acme")
-    assert users.authenticate("alice", "x", client="10.1.1.1") is None
-    assert users.authenticate("bob", "x", client="10.1.1.1") is None
+    waits = []
+    for _ in range(9):
+        refusal = throttle.check("acme-qbwc", "10.1.1.1")
+        if refusal is not None:
+            now[0] += refusal.retry_in  # a patient guesser waits each delay out
+        assert users.authenticate("acme-qbwc", "guess", client="10.1.1.1") is None
+        refusal = throttle.check("acme-qbwc", "10.1.1.1")
+        waits.append(round(refusal.retry_in) if refusal else 0)
+    assert waits == [0, 0, 0, 2, 4, 8, 16, 32, 60]  # three free, then doubling up to the cap
     assert users.authenticate("acme-qbwc", "right-password", client="10.1.1.1") is None
+    now[0] += 60
+    assert users.authenticate("acme-qbwc", "right-password", client="10.1.1.1") is not None
+    assert throttle.check("acme-qbwc", "10.1.1.1") is None  # a good login forgets the pair
+
+
+def test_one_address_guessing_many_user_names_is_slowed_down() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(address_free_failures=4, clock=lambda: now[0])
+    users = UserDirectory(throttle)
+    users.add("acme-qbwc", "right-password", "acme")
+    for name in ("alice", "bob", "carol", "dave", "erin"):
+        assert users.authenticate(name, "x", client="10.1.1.1") is None
+    refusal = throttle.check("frank", "10.1.1.1")
+    assert refusal is not None and refusal.by_address and "from this address for any user" in str(refusal)
     assert users.authenticate("acme-qbwc", "right-password", client="10.2.2.2") is not None
 
 
-def test_expired_failures_are_forgotten_so_guessing_cannot_grow_memory() -> None:
+def test_forgotten_failures_cannot_grow_memory() -> None:
     now = [0.0]
-    throttle = LoginThrottle(max_failures=3, window_seconds=60, clock=lambda: now[0])
+    throttle = LoginThrottle(forget_after=60, max_tracked=100, clock=lambda: now[0])
     for i in range(500):
-        throttle.failed(f"user:guess-{i}", "client:10.9.9.9")
-    assert throttle.tracked() == 501 and throttle.locked("client:10.9.9.9")
-    assert not throttle.locked("user:never-tried")
-    now[0] = 61
-    assert throttle.tracked() == 0 and not throttle.locked("client:10.9.9.9")
+        throttle.failed(f"guess-{i}", "10.9.9.9")
+    assert throttle.tracked() <= 101 and throttle.check("x", "10.9.9.9") is not None
+    now[0] = 10_000
+    assert throttle.tracked() == 0 and throttle.check("x", "10.9.9.9") is None
+
+
+def test_statuses_say_who_from_where_and_until_when() -> None:
+    now, wall = [100.0], [1_700_000_000.0]
+    throttle = LoginThrottle(free_failures=1, base_delay=30, clock=lambda: now[0], wall_clock=lambda: wall[0])
+    throttle.failed("acme-qbwc", "203.0.113.9")
+    throttle.failed("acme-qbwc", "203.0.113.9")
+    pair = next(row for row in throttle.statuses() if row.username)
+    assert (pair.username, pair.client, pair.failures) == ("acme-qbwc", "203.0.113.9", 2)
+    assert pair.blocked_until == wall[0] + 30 and pair.last_failure == wall[0]
 
 
 def test_the_hash_carries_its_cost() -> None:

@@ -21,7 +21,7 @@ import typer
 from qbsf.app.wiring import EngineServices
 from qbsf.errors import ConfigError, Retriable
 from qbsf.quickbooks.transports.webconnector import WebConnectorTransport
-from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry, check_app_url, qwc_for
+from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry, check_app_url, new_username, qwc_for
 from qbsf.quickbooks.webconnector.service import WebConnectorService
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ def write_qwc(
     company: Annotated[str, typer.Option("--company", help="Company profile name, e.g. acme.")],
     url: Annotated[str, typer.Option("--url", help="Public address of qbsf's endpoint, e.g. "
                                                    "https://qbsf.example.com/qbwc (http only for localhost).")],
-    user: Annotated[str | None, typer.Option("--user", help="Web Connector user name; default <company>-qbwc.")]
-    = None,
+    user: Annotated[str | None, typer.Option("--user", help="Web Connector user name; default for a new company: "
+                                                           "<company>-qbwc- and 12 random hex digits (keep the "
+                                                           "current one for a registered company).")] = None,
     password: Annotated[str | None, typer.Option("--password", help="Password the Web Connector will send; "
                                                                     "default: keep the current one, or generate "
                                                                     "one for a new company.")] = None,
@@ -68,6 +69,8 @@ def write_qwc(
         check_app_url(support)
     reg = WebConnectorRegistry.load(registry_path(registry))
     is_new = company not in reg.companies or not reg.companies[company].password_hash
+    if user is None and company not in reg.companies:
+        user = new_username(company)  # never guessable from the company name
     generated = secrets.token_urlsafe(15) if password is None and is_new else None
     registration = reg.register(company, username=user, password=password if password is not None else generated,
                                 company_file=company_file, run_every_minutes=every)
@@ -237,6 +240,7 @@ def attach_dashboard(dashboard: Any, service: WebConnectorService, reg: WebConne
                      url: str | None) -> None:
     """Show ``service``'s companies in ``dashboard``'s Web Connector panel (.qwc downloads when ``url`` is known)."""
     dashboard.webconnector_statuses = service.statuses
+    dashboard.webconnector_throttles = service.login_throttles
     if url is not None:
         # Only an address the Web Connector accepts (https, or http to this machine) gets a download link.
         try:

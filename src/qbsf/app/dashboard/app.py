@@ -84,6 +84,8 @@ class Dashboard:
     webconnector_statuses: Callable[[], Sequence[Any]] | None = None
     #: A company's .qwc file (``qbsf qwc``'s document for the served endpoint); None = no download link.
     webconnector_qwc: Callable[[str], bytes] | None = None
+    #: Web Connector logins held back after wrong passwords (``WebConnectorService.login_throttles``).
+    webconnector_throttles: Callable[[], Sequence[Mapping[str, Any]]] | None = None
 
     def settings(self) -> Settings:
         """Current settings (re-read each request, so the page shows what is on disk)."""
@@ -160,7 +162,9 @@ def create_app(dash: Dashboard) -> FastAPI:
         """Per company: the Web Connector's last session, its outcome and the next expected poll, as JSON."""
         if dash.webconnector_statuses is None:
             return JSONResponse({"error": "qbsf is not serving the Web Connector"}, status_code=404)
-        return JSONResponse({"companies": [status.to_dict() for status in dash.webconnector_statuses()]})
+        throttles = list(dash.webconnector_throttles()) if dash.webconnector_throttles is not None else []
+        return JSONResponse({"companies": [status.to_dict() for status in dash.webconnector_statuses()],
+                             "login_throttles": throttles})
 
     @app.get("/webconnector/{company}.qwc")
     def download_qwc(company: str) -> Response:
@@ -594,6 +598,22 @@ def _webconnector(dash: Dashboard) -> list[dict[str, Any]] | None:
     return rows
 
 
+def _webconnector_throttles(dash: Dashboard) -> list[dict[str, Any]]:
+    """Logins held back after wrong passwords: who, from where, how many failures, until when."""
+    if dash.webconnector_throttles is None:
+        return []
+    now = datetime.now(UTC)
+    rows = []
+    for row in dash.webconnector_throttles():
+        until = datetime.fromtimestamp(float(row["blocked_until"]), UTC)
+        rows.append({"username": row["username"] or "any user name", "company": row.get("company", ""),
+                     "client": row["client"], "failures": row["failures"], "refused": row.get("refused", 0),
+                     "blocked": until > now,
+                     "until": _when(until, now) if until > now else "",
+                     "last": _when(datetime.fromtimestamp(float(row["last_failure"]), UTC), now)})
+    return rows
+
+
 # Entity watermarks (qb:Customer, sf:Account); the engine's bookkeeping rows (qb:Invoice:status_day,
 # qb:company_utc_offset) are not timestamps a person should reset one by one.
 _ENTITY_WATERMARK = re.compile(r"^(qb|sf):[A-Z][A-Za-z0-9_]*$")
@@ -648,4 +668,5 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         "log_lines": [e.as_dict() for e in dash.log_buffer.since(0, limit=200)],
         "now": datetime.now(UTC),
         "webconnector": _webconnector(dash),
+        "webconnector_throttles": _webconnector_throttles(dash),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,16 @@ _COMPANY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$")
 def new_guid() -> str:
     """A GUID in the braces-and-capitals form the Web Connector expects: ``{XXXXXXXX-…}``."""
     return "{" + str(uuid.uuid4()).upper() + "}"
+
+
+def new_username(company: str) -> str:
+    """A user name nobody can guess from the company name: ``acme-qbwc-`` and 48 random bits.
+
+    Wrong passwords are throttled per (user name, address), so a guessable name cost a company nothing but its
+    privacy; a random one also keeps strangers from aiming at a company's login at all.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")[:40] or "company"
+    return f"{slug}-qbwc-{secrets.token_hex(6)}"
 
 
 def check_app_url(url: str) -> str:

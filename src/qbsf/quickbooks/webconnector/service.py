@@ -124,6 +124,15 @@ class WebConnectorService:
             bridges = [self._bridges[name] for name in sorted(self._bridges)]
         return [bridge.status() for bridge in bridges]
 
+    def login_throttles(self) -> list[dict[str, object]]:
+        """Web Connector logins held back after wrong passwords, per (user name, client address) and per address
+        (user name ""), most recent first, with the company the user name serves ("" if it serves none)."""
+        rows = []
+        for status in self.users.throttle.statuses():
+            user = self.users.get(status.username) if status.username else None
+            rows.append({**status.to_dict(), "company": user.company if user else ""})
+        return rows
+
     def companies(self) -> list[str]:
         """The companies with a bridge."""
         with self._lock:

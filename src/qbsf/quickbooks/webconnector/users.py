@@ -2,8 +2,9 @@
 
 Each Web Connector (one per QuickBooks company file) logs in with its own user
 name; that user decides which company profile its session may touch.
-Failed logins are counted per user name and per client address, and a burst
-of them locks further attempts out for a while, whatever the password.
+Failed logins are counted per (user name, client address) and per address, and
+each failure past a few makes that pair wait longer before its next attempt;
+wrong passwords from one address never keep the right one from another out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,52 +75,136 @@ class WebConnectorUser:
         return f"WebConnectorUser(username={self.username!r}, company={self.company!r})"
 
 
-class LoginThrottle:
-    """Counts failed logins per key in a sliding window; too many lock the key out until the window passes."""
+@dataclass(frozen=True)
+class Refusal:
+    """Why a login is refused before its password is even checked: who, from where, and until when."""
 
-    def __init__(self, *, max_failures: int = 5, window_seconds: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
+    username: str
+    client: str
+    failures: int
+    retry_in: float
+    by_address: bool  # True: the address has failed across many user names, not just this one
+
+    def __str__(self) -> str:
+        scope = "from this address for any user" if self.by_address else "for this user from this address"
+        return f"{self.failures} failed attempts {scope}; next attempt allowed in {self.retry_in:.0f} s"
+
+
+@dataclass(frozen=True)
+class ThrottleStatus:
+    """One throttled (user name, client address) pair, or one address (``username`` ""), for status pages."""
+
+    username: str
+    client: str
+    failures: int
+    refused: int  # attempts turned away unchecked while the pair (or address) was waiting out its delay
+    last_failure: float  # wall-clock seconds (time.time())
+    blocked_until: float  # wall-clock seconds; in the past = failures counted but not blocked now
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (for /api/webconnector)."""
+        return {"username": self.username, "client": self.client, "failures": self.failures,
+                "refused": self.refused, "last_failure": self.last_failure, "blocked_until": self.blocked_until}
+
+
+@dataclass
+class _Failures:
+    count: int
+    last: float
+    blocked_until: float
+    refused: int = 0
+
+
+class LoginThrottle:
+    """Failed logins counted per (user name, client address) — and per address across user names — with delays
+    that grow with each failure: after ``free_failures`` the key waits ``base_delay`` s, then twice that, and so on
+    up to ``max_delay``. A pair is forgotten ``forget_after`` s after its last failure, or on a good login.
+
+    The key never includes the user name alone: wrong passwords from one address never keep the right password
+    from another address out (a guessable user name must not let anyone stop a company's sync).
+    """
+
+    def __init__(self, *, free_failures: int = 3, base_delay: float = 2.0, max_delay: float = 900.0,
+                 address_free_failures: int = 20, forget_after: float = 3600.0, max_tracked: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> None:
+        self.free_failures = free_failures
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.address_free_failures = address_free_failures
+        self.forget_after = forget_after
+        self.max_tracked = max_tracked
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        self._wall = wall_clock
+        self._failures: dict[tuple[str, str], _Failures] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> int:
-        # Drops expired failures, and the key itself once empty, so guessed names cannot grow the table forever.
-        failures = self._failures.get(key)
-        if failures is None:
-            return 0
-        while failures and now - failures[0] > self.window_seconds:
-            failures.popleft()
-        if not failures:
+    def _delay(self, count: int, free: int) -> float:
+        over = count - free
+        return 0.0 if over <= 0 else min(self.base_delay * 2 ** min(over - 1, 40), self.max_delay)
+
+    def _live(self, key: tuple[str, str], now: float) -> _Failures | None:
+        entry = self._failures.get(key)
+        if entry is not None and now - entry.last > self.forget_after and now >= entry.blocked_until:
             del self._failures[key]
-        return len(failures)
+            return None
+        return entry
 
-    def locked(self, *keys: str) -> bool:
-        """Whether any of ``keys`` has used up its failures in the current window."""
+    def check(self, user: str, client: str) -> Refusal | None:
+        """Whether ``user`` from ``client`` must wait before trying again (None: go ahead and check the password).
+
+        A refusal is counted (shown on the dashboard) but does not lengthen the delay.
+        """
         now = self._clock()
         with self._lock:
-            return any(self._recent(key, now) >= self.max_failures for key in keys)
+            for key, by_address in (((user, client), False), (("", client), True)):
+                entry = self._live(key, now)
+                if entry is not None and now < entry.blocked_until:
+                    entry.refused += 1
+                    return Refusal(user, client, entry.count, entry.blocked_until - now, by_address)
+        return None
 
-    def failed(self, *keys: str) -> None:
-        """Record one failed attempt against each of ``keys``."""
+    def failed(self, user: str, client: str) -> None:
+        """Count one wrong password for ``user`` from ``client`` (and for ``client`` across user names)."""
         now = self._clock()
         with self._lock:
-            for key in keys:
-                self._recent(key, now)
-                self._failures.setdefault(key, deque()).append(now)
+            for key, free in (((user, client), self.free_failures), (("", client), self.address_free_failures)):
+                entry = self._live(key, now)
+                if entry is None:
+                    entry = self._failures[key] = _Failures(0, now, now)
+                entry.count += 1
+                entry.last = now
+                entry.blocked_until = max(entry.blocked_until, now + self._delay(entry.count, free))
+            if len(self._failures) > self.max_tracked:
+                self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        # Guessed names cannot grow the table without bound: expired keys go first, then the oldest.
+        for key in list(self._failures):
+            self._live(key, now)
+        excess = len(self._failures) - self.max_tracked
+        if excess > 0:
+            for key in sorted(self._failures, key=lambda k: self._failures[k].last)[:excess]:
+                del self._failures[key]
+
+    def succeeded(self, user: str, client: str) -> None:
+        """Forget the pair's failures after a good login (the address's count across names stays)."""
+        with self._lock:
+            self._failures.pop((user, client), None)
 
     def tracked(self) -> int:
-        """How many keys have failures in the window (for tests and status)."""
+        """How many keys have failures not yet forgotten (for tests and status)."""
         now = self._clock()
         with self._lock:
-            return sum(1 for key in list(self._failures) if self._recent(key, now))
+            return sum(1 for key in list(self._failures) if self._live(key, now) is not None)
 
-    def succeeded(self, key: str) -> None:
-        """Forget ``key``'s failures after a good login."""
+    def statuses(self) -> list[ThrottleStatus]:
+        """Every pair (and address) with failures not yet forgotten, most recent first (the dashboard's list)."""
+        now, wall = self._clock(), self._wall()
         with self._lock:
-            self._failures.pop(key, None)
+            live = [(key, entry) for key in list(self._failures) if (entry := self._live(key, now)) is not None]
+        rows = [ThrottleStatus(user, client, entry.count, entry.refused, wall - (now - entry.last),
+                               wall + (entry.blocked_until - now)) for (user, client), entry in live]
+        return sorted(rows, key=lambda row: row.last_failure, reverse=True)
 
 
 class UserDirectory:
@@ -167,20 +251,20 @@ class UserDirectory:
             return list(self._users.values())
 
     def authenticate(self, username: str, password: str, *, client: str = "") -> WebConnectorUser | None:
-        """The user if ``password`` is right and neither the name nor ``client`` is locked out, else None.
+        """The user if ``password`` is right and this (user name, client address) is not waiting out a delay.
 
-        Failures are logged with the user name and client address, never the password.
+        Each refusal and failure is logged with the user name and client address, never the password.
         """
-        keys = [f"user:{self._key(username)}"] + ([f"client:{client}"] if client else [])
-        if self.throttle.locked(*keys):
-            log.warning("Web Connector login for %r from %s refused: too many failed attempts", username,
-                        client or "unknown client")
+        name, address = self._key(username), client or "unknown client"
+        refusal = self.throttle.check(name, address)
+        if refusal is not None:
+            log.warning("Web Connector login for %r from %s refused: %s", username, address, refusal)
             return None
         user = self.get(username)
         ok = verify_password(password, user.password_hash if user else _DECOY_HASH) and user is not None
         if not ok:
-            self.throttle.failed(*keys)
-            log.warning("Web Connector login failed for %r from %s", username, client or "unknown client")
+            self.throttle.failed(name, address)
+            log.warning("Web Connector login failed for %r from %s", username, address)
             return None
-        self.throttle.succeeded(keys[0])
+        self.throttle.succeeded(name, address)
         return user
