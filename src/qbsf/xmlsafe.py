@@ -38,7 +38,9 @@ def parse_xml(data: str | bytes, *, source: str = "document") -> etree._Element:
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:
-        raise XmlError(f"{source} is not well-formed XML: {exc}", hint="check the sender's output") from None
+        # libxml2's messages may hold line breaks: keep the error one line
+        reason = " ".join(str(exc).split())
+        raise XmlError(f"{source} is not well-formed XML: {reason}", hint="check the sender's output") from None
     tree = root.getroottree()
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         raise XmlError(f"{source} declares a DOCTYPE", hint="qbsf does not accept DTDs or entity declarations")

@@ -27,3 +27,10 @@ def test_never_fetches_external_entities(tmp_path) -> None:
 def test_malformed_xml_names_its_source() -> None:
     with pytest.raises(XmlError, match="response from QuickBooks is not well-formed"):
         parse_xml("<a><b></a>", source="response from QuickBooks")
+
+
+def test_a_syntax_error_is_one_line() -> None:
+    # libxml2 puts a line break inside some messages (found by tests/fuzz): the user sees one line
+    with pytest.raises(XmlError) as raised:
+        parse_xml(b"<\x00", source="response.xml")
+    assert "\n" not in str(raised.value) and "response.xml is not well-formed XML" in str(raised.value)

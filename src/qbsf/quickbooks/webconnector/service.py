@@ -37,10 +37,10 @@ UNKNOWN_TICKET = ("The Web Connector's ticket is unknown or has expired (qbsf ma
 
 
 def parse_version(text: str) -> tuple[int, ...]:
-    """``"2.3.0.217"`` → ``(2, 3, 0, 217)``; junk parts count as 0."""
+    """``"2.3.0.217"`` → ``(2, 3, 0, 217)``; junk parts count as 0 (only ASCII digits count: ``"3¹"`` is 3)."""
     parts = []
-    for chunk in text.strip().split("."):
-        digits = "".join(ch for ch in chunk if ch.isdigit())
+    for chunk in text.strip().split(".")[:8]:
+        digits = "".join(ch for ch in chunk if "0" <= ch <= "9")[:9]
         parts.append(int(digits) if digits else 0)
     return tuple(parts)
 
