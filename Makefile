@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.qbsf-installed
 
-.PHONY: test demo lint clean chromium screenshots salesforce-tools
+.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,19 @@ salesforce-tools: $(SF_TOOLS)
 
 test: lint chromium salesforce-tools
 	$(BIN)/pytest
+
+# Longer fuzzing than `make test`'s short pass: random hypothesis cases (FUZZ_EXAMPLES per target), then
+# coverage-guided atheris runs (FUZZ_SECONDS per target) where atheris installs (Linux x86_64, CPython 3.11-3.13).
+FUZZ_EXAMPLES ?= 5000
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	QBSF_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz --timeout=0
+	@if $(BIN)/python -m pip install -q -e '.[fuzz]' && $(BIN)/python -c 'import atheris' 2>/dev/null; then \
+	  for target in mapping qbxml soap; do \
+	    $(BIN)/python tests/fuzz/atheris_targets.py $$target -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	      -timeout=10 -artifact_prefix=.fuzz-crash- || exit 1; \
+	  done; \
+	else echo "make fuzz: atheris has no wheel for this platform/Python: ran the hypothesis suites only"; fi
 
 # Refresh docs/screenshots/ from the browser tests.
 screenshots: $(STAMP) chromium
