@@ -136,6 +136,7 @@ def test_demo_once_through_the_web_connector(tmp_path: Path, config_file: Path) 
         assert stack.web_connector.transcripts, "the stand-in Web Connector carried the session"
         (company,) = stack.bundle.dashboard.webconnector_statuses()
         assert company.to_dict()["company"] == "demo"
+        assert stack.bundle.dashboard.webconnector_throttles() == []  # the stand-in logs in right the first time
         assert summary.agreement and all(item.ok for item in summary.agreement)
     finally:
         stack.close()

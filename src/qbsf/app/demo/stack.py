@@ -117,6 +117,7 @@ class DemoStack:
             if self.web_connector is not None:
                 # the dashboard's Web Connector panel: sessions of the stand-in, as `qbsf qbwc serve` shows them
                 self.bundle.dashboard.webconnector_statuses = self.web_connector.service.statuses
+                self.bundle.dashboard.webconnector_throttles = self.web_connector.service.login_throttles
         except sqlite3.DatabaseError as exc:
             self.close()
             raise ConfigError(f"the demo data in {self.directory} cannot be read: {exc}",
