@@ -122,3 +122,38 @@ def test_host_reports_the_connection(tmp_path):
     assert "13.0" in report["supported_qbxml"] and report["messages"] == 2
     bad = runner.invoke(app, ["qb", "host", "--transport", "carrier-pigeon"])
     assert bad.exit_code != 0 and "unknown QuickBooks transport" in str(bad.exception)
+
+
+REPORT = """<?xml version="1.0" ?>
+<?qbxml version="13.0"?>
+<QBXML><QBXMLMsgsRs>
+<CustomerQueryRs requestID="p" statusCode="0" statusSeverity="Info" statusMessage="Status OK" retCount="1"
+  iteratorRemainingCount="41" iteratorID="{eb05f701-e727-472f-8ade-6753c4f67a46}">
+<CustomerRet><ListID>80000001-1</ListID><Name>Acme</Name></CustomerRet></CustomerQueryRs>
+<CustomerAddRs requestID="w" statusCode="530" statusSeverity="Warn" statusMessage="The field is not supported."/>
+<GeneralSummaryReportQueryRs requestID="r" statusCode="0" statusSeverity="Info" statusMessage="Status OK">
+<ReportRet><ReportTitle>Profit &amp; Loss</ReportTitle><ReportBasis>Accrual</ReportBasis><NumRows>1</NumRows>
+<NumColumns>2</NumColumns><NumColTitleRows>1</NumColTitleRows>
+<ColDesc colID="1" dataType="STRTYPE"><ColTitle titleRow="1" value=""/><ColType>Label</ColType></ColDesc>
+<ColDesc colID="2" dataType="AMTTYPE"><ColTitle titleRow="1" value="TOTAL"/><ColType>Amount</ColType></ColDesc>
+<ReportData><DataRow rowNumber="1"><RowData rowType="account" value="Sales"/><ColData colID="1" value="Sales"/>
+<ColData colID="2" value="1250.00"/></DataRow></ReportData></ReportRet></GeneralSummaryReportQueryRs>
+</QBXMLMsgsRs></QBXML>
+"""
+
+
+def test_parse_keeps_attributes_of_responses_and_report_rows():
+    result = runner.invoke(app, ["qb", "parse", "-"], input=REPORT)
+    assert result.exit_code == 0, result.output
+    page, customer, warning, report_status, report = [json.loads(line) for line in result.output.splitlines()]
+    assert page["iteratorID"] == "{eb05f701-e727-472f-8ade-6753c4f67a46}" and page["iteratorRemainingCount"] == 41
+    assert page["retCount"] == 1 and customer["fields"]["Name"] == "Acme"
+    assert (warning["statusCode"], warning["statusSeverity"]) == (530, "Warn")
+    assert report_status["rets"] == 1 and report["ret"] == "ReportRet"
+    data = report["data"]
+    assert data["ReportTitle"] == "Profit & Loss"
+    assert data["ColDesc"][1] == {"@colID": "2", "@dataType": "AMTTYPE",
+                                  "ColTitle": {"@titleRow": "1", "@value": "TOTAL"}, "ColType": "Amount"}
+    row = data["ReportData"]["DataRow"]
+    assert row["@rowNumber"] == "1" and row["RowData"] == {"@rowType": "account", "@value": "Sales"}
+    assert row["ColData"] == [{"@colID": "1", "@value": "Sales"}, {"@colID": "2", "@value": "1250.00"}]

@@ -10,7 +10,8 @@ from qbsf.quickbooks.errors import STATUS_TABLE, InvalidSetupReference, QuickBoo
 
 @pytest.mark.parametrize(("code", "category"), [
     (3170, Retriable), (3175, Retriable), (3180, Retriable), (3200, Retriable), (3231, Retriable),
-    (3140, AfterDependency), (3100, NeedsUser), (3210, NeedsUser), (500, Skippable), (3120, Skippable),
+    (3130, AfterDependency), (3140, AfterDependency), (3100, NeedsUser), (3210, NeedsUser), (500, Skippable),
+    (3120, Skippable),
     (9999, NeedsUser),
 ])
 def test_each_code_has_one_category(code, category):

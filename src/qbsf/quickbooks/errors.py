@@ -18,6 +18,7 @@ __all__ = [
     "InvalidReference",
     "InvalidSetupReference",
     "MissingAccountError",
+    "MissingParent",
     "ModConflictError",
     "NameInUse",
     "NotProcessed",
@@ -62,6 +63,10 @@ class InvalidReference(QuickBooksError, AfterDependency):
     """3140: the request refers to a customer/item/account QuickBooks does not have (yet)."""
 
 
+class MissingParent(QuickBooksError, AfterDependency):
+    """3130: the ParentRef (a job's customer, a sub-item's or sub-account's parent) is not in QuickBooks."""
+
+
 class NameInUse(QuickBooksError, NeedsUser):
     """3100: names are unique across customers, vendors, employees and other names together."""
 
@@ -93,6 +98,14 @@ STATUS_TABLE: dict[int, StatusRule] = {
                                 "names together: rename one of the records, or link this record to the existing one"),
     3120: StatusRule(ObjectNotFound, "the record was deleted in QuickBooks; it is skipped (re-create it by clearing "
                                      "its QuickBooks id in Salesforce)"),
+    # OSR "status codes in response messages": 3130 "There is an invalid reference to a parent …". Waiting is
+    # right while the parent syncs in the same or the next cycle; a parent deleted in QuickBooks never comes, and
+    # the engine parks the record after its attempts (sync.max_attempts) with this hint saying what to do.
+    3130: StatusRule(MissingParent, "the parent record is not in QuickBooks: sync the parent first (the Account "
+                                    "before its Contacts and jobs, the parent Product2 before its sub-items); qbsf "
+                                    "retries after it has synced. If the parent was deleted in QuickBooks it will "
+                                    "not come back by itself: clear the parent's QuickBooks id in Salesforce so it "
+                                    "is created again (or link it with `qbsf link`), then `qbsf sync retry`"),
     3140: StatusRule(InvalidReference, "sync the referenced record to QuickBooks first (e.g. sync Product2 to QB "
                                        "before syncing Opportunity; sync the Account before its Contacts and "
                                        "Opportunities); qbsf retries after it has synced"),
@@ -113,6 +126,7 @@ STATUS_TABLE: dict[int, StatusRule] = {
     3040: StatusRule(QuickBooksRejected, "an amount is not valid for QuickBooks: fix it in Salesforce"),
     3000: StatusRule(ObjectNotFound, "the QuickBooks id is not valid in this company file; it is skipped"),
     3150: StatusRule(QuickBooksRejected, "a required field is missing: add it to the mapping"),
+    # OSR: 3231 "The request has not been processed." — stopOnError skipped it after an earlier request failed.
     3231: StatusRule(NotProcessed, "an earlier request in the same message failed, so QuickBooks did not try "
                                    "this one; qbsf retries it"),
 }

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from lxml import etree
+
 from qbsf.errors import XmlError
 from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.messages import RET_CLASSES, element_to_data, parse_deleted, parse_record, parse_response
@@ -47,6 +49,13 @@ def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[
         if response.iterator_id is not None:
             status["iteratorID"] = response.iterator_id
             status["iteratorRemainingCount"] = response.remaining
+        if response.ret_count is not None:
+            status["retCount"] = response.ret_count
+        for name, value in response.attributes.items():
+            # Every other attribute QuickBooks put on the response (e.g. a raw statusSeverity qbsf reads loosely).
+            status.setdefault(name, value)
+        if "statusSeverity" in response.attributes:
+            status["statusSeverity"] = response.attributes["statusSeverity"]
         yield status
         for element in response.rets:
             obj: dict[str, Any] = {"ret": element.tag, "requestID": response.request_id}
@@ -64,8 +73,31 @@ def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[
                 deleted = asdict(parse_deleted(element))
                 obj["fields"] = {key: _plain(value) for key, value in deleted.items() if value is not None}
             else:
-                obj["data"] = element_to_data(element)
+                obj["data"] = data_with_attributes(element)
             yield obj
+
+
+def data_with_attributes(element: etree._Element) -> Any:
+    """Like :func:`element_to_data`, keeping XML attributes as ``@name`` keys (report rows and columns carry
+    their values in attributes: ``<ColData colID="1" value="Acme"/>``) and the text of an element that has
+    attributes as ``#text``."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    if not element.attrib:
+        if not children:
+            return element.text or ""
+        if not any(child.attrib or len(child) for child in children):
+            return element_to_data(element)
+    data: dict[str, Any] = {f"@{name}": str(value) for name, value in element.attrib.items()}
+    if not children and (element.text or "").strip():
+        data["#text"] = element.text
+    for child in children:
+        value = data_with_attributes(child)
+        if child.tag in data:
+            existing = data[child.tag]
+            data[child.tag] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            data[child.tag] = value
+    return data
 
 
 def _is_utf8(data: bytes) -> bool:

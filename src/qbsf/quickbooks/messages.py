@@ -179,6 +179,7 @@ class Response:
     iterator_id: str | None = None
     remaining: int | None = None
     ret_count: int | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # every attribute of the *Rs element, as sent
 
     @property
     def is_error(self) -> bool:
@@ -218,6 +219,7 @@ def parse_response(xml: str | bytes, *, source: str = "QuickBooks response") -> 
                 iterator_id=rs.get("iteratorID"),
                 remaining=_int_attr(rs, "iteratorRemainingCount"),
                 ret_count=_int_attr(rs, "retCount"),
+                attributes={str(k): str(v) for k, v in rs.attrib.items()},
             ))
     return responses
 

@@ -158,12 +158,16 @@ def test_mod_of_an_unknown_list_id_is_3120(qb):
     assert response.get("statusMessage") == 'Object "80000999-1111111111" specified in the request cannot be found.'
 
 
-def test_a_reference_to_nothing_is_3140(qb):
+def test_a_reference_to_nothing_is_3140_and_a_missing_parent_3130(qb):
     response = qb.one(ADD.format(rid="1", body="<Name>Eps</Name><TermsRef><FullName>Net 99</FullName></TermsRef>"))
     assert response.get("statusCode") == "3140"
     assert 'invalid reference to QuickBooks Terms "Net 99"' in response.get("statusMessage")
+    # OSR: a ParentRef to nothing is 3130 "There is an invalid reference to a parent", by FullName or by ListID.
     parent = qb.one(ADD.format(rid="2", body="<Name>Eps</Name><ParentRef><FullName>Nobody</FullName></ParentRef>"))
-    assert parent.get("statusCode") == "3140"
+    assert parent.get("statusCode") == "3130" and parent.get("statusSeverity") == "Error"
+    assert parent.get("statusMessage") == 'There is an invalid reference to a parent "Nobody" in the Customer list.'
+    by_id = qb.one(ADD.format(rid="3", body="<Name>Eps</Name><ParentRef><ListID>80000999-1</ListID></ParentRef>"))
+    assert by_id.get("statusCode") == "3130" and '"80000999-1"' in by_id.get("statusMessage")
 
 
 def test_query_by_unknown_list_id_is_warning_500_with_the_found_ones(qb, txt):

@@ -262,3 +262,19 @@ def test_an_unused_payment_is_a_credit_on_the_customer_balance(sim):
     assert (customer["Balance"], customer["TotalBalance"]) == ("-40.00", "-40.00")
     sim.delete(invoice["TxnID"])
     assert sim.customers()[0]["Balance"] == "-100.00"
+
+
+def test_automatic_ref_numbers_continue_the_last_number_used(qb, txt, company):
+    def add(ref: str = "") -> str | None:
+        header = "<CustomerRef><FullName>Acme</FullName></CustomerRef>" + (f"<RefNumber>{ref}</RefNumber>" if ref
+                                                                           else "")
+        return txt(qb.ok(invoice_add(LINE.format(item="Consulting", rest=""), header=header)), "RefNumber")
+
+    assert add() == "1" and add() == "2"
+    assert add("1041") == "1041"  # a number typed by a user (or a migration) …
+    assert add() == "1042", "… is where QuickBooks goes on, not its own counter"
+    assert add("INV-0099") == "INV-0099" and add() == "INV-0100", "prefix and zero padding kept"
+    # A refused invoice uses no number.
+    refused = qb.one(invoice_add(LINE.format(item="Nothing", rest="")))
+    assert refused.get("statusCode") == "3140"
+    assert add() == "INV-0101"

@@ -13,10 +13,11 @@ import calendar
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from qbsf.quickbooks.timestamps import base_offset
 from qbsf.sim.quickbooks.schema import (
     ACCOUNT_NUMBER_LIMIT,
     FIELD_LIMIT,
@@ -161,7 +162,15 @@ class Company:
         return str(max(stamp, int(previous) + 1))
 
     def format_time(self, epoch: int) -> str:
-        return datetime.fromtimestamp(epoch, self.tz).isoformat()
+        """A DATETIMETYPE as QuickBooks writes it: local wall-clock time with the zone's *base* offset (the
+        offset does not follow daylight saving time; quickbooks-sync pull request 28)."""
+        local = datetime.fromtimestamp(epoch, self.tz)
+        return local.replace(tzinfo=timezone(base_offset(local))).isoformat()
+
+    def local_epoch(self, wall: datetime) -> int:
+        """Epoch seconds of a local wall time; a wall time clocks show twice (fall back) is read as its second
+        (standard-time) moment, the reading that hides the first one from a client filtering on it."""
+        return int(wall.replace(tzinfo=self.tz, fold=1).timestamp())
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.now(), self.tz).date()
@@ -172,16 +181,19 @@ class Company:
         try:
             if "T" not in text:
                 day = date.fromisoformat(text)
-                moment = datetime(day.year, day.month, day.day, tzinfo=self.tz)
                 if end_of_day:
-                    moment += timedelta(days=1, seconds=-1)
-            else:
-                moment = datetime.fromisoformat(text)
-                if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=self.tz)
+                    return self.local_epoch(datetime.combine(day + timedelta(days=1), datetime.min.time())) - 1
+                return self.local_epoch(datetime.combine(day, datetime.min.time()))
+            moment = datetime.fromisoformat(text)
         except ValueError:
             raise QbStatus(3020, f'There was an error when converting the date value "{text}".') from None
-        return int(moment.timestamp())
+        if moment.tzinfo is not None:
+            # An offset is read as QuickBooks writes one: the clock time in the zone's base offset, taken as
+            # local wall time (so a stamp sent back as received selects from that stamp on).
+            instant = moment.astimezone(UTC)
+            base = base_offset(instant.astimezone(self.tz))
+            moment = (instant + base).replace(tzinfo=None)
+        return self.local_epoch(moment)
 
     @staticmethod
     def parse_date(text: str, field: str) -> date:
@@ -190,6 +202,18 @@ class Company:
         except ValueError:
             raise QbStatus(3020, f'There was an error when converting the date value "{text}" in the field '
                                  f'"{field}".') from None
+
+    def next_ref_number(self, kind: str) -> str:
+        """The RefNumber QuickBooks fills in when none is sent: the last number used on this kind of transaction,
+        typed or automatic, plus one, keeping its prefix and zero padding ("INV-0099" → "INV-0100"); "1" in a new
+        company. Like QuickBooks' own forms, it continues the user's sequence rather than a counter of its own."""
+        last = self.store.meta(f"last_ref:{kind}")
+        match = re.search(r"(\d+)(\D*)$", last or "")
+        if match is None:
+            return "1"
+        digits, suffix = match.groups()
+        number = str(int(digits) + 1).zfill(len(digits))
+        return (last or "")[:match.start(1)] + number + suffix
 
     # --- lookups ----------------------------------------------------------------------------------------------
     def get(self, record_id: str, kinds: Iterable[str]) -> Row | None:
@@ -366,10 +390,11 @@ class Company:
         kinds = ITEM_KINDS if kind in ITEM_KINDS else (kind,)
         parent = self.find(ref, kinds)
         if parent is None:
+            # OSR status codes: 3130 "There is an invalid reference to a parent "fieldValue" in the objectName
+            # list." (not 3140, which QuickBooks keeps for the other references).
             shown = ref.get("ListID") or ref.get("FullName")
-            raise QbStatus(3140, f'There is an invalid reference to QuickBooks {readable(kind)} "{shown}" in the '
-                                 f"field ParentRef. QuickBooks error message: Invalid argument. The specified record "
-                                 "does not exist in the list.")
+            raise QbStatus(3130, f'There is an invalid reference to a parent "{shown}" in the {readable(kind)} '
+                                 "list.")
         if row is not None and (parent.id == row.id or any(d.id == parent.id for d in self.store.descendants(row.id))):
             raise QbStatus(3090, f'There was an error when storing "{parent.full_name}" in the field "ParentRef". '
                                  "QuickBooks error message: An element cannot be its own parent.")
@@ -623,7 +648,8 @@ class Company:
         if "DueDate" not in body:
             body["DueDate"] = self._due_date(txn_date, terms).isoformat()
         if "RefNumber" not in body:
-            body["RefNumber"] = str(self.store.next_counter("invoice_ref"))
+            body["RefNumber"] = self.next_ref_number("Invoice")
+        self.store.set_meta("last_ref:Invoice", body["RefNumber"])
         body["TxnNumber"] = str(self.store.next_counter("txn_number"))
         body.setdefault("IsPending", "false")
         body.setdefault("IsFinanceCharge", "false")

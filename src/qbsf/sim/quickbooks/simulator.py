@@ -60,6 +60,10 @@ _FAULT_MESSAGES = {
     3140: "There is an invalid reference to QuickBooks in the {what} (injected).",
 }
 _MAX_ITERATORS = 100
+# Every qbXML version the US SDK defines (there is no 9.0); QuickBooks Desktop 2021 and later report them all in
+# HostRet/SupportedQBXMLVersion and answer each request in the version it named (OSR, "HostQuery").
+QBXML_VERSIONS = ("1.0", "1.1", "2.0", "2.1", "3.0", "4.0", "4.1", "5.0", "6.0", "7.0", "8.0", "10.0", "11.0",
+                  "12.0", "13.0", "14.0", "15.0", "16.0")
 _WRITE_OPS = re.compile(r"(Add|Mod|Del)$")
 # Query elements the simulator applies; any other filter is answered with a 530 warning, never silently ignored.
 _QUERY_ELEMENTS = frozenset({
@@ -160,7 +164,7 @@ class QuickBooksSimulator:
     """
 
     def __init__(self, path: Path | str | None = None, *, company_name: str = "Demo Company",
-                 utc_offset_hours: float | tzinfo = -8, qbxml_versions: Iterable[str] = ("13.0", "16.0"),
+                 utc_offset_hours: float | tzinfo = -8, qbxml_versions: Iterable[str] = QBXML_VERSIONS,
                  clock: Callable[[], datetime] | None = None, seed_defaults: bool = True) -> None:
         self.tz: tzinfo = utc_offset_hours if isinstance(utc_offset_hours, tzinfo) else timezone(
             timedelta(hours=utc_offset_hours))
@@ -252,15 +256,19 @@ class QuickBooksSimulator:
             response_messages = etree.SubElement(response_root, "QBXMLMsgsRs")
             self._store.begin()
             try:
+                stopped = False
                 for request in messages:
                     if not isinstance(request.tag, str):
+                        continue
+                    if stopped:
+                        response_messages.append(self._not_processed(request))
                         continue
                     response = self._answer(request, version)
                     if messages.get("responseData") == "includeNone":
                         del response[:]  # status only, as the message set asked
                     response_messages.append(response)
                     if on_error != "continueOnError" and severity_of(int(response.get("statusCode"))) == "Error":
-                        break  # stopOnError: QuickBooks leaves the remaining requests unprocessed and unanswered
+                        stopped = True  # stopOnError: every later request is answered 3231, not run
                 self._store.commit()
             except BaseException:
                 self._store.rollback()
@@ -271,7 +279,9 @@ class QuickBooksSimulator:
     send = process
 
     def _version(self, request_xml: str) -> str:
-        match = _VERSION_PI.search(request_xml[:500])
+        # The instruction may follow the XML declaration, comments or blank lines: search the whole prolog.
+        start = request_xml.find("<QBXML")
+        match = _VERSION_PI.search(request_xml if start < 0 else request_xml[:start])
         if match is None:
             raise QbxmlParseError(_PARSE_MESSAGE, hint='the request needs <?qbxml version="…"?> after the XML '
                                                        "declaration")
@@ -280,6 +290,19 @@ class QuickBooksSimulator:
                 f"The version of qbXML that was requested ({match.group(1)}) is not supported or is unknown.",
                 hint=f"this QuickBooks supports {', '.join(self.qbxml_versions)} (ask HostQuery)")
         return match.group(1)
+
+    @staticmethod
+    def _not_processed(request: etree._Element) -> etree._Element:
+        """A request after the first Error of a stopOnError message: answered 3231 and not run (OSR status codes)."""
+        if not request.tag.endswith("Rq"):
+            raise QbxmlParseError(_PARSE_MESSAGE, hint=f"<{request.tag}> is not a qbXML request")
+        response = etree.Element(f"{request.tag[:-2]}Rs")
+        if request.get("requestID") is not None:
+            response.set("requestID", request.get("requestID"))
+        response.set("statusCode", "3231")
+        response.set("statusSeverity", "Error")
+        response.set("statusMessage", "The request has not been processed.")
+        return response
 
     def _answer(self, request: etree._Element, version: str) -> etree._Element:
         tag = request.tag
@@ -650,7 +673,7 @@ class QuickBooksSimulator:
     # --- host, company, preferences -----------------------------------------------------------------------------
     def _host_ret(self) -> etree._Element:
         newest = max(self.qbxml_versions, key=lambda v: tuple(int(p) for p in v.split(".")))
-        year = 2024 if newest >= "16.0" else 2020
+        year = 2024 if tuple(int(p) for p in newest.split(".")) >= (16, 0) else 2020
         ret = etree.Element("HostRet")
         pairs = [("ProductName", f"QuickBooks Pro {year}"), ("MajorVersion", str(year - 1990)),
                  ("MinorVersion", "0"), ("Country", "US")]

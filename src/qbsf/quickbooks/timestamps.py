@@ -1,0 +1,143 @@
+"""QuickBooks Desktop time stamps and the modified-date filter, in QuickBooks' own terms.
+
+What QuickBooks does (no Intuit page states it; libraries written against real QuickBooks document it):
+
+- ``TimeCreated``/``TimeModified`` carry the **local wall-clock time** of the QuickBooks computer followed by the
+  **base UTC offset** of its time zone, whatever daylight saving time says: a change at 10:00 PDT is stamped
+  ``10:00:00-08:00`` (quickbooks-sync, pull request 28 "Update DATETIMETYPE for better QuickBooks UTC offset bug
+  handling": "The DateTime is otherwise accurate (follows DST), but the offset does not follow DST"; its
+  DATETIMETYPE therefore drops the offset QuickBooks sends). Taken at face value such a stamp is an hour late
+  in summer, and in the hour repeated when clocks fall back two different moments carry the same stamp.
+- ``FromModifiedDate`` without an offset is the local time of the QuickBooks computer (quickbooks-sync issue 19,
+  "QuickBooks does not handle UTC time properly": ``2016-05-17T20:00:00`` "checks for 20:00 LOCAL time on
+  QuickBooks machine"); the library's recommended delta filter is the saved stamp with its offset removed, plus
+  one second (pull request 33). A value with an offset is read as QuickBooks writes one: its clock time in the
+  base offset, taken as local wall time.
+
+So qbsf keeps its watermark as a true UTC instant and talks to QuickBooks in local wall time:
+
+- :meth:`CompanyClock.corrected` turns the stamps of records QuickBooks returned into the instants they stand
+  for (a stamp inside the repeated hour is taken as its earlier reading, never later than the change);
+- :meth:`CompanyClock.delta_start` is the earliest instant the next read must cover: the watermark minus the
+  overlap, moved back before the repeated hour when that instant's wall time is inside it (QuickBooks may read
+  such a wall time as either moment);
+- :meth:`CompanyClock.from_modified` is that instant as the ``FromModifiedDate`` QuickBooks understands (local
+  wall time, no offset, never a wall time that exists twice).
+
+Without the company's time zone (setting ``quickbooks.time_zone``, an IANA name such as ``America/Los_Angeles``)
+the DST rules are unknown: stamps are kept at face value and every read starts an extra hour earlier, which
+covers any daylight-saving step; what the extra hour reads again is recognised by its version and costs nothing
+in Salesforce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from qbsf.errors import ConfigError
+
+__all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "zone_named"]
+
+# The largest daylight-saving step in use (an hour; Lord Howe Island's is half an hour).
+DST_STEP = timedelta(hours=1)
+_STAMPS = ("TimeCreated", "TimeModified")
+
+R = TypeVar("R")
+
+
+def zone_named(name: str) -> tzinfo | None:
+    """The IANA time zone ``name`` (blank → None); a clear error naming the setting for an unknown name."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"quickbooks.time_zone: {name!r} is not an IANA time zone name",
+                          hint="use the zone of the computer QuickBooks runs on, e.g. America/Los_Angeles or "
+                               "Europe/Berlin") from None
+
+
+def base_offset(moment: datetime) -> timedelta:
+    """The zone's standard (non-DST) UTC offset at an aware ``moment``: the offset QuickBooks writes."""
+    offset = moment.utcoffset() or timedelta(0)
+    return offset - (moment.dst() or timedelta(0))
+
+
+def _knows_dst(zone: tzinfo | None) -> bool:
+    return zone is not None and not isinstance(zone, timezone)
+
+
+@dataclass(frozen=True)
+class CompanyClock:
+    """The QuickBooks company's clock: ``zone`` its IANA zone (DST rules) or None; ``base`` the fixed offset
+    QuickBooks' stamps carry, when known (used only without ``zone``)."""
+
+    zone: tzinfo | None = None
+    base: tzinfo | None = None
+
+    @property
+    def knows_dst(self) -> bool:
+        return _knows_dst(self.zone)
+
+    # --- stamps QuickBooks wrote -> instants ---------------------------------------------------------------------
+    def to_utc(self, stamp: datetime) -> datetime:
+        """The UTC instant a TimeModified/TimeCreated stands for."""
+        if not self.knows_dst:
+            if stamp.tzinfo is None:
+                return stamp.replace(tzinfo=self.base or UTC).astimezone(UTC)
+            return stamp.astimezone(UTC)
+        # The offset QuickBooks writes is the base offset, not the one in force: only the wall time counts.
+        wall = stamp.replace(tzinfo=None)
+        return wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+
+    def corrected(self, records: Iterable[R]) -> list[R]:
+        """The records with TimeCreated/TimeModified turned into true instants (in the company's zone)."""
+        out = list(records)
+        if not self.knows_dst:
+            return out
+        for record in out:
+            for name in _STAMPS:
+                stamp = getattr(record, name, None)
+                if isinstance(stamp, datetime):
+                    setattr(record, name, self.to_utc(stamp).astimezone(self.zone))
+        return out
+
+    # --- the delta filter ------------------------------------------------------------------------------------
+    def delta_start(self, watermark: datetime, overlap: timedelta) -> datetime:
+        """The earliest instant (UTC) the read after ``watermark`` must cover; records read again from before it
+        are recognised by their version."""
+        start = watermark.astimezone(UTC) - overlap
+        if not self.knows_dst:
+            # Face-value stamps may be up to one DST step late, and QuickBooks may read the filter's wall time up
+            # to one step early: two steps keep every change inside the window.
+            return start - 2 * DST_STEP
+        wall = start.astimezone(self.zone).replace(tzinfo=None)
+        first = wall.replace(tzinfo=self.zone, fold=0)
+        second = wall.replace(tzinfo=self.zone, fold=1)
+        step = second.astimezone(UTC) - first.astimezone(UTC)
+        if step > timedelta(0):
+            # Clocks fell back: this wall time exists twice. Start before the repeated hour began, so whichever
+            # moment QuickBooks takes the wall time for, nothing after ``start`` is left out.
+            return first.astimezone(UTC) - step
+        return start
+
+    def from_modified(self, start: datetime) -> datetime:
+        """``start`` (from :meth:`delta_start`) as QuickBooks' FromModifiedDate: local wall time, no offset."""
+        if self.knows_dst:
+            return start.astimezone(self.zone).replace(tzinfo=None)
+        # One of the two DST steps in delta_start is QuickBooks' reading of the wall time, not ours.
+        moment = start.astimezone(UTC) + DST_STEP
+        return moment.astimezone(self.base).replace(tzinfo=None) if self.base is not None else moment
+
+
+def clock_for(zone: tzinfo | None, learned: tzinfo | None) -> CompanyClock:
+    """The clock for a configured ``zone`` (IANA, or a fixed offset) and the offset ``learned`` from stamps."""
+    if _knows_dst(zone):
+        return CompanyClock(zone=zone)
+    return CompanyClock(base=zone or learned)
+
