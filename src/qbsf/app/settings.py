@@ -159,7 +159,21 @@ class QuickBooksSettings(_Section):
                                                    "plain http, allowed on 127.0.0.1 only")
     webconnector_key: str = Field("", description="TLS private key (PEM) for the Web Connector endpoint")
     connect_attempts: int = Field(3, ge=1, le=20, description="Attempts to open a session before giving up")
+    time_zone: str = Field("", description="IANA time zone of the computer QuickBooks runs on, e.g. "
+                                           "America/Los_Angeles: QuickBooks stamps changes in its local time; "
+                                           "blank = qbsf reads an extra two hours of changes each pass to be safe")
     default_accounts: QBAccounts = Field(default_factory=QBAccounts)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        from qbsf.quickbooks.timestamps import zone_named
+
+        try:
+            zone_named(value)
+        except ConfigError as exc:
+            raise ValueError(f"{exc.message} ({exc.hint})") from None
+        return value.strip()
 
 
 class SyncSettings(_Section):

@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 
 from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
+from qbsf.quickbooks.timestamps import CompanyClock, clock_for, zone_named
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
 from qbsf.sync.inbound_linking import link_by_name
 from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
@@ -168,7 +169,7 @@ class InboundConfig:
     @classmethod
     def from_settings(cls, settings: Any) -> InboundConfig:
         """Read ``sync.conflict_policy``, ``sync.on_qb_delete``, ``sync.inbound_overlap_seconds``,
-        ``sync.company_utc_offset_minutes`` and ``sync.batch_size`` from settings where present."""
+        ``sync.company_utc_offset_minutes``, ``sync.batch_size`` and ``quickbooks.time_zone`` where present."""
         sync = getattr(settings, "sync", settings)
         config = cls()
         policy = getattr(sync, "conflict_policy", None)
@@ -189,6 +190,9 @@ class InboundConfig:
         on_existing = getattr(sync, "on_existing_name", None)
         if on_existing in ("link", "report"):
             config.on_existing_name = on_existing
+        zone = zone_named(getattr(getattr(settings, "quickbooks", None), "time_zone", "") or "")
+        if zone is not None:
+            config.company_tz = zone  # QuickBooks' own zone, with its DST rules (qbsf.quickbooks.timestamps)
         return config
 
 
@@ -553,12 +557,21 @@ class InboundSync:
         return None if tz is None else company_today(self.clock(), tz)
 
     # ---- reading QuickBooks ------------------------------------------------------------------------------------
+    def _qb_clock(self) -> CompanyClock:
+        """QuickBooks' clock: stamps and FromModifiedDate in its local wall time (qbsf.quickbooks.timestamps)."""
+        learned = self.state.get_watermark(_TZ_WATERMARK)
+        return clock_for(self.config.company_tz, tz_from_offset_minutes(int(learned)) if learned else None)
+
     def _query(self, spec: InboundSpec, since: datetime | None) -> list[Any]:
+        clock = self._qb_clock()
+        start = clock.from_modified(since) if since is not None else None
         if spec.name == "Customer":
-            return list(self.qb.query_customers(modified_since=since, include_inactive=True))
-        if spec.name == "Item":
-            return list(self.qb.query_items(modified_since=since, include_inactive=True))
-        return list(self.qb.query_invoices(modified_since=since, include_lines=False))
+            found = self.qb.query_customers(modified_since=start, include_inactive=True)
+        elif spec.name == "Item":
+            found = self.qb.query_items(modified_since=start, include_inactive=True)
+        else:
+            found = self.qb.query_invoices(modified_since=start, include_lines=False)
+        return clock.corrected(found)
 
     def _query_ids(self, spec: InboundSpec, ids: list[str]) -> list[Any]:
         if not ids:
@@ -573,7 +586,7 @@ class InboundSync:
                      progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> bool:
         """Sync one entity's changes; True when every record read was handled (not stopped half way)."""
         mark = None if full else _parse_utc(self.state.get_watermark(spec.source))
-        since = mark - self.config.overlap if mark is not None else None
+        since = self._qb_clock().delta_start(mark, self.config.overlap) if mark is not None else None
         records = self._query(spec, since)
         self._learn_tz(records)
         versions = [(getattr(r, spec.id_field), _version(r)) for r in records]
