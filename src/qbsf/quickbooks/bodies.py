@@ -230,5 +230,10 @@ def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: Entity,
                     "invoice", hint="re-read the invoice; send new lines without a TxnLineID")
             line_body = {"TxnLineID": line.TxnLineID or "-1", **_line_body(line, "InvoiceLineMod")}
             mods.append(line_body)
+        # QuickBooks deletes every line and item group a Mod leaves out: send each group of the invoice back by
+        # its TxnLineID alone (unchanged), where it stood, so a group a QuickBooks user added is never lost.
+        for group in sorted(base.groups, key=lambda g: g.position, reverse=True):
+            if group.TxnLineID:
+                mods.insert(min(group.position, len(mods)), ("InvoiceLineGroupMod", {"TxnLineID": group.TxnLineID}))
         body["InvoiceLineMod"] = mods
     return entity.mod, body

@@ -65,6 +65,10 @@ def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[
                 obj["fields"] = _fields(record)
                 if isinstance(record, rec.Invoice):
                     obj["lines"] = [_fields(line) for line in record.lines]
+                    if record.groups:
+                        obj["groups"] = [{**_fields(group), "position": group.position,
+                                          "lines": [_fields(line) for line in group.lines]}
+                                         for group in record.groups]
                 if isinstance(record, rec.HostInfo):
                     obj["fields"]["SupportedQBXMLVersion"] = record.SupportedQBXMLVersion
                 if record.extra:

@@ -116,7 +116,11 @@ def build_element(tag: str, body: dict[str, Any] | str | None) -> etree._Element
             continue
         value = body[name]
         for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, dict):
+            if isinstance(item, tuple):
+                # (tag, body) inside a list: a sibling the schema lets interleave (InvoiceLineGroupMod among
+                # InvoiceLineMod), emitted where it stands.
+                element.append(build_element(item[0], item[1]))
+            elif isinstance(item, dict):
                 element.append(build_element(name, item))
             else:
                 _set_text(etree.SubElement(element, name), format_value(item, name))
@@ -303,8 +307,12 @@ def parse_record(cls: type, element: etree._Element) -> Any:
             continue
         kind = kinds.get(tag)
         if kind is None or kind == "list":
-            if tag == "InvoiceLineRet" and cls is rec.Invoice:
+            if tag == "InvoiceLineRet" and cls in (rec.Invoice, rec.InvoiceLineGroup):
                 record.lines.append(parse_record(rec.InvoiceLine, child))
+            elif tag == "InvoiceLineGroupRet" and cls is rec.Invoice:
+                group = parse_record(rec.InvoiceLineGroup, child)
+                group.position = len(record.lines)
+                record.groups.append(group)
             elif tag == "SalesOrPurchase" and "SalesDesc" in kinds:
                 _parse_item_side(record, kinds, child, _SALES_OR_PURCHASE, extra)
             elif tag == "SalesAndPurchase" and "SalesDesc" in kinds:

@@ -27,6 +27,7 @@ __all__ = [
     "HostInfo",
     "Invoice",
     "InvoiceLine",
+    "InvoiceLineGroup",
     "ItemInventory",
     "ItemNonInventory",
     "ItemService",
@@ -192,6 +193,25 @@ class InvoiceLine:
 
 
 @dataclass(slots=True)
+class InvoiceLineGroup:
+    """An item group on an invoice (InvoiceLineGroupRet): the group item, its quantity and total, and the lines
+    QuickBooks expanded it into. ``position`` is how many plain lines stand before it on the invoice. qbsf never
+    changes a group: a Mod that replaces the invoice's lines sends each group back by its TxnLineID, so a group a
+    QuickBooks user added is kept where it stands."""
+
+    TxnLineID: str | None = None
+    ItemGroupRef: Ref | None = None
+    Desc: str | None = None
+    Quantity: Decimal | None = None
+    IsPrintItemsInGroup: bool | None = None
+    TotalAmount: Decimal | None = None
+    ServiceDate: date | None = None
+    lines: list[InvoiceLine] = field(default_factory=list)
+    position: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Invoice:
     """An invoice with its lines; BalanceRemaining and IsPaid come back from QuickBooks."""
 
@@ -216,6 +236,8 @@ class Invoice:
     FOB: str | None = None
     ShipDate: date | None = None
     Subtotal: Decimal | None = None
+    ItemSalesTaxRef: Ref | None = None
+    SalesTaxPercentage: Decimal | None = None
     SalesTaxTotal: Decimal | None = None
     AppliedAmount: Decimal | None = None
     BalanceRemaining: Decimal | None = None
@@ -223,9 +245,11 @@ class Invoice:
     IsPaid: bool | None = None
     IsToBePrinted: bool | None = None
     IsToBeEmailed: bool | None = None
+    CustomerSalesTaxCodeRef: Ref | None = None
     Other: str | None = None
     ExternalGUID: str | None = None
     lines: list[InvoiceLine] = field(default_factory=list)
+    groups: list[InvoiceLineGroup] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -318,7 +342,7 @@ class DeletedRecord:
 
 # AMTTYPE fields carry exactly two decimals; other decimals (prices, quantities, percents) up to five.
 AMOUNT_FIELDS = frozenset({"Balance", "TotalBalance", "CreditLimit", "Amount", "Subtotal", "SalesTaxTotal",
-                           "AppliedAmount", "BalanceRemaining", "OpenBalance", "TotalValue"})
+                           "AppliedAmount", "BalanceRemaining", "OpenBalance", "TotalValue", "TotalAmount"})
 
 _KIND_BY_TYPE = {str: "str", Decimal: "decimal", bool: "bool", int: "int", date: "date", datetime: "datetime",
                  Ref: "ref", Address: "address"}
@@ -332,7 +356,7 @@ class _Spec:
 
 
 _SPECS: dict[type, _Spec] = {}
-_SKIP = {"extra", "lines", "kind"}
+_SKIP = {"extra", "lines", "groups", "kind", "position"}
 
 
 def _kind_of(annotation: Any) -> str:

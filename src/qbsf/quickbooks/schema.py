@@ -80,6 +80,8 @@ ORDER: dict[str, tuple[str, ...]] = {
         "ShipDate", "ShipMethodRef", "ItemSalesTaxRef", "Memo", "CustomerMsgRef", "IsToBePrinted", "IsToBeEmailed",
         "IsTaxIncluded", "CustomerSalesTaxCodeRef", "Other", "ExchangeRate", "SetCredit", "InvoiceLineMod",
         "InvoiceLineGroupMod"),
+    "InvoiceLineGroupMod": (
+        "TxnLineID", "ItemGroupRef", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "InvoiceLineMod"),
     "InvoiceLineAdd": (
         "ItemRef", "Desc", "Quantity", "UnitOfMeasure", "Rate", "RatePercent", "PriceLevelRef", "ClassRef",
         "Amount", "TaxAmount", "OptionForPriceRuleConflict", "InventorySiteRef", "InventorySiteLocationRef",

@@ -31,17 +31,22 @@ from qbsf.sim.quickbooks.store import Row, Store
 log = logging.getLogger(__name__)
 
 ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory")
+# Every item type ItemQuery returns (sales tax items and groups are items too, in the items' name space).
+ALL_ITEM_KINDS = (*ITEM_KINDS, "ItemSalesTax", "ItemGroup")
 ENTITY_KINDS = ("Customer", "Vendor", "OtherName", "Employee")
 TERMS_KINDS = ("StandardTerms", "DateDrivenTerms")
-TXN_KINDS = ("Invoice", "ReceivePayment")
-HIERARCHICAL = frozenset({"Customer", "Account", *ITEM_KINDS})
+TXN_KINDS = ("Invoice", "ReceivePayment", "SalesReceipt")
+# The standard lists every QuickBooks company has besides customers, items and accounts (OSR: each has its own
+# *Query, and the lists a user can add to their own *Add). A reference to an element not in them is 3140.
+STANDARD_LISTS = ("SalesRep", "Class", "CustomerType", "VendorType", "JobType", "Template", "ShipMethod",
+                  "CustomerMsg", "PaymentMethod", "SalesTaxCode")
+HIERARCHICAL = frozenset({"Customer", "Account", *ITEM_KINDS, "Class", "CustomerType", "VendorType", "JobType"})
 MAX_SUBLEVEL = 5
 NAMESPACE = {
-    **dict.fromkeys(ENTITY_KINDS, "entity"), **dict.fromkeys(ITEM_KINDS, "item"),
-    **dict.fromkeys(TERMS_KINDS, "terms"), "Account": "account", "SalesTaxCode": "salestaxcode",
-    "PaymentMethod": "paymentmethod", "Class": "class",
+    **dict.fromkeys(ENTITY_KINDS, "entity"), **dict.fromkeys(ALL_ITEM_KINDS, "item"),
+    **dict.fromkeys(TERMS_KINDS, "terms"), "Account": "account",
+    **{kind: kind.lower() for kind in STANDARD_LISTS},
 }
-# What each reference field may point at; refs to lists the simulator does not model are kept as sent.
 _ACCOUNT = ("Account",)
 REF_KINDS: dict[str, tuple[str, ...]] = {
     "CustomerRef": ("Customer",), "ItemRef": ITEM_KINDS, "TermsRef": TERMS_KINDS, "PrefVendorRef": ("Vendor",),
@@ -49,12 +54,19 @@ REF_KINDS: dict[str, tuple[str, ...]] = {
     "AssetAccountRef": _ACCOUNT, "ARAccountRef": _ACCOUNT, "DepositToAccountRef": _ACCOUNT,
     "SalesTaxCodeRef": ("SalesTaxCode",), "CustomerSalesTaxCodeRef": ("SalesTaxCode",),
     "PurchaseTaxCodeRef": ("SalesTaxCode",), "PaymentMethodRef": ("PaymentMethod",),
-    "PreferredPaymentMethodRef": ("PaymentMethod",), "ClassRef": ("Class",),
+    "PreferredPaymentMethodRef": ("PaymentMethod",), "ClassRef": ("Class",), "SalesRepRef": ("SalesRep",),
+    "CustomerTypeRef": ("CustomerType",), "VendorTypeRef": ("VendorType",), "JobTypeRef": ("JobType",),
+    "TemplateRef": ("Template",), "ShipMethodRef": ("ShipMethod",), "CustomerMsgRef": ("CustomerMsg",),
+    "ItemSalesTaxRef": ("ItemSalesTax",), "ItemGroupRef": ("ItemGroup",),
+    "SalesRepEntityRef": ("Employee", "OtherName", "Vendor"), "TaxVendorRef": ("Vendor",),
 }
 _READABLE = {
     "ItemService": "Item", "ItemNonInventory": "Item", "ItemInventory": "Item", "StandardTerms": "Terms",
     "DateDrivenTerms": "Terms", "OtherName": "Other Name", "SalesTaxCode": "Sales Tax Code",
-    "PaymentMethod": "Payment Method", "ReceivePayment": "ReceivePayment",
+    "PaymentMethod": "Payment Method", "ReceivePayment": "ReceivePayment", "SalesRep": "Sales Rep",
+    "CustomerType": "Customer Type", "VendorType": "Vendor Type", "JobType": "Job Type",
+    "ShipMethod": "Ship Method", "CustomerMsg": "Customer Message", "ItemSalesTax": "Item",
+    "ItemGroup": "Item", "SalesReceipt": "SalesReceipt", "SalesRepEntityRef": "Employee",
 }
 # Elements a Mod may carry that instruct QuickBooks rather than describe the record.
 _MOD_INSTRUCTIONS = frozenset({
@@ -322,6 +334,8 @@ class Company:
             # QuickBooks names an employee from the person's name when no Name is sent.
             parts = (data.get("FirstName"), data.get("MiddleName"), data.get("LastName"))
             data = {"Name": " ".join(p for p in parts if p), **data}
+        if kind == "SalesRep":
+            data = {"Name": data.get("Initial", ""), **data}  # a sales rep is named by its initials
         self.check_limits(kind, data)
         name = data.get("Name", "")
         self.check_name(name)
@@ -330,6 +344,7 @@ class Company:
         self.check_unique(kind, full_name)
         uses: list[str] = []
         body = self._list_body(kind, data, {}, warnings, uses, adding=True)
+        self.tax_defaults(kind, body)
         stamp = self.now()
         row = Row(
             id=self.new_list_id(stamp), kind=kind, seq=self.store.next_counter("seq"), namespace=NAMESPACE[kind],
@@ -353,7 +368,8 @@ class Company:
         if check_sequence:
             self.check_edit_sequence(row, data.get("EditSequence"))
         self.check_limits(kind, data)
-        name = data.get("Name", row.body.get("Name", ""))
+        name_field = "Initial" if kind == "SalesRep" else "Name"
+        name = data.get(name_field, row.body.get(name_field, ""))
         self.check_name(name)
         parent_id = row.parent_id
         if "ParentRef" in data:
@@ -423,9 +439,11 @@ class Company:
         body = dict(body)
         stamp = self.now()
         for key, value in data.items():
-            if key in ("ParentRef", "IsActive"):
+            if key in ("ParentRef", "IsActive") or (kind == "SalesRep" and key == "Name"):
                 continue
-            if key == "BarCode" and isinstance(value, dict):
+            if key == "ItemGroupLine" and kind == "ItemGroup":
+                body[key] = [ordered(self.resolve_all(line, "ItemGroup", uses), SUB_ORDER[key]) for line in value]
+            elif key == "BarCode" and isinstance(value, dict):
                 if value.get("BarCodeValue"):
                     body["BarCodeValue"] = value["BarCodeValue"]
             elif key in ("SalesOrPurchaseMod", "SalesAndPurchaseMod", "SalesOrPurchase", "SalesAndPurchase"):
@@ -537,8 +555,10 @@ class Company:
         return month_start.replace(day=min(day, last))
 
     def _line(self, data: dict[str, Any], warnings: list[QbStatus], uses: list[str], stamp: int,
-              line_id: str | None = None, existing: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One InvoiceLineRet from an InvoiceLineAdd, or an existing line merged with its InvoiceLineMod."""
+              line_id: str | None = None, existing: dict[str, Any] | None = None, *,
+              shape: str = "InvoiceLineRet") -> dict[str, Any]:
+        """One InvoiceLineRet (or SalesReceiptLineRet) from its *LineAdd, or an existing line merged with its
+        InvoiceLineMod."""
         line: dict[str, Any] = dict(existing or {})
         line["TxnLineID"] = line_id or self.new_line_id(stamp)
         item: Row | None = None
@@ -551,10 +571,13 @@ class Company:
                     uses.append(found.id)
                     if key == "ItemRef":
                         item = found
-            elif key in SUB_ORDER["InvoiceLineRet"]:
+            elif key in SUB_ORDER[shape]:
                 line[key] = value
             else:
                 warnings.append(unsupported(key))
+        if item is not None and "SalesTaxCodeRef" not in line and self.sales_tax_on() \
+                and item.body.get("SalesTaxCodeRef"):
+            line["SalesTaxCodeRef"] = item.body["SalesTaxCodeRef"]  # the item's tax code, as QuickBooks fills in
         if "Rate" in data:
             line.pop("RatePercent", None)
         elif "RatePercent" in data:
@@ -577,7 +600,103 @@ class Company:
             line["Amount"] = money(quantity * rate)
         elif "Amount" in data:
             line["Amount"] = money(parse_decimal(data["Amount"], "Amount"))
-        return ordered(line, SUB_ORDER["InvoiceLineRet"])
+        return ordered(line, SUB_ORDER[shape])
+
+    def _group(self, data: dict[str, Any], warnings: list[QbStatus], uses: list[str], stamp: int
+               ) -> dict[str, Any]:
+        """An InvoiceLineGroupRet from an InvoiceLineGroupAdd: the group item's lines, times the group quantity,
+        priced from their items (OSR InvoiceAdd: "InvoiceLineGroupAdd … the lines of the item group")."""
+        ref, group = self.resolve("ItemGroupRef", data.get("ItemGroupRef"), "Invoice", line=True)
+        if group is None:
+            raise QbStatus(3150, 'There is a missing element: "ItemGroupRef".')
+        uses.append(group.id)
+        times = parse_decimal(data.get("Quantity", "1"), "Quantity")
+        lines = []
+        for member in group.body.get("ItemGroupLine", []):
+            if not member.get("ItemRef"):
+                continue
+            quantity = parse_decimal(member.get("Quantity", "1"), "Quantity") * times
+            lines.append(self._line({"ItemRef": {"ListID": member["ItemRef"]["ListID"]},
+                                     "Quantity": format(quantity.normalize(), "f")}, warnings, uses, stamp))
+        out: dict[str, Any] = {"TxnLineID": self.new_line_id(stamp), "ItemGroupRef": ref,
+                               "Desc": data.get("Desc") or group.body.get("ItemDesc"),
+                               "Quantity": data.get("Quantity", "1"),
+                               "IsPrintItemsInGroup": group.body.get("IsPrintItemsInGroup", "false"),
+                               "TotalAmount": money(sum((parse_decimal(line.get("Amount", "0"), "Amount")
+                                                         for line in lines), Decimal(0))),
+                               "ServiceDate": data.get("ServiceDate"), "InvoiceLineRet": lines}
+        return ordered({k: v for k, v in out.items() if v not in (None, "")}, SUB_ORDER["InvoiceLineGroupRet"])
+
+    @staticmethod
+    def all_lines(body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every priced line of a sales transaction: its own lines and the lines inside its item groups."""
+        lines = list(body.get("InvoiceLineRet", [])) + list(body.get("SalesReceiptLineRet", []))
+        for group in body.get("InvoiceLineGroupRet", []):
+            lines.extend(group.get("InvoiceLineRet", []))
+        return lines
+
+    # --- sales tax --------------------------------------------------------------------------------------------
+    def sales_tax_on(self) -> bool:
+        """The company preference "Do you charge sales tax?" (Edit → Preferences → Sales Tax)."""
+        return self.store.meta("pref:sales_tax") == "true"
+
+    def _ref_to(self, row: Row | None) -> dict[str, str] | None:
+        return {"ListID": row.id, "FullName": row.full_name or ""} if row is not None else None
+
+    def tax_code(self, name: str) -> Row | None:
+        return self.store.by_name("salestaxcode", name)
+
+    def default_tax_item(self) -> Row | None:
+        for row in self.store.select("kind = 'ItemSalesTax' AND is_active = 1", (), "seq", limit=1):
+            return row
+        return None
+
+    def tax_defaults(self, kind: str, body: dict[str, Any]) -> None:
+        """With sales tax on, a new customer gets the taxable code and the company's sales tax item (QuickBooks'
+        defaults for a new customer); a new part is taxable and a new service is not (QuickBooks' item form
+        defaults, chosen here: the preference that sets them is not in qbXML)."""
+        if not self.sales_tax_on():
+            return
+        if kind == "Customer":
+            body.setdefault("SalesTaxCodeRef", self._ref_to(self.tax_code("Tax")))
+            item = self.default_tax_item()
+            if item is not None:
+                body.setdefault("ItemSalesTaxRef", self._ref_to(item))
+        elif kind in ITEM_KINDS:
+            body.setdefault("SalesTaxCodeRef", self._ref_to(self.tax_code("Non" if kind == "ItemService" else "Tax")))
+        for key in ("SalesTaxCodeRef", "ItemSalesTaxRef"):
+            if body.get(key) is None:
+                body.pop(key, None)
+
+    def _sales_tax(self, body: dict[str, Any], customer: Row | None) -> None:
+        """Header tax fields of a new invoice or sales receipt: the customer's tax code and sales tax item."""
+        if not self.sales_tax_on():
+            return
+        if "CustomerSalesTaxCodeRef" not in body and customer is not None and customer.body.get("SalesTaxCodeRef"):
+            body["CustomerSalesTaxCodeRef"] = customer.body["SalesTaxCodeRef"]
+        if "ItemSalesTaxRef" not in body:
+            chosen = customer.body.get("ItemSalesTaxRef") if customer is not None else None
+            body["ItemSalesTaxRef"] = chosen or self._ref_to(self.default_tax_item())
+            if body["ItemSalesTaxRef"] is None:
+                del body["ItemSalesTaxRef"]
+
+    def _tax_total(self, body: dict[str, Any]) -> tuple[Decimal, Decimal]:
+        """(rate %, tax) for a sales transaction: the sales tax item's rate on the lines whose tax code is
+        taxable, nothing when the customer's code is not taxable (OSR: SalesTaxTotal, SalesTaxPercentage)."""
+        if not self.sales_tax_on() or not body.get("ItemSalesTaxRef"):
+            return Decimal(0), Decimal(0)
+        item = self.store.get(body["ItemSalesTaxRef"]["ListID"])
+        rate = parse_decimal(item.body.get("TaxRate", "0"), "TaxRate") if item is not None else Decimal(0)
+        customer_code = body.get("CustomerSalesTaxCodeRef")
+        if customer_code and not self._taxable(customer_code):
+            return rate, Decimal(0)
+        taxable = sum((parse_decimal(line.get("Amount", "0"), "Amount") for line in self.all_lines(body)
+                       if line.get("SalesTaxCodeRef") and self._taxable(line["SalesTaxCodeRef"])), Decimal(0))
+        return rate, (taxable * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    def _taxable(self, ref: dict[str, Any]) -> bool:
+        code = self.store.get(ref.get("ListID", ""))
+        return code is not None and code.body.get("IsTaxable") == "true"
 
     def _adjust_inventory(self, lines: list[dict[str, Any]], sign: int) -> None:
         """Selling an inventory item lowers its QuantityOnHand (sign -1); undoing the sale restores it (+1)."""
@@ -596,13 +715,14 @@ class Company:
 
     def _invoice_totals(self, row: Row) -> None:
         body = row.body
-        subtotal = sum((parse_decimal(line.get("Amount", "0"), "Amount") for line in body.get("InvoiceLineRet", [])),
+        subtotal = sum((parse_decimal(line.get("Amount", "0"), "Amount") for line in self.all_lines(body)),
                        Decimal(0))
         applied = parse_decimal(body.get("AppliedAmount", "0"), "AppliedAmount")
-        balance = subtotal + applied
+        rate, tax = self._tax_total(body)
+        balance = subtotal + tax + applied  # BalanceRemaining includes the sales tax
         body["Subtotal"] = money(subtotal)
-        body["SalesTaxPercentage"] = "0.00"
-        body["SalesTaxTotal"] = "0.00"
+        body["SalesTaxPercentage"] = money(rate)
+        body["SalesTaxTotal"] = money(tax)
         body["AppliedAmount"] = money(applied)
         body["BalanceRemaining"] = money(balance)
         body["IsPaid"] = "true" if balance <= 0 else "false"
@@ -618,9 +738,14 @@ class Company:
         customer: Row | None = None
         terms: Row | None = None
         lines: list[dict[str, Any]] = []
+        groups: list[dict[str, Any]] = []
         for key, value in data.items():
             if key == "InvoiceLineAdd":
                 lines.extend(self._line(line, warnings, uses, stamp) for line in value)
+            elif key == "InvoiceLineGroupAdd":
+                groups.extend(self._group(group, warnings, uses, stamp) for group in value)
+            elif key == "_line_order":
+                continue
             elif key in REF_KINDS:
                 body[key], found = self.resolve(key, value, "Invoice")
                 if found is not None:
@@ -656,6 +781,10 @@ class Company:
         body.setdefault("IsToBePrinted", "false")
         body.setdefault("IsToBeEmailed", "false")
         body["InvoiceLineRet"] = lines
+        if groups:
+            body["InvoiceLineGroupRet"] = groups
+        body["_order"] = self._order(data, lines, groups)
+        self._sales_tax(body, customer)
         row = Row(
             id=self.new_txn_id(stamp), kind="Invoice", seq=self.store.next_counter("seq"), namespace=None,
             name_key=None, full_name=None, parent_id=None, sublevel=0, is_active=True, time_created=stamp,
@@ -665,8 +794,17 @@ class Company:
         self._invoice_totals(row)
         self.store.insert(row)
         self.store.set_uses(row.id, uses)
-        self._adjust_inventory(lines, -1)
+        self._adjust_inventory(self.all_lines(body), -1)
         return row
+
+    @staticmethod
+    def _order(data: dict[str, Any], lines: list[dict[str, Any]], groups: list[dict[str, Any]]) -> list[str]:
+        """TxnLineIDs of lines and groups in the order the request gave them (qbXML lets them interleave)."""
+        sequence = data.get("_line_order")
+        if not sequence:
+            return [item["TxnLineID"] for item in (*lines, *groups)]
+        pools = {"line": iter(lines), "group": iter(groups)}
+        return [next(pools[which])["TxnLineID"] for which in sequence]
 
     def invoice_mod(self, data: dict[str, Any], warnings: list[QbStatus], *, check_sequence: bool = True) -> Row:
         """InvoiceMod: header elements replace; lines follow QuickBooks' replacement rules."""
@@ -682,7 +820,7 @@ class Company:
         body = dict(row.body)
         terms_changed = False
         for key, value in data.items():
-            if key in _MOD_INSTRUCTIONS or key == "InvoiceLineMod":
+            if key in _MOD_INSTRUCTIONS or key in ("InvoiceLineMod", "InvoiceLineGroupMod", "_line_order"):
                 continue
             if key in REF_KINDS:
                 body[key], found = self.resolve(key, value, "Invoice")
@@ -700,11 +838,14 @@ class Company:
                 terms_changed = terms_changed or key == "TxnDate"
             else:
                 warnings.append(unsupported(key))
-        if "InvoiceLineMod" in data:
-            self._adjust_inventory(body.get("InvoiceLineRet", []), +1)
+        if "InvoiceLineMod" in data or "InvoiceLineGroupMod" in data:
+            # OSR InvoiceMod: the lines and groups sent are the invoice's lines; any line or group left out of the
+            # request is deleted. A group sent with its TxnLineID alone is kept as it is.
+            self._adjust_inventory(self.all_lines(body), +1)
             existing = {line["TxnLineID"]: line for line in body.get("InvoiceLineRet", [])}
+            existing_groups = {group["TxnLineID"]: group for group in body.get("InvoiceLineGroupRet", [])}
             lines = []
-            for mod in data["InvoiceLineMod"]:
+            for mod in data.get("InvoiceLineMod", []):
                 line_id = mod.get("TxnLineID", "-1")
                 if line_id == "-1":
                     lines.append(self._line(mod, warnings, uses, stamp))
@@ -712,8 +853,21 @@ class Company:
                     lines.append(self._line(mod, warnings, uses, stamp, line_id, existing[line_id]))
                 else:
                     raise self.not_found(line_id)
+            groups = []
+            for mod in data.get("InvoiceLineGroupMod", []):
+                group_id = mod.get("TxnLineID", "-1")
+                if group_id == "-1":
+                    groups.append(self._group(mod, warnings, uses, stamp))
+                elif group_id in existing_groups:
+                    if set(mod) - {"TxnLineID"}:
+                        warnings.append(unsupported("InvoiceLineGroupMod (a change inside a group)"))
+                    groups.append(existing_groups[group_id])
+                else:
+                    raise self.not_found(group_id)
             body["InvoiceLineRet"] = lines
-            self._adjust_inventory(lines, -1)
+            body["InvoiceLineGroupRet"] = groups
+            body["_order"] = self._order(data, lines, groups)
+            self._adjust_inventory(self.all_lines(body), -1)
         if terms_changed and "DueDate" not in data:
             terms = self.get(body["TermsRef"]["ListID"], TERMS_KINDS) if body.get("TermsRef") else None
             body["DueDate"] = self._due_date(self.parse_date(body["TxnDate"], "TxnDate"), terms).isoformat()
@@ -743,6 +897,64 @@ class Company:
 
         walk({k: v for k, v in row.body.items() if k not in ("LinkedTxn", "AppliedToTxnRet")})
         return found
+
+    # --- sales receipts ---------------------------------------------------------------------------------------
+    def sales_receipt_add(self, data: dict[str, Any], warnings: list[QbStatus]) -> Row:
+        """SalesReceiptAdd: a sale paid on the spot; lines priced as on invoices, tax as on invoices, the money
+        deposited to Undeposited Funds unless DepositToAccountRef says otherwise (OSR SalesReceiptAdd)."""
+        data = latin1(data)
+        self.check_limits("SalesReceipt", data)
+        stamp = self.now()
+        uses: list[str] = []
+        body: dict[str, Any] = {}
+        customer: Row | None = None
+        lines: list[dict[str, Any]] = []
+        for key, value in data.items():
+            if key == "SalesReceiptLineAdd":
+                lines.extend(self._line(line, warnings, uses, stamp, shape="SalesReceiptLineRet") for line in value)
+            elif key == "_line_order":
+                continue
+            elif key in REF_KINDS:
+                body[key], found = self.resolve(key, value, "SalesReceipt")
+                if found is not None:
+                    uses.append(found.id)
+                    customer = found if key == "CustomerRef" else customer
+            elif key in RET_ORDER["SalesReceipt"]:
+                body[key] = ordered(value, SUB_ORDER[key]) if isinstance(value, dict) and key in SUB_ORDER else value
+            else:
+                warnings.append(unsupported(key))
+        if "DepositToAccountRef" not in body:
+            body["DepositToAccountRef"] = self._ref_to(self.default_account("UndepositedFunds"))
+        if customer is not None and "BillAddress" not in body and customer.body.get("BillAddress"):
+            body["BillAddress"] = customer.body["BillAddress"]
+        txn_date = self.parse_date(body["TxnDate"], "TxnDate") if "TxnDate" in body else self.today()
+        body["TxnDate"] = txn_date.isoformat()
+        if "RefNumber" not in body:
+            body["RefNumber"] = self.next_ref_number("SalesReceipt")
+        self.store.set_meta("last_ref:SalesReceipt", body["RefNumber"])
+        body["TxnNumber"] = str(self.store.next_counter("txn_number"))
+        body.setdefault("IsPending", "false")
+        body.setdefault("IsToBePrinted", "false")
+        body.setdefault("IsToBeEmailed", "false")
+        body["SalesReceiptLineRet"] = lines
+        self._sales_tax(body, customer)
+        subtotal = sum((parse_decimal(line.get("Amount", "0"), "Amount") for line in lines), Decimal(0))
+        rate, tax = self._tax_total(body)
+        body["Subtotal"] = money(subtotal)
+        body["SalesTaxPercentage"] = money(rate)
+        body["SalesTaxTotal"] = money(tax)
+        body["TotalAmount"] = money(subtotal + tax)
+        row = Row(
+            id=self.new_txn_id(stamp), kind="SalesReceipt", seq=self.store.next_counter("seq"), namespace=None,
+            name_key=None, full_name=None, parent_id=None, sublevel=0, is_active=True, time_created=stamp,
+            time_modified=stamp, edit_sequence=self.next_edit_sequence(None, stamp),
+            customer_id=customer.id if customer is not None else None, ref_number=body["RefNumber"],
+            txn_date=body["TxnDate"], balance_cents=0, body=body,
+        )
+        self.store.insert(row)
+        self.store.set_uses(row.id, uses)
+        self._adjust_inventory(lines, -1)
+        return row
 
     # --- payments ---------------------------------------------------------------------------------------------
     def payment_add(self, data: dict[str, Any], warnings: list[QbStatus]) -> Row:
@@ -855,8 +1067,10 @@ class Company:
                 invoice = self.get(applied["TxnID"], ("Invoice",))
                 if invoice is not None:
                     self._apply(invoice, row.id, row.body, -parse_decimal(applied["Amount"], "Amount"))
+        elif kind == "SalesReceipt":
+            self._adjust_inventory(self.all_lines(row.body), +1)
         else:
-            self._adjust_inventory(row.body.get("InvoiceLineRet", []), +1)
+            self._adjust_inventory(self.all_lines(row.body), +1)
             for link in row.body.get("LinkedTxn", []):
                 payment = self.get(link["TxnID"], ("ReceivePayment",))
                 if payment is None:
@@ -900,7 +1114,8 @@ class Company:
             head["TotalBalance"] = money(Decimal(total) / 100)
         merged = {**body, **head}
         if not include_lines:
-            merged.pop("InvoiceLineRet", None)
+            for key in ("InvoiceLineRet", "InvoiceLineGroupRet", "SalesReceiptLineRet"):
+                merged.pop(key, None)
         if not include_linked:
             merged.pop("LinkedTxn", None)
         return {key: merged[key] for key in RET_ORDER[row.kind] if key in merged and merged[key] not in (None, [])}

@@ -73,6 +73,25 @@ RET_ORDER: dict[str, tuple[str, ...]] = {
         "AssetAccountRef", "ReorderPoint", "Max", "QuantityOnHand", "AverageCost", "QuantityOnOrder",
         "QuantityOnSalesOrder", "ExternalGUID", "DataExtRet",
     ),
+    # Standard lists (OSR: SalesRepAdd, ClassAdd, …; qbXML 13.0/16.0 declare the same elements for them).
+    "SalesRep": (*_LIST_CORE, "Initial", "IsActive", "SalesRepEntityRef"),
+    "Class": (*_LIST_CORE, "Name", "FullName", "IsActive", "ParentRef", "Sublevel"),
+    "CustomerType": (*_LIST_CORE, "Name", "FullName", "IsActive", "ParentRef", "Sublevel"),
+    "VendorType": (*_LIST_CORE, "Name", "FullName", "IsActive", "ParentRef", "Sublevel"),
+    "JobType": (*_LIST_CORE, "Name", "FullName", "IsActive", "ParentRef", "Sublevel"),
+    "Template": (*_LIST_CORE, "Name", "IsActive", "TemplateType"),
+    "ShipMethod": (*_LIST_CORE, "Name", "IsActive"),
+    "CustomerMsg": (*_LIST_CORE, "Name", "IsActive"),
+    "PaymentMethod": (*_LIST_CORE, "Name", "IsActive", "PaymentMethodType"),
+    "SalesTaxCode": (*_LIST_CORE, "Name", "IsActive", "IsTaxable", "Desc", "ItemPurchaseTaxRef", "ItemSalesTaxRef"),
+    "ItemSalesTax": (
+        *_LIST_CORE, "Name", "BarCodeValue", "IsActive", "ClassRef", "ItemDesc", "TaxRate", "TaxVendorRef",
+        "SalesTaxReturnLineRef", "ExternalGUID", "DataExtRet",
+    ),
+    "ItemGroup": (
+        *_LIST_CORE, "Name", "BarCodeValue", "IsActive", "ItemDesc", "UnitOfMeasureSetRef", "IsPrintItemsInGroup",
+        "SpecialItemType", "ExternalGUID", "ItemGroupLine", "DataExtRet",
+    ),
     "Invoice": (
         *_TXN_CORE, "CustomerRef", "ClassRef", "ARAccountRef", "TemplateRef", "TxnDate", "RefNumber", "BillAddress",
         "BillAddressBlock", "ShipAddress", "ShipAddressBlock", "IsPending", "IsFinanceCharge", "PONumber", "TermsRef",
@@ -82,6 +101,16 @@ RET_ORDER: dict[str, tuple[str, ...]] = {
         "IsTaxIncluded", "CustomerSalesTaxCodeRef", "SuggestedDiscountAmount", "SuggestedDiscountDate", "Other",
         "ExternalGUID", "LinkedTxn", "InvoiceLineRet", "InvoiceLineGroupRet", "DiscountLineRet", "SalesTaxLineRet",
         "ShippingLineRet", "DataExtRet",
+    ),
+    "SalesReceipt": (
+        *_TXN_CORE, "CustomerRef", "ClassRef", "TemplateRef", "TxnDate", "RefNumber", "BillAddress",
+        "BillAddressBlock", "ShipAddress", "ShipAddressBlock", "IsPending", "CheckNumber", "PaymentMethodRef",
+        "DueDate", "SalesRepRef", "ShipDate", "ShipMethodRef", "FOB", "Subtotal", "ItemSalesTaxRef",
+        "SalesTaxPercentage", "SalesTaxTotal", "TotalAmount", "CurrencyRef", "ExchangeRate",
+        "TotalAmountInHomeCurrency", "Memo", "CustomerMsgRef", "IsToBePrinted", "IsToBeEmailed", "IsTaxIncluded",
+        "CustomerSalesTaxCodeRef", "DepositToAccountRef", "CreditCardTxnInfo", "Other", "ExternalGUID",
+        "SalesReceiptLineRet", "SalesReceiptLineGroupRet", "DiscountLineRet", "SalesTaxLineRet", "ShippingLineRet",
+        "DataExtRet",
     ),
     "ReceivePayment": (
         *_TXN_CORE, "CustomerRef", "ARAccountRef", "TxnDate", "RefNumber", "TotalAmount", "CurrencyRef",
@@ -117,6 +146,16 @@ SUB_ORDER: dict[str, tuple[str, ...]] = {
         "ListID", "TimeCreated", "TimeModified", "EditSequence", "Contact", "Salutation", "FirstName", "MiddleName",
         "LastName", "JobTitle", "AdditionalContactRef",
     ),
+    "SalesReceiptLineRet": (
+        "TxnLineID", "ItemRef", "Desc", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "Rate", "RatePercent",
+        "ClassRef", "Amount", "TaxAmount", "InventorySiteRef", "InventorySiteLocationRef", "SerialNumber",
+        "LotNumber", "ServiceDate", "SalesTaxCodeRef", "IsTaxable", "Other1", "Other2", "DataExtRet",
+    ),
+    "InvoiceLineGroupRet": (
+        "TxnLineID", "ItemGroupRef", "Desc", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "IsPrintItemsInGroup",
+        "TotalAmount", "ServiceDate", "InvoiceLineRet", "DataExtRet",
+    ),
+    "ItemGroupLine": ("ItemRef", "Quantity", "UnitOfMeasure"),
     "LinkedTxn": ("TxnID", "TxnType", "TxnDate", "RefNumber", "LinkType", "Amount"),
     "AppliedToTxnRet": ("TxnID", "TxnType", "TxnDate", "RefNumber", "BalanceRemaining", "Amount"),
 }
@@ -126,14 +165,16 @@ REPEATED = frozenset({
     "ShipToAddress", "AdditionalContactRef", "Contacts", "ContactsRet", "AdditionalNotes", "AdditionalNotesRet",
     "InvoiceLineAdd", "InvoiceLineMod", "InvoiceLineRet", "InvoiceLineGroupAdd", "InvoiceLineGroupMod",
     "AppliedToTxnAdd", "AppliedToTxnRet", "LinkedTxn", "SetCredit", "LinkToTxnID", "DataExt", "DataExtRet",
-    "TxnLineDetail",
+    "TxnLineDetail", "InvoiceLineGroupRet", "ItemGroupLine", "SalesReceiptLineAdd", "SalesReceiptLineRet",
 })
 
 # QuickBooks' field limits (the schema's maxLength facets), checked on top of the schema so the
 # simulator answers 3070 like QuickBooks does when a client skips validation.
 NAME_LIMIT = {
     "Customer": 41, "Vendor": 41, "OtherName": 41, "Employee": 41, "Account": 31, "StandardTerms": 31,
-    "DateDrivenTerms": 31, "ItemService": 31, "ItemNonInventory": 31, "ItemInventory": 31,
+    "DateDrivenTerms": 31, "ItemService": 31, "ItemNonInventory": 31, "ItemInventory": 31, "SalesRep": 5,
+    "Class": 31, "CustomerType": 31, "VendorType": 31, "JobType": 31, "ShipMethod": 15, "CustomerMsg": 101,
+    "PaymentMethod": 31, "SalesTaxCode": 3, "ItemSalesTax": 31, "ItemGroup": 31,
 }
 FIELD_LIMIT = {
     "CompanyName": 41, "Salutation": 15, "FirstName": 25, "MiddleName": 5, "LastName": 25, "JobTitle": 41,
@@ -144,11 +185,12 @@ FIELD_LIMIT = {
     "Desc": 4095, "SalesDesc": 4095, "PurchaseDesc": 4095, "ManufacturerPartNumber": 31, "BankNumber": 25,
     "NameOnCheck": 41,
 }
-REF_NUMBER_LIMIT = {"Invoice": 11, "ReceivePayment": 20}
+REF_NUMBER_LIMIT = {"Invoice": 11, "ReceivePayment": 20, "SalesReceipt": 11}
 ACCOUNT_NUMBER_LIMIT = {"Account": 7, "Customer": 99, "Vendor": 99, "OtherName": 99, "Employee": 99}
 
 LIST_DEL_TYPES = frozenset({
     "Account", "Customer", "DateDrivenTerms", "Employee", "ItemInventory", "ItemNonInventory", "ItemService",
-    "OtherName", "StandardTerms", "Vendor",
+    "OtherName", "StandardTerms", "Vendor", "SalesRep", "Class", "CustomerType", "VendorType", "JobType",
+    "ShipMethod", "CustomerMsg", "PaymentMethod", "SalesTaxCode", "ItemSalesTax", "ItemGroup",
 })
-TXN_DEL_TYPES = frozenset({"Invoice", "ReceivePayment"})
+TXN_DEL_TYPES = frozenset({"Invoice", "ReceivePayment", "SalesReceipt"})

@@ -25,9 +25,11 @@ from lxml import etree
 
 from qbsf.errors import QbsfError, XmlError
 from qbsf.sim.quickbooks.company import (
+    ALL_ITEM_KINDS,
     ENTITY_KINDS,
     ITEM_KINDS,
     NAMESPACE,
+    STANDARD_LISTS,
     TERMS_KINDS,
     TXN_KINDS,
     Company,
@@ -47,7 +49,12 @@ _VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*[\"'](\d+\.\d+)[\"']\s*\?>")
 PARSE_HRESULT = 0x80040400
 _PARSE_MESSAGE = "QuickBooks found an error when parsing the provided XML text stream."
 _NO_MATCH = "A query request did not find a matching object in QuickBooks"
-_LIST_KINDS = ("Customer", "Vendor", "OtherName", "Employee", "Account", *ITEM_KINDS)
+_LIST_KINDS = ("Customer", "Vendor", "OtherName", "Employee", "Account", *ALL_ITEM_KINDS, *STANDARD_LISTS)
+# Lists qbXML can add to and change (OSR: there is no TemplateAdd, and CustomerType, VendorType, JobType,
+# ShipMethod, CustomerMsg and PaymentMethod have an Add but no Mod).
+_NO_ADD = frozenset({"Template"})
+_NO_MOD = frozenset({"Template", "CustomerType", "VendorType", "JobType", "ShipMethod", "CustomerMsg",
+                     "PaymentMethod"})
 _FAULT_MESSAGES = {
     3170: "There was an error when modifying a {what}. QuickBooks error message: This list has been modified by "
           "another user.",
@@ -110,12 +117,19 @@ class _Iterator:
     options: dict[str, Any]
 
 
+_LINE_TAGS = {"InvoiceLineAdd": "line", "InvoiceLineMod": "line", "InvoiceLineGroupAdd": "group",
+              "InvoiceLineGroupMod": "group"}
+
+
 def _data(element: etree._Element) -> dict[str, Any]:
-    """A request aggregate as plain data: text for leaves, dict for aggregates, list for repeatable elements."""
+    """A request aggregate as plain data: text for leaves, dict for aggregates, list for repeatable elements
+    (and, for an invoice, ``_line_order``: how its lines and item groups interleave)."""
     out: dict[str, Any] = {}
     for child in element:
         if not isinstance(child.tag, str):
             continue
+        if child.tag in _LINE_TAGS:
+            out.setdefault("_line_order", []).append(_LINE_TAGS[child.tag])
         value: Any = _data(child) if len(child) else (child.text or "")
         if child.tag in REPEATED:
             out.setdefault(child.tag, []).append(value)
@@ -165,7 +179,8 @@ class QuickBooksSimulator:
 
     def __init__(self, path: Path | str | None = None, *, company_name: str = "Demo Company",
                  utc_offset_hours: float | tzinfo = -8, qbxml_versions: Iterable[str] = QBXML_VERSIONS,
-                 clock: Callable[[], datetime] | None = None, seed_defaults: bool = True) -> None:
+                 clock: Callable[[], datetime] | None = None, seed_defaults: bool = True,
+                 sales_tax: bool = False) -> None:
         self.tz: tzinfo = utc_offset_hours if isinstance(utc_offset_hours, tzinfo) else timezone(
             timedelta(hours=utc_offset_hours))
         self.qbxml_versions = tuple(qbxml_versions)
@@ -184,10 +199,16 @@ class QuickBooksSimulator:
         if self._store.meta("company_name") is None:
             self._store.begin()
             self._store.set_meta("company_name", company_name)
+            self._store.set_meta("pref:sales_tax", "true" if sales_tax else "false")
             if seed_defaults:
                 self._seed()
             self._store.commit()
         self.company_name = self._store.meta("company_name") or company_name
+
+    @property
+    def sales_tax(self) -> bool:
+        """Whether the company collects sales tax (fixed when the company file is created: ``sales_tax=True``)."""
+        return self._company.sales_tax_on()
 
     # --- clock ------------------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -370,7 +391,10 @@ class QuickBooksSimulator:
                                                                                                          warnings)
             elif kind == "ReceivePayment" and action == "Add":
                 row = company.payment_add(payload, warnings)
-            elif kind in (*_LIST_KINDS, *TERMS_KINDS) and not (kind in TERMS_KINDS and action == "Mod"):
+            elif kind == "SalesReceipt" and action == "Add":
+                row = company.sales_receipt_add(payload, warnings)
+            elif kind in (*_LIST_KINDS, *TERMS_KINDS) and not (kind in TERMS_KINDS and action == "Mod") \
+                    and kind not in (_NO_ADD if action == "Add" else _NO_MOD):
                 row = company.list_add(kind, payload, warnings) if action == "Add" else company.list_mod(
                     kind, payload, warnings)
             else:
@@ -418,11 +442,22 @@ class QuickBooksSimulator:
         for key, value in data.items():
             if include is None or key in include:
                 _emit(element, key, value)
+        order = row.body.get("_order")
+        if order and data.get("InvoiceLineGroupRet"):
+            # Lines and item groups come back in the order they stand on the invoice (the schema's choice).
+            placed = [child for child in element if child.tag in ("InvoiceLineRet", "InvoiceLineGroupRet")]
+            if placed:
+                at = element.index(placed[0])
+                by_id = {child.findtext("TxnLineID"): child for child in placed}
+                for child in placed:
+                    element.remove(child)
+                for offset, line_id in enumerate(line_id for line_id in order if line_id in by_id):
+                    element.insert(at + offset, by_id[line_id])
         return element
 
     # --- queries ----------------------------------------------------------------------------------------------
     def _query(self, entity: str, request: etree._Element) -> tuple[list[etree._Element], dict[str, str]]:
-        kinds = {"Item": ITEM_KINDS, "Terms": TERMS_KINDS}.get(entity, (entity,))
+        kinds = {"Item": ALL_ITEM_KINDS, "Terms": TERMS_KINDS}.get(entity, (entity,))
         if not all(kind in (*_LIST_KINDS, *TERMS_KINDS, *TXN_KINDS) for kind in kinds):
             raise self._unsupported(f"{entity}Query")
         is_txn = kinds[0] in TXN_KINDS
@@ -712,6 +747,15 @@ class QuickBooksSimulator:
         _emit(ret, "ReportsPreferences", {"AgingReportBasis": "AgeFromDueDate", "SummaryReportBasis": "Accrual"})
         _emit(ret, "SalesAndCustomersPreferences", {
             "IsTrackingReimbursedExpensesAsIncome": "false", "IsAutoApplyingPayments": "true"})
+        if self.sales_tax:
+            # Present only in a company that collects sales tax (OSR PreferencesQuery, SalesTaxPreferences).
+            company = self._company
+            item = company.default_tax_item()
+            _emit(ret, "SalesTaxPreferences", {
+                "DefaultItemSalesTaxRef": company._ref_to(item) if item is not None else None,
+                "PaySalesTax": "Monthly",
+                "DefaultTaxableSalesTaxCodeRef": company._ref_to(company.tax_code("Tax")),
+                "DefaultNonTaxableSalesTaxCodeRef": company._ref_to(company.tax_code("Non"))})
         _emit(ret, "TimeTrackingPreferences", {"FirstDayOfWeek": "Monday"})
         _emit(ret, "CurrentAppAccessRights", {"IsAutomaticLoginAllowed": "false",
                                               "IsPersonalDataAccessAllowed": "false"})
@@ -740,16 +784,31 @@ class QuickBooksSimulator:
         for name, due in (("Net 30", "30"), ("Net 15", "15"), ("Due on receipt", "0")):
             company.list_add("StandardTerms", {"Name": name, "StdDueDays": due, "StdDiscountDays": "0",
                                                "DiscountPct": "0.0"}, warnings)
-        for kind, names in (("SalesTaxCode", ("Tax", "Non")), ("PaymentMethod", ("Cash", "Check", "Visa"))):
+        # The standard lists a new QuickBooks company file starts with (QuickBooks' EasyStep interview fills the
+        # same lists; names as QuickBooks Desktop 2020+ ships them).
+        for name, taxable, desc in (("Tax", "true", "Taxable Sales"), ("Non", "false", "Non-Taxable Sales")):
+            company.list_add("SalesTaxCode", {"Name": name, "IsTaxable": taxable, "Desc": desc}, warnings)
+        for name, kind in (("Cash", "Cash"), ("Check", "Check"), ("American Express", "AmericanExpress"),
+                           ("Discover", "Discover"), ("MasterCard", "MasterCard"), ("Visa", "Visa"),
+                           ("Debit Card", "DebitCard"), ("E-Check", "ECheck")):
+            company.list_add("PaymentMethod", {"Name": name, "PaymentMethodType": kind}, warnings)
+        for name, kind in (("Intuit Product Invoice", "Invoice"), ("Intuit Service Invoice", "Invoice"),
+                           ("Intuit Professional Invoice", "Invoice"), ("Custom Sales Receipt", "SalesReceipt"),
+                           ("Custom Credit Memo", "CreditMemo"), ("Custom Estimate", "Estimate")):
+            company.list_add("Template", {"Name": name, "TemplateType": kind}, warnings)
+        for kind, names in (
+            ("ShipMethod", ("DHL", "Federal Express", "UPS", "US Mail")),
+            ("CustomerMsg", ("Thank you for your business.", "Please remit to above address.",
+                             "We appreciate your prompt payment.")),
+            ("CustomerType", ("Referral", "Retail", "Wholesale")),
+            ("VendorType", ("Consultant", "Service Providers", "Suppliers", "Tax agency")),
+        ):
             for name in names:
-                self._store.insert(self._plain_row(kind, name))
-
-    def _plain_row(self, kind: str, name: str) -> Row:
-        stamp = self._epoch()
-        return Row(id=self._company.new_list_id(stamp), kind=kind, seq=self._store.next_counter("seq"),
-                   namespace=NAMESPACE[kind], name_key=name.upper(), full_name=name, parent_id=None, sublevel=0,
-                   is_active=True, time_created=stamp, time_modified=stamp, edit_sequence=str(stamp),
-                   customer_id=None, ref_number=None, txn_date=None, balance_cents=0, body={"Name": name})
+                company.list_add(kind, {"Name": name}, warnings)
+        if self.sales_tax:
+            agency = company.list_add("Vendor", {"Name": "State Board of Equalization"}, warnings)
+            company.list_add("ItemSalesTax", {"Name": "State Tax", "ItemDesc": "State sales tax",
+                                              "TaxRate": "7.25", "TaxVendorRef": {"ListID": agency.id}}, warnings)
 
     # --- direct API for tests, demo seeding and assertions -----------------------------------------------------------
     def _records(self, kinds: Iterable[str]) -> list[dict[str, Any]]:
@@ -787,6 +846,10 @@ class QuickBooksSimulator:
     def invoices(self) -> list[dict[str, Any]]:
         """Every invoice with its lines and linked payments, in creation order."""
         return self._records(("Invoice",))
+
+    def sales_receipts(self) -> list[dict[str, Any]]:
+        """Every sales receipt with its lines, in creation order."""
+        return self._records(("SalesReceipt",))
 
     def payments(self) -> list[dict[str, Any]]:
         """Every received payment with the invoices it was applied to."""
@@ -843,6 +906,8 @@ class QuickBooksSimulator:
             return self._company.invoice_add(fields, warnings)
         if kind == "ReceivePayment":
             return self._company.payment_add(fields, warnings)
+        if kind == "SalesReceipt":
+            return self._company.sales_receipt_add(fields, warnings)
         if kind in (*_LIST_KINDS, *TERMS_KINDS):
             return self._company.list_add(kind, fields, warnings)
         raise SimulatorError(3250, f"the simulator does not model {kind}")
