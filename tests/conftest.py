@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*\"(\d+\.\d+)\"\s*\?>")
+_VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*[\"'](\d+\.\d+)[\"']\s*\?>")
 _TOP_LEVEL = {"16.0": "qbxmlops160.xsd", "13.0": "qbxmlops130.xsd"}
 
 

@@ -577,10 +577,12 @@ class InboundSync:
         if not ids:
             return []
         if spec.name == "Customer":
-            return list(self.qb.query_customers(list_ids=ids, include_inactive=True))
-        if spec.name == "Item":
-            return list(self.qb.query_items(list_ids=ids, include_inactive=True))
-        return list(self.qb.query_invoices(txn_ids=ids, include_lines=False))
+            found = self.qb.query_customers(list_ids=ids, include_inactive=True)
+        elif spec.name == "Item":
+            found = self.qb.query_items(list_ids=ids, include_inactive=True)
+        else:
+            found = self.qb.query_invoices(txn_ids=ids, include_lines=False)
+        return self._qb_clock().corrected(found)  # the same versions as the delta query's
 
     def _sync_entity(self, spec: InboundSpec, report: InboundEntityReport, *, full: bool, resend: bool,
                      progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> bool:
