@@ -103,3 +103,38 @@ def test_everything_ends_in_both_systems_exactly_once_through_thirty_percent_fau
         sorted(c["ListID"] for c in qb["shared_customers"])
     assert sorted(products[p]["QB_Item_ID__c"] for p in shared["products"]) == \
         sorted(i["ListID"] for i in qb["shared_items"])
+
+
+def test_the_demo_company_through_thirty_percent_faults_has_no_second_shipping_product(world, tmp_path) -> None:
+    """The demo's two sides share item names (Shipping): before inbound linked by name, QB → SF first made a
+    second Shipping Product2, and the Opportunities using the first one were never invoiced."""
+    from qbsf.app.demo.seed import seed_once
+
+    seed_once(tmp_path, world.sf_state, world.qb_sim)
+    sf = world.sf_state
+    shared = {p["Name"] for p in sf.records("Product2")} & {i["FullName"] for i in world.qb_sim.items()}
+    assert shared, "the demo has items on both sides under the same name"
+    sf.inject_faults(0.30, kinds=("UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"), seed=11)
+    world.qb_sim.set_fault_rate(0.30, seed=5)
+    engine = world.engine(max_attempts=50, retry_base=timedelta(0), retry_cap=timedelta(0),
+                          poll_overlap=timedelta(seconds=1))
+    for number in range(ROUNDS):
+        passes = [engine.run_cycle, engine.sync_qb_to_sf]
+        for run in passes if number % 2 else reversed(passes):
+            run()
+    sf.inject_faults(0)
+    world.qb_sim.set_fault_rate(0)
+    assert [n for n, c in Counter(p["Name"] for p in sf.records("Product2")).items() if c > 1] == []
+    assert [n for n, c in Counter(a["Name"] for a in sf.records("Account")).items() if c > 1] == []
+    unsynced = [(sobject, record.get("Name")) for sobject, field in (
+        ("Account", "QB_Customer_ID__c"), ("Contact", "QB_Customer_ID__c"), ("Product2", "QB_Item_ID__c"),
+        ("Opportunity", "QB_Invoice_ID__c")) for record in sf.records(sobject) if not record.get(field)]
+    assert unsynced == [], f"never reached QuickBooks: {unsynced}"
+    by_customer = Counter(a.get("QB_Customer_ID__c") for a in sf.records("Account"))
+    assert [c["FullName"] for c in world.customers() if not c.get("ParentRef") and
+            by_customer[c["ListID"]] != 1] == []
+    by_item = Counter(p.get("QB_Item_ID__c") for p in sf.records("Product2"))
+    assert [i["FullName"] for i in world.qb_sim.items() if by_item[i["ListID"]] != 1] == []
+    by_invoice = Counter(r.get("QB_Invoice_ID__c") for r in sf.records("QB_Invoice__c"))
+    assert [i.get("RefNumber") for i in world.qb_sim.invoices() if by_invoice[i["TxnID"]] != 1] == []
+    assert not world.state.failures()
