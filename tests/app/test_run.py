@@ -427,6 +427,7 @@ def test_resetting_a_qb_timestamp_resends_that_entity_next_cycle(sf_emulator, tm
         wait_for(lambda: connector.status().last_cycle.number >= 3)
         again = connector.status().last_cycle.detail["qb_to_sf"].entities["Customer"]
         assert again.queried == 2, "every Customer is read again after the reset"
+        assert (again.updated, again.echoes) == (2, 0), "and written again, as `qbsf sync qb-to-sf --reset` does"
     finally:
         connector.stop(wait=20)
         services.close()

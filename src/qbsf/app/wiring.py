@@ -220,12 +220,9 @@ class EngineServices:
         with self._qb_lock:  # never in the middle of a cycle
             if self.engine is not None and hasattr(self.engine, "inbound"):
                 return list(self.engine.inbound.reset(entities))
-            if entities is None:
-                self.state.reset_all_watermarks("qb:")
-                return ["all"]
-            for name in entities:
-                self.state.reset_watermark(f"qb:{name}")
-            return list(entities)
+            from qbsf.sync.inbound import reset_inbound
+
+            return reset_inbound(self.state, entities)  # the same reset while QuickBooks is not connected
 
     # ---- cycles --------------------------------------------------------------------------------------------------
     def run_cycle(self, request: CycleRequest) -> Any:

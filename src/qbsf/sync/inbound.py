@@ -268,6 +268,27 @@ class InboundReport:
                 f"messages, {self.seconds:.1f} s)")
 
 
+def reset_inbound(state: StateStore, entities: Iterable[str] | None = None) -> list[str]:
+    """Reset the QuickBooks → Salesforce sync of ``entities`` (all when None); returns the entity names.
+
+    Forgets their watermarks and snapshots and leaves a re-send mark: the next pass writes each record again (a
+    record deleted in Salesforce is recreated by external id), never overwriting a Salesforce value with the
+    shorter form QuickBooks holds. Needs no connection, so a reset asked for while QuickBooks is away is the same.
+    """
+    names = [spec.name for spec in INBOUND_SPECS] if entities is None else \
+        [inbound_spec(name).name for name in entities]
+    store = InboundState(state)
+    with state.batch():
+        for name in names:
+            state.reset_watermark(f"qb:{name}")
+            store.forget(name)
+        mark_resend(state, names)
+        if entities is None:
+            state.reset_watermark(_DELETED)
+    logger.info("QB → SF watermarks reset: %s", ", ".join(names))
+    return names
+
+
 def _unwrap(client: Any) -> Any:
     """The real client behind an engine adapter (the inbound sync needs upserts and raw queries)."""
     inner = getattr(client, "client", None)
@@ -415,21 +436,10 @@ class InboundSync:
     def reset(self, entities: Iterable[str] | None = None) -> list[str]:
         """Forget watermarks (one entity's, or all) and snapshots: the next pass re-sends every record of them.
 
-        The dashboard's Reset and ``run(reset=True)`` (``qbsf sync qb-to-sf --reset``) both come here: the re-send
-        mark it leaves makes the next pass write each record again (a record deleted in Salesforce is recreated by
-        external id), never overwriting a Salesforce value with the shorter form QuickBooks holds.
+        The dashboard's Reset and ``run(reset=True)`` (``qbsf sync qb-to-sf --reset``) both come here (see
+        :func:`reset_inbound`).
         """
-        names = [spec.name for spec in INBOUND_SPECS] if entities is None else \
-            [inbound_spec(name).name for name in entities]
-        with self.state.batch():
-            for name in names:
-                self.state.reset_watermark(f"qb:{name}")
-                self.store.forget(name)
-            mark_resend(self.state, names)
-            if entities is None:
-                self.state.reset_watermark(_DELETED)
-        logger.info("QB → SF watermarks reset: %s", ", ".join(names))
-        return names
+        return reset_inbound(self.state, entities)
 
     def run(self, entities: Iterable[str] | None = None, *, full: bool = False, reset: bool = False,
             progress: Progress | None = None, should_stop: Callable[[], bool] | None = None) -> InboundReport:

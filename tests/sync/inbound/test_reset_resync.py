@@ -97,3 +97,12 @@ def test_an_account_deleted_in_salesforce_is_recreated_when_its_customer_changes
     assert report.ok, report.failures
     recreated = _one(world, "Account", "QB_Customer_ID__c", account["QB_Customer_ID__c"])
     assert recreated["Id"] != account["Id"] and recreated["Phone"] == "555-0177"
+
+
+def test_a_reset_asked_for_while_quickbooks_is_away_is_the_same_reset(world) -> None:
+    from qbsf.sync.inbound import reset_inbound
+
+    _synced_both_ways(world)
+    assert reset_inbound(world.state, ["Customer"]) == ["Customer"]
+    report = world.engine().sync_qb_to_sf(["Customer"])
+    assert (report.total("updated"), report.total("echoes")) == (3, 0)
