@@ -64,3 +64,26 @@ def test_two_salesforce_records_of_the_name_are_never_guessed(world) -> None:
     assert name == "Twin Co" and "Salesforce has 2 Account records of that name" in message
     assert sorted(a["Name"] for a in world.sf_state.records("Account")) == ["Only In QuickBooks", "Twin Co",
                                                                            "Twin Co"]
+
+
+def test_a_name_quickbooks_holds_cut_at_its_limit_still_finds_its_salesforce_record(world) -> None:
+    long_account = "Northwind Traders International Holdings Group"  # 46 characters; QuickBooks keeps 41
+    long_product = "Professional Services_Consulting 100%"  # 37 characters; QuickBooks keeps 31
+    account = world.sf_state.insert("Account", {"Name": long_account})
+    world.sf_state.insert("Account", {"Name": long_account[:41] + " Other"})  # the same 41, a different name…
+    product = world.sf_state.insert("Product2", {"Name": long_product, "IsActive": True})
+    customer = world.qb_sim.add("Customer", {"Name": long_account[:41]})
+    item = world.qb_sim.add("ItemService", {"Name": long_product[:31], "SalesOrPurchase": {
+        "Price": "10.00", "AccountRef": {"FullName": "Sales"}}})
+    report = world.engine().sync_qb_to_sf(["Customer", "Item"])
+    # …so the customer is ambiguous and never guessed; the item has one match and is linked.
+    ((_entity, _id, name, message),) = report.failures
+    assert name == long_account[:41] and "Salesforce has 2 Account records of that name" in message
+    assert world.sf_state.get("Product2", product)["QB_Item_ID__c"] == item["ListID"]
+    assert len(world.sf_state.records("Product2")) == 1 and len(world.sf_state.records("Account")) == 2
+    # Once the other Account is gone, the failed customer (retried next pass) finds its one Account.
+    world.sf_state.delete("Account", next(a["Id"] for a in world.sf_state.records("Account") if a["Id"] != account))
+    again = world.engine().sync_qb_to_sf(["Customer"])
+    assert again.ok, again.failures
+    assert world.sf_state.get("Account", account)["QB_Customer_ID__c"] == customer["ListID"]
+    assert world.sf_state.get("Account", account)["Name"] == long_account, "the longer Salesforce name stays"

@@ -26,6 +26,42 @@ def _key(name: Any) -> str:
     return " ".join(str(name or "").split()).casefold()
 
 
+# Names per SOQL query of LIKE conditions (each condition is a prefix the size of a QuickBooks name).
+PREFIXES_PER_QUERY = 20
+
+
+def _like(prefix: str) -> str:
+    """A SOQL ``LIKE`` literal matching every value that starts with ``prefix``."""
+    escaped = prefix.replace("\\", "\\\\").replace("'", "\\'").replace("_", "\\_").replace("%", "\\%")
+    return f"'{escaped}%'"
+
+
+def _cut_names(spec: Any, unmatched: list[tuple[str, Any]], sf: Any,
+               by_name: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Salesforce records whose name QuickBooks holds cut at its Name limit (outbound's ``Left:41``): found by
+    prefix, added to ``by_name`` under the QuickBooks name, and returned."""
+    from qbsf.quickbooks.schema import FIELD_LIMITS
+
+    wanted: dict[str, tuple[int, str]] = {}
+    for key, work in unmatched:
+        name = str(work.flat.get("Name") or "")
+        limit = FIELD_LIMITS.get(type(work.record).__name__, {}).get("Name")
+        if limit and len(name) >= limit and ":" not in str(work.flat.get("FullName") or name):
+            wanted[key] = (limit, name)
+    found: list[dict[str, Any]] = []
+    prefixes = sorted(wanted.items())
+    for start in range(0, len(prefixes), PREFIXES_PER_QUERY):
+        chunk = prefixes[start:start + PREFIXES_PER_QUERY]
+        rows = sf.query(f"SELECT Id, Name, {spec.external_id} FROM {spec.sf_object} WHERE "
+                        + " OR ".join(f"Name LIKE {_like(name)}" for _key_, (_limit, name) in chunk))
+        for row in rows:
+            for key, (limit, _name) in chunk:
+                if _key(str(row.get("Name") or "").strip()[:limit]) == key:
+                    by_name.setdefault(key, []).append(row)
+                    found.append(row)
+    return found
+
+
 def link_by_name(spec: Any, works: Sequence[Any], sf: Any, state: StateStore, *, policy: str,
                  quote: Callable[[str], str]) -> int:
     """Give each never-synced work item (no link, no snapshot) the Id of the Salesforce record with its name.
@@ -50,6 +86,7 @@ def link_by_name(spec: Any, works: Sequence[Any], sf: Any, state: StateStore, *,
     by_name: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_name.setdefault(_key(row.get("Name")), []).append(row)
+    rows.extend(_cut_names(spec, [(key, work) for key, work in names.items() if key not in by_name], sf, by_name))
     linked = state.lookup_many(spec.crosswalk, [row["Id"] for row in rows])
     matched = 0
     for key, work in names.items():
