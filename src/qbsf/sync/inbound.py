@@ -56,7 +56,16 @@ from qbsf.sync.invoice_status import (
     offset_minutes,
     tz_from_offset_minutes,
 )
-from qbsf.sync.merge import OWN, QUICKBOOKS, Base, FieldMerge, feeds_of, merge_fields, source_changes
+from qbsf.sync.merge import (
+    OWN,
+    QUICKBOOKS,
+    Base,
+    FieldMerge,
+    feeds_of,
+    merge_fields,
+    source_changes,
+    source_key,
+)
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
@@ -404,6 +413,7 @@ class _Work:
     sf_row: dict[str, Any] | None = None   # Salesforce's current values, when read this pass
     sf_read: bool = False
     recreate: bool = False                 # deleted in Salesforce: written again by external id
+    kept: dict[str, Any] = field(default_factory=dict)  # Salesforce values QuickBooks holds only in short form
 
 
 class InboundSync:
@@ -852,9 +862,21 @@ class InboundSync:
             if kept:
                 work.changes = {k: v for k, v in work.changes.items() if k not in kept}
                 work.sf_won.update(kept)
+                work.kept = kept
+                if work.merge is not None:
+                    work.merge.send = {k: v for k, v in work.merge.send.items() if k not in kept}
             if not resend and not work.conflicts and all(
                     k == spec.external_id and same(v, row.get(spec.external_id)) for k, v in work.changes.items()):
                 work.outcome = Outcome.UNCHANGED  # Salesforce already holds all QuickBooks has to say
+
+    def _agree_kept(self, spec: InboundSpec, work: _Work, merged: FieldMerge) -> None:
+        """Both sides agree on a kept field as they hold it: Salesforce its longer value, QuickBooks its short form."""
+        feeds = self._feeds(spec)
+        for name, value in work.kept.items():
+            merged.agreed_target[name.casefold()] = value
+            for key in source_key(feeds, name, str.casefold):
+                merged.agreed_source[key] = (work.payload or {}).get(name) if key.startswith(OWN) else \
+                    work.source.get(key)
 
     def _feeds(self, spec: InboundSpec) -> dict[str, tuple[str, ...]]:
         qb_class = _qb_class(spec)
@@ -946,6 +968,8 @@ class InboundSync:
             snapshots[work.qb_id] = (sf_id, work.active, agreed)
             if work.merge is not None or work.outcome is not Outcome.UNCHANGED:
                 merged = work.merge or self._full_merge(spec, work)
+                if work.kept:
+                    self._agree_kept(spec, work, merged)
                 base = work.base or Base(sf_id=sf_id, salesforce={}, quickbooks={})
                 bases[work.qb_id] = base.updated(sf_id=sf_id, salesforce=merged.agreed_target,
                                                  quickbooks=merged.agreed_source)

@@ -106,3 +106,14 @@ def test_a_reset_asked_for_while_quickbooks_is_away_is_the_same_reset(world) -> 
     assert reset_inbound(world.state, ["Customer"]) == ["Customer"]
     report = world.engine().sync_qb_to_sf(["Customer"])
     assert (report.total("updated"), report.total("echoes")) == (3, 0)
+
+
+def test_after_a_reset_both_sides_agree_on_the_salesforce_value_they_kept(world) -> None:
+    from qbsf.sync.merge_state import BaseStore
+
+    engine, long_one, _plain = _synced_both_ways(world)
+    list_id = world.sf_state.get("Account", long_one)["QB_Customer_ID__c"]
+    assert engine.sync_qb_to_sf(["Customer"], reset=True).ok
+    base = BaseStore(world.state).get_many("Account", [list_id])[list_id]
+    assert (base.salesforce["name"], base.salesforce["billingstreet"]) == (LONG_NAME, LONG_STREET)
+    assert base.quickbooks["name"] == LONG_NAME[:41]
