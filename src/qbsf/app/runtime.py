@@ -415,13 +415,15 @@ class Connector:
         summary.finished_at = summary.started_at + timedelta(seconds=time.perf_counter() - clock)
         if summary.error is None and (summary.synced or summary.failed or full_out or full_in):
             log.info(f"{summary.synced} synced, ✗ {summary.failed} failed", mark="ok" if not summary.failed else "warn")
+        # What the cycle tells Salesforce (closed requests, the org app's activity) is part of the cycle: written
+        # before the cycle counts as finished.
+        end = getattr(self.services, "end_cycle", None)
+        if callable(end):
+            end(summary)
         with self._lock:
             self._last = summary
             self.history.append(summary)
             del self.history[:-50]
-        end = getattr(self.services, "end_cycle", None)
-        if callable(end):
-            end(summary)
         self._beat(number)
 
     def _reconnect_quickbooks(self) -> bool:

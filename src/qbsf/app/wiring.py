@@ -38,6 +38,7 @@ class EngineServices:
         self.settings = settings
         self.machine_id = machine_id
         self.presence: Any = None
+        self.org_app: Any = None  # the QuickBooks Sync app in the org (qbsf.app.org_app), with the presence
         self._requests: list[str] = []
         self.secrets = secrets
         self.state = state
@@ -56,6 +57,7 @@ class EngineServices:
             self.sf.close()
             self.sf = None
             self.presence = None
+            self.org_app = None
         self.settings = settings
 
     # ---- Salesforce ----------------------------------------------------------------------------------------------
@@ -75,6 +77,11 @@ class EngineServices:
             self.presence = SalesforcePresence(self.sf, machine_id=self.machine_id,
                                                connector=connector_id(self.machine_id,
                                                                       self.settings.resolved_state_url()))
+            from qbsf.app.org_app import OrgApp
+            from qbsf.sync.runtime import mappings_dir
+
+            self.org_app = OrgApp(self.sf, self.state, mappings_dir=mappings_dir(self.settings),
+                                  reset=self.reset_qb_to_sf)
         url = getattr(self.sf, "instance_url", None) or self.settings.salesforce.instance_url
         return str(url)
 
@@ -89,9 +96,12 @@ class EngineServices:
         wants = None
         pages: dict[str, Any] = {}
         if self.presence is not None and self.presence.enabled:
-            wants = self.presence.beat(quickbooks_connected=quickbooks_connected, reads=queries)
+            org_reads = self.org_app.reads() if self.org_app is not None else {}
+            wants = self.presence.beat(quickbooks_connected=quickbooks_connected, reads={**queries, **org_reads})
             self._requests = list(wants.ids)
             pages = wants.pages
+            if self.org_app is not None:
+                self.org_app.accept(pages)
         elif queries and self.sf is not None:
             pages = read_in_one_call(self.sf, queries)
         if wants is None and self.presence is not None:
@@ -103,7 +113,10 @@ class EngineServices:
         return wants
 
     def end_cycle(self, summary: Any) -> None:
-        """Close the Salesforce sync requests this cycle answered (sent with the next heartbeat)."""
+        """Close the Salesforce sync requests this cycle answered (sent with the next heartbeat), and write what the
+        org's QuickBooks Sync app shows (activity, timestamps, mapping checks) when the cycle changed any of it."""
+        if self.org_app is not None:
+            self.org_app.after_cycle(summary.started_at)
         if self.presence is None or not self._requests:
             return
         ok = summary.error is None and not summary.failed
