@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.qbsf-installed
 
-.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools
+.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ $(SF_TOOLS): salesforce/package-lock.json
 	touch $@
 
 salesforce-tools: $(SF_TOOLS)
+
+# docs/screenshots/salesforce-*.png: the package's components mounted outside an org (LWC OSS, lightning-base-components,
+# SLDS; salesforce/screenshots/package-lock.json) and photographed in Debian's Chromium. Not part of `make test`.
+salesforce-screenshots: $(STAMP) $(SF_TOOLS) chromium
+	cd salesforce/screenshots && { [ -d node_modules ] || npm ci --prefer-offline --no-audit --no-fund --loglevel=error; } \
+	  && npx rollup -c --silent
+	$(BIN)/python salesforce/screenshots/shoot.py
 
 test: lint chromium salesforce-tools
 	$(BIN)/pytest

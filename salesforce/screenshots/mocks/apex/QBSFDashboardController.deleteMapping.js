@@ -1,0 +1,2 @@
+// Actions are not taken in a screenshot.
+export default () => Promise.resolve();

@@ -1,0 +1,2 @@
+import { activity } from "../sample.js";
+export default () => Promise.resolve(activity);

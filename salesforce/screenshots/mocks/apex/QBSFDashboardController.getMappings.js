@@ -1,0 +1,2 @@
+import { mappings } from "../sample.js";
+export default () => Promise.resolve(mappings);

@@ -1,0 +1,2 @@
+import { status } from "../sample.js";
+export default () => Promise.resolve(status());

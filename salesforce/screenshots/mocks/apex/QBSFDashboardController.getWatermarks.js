@@ -1,0 +1,2 @@
+import { watermarks } from "../sample.js";
+export default () => Promise.resolve(watermarks);
