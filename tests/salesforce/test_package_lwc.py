@@ -44,5 +44,5 @@ def test_components_are_prettier_formatted() -> None:
         pytest.fail("prettier is not installed: run `make salesforce-tools`")
     result = subprocess.run(["node", str(prettier), "--check", "force-app/**/lwc/**/*.{js,html}"],
                             cwd=PROJECT, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, (
-        "run `cd salesforce && npx prettier --write 'force-app/**/lwc/**/*.{js,html}'`:\n" + result.stdout + result.stderr)
+    fix = "run `cd salesforce && npx prettier --write 'force-app/**/lwc/**/*.{js,html}'`"
+    assert result.returncode == 0, f"{fix}:\n{result.stdout}{result.stderr}"
