@@ -108,7 +108,14 @@ def test_a_good_mapping_uploaded_in_salesforce_is_checked_and_put_in_use(running
     assert not local.exists() and (running.mappings / "replaced" / "Acct_to_Customer.csv").read_text() == original
     assert "Acct_to_Customer" in running.services.engine.mappings
 
-    running.org.delete("QBSF_Mapping__c", record)
+    again = running.org.insert("QBSF_Mapping__c", {"Name": "Acct_to_Customer_v2.csv", "Body__c": body})
+    running.cycle()
+    assert running.org.get("QBSF_Mapping__c", again)["State__c"] == "Active"
+    older = running.org.get("QBSF_Mapping__c", record)
+    assert (older["State__c"], older["Errors__c"]) == (
+        "Rejected", "Acct_to_Customer_v2.csv: replaced by a newer upload of Acct_to_Customer_v2.csv")
+
+    running.org.delete("QBSF_Mapping__c", again)
     running.cycle()
     assert not (running.mappings / "Acct_to_Customer_v2.csv").exists(), "deleted in the org: no longer used"
     assert (running.mappings / MANIFEST).read_text().strip() == "{}"

@@ -240,6 +240,10 @@ class OrgApp:
                 other.replace(aside / other.name)
                 log.info("Mapping %s replaced by %s from Salesforce (the old file is in %s)", other.name, name,
                          aside)
+        earlier = manifest.get(name)
+        if earlier is not None and earlier != record_id:  # the same file uploaded again: the older row is replaced
+            self._update(MAPPING_OBJECT, {"Id": earlier, "State__c": "Rejected",
+                                          "Errors__c": f"{name}: replaced by a newer upload of {name}"})
         target = self.mappings_dir / name
         temporary = target.with_suffix(".csv.tmp")
         temporary.write_text(body, encoding="utf-8", newline="")
