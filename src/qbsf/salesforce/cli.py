@@ -18,7 +18,8 @@ CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Setti
 #: The fields qbsf writes QuickBooks ids into; without them nothing can be written back.
 ID_FIELDS = {"Account": "QB_Customer_ID__c", "Contact": "QB_Customer_ID__c", "Product2": "QB_Item_ID__c",
              "Opportunity": "QB_Invoice_ID__c"}
-PACKAGE_OBJECTS = ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Heartbeat__c", "QBSF_Sync_Request__c")
+PACKAGE_OBJECTS = ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Heartbeat__c", "QBSF_Sync_Request__c", "QBSF_Mapping__c",
+                   "QBSF_Watermark__c", "QBSF_Activity__c")
 
 
 def _context(ctx: typer.Context, config: str | None) -> Any:
@@ -96,10 +97,10 @@ def check(ctx: typer.Context) -> None:
         raise typer.Exit(1)
     typer.echo("✓ QuickBooks id fields present (SystemModstamp polling works)")
     if package:
-        typer.echo(f"⚠ package objects missing: {', '.join(package)} — the QBSync_Queue__c change source and "
-                   "invoices need the full package")
+        typer.echo(f"⚠ package objects missing: {', '.join(package)} — the QBSync_Queue__c change source, "
+                   "invoices and the QuickBooks Sync app need the full package (deploy salesforce/ again)")
     else:
-        typer.echo("✓ qbsf package installed (queue change source available)")
+        typer.echo("✓ qbsf package installed (queue change source and the QuickBooks Sync app available)")
 
 
 @app.command("disconnect")
