@@ -205,3 +205,11 @@ def test_an_idle_cycle_with_the_app_is_still_one_salesforce_call(running: Runnin
     running.cycle()  # the first cycle's write-backs settle
     for _ in range(3):
         assert running.cycle() == 1
+
+
+def test_a_reset_of_an_entity_the_connector_does_not_know_is_cleared_and_the_cycle_goes_on(running: Running) -> None:
+    bogus = running.org.insert("QBSF_Watermark__c", {"Name": "Vendor", "Entity__c": "Vendor",
+                                                    "Reset_Requested__c": True})
+    running.cycle()  # no error: the cycle ran
+    assert running.org.get("QBSF_Watermark__c", bogus)["Reset_Requested__c"] is False
+    assert running.services.org_app.last.reset == []

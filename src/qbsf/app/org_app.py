@@ -141,9 +141,14 @@ class OrgApp:
                 self._org_watermarks[entity] = (_parse_datetime(row.get("Last_Modified__c")), wanted)
                 if wanted:
                     requested.append(entity)
+            for entity in requested:
+                try:
+                    report.reset.extend(self.reset([entity]))
+                except QbsfError as exc:  # e.g. an entity this connector does not sync: say so, clear the request
+                    log.warning("QB → SF timestamp of %s not reset: %s", entity, exc, extra={"mark": "warn"})
             if requested:
-                report.reset = list(self.reset(requested))
-                log.info("QB → SF timestamps reset from Salesforce: %s", ", ".join(requested), extra={"mark": "ok"})
+                log.info("QB → SF timestamps reset from Salesforce: %s", ", ".join(report.reset) or "none",
+                         extra={"mark": "ok"})
                 for entity in requested:
                     self._org_watermarks[entity] = (self._org_watermarks[entity][0], True)  # rewrite after the cycle
         retries = self._rows(pages, "org_retries")
