@@ -172,3 +172,25 @@ def test_any_body_gets_a_soap_answer(stack, body: bytes, soap: str, fuzz_case) -
         post(client, body, soap)
     assert not failures.records, [record.getMessage() for record in failures.records]
     assert not unexpected, unexpected
+
+
+def test_the_fuzzed_stack_opens_real_sessions(stack) -> None:
+    # the sequences above only reach the session code if a right password opens a session with work in it
+    client, failures, unexpected = stack
+    for _ in range(50):
+        answer = post(client, envelope("authenticate", [("strUserName", "acme-qbwc"), ("strPassword", PASSWORD)],
+                                       "1.1"), "1.1")
+        ticket = ticket_of(answer)
+        if ticket is None:
+            continue
+        request = post(client, envelope("sendRequestXML", [("ticket", ticket), ("strHCPResponse", ""),
+                                                           ("strCompanyFileName", ""), ("qbXMLCountry", "US"),
+                                                           ("qbXMLMajorVers", "16"), ("qbXMLMinorVers", "0")],
+                                        "1.1"), "1.1")
+        if "CustomerAddRq" in request:
+            post(client, envelope("closeConnection", [("ticket", ticket)], "1.1"), "1.1")
+            break
+        post(client, envelope("closeConnection", [("ticket", ticket)], "1.1"), "1.1")
+    else:
+        raise AssertionError("no Web Connector session carried the engine's request")
+    assert not failures.records and not unexpected
