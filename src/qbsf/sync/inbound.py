@@ -96,6 +96,13 @@ class InboundSpec:
     # The outbound sheet writing this QuickBooks entity from the same Salesforce object (what QuickBooks would
     # hold of a Salesforce value: a value QuickBooks holds only in that form never replaces Salesforce's).
     outbound_sheet: str | None = None
+    # What a bookkeeper calls the Salesforce record (Product, not Product2); the object's name when not given.
+    sf_label: str = ""
+
+    @property
+    def sf_word(self) -> str:
+        """The Salesforce record in a bookkeeper's words."""
+        return self.sf_label or self.sf_object
 
     @property
     def source(self) -> str:
@@ -107,7 +114,8 @@ INBOUND_SPECS: tuple[InboundSpec, ...] = (
     InboundSpec("Customer", "Account", "Customer_to_Acct", "QB_Customer_ID__c", "ListID", "Account", ("Customer",),
                 outbound_sheet="Acct_to_Customer"),
     InboundSpec("Item", "Product2", "Item_to_Product", "QB_Item_ID__c", "ListID", "Product2",
-                ("ItemService", "ItemNonInventory", "ItemInventory"), outbound_sheet="Product_to_Item"),
+                ("ItemService", "ItemNonInventory", "ItemInventory"), outbound_sheet="Product_to_Item",
+                sf_label="Product"),
     InboundSpec("Invoice", "QB_Invoice__c", "Invoice_to_SF", "QB_Invoice_ID__c", "TxnID", "QB_Invoice__c",
                 ("Invoice",), is_txn=True),
 )

@@ -99,7 +99,8 @@ def link_by_name(spec: Any, works: Sequence[Any], sf: Any, state: StateStore, *,
             matched += 1
             continue
         free = [row for row in found if not row.get(spec.external_id) and row["Id"] not in linked]
-        entity = spec.sf_object if spec.sf_object != "Product2" else "Product"
+        entity = spec.sf_word
+        article = "an" if entity[:1].upper() in "AEIOU" else "a"
         if len(free) > 1:
             work.error = NeedsUser(
                 f"QuickBooks {spec.name} {work.label!r}: Salesforce has {len(free)} {entity} records of that name, not "
@@ -117,7 +118,7 @@ def link_by_name(spec: Any, works: Sequence[Any], sf: Any, state: StateStore, *,
             matched += 1
         else:
             work.error = NeedsUser(
-                f"QuickBooks {spec.name} {work.label!r}: Salesforce already has an {entity} of that name "
+                f"QuickBooks {spec.name} {work.label!r}: Salesforce already has {article} {entity} of that name "
                 f"({free[0]['Id']}) that is not linked to it",
                 hint=f"run `qbsf link --entity {spec.crosswalk}` to link them, or rename one")
     return matched
