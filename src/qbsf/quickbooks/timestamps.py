@@ -44,7 +44,7 @@ __all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "zone_named"]
 
 # The largest daylight-saving step in use (an hour; Lord Howe Island's is half an hour).
 DST_STEP = timedelta(hours=1)
-_STAMPS = ("TimeCreated", "TimeModified")
+_STAMPS = ("TimeCreated", "TimeModified", "TimeDeleted")
 
 R = TypeVar("R")
 
@@ -96,7 +96,7 @@ class CompanyClock:
         return wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
 
     def corrected(self, records: Iterable[R]) -> list[R]:
-        """The records with TimeCreated/TimeModified turned into true instants (in the company's zone)."""
+        """The records with TimeCreated/TimeModified/TimeDeleted turned into true instants (company's zone)."""
         out = list(records)
         if not self.knows_dst:
             return out

@@ -1032,8 +1032,10 @@ class InboundSync:
         list_types = [t for spec in specs if not spec.is_txn for t in spec.deleted_types]
         txn_types = [t for spec in specs if spec.is_txn for t in spec.deleted_types]
         mark = _parse_utc(self.state.get_watermark(_DELETED))
-        since = mark - self.config.overlap if mark is not None else None
-        deleted = self.qb.query_deleted(list_types=list_types, txn_types=txn_types, since=since)
+        clock = self._qb_clock()  # TimeDeleted and FromDeletedDate in QuickBooks' terms, as for changes
+        since = clock.delta_start(mark, self.config.overlap) if mark is not None else None
+        deleted = clock.corrected(self.qb.query_deleted(list_types=list_types, txn_types=txn_types,
+                                                        since=clock.from_modified(since) if since else None))
         pairs = [(d.id, _utc_text(d.TimeDeleted) if d.TimeDeleted else "") for d in deleted]
         fresh = set(self.state.unseen(_DELETED, pairs))
         by_spec: dict[str, list[Any]] = {}

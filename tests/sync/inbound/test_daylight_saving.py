@@ -145,3 +145,18 @@ def test_the_overdue_day_follows_the_company_calendar_in_summer(world, inbound, 
     assert sync.today() == local.date()
     base = timezone(ZoneInfo(zone).utcoffset(datetime(2026, 1, 15)))
     assert clock["now"].astimezone(base).date() != local.date()
+
+
+def test_deletions_around_the_fall_back_are_each_recorded_once(world, inbound, clock, zone, connector_in_tokyo):
+    fall_back = ZONES[zone][0]
+    clock["now"] = fall_back - timedelta(hours=1)
+    ids = [world.qb_sim.add("Customer", {"Name": f"Gone {n}"})["ListID"] for n in range(8)]
+    assert inbound(company_tz=ZoneInfo(zone)).run(["Customer"]).ok
+    seen = []
+    for step, list_id in enumerate(ids):  # one deletion every 20 minutes, through the repeated hour
+        clock["now"] = fall_back - timedelta(minutes=35) + timedelta(minutes=20 * step)
+        world.qb_sim.delete(list_id)
+        clock["now"] += timedelta(minutes=10)
+        report = inbound(company_tz=ZoneInfo(zone)).run(["Customer"])
+        seen.append(report.entities["Customer"].deleted)
+    assert seen == [1] * len(ids), "each deletion recorded in the pass after it, none missed, none twice"
