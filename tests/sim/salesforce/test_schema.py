@@ -33,7 +33,8 @@ def test_standard_objects_have_the_real_key_prefixes_and_required_fields():
     objects = {o.name: o for o in load_standard_objects()}
     prefixes = {name: o.keyPrefix for name, o in objects.items()}
     assert prefixes == {"Account": "001", "Contact": "003", "Opportunity": "006", "Product2": "01t",
-                        "Pricebook2": "01s", "PricebookEntry": "01u", "OpportunityLineItem": "00k", "User": "005"}
+                        "Pricebook2": "01s", "PricebookEntry": "01u", "OpportunityLineItem": "00k", "User": "005",
+                        "Organization": "00D"}
     required = {name: sorted(f.name for f in o.fields.values() if f.required) for name, o in objects.items()}
     assert required["Account"] == ["Name"]
     assert required["Contact"] == ["LastName"]

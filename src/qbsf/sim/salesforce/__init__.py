@@ -4,6 +4,21 @@
     server = serve_in_thread(create_app(state), ssl=True)
     ... server.url, server.ca_path, state.api_calls ...
     server.stop()
+
+Real clients drive it unchanged in the test suite: simple-salesforce, jsforce and the Salesforce CLI (``sf``), the
+last two pinned in tests/node. What they rely on, and where each behaviour comes from:
+
+- Repeated slashes (``//services/data/…``) are folded before routing: the CLI keeps the instance URL it was given
+  with a trailing slash and appends ``/services/…``, which real orgs serve (forcedotcom/cli issue 361 shows both
+  forms of instance URL in use). ``app.CollapseSlashes``.
+- ``GET /services/data/vXX.X/`` lists ``identity``, the absolute identity-service URL of the caller (REST API
+  Developer Guide, "Resources by Version"); jsforce's ``identity()`` follows it. ``rest.RestApi.resources``.
+- ``GET query?q=…&columns=true`` answers the query's column metadata, in the shape the Salesforce CLI's own tests
+  record (``sf data query`` lays out its table from it). ``columns``.
+- ``Organization`` (key prefix 00D) holds the org's one read-only record (Object Reference, "Organization"); the CLI
+  reads it after every login. ``standard_gen``, ``state``.
+- The partner SOAP API's ``login()`` at ``/services/Soap/u/{version}`` (SOAP API Developer Guide, "login()",
+  "LoginResult", "LoginFault"), refused from API 65.0 on as the login() retirement notes announce. ``soap``.
 """
 
 from qbsf.sim.salesforce.app import create_app

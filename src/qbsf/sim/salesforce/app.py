@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,6 +17,7 @@ from starlette.routing import Route
 from qbsf.sim.salesforce.oauth import OAuth
 from qbsf.sim.salesforce.rest import Reply, RestApi
 from qbsf.sim.salesforce.settings import EmulatorSettings
+from qbsf.sim.salesforce.soap import SoapLogin
 from qbsf.sim.salesforce.state import SalesforceState
 
 log = logging.getLogger(__name__)
@@ -30,9 +33,30 @@ _FAULT_REPLIES = {
 
 def _json_response(reply: Reply, limit_info: str) -> Response:
     headers = {**reply.headers, "Sforce-Limit-Info": limit_info}
+    if reply.text is not None:  # CSV (Bulk API 2.0 results) and other non-JSON bodies
+        return Response(reply.text, status_code=reply.status, headers=headers, media_type=reply.media_type)
     if reply.body is None:
         return Response(status_code=reply.status, headers=headers)
     return JSONResponse(reply.body, status_code=reply.status, headers=headers)
+
+
+class CollapseSlashes:
+    """``//services/data/…`` is ``/services/data/…``: Salesforce serves paths with repeated slashes.
+
+    The Salesforce CLI stores the instance URL it is given with a trailing slash and appends ``/services/…`` to it,
+    so every request it sends starts with ``//``; against real orgs that works (instance URLs with and without the
+    trailing slash both appear in ``sf org display`` output: forcedotcom/cli issue 361), so the emulator folds
+    repeated slashes before routing.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            scope = {**scope, "path": re.sub(r"/{2,}", "/", scope["path"])}
+            scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
 
 
 def create_app(state: SalesforceState | None = None, settings: EmulatorSettings | None = None) -> Starlette:
@@ -40,6 +64,7 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
     state = state or SalesforceState()
     settings = settings or EmulatorSettings()
     oauth = OAuth(state, settings)
+    soap = SoapLogin(state, settings)
     api = RestApi(state)
 
     def limit_info() -> str:
@@ -61,7 +86,9 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
             await asyncio.sleep(state.latency)
         raw = await request.body()
         body: Any = None
-        if raw:
+        if raw and "csv" in request.headers.get("content-type", ""):
+            body = raw.decode("utf-8", errors="replace")  # a Bulk API 2.0 upload
+        elif raw:
             try:
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:
@@ -80,7 +107,8 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
             state.request_log.append({"method": request.method, "path": path, "status": reply.status,
                                       "at": state.now(), "fault": fault})
             return _json_response(reply, limit_info())
-        reply = api.dispatch(request.method, path, params, dict(request.headers), body, grant.user_id)
+        reply = api.dispatch(request.method, path, params, dict(request.headers), body, grant.user_id,
+                             base_url=settings.instance_url or str(request.base_url).rstrip("/"))
         state.request_log.append({"method": request.method, "path": path, "status": reply.status,
                                   "at": state.now()})
         return _json_response(reply, limit_info())
@@ -97,9 +125,10 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
         Route("/services/oauth2/revoke", oauth.revoke, methods=["POST"]),
         Route("/services/oauth2/userinfo", oauth.userinfo, methods=["GET"]),
         Route("/id/{org_id}/{user_id}", oauth.identity, methods=["GET"]),
+        Route("/services/Soap/u/{version}", soap.login, methods=["POST"]),
         Route("/services/data", data, methods=methods),
         Route("/services/data/{rest:path}", data, methods=methods),
-    ])
+    ], middleware=[Middleware(CollapseSlashes)])
     app.state.sf = state
     app.state.settings = settings
     return app

@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from qbsf.sim.salesforce.ids import make_id, to18
+from qbsf.sim.salesforce.columns import query_columns
+from qbsf.sim.salesforce.ids import ORG_ID, make_id, to18
 from qbsf.sim.salesforce.schema import ObjectDef
 from qbsf.sim.salesforce.settings import SUPPORTED_VERSIONS, release_label
 from qbsf.sim.salesforce.soql import Engine, parse
@@ -42,6 +43,8 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    text: str | None = None  # a non-JSON body (Bulk API 2.0 CSV results), sent as ``media_type``
+    media_type: str = "text/csv"
 
 
 def error_reply(exc: ApiError) -> Reply:
@@ -59,14 +62,17 @@ class RestApi:
 
     # ---- entry -------------------------------------------------------------------------------------------------
     def dispatch(self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: Any,
-                 user_id: str) -> Reply:
-        """Route one request (``path`` is below ``/services/data/``, no query string) under the state lock."""
+                 user_id: str, *, base_url: str = "") -> Reply:
+        """Route one request (``path`` is below ``/services/data/``, no query string) under the state lock.
+
+        ``base_url`` is the instance URL the request came in on (absolute links such as ``identity`` use it).
+        """
         with self.state.lock:
             try:
                 with self.state.batch():
                     try:
                         return self._route(method.upper(), path, params,
-                                           {k.lower(): v for k, v in headers.items()}, body, user_id)
+                                           {k.lower(): v for k, v in headers.items()}, body, user_id, base_url)
                     except ApiError as exc:
                         return error_reply(exc)
             except Exception:  # an emulator bug: roll back (batch did) and answer as Salesforce does, not a traceback
@@ -75,7 +81,7 @@ class RestApi:
                                                "contact support: qbsf-emulator", "errorCode": "UNKNOWN_EXCEPTION"}])
 
     def _route(self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: Any,
-               user_id: str) -> Reply:
+               user_id: str, base_url: str = "") -> Reply:
         parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
         if not parts:
             return Reply(200, self.versions())
@@ -84,9 +90,9 @@ class RestApi:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         version = match.group(1)
         rest = parts[1:]
-        ctx = _Context(version, headers, user_id)
+        ctx = _Context(version, headers, user_id, base_url)
         if not rest:
-            return self._only(method, "GET", lambda: Reply(200, self.resources(version)))
+            return self._only(method, "GET", lambda: Reply(200, self.resources(version, base_url, user_id)))
         head = rest[0]
         if head == "limits" and len(rest) == 1:
             return self._only(method, "GET", lambda: Reply(200, self.limits()))
@@ -114,10 +120,17 @@ class RestApi:
         return [{"label": release_label(v), "url": f"/services/data/v{v}", "version": v} for v in SUPPORTED_VERSIONS]
 
     @staticmethod
-    def resources(version: str) -> dict[str, str]:
-        """GET /services/data/vXX.X/."""
+    def resources(version: str, base_url: str = "", user_id: str = "") -> dict[str, str]:
+        """GET /services/data/vXX.X/: the resources this version serves, and the caller's ``identity`` URL.
+
+        Salesforce lists ``identity`` as an absolute URL of the identity service for the logged-in user
+        (REST API Developer Guide, "Resources by Version"); jsforce's ``identity()`` reads it from here.
+        """
         base = f"/services/data/v{version}"
-        return {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite", "limits")}
+        resources = {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite", "limits")}
+        if user_id:
+            resources["identity"] = f"{base_url}/id/{ORG_ID}/{user_id}"
+        return resources
 
     def limits(self) -> dict[str, Any]:
         """GET limits: DailyApiRequests reflects the emulator's counter."""
@@ -300,6 +313,8 @@ class RestApi:
         if not text:
             raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
         query = parse(text, self.state.clock().date())
+        if params.get("columns", "").lower() == "true":  # the column metadata, not the rows (see columns.py)
+            return Reply(200, query_columns(Engine(self.state, ctx.version), query))
         result = Engine(self.state, ctx.version).run(query, include_deleted=include_deleted)
         records = result["records"]
         if len(records) <= batch:
@@ -529,9 +544,9 @@ class RestApi:
                 version_ok = _VERSION.match(parts[0])
                 if version_ok is None:
                     raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-                sub_ctx = _Context(version_ok.group(1), merged, ctx.user_id)
+                sub_ctx = _Context(version_ok.group(1), merged, ctx.user_id, ctx.base_url)
                 return self.collections(method, parts[3:], params, body, sub_ctx, force_all_or_none=all_or_none)
-            return self._route(method, path[len(prefix):], params, merged, body, ctx.user_id)
+            return self._route(method, path[len(prefix):], params, merged, body, ctx.user_id, ctx.base_url)
         except ApiError as exc:
             self.state.rollback(mark)
             return error_reply(exc)
@@ -551,6 +566,7 @@ class _Context:
     version: str
     headers: dict[str, str]
     user_id: str
+    base_url: str = ""
 
 
 class _Unresolved(Exception):

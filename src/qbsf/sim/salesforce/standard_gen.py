@@ -1,7 +1,8 @@
 """Regenerate ``standard_objects.json``: ``python -m qbsf.sim.salesforce.standard_gen ../shared/salesforce/describe``.
 
 Account, Contact and Opportunity are compacted from real describe results; Product2, Pricebook2, PricebookEntry,
-OpportunityLineItem and User are written from Salesforce's object reference (no recorded describe exists here).
+OpportunityLineItem, User and Organization are written from Salesforce's object reference (no recorded describe exists
+here).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from qbsf.sim.salesforce.schema import STANDARD_SCHEMA_FILE, compact_field
 
 EMULATED = ("Account", "Contact", "Opportunity", "Product2", "Pricebook2", "PricebookEntry", "OpportunityLineItem",
-            "User")
+            "User", "Organization")
 # Child relationships among emulated objects, as (parent, child, field, relationshipName, cascadeDelete).
 CHILDREN = [
     ("Account", "Account", "ParentId", "ChildAccounts", False),
@@ -117,6 +118,32 @@ def _reference_objects() -> list[dict[str, Any]]:
         _field("TimeZoneSidKey", "picklist", "Time Zone", 40, nillable=False, defaulted=True,
                picklist=["America/Los_Angeles", "America/New_York", "Europe/London", "GMT"]),
     ]
+    # Object Reference, "Organization": one read-only record per org (key prefix 00D); tools read it to tell what
+    # kind of org they are logged into (the Salesforce CLI queries Name, InstanceName, IsSandbox,
+    # TrialExpirationDate, NamespacePrefix and OrganizationType after every login). It has no IsDeleted field.
+    organization = [*(f for f in system_fields("Organization") if f["name"] != "IsDeleted"),
+        _field("Name", "string", "Name", 80, nillable=False, **ro),
+        _field("Division", "string", "Division", 80, **ro),
+        _field("Street", "textarea", "Street", 255, **ro),
+        _field("City", "string", "City", 40, **ro),
+        _field("State", "string", "State/Province", 80, **ro),
+        _field("PostalCode", "string", "Zip/Postal Code", 20, **ro),
+        _field("Country", "string", "Country", 80, **ro),
+        _field("Phone", "phone", "Phone", 40, **ro),
+        _field("PrimaryContact", "string", "Primary Contact", 80, **ro),
+        _field("DefaultLocaleSidKey", "picklist", "Locale", 40, nillable=False, picklist=["en_US"], **ro),
+        _field("LanguageLocaleKey", "picklist", "Language", 40, nillable=False, picklist=["en_US"], **ro),
+        _field("TimeZoneSidKey", "picklist", "Time Zone", 40, nillable=False, picklist=["GMT"], **ro),
+        _field("FiscalYearStartMonth", "int", "Fiscal Year Starts In", precision=2, **ro),
+        _field("InstanceName", "string", "Instance Name", 5, **ro),
+        _field("IsSandbox", "boolean", "Is Sandbox", nillable=False, defaulted=True, **ro),
+        _field("IsReadOnly", "boolean", "Is Read Only", nillable=False, defaulted=True, **ro),
+        _field("NamespacePrefix", "string", "Namespace Prefix", 15, **ro),
+        _field("OrganizationType", "picklist", "Edition", 40, picklist=[
+            "Team Edition", "Professional Edition", "Enterprise Edition", "Developer Edition", "Personal Edition",
+            "Unlimited Edition", "Contact Manager Edition", "Base Edition"], **ro),
+        _field("TrialExpirationDate", "datetime", "Trial Expiration Date", **ro),
+    ]
     return [
         {"name": "Product2", "keyPrefix": "01t", "label": "Product", "labelPlural": "Products", "fields": product2},
         {"name": "Pricebook2", "keyPrefix": "01s", "label": "Price Book", "labelPlural": "Price Books",
@@ -126,6 +153,8 @@ def _reference_objects() -> list[dict[str, Any]]:
         {"name": "OpportunityLineItem", "keyPrefix": "00k", "label": "Opportunity Product",
          "labelPlural": "Opportunity Product", "fields": line_item},
         {"name": "User", "keyPrefix": "005", "label": "User", "labelPlural": "Users", "fields": user},
+        {"name": "Organization", "keyPrefix": "00D", "label": "Organization", "labelPlural": "Organizations",
+         "fields": organization},
     ]
 
 

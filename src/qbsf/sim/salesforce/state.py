@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qbsf.sim.salesforce.ids import make_id, to18
+from qbsf.sim.salesforce.ids import ORG_ID, make_id, to18
 from qbsf.sim.salesforce.schema import TEXT_TYPES, FieldDef, ObjectDef, Schema, build_schema, default_metadata_dir
 from qbsf.sim.salesforce.values import ApiError, coerce, format_datetime
 
@@ -138,6 +138,13 @@ class SalesforceState:
             self.user_id = next(iter(self._tables["User"]))
             self.standard_pricebook_id = next(
                 (rid for rid, rec in self._tables["Pricebook2"].items() if rec.get("IsStandard")), "")
+        if "Organization" in self._tables and ORG_ID not in self._tables["Organization"]:
+            # The org's own record (Object Reference, "Organization"): clients read it after logging in.
+            self.insert("Organization", {"Id": ORG_ID, "Name": "qbsf emulated org", "InstanceName": "QBSF1",
+                                         "IsSandbox": False, "OrganizationType": "Developer Edition",
+                                         "DefaultLocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
+                                         "TimeZoneSidKey": "GMT", "FiscalYearStartMonth": 1,
+                                         "PrimaryContact": "Qbsf Demo"}, system=True)
 
     # ---- persistence -------------------------------------------------------------------------------------------
     def _open(self, path: Path) -> None:
