@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.qbsf-installed
 
-.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots
+.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots node-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,7 +65,17 @@ salesforce-screenshots: $(STAMP) $(SF_TOOLS) chromium
 	  && npx rollup -c --silent
 	$(BIN)/python salesforce/screenshots/shoot.py
 
-test: lint chromium salesforce-tools
+# Real Salesforce clients (jsforce, the Salesforce CLI) the emulator tests drive: `npm ci` from the committed lock,
+# again only when the lock changes; --prefer-offline takes what the npm cache holds, so a reinstall needs no network.
+NODE_DIR := tests/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.qbsf-installed
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make: npm is missing: install Node.js 20+ with npm (apt-get install -y nodejs npm)" >&2; exit 1; }
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+	touch $(NODE_STAMP)
+
+test: lint chromium salesforce-tools node-deps
 	$(BIN)/pytest
 
 # Longer fuzzing than `make test`'s short pass: random hypothesis cases (FUZZ_EXAMPLES per target), then
