@@ -54,3 +54,16 @@ def test_response_shapes() -> None:
     assert isinstance(oauth, AuthError) and "qbsf salesforce connect" in oauth.hint
     html = from_response_body("<html>Bad gateway</html>", 502)
     assert isinstance(html, Retriable) and html.error_code == "HTTP_502"
+
+
+def test_one_external_id_twice_in_a_request_is_retried_and_a_taken_unique_value_needs_a_person() -> None:
+    # What real orgs answer for the same external id twice in one upsert request: DUPLICATE_VALUE, one per record.
+    twice = from_error_item({"statusCode": "DUPLICATE_VALUE", "message": "Duplicate external id specified: 8000-1",
+                             "fields": ["QB_Customer_ID__c"]}, sobject="Account")
+    assert isinstance(twice, Retriable) and not isinstance(twice, NeedsUser)
+    assert "request of its own" in twice.hint and twice.fields == ["QB_Customer_ID__c"]
+    taken = classify("DUPLICATE_VALUE", "duplicate value found: QB_Customer_ID__c duplicates value on record with "
+                                        "id: 001Q00000000001IAA")
+    assert isinstance(taken, NeedsUser) and "merge" in taken.hint
+    several = classify("DUPLICATE_EXTERNAL_ID", "2 records match for this external id: 001…, 001…")
+    assert isinstance(several, NeedsUser) and "merge them in Salesforce" in several.hint

@@ -112,7 +112,10 @@ ERROR_TABLE: Mapping[str, ErrorRule] = {
                                                       "id): merge the duplicates in Salesforce, then sync again"),
     "DUPLICATES_DETECTED": ErrorRule(SalesforceNeedsUser, "a Salesforce duplicate rule blocked the record: merge or "
                                                           "relax the rule for the integration user"),
-    "DUPLICATE_EXTERNAL_ID": ErrorRule(SalesforceNeedsUser, "several records share this external id: merge them"),
+    # Several stored records hold the external id an upsert names (REST: 300 Multiple Choices; collections and
+    # Bulk API: DUPLICATE_EXTERNAL_ID). One id sent twice in one request is DUPLICATE_VALUE: see MESSAGE_RULES.
+    "DUPLICATE_EXTERNAL_ID": ErrorRule(SalesforceNeedsUser, "several Salesforce records hold this QuickBooks id: "
+                                                            "merge them in Salesforce, then sync again"),
     "FIELD_CUSTOM_VALIDATION_EXCEPTION": ErrorRule(SalesforceNeedsUser, "a validation rule rejected the record: "
                                                    + _FIX_DATA),
     "FIELD_INTEGRITY_EXCEPTION": ErrorRule(SalesforceNeedsUser, _FIX_DATA),
@@ -133,6 +136,16 @@ ERROR_TABLE: Mapping[str, ErrorRule] = {
     "METHOD_NOT_ALLOWED": ErrorRule(SalesforceNeedsUser, "the API does not allow this call: report it as a qbsf bug"),
 }
 
+#: Codes whose handling depends on the message: (errorCode, how the message starts, lower case) → handling.
+#: Salesforce answers DUPLICATE_VALUE both when another record holds a unique value and when one upsert request names
+#: the same external id twice ("Duplicate external id specified: X", every such record fails); only the second is
+#: cured by sending the records again, each in a request of its own — which qbsf's upserts do.
+MESSAGE_RULES: Mapping[tuple[str, str], ErrorRule] = {
+    ("DUPLICATE_VALUE", "duplicate external id specified"): ErrorRule(
+        SalesforceRetriable, "the same QuickBooks id was sent twice in one request; qbsf sends each record for it "
+                             "in a request of its own"),
+}
+
 #: The manual's known failure, "INVALID_FIELD on upsert — External ID included in request body": qbsf never sends the
 #: external id field in a single-record upsert body (it goes in the URL), so this only appears from a foreign client.
 EXTERNAL_ID_IN_BODY_HINT = ("the external id field was also sent in the upsert body; qbsf strips it from the body, "
@@ -142,7 +155,9 @@ EXTERNAL_ID_IN_BODY_HINT = ("the external id field was also sent in the upsert b
 def classify(error_code: str, message: str, fields: Sequence[str] = (), *, status: int | None = None,
              sobject: str | None = None) -> SalesforceError:
     """One Salesforce error as the typed exception :data:`ERROR_TABLE` says; unknown codes go by HTTP status."""
-    rule = ERROR_TABLE.get(error_code)
+    lowered = message.lower()
+    rule = next((r for (code, start), r in MESSAGE_RULES.items() if code == error_code and lowered.startswith(start)),
+                None) or ERROR_TABLE.get(error_code)
     if rule is None:
         if status is not None and status >= 500:
             rule = ErrorRule(SalesforceRetriable, "Salesforce returned a server error; qbsf retries with backoff")
