@@ -66,6 +66,32 @@ const scenarios = {
       distinct: new Set(all.records.map((r) => r.Id)).size, sorted: names.every((n, i) => i === 0 || names[i - 1] <= n) };
   },
 
+  // What Salesforce's errors look like through jsforce: SOQL, JSON types, repeated external ids in one request.
+  async errors() {
+    const conn = tokenConnection();
+    const out = {};
+    out.badField = await failure(conn.query('SELECT Nme FROM Account'));
+    out.badType = await failure(conn.sobject('Account').create({ Name: 'Typed', NumberOfEmployees: 'many' }));
+    out.spaceDatetime = await failure(conn.sobject('Contact').create({ LastName: 'Doe',
+      EmailBouncedDate: '2026-01-05 10:00:00' }));
+    out.upserted = await conn.sobject('Account').upsert([
+      { Name: 'One', QB_Customer_ID__c: 'J-1' }, { Name: 'Two', QB_Customer_ID__c: 'J-1' },
+      { Name: 'Three', QB_Customer_ID__c: 'J-2' }], 'QB_Customer_ID__c');
+    return out;
+  },
+
+  // Bulk API 2.0 through jsforce's bulk2: create, upload, close, poll, results.
+  async bulk2() {
+    const conn = tokenConnection();
+    conn.bulk2.pollInterval = 200;
+    conn.bulk2.pollTimeout = 30000;
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account', operation: 'upsert', externalIdFieldName: 'QB_Customer_ID__c',
+      input: 'Name,QB_Customer_ID__c\nBulk A,K-1\nBulk B,K-2\n,K-3\n',
+    });
+    return results;
+  },
+
   // The partner SOAP API's login(): username and password, no connected app.
   async soap_login() {
     const url = env('QBSF_SF_URL');

@@ -37,3 +37,29 @@ def test_soap_partner_login_gives_a_session_the_rest_api_accepts(jsforce, sf_emu
     assert seen["organization"]["records"][0]["Id"] == ORG_ID
     assert seen["badPassword"]["message"].startswith("INVALID_LOGIN: Invalid username, password")
     assert "UNSUPPORTED_API_VERSION" in seen["retiredVersion"]["message"]  # login() ends with API 64.0
+
+
+def test_errors_reach_jsforce_in_salesforces_words(jsforce, sf_emulator_tls):
+    seen = jsforce("errors")
+    assert seen["badField"]["errorCode"] == "INVALID_FIELD"
+    assert "ERROR at Row:1:Column:8" in seen["badField"]["message"]
+    assert seen["badType"]["errorCode"] == "JSON_PARSER_ERROR"
+    assert seen["badType"]["message"].startswith("Cannot deserialize instance of int from VALUE_STRING value many")
+    assert seen["spaceDatetime"]["errorCode"] == "JSON_PARSER_ERROR"
+    first, second, third = seen["upserted"]
+    for twice in (first, second):
+        assert twice["success"] is False
+        assert twice["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
+        assert twice["errors"][0]["message"] == "Duplicate external id specified: J-1"
+    assert third["success"] is True and third["created"] is True
+    assert [a["Name"] for a in sf_emulator_tls.state.records("Account")] == ["Three"]
+
+
+def test_bulk2_load_and_wait_for_results(jsforce, sf_emulator_tls):
+    seen = jsforce("bulk2")
+    assert sorted(r["Name"] for r in seen["successfulResults"]) == ["Bulk A", "Bulk B"]
+    assert all(r["sf__Created"] == "true" for r in seen["successfulResults"])
+    [failed] = seen["failedResults"]
+    assert failed["sf__Error"] == "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
+    assert seen["unprocessedRecords"] == []
+    assert len(sf_emulator_tls.state.find("Account", "QB_Customer_ID__c", "K-2")) == 1

@@ -41,7 +41,10 @@ def test_create_read_update_delete(sf_emulator, api):
     assert gone.status_code == 404 and gone.json() == [{"message": "The requested resource does not exist",
                                                         "errorCode": "NOT_FOUND"}]
     again = api.patch(f"{V}/sobjects/Account/{account_id}", json={"Name": "x"})
-    assert again.status_code == 400 and again.json()[0]["errorCode"] == "ENTITY_IS_DELETED"
+    assert again.status_code == 404 and again.json() == [{"message": "entity is deleted", "errorCode":
+                                                          "ENTITY_IS_DELETED", "fields": []}]
+    twice = api.delete(f"{V}/sobjects/Account/{account_id}")
+    assert twice.status_code == 404 and twice.json()[0]["errorCode"] == "ENTITY_IS_DELETED"
 
 
 @pytest.mark.parametrize("body, code, fields", [
@@ -52,7 +55,7 @@ def test_create_read_update_delete(sf_emulator, api):
     ({"Name": "a", "ParentId": "001Q00000000zzzIAA"}, "INVALID_CROSS_REFERENCE_KEY", ["ParentId"]),
     ({"Name": "a", "ParentId": "003Q00000000001IAA"}, "FIELD_INTEGRITY_EXCEPTION", ["ParentId"]),
     ({"Name": "a", "CreatedDate": "2020-01-01T00:00:00Z"}, "INVALID_FIELD_FOR_INSERT_UPDATE", ["CreatedDate"]),
-    ({"Name": "a", "NumberOfEmployees": "many"}, "JSON_PARSER_ERROR", ["NumberOfEmployees"]),
+    ({"Name": "a", "NumberOfEmployees": "many"}, "JSON_PARSER_ERROR", None),  # names no field, as Salesforce's
 ])
 def test_create_errors_have_salesforce_codes(api, body, code, fields):
     response = api.post(f"{V}/sobjects/Account", json=body)

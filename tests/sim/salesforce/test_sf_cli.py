@@ -3,6 +3,8 @@ commands, describe and limits — each compared with what the command shows a pe
 
 from __future__ import annotations
 
+import json
+
 from qbsf.sim.salesforce.ids import ORG_ID
 
 
@@ -62,3 +64,44 @@ def test_sobject_describe_and_api_limits(sf_cli):
     daily = limits["DailyApiRequests"]
     assert daily["max"] == sf_cli.emulator.state.daily_api_limit
     assert 0 < daily["max"] - daily["remaining"] <= sf_cli.emulator.state.api_calls
+
+
+def test_data_import_tree_creates_accounts_with_their_contacts(sf_cli):
+    tree = sf_cli.cwd / "accounts.json"
+    tree.write_text(json.dumps({"records": [
+        {"attributes": {"type": "Account", "referenceId": "TreeAcme"}, "Name": "Tree Acme", "BillingCity": "Oslo",
+         "Contacts": {"records": [{"attributes": {"type": "Contact", "referenceId": "TreeJane"},
+                                   "LastName": "Jane", "Email": "jane@example.com"}]}},
+        {"attributes": {"type": "Account", "referenceId": "TreeGlobex"}, "Name": "Tree Globex"}]}))
+    result = sf_cli.run("data", "import", "tree", "-o", "emu", "--files", str(tree))["result"]
+    ids = {entry["refId"]: entry["id"] for entry in result}
+    assert set(ids) == {"TreeAcme", "TreeJane", "TreeGlobex"}
+    state = sf_cli.emulator.state
+    assert state.get("Contact", ids["TreeJane"])["AccountId"] == ids["TreeAcme"]
+    assert state.get("Account", ids["TreeAcme"])["BillingCity"] == "Oslo"
+
+
+def test_data_upsert_bulk_runs_an_ingest_job_and_reports_failed_rows(sf_cli):
+    good = sf_cli.cwd / "good.csv"
+    good.write_text("Name,QB_Customer_ID__c,BillingCity\nBulk One,B-1,Paris\nBulk Two,B-2,Lyon\n")
+    done = sf_cli.run("data", "upsert", "bulk", "-o", "emu", "-s", "Account", "--file", str(good), "--external-id",
+                      "QB_Customer_ID__c", "--wait", "1")["result"]
+    assert done["jobInfo"]["state"] == "JobComplete" and done["jobInfo"]["numberRecordsProcessed"] == 2
+    state = sf_cli.emulator.state
+    assert {state.get("Account", i)["Name"] for i in state.find("Account", "QB_Customer_ID__c", "B-1")} == {"Bulk One"}
+    good.write_text("Name,QB_Customer_ID__c\nBulk One renamed,B-1\n")
+    again = sf_cli.run("data", "upsert", "bulk", "-o", "emu", "-s", "Account", "--file", str(good), "--external-id",
+                       "QB_Customer_ID__c", "--wait", "1")["result"]
+    assert again["jobInfo"]["numberRecordsFailed"] == 0
+    assert state.get("Account", state.find("Account", "QB_Customer_ID__c", "B-1")[0])["Name"] == "Bulk One renamed"
+    bad = sf_cli.cwd / "bad.csv"
+    bad.write_text("Name,QB_Customer_ID__c\nBulk Three,B-3\n,B-4\nDup A,B-5\nDup B,B-5\n")
+    failed = sf_cli.run("data", "upsert", "bulk", "-o", "emu", "-s", "Account", "--file", str(bad), "--external-id",
+                        "QB_Customer_ID__c", "--wait", "1", ok=False)
+    assert failed["name"] == "FailedRecordDetailsError" and "3 records" in failed["message"]
+    job_id = failed["data"]["jobId"]
+    results = sf_cli.run("data", "bulk", "results", "-o", "emu", "--job-id", job_id)["result"]
+    assert (results["successfulRecords"], results["failedRecords"]) == (1, 3)
+    errors = (sf_cli.cwd / results["failedFilePath"]).read_text()
+    assert "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --" in errors
+    assert errors.count("DUPLICATE_VALUE:Duplicate external id specified: B-5") == 2

@@ -212,7 +212,9 @@ def test_collections_upsert_flags_repeated_external_ids(sf_emulator, api):
     results = api.patch(f"{V}/composite/sobjects/Account/QB_Customer_ID__c",
                         json={"allOrNone": False, "records": records}).json()
     assert [r["success"] for r in results] == [False, False, True]
-    assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
+    assert results[0]["errors"][0] == {"statusCode": "DUPLICATE_VALUE", "message": "Duplicate external id "
+                                       "specified: DUP", "fields": ["QB_Customer_ID__c"]}
+    assert results[1]["errors"][0]["message"] == "Duplicate external id specified: dup"
     assert [a["Name"] for a in sf_emulator.state.records("Account")] == ["Three"]
 
 

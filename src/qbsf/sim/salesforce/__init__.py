@@ -19,6 +19,27 @@ last two pinned in tests/node. What they rely on, and where each behaviour comes
   reads it after every login. ``standard_gen``, ``state``.
 - The partner SOAP API's ``login()`` at ``/services/Soap/u/{version}`` (SOAP API Developer Guide, "login()",
   "LoginResult", "LoginFault"), refused from API 65.0 on as the login() retirement notes announce. ``soap``.
+- ``composite/tree/{object}`` creates records with their children in one transaction, results level by level, all
+  or nothing (REST API Developer Guide, "sObject Tree"). ``tree``.
+- Bulk API 2.0 ingest jobs at ``jobs/ingest``: create, upload CSV, close, poll, successful / failed / unprocessed
+  results as CSV, abort, delete (Bulk API 2.0 Developer Guide); processed at once when closed. ``bulk``.
+
+Errors, each compared with Salesforce's documentation and responses recorded from real orgs:
+
+- One external id twice in one upsert request (sObject Collections, Bulk API): every such record fails with
+  ``DUPLICATE_VALUE`` "Duplicate external id specified: X"; ``DUPLICATE_EXTERNAL_ID`` is kept for an external id
+  that several stored records hold (SOAP API StatusCode table). ``rest.RestApi.collections``, ``bulk``.
+- A value of the wrong type is 400 ``JSON_PARSER_ERROR`` in the JSON parser's words, "Cannot deserialize instance
+  of int from VALUE_STRING value many or request may be missing a required field at [line:1, column:42]", with no
+  ``fields`` (recorded responses); a dateTime must be xsd:dateTime — a space instead of the ``T`` is such an error;
+  malformed JSON is reported as "Unexpected character ('}' (code 125)): … at [line:L, column:C]". ``values``,
+  ``app``.
+- Updating or deleting a deleted record is 404 ``ENTITY_IS_DELETED`` "entity is deleted". ``state``.
+- SOQL errors (``MALFORMED_QUERY``, ``INVALID_FIELD``, ``INVALID_TYPE``, filter type errors) echo the query line
+  with a caret and ``ERROR at Row:R:Column:C`` before the message, as recorded real answers do.
+  ``soql.format_query_error``.
+
+What still differs is listed where each behaviour is emulated (look for "Choice" in the module docstrings).
 """
 
 from qbsf.sim.salesforce.app import create_app

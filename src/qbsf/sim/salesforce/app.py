@@ -40,6 +40,26 @@ def _json_response(reply: Reply, limit_info: str) -> Response:
     return JSONResponse(reply.body, status_code=reply.status, headers=headers)
 
 
+# Python's JSON complaints in the words of Salesforce's parser (Jackson), e.g. "Unexpected character ('}' (code 125)):
+# was expecting double-quote to start field name at [line:1, column:15]".
+_JSON_REASONS = {"Expecting property name enclosed in double quotes": "was expecting double-quote to start field name",
+                 "Expecting value": "expected a valid value (JSON String, Number, Array, Object or token 'null', "
+                                    "'true' or 'false')",
+                 "Expecting ',' delimiter": "was expecting comma to separate Object entries",
+                 "Expecting ':' delimiter": "was expecting a colon to separate field name and value"}
+
+
+def _parser_message(exc: Exception) -> str:
+    if not isinstance(exc, json.JSONDecodeError):
+        return "Invalid UTF-8 middle byte: the request body is not UTF-8"
+    where = f"at [line:{exc.lineno}, column:{exc.colno}]"
+    if exc.pos >= len(exc.doc):
+        return f"Unexpected end-of-input {where}"
+    char = exc.doc[exc.pos]
+    reason = _JSON_REASONS.get(exc.msg, "was expecting a valid JSON token")
+    return f"Unexpected character ('{char}' (code {ord(char)})): {reason} {where}"
+
+
 class CollapseSlashes:
     """``//services/data/…`` is ``/services/data/…``: Salesforce serves paths with repeated slashes.
 
@@ -92,7 +112,7 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
             try:
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:
-                return _json_response(Reply(400, [{"message": f"JSON parse error: {exc}",
+                return _json_response(Reply(400, [{"message": _parser_message(exc),
                                                    "errorCode": "JSON_PARSER_ERROR"}]), limit_info())
         with state.lock:
             if not state.count_api_call():
@@ -108,7 +128,8 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
                                       "at": state.now(), "fault": fault})
             return _json_response(reply, limit_info())
         reply = api.dispatch(request.method, path, params, dict(request.headers), body, grant.user_id,
-                             base_url=settings.instance_url or str(request.base_url).rstrip("/"))
+                             base_url=settings.instance_url or str(request.base_url).rstrip("/"),
+                             raw=raw.decode("utf-8", errors="replace") if raw else None)
         state.request_log.append({"method": request.method, "path": path, "status": reply.status,
                                   "at": state.now()})
         return _json_response(reply, limit_info())

@@ -7,6 +7,7 @@ JSON body, and returns a :class:`Reply`. Faults, latency, API counting and authe
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
+from qbsf.sim.salesforce.bulk import BulkIngest
 from qbsf.sim.salesforce.columns import query_columns
 from qbsf.sim.salesforce.ids import ORG_ID, make_id, to18
 from qbsf.sim.salesforce.schema import ObjectDef
 from qbsf.sim.salesforce.settings import SUPPORTED_VERSIONS, release_label
-from qbsf.sim.salesforce.soql import Engine, parse
+from qbsf.sim.salesforce.soql import Engine, format_query_error, parse
 from qbsf.sim.salesforce.state import SalesforceState
+from qbsf.sim.salesforce.tree import create_tree
 from qbsf.sim.salesforce.values import ApiError, format_datetime, parse_datetime
 
 log = logging.getLogger(__name__)
@@ -59,13 +62,15 @@ class RestApi:
 
     def __init__(self, state: SalesforceState) -> None:
         self.state = state
+        self.bulk = BulkIngest(self)
 
     # ---- entry -------------------------------------------------------------------------------------------------
     def dispatch(self, method: str, path: str, params: dict[str, str], headers: dict[str, str], body: Any,
-                 user_id: str, *, base_url: str = "") -> Reply:
+                 user_id: str, *, base_url: str = "", raw: str | None = None) -> Reply:
         """Route one request (``path`` is below ``/services/data/``, no query string) under the state lock.
 
-        ``base_url`` is the instance URL the request came in on (absolute links such as ``identity`` use it).
+        ``base_url`` is the instance URL the request came in on (absolute links such as ``identity`` use it);
+        ``raw`` is the request body's text, where a JSON_PARSER_ERROR says the bad value sits.
         """
         with self.state.lock:
             try:
@@ -74,6 +79,8 @@ class RestApi:
                         return self._route(method.upper(), path, params,
                                            {k.lower(): v for k, v in headers.items()}, body, user_id, base_url)
                     except ApiError as exc:
+                        if exc.bad_value is not None and raw:
+                            exc.message += _locate(raw, *exc.bad_value)
                         return error_reply(exc)
             except Exception:  # an emulator bug: roll back (batch did) and answer as Salesforce does, not a traceback
                 log.exception("emulator error on %s %s", method, path)
@@ -100,11 +107,15 @@ class RestApi:
             return self._sobjects(method, rest[1:], params, body, ctx)
         if head in ("query", "queryAll"):
             return self._only(method, "GET", lambda: self.query(head == "queryAll", rest[1:], params, ctx))
+        if head == "jobs" and len(rest) >= 2 and rest[1] == "ingest":
+            return self.bulk.route(method, rest[2:], body, version, user_id)
         if head == "composite":
             if len(rest) == 1:
                 return self._only(method, "POST", lambda: self.composite(body, ctx))
             if rest[1] == "sobjects":
                 return self.collections(method, rest[2:], params, body, ctx)
+            if rest[1] == "tree" and len(rest) == 3:
+                return self._only(method, "POST", lambda: Reply(*create_tree(self, rest[2], body, user_id)))
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
     @staticmethod
@@ -127,7 +138,8 @@ class RestApi:
         (REST API Developer Guide, "Resources by Version"); jsforce's ``identity()`` reads it from here.
         """
         base = f"/services/data/v{version}"
-        resources = {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite", "limits")}
+        resources = {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite", "limits",
+                                                                   "jobs")}
         if user_id:
             resources["identity"] = f"{base_url}/id/{ORG_ID}/{user_id}"
         return resources
@@ -139,6 +151,8 @@ class RestApi:
                                                        "Remaining": max(0, self.state.daily_api_limit - used)}}
         for name in _LIMIT_NAMES:
             result[name] = {"Max": 5000, "Remaining": 5000}
+        # Bulk API 2.0 Limits and Allocations: 15,000 batches a rolling day, shared by Bulk API and 2.0 ingest jobs.
+        result["DailyBulkApiBatches"] = {"Max": 15_000, "Remaining": max(0, 15_000 - self.bulk.batches_used)}
         return result
 
     # ---- sobjects ----------------------------------------------------------------------------------------------
@@ -312,10 +326,13 @@ class RestApi:
         text = params.get("q")
         if not text:
             raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
-        query = parse(text, self.state.clock().date())
-        if params.get("columns", "").lower() == "true":  # the column metadata, not the rows (see columns.py)
-            return Reply(200, query_columns(Engine(self.state, ctx.version), query))
-        result = Engine(self.state, ctx.version).run(query, include_deleted=include_deleted)
+        try:
+            query = parse(text, self.state.clock().date())
+            if params.get("columns", "").lower() == "true":  # the column metadata, not the rows (see columns.py)
+                return Reply(200, query_columns(Engine(self.state, ctx.version), query))
+            result = Engine(self.state, ctx.version).run(query, include_deleted=include_deleted)
+        except ApiError as exc:
+            raise format_query_error(exc, text) from None
         records = result["records"]
         if len(records) <= batch:
             return Reply(200, result)
@@ -370,13 +387,16 @@ class RestApi:
                 if index == locked:
                     raise _lock_error()
                 if index in duplicates:
-                    raise ApiError(400, "DUPLICATE_EXTERNAL_ID",
+                    # The same external id twice in one request: every such record fails with DUPLICATE_VALUE
+                    # "Duplicate external id specified: X", as real orgs answer (integrations written against
+                    # them tell this apart from DUPLICATE_EXTERNAL_ID, which means several stored records match).
+                    raise ApiError(400, "DUPLICATE_VALUE",
                                    f"Duplicate external id specified: {_field_value(record, upsert_on[1])}",
                                    [upsert_on[1]])
                 results.append(self._collection_one(method, record, upsert_on, ctx))
             except ApiError as exc:
                 failed = True
-                if exc.status == 300:
+                if exc.status == 300:  # several stored records hold the external id (SOAP API StatusCode table)
                     exc = ApiError(400, "DUPLICATE_EXTERNAL_ID", f"{exc.message} for this external id: "
                                    f"{', '.join(exc.fields or [])}", [upsert_on[1]] if upsert_on else [])
                 results.append({"success": False, "errors": [exc.collection_entry()]})
@@ -614,6 +634,19 @@ def _resolve_refs(value: Any, bodies: dict[str, Any], failed: set[str]) -> Any:
     if whole:
         return lookup(whole.group(1), whole.group(2))  # a lone reference keeps the referenced value's JSON type
     return _REFERENCE.sub(lambda m: str(lookup(m.group(1), m.group(2))), value)
+
+
+def _locate(raw: str, field_name: str, value: Any) -> str:
+    """`` at [line:L, column:C]``: where the JSON parser stood after reading ``field_name``'s bad value (1-based,
+    just past the value, as Jackson reports its current location); empty when the value cannot be found."""
+    token = "[" if isinstance(value, list) else "{" if isinstance(value, dict) else json.dumps(value)
+    match = re.search(rf'"{re.escape(field_name)}"\s*:\s*', raw, re.IGNORECASE)
+    if match is None:
+        return ""
+    end = match.end() + (len(token) if raw.startswith(token, match.end()) else 1)
+    line = raw.count("\n", 0, end) + 1
+    column = end - (raw.rfind("\n", 0, end) + 1) + 1
+    return f" at [line:{line}, column:{column}]"
 
 
 def _lock_error() -> ApiError:

@@ -45,9 +45,51 @@ _DATE_LITERALS = {"TODAY": ("day", False), "YESTERDAY": ("day", False), "TOMORRO
                   "LAST_MONTH": ("month", False), "THIS_YEAR": ("year", False)}
 
 
-def malformed(message: str) -> ApiError:
-    """A 400 MALFORMED_QUERY."""
-    return ApiError(400, "MALFORMED_QUERY", message)
+def malformed(message: str, position: int | None = None) -> ApiError:
+    """A 400 MALFORMED_QUERY (``position``: where in the query text, when known)."""
+    error = ApiError(400, "MALFORMED_QUERY", message)
+    error.position = position
+    return error
+
+
+def located(error: ApiError, token: str) -> ApiError:
+    """``error`` noting the query text it is about (the caller finds its position in the query)."""
+    error.token = token
+    return error
+
+
+_WSDL_HINT = " Please reference your WSDL or the describe call for the appropriate names."
+
+
+def format_query_error(error: ApiError, text: str) -> ApiError:
+    """Salesforce's SOQL error message: the query line echoed, a caret, ``ERROR at Row:R:Column:C``, the message.
+
+    Recorded real answers (e.g. ``"\\nCreatedById,OCE__ActualCap__c,TPI_Product__c,Name,OCE__JobId__c\\n
+    ^\\nERROR at Row:1:Column:114\\nNo such column 'TPI_Product__c' on entity …"``) show the line around the error
+    — 30 characters before it, about as many after, cut at a word's end — and the 1-based row and column of the
+    offending token. Errors without a place in the text (an empty query) keep their plain message.
+    """
+    position = getattr(error, "position", None)
+    token = getattr(error, "token", None)
+    if position is None and token:
+        match = re.search(rf"(?<![\w.]){re.escape(token)}(?![\w])", text, re.IGNORECASE) or \
+            re.search(re.escape(token.rsplit(".", 1)[-1]), text, re.IGNORECASE)
+        position = match.start() if match else None
+    if position is None or error.message.startswith("\n"):
+        return error
+    position = min(position, len(text))
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    line_end = len(text) if line_end < 0 else line_end
+    start = max(line_start, position - 30)
+    end = min(line_end, position + 30)
+    while end < line_end and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    row = text.count("\n", 0, position) + 1
+    column = position - line_start + 1
+    error.message = (f"\n{text[start:end]}\n{' ' * (position - start)}^\nERROR at Row:{row}:Column:{column}\n"
+                     f"{error.message}")
+    return error
 
 
 @dataclass
@@ -69,8 +111,8 @@ def tokenize(text: str) -> list[Token]:
         match = _TOKEN.match(text, pos)
         if match is None:
             if text[pos] == "'":
-                raise malformed(f"line 1:{pos}: unterminated string literal starting at: {text[pos:pos + 30]}")
-            raise malformed(f"line 1:{pos} no viable alternative at character '{text[pos]}'")
+                raise malformed("unterminated string literal", pos)
+            raise malformed(f"no viable alternative at character '{text[pos]}'", pos)
         kind = match.lastgroup or ""
         if kind != "ws":
             tokens.append(Token(kind, match.group(), pos))
@@ -204,7 +246,9 @@ class Parser:
 
     def error(self, token: Token, what: str) -> ApiError:
         shown = token.text or "<EOF>"
-        return malformed(f"line 1:{token.pos} {what}, found '{shown}' in: {self.text[max(0, token.pos - 40):]}")
+        if what == "unexpected token":
+            return malformed(f"unexpected token: '{shown}'", token.pos)
+        return malformed(f"{what}, found '{shown}'", token.pos)
 
     def parse(self) -> Query:
         query = self.query()
@@ -366,7 +410,7 @@ class Parser:
             self.next()
             value = self.value()
             if value.kind != "string":
-                raise malformed(f"LIKE on {token.text} needs a string in quotes")
+                raise malformed(f"LIKE on {token.text} needs a string in quotes", token.pos)
             return Condition(token.text, "LIKE", value)
         op = self.next()
         if op.kind != "op":
@@ -400,12 +444,12 @@ class Parser:
             try:
                 return Literal("date", date.fromisoformat(token.text).isoformat())
             except ValueError:
-                raise malformed(f"line 1:{token.pos} invalid date: {token.text}") from None
+                raise malformed(f"invalid date: {token.text}", token.pos) from None
         if token.kind == "datetime":
             try:
                 return Literal("datetime", format_datetime(parse_datetime(token.text)))
             except ValueError:
-                raise malformed(f"line 1:{token.pos} invalid dateTime: {token.text}") from None
+                raise malformed(f"invalid dateTime: {token.text}", token.pos) from None
         if token.kind == "name":
             word = token.upper
             if word in ("TRUE", "FALSE"):
@@ -464,9 +508,9 @@ class Engine:
     def object(self, name: str) -> ObjectDef:
         obj = self.schema.get(name)
         if obj is None:
-            raise ApiError(400, "INVALID_TYPE",
-                           f"sObject type '{name}' is not supported. If you are attempting to use a custom object, "
-                           f"be sure to append the '__c' after the entity name.")
+            raise located(ApiError(400, "INVALID_TYPE",
+                                   f"sObject type '{name}' is not supported. If you are attempting to use a custom "
+                                   f"object, be sure to append the '__c' after the entity name.{_WSDL_HINT}"), name)
         return obj
 
     def resolve(self, obj: ObjectDef, path: str) -> tuple[list[tuple[ObjectDef, FieldDef]], FieldDef]:
@@ -479,10 +523,10 @@ class Engine:
         for part in parts[:-1]:
             reference = current.parent_field(part)
             if reference is None or not reference.referenceTo:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"Didn't understand relationship '{part}' in field path. If you are attempting to "
-                               f"use a custom relationship, be sure to append the '__r' after the custom "
-                               f"relationship name.")
+                raise located(ApiError(400, "INVALID_FIELD",
+                                       f"Didn't understand relationship '{part}' in field path. If you are "
+                                       f"attempting to use a custom relationship, be sure to append the '__r' after "
+                                       f"the custom relationship name.{_WSDL_HINT}"), path)
             parent = self.schema.get(reference.referenceTo[0])
             if parent is None:
                 raise ApiError(400, "INVALID_FIELD", f"relationship '{part}' points at an object not emulated")
@@ -490,9 +534,9 @@ class Engine:
             current = parent
         final = current.field(parts[-1])
         if final is None:
-            raise ApiError(400, "INVALID_FIELD", f"No such column '{parts[-1]}' on entity '{current.name}'. If you "
-                           f"are attempting to use a custom field, be sure to append the '__c' after the custom "
-                           f"field name.")
+            raise located(ApiError(400, "INVALID_FIELD", f"No such column '{parts[-1]}' on entity '{current.name}'. "
+                                   f"If you are attempting to use a custom field, be sure to append the '__c' after "
+                                   f"the custom field name.{_WSDL_HINT}"), path)
         return hops, final
 
     def value_at(self, record: dict[str, Any] | None, hops: list[tuple[ObjectDef, FieldDef]],
@@ -523,7 +567,10 @@ class Engine:
             return self.compile_semi_join(obj, node, hops, final)
         values = node.value if isinstance(node.value, list) else [node.value]
         for literal in values:
-            self.check_literal(final, literal, node.op)
+            try:
+                self.check_literal(final, literal, node.op)
+            except ApiError as exc:
+                raise located(exc, node.path) from None
         compare = _comparator(final, node.op, values if isinstance(node.value, list) else node.value)
         return lambda record: compare(self.value_at(record, hops, final))
 

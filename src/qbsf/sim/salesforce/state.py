@@ -573,7 +573,10 @@ class SalesforceState:
         if record is None:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         if record.get("IsDeleted"):
-            raise ApiError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
+            # Updating or deleting a record in the recycle bin: 404 with ENTITY_IS_DELETED, as real orgs answer
+            # (the status code the REST API gives a resource that is gone; SOAP API StatusCode: ENTITY_IS_DELETED
+            # "You can't reference an object that has been deleted").
+            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
         return record
 
     def _update(self, obj: ObjectDef, record_id: str, values: dict[str, Any], *, system: bool = False,
