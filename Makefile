@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.qbsf-installed
 
-.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots node-deps
+.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots node-deps postgres postgres-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,8 +75,18 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
 	touch $(NODE_STAMP)
 
-test: lint chromium salesforce-tools node-deps
-	$(BIN)/pytest
+# The state-store tests also run against PostgreSQL (Debian's package, installed when missing as root): one
+# cluster per checkout on a unix socket in a temporary folder; its URL goes to $(PG_URL_FILE), which the tests read
+# (or $$QBSF_TEST_POSTGRES_URL). `make postgres-stop` stops it.
+PG_URL_FILE := $(VENV)/qbsf-test-postgres.url
+postgres: | $(BIN)/python
+	@tests/postgres/server.sh start $(PG_URL_FILE)
+
+postgres-stop:
+	@tests/postgres/server.sh stop
+
+test: lint chromium salesforce-tools node-deps postgres
+	QBSF_TEST_POSTGRES_URL="$$(cat $(PG_URL_FILE))" $(BIN)/pytest
 
 # Longer fuzzing than `make test`'s short pass: random hypothesis cases (FUZZ_EXAMPLES per target), then
 # coverage-guided atheris runs (FUZZ_SECONDS per target) where atheris installs (Linux x86_64, CPython 3.11-3.13).

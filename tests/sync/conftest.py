@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from qbsf.bench.outbound import EXAMPLE_MAPPINGS
 from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
@@ -67,3 +73,58 @@ def world(sf_state, sf_client, qb_sim, qb_client, example_mappings, tmp_path) ->
     state = StateStore(Path(tmp_path) / "state.db")
     yield SyncWorld(sf_state, sf_client, qb_sim, qb_client, state, dict(example_mappings), config)
     state.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The state store on PostgreSQL: `make postgres` starts the test server and writes its URL where this reads it.
+POSTGRES_URL_FILE = Path(__file__).resolve().parents[2] / ".venv" / "qbsf-test-postgres.url"
+HOW_TO_START_POSTGRES = (
+    "start it with `make postgres` (installs Debian's postgresql package when missing, as root) — `make test` does "
+    "it first; pytest reads the URL from $QBSF_TEST_POSTGRES_URL, else from .venv/qbsf-test-postgres.url")
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL server's URL; fails the test (never skips) with how to start the server."""
+    url = os.environ.get("QBSF_TEST_POSTGRES_URL", "").strip()
+    if not url and POSTGRES_URL_FILE.is_file():
+        url = POSTGRES_URL_FILE.read_text(encoding="utf-8").strip()
+    if not url:
+        pytest.fail(f"the state-store tests need a PostgreSQL server and none is set up: {HOW_TO_START_POSTGRES}",
+                    pytrace=False)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin():
+    """An engine on the test PostgreSQL database, checked reachable once per session."""
+    url = postgres_url()
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        pytest.fail(f"the test PostgreSQL server at {url} is not reachable ({str(exc.orig).strip()}): "
+                    f"{HOW_TO_START_POSTGRES}", pytrace=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_state_url(postgres_admin) -> Iterator[str]:
+    """A state database URL on PostgreSQL, empty for this test: its own schema, dropped afterwards."""
+    schema = f"qbsf_test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in str(postgres_admin.url) else "?"
+    yield f"{postgres_admin.url.render_as_string(hide_password=False)}{separator}options=-csearch_path%3D{schema}"
+    with postgres_admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request) -> str:
+    """Each state-store test runs twice: on an in-memory SQLite database and on an empty PostgreSQL schema."""
+    if request.param == "sqlite":
+        return ":memory:"
+    return request.getfixturevalue("postgres_state_url")

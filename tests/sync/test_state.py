@@ -1,4 +1,8 @@
-"""The state store: crosswalk, watermarks, hashes, journal, failures, activity — on SQLite memory and file."""
+"""The state store: crosswalk, watermarks, hashes, journal, failures, activity — on SQLite and on PostgreSQL.
+
+``store`` and ``state_url`` (tests/sync/conftest.py) run each test on an in-memory SQLite database and on the
+test PostgreSQL server (`make postgres`); the tests about SQLite files stay on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +53,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(clock: Clock):
-    with StateStore(":memory:", clock=clock) as state:
+def store(clock: Clock, state_url: str):
+    with StateStore(state_url, clock=clock) as state:
         yield state
 
 
@@ -245,9 +249,9 @@ def test_journal_survives_a_killed_process(tmp_path) -> None:
 
 
 # ----------------------------------------------------------------------- failures
-def test_failures_back_off_then_park(clock: Clock) -> None:
+def test_failures_back_off_then_park(clock: Clock, state_url: str) -> None:
     policy = RetryPolicy(max_attempts=3, base=timedelta(seconds=30), cap=timedelta(seconds=100))
-    with StateStore(":memory:", clock=clock, retry_policy=policy) as store:
+    with StateStore(state_url, clock=clock, retry_policy=policy) as store:
         failure = FailureInput("001A", "Retriable", "QuickBooks is busy: retrying later", version="v1")
         (first,) = store.fail_many("Account", SF, [failure])
         assert (first.attempts, first.parked) == (1, False)
@@ -279,9 +283,9 @@ def test_a_changed_record_starts_counting_again(store: StateStore) -> None:
     assert changed.attempts == 1 and changed.message == "still bad"
 
 
-def test_park_immediately_kinds(clock: Clock) -> None:
+def test_park_immediately_kinds(clock: Clock, state_url: str) -> None:
     policy = RetryPolicy(max_attempts=5, park_immediately=frozenset({"NeedsUser"}))
-    with StateStore(":memory:", clock=clock, retry_policy=policy) as store:
+    with StateStore(state_url, clock=clock, retry_policy=policy) as store:
         states = store.fail_many("Account", SF, [FailureInput("001A", "NeedsUser", "fix the name", version="v1"),
                                                  FailureInput("001B", "Retriable", "busy", version="v1")])
     assert [(s.record_key, s.parked) for s in states] == [("001A", True), ("001B", False)]

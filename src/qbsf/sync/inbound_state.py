@@ -16,12 +16,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, delete, select
+from sqlalchemy import Column, String, Table, Text, delete, select
 
 from qbsf.sync.invoice_status import OpenInvoice, as_date, as_decimal
-from qbsf.sync.state import StateStore, _upsert, _UtcDateTime
+from qbsf.sync.state import StateStore, _upsert, _UtcDateTime, metadata
 
-metadata = MetaData()
+# Which entity's invoices the daily status pass follows (the open-invoice table is keyed by entity).
+INVOICE = "Invoice"
 
 snapshot_table = Table(
     "inbound_snapshot", metadata,
@@ -36,6 +37,7 @@ snapshot_table = Table(
 
 open_invoice_table = Table(
     "inbound_open_invoice", metadata,
+    Column("entity", String(40), primary_key=True),
     Column("txn_id", String(64), primary_key=True),
     Column("due_date", String(10)),
     Column("balance", String(24)),
@@ -63,7 +65,6 @@ class InboundState:
 
     def __init__(self, state: StateStore) -> None:
         self.state = state
-        metadata.create_all(state.engine)
 
     def _tx(self) -> Any:
         # Join the store's batch transaction when one is open (one commit for a whole batch's bookkeeping).
@@ -106,36 +107,36 @@ class InboundState:
         with self._tx() as connection:
             if qb_ids is None:
                 removed = connection.execute(delete(snapshot_table).where(snapshot_table.c.entity == entity)).rowcount
-                if entity == "Invoice":
-                    connection.execute(delete(open_invoice_table))
+                connection.execute(delete(open_invoice_table).where(open_invoice_table.c.entity == entity))
                 return int(removed)
             removed = 0
             for chunk in _chunks(list(qb_ids)):
                 removed += connection.execute(delete(snapshot_table).where(
                     snapshot_table.c.entity == entity, snapshot_table.c.qb_id.in_(chunk))).rowcount
-                if entity == "Invoice":
-                    connection.execute(delete(open_invoice_table).where(open_invoice_table.c.txn_id.in_(chunk)))
+                connection.execute(delete(open_invoice_table).where(open_invoice_table.c.entity == entity,
+                                                                    open_invoice_table.c.txn_id.in_(chunk)))
             return removed
 
     # ---- open invoices -----------------------------------------------------------------------------------------
-    def set_invoice_statuses(self, invoices: Iterable[OpenInvoice]) -> None:
+    def set_invoice_statuses(self, invoices: Iterable[OpenInvoice], *, entity: str = INVOICE) -> None:
         """Remember each invoice's status as sent; Paid ones are forgotten (they never change by date)."""
         keep, drop = [], []
         for invoice in invoices:
             if invoice.status == "Paid":
                 drop.append(invoice.txn_id)
             else:
-                keep.append({"txn_id": invoice.txn_id, "status": invoice.status,
+                keep.append({"entity": entity, "txn_id": invoice.txn_id, "status": invoice.status,
                              "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
                              "balance": None if invoice.balance is None else str(invoice.balance)})
         with self._tx() as connection:
-            _upsert(connection, open_invoice_table, keep, ("txn_id",), ("due_date", "balance", "status"))
+            _upsert(connection, open_invoice_table, keep, ("entity", "txn_id"), ("due_date", "balance", "status"))
             for chunk in _chunks(drop):
-                connection.execute(delete(open_invoice_table).where(open_invoice_table.c.txn_id.in_(chunk)))
+                connection.execute(delete(open_invoice_table).where(open_invoice_table.c.entity == entity,
+                                                                    open_invoice_table.c.txn_id.in_(chunk)))
 
-    def open_invoices(self, *, due_before: date | None = None) -> list[OpenInvoice]:
+    def open_invoices(self, *, due_before: date | None = None, entity: str = INVOICE) -> list[OpenInvoice]:
         """Invoices not Paid when last synced (optionally only those due before a date)."""
-        conditions = []
+        conditions = [open_invoice_table.c.entity == entity]
         if due_before is not None:
             conditions.append(open_invoice_table.c.due_date < due_before.isoformat())
         with self._tx() as connection:

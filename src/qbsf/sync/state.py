@@ -50,6 +50,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from qbsf.errors import ConfigError, QbsfError
+from qbsf.sync import migrations
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ crosswalk_table = Table(
 
 watermark_table = Table(
     "watermark", metadata,
+    Column("entity", String(40), primary_key=True),
     Column("source", String(80), primary_key=True),
     Column("value", String(64), nullable=False),
     Column("updated_at", _UtcDateTime, nullable=False),
@@ -192,6 +194,7 @@ activity_table = Table(
 
 seen_table = Table(
     "seen_version", metadata,
+    Column("entity", String(40), primary_key=True),
     Column("source", String(80), primary_key=True),
     Column("record_id", String(64), primary_key=True),
     Column("version", String(40), primary_key=True),
@@ -299,6 +302,16 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start:start + size]
 
 
+def entity_of_source(source: str) -> str:
+    """The entity a change source is about: ``sf:Account`` → Account, ``qb:Invoice:status_day`` → Invoice.
+
+    Company-wide rows (``qb:deleted``, ``qb:company_utc_offset``) belong to no entity: ``""``. The migration
+    that keyed state by entity (``0002_entity_keys``) filled the column with the same rule.
+    """
+    parts = source.split(":")
+    return parts[1] if len(parts) > 1 and parts[1][:1].isupper() else ""
+
+
 def database_url(target: str | Path) -> str:
     """A SQLAlchemy URL for ``target``: a URL as is, ``:memory:``, or a path to a SQLite file."""
     text = str(target)
@@ -385,10 +398,18 @@ class StateStore:
         self._batch: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
             f"qbsf_state_batch_{id(self)}", default=None)
         try:
-            metadata.create_all(self.engine)
+            with self.engine.begin() as connection:
+                upgraded = migrations.upgrade(connection)
         except OperationalError as exc:
+            self.engine.dispose()
             raise ConfigError(f"cannot open the state database {self._safe_url()}: {exc.orig}",
                               hint="check the path is writable, or the database server is reachable") from exc
+        except ConfigError:
+            self.engine.dispose()
+            raise
+        if upgraded.upgraded_existing:
+            logger.info("state database %s upgraded from schema %s to %s", self._safe_url(),
+                        upgraded.from_revision or "0.1.0", upgraded.applied[-1])
 
     def _safe_url(self) -> str:
         # Never show a password in a message or a log line.
@@ -536,23 +557,31 @@ class StateStore:
             return {entity: count for entity, count in rows}
 
     # ----------------------------------------------------------------- watermarks
-    def get_watermark(self, source: str) -> str | None:
-        """The watermark of one change source (e.g. ``sf:Account``, ``qb:Customer``), or None if never set."""
-        with self._tx() as connection:
-            return connection.execute(select(watermark_table.c.value)
-                                      .where(watermark_table.c.source == source)).scalar_one_or_none()
+    def get_watermark(self, source: str, *, entity: str | None = None) -> str | None:
+        """The watermark of one change source (e.g. ``sf:Account``, ``qb:Customer``), or None if never set.
 
-    def set_watermark(self, source: str, value: str) -> None:
+        State is keyed by entity: ``entity`` defaults to the one the source names (:func:`entity_of_source`).
+        """
+        key = entity_of_source(source) if entity is None else entity
+        with self._tx() as connection:
+            return connection.execute(select(watermark_table.c.value).where(
+                watermark_table.c.entity == key, watermark_table.c.source == source)).scalar_one_or_none()
+
+    def set_watermark(self, source: str, value: str, *, entity: str | None = None) -> None:
         """Move ``source``'s watermark to ``value``."""
+        key = entity_of_source(source) if entity is None else entity
         with self._tx() as connection:
-            _upsert(connection, watermark_table, [{"source": source, "value": value, "updated_at": self.now()}],
-                    ("source",), ("value", "updated_at"))
+            _upsert(connection, watermark_table,
+                    [{"entity": key, "source": source, "value": value, "updated_at": self.now()}],
+                    ("entity", "source"), ("value", "updated_at"))
 
-    def reset_watermark(self, source: str) -> bool:
+    def reset_watermark(self, source: str, *, entity: str | None = None) -> bool:
         """Forget one watermark so the next sync of that source starts from scratch; True when one was set."""
+        key = entity_of_source(source) if entity is None else entity
         with self._tx() as connection:
-            removed = connection.execute(delete(watermark_table).where(watermark_table.c.source == source)).rowcount
-            connection.execute(delete(seen_table).where(seen_table.c.source == source))
+            removed = connection.execute(delete(watermark_table).where(
+                watermark_table.c.entity == key, watermark_table.c.source == source)).rowcount
+            connection.execute(delete(seen_table).where(seen_table.c.entity == key, seen_table.c.source == source))
         return bool(removed)
 
     def reset_all_watermarks(self, prefix: str = "") -> int:
@@ -571,28 +600,32 @@ class StateStore:
             return {row.source: (row.value, row.updated_at) for row in rows}
 
     # ----------------------------------------------------------------- poll de-duplication
-    def unseen(self, source: str, versions: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    def unseen(self, source: str, versions: Iterable[tuple[str, str]], *,
+               entity: str | None = None) -> list[tuple[str, str]]:
         """The (record id, version) pairs not yet remembered for ``source``, in input order."""
+        key = entity_of_source(source) if entity is None else entity
         pairs = list(dict.fromkeys(versions))
         seen: set[tuple[str, str]] = set()
         with self._tx() as connection:
             for chunk in _chunks(pairs):
                 rows = connection.execute(select(seen_table.c.record_id, seen_table.c.version).where(
-                    seen_table.c.source == source,
+                    seen_table.c.entity == key, seen_table.c.source == source,
                     tuple_(seen_table.c.record_id, seen_table.c.version).in_(list(chunk))))
                 seen.update((row.record_id, row.version) for row in rows)
         return [pair for pair in pairs if pair not in seen]
 
     def remember_seen(self, source: str, versions: Iterable[tuple[str, str]], *,
-                      forget_before: str | None = None) -> None:
+                      forget_before: str | None = None, entity: str | None = None) -> None:
         """Remember processed (record id, version) pairs; drop those with a version older than ``forget_before``."""
+        key = entity_of_source(source) if entity is None else entity
         now = self.now()
-        rows = [{"source": source, "record_id": record_id, "version": version, "seen_at": now}
+        rows = [{"entity": key, "source": source, "record_id": record_id, "version": version, "seen_at": now}
                 for record_id, version in dict.fromkeys(versions)]
         with self._tx() as connection:
-            _upsert(connection, seen_table, rows, ("source", "record_id", "version"), ("seen_at",))
+            _upsert(connection, seen_table, rows, ("entity", "source", "record_id", "version"), ("seen_at",))
             if forget_before is not None:
-                connection.execute(delete(seen_table).where(seen_table.c.source == source,
+                connection.execute(delete(seen_table).where(seen_table.c.entity == key,
+                                                            seen_table.c.source == source,
                                                             seen_table.c.version < forget_before))
 
     # ----------------------------------------------------------------- payload hashes
