@@ -31,7 +31,17 @@ class Retriable(SyncError):
 
 
 class AfterDependency(SyncError):
-    """The record refers to something not synced yet: retry once the parent record has synced."""
+    """The record refers to something not synced yet: retry once the parent record has synced.
+
+    ``parent`` names that record when it is known — (entity, Salesforce Id or QuickBooks id) — so the record is
+    retried when the parent is linked instead of on a timer (see ``qbsf.sync.policy``).
+    """
+
+    parent: tuple[str, str] | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None, parent: tuple[str, str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.parent = parent
 
 
 class NeedsUser(SyncError):

@@ -189,9 +189,10 @@ def test_existing_name_reported_as_conflict_when_configured(world) -> None:
     assert len(world.customers()) == 1
 
 
-def test_failures_retry_with_backoff_then_park(world) -> None:
-    seeded = seed_org(world.sf_state, accounts=2)
-    world.qb_sim.add("Vendor", {"Name": "Customer 00001"})
+def test_busy_failures_retry_with_backoff_then_park(world) -> None:
+    """Retriable (QuickBooks busy, 3170): tried again each cycle (no backoff here), parked after max_attempts."""
+    seeded = seed_org(world.sf_state, accounts=1)
+    world.qb_sim.fail_next(3170, times=3, request_type="CustomerAdd")
     engine = world.engine(max_attempts=3)
     for attempt in (1, 2):
         report = engine.run_cycle()
@@ -201,11 +202,32 @@ def test_failures_retry_with_backoff_then_park(world) -> None:
     fourth = engine.run_cycle()
     assert fourth.entities["Account"].failed == 0 and fourth.qb_messages == 0, "parked: not tried again"
     (parked,) = world.state.failures(parked=True)
-    assert parked.record_key == seeded.accounts[1] and parked.attempts == 3
-    # Changing the record un-parks it; renaming it lets it through.
-    world.sf_state.update("Account", seeded.accounts[1], {"Name": "Customer 00001 (renamed)"})
+    assert parked.record_key == seeded.accounts[0] and parked.attempts == 3 and parked.kind == "RecordBusy"
+    # Changing the record un-parks it; QuickBooks is no longer busy.
+    world.sf_state.update("Account", seeded.accounts[0], {"Phone": "555-0101"})
     fifth = engine.run_cycle()
     assert fifth.ok and fifth.entities["Account"].created == 1
+    assert world.state.failures() == []
+
+
+def test_a_name_in_use_is_parked_at_once_until_the_record_changes(world) -> None:
+    """NeedsUser (3100, the name is a Vendor's): parked at the first failure, with its message; not retried."""
+    seeded = seed_org(world.sf_state, accounts=2)
+    world.qb_sim.add("Vendor", {"Name": "Customer 00001"})
+    engine = world.engine(max_attempts=3)
+    first = engine.run_cycle()
+    assert first.entities["Account"].failed == 1 and first.entities["Account"].parked == 1
+    (parked,) = world.state.failures(parked=True)
+    assert parked.record_key == seeded.accounts[1] and parked.attempts == 1 and parked.kind == "NameInUse"
+    assert "names are unique" in parked.message
+    logged = world.state.recent(failed_only=True)[0]
+    assert logged.outcome == "parked" and "parked: fix it" in (logged.message or "")
+    second = engine.run_cycle()
+    assert second.entities["Account"].failed == 0 and second.qb_messages == 0, "parked: not tried again"
+    # Changing the record un-parks it; renaming it lets it through.
+    world.sf_state.update("Account", seeded.accounts[1], {"Name": "Customer 00001 (renamed)"})
+    third = engine.run_cycle()
+    assert third.ok and third.entities["Account"].created == 1
     assert world.state.failures() == []
 
 

@@ -67,6 +67,7 @@ from qbsf.sync.merge import (
     source_key,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
+from qbsf.sync.policy import waits_for
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
@@ -942,7 +943,7 @@ class InboundSync:
                 message = f"{work.label}: {work.error}" + (f" → {work.error.hint}" if work.error.hint else "")
                 report.failures.append((work.qb_id, work.label, message))
                 failures.append(FailureInput(work.qb_id, type(work.error).__name__, message,
-                                             version=_version(work.record)))
+                                             version=_version(work.record), waits_for=waits_for(work.error)))
                 events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.FAILED, sf_id=work.sf_id,
                                        qb_id=work.qb_id, cycle=self.cycle, message=message))
                 continue

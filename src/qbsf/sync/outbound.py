@@ -57,6 +57,8 @@ from qbsf.sync.merge import (
     stored,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
+from qbsf.sync.policy import explain, waits_for
+from qbsf.sync.policy import outcome as failure_outcome
 from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
 from qbsf.sync.record_guard import map_each, refuse_unsendable, sources_of
 from qbsf.sync.state import (
@@ -308,9 +310,9 @@ class OutboundSync:
         kept: list[_Work] = []
         for work in works:
             failure = failures.get(work.sf_id)
-            # A record that changed since it failed is tried at once; an unchanged one waits for its backoff.
-            if failure is not None and failure.version == work.version and (
-                    failure.parked or failure.next_attempt_at > now):
+            # A record that changed since it failed is tried at once; an unchanged one waits as the policy says
+            # (its backoff, its parent, a person).
+            if failure is not None and failure.version == work.version and not failure.due(now):
                 report.waiting += 1
                 self.finished[(spec.name, work.sf_id)] = failure.message
                 continue
@@ -375,7 +377,7 @@ class OutboundSync:
             work.error = AfterDependency(
                 f"Link: No {parent.entity} found in QuickBooks for {spec.name} {work.name!r} "
                 f"({parent.field}={parent_id}): {why}",
-                hint=f"sync the {parent.entity} first, then retry the {spec.name}")
+                hint=f"sync the {parent.entity} first, then retry the {spec.name}", parent=(parent.entity, parent_id))
 
     def _map(self, spec: EntitySpec, works: list[_Work]) -> None:
         mapping = self.mapping_for(spec)
@@ -431,7 +433,8 @@ class OutboundSync:
                     work.error = AfterDependency(
                         f"QB Invoice error: a line of {spec.name} {work.name!r} refers to Product2 {product}, "
                         f"which is not in QuickBooks ({result.message})",
-                        hint="sync the Product2 to QuickBooks before the Opportunity")
+                        hint="sync the Product2 to QuickBooks before the Opportunity",
+                        parent=("Product2", product) if line.get("Product2Id") else None)
         for work in works:
             if work.target is not None and not work.failed:
                 if not mapped.get(work.sf_id):
@@ -895,7 +898,7 @@ class OutboundSync:
                 if work.journal_id is not None:
                     abandoned[work.journal_id] = _describe(work.error)
                 failures.append(FailureInput(work.sf_id, type(work.error).__name__, _describe(work.error),
-                                             version=work.version))
+                                             version=work.version, waits_for=waits_for(work.error)))
                 continue
             write = work.write
             assert write is not None and write.qb_id is not None
@@ -958,14 +961,12 @@ class OutboundSync:
                 failure = by_key.get(work.sf_id)
                 if failure is None:
                     continue
-                work.outcome = Outcome.PARKED if failure.parked else Outcome.FAILED
+                work.outcome = failure_outcome(failure)
                 if failure.parked:
                     report.parked += 1
                 report.failed += 1
                 text = _describe(work.error)  # type: ignore[arg-type]
-                suffix = (f" (parked after {failure.attempts} attempts: fix it, then `qbsf sync retry`)"
-                          if failure.parked else f" (attempt {failure.attempts}; retrying at "
-                                                 f"{failure.next_attempt_at:%H:%M:%S} UTC)")
+                suffix = explain(failure)
                 report.failures.append((work.sf_id, work.name, text))
                 events.append(Activity(spec.name, SF_TO_QB, work.operation or "sync", work.outcome,
                                        sf_id=work.sf_id, qb_id=work.link.qb_id if work.link else None,

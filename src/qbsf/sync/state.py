@@ -51,6 +51,7 @@ from sqlalchemy.types import TypeDecorator
 
 from qbsf.errors import ConfigError, QbsfError
 from qbsf.sync import migrations
+from qbsf.sync import policy as error_policy
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,11 @@ failure_table = Table(
     Column("first_failed_at", _UtcDateTime, nullable=False),
     Column("last_failed_at", _UtcDateTime, nullable=False),
     Column("next_attempt_at", _UtcDateTime, nullable=False),
+    # What happens next (qbsf.sync.policy.NextStep) and, for a record waiting on its parent, that parent.
+    Column("next_step", String(16), nullable=False, server_default="backoff"),
+    Column("waits_for_entity", String(40)),
+    Column("waits_for_key", String(64)),
+    Index("ix_failure_waits_for", "waits_for_entity", "waits_for_key"),
 )
 
 activity_table = Table(
@@ -236,12 +242,16 @@ class JournalEntry:
 
 @dataclass(frozen=True)
 class FailureInput:
-    """One record that failed this attempt: its key, the error class name, what to do, and its version."""
+    """One record that failed this attempt: its key, the error class name, what to do, and its version.
+
+    ``waits_for`` is the parent (entity, id) an AfterDependency error names (``qbsf.sync.policy.waits_for``).
+    """
 
     record_key: str
     kind: str
     message: str
     version: str | None = None
+    waits_for: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +269,12 @@ class Failure:
     first_failed_at: datetime
     last_failed_at: datetime
     next_attempt_at: datetime
+    next_step: str = "backoff"
+    waits_for: tuple[str, str] | None = None
+
+    def due(self, now: datetime) -> bool:
+        """Whether this record, unchanged since it failed, may be tried again at ``now`` (see qbsf.sync.policy)."""
+        return error_policy.is_due(self, now)
 
 
 @dataclass(frozen=True)
@@ -501,6 +517,7 @@ class StateStore:
             with self._tx() as connection:
                 _upsert(connection, crosswalk_table, rows, ("entity", "sf_id"),
                         ("qb_id", "edit_sequence", "external_guid", "qb_name", "written_back", "updated_at"))
+                self._release_waiting(connection, [Link(row["entity"], row["sf_id"], row["qb_id"]) for row in rows])
         except IntegrityError as exc:
             raise StateError("two Salesforce records would be linked to the same QuickBooks record",
                              hint="run `qbsf link` to review the links of this entity") from exc
@@ -735,31 +752,70 @@ class StateStore:
         return Failure(entity=row.entity, direction=Direction(row.direction), record_key=row.record_key,
                        kind=row.kind, message=row.message, attempts=row.attempts, version=row.version,
                        parked=bool(row.parked), first_failed_at=row.first_failed_at,
-                       last_failed_at=row.last_failed_at, next_attempt_at=row.next_attempt_at)
+                       last_failed_at=row.last_failed_at, next_attempt_at=row.next_attempt_at,
+                       next_step=row.next_step,
+                       waits_for=(row.waits_for_entity, row.waits_for_key) if row.waits_for_entity else None)
 
     def fail_many(self, entity: str, direction: Direction, failures: Sequence[FailureInput], *,
                   policy: RetryPolicy | None = None) -> list[Failure]:
-        """Count one more failed attempt for each record; schedule its retry or park it. Returns the new states."""
-        policy = policy or self.retry_policy
+        """Count one more failed attempt for each record and decide what happens next (``qbsf.sync.policy``):
+        back off (parked after ``max_attempts``), wait for the parent, park at once, or record only.
+        Returns the new states."""
+        retry_policy = policy or self.retry_policy
         now = self.now()
         keys = [failure.record_key for failure in failures]
         with self._tx() as connection:
             previous = self._failures_for(connection, entity, direction, keys)
+            linked = self._linked_parents(connection, [f.waits_for for f in failures if f.waits_for is not None])
             rows = []
             for failure in failures:
                 before = previous.get(failure.record_key)
                 # A record that changed since it last failed starts counting again.
                 attempts = 1 if before is None or before.version != failure.version else before.attempts + 1
-                parked = attempts >= policy.max_attempts or failure.kind in policy.park_immediately
+                step = _next_step(failure, linked)
+                waits_for = failure.waits_for if step is error_policy.NextStep.AFTER_PARENT else None
+                parked = step is error_policy.NextStep.PARK or (
+                    step is error_policy.NextStep.BACKOFF and (attempts >= retry_policy.max_attempts
+                                                         or failure.kind in retry_policy.park_immediately))
                 rows.append({"entity": entity, "direction": str(direction), "record_key": failure.record_key,
                              "kind": failure.kind, "message": failure.message, "attempts": attempts,
                              "version": failure.version, "parked": parked,
                              "first_failed_at": before.first_failed_at if before and attempts > 1 else now,
-                             "last_failed_at": now, "next_attempt_at": now + policy.delay(attempts)})
+                             "last_failed_at": now, "next_attempt_at": now + retry_policy.delay(attempts),
+                             "next_step": str(step), "waits_for_entity": waits_for[0] if waits_for else None,
+                             "waits_for_key": waits_for[1] if waits_for else None})
             _upsert(connection, failure_table, rows, ("entity", "direction", "record_key"),
                     ("kind", "message", "attempts", "version", "parked", "first_failed_at", "last_failed_at",
-                     "next_attempt_at"))
+                     "next_attempt_at", "next_step", "waits_for_entity", "waits_for_key"))
             return [self._failure(_Row(row)) for row in rows]
+
+    @staticmethod
+    def _linked_parents(connection: Connection, parents: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (entity, Salesforce Id or QuickBooks id) parents are linked already."""
+        found: set[tuple[str, str]] = set()
+        by_entity: dict[str, list[str]] = {}
+        for parent_entity, key in dict.fromkeys(parents):
+            by_entity.setdefault(parent_entity, []).append(key)
+        for parent_entity, parent_keys in by_entity.items():
+            for chunk in _chunks(parent_keys):
+                rows = connection.execute(select(crosswalk_table.c.sf_id, crosswalk_table.c.qb_id).where(
+                    crosswalk_table.c.entity == parent_entity,
+                    or_(crosswalk_table.c.sf_id.in_(chunk), crosswalk_table.c.qb_id.in_(chunk))))
+                for row in rows:
+                    found.update({(parent_entity, row.sf_id), (parent_entity, row.qb_id)})
+        return found
+
+    def _release_waiting(self, connection: Connection, links: Sequence[Link]) -> None:
+        """Records waiting for one of these newly linked parents are due now (no timer: the parent is here)."""
+        keys_by_entity: dict[str, set[str]] = {}
+        for link in links:
+            keys_by_entity.setdefault(link.entity, set()).update((link.sf_id, link.qb_id))
+        for parent_entity, keys in keys_by_entity.items():
+            for chunk in _chunks(sorted(keys)):
+                connection.execute(update(failure_table).where(
+                    failure_table.c.waits_for_entity == parent_entity, failure_table.c.waits_for_key.in_(chunk))
+                    .values(next_step=str(error_policy.NextStep.BACKOFF), waits_for_entity=None, waits_for_key=None,
+                            parked=False, next_attempt_at=self.now()))
 
     def clear_failures_many(self, entity: str, direction: Direction, keys: Iterable[str]) -> int:
         """Forget the failures of records that have now synced; returns how many were cleared."""
@@ -793,7 +849,9 @@ class StateStore:
         with self._tx() as connection:
             rows = connection.execute(select(failure_table).where(
                 failure_table.c.entity == entity, failure_table.c.direction == str(direction),
-                failure_table.c.parked.is_(False), failure_table.c.next_attempt_at <= moment)
+                failure_table.c.parked.is_(False), failure_table.c.next_attempt_at <= moment,
+                failure_table.c.next_step == str(error_policy.NextStep.BACKOFF),
+                failure_table.c.waits_for_entity.is_(None))
                 .order_by(failure_table.c.record_key))
             return [self._failure(row) for row in rows]
 
@@ -818,8 +876,7 @@ class StateStore:
             for chunk in _chunks(changed):
                 connection.execute(update(failure_table).where(
                     failure_table.c.entity == entity, failure_table.c.direction == str(direction),
-                    failure_table.c.record_key.in_(chunk)).values(parked=False, attempts=0,
-                                                                   next_attempt_at=self.now()))
+                    failure_table.c.record_key.in_(chunk)).values(**self._retry_now()))
         return changed
 
     def retry(self, *, entity: str | None = None, keys: Iterable[str] | None = None) -> int:
@@ -832,7 +889,12 @@ class StateStore:
             conditions.append(or_(False, *[failure_table.c.record_key.in_(chunk) for chunk in _chunks(key_list)]))
         with self._tx() as connection:
             return int(connection.execute(update(failure_table).where(and_(True, *conditions)).values(
-                parked=False, attempts=0, next_attempt_at=self.now())).rowcount)
+                **self._retry_now())).rowcount)
+
+    def _retry_now(self) -> dict[str, Any]:
+        # A person's retry (or a change to the record) starts afresh: due now, counted from zero, backing off.
+        return {"parked": False, "attempts": 0, "next_attempt_at": self.now(),
+                "next_step": str(error_policy.NextStep.BACKOFF), "waits_for_entity": None, "waits_for_key": None}
 
     # ----------------------------------------------------------------- activity log
     def log_many(self, events: Iterable[Activity]) -> None:
@@ -893,6 +955,14 @@ class StateStore:
         """Delete activity older than ``older_than``; returns how many rows went."""
         with self._tx() as connection:
             return int(connection.execute(delete(activity_table).where(activity_table.c.at < older_than)).rowcount)
+
+
+def _next_step(failure: FailureInput, linked: set[tuple[str, str]]) -> error_policy.NextStep:
+    step = error_policy.step_for_kind(failure.kind)
+    if step is error_policy.NextStep.AFTER_PARENT and (failure.waits_for is None or failure.waits_for in linked):
+        # No parent named (nothing to wait for), or it is linked already: back off and try again.
+        return error_policy.NextStep.BACKOFF
+    return step
 
 
 class _Row:
