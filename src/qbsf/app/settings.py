@@ -52,6 +52,10 @@ SECRET_KEYS: tuple[str, ...] = (
 
 MASK = "********"
 
+#: Settings holding a table (one entry per Salesforce object / QuickBooks entity): set one entry with
+#: ``qbsf config set sync.eligibility.Account "…"``; an empty value removes the entry.
+DICT_SETTINGS: tuple[str, ...] = ("sync.eligibility", "sync.on_qb_delete", "sync.line_owner")
+
 
 class SecretStoreLike(Protocol):
     """What settings need from ``qbsf.secrets.SecretStore``: get/set/delete by name."""
@@ -203,6 +207,22 @@ class SyncSettings(_Section):
         "link", description="An unlinked QuickBooks record already has the name: link to it, or report a conflict")
     max_attempts: int = Field(5, ge=1, le=100, description="Attempts for a failing record before it is parked "
                                                            "for a person to fix")
+    on_qb_delete: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per QuickBooks entity (Customer, Item, Invoice), what deleting or inactivating it in QuickBooks "
+                    "does in Salesforce: record (the activity log only, default) or set:Field=value, "
+                    "e.g. Item = \"set:IsActive=false\"")
+    default_item_type: Literal["Service", "NonInventory", "Inventory"] = Field(
+        "Service", description="QuickBooks item type for a Product2 whose QB_Item_Type__c is blank")
+    batch_size: int = Field(1000, ge=1, le=10000, description="Records per batch, each direction (one transaction "
+                                                              "of bookkeeping per batch)")
+    qb_batch_size: int = Field(200, ge=1, le=1000, description="QuickBooks Add/Mod requests per qbXML message")
+    inbound_overlap_seconds: float = Field(
+        10, ge=0, le=3600, description="How far the QB → SF delta query reaches back before its watermark (records "
+                                       "seen already are skipped)")
+    company_utc_offset_minutes: int | None = Field(
+        None, ge=-720, le=840, description="The QuickBooks company's UTC offset in minutes; blank = learned from "
+                                           "QuickBooks' own time stamps")
 
     @field_serializer("polling_interval")
     def _whole_seconds(self, value: float) -> float | int:
@@ -216,6 +236,24 @@ class SyncSettings(_Section):
         if value and not (len(value) in (15, 18) and value.isalnum() and value.startswith("005")):
             raise ValueError(f"{value!r} is not a Salesforce User Id (15 or 18 letters and digits starting with "
                              f"005; Setup → Users → the user's record URL shows it)")
+        return value
+
+    @field_validator("company_utc_offset_minutes", mode="before")
+    @classmethod
+    def _blank_is_learned(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("on_qb_delete")
+    @classmethod
+    def _deletion_actions(cls, value: dict[str, str]) -> dict[str, str]:
+        from qbsf.sync.inbound import DeletionAction, inbound_spec
+
+        for entity, action in value.items():
+            try:
+                inbound_spec(entity)
+                DeletionAction.parse(action)
+            except ConfigError as exc:
+                raise ValueError(f"{entity}: {exc}") from None
         return value
 
     @field_validator("eligibility")
@@ -412,12 +450,9 @@ def setting_keys() -> list[str]:
     return keys
 
 
-# Settings holding one entry per Salesforce object: `qbsf config set sync.line_owner.Opportunity salesforce`.
-_DICT_SETTINGS = ("sync.eligibility.", "sync.line_owner.")
-
-
 def _check_key(key: str, known: list[str]) -> None:
-    is_dict_entry = key.startswith(_DICT_SETTINGS) and key.count(".") == 2
+    is_dict_entry = any(key.startswith(f"{table}.") and key.count(".") == table.count(".") + 1
+                        for table in DICT_SETTINGS)
     if key not in known and not is_dict_entry:
         close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else "run `qbsf config show` for the list"
@@ -443,8 +478,8 @@ def update_settings(changes: Mapping[str, str], path: str | os.PathLike[str] | N
     if plain:
         candidate = tomllib.loads(tomli_w.dumps(data))  # deep copy through the same format we write
         for key, value in plain.items():
-            if key.startswith("sync.eligibility.") and not value.strip():
-                _del_path(candidate, key)  # an empty condition means "every record": drop the entry
+            if key.startswith(tuple(f"{table}." for table in DICT_SETTINGS)) and not value.strip():
+                _del_path(candidate, key)  # an empty entry means the default (e.g. "every record"): drop it
             else:
                 _set_path(candidate, key, value)
         try:
@@ -514,7 +549,7 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in data.items():
         key = f"{prefix}{name}"
-        if isinstance(value, Mapping) and name != "eligibility":
+        if isinstance(value, Mapping) and key not in DICT_SETTINGS:
             out.update(flatten(value, key + "."))
         else:
             out[key] = value

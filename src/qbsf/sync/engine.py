@@ -54,7 +54,7 @@ class SyncConfig(OutboundConfig):
             config.eligibility = dict(getattr(sync, "eligibility", {}) or {})
             config.change_source = getattr(sync, "change_source", "poll") or "poll"
             for name in ("on_existing_name", "default_item_type", "conflict_policy", "batch_size", "max_attempts",
-                         "qb_batch_size", "exclude_user", "line_owner"):
+                         "qb_batch_size", "line_owner"):
                 value = getattr(sync, name, None)
                 if value not in (None, ""):
                     setattr(config, name, value)

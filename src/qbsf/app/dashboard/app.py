@@ -52,6 +52,7 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("salesforce.client_secret", "Client Secret", "password", ()),
     ("salesforce.auth_flow", "Auth flow", "select", ("client_credentials", "jwt", "password", "web")),
     ("salesforce.username", "Username", "text", ()),
+    ("salesforce.password", "Password + security token (password flow)", "password", ()),
     ("quickbooks.app_name", "QB App Name", "text", ()),
     ("quickbooks.company_file", "Company File", "text", ()),
     ("quickbooks.transport", "QuickBooks connection", "select", ("simulator", "com", "webconnector")),
@@ -61,6 +62,18 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.change_source", "Change source", "select", ("poll", "queue")),
     *((f"sync.eligibility.{obj}", f"{obj} eligibility (SOQL condition)", "text", ())
       for obj in ("Account", "Contact", "Product2", "Opportunity")),
+    ("sync.integration_user_id", "Integration user Id (its own edits are not synced back)", "text", ()),
+    ("sync.on_existing_name", "Same name already in QuickBooks", "select", ("link", "report")),
+    ("sync.max_attempts", "Attempts before a failing record is parked", "number", ()),
+    ("sync.salesforce_heartbeat", "Heartbeat and sync requests in Salesforce", "select", ("True", "False")),
+    ("sync.default_item_type", "Item type when a Product2 has none", "select", ("Service", "NonInventory",
+                                                                                 "Inventory")),
+    ("sync.batch_size", "Records per batch", "number", ()),
+    ("sync.qb_batch_size", "QuickBooks requests per message", "number", ()),
+    ("sync.inbound_overlap_seconds", "QB → SF read overlap (s)", "number", ()),
+    ("sync.company_utc_offset_minutes", "QuickBooks company UTC offset (minutes; blank = learned)", "text", ()),
+    *((f"sync.on_qb_delete.{entity}", f"When a QuickBooks {entity} is deleted (record, or set:Field=value)", "text",
+       ()) for entity in ("Customer", "Item", "Invoice")),
 )
 
 
@@ -415,6 +428,7 @@ def _flat_values(settings: Settings) -> dict[str, str]:
 
     flat = {k: ("" if v is None else str(v)) for k, v in flatten(masked_view(settings)).items()}
     flat.update({f"sync.eligibility.{obj}": condition for obj, condition in settings.sync.eligibility.items()})
+    flat.update({f"sync.on_qb_delete.{name}": action for name, action in settings.sync.on_qb_delete.items()})
     return flat
 
 
