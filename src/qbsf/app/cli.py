@@ -19,12 +19,12 @@ from qbsf.app.commands.qb import app as qb_app
 from qbsf.app.commands.qbwc import app as qbwc_app
 from qbsf.app.commands.qbwc import write_qwc
 from qbsf.app.commands.run import app as run_app
+from qbsf.app.commands.salesforce import app as salesforce_app
 from qbsf.app.commands.sim import app as sim_app
 from qbsf.app.commands.status import app as status_app
 from qbsf.app.commands.sync import app as sync_app
 from qbsf.app.commands.sync import link_command
 from qbsf.errors import QbsfError
-from qbsf.salesforce.cli import app as salesforce_app
 
 app = typer.Typer(
     name="qbsf",

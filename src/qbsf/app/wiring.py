@@ -146,9 +146,9 @@ class EngineServices:
                               "so the connector runs inside the Web Connector service",
                               hint="start it with `qbsf run` (it serves the /qbwc endpoint) or `qbsf qbwc serve "
                                    "--sync COMPANY`, or set quickbooks.transport to com (Windows) or simulator")
-        from qbsf.sync.runtime import qb_transport
+        from qbsf.app.transports import quickbooks_transport
 
-        return qb_transport(self.settings.quickbooks)
+        return quickbooks_transport(self.settings.quickbooks)
 
     def connect_quickbooks(self) -> str:
         """Open the QuickBooks session and build the sync engine over it; return the company name."""

@@ -117,26 +117,10 @@ def to_json_line(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-def connection_report(transport: str, *, simulator_path: Any = None, app_name: str = "qbsf",
-                      company_file: str = "") -> dict[str, Any]:
-    """Open a session over ``transport`` ("simulator" or "com"), ask HostQuery and CompanyQuery, close it."""
-    from qbsf.errors import ConfigError
+def connection_report(channel: Any) -> dict[str, Any]:
+    """Open a session over a transport (``qbsf.app.transports`` builds them), ask HostQuery and CompanyQuery."""
     from qbsf.quickbooks.client import QuickBooksClient
 
-    sim = None
-    if transport == "simulator":
-        from qbsf.quickbooks.transports.simulator import SimulatorTransport
-        from qbsf.sim.quickbooks import QuickBooksSimulator
-
-        sim = QuickBooksSimulator(simulator_path)
-        channel: Any = SimulatorTransport(sim)
-    elif transport == "com":
-        from qbsf.quickbooks.transports.com import ComTransport
-
-        channel = ComTransport(app_name, company_file)
-    else:
-        raise ConfigError(f"unknown QuickBooks transport {transport!r}",
-                          hint="use 'simulator' or 'com' (the Web Connector calls in; see qbsf qbwc)")
     client = QuickBooksClient(channel)
     try:
         info = client.host()
@@ -147,5 +131,3 @@ def connection_report(transport: str, *, simulator_path: Any = None, app_name: s
                 "company": company.CompanyName, "messages": client.messages_sent}
     finally:
         client.close()
-        if sim is not None:
-            sim.close()

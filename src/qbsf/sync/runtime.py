@@ -1,14 +1,15 @@
 """Open the state store and a ready engine from qbsf's settings (read by attribute: no import of the app layer).
 
 Used by the `qbsf sync …` and `qbsf link` commands for one-shot passes; the long-running connector builds its
-engine the same way, but with its own Web Connector transport.
+engine the same way, but with its own Web Connector transport. The QuickBooks transport comes from the caller
+(``qbsf.app.transports`` builds them from settings): the sync layer never imports the simulator.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,28 +44,11 @@ def mappings_dir(settings: Any) -> Path:
     return Path(resolve()) if callable(resolve) else Path(getattr(settings, "mappings_dir", "") or "mappings")
 
 
-def qb_transport(qb_settings: Any) -> Any:
-    """A transport for a one-shot pass: the simulator (file or memory) or COM on Windows."""
-    kind = getattr(qb_settings, "transport", "simulator")
-    if kind == "simulator":
-        from qbsf.quickbooks.transports.simulator import SimulatorTransport
-        from qbsf.sim.quickbooks import QuickBooksSimulator
-
-        path = getattr(qb_settings, "simulator_path", "") or None
-        return SimulatorTransport(QuickBooksSimulator(path))
-    if kind == "com":
-        from qbsf.quickbooks.transports.com import ComTransport
-
-        return ComTransport(getattr(qb_settings, "app_name", "qbsf"), getattr(qb_settings, "company_file", ""),
-                            attempts=getattr(qb_settings, "connect_attempts", 3))
-    raise ConfigError(f"quickbooks.transport = {kind!r} needs the running connector (QuickBooks calls in through "
-                      f"the Web Connector)", hint="run the pass from the connector, or use the simulator or COM "
-                                                   "transport for one-shot commands")
-
-
 @contextlib.contextmanager
-def open_engine(settings: Any, secrets: Any = None) -> Iterator[SyncEngine]:
-    """A :class:`SyncEngine` on the configured Salesforce org, QuickBooks company, state and mappings."""
+def open_engine(settings: Any, secrets: Any, transport_for: Callable[[Any], Any]) -> Iterator[SyncEngine]:
+    """A :class:`SyncEngine` on the configured Salesforce org, QuickBooks company, state and mappings.
+
+    ``transport_for(settings.quickbooks)`` builds the QuickBooks transport (``qbsf.app.transports``)."""
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
     from qbsf.salesforce.connect import client_from_settings
 
@@ -74,7 +58,7 @@ def open_engine(settings: Any, secrets: Any = None) -> Iterator[SyncEngine]:
         raise ConfigError(f"no mapping CSVs in {mappings_dir(settings)}",
                           hint="copy examples/mappings/*.csv there, or set mappings_dir")
     sf = client_from_settings(settings.salesforce, secrets)
-    transport = qb_transport(settings.quickbooks)
+    transport = transport_for(settings.quickbooks)
     qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(
         income=config.income_account or None, cogs=config.cogs_account or None,
         asset=config.asset_account or None, expense=config.expense_account or None))

@@ -13,7 +13,7 @@ def qbsim(customers: int = typer.Option(10_000, help="customers to add"),
           invoices: int = typer.Option(20_000, help="two-line invoices to add"),
           batch: int = typer.Option(500, help="requests per qbXML message")) -> None:
     """Raw qbXML throughput of the QuickBooks simulator (no client, no latency model)."""
-    from qbsf.sim.quickbooks.bench import run_simulator_bench
+    from qbsf.bench.qbsim import run_simulator_bench
 
     result = run_simulator_bench(customers, invoices, batch=batch)
     typer.echo(f"simulator: {result.customers} customers in {result.customer_seconds:.2f} s "
@@ -50,7 +50,7 @@ def webconnector(customers: int = typer.Option(2000, help="customers to add"),
                  batch: int = typer.Option(50, help="requests per qbXML message"),
                  soap12: bool = typer.Option(False, "--soap12", help="SOAP 1.2 instead of 1.1")) -> None:
     """Web Connector path: a whole QBWC session over HTTP (stand-in + simulator) against direct simulator calls."""
-    from qbsf.quickbooks.webconnector.bench import run_webconnector_bench
+    from qbsf.bench.webconnector import run_webconnector_bench
 
     r = run_webconnector_bench(customers, batch=batch, soap_version="1.2" if soap12 else "1.1")
     typer.echo(f"web connector (SOAP {r.soap_version}): {r.customers} customers in {r.messages} messages, "
@@ -73,8 +73,8 @@ def qb(customers: int = typer.Option(10_000, help="customers to add through the 
 def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
          interval: float = typer.Option(30.0, help="polling interval (s) for the per-hour figure")) -> None:
     """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
-    from qbsf.app.bench_idle import measure_idle
     from qbsf.app.logging import configure_logging
+    from qbsf.bench.idle import measure_idle
 
     configure_logging(console=False)  # the result line only
     typer.echo(measure_idle(cycles, polling_interval=interval).line())

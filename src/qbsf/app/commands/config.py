@@ -94,15 +94,13 @@ def accounts_cmd(
 
 def fetch_chart_of_accounts(settings: Settings) -> list[ChartAccount]:
     """The chart of accounts of the QuickBooks company the settings point at (simulator or COM)."""
+    from qbsf.app.transports import close_transport, quickbooks_transport
     from qbsf.quickbooks.client import QuickBooksClient
-    from qbsf.sync.runtime import qb_transport
 
-    transport = qb_transport(settings.quickbooks)
+    transport = quickbooks_transport(settings.quickbooks)
     try:
         with QuickBooksClient(transport) as client:
             accounts = client.query_accounts(include_inactive=True)
     finally:
-        sim = getattr(transport, "sim", None)
-        if sim is not None:
-            sim.close()
+        close_transport(transport)
     return chart_from_records(accounts)

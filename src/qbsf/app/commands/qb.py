@@ -37,7 +37,13 @@ def host(transport: str = typer.Option("simulator", help="simulator or com"),
     """Connect to QuickBooks, print its product, supported qbXML versions, the version qbsf uses and the company."""
     import json
 
+    from qbsf.app.transports import close_transport, quickbooks_transport_named
     from qbsf.quickbooks.inspect import connection_report
 
-    typer.echo(json.dumps(connection_report(transport, simulator_path=simulator_path, app_name=app_name,
-                                            company_file=company_file), ensure_ascii=False, indent=2))
+    channel = quickbooks_transport_named(transport, simulator_path=simulator_path, app_name=app_name,
+                                         company_file=company_file)
+    try:
+        report = connection_report(channel)
+    finally:
+        close_transport(channel)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qbsf.app.context import AppContext, cli_context
+from qbsf.app.transports import quickbooks_transport
 from qbsf.sync.engine import CycleReport, SyncEngine
 from qbsf.sync.entities import entity
 from qbsf.sync.linking import LINKABLE, accept, propose, unlink
@@ -102,7 +103,7 @@ def sf_to_qb(ctx: typer.Context, entity_names: EntityOption = None,
              progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
     """Run one Salesforce → QuickBooks pass now."""
     console = Console()
-    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store()) as engine:
+    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store(), quickbooks_transport) as engine:
         names = [entity(name).name for name in entity_names] if entity_names else None
         with _progress(console, progress) as update:
             report = engine.sync_sf_to_qb(names, full=full, dry_run=dry_run, progress=update)
@@ -122,7 +123,7 @@ def qb_to_sf(ctx: typer.Context,
              progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
     """Run one QuickBooks → Salesforce pass now (↓ QB → SF)."""
     console = Console()
-    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store()) as engine, \
+    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store(), quickbooks_transport) as engine, \
             _progress(console, progress) as update:
         report = engine.sync_qb_to_sf(entity_names, full=full, reset=reset, progress=update)
     for line in [*report.lines(), report.summary()]:
@@ -183,7 +184,7 @@ def link_command(ctx: typer.Context, entity_names: EntityOption = None,
     context = _context(ctx, config)
     console = Console()
     names = [entity(n).name for n in entity_names] if entity_names else list(LINKABLE)
-    with open_engine(context.load().settings, context.secret_store()) as engine:
+    with open_engine(context.load().settings, context.secret_store(), quickbooks_transport) as engine:
         if unlink_id:
             spec = entity(names[0])
             done = unlink(spec, unlink_id, engine.sf, engine.state)

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from qbsf.app.context import cli_context
 from qbsf.errors import QbsfError
 from qbsf.salesforce.auth import CALLBACK_PORTS, WebServerAuth
 from qbsf.salesforce.client import SalesforceClient
@@ -23,8 +24,6 @@ PACKAGE_OBJECTS = ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Heartbeat__c", "QBS
 
 
 def _context(ctx: typer.Context, config: str | None) -> Any:
-    from qbsf.app.context import cli_context  # the app layer, imported only when a command runs
-
     return cli_context(ctx, config)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from qbsf.app.cli import app
-from qbsf.quickbooks.webconnector.bench import run_webconnector_bench
+from qbsf.bench.webconnector import run_webconnector_bench
 
 
 def test_bench_counts_every_message_of_the_session() -> None:

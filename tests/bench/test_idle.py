@@ -1,7 +1,7 @@
 import pytest
 
-from qbsf.app.bench_idle import measure_idle
 from qbsf.app.logging import configure_logging, reset_logging
+from qbsf.bench.idle import measure_idle
 from qbsf.errors import QbsfError
 
 

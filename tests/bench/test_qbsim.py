@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qbsf.sim.quickbooks.bench import run_simulator_bench
+from qbsf.bench.qbsim import run_simulator_bench
 
 
 def test_simulator_bench_counts_what_it_added(tmp_path):
