@@ -223,3 +223,77 @@ def test_queue_claim_read_joins_the_composite(clocked) -> None:
     queue.accept_reads(queries, read_in_one_call(sf.client, queries))
     assert [b.records for b in queue.changes(entities=["Account"])] == [[]]
     assert org.api_calls - before == 1, "an empty queue costs the composite call only"
+
+
+# ----------------------------------------------------------------------- no re-read storms
+def _poll(poller, org, entities=("Account",)):
+    """One scheduled poll as the connector runs it: the cycle's reads in one composite call, then the pass."""
+    from qbsf.sync.cycle_reads import read_in_one_call
+
+    queries = poller.cycle_reads(list(entities))
+    before = org.api_calls
+    pages = read_in_one_call(poller.sf.client, queries)
+    poller.accept_reads(queries, pages)
+    batches = list(poller.changes(entities=list(entities)))
+    _ack_all(poller, batches)
+    rows = sum(len(page.get("records", ())) for page in pages.values())
+    return batches, org.api_calls - before, rows, queries
+
+
+def test_an_idle_poll_after_a_large_write_back_reads_only_what_is_newer(clocked) -> None:
+    """After an initial sync whose write-back stamped every record within the overlap, an idle poll is one call
+    reading no record again: only records newer than the watermark, and a COUNT() of the window."""
+    org, sf, state, clock = clocked
+    for number in range(300):
+        org.insert("Account", {"Name": f"Acme {number:03d}"})
+        clock.now += timedelta(milliseconds=100)  # 30 s of writes, all within the 2-minute overlap
+    poller = SystemModstampPoller(sf, state)
+    first, _calls, rows, _queries = _poll(poller, org)
+    assert len(_ids(first, "Account")) == 300 and rows == 300
+    for _cycle in range(3):
+        clock.now += timedelta(seconds=10)
+        batches, calls, rows, queries = _poll(poller, org)
+        assert _ids(batches, "Account") == [] and calls == 1
+        assert rows == 0, "the records already seen in the window are not read again"
+        assert any(soql.startswith("SELECT COUNT() FROM Account") for soql in queries.values())
+
+
+def test_a_record_that_arrives_late_in_the_window_is_still_read(clocked) -> None:
+    org, sf, state, clock = clocked
+    for number in range(5):
+        org.insert("Account", {"Name": f"Acme {number}"})
+        clock.now += timedelta(seconds=1)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    clock.now -= timedelta(seconds=3)  # committed late: stamped before the newest record already seen
+    late = org.insert("Account", {"Name": "Late Ltd"})
+    clock.now += timedelta(seconds=13)
+    batches, _calls, _rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [late]
+    batches, calls, rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [] and calls == 1 and rows == 0
+
+
+def test_a_window_fully_seen_settles_and_reads_start_after_it(clocked) -> None:
+    org, sf, state, clock = clocked
+    acme = org.insert("Account", {"Name": "Acme"})
+    mark = clock.now
+    poller = SystemModstampPoller(sf, state, overlap=timedelta(minutes=2))
+    _poll(poller, org)
+    clock.now += timedelta(minutes=1)
+    _, _, _, queries = _poll(poller, org)
+    assert "poll_Account_window" in queries, "not settled within the overlap: the window is counted"
+    clock.now += timedelta(minutes=2)  # the overlap has passed since the watermark was first seen
+    _, _, rows, queries = _poll(poller, org)
+    assert "poll_Account_window" not in queries and rows == 1, "one last read of the whole window settles it"
+    assert state.get_watermark("sf:Account@settled", entity="Account") is not None
+    _, calls, rows, queries = _poll(poller, org)
+    assert "poll_Account_window" not in queries and calls == 1 and rows == 0
+    assert f"SystemModstamp >= {(mark + timedelta(milliseconds=1)).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z" in \
+        queries["poll_Account"]
+    # A change moves the watermark: the new window is unsettled again, and the record is read.
+    clock.now += timedelta(minutes=5)
+    org.update("Account", acme, {"Phone": "555-0100"})
+    batches, _, _, _ = _poll(poller, org)
+    assert _ids(batches, "Account") == [acme]
+    assert state.reset_watermark("sf:Account") and state.get_watermark("sf:Account@settled", entity="Account") is None

@@ -300,6 +300,10 @@ class SalesforceAdapter:
         """Every record of ``soql``."""
         return self.client.query(soql)
 
+    def count(self, soql: str) -> int:
+        """``totalSize`` of a ``SELECT COUNT() …`` query."""
+        return int(self.client.count(soql))
+
     def update_many(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[SfWrite]:
         """Update by Id in collections of 200."""
         return [SfWrite(ok=bool(r.success), message=None if r.success else str(r.error), error=r.error)

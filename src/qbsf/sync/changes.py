@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from qbsf.sync.entities import (
     parse_sf_datetime,
     soql_datetime,
 )
+from qbsf.sync.read_window import ReadStart, ReadWindow
 from qbsf.sync.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ IDS_PER_QUERY = 300
 # Rows per sObject Collections request: Salesforce's own limit.
 COLLECTION_SIZE = 200
 QUEUE_ERROR_LENGTH = 4_000
+# Records per page of a query answer (Salesforce's default batch size).
+QUERY_PAGE = 2_000
 
 
 class SalesforceReader(Protocol):
@@ -96,6 +99,20 @@ def _version(record: Mapping[str, Any]) -> str:
 class _PendingPoll:
     versions: dict[str, str]
     newest: str | None
+    plan: _Plan | None = None
+    whole: bool = True
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One entity's poll: the SOQL to read, and — while its window is unsettled — the COUNT() that tells whether
+    the window still holds only records already seen, so only records newer than the watermark need reading."""
+
+    read: str
+    start: ReadStart | None = None
+    mark: datetime | None = None
+    count: str | None = None
+    window: tuple[datetime, datetime] | None = None
 
 
 class SystemModstampPoller:
@@ -119,15 +136,66 @@ class SystemModstampPoller:
         self.exclude_user = exclude_user
         self._pending: dict[str, _PendingPoll] = {}
         self._prefetched: dict[str, list[dict[str, Any]]] = {}  # SOQL → every record it returned (one page)
+        self._prefetched_counts: dict[str, int] = {}  # COUNT() SOQL → totalSize
 
-    def _start(self, spec: EntitySpec, since: datetime | None, full: bool) -> datetime | None:
-        # Where the poll of ``spec`` starts: nowhere when full, ``since`` when given, else watermark − overlap.
-        if full:
-            return None
-        if since is not None:
-            return since
-        mark = self.state.get_watermark(spec.watermark_source)
-        return parse_sf_datetime(mark) - self.overlap if mark else None
+    def _window(self, spec: EntitySpec) -> ReadWindow:
+        return ReadWindow(self.state, spec.watermark_source, entity=spec.name, overlap=self.overlap,
+                          resolution=timedelta(milliseconds=1))
+
+    def _plan(self, spec: EntitySpec, since: datetime | None, full: bool) -> _Plan:
+        # Where the poll of ``spec`` starts: nowhere when full, ``since`` when given, else the read window's start
+        # (watermark − overlap, or just after the settled point once the window is fully seen).
+        if full or since is not None:
+            return _Plan(self.query_for(spec, since=since if not full else None))
+        text = self.state.get_watermark(spec.watermark_source)
+        mark = parse_sf_datetime(text) if text else None
+        start = self._window(spec).start(mark)
+        if mark is None or start.since is None or not start.whole or start.settle_due:
+            return _Plan(self.query_for(spec, since=start.since), start, mark)
+        # Unsettled window: read what is newer than the watermark, and COUNT() the window in the same call.
+        newer = self.query_for(spec, since=mark + timedelta(milliseconds=1))
+        return _Plan(newer, start, mark, count=self._count_soql(spec, start.since, mark),
+                     window=(start.since, mark))
+
+    def _count_soql(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
+        query = build_query(spec, mapped=(), since=low, eligibility=self.eligibility, exclude_user=self.exclude_user)
+        query = replace(query, conditions=(*query.conditions, f"SystemModstamp <= {soql_datetime(high)}"))
+        return f"SELECT COUNT() FROM {spec.sf_object} WHERE " + " AND ".join(f"({c})" for c in query.conditions)
+
+    def _count(self, soql: str) -> int | None:
+        if soql in self._prefetched_counts:
+            return self._prefetched_counts.pop(soql)
+        count = getattr(self.sf, "count", None)
+        return int(count(soql)) if callable(count) else None
+
+    def _seen_in_window(self, spec: EntitySpec, plan: _Plan) -> set[str]:
+        assert plan.window is not None
+        low, high = plan.window
+        return self.state.seen_ids_between(spec.watermark_source, soql_datetime(low), soql_datetime(high),
+                                           entity=spec.name)
+
+    def _window_seen(self, plan: _Plan, known: set[str], newer: Sequence[Mapping[str, Any]]) -> bool:
+        """True when the unsettled window holds exactly the records already seen there (none arrived late)."""
+        assert plan.count is not None
+        found = self._count(plan.count)
+        if found is None:
+            return False
+        # A record changed again since is no longer in the window: it is among the newer ones.
+        return found == len(known.difference(record["Id"] for record in newer))
+
+    def _read_unsettled(self, spec: EntitySpec, plan: _Plan) -> tuple[list[dict[str, Any]], bool]:
+        """Records of an unsettled window's poll, and whether the whole window was read."""
+        assert plan.count is not None and plan.window is not None
+        known = self._seen_in_window(spec, plan)
+        whole_window = self.query_for(spec, since=plan.window[0])
+        prefetched = plan.count in self._prefetched_counts and plan.read in self._prefetched
+        if not prefetched and len(known) < QUERY_PAGE:
+            return self._read(whole_window), True  # one page: reading it costs no more than counting it
+        newer = self._read(plan.read)
+        if self._window_seen(plan, known, newer):
+            return newer, False
+        logger.info("%s: records arrived in the read window since it was seen: reading it again", spec.name)
+        return self._read(whole_window), True
 
     def cycle_reads(self, entities: Iterable[str] | None = None) -> dict[str, str]:
         """The first-page queries the next scheduled ``changes(entities=…)`` runs, keyed by composite referenceId.
@@ -135,8 +203,13 @@ class SystemModstampPoller:
         Run them in the cycle's one ``/composite`` call and hand the pages to :meth:`accept_reads`: an idle cycle
         then costs no further call.
         """
-        return {f"poll_{spec.name}": self.query_for(spec, since=self._start(spec, None, False))
-                for spec in dependency_order(entities)}
+        reads: dict[str, str] = {}
+        for spec in dependency_order(entities):
+            plan = self._plan(spec, None, False)
+            if plan.count is not None:
+                reads[f"poll_{spec.name}_window"] = plan.count
+            reads[f"poll_{spec.name}"] = plan.read
+        return reads
 
     def accept_reads(self, queries: Mapping[str, str], pages: Mapping[str, Any]) -> None:
         """First pages of :meth:`cycle_reads`'s queries, run elsewhere (``pages``: referenceId → query body).
@@ -145,14 +218,18 @@ class SystemModstampPoller:
         serves only the identical SOQL, once, so a moved watermark or another entity list reads afresh.
         """
         self._prefetched = {}
+        self._prefetched_counts = {}
         for reference, soql in queries.items():
             page = pages.get(reference)
-            if isinstance(page, Mapping) and page.get("done", True) and isinstance(page.get("records"), list):
+            if soql.startswith("SELECT COUNT() ") and isinstance(page, Mapping) and "totalSize" in page:
+                self._prefetched_counts[soql] = int(page["totalSize"])
+            elif isinstance(page, Mapping) and page.get("done", True) and isinstance(page.get("records"), list):
                 self._prefetched[soql] = [dict(record) for record in page["records"]]
 
     def discard_reads(self) -> None:
         """Forget pre-fetched pages (a pass that did not use them must not see them next cycle: they age)."""
         self._prefetched = {}
+        self._prefetched_counts = {}
 
     def _read(self, soql: str) -> list[dict[str, Any]]:
         records = self._prefetched.pop(soql, None)
@@ -170,7 +247,11 @@ class SystemModstampPoller:
         """One batch per entity: records changed since the watermark (or ``since``; every record when ``full``)."""
         for spec in dependency_order(entities):
             source = spec.watermark_source
-            records = self._read(self.query_for(spec, since=self._start(spec, since, full)))
+            plan = self._plan(spec, since, full)
+            if plan.count is None:
+                records, whole = self._read(plan.read), True
+            else:
+                records, whole = self._read_unsettled(spec, plan)
             versions = {record["Id"]: _version(record) for record in records}
             fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
             batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]
@@ -178,7 +259,7 @@ class SystemModstampPoller:
                         len(records) - len(batch))
             self._pending[spec.name] = _PendingPoll(
                 versions={record["Id"]: versions[record["Id"]] for record in batch},
-                newest=max(versions.values(), default=None))
+                newest=max(versions.values(), default=None), plan=plan, whole=whole)
             yield ChangeBatch(spec=spec, records=batch, source="poll")
 
     def ack(self, results: Sequence[RecordResult]) -> None:
@@ -196,14 +277,20 @@ class SystemModstampPoller:
             handled = [(r.sf_id, pending.versions[r.sf_id]) for r in acked if r.sf_id in pending.versions]
             if len(handled) < len(pending.versions):
                 continue  # the batch was not fully handled: leave the watermark, re-read next cycle
-            source = entity(name).watermark_source
+            spec = entity(name)
+            source = spec.watermark_source
             with self.state.batch():
+                current = self.state.get_watermark(source)
+                newest = current
                 if pending.newest is not None:
-                    current = self.state.get_watermark(source)
                     newest = max(pending.newest, current) if current else pending.newest
                     self.state.set_watermark(source, newest)
                     forget = soql_datetime(parse_sf_datetime(newest) - self.overlap)
                     self.state.remember_seen(source, handled, forget_before=forget)
+                plan = pending.plan
+                if plan is not None and plan.start is not None:
+                    self._window(spec).after_read(plan.start, mark_before=plan.mark, whole_read=pending.whole,
+                                                  mark_after=parse_sf_datetime(newest) if newest else None)
             del self._pending[name]
 
     def read_ids(self, spec: EntitySpec, ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -68,6 +68,7 @@ from qbsf.sync.merge import (
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.policy import waits_for
+from qbsf.sync.read_window import ReadWindow
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
@@ -617,7 +618,13 @@ class InboundSync:
                      progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> bool:
         """Sync one entity's changes; True when every record read was handled (not stopped half way)."""
         mark = None if full else _parse_utc(self.state.get_watermark(spec.source))
-        since = self._qb_clock().delta_start(mark, self.config.overlap) if mark is not None else None
+        # watermark − overlap, or just after the settled point once that window was fully seen (no re-read storms);
+        # then widened as QuickBooks' time stamps need around DST (delta_start)
+        window = ReadWindow(self.state, spec.source, entity=spec.name, overlap=self.config.overlap,
+                            resolution=timedelta(seconds=1))
+        read_start = window.start(mark)
+        since = (self._qb_clock().delta_start(read_start.since, timedelta(0)) if read_start.since is not None
+                 else None)
         records = self._query(spec, since)
         self._learn_tz(records)
         versions = [(getattr(r, spec.id_field), _version(r)) for r in records]
@@ -653,6 +660,9 @@ class InboundSync:
                                      forget_before=_utc_text(since) if since is not None else None)
             if done == total and newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(spec.source, _utc_text(newest))
+            if done == total:
+                window.after_read(read_start, mark_before=mark, whole_read=True,
+                                  mark_after=newest if newest is not None and (mark is None or newest > mark) else mark)
         return done == total
 
     # ---- one batch ---------------------------------------------------------------------------------------------

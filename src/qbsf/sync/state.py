@@ -599,6 +599,9 @@ class StateStore:
             removed = connection.execute(delete(watermark_table).where(
                 watermark_table.c.entity == key, watermark_table.c.source == source)).rowcount
             connection.execute(delete(seen_table).where(seen_table.c.entity == key, seen_table.c.source == source))
+            # The read window's own rows (qbsf.sync.read_window): where it settled, when the watermark was seen.
+            connection.execute(delete(watermark_table).where(
+                watermark_table.c.source.in_([f"{source}@settled", f"{source}@quiet"])))
         return bool(removed)
 
     def reset_all_watermarks(self, prefix: str = "") -> int:
@@ -630,6 +633,15 @@ class StateStore:
                     tuple_(seen_table.c.record_id, seen_table.c.version).in_(list(chunk))))
                 seen.update((row.record_id, row.version) for row in rows)
         return [pair for pair in pairs if pair not in seen]
+
+    def seen_ids_between(self, source: str, low: str, high: str, *, entity: str | None = None) -> set[str]:
+        """Record ids with a remembered version in [``low``, ``high``] (versions compare as their text)."""
+        key = entity_of_source(source) if entity is None else entity
+        with self._tx() as connection:
+            rows = connection.execute(select(seen_table.c.record_id).distinct().where(
+                seen_table.c.entity == key, seen_table.c.source == source,
+                seen_table.c.version >= low, seen_table.c.version <= high))
+            return {row.record_id for row in rows}
 
     def remember_seen(self, source: str, versions: Iterable[tuple[str, str]], *,
                       forget_before: str | None = None, entity: str | None = None) -> None:

@@ -71,13 +71,17 @@ def qb(customers: int = typer.Option(10_000, help="customers to add through the 
 
 @app.command("idle")
 def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
-         interval: float = typer.Option(30.0, help="polling interval (s) for the per-hour figure")) -> None:
+         interval: float = typer.Option(30.0, help="polling interval (s) for the per-hour figure"),
+         accounts: int = typer.Option(5, help="Accounts synced by the first cycle (e.g. 50000: a large initial "
+                                              "sync, whose write-back leaves every record in the read window)")
+         ) -> None:
     """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
     from qbsf.app.logging import configure_logging
     from qbsf.bench.idle import measure_idle
 
     configure_logging(console=False)  # the result line only
-    typer.echo(measure_idle(cycles, polling_interval=interval).line())
+    typer.echo(measure_idle(cycles, accounts=accounts, polling_interval=interval, timeout=max(120.0, accounts / 20))
+               .line())
 
 
 @app.command("outbound")
