@@ -8,6 +8,7 @@ fields that differ. :class:`SalesforceAdapter` wraps :class:`qbsf.salesforce.cli
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -33,9 +34,14 @@ def _as_sync_error(error: BaseException, qb_type: str = "record") -> SyncError:
 
 
 class QuickBooksAdapter:
-    """The engine's QuickBooks port over a ``QuickBooksClient``."""
+    """The engine's QuickBooks port over a ``QuickBooksClient``.
 
-    def __init__(self, client: Any, *, default_accounts: Any = None) -> None:
+    It keeps the records it last read or wrote as the bases of the next Mod — the newest ``keep`` of them, so its
+    memory grows with the batch (the engine sets ``keep`` from its batch size), never with the records synced.
+    A Mod whose base was let go reads it again.
+    """
+
+    def __init__(self, client: Any, *, default_accounts: Any = None, keep: int = 2_000) -> None:
         from qbsf.quickbooks import records as rec
 
         self.client = client
@@ -43,7 +49,8 @@ class QuickBooksAdapter:
         self.types: dict[str, type] = {"Customer": rec.Customer, "ItemService": rec.ItemService,
                                        "ItemNonInventory": rec.ItemNonInventory, "ItemInventory": rec.ItemInventory,
                                        "Invoice": rec.Invoice}
-        self._bases: dict[str, Any] = {}
+        self._bases: OrderedDict[str, Any] = OrderedDict()
+        self.keep = keep
         if default_accounts is not None:
             client.default_accounts = default_accounts
 
@@ -71,7 +78,7 @@ class QuickBooksAdapter:
         if ret is None:
             return QbWrite(error=NeedsUser(f"QuickBooks accepted the {qb_type} but returned no record",
                                            hint="check the record in QuickBooks"))
-        self._bases[getattr(ret, id_field)] = ret
+        self._remember(getattr(ret, id_field), ret)
         return QbWrite(qb_id=getattr(ret, id_field), edit_sequence=ret.EditSequence,
                        full_name=getattr(ret, "FullName", None))
 
@@ -97,14 +104,17 @@ class QuickBooksAdapter:
         from qbsf.quickbooks.client import Change
 
         id_field = "TxnID" if qb_type == "Invoice" else "ListID"
-        missing = [r[id_field] for r in records if r[id_field] not in self._bases]
-        if missing:
-            self._fetch(qb_type, missing)
+        # Bases this call needs, held here so keeping only the newest ``keep`` cannot drop one mid-call.
+        bases = {r[id_field]: self._bases[r[id_field]] for r in records if r[id_field] in self._bases}
+        missing = [r[id_field] for r in records if r[id_field] not in bases]
+        for fetched in self._fetch(qb_type, missing):
+            found = self._found(fetched)
+            bases[found.qb_id] = fetched
         out: list[QbWrite | None] = [None] * len(records)
         changes: list[Any] = []
         positions: list[int] = []
         for index, flat in enumerate(records):
-            base = self._bases.get(flat[id_field])
+            base = bases.get(flat[id_field])
             if base is None:
                 out[index] = QbWrite(error=_as_sync_error(NeedsUser(
                     f"QuickBooks {qb_type} {flat[id_field]} no longer exists",
@@ -149,10 +159,16 @@ class QuickBooksAdapter:
             return None
         return fields, lines
 
+    def _remember(self, qb_id: str, record: Any) -> None:
+        self._bases[qb_id] = record
+        self._bases.move_to_end(qb_id)
+        while len(self._bases) > max(1, self.keep):
+            self._bases.popitem(last=False)
+
     # ---- reads -------------------------------------------------------------------------------------------
     def _found(self, record: Any) -> QbFound:
         qb_id = getattr(record, "TxnID", None) or record.ListID
-        self._bases[qb_id] = record
+        self._remember(qb_id, record)
         return QbFound(qb_id=qb_id, full_name=getattr(record, "FullName", None) or getattr(record, "Name", None)
                        or getattr(record, "RefNumber", None) or "", edit_sequence=record.EditSequence,
                        external_guid=record.ExternalGUID, qb_type=type(record).__name__,

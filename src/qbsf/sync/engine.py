@@ -157,6 +157,9 @@ class SyncEngine:
         self._inbound: Any = None
         self.sf = as_sf_port(sf_client)
         self.qb = as_qb_port(qb_client)
+        if isinstance(self.qb, QuickBooksAdapter):
+            # Mod bases for one batch (and its parents synced on the way), not for every record ever written.
+            self.qb.keep = 2 * max(1, int(self.config.batch_size))
         if isinstance(self.qb, QuickBooksAdapter) and self.config.income_account:
             from qbsf.quickbooks.client import DefaultAccounts
 
