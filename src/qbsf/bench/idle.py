@@ -51,8 +51,9 @@ class IdleResult:
 
 
 def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: float = 30.0,
-                 timeout: float = 120.0, sf_state: Any = None) -> IdleResult:
-    """Seed ``accounts`` Accounts, run one cycle to sync them, then ``idle_cycles`` cycles with nothing to do.
+                 timeout: float = 120.0, sf_state: Any = None, pause: float = 0.0) -> IdleResult:
+    """Seed ``accounts`` Accounts, run one cycle to sync them, then ``idle_cycles`` cycles with nothing to do,
+    ``pause`` seconds apart (a running connector waits its polling interval; 0 = back to back).
     ``sf_state``: an empty emulated org to use (tests pass one built from a shared schema)."""
     if idle_cycles < 1:
         raise QbsfError(f"--cycles must be at least 1 (got {idle_cycles})", hint="e.g. --cycles 10")
@@ -85,6 +86,7 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             first = sf_state.api_calls
             calls_before, messages_before = sf_state.api_calls, sim.stats.messages
             for number in range(2, idle_cycles + 2):
+                time.sleep(pause)
                 connector.run_now()  # the same work as a timer tick, without waiting for it
                 _wait(lambda n=number: (connector.status().last_cycle or _NoCycle).number >= n, timeout)
             sf_calls = sf_state.api_calls - calls_before

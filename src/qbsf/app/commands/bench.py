@@ -73,15 +73,17 @@ def qb(customers: int = typer.Option(10_000, help="customers to add through the 
 def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
          interval: float = typer.Option(30.0, help="polling interval (s) for the per-hour figure"),
          accounts: int = typer.Option(5, help="Accounts synced by the first cycle (e.g. 50000: a large initial "
-                                              "sync, whose write-back leaves every record in the read window)")
+                                              "sync, whose write-back leaves every record in the read window)"),
+         pause: float = typer.Option(0.0, help="seconds between idle cycles (a connector waits its polling "
+                                               "interval; 0 = back to back)")
          ) -> None:
     """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
     from qbsf.app.logging import configure_logging
     from qbsf.bench.idle import measure_idle
 
     configure_logging(console=False)  # the result line only
-    typer.echo(measure_idle(cycles, accounts=accounts, polling_interval=interval, timeout=max(120.0, accounts / 20))
-               .line())
+    typer.echo(measure_idle(cycles, accounts=accounts, polling_interval=interval, pause=pause,
+                            timeout=max(120.0, accounts / 20)).line())
 
 
 @app.command("outbound")
