@@ -187,3 +187,20 @@ def test_entity_of_source() -> None:
                                           "qb:company_utc_offset", "plain")] == ["Account", "Invoice", "", "", ""]
     revision = migrations.script_directory().get_revision("0002_entity_keys").module
     assert all(revision.entity_of_source(s) == entity_of_source(s) for s in WATERMARKS_0_1_0)
+
+
+def test_a_merge_base_table_made_before_its_revision_keeps_its_rows(tmp_path) -> None:
+    """The merge created sync_base itself before revision 0004: such a database upgrades with the rows kept."""
+    from qbsf.sync.merge_state import base_table
+
+    path = tmp_path / "state.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        migrations.upgrade(connection, "0003_failure_next_step")
+        base_table.create(connection)
+        connection.execute(insert(base_table), [{"entity": "Account", "qb_id": "80000001-1", "sf_id": "001A",
+                                                 "salesforce": "{}", "synced_at": datetime(2026, 12, 1, tzinfo=UTC)}])
+    engine.dispose()
+    with StateStore(path) as store, store.engine.connect() as connection:
+        assert migrations.current_revision(connection) == migrations.head()
+        assert connection.execute(select(base_table.c.sf_id)).scalars().all() == ["001A"]

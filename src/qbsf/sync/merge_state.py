@@ -11,13 +11,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, delete, select
+from sqlalchemy import Column, String, Table, Text, delete, select
 
 from qbsf.errors import QbsfError
 from qbsf.sync.merge import Base
-from qbsf.sync.state import StateStore, _upsert, _UtcDateTime
+from qbsf.sync.state import StateStore, _upsert, _UtcDateTime, metadata
 
-metadata = MetaData()
+# Created by the state store's migrations (revision 0004_sync_base), like every table of the state database.
 
 base_table = Table(
     "sync_base", metadata,
@@ -54,11 +54,10 @@ def _dumps(value: Any) -> str | None:
 
 
 class BaseStore:
-    """Bases over a :class:`StateStore`'s database (the table is created on first use)."""
+    """Bases over a :class:`StateStore`'s database."""
 
     def __init__(self, state: StateStore) -> None:
         self.state = state
-        metadata.create_all(state.engine)
 
     def get_many(self, entity: str, qb_ids: Iterable[str]) -> dict[str, Base]:
         """The base of each QuickBooks id that has one."""
