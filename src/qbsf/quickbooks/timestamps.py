@@ -32,6 +32,7 @@ in Salesforce.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -41,6 +42,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from qbsf.errors import ConfigError
 
 __all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "zone_named"]
+
+log = logging.getLogger(__name__)
 
 # The largest daylight-saving step in use (an hour; Lord Howe Island's is half an hour).
 DST_STEP = timedelta(hours=1)
@@ -135,9 +138,17 @@ class CompanyClock:
         return moment.astimezone(self.base).replace(tzinfo=None) if self.base is not None else moment
 
 
+_told: set[str] = set()
+
+
 def clock_for(zone: tzinfo | None, learned: tzinfo | None) -> CompanyClock:
     """The clock for a configured ``zone`` (IANA, or a fixed offset) and the offset ``learned`` from stamps."""
     if _knows_dst(zone):
         return CompanyClock(zone=zone)
+    if "zone" not in _told:
+        _told.add("zone")
+        log.info("quickbooks.time_zone is not set: qbsf cannot tell when QuickBooks' clock changes for daylight "
+                 "saving, so each pass reads two more hours of QuickBooks changes (skipped at no Salesforce cost); "
+                 "set it to the QuickBooks computer's zone, e.g. America/Los_Angeles")
     return CompanyClock(base=zone or learned)
 

@@ -160,3 +160,17 @@ def test_deletions_around_the_fall_back_are_each_recorded_once(world, inbound, c
         report = inbound(company_tz=ZoneInfo(zone)).run(["Customer"])
         seen.append(report.entities["Customer"].deleted)
     assert seen == [1] * len(ids), "each deletion recorded in the pass after it, none missed, none twice"
+
+
+def test_a_missing_zone_is_said_once_with_the_setting_to_use(caplog, monkeypatch):
+    import logging
+
+    from qbsf.quickbooks import timestamps
+
+    monkeypatch.setattr(timestamps, "_told", set())
+    with caplog.at_level(logging.INFO, logger="qbsf.quickbooks.timestamps"):
+        clock_for(None, None)
+        clock_for(timezone(timedelta(hours=-8)), None)
+        clock_for(ZoneInfo("Europe/Berlin"), None)
+    (record,) = caplog.records
+    assert "quickbooks.time_zone is not set" in record.getMessage() and "America/Los_Angeles" in record.getMessage()
