@@ -39,7 +39,24 @@ Errors, each compared with Salesforce's documentation and responses recorded fro
   with a caret and ``ERROR at Row:R:Column:C`` before the message, as recorded real answers do.
   ``soql.format_query_error``.
 
-What still differs is listed where each behaviour is emulated (look for "Choice" in the module docstrings).
+What still differs from a real org, and why (each also noted where it is emulated):
+
+- A value of the wrong type inside an sObject Collections request fails that record alone; a real org probably
+  rejects the whole request with one JSON_PARSER_ERROR, as the JSON is read before any record is saved. Kept per
+  record until a recorded answer settles it.
+- The exact column in ``at [line:L, column:C]`` is where the bad value ends (the parser's position after reading
+  it); the recorded answers do not show which end Salesforce counts from.
+- SOQL messages after the ``ERROR at Row:R:Column:C`` header are the emulator's parser's own words
+  ("expecting 'BY', found '<EOF>'", "unexpected token: 'x'"); only INVALID_FIELD and INVALID_TYPE texts are
+  copied from recorded answers.
+- Bulk API 2.0 jobs are processed when closed and kept in memory only; ``hardDelete`` deletes as ``delete``; a
+  CSV value of the wrong type reports the REST wording. The Bulk API 1.0 (XML batches) and query jobs
+  (``jobs/query``) are not emulated.
+- The Tooling API is not emulated: the CLI's post-login ``SandboxProcess`` lookup gets a 404, which it tolerates.
+- The SOAP API serves ``login()`` only; its answer for API 65.0 and later is a chosen fault, as the retirement notes
+  do not show one.
+- ``Organization`` is read-only through its fields, but the describe flags ``createable``/``deletable`` are the
+  same for every object.
 """
 
 from qbsf.sim.salesforce.app import create_app
