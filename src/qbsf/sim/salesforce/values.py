@@ -50,8 +50,10 @@ def parse_datetime(text: str) -> datetime:
 
 
 # The dateTime forms a record accepts: ``yyyy-MM-ddTHH:mm[:ss[.SSS]]`` with ``Z``, ``±hh:mm``, ``±hhmm`` or no
-# offset (UTC). A space instead of the ``T`` is refused with JSON_PARSER_ERROR, as real orgs answer (SOAP API
-# Developer Guide, "Primitive Data Types": dateTime values follow xsd:dateTime, whose separator is ``T``).
+# offset (UTC): xsd:dateTime (SOAP API Developer Guide, "Primitive Data Types"). A space instead of the ``T`` is a
+# JSON_PARSER_ERROR, as a real org answered: "Cannot deserialize instance of datetime from VALUE_STRING value
+# 2017-10-17 00:00:00 or request may be missing a required field at [line:1, column:129]" (regican/Salesforce
+# issue 2). A bare date for a dateTime field is refused too (evidence thin: xsd:dateTime requires the time).
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?")
 
 
