@@ -144,3 +144,16 @@ def test_tree_fails_whole_and_names_the_failing_records(api, sf_emulator):
     assert api.post(f"{V}/composite/tree/Account", json=wrong).json()["results"][0]["errors"][0]["statusCode"] == \
         "INVALID_TYPE"
     assert sf_emulator.state.records("Account") == [] and sf_emulator.state.records("Contact") == []
+
+
+def test_a_csv_value_of_the_wrong_type_fails_its_row_in_the_bulk_api_words(api):
+    job = _job(api, object="Contact", operation="insert")
+    info = _run(api, job, "LastName,Birthdate,EmailBouncedDate\nOk,2001-02-03,2026-01-05T10:00:00Z\n"
+                          "Bad date,6/15/19,\nBad time,,2026-01-05 10:00:00\n")
+    assert (info["numberRecordsProcessed"], info["numberRecordsFailed"]) == (3, 2)
+    errors = {r["LastName"]: r["sf__Error"] for r in _rows(api.get(f"{V}/jobs/ingest/{job}/failedResults").text)}
+    assert errors == {
+        "Bad date": "INVALID_FIELD:Failed to deserialize field at col 2. Due to, '6/15/19' is not a valid value for "
+                    "the type xsd:date:Birthdate --",
+        "Bad time": "INVALID_FIELD:Failed to deserialize field at col 3. Due to, '2026-01-05 10:00:00' is not a valid "
+                    "value for the type xsd:dateTime:EmailBouncedDate --"}

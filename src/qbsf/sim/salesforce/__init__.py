@@ -49,8 +49,8 @@ What still differs from a real org, and why (each also noted where it is emulate
 - SOQL messages after the ``ERROR at Row:R:Column:C`` header are the emulator's parser's own words
   ("expecting 'BY', found '<EOF>'", "unexpected token: 'x'"); only INVALID_FIELD and INVALID_TYPE texts are
   copied from recorded answers.
-- Bulk API 2.0 jobs are processed when closed and kept in memory only; ``hardDelete`` deletes as ``delete``; a
-  CSV value of the wrong type reports the REST wording. The Bulk API 1.0 (XML batches) and query jobs
+- Bulk API 2.0 jobs are processed when closed and kept in memory only; ``hardDelete`` deletes as ``delete``. The
+  Bulk API 1.0 (XML batches) and query jobs
   (``jobs/query``) are not emulated.
 - The Tooling API is not emulated: the CLI's post-login ``SandboxProcess`` lookup gets a 404, which it tolerates.
 - The SOAP API serves ``login()`` only; its answer for API 65.0 and later is a chosen fault, as the retirement notes
