@@ -8,9 +8,9 @@ parents before their children; any failure rolls the whole request back and answ
 records that failed. Limits: at most 200 records in all, five levels deep, five different object types; every
 ``referenceId`` unique in the request; top-level records are of the object in the URL; no ``Id`` values.
 
-Choice where the evidence is thin: a request that breaks a limit or reuses a referenceId fails before any record is
-written, with the error on the first offending record's referenceId (statusCode ``INVALID_INPUT``), as the guide
-shows for per-record errors.
+A reused ``referenceId`` fails the request before any record is written, with one result per instance of it
+("SObject Tree Response Body"). Choice where the evidence is thin: a request that breaks a limit fails the same way,
+with the error on the first offending record's referenceId (statusCode ``INVALID_INPUT``).
 """
 
 from __future__ import annotations
@@ -64,12 +64,13 @@ def create_tree(api: Any, sobject: str, body: Any, user_id: str) -> tuple[int, d
         if len(flat) > TREE_LIMIT:
             raise _TreeError(flat[TREE_LIMIT][0], ApiError(400, "INVALID_INPUT", f"A request can create at most "
                                                                                  f"{TREE_LIMIT} records."))
-        seen: set[str] = set()
-        for reference, _record, _depth in flat:
-            if reference in seen:
-                raise _TreeError(reference, ApiError(400, "INVALID_INPUT", f"Duplicate ReferenceId provided in the "
-                                                                           f"request: {reference}"))
-            seen.add(reference)
+        references = [reference for reference, _record, _depth in flat]
+        repeated = [r for r in references if references.count(r) > 1]
+        if repeated:  # "results contains one item for each instance of the duplicate ID" (SObject Tree Response Body)
+            return 400, {"hasErrors": True, "results": [
+                {"referenceId": r, "errors": [ApiError(400, "INVALID_INPUT", f"Duplicate ReferenceId provided in "
+                                                                            f"the request: {r}").collection_entry()]}
+                for r in repeated]}
     except _TreeError as exc:
         return 400, {"hasErrors": True, "results": [{"referenceId": exc.reference,
                                                      "errors": [exc.error.collection_entry()]}]}
