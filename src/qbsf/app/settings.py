@@ -54,7 +54,7 @@ MASK = "********"
 
 #: Settings holding a table (one entry per Salesforce object / QuickBooks entity): set one entry with
 #: ``qbsf config set sync.eligibility.Account "…"``; an empty value removes the entry.
-DICT_SETTINGS: tuple[str, ...] = ("sync.eligibility", "sync.on_qb_delete", "sync.line_owner")
+DICT_SETTINGS: tuple[str, ...] = ("sync.eligibility", "sync.on_qb_delete", "sync.line_owner", "sync.on_sf_gone")
 
 
 class SecretStoreLike(Protocol):
@@ -200,6 +200,14 @@ class SyncSettings(_Section):
         description="Per Salesforce object with lines (Opportunity): both (default) merges invoice lines line by "
                     "line and keeps lines added in QuickBooks (reported once); salesforce = Salesforce owns the "
                     "lines: lines added in QuickBooks are removed, each with a warning naming line and amount")
+    on_sf_gone: dict[str, Literal["report", "inactivate", "memo"]] = Field(
+        default_factory=dict,
+        description="Per Salesforce object: what qbsf does in QuickBooks when a synced record is deleted, merged "
+                    "away or no longer eligible in Salesforce. report (default) tells you only; inactivate marks "
+                    "the QuickBooks customer or item inactive; memo notes it on an unpaid invoice (Opportunity)")
+    lifecycle_check_minutes: float = Field(
+        60, ge=0, le=10080, description="Minutes between checks for synced Salesforce records deleted, merged or "
+                                        "no longer eligible (0 = every cycle; each check costs a query per object)")
     integration_user_id: str = Field(
         "", description="Salesforce User Id of a dedicated integration user whose own edits are not synced back "
                         "(15 or 18 characters, starts with 005); blank = poll every user's changes")

@@ -320,6 +320,10 @@ class SalesforceAdapter:
         """``totalSize`` of a ``SELECT COUNT() …`` query."""
         return int(self.client.count(soql))
 
+    def query_all(self, soql: str) -> list[dict[str, Any]]:
+        """Every record of ``soql``, deleted ones included (``queryAll``)."""
+        return self.client.query_all(soql)
+
     def update_many(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[SfWrite]:
         """Update by Id in collections of 200."""
         return [SfWrite(ok=bool(r.success), message=None if r.success else str(r.error), error=r.error)

@@ -54,7 +54,8 @@ class SyncConfig(OutboundConfig):
             config.eligibility = dict(getattr(sync, "eligibility", {}) or {})
             config.change_source = getattr(sync, "change_source", "poll") or "poll"
             for name in ("on_existing_name", "default_item_type", "conflict_policy", "batch_size", "max_attempts",
-                         "qb_batch_size", "line_owner"):
+                         "qb_batch_size", "line_owner", "on_sf_gone",
+                         "lifecycle_check_minutes"):
                 value = getattr(sync, name, None)
                 if value not in (None, ""):
                     setattr(config, name, value)
@@ -306,6 +307,8 @@ class SyncEngine:
                 if callable(release) and not dry_run:
                     release()  # claimed queue rows not reached go back to Pending
                 logger.info("SF → QB pass %s stopped as asked, after the batch in hand", report.cycle)
+            if not dry_run and not report.stopped and entities is None:
+                self._life_cycle(wanted, report.cycle)
             crash_point("after_ack")
         except QbsfError as exc:
             report.error = str(exc)
@@ -321,6 +324,14 @@ class SyncEngine:
         report.qb_messages = _counter(self.qb, "messages") - qb_before
         logger.info(report.summary())
         return report
+
+    def _life_cycle(self, entity_names: list[str], cycle: str) -> None:
+        """Synced records deleted, merged or no longer eligible in Salesforce: told and handled
+        (:mod:`qbsf.sync.lifecycle`), at most once per ``lifecycle_check_minutes``."""
+        from qbsf.sync.lifecycle import LifeCycle
+
+        LifeCycle(self.sf, self.qb, self.state, actions=self.config.on_sf_gone, eligibility=self.config.eligibility,
+                  every=timedelta(minutes=self.config.lifecycle_check_minutes), cycle=cycle).check(entity_names)
 
     def _due_retries(self, outbound: OutboundSync, spec: EntitySpec, already: set[str]) -> list[dict[str, Any]]:
         due = [f.record_key for f in self.state.failures_due(spec.name, Direction.SF_TO_QB)

@@ -39,6 +39,7 @@ from qbsf.sync.entities import (
     quote,
     soql_datetime,
 )
+from qbsf.sync.lifecycle import Notices
 from qbsf.sync.merge import (
     OWN,
     QUICKBOOKS,
@@ -78,6 +79,7 @@ SF_TO_QB = Direction.SF_TO_QB
 ITEM_TYPES = {"service": "ItemService", "noninventory": "ItemNonInventory", "non-inventory": "ItemNonInventory",
               "inventory": "ItemInventory", "itemservice": "ItemService", "itemnoninventory": "ItemNonInventory",
               "iteminventory": "ItemInventory"}
+_ITEM_WORDS = {"ItemService": "Service", "ItemNonInventory": "NonInventory", "ItemInventory": "Inventory"}
 # The reconciliation window reaches this far back before the oldest in-flight Add (clocks disagree a little).
 RECONCILE_SLACK = timedelta(minutes=5)
 # The QuickBooks → Salesforce entity whose snapshots tell what the inbound sync wrote into each object.
@@ -105,6 +107,10 @@ class OutboundConfig:
     # Per Salesforce object with lines: "salesforce" (Salesforce owns the lines: QuickBooks-only lines are removed)
     # or "both" (default: lines merged line by line, QuickBooks-only lines kept and reported).
     line_owner: dict[str, str] = field(default_factory=dict)
+    # Per Salesforce object: what qbsf does in QuickBooks when a synced record is deleted, merged or no longer
+    # eligible (report, inactivate, memo; see qbsf.sync.lifecycle), and how often it looks (minutes; 0 = every pass).
+    on_sf_gone: dict[str, str] = field(default_factory=dict)
+    lifecycle_check_minutes: float = 60
 
 
 @dataclass
@@ -159,6 +165,7 @@ class _Work:
     # Invoice lines: each Salesforce line (id, source values, mapped line) and the line-by-line merge.
     sf_lines: list[SourceLine] = field(default_factory=list)
     line_merge: LineMerge | None = None
+    wanted_type: str = ""  # the item type Salesforce asks for (QuickBooks may hold another)
     # QuickBooks' record as read before the Mod (to tell what the Mod did to an invoice with payments).
     qb_before: dict[str, Any] = field(default_factory=dict)
 
@@ -240,6 +247,7 @@ class OutboundSync:
         # Records finished in this cycle: (entity, sf id) → None when synced, else why it failed.
         self.finished: dict[tuple[str, str], str | None] = {}
         self.bases = BaseStore(state)
+        self.notices = Notices(state)
 
     # ------------------------------------------------------------------------------------------ public
     def mapping_for(self, spec: EntitySpec) -> Any:
@@ -449,7 +457,7 @@ class OutboundSync:
         assert target is not None
         if spec.qb_entity == "Item":
             # Income, COGS and asset accounts come from the mapping or the client's QB Default Accounts.
-            work.qb_type = self._item_type(work)
+            work.qb_type = work.wanted_type = self._item_type(work)
             if work.failed:
                 return
         else:
@@ -503,9 +511,10 @@ class OutboundSync:
         hashes = self.state.hashes_many(spec.name, SF_TO_QB, [w.sf_id for w in legacy])
         for work in linked:
             if work.base is not None:
+                agreed_type = (work.base.salesforce or {}).get(OWN + "qb_type")
                 unchanged = not source_changes(work.base.salesforce, work.source, self._header(work),
                                                self._feeds(spec), target_key=self._target_key(spec)) \
-                    and not self._lines_changed(work)
+                    and not self._lines_changed(work) and (agreed_type is None or agreed_type == work.qb_type)
             else:
                 unchanged = hashes.get(work.sf_id) == work.payload_hash
             if unchanged:
@@ -603,6 +612,18 @@ class OutboundSync:
             if work is None:
                 continue
             other = linked_elsewhere.get(existing.qb_id)
+            if other is not None and other.sf_id != work.sf_id and self._gone(spec, other.sf_id):
+                # Linked to a Salesforce record deleted or merged away since: this one (recreated) takes it over.
+                logger.info("%s %s: relinked to QuickBooks %s %r (its record %s was deleted in Salesforce)",
+                            spec.name, work.sf_id, spec.qb_entity, existing.full_name, other.sf_id)
+                self.state.unlink(spec.name, other.sf_id)
+                self.notices.resolve(spec.name, [other.sf_id])
+                self.bases.forget(spec.name, [existing.qb_id])
+                other = None
+                work.adopt = existing
+                work.link = Link(spec.name, work.sf_id, existing.qb_id, edit_sequence=existing.edit_sequence,
+                                 external_guid=existing.external_guid, qb_name=existing.full_name)
+                continue
             ours = existing.external_guid and existing.external_guid.casefold() == \
                 self.qb.external_guid(work.sf_id).casefold()
             if other is not None and other.sf_id != work.sf_id:
@@ -618,6 +639,14 @@ class OutboundSync:
                     f"QuickBooks already has a {spec.qb_entity} named {existing.full_name!r} that is not linked "
                     f"to {spec.name} {work.sf_id}",
                     hint=f"run `qbsf link --entity {spec.name}` to link them, or rename one")
+
+    def _gone(self, spec: EntitySpec, sf_id: str) -> bool:
+        """Whether Salesforce record ``sf_id`` was deleted or merged away after it synced (an open notice says so,
+        or Salesforce no longer has it)."""
+        notice = self.notices.get_many(spec.name, [sf_id]).get(sf_id)
+        if notice is not None:
+            return notice.kind in ("deleted", "merged")
+        return not self.sf.query(f"SELECT Id FROM {spec.sf_object} WHERE Id = {quote(sf_id)}")
 
     def _plan(self, spec: EntitySpec, adds: list[_Work], mods: list[_Work], report: EntityReport) -> None:
         for work, operation in [*((w, "create") for w in adds), *((w, "update") for w in mods)]:
@@ -658,6 +687,17 @@ class OutboundSync:
                     f"the QuickBooks {spec.qb_entity} {work.link.qb_id} linked to {spec.name} {work.name!r} no "
                     f"longer exists", hint=f"run `qbsf link --entity {spec.name} --unlink {work.sf_id}` to create "
                                            f"it again, or link it to another QuickBooks record")
+                continue
+            agreed_type = (work.base.salesforce or {}).get(OWN + "qb_type") if work.base is not None else None
+            if found.qb_type and spec.qb_entity == "Item" and found.qb_type != work.qb_type and agreed_type \
+                    and agreed_type != work.qb_type:
+                work.error = NeedsUser(
+                    f"Product2 {work.name!r}: its item type changed to {_ITEM_WORDS.get(work.qb_type, work.qb_type)} "
+                    f"in Salesforce, but QuickBooks cannot change an item's type: the QuickBooks item "
+                    f"{found.full_name!r} stays {_ITEM_WORDS.get(found.qb_type, found.qb_type)}",
+                    hint=f"set QB_Item_Type__c back to {_ITEM_WORDS.get(found.qb_type, found.qb_type)}, or make the "
+                         f"QuickBooks item inactive and run `qbsf link --entity {spec.name} --unlink {work.sf_id}` "
+                         f"so the next sync creates a new {_ITEM_WORDS.get(work.qb_type, work.qb_type)} item")
                 continue
             if found.qb_type and spec.qb_entity == "Item" and found.qb_type != work.qb_type:
                 # An existing item keeps its type in QuickBooks: modify it as what it is.
@@ -777,6 +817,8 @@ class OutboundSync:
                           if value is not None and key not in known and key not in agreed_qb
                           and key not in {target_key(name) for name in merged.left}})
         agreed_sf = dict(merged.agreed_source)
+        if spec.qb_entity == "Item" and work.wanted_type:
+            agreed_sf[OWN + "qb_type"] = work.wanted_type
         if work.target is not None and "lines" in work.target and (work.operation == "add" or work.send_lines):
             agreed_sf[OWN + "lines"] = work.target["lines"]
         base = work.base or Base(sf_id=work.sf_id, salesforce={}, quickbooks={})
@@ -954,6 +996,7 @@ class OutboundSync:
             self.state.journal_abandon_many(abandoned)
             self.state.set_hashes_many(spec.name, SF_TO_QB, hashes)
             self.bases.put_many(spec.name, bases)
+            self.notices.resolve(spec.name, succeeded)
             self.state.clear_failures_many(spec.name, SF_TO_QB, succeeded)
             states = self.state.fail_many(spec.name, SF_TO_QB, failures)
             by_key = {state.record_key: state for state in states}

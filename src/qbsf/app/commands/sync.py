@@ -141,9 +141,13 @@ def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed r
         failures = state.failures()
         watermarks = state.watermarks()
         links = state.count_links()
+        from qbsf.sync.lifecycle import Notices
+
+        notices = Notices(state).open()
     if as_json:
         typer.echo(json.dumps({
             "totals": totals, "links": links,
+            "notices": [{"entity": n.entity, "id": n.sf_id, "kind": n.kind, "message": n.message} for n in notices],
             "failures": [{"entity": f.entity, "id": f.record_key, "attempts": f.attempts, "parked": f.parked,
                           "message": f.message} for f in failures],
             "watermarks": {k: v for k, (v, _at) in watermarks.items()}}, indent=2))
@@ -162,6 +166,9 @@ def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed r
         state_text = "parked" if failure.parked else f"retry at {failure.next_attempt_at:%H:%M:%S}"
         console.print(f"[red]✗[/red] {failure.entity} {failure.record_key} ({failure.attempts} attempt(s), "
                       f"{state_text}): {failure.message}", highlight=False)
+    for notice in notices:
+        console.print(f"[yellow]⚠[/yellow] {notice.entity} {notice.sf_id} {notice.kind}: {notice.message}",
+                      highlight=False)
     for source, (value, _at) in watermarks.items():
         console.print(f"watermark {source}: {value}", highlight=False)
 
