@@ -1,8 +1,8 @@
 """Conflicts between QuickBooks and Salesforce: the same mapped field changed on both sides since the last sync.
 
-The inbound engine keeps a *snapshot* per record: the mapped values both sides agreed on at the last sync. A
-field is a conflict when QuickBooks' value and Salesforce's value both differ from the snapshot and from each
-other. The configured :class:`ConflictPolicy` picks the winner:
+The three-way merge (:mod:`qbsf.sync.merge`) finds them against the values both sides last agreed on; a field is
+a conflict when QuickBooks' value and Salesforce's value both moved away from that base and differ from each other.
+The configured :class:`ConflictPolicy` picks the winner:
 
 - ``newest`` (default): the side modified last (QuickBooks ``TimeModified`` vs Salesforce ``LastModifiedDate``);
   a tie goes to QuickBooks, the system of record for money;
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -97,38 +96,3 @@ def pick_winner(policy: ConflictPolicy, qb_modified: datetime | None, sf_modifie
     if qb_modified is None or sf_modified is None:
         return "quickbooks" if sf_modified is None else "salesforce"
     return "salesforce" if sf_modified > qb_modified else "quickbooks"
-
-
-def merge(qb_payload: Mapping[str, Any], snapshot: Mapping[str, Any] | None, sf_values: Mapping[str, Any] | None,
-          *, policy: ConflictPolicy, qb_modified: datetime | None, sf_modified: datetime | None,
-          always: frozenset[str] = frozenset()) -> tuple[dict[str, Any], list[Conflict]]:
-    """The fields to write to Salesforce, and the conflicts decided on the way.
-
-    Only fields QuickBooks changed since ``snapshot`` are written (all of them when there is no snapshot);
-    fields in ``always`` (the external id) are always included. With ``sf_values`` (Salesforce's current record),
-    a field whose Salesforce value also moved away from the snapshot is a conflict decided by ``policy``.
-    """
-    changes: dict[str, Any] = {}
-    conflicts: list[Conflict] = []
-    for name, qb_value in qb_payload.items():
-        if name in always:
-            changes[name] = qb_value
-            continue
-        base = snapshot.get(name) if snapshot is not None else None
-        if snapshot is not None and name in snapshot and same(qb_value, base):
-            continue  # QuickBooks did not change it: whatever Salesforce holds stays
-        if sf_values is None:
-            changes[name] = qb_value
-            continue
-        sf_value = sf_values.get(name)
-        if same(sf_value, qb_value):
-            continue  # already equal: nothing to write
-        sf_changed = snapshot is not None and name in snapshot and not same(sf_value, base)
-        if not sf_changed:
-            changes[name] = qb_value
-            continue
-        winner = pick_winner(policy, qb_modified, sf_modified)
-        conflicts.append(Conflict(name, qb_value, sf_value, base, winner))
-        if winner == "quickbooks":
-            changes[name] = qb_value
-    return changes, conflicts

@@ -10,11 +10,12 @@ One pass, per entity in that order:
 2. **Map** through the inbound mapping CSVs (Customer_to_Acct, Item_to_Product, Invoice_to_SF); Link lookups
    (``Linked_Account__c`` from ``CustomerRef.ListID``) come from the crosswalk first, then one SOQL query per
    (object, field) for the rest. Invoices get their ``Status__c`` (:mod:`qbsf.sync.invoice_status`).
-3. **Skip what did not change**: a record whose mapped values equal the snapshot of the last sync costs nothing;
-   a QuickBooks version qbsf itself wrote (its EditSequence is the crosswalk's) is the echo of an outbound sync
-   and costs nothing either.
-4. **Conflicts**: for records synced before, Salesforce's current values are read (one query per 200) and a field
-   changed on both sides is decided by the policy (:mod:`qbsf.sync.conflicts`) and logged with both values.
+3. **Skip what did not change**: a record none of whose mapped QuickBooks fields changed since both sides last
+   agreed (the merge's base, :mod:`qbsf.sync.merge`; the snapshot for records synced before bases were kept) costs
+   nothing — qbsf's own outbound writes included, so their echo costs nothing either.
+4. **Merge**: for the rest, Salesforce's current values are read (one query per 200) and merged field by field:
+   QuickBooks' changes are sent, Salesforce's own changes left alone, a field changed on both sides decided by the
+   policy and logged with both values (:mod:`qbsf.sync.conflicts`).
 5. **Write** in sObject Collections of 200: linked records by Id, new ones by external-id upsert (never duplicated).
 6. **Deletions and inactivation**: one ListDeletedQuery/TxnDeletedQuery message per pass; a deleted or
    inactivated customer or item is recorded in the activity log (default) or marks a field in Salesforce.

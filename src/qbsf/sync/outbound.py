@@ -812,10 +812,13 @@ class OutboundSync:
         agreed_qb = {key: answered.get(key, value) for key, value in merged.agreed_target.items()}
         # What QuickBooks holds beyond the mapping, as it is now, for fields the base does not know yet: the inbound
         # pass then reads only later changes of them as changes (not this write's echo).
-        known = work.base.quickbooks if work.base is not None and work.base.quickbooks is not None else {}
-        agreed_qb.update({key: value for key, value in answered.items()
-                          if value is not None and key not in known and key not in agreed_qb
-                          and key not in {target_key(name) for name in merged.left}})
+        # Not for a record whose QuickBooks side was never known (synced before bases were kept, or just linked):
+        # QuickBooks' own edits since may be in it, and they must still reach Salesforce.
+        known = work.base.quickbooks if work.base is not None else None
+        if work.operation == "add" or known is not None:
+            agreed_qb.update({key: value for key, value in answered.items()
+                              if value is not None and key not in (known or {}) and key not in agreed_qb
+                              and key not in {target_key(name) for name in merged.left}})
         agreed_sf = dict(merged.agreed_source)
         if spec.qb_entity == "Item" and work.wanted_type:
             agreed_sf[OWN + "qb_type"] = work.wanted_type

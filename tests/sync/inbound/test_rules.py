@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qbsf.errors import ConfigError
-from qbsf.sync.conflicts import ConflictPolicy, merge, normalise, pick_winner, same
+from qbsf.sync.conflicts import ConflictPolicy, normalise, pick_winner, same
 from qbsf.sync.inbound import DeletionAction, InboundConfig, InboundEntityReport, InboundReport, inbound_spec
 from qbsf.sync.inbound_state import InboundState
 from qbsf.sync.invoice_status import OpenInvoice, company_today, derive_status, newly_overdue
+from qbsf.sync.merge import OWN, merge_fields
 from qbsf.sync.state import StateStore
 
 TODAY = date(2026, 3, 10)
@@ -64,21 +65,28 @@ def test_a_number_equals_its_salesforce_float_and_text(value: Decimal) -> None:
     assert same(str(value), float(value)) and normalise(f"{value:.2f}") == normalise(value)
 
 
+def _merge(qb: dict, snapshot: dict, sf: dict, policy: ConflictPolicy, now: datetime, always: tuple = ()) -> tuple:
+    """The inbound merge of a record synced before bases were kept: its snapshot is both sides' base."""
+    result = merge_fields(base_source={OWN + k.casefold(): v for k, v in snapshot.items()},
+                          base_target={k.casefold(): v for k, v in snapshot.items()}, source={}, proposed=qb,
+                          feeds={}, target={k: sf.get(k) for k in qb}, policy=policy, source_side="quickbooks",
+                          source_modified=now, target_modified=now, always=always)
+    return result.send, result.conflicts
+
+
 def test_merge_sends_only_quickbooks_changes_and_decides_conflicts() -> None:
     snapshot = {"QB_Customer_ID__c": "L1", "Phone": "1", "Fax": "2", "City": "A"}
     qb = {"QB_Customer_ID__c": "L1", "Phone": "9", "Fax": "3", "City": "A"}
     sf = {"Phone": "8", "Fax": "2", "City": "B"}
     now = datetime(2026, 3, 10, tzinfo=UTC)
-    changes, conflicts = merge(qb, snapshot, sf, policy=ConflictPolicy.SALESFORCE, qb_modified=now,
-                               sf_modified=now, always=frozenset({"QB_Customer_ID__c"}))
+    changes, conflicts = _merge(qb, snapshot, sf, ConflictPolicy.SALESFORCE, now, always=("QB_Customer_ID__c",))
     assert changes == {"QB_Customer_ID__c": "L1", "Fax": "3"}, "City changed in Salesforce only: it stays"
     assert [(c.field, c.qb_value, c.sf_value, c.base_value, c.winner) for c in conflicts] == [
         ("Phone", "9", "8", "1", "salesforce")]
-    changes, _ = merge(qb, snapshot, sf, policy=ConflictPolicy.QUICKBOOKS, qb_modified=now, sf_modified=now)
+    changes, _ = _merge(qb, snapshot, sf, ConflictPolicy.QUICKBOOKS, now)
     assert changes == {"Phone": "9", "Fax": "3"}
     # Both sides made the same change: nothing to write, no conflict.
-    changes, conflicts = merge({"Phone": "9"}, {"Phone": "1"}, {"Phone": "9"}, policy=ConflictPolicy.NEWEST,
-                               qb_modified=now, sf_modified=now)
+    changes, conflicts = _merge({"Phone": "9"}, {"Phone": "1"}, {"Phone": "9"}, ConflictPolicy.NEWEST, now)
     assert changes == {} and conflicts == []
 
 

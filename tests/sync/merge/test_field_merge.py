@@ -141,3 +141,24 @@ def test_merge_without_a_base_sends_everything_and_compares_numbers_by_value() -
                           source_side="salesforce", source_modified=None, target_modified=None)
     assert result.send == {} and result.agreed_source == {"price": "12.50"}, "12.50 and 12.5 are the same"
     assert Base().updated(salesforce={"a": 1}).salesforce == {"a": 1}
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_state_store_from_before_bases_upgrades_and_still_merges(world, passes, clock, order) -> None:
+    """A database written before the merge kept bases: the table is added on first use, and records synced
+    before merge against the inbound snapshot (nothing a person typed is lost on either side)."""
+    from sqlalchemy import inspect, text
+
+    account_id, list_id = _synced_account(world, passes)
+    with world.state.engine.begin() as connection:
+        connection.execute(text("DROP TABLE sync_base"))
+    assert "sync_base" not in inspect(world.state.engine).get_table_names()
+    _edit(world, clock, account_id, list_id, {"BillingCity": "Fresno"}, {"Phone": "(415) 555-0123"}, "quickbooks")
+
+    _run(passes, "newest", order)
+
+    assert "sync_base" in inspect(world.state.engine).get_table_names()
+    account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
+    assert (account["BillingCity"], customer["BillAddress"]["City"]) == ("Fresno", "Fresno")
+    assert (account["Phone"], customer["Phone"]) == ("(415) 555-0123", "(415) 555-0123")
+    _quiet_cycle(world, passes, "newest", order, account_id, list_id)
