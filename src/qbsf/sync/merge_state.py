@@ -88,6 +88,16 @@ class BaseStore:
             _upsert(connection, base_table, rows, ("entity", "qb_id"),
                     ("sf_id", "salesforce", "quickbooks", "lines", "synced_at"))
 
+    def holding(self, entity: str, side: str, key: str, value: str) -> dict[str, Base]:
+        """Bases of ``entity`` whose ``side`` (``"salesforce"``/``"quickbooks"``) agreed ``key`` = ``value``."""
+        column = base_table.c.salesforce if side == "salesforce" else base_table.c.quickbooks
+        pattern = "%" + json.dumps(value).replace("%", "").replace("_", "") + "%"
+        with self.state._tx() as connection:
+            ids = [row.qb_id for row in connection.execute(select(base_table.c.qb_id).where(
+                base_table.c.entity == entity, column.like(pattern)))]
+        return {qb_id: base for qb_id, base in self.get_many(entity, ids).items()
+                if str((base.side(side) or {}).get(key)) == value}
+
     def forget(self, entity: str, qb_ids: Iterable[str] | None = None) -> int:
         """Drop bases (all of ``entity``'s, or some): those records merge as if never synced."""
         with self.state._tx() as connection:

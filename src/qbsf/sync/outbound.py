@@ -248,6 +248,8 @@ class OutboundSync:
         self.finished: dict[tuple[str, str], str | None] = {}
         self.bases = BaseStore(state)
         self.notices = Notices(state)
+        # Records relinked this cycle to the QuickBooks record of a deleted one: (spec, QuickBooks id, new Id).
+        self.relinked: list[tuple[EntitySpec, str, str]] = []
 
     # ------------------------------------------------------------------------------------------ public
     def mapping_for(self, spec: EntitySpec) -> Any:
@@ -296,6 +298,7 @@ class OutboundSync:
         else:
             self._send(spec, adds, mods)
             self._record(spec, works, report)
+            self._relink_references(spec, works)
             self._write_back(spec, report)
         for work in works:
             self.finished[(spec.name, work.sf_id)] = _describe(work.error) if work.error else None
@@ -618,6 +621,7 @@ class OutboundSync:
                             spec.name, work.sf_id, spec.qb_entity, existing.full_name, other.sf_id)
                 self.state.unlink(spec.name, other.sf_id)
                 self.notices.resolve(spec.name, [other.sf_id])
+                self.relinked.append((spec, existing.qb_id, work.sf_id))
                 self.bases.forget(spec.name, [existing.qb_id])
                 other = None
                 work.adopt = existing
@@ -639,6 +643,37 @@ class OutboundSync:
                     f"QuickBooks already has a {spec.qb_entity} named {existing.full_name!r} that is not linked "
                     f"to {spec.name} {work.sf_id}",
                     hint=f"run `qbsf link --entity {spec.name}` to link them, or rename one")
+
+    def _relink_references(self, spec: EntitySpec, works: list[_Work]) -> None:
+        """Salesforce records that pointed at a deleted record now relinked (an invoice's Account): point them at
+        the record that took its place. Found through the inbound mappings' Link rows (e.g. CustomerRef.ListID →
+        Linked_Account__c) and the merge's bases, so nothing has to change in QuickBooks for them to follow."""
+        done = {w.sf_id for w in works if w.outcome is Outcome.LINKED}
+        relinked = [(qb_id, sf_id) for s, qb_id, sf_id in self.relinked if s.name == spec.name and sf_id in done]
+        if not relinked:
+            return
+        from qbsf.sync.inbound import INBOUND_SPECS
+
+        for inbound in INBOUND_SPECS:
+            mapping = self.mappings.get(inbound.sheet)
+            rules = [rule for rule in getattr(mapping, "rules", ()) if any(
+                obj.casefold() == spec.sf_object.casefold() and field_name.casefold() == spec.qb_id_field.casefold()
+                for obj, field_name in rule.links)]
+            for rule in rules:
+                key = qb_key(None, rule.source)
+                updates, bases = [], {}
+                for qb_id, sf_id in relinked:
+                    for txn_id, base in self.bases.holding(inbound.crosswalk, QUICKBOOKS, key, qb_id).items():
+                        if base.sf_id:
+                            updates.append({"Id": base.sf_id, rule.target: sf_id})
+                            bases[txn_id] = base.updated(salesforce={rule.target.casefold(): sf_id})
+                if not updates:
+                    continue
+                results = self.sf.update_many(inbound.sf_object, updates)
+                self.bases.put_many(inbound.crosswalk, {k: b for (k, b), r in zip(bases.items(), results, strict=True)
+                                                        if r.ok})
+                logger.info("%s: %d %s record(s) pointed again at the relinked %s", spec.name,
+                            sum(1 for r in results if r.ok), inbound.sf_object, spec.sf_object)
 
     def _gone(self, spec: EntitySpec, sf_id: str) -> bool:
         """Whether Salesforce record ``sf_id`` was deleted or merged away after it synced (an open notice says so,

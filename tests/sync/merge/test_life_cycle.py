@@ -69,6 +69,14 @@ def test_a_deleted_account_is_told_its_customer_made_inactive_and_a_recreated_on
     _cycle(world, passes)
     account = world.sf_state.get("Account", seeded.accounts[0])
     list_id = account["QB_Customer_ID__c"]
+    # An invoice made in QuickBooks for the customer, shown in Salesforce against the Account.
+    item = world.qb_sim.add("ItemService", {"Name": "Consulting", "SalesOrPurchase": {
+        "Price": "100.00", "AccountRef": {"FullName": "Sales"}}})
+    invoice = world.qb_sim.add("Invoice", {"CustomerRef": {"ListID": list_id}, "InvoiceLineAdd": [
+        {"ItemRef": {"ListID": item["ListID"]}, "Quantity": "1"}]})
+    _cycle(world, passes)
+    (shown,) = world.sf_state.records("QB_Invoice__c")
+    assert shown["Linked_Account__c"] == account["Id"] and shown["QB_Invoice_ID__c"] == invoice["TxnID"]
     world.sf_state.delete("Account", account["Id"])
 
     _cycle(world, passes, on_sf_gone={"Account": "inactivate"})
@@ -87,6 +95,8 @@ def test_a_deleted_account_is_told_its_customer_made_inactive_and_a_recreated_on
     assert world.sf_state.get("Account", recreated)["QB_Customer_ID__c"] == list_id
     assert world.qb_sim.get(list_id)["Phone"] == "(415) 555-3333"
     assert Notices(world.state).open() == []
+    assert world.sf_state.get("QB_Invoice__c", shown["Id"])["Linked_Account__c"] == recreated, \
+        "the invoice shown against the deleted Account follows the recreated one"
     assert not [m for m in _activity(world, "add") + _activity(world, "sync") if account["Id"] in m]
     assert [c["ListID"] for c in world.customers()] == [list_id], "never a second customer"
 
