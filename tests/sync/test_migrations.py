@@ -204,3 +204,25 @@ def test_a_merge_base_table_made_before_its_revision_keeps_its_rows(tmp_path) ->
     with StateStore(path) as store, store.engine.connect() as connection:
         assert migrations.current_revision(connection) == migrations.head()
         assert connection.execute(select(base_table.c.sf_id)).scalars().all() == ["001A"]
+
+
+def test_a_0_4_database_gets_the_life_cycle_notices_table(tmp_path) -> None:
+    """Revision 0005 adds lifecycle_notice to a database at 0004, its other rows kept; notices work at once."""
+    from qbsf.sync.lifecycle import Notice, Notices
+    from qbsf.sync.merge_state import base_table
+
+    path = tmp_path / "state.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        migrations.upgrade(connection, "0004_sync_base")
+        assert not inspect(connection).has_table("lifecycle_notice")
+        connection.execute(insert(base_table), [{"entity": "Account", "qb_id": "80000001-1", "sf_id": "001A",
+                                                 "salesforce": "{}", "synced_at": datetime(2026, 12, 1, tzinfo=UTC)}])
+    engine.dispose()
+    with StateStore(path) as store:
+        with store.engine.connect() as connection:
+            assert migrations.current_revision(connection) == migrations.head()
+            assert connection.execute(select(base_table.c.sf_id)).scalars().all() == ["001A"]
+        notices = Notices(store)
+        notices.add_many([Notice("Account", "001A", "deleted", "80000001-1", "told", store.now())])
+        assert [n.sf_id for n in notices.open()] == ["001A"]

@@ -24,16 +24,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, delete, select
+from sqlalchemy import Column, String, Table, Text, delete, select
 
 from qbsf.errors import QbsfError
 from qbsf.sync.entities import EntitySpec, entity, soql_datetime
-from qbsf.sync.state import Activity, Direction, Outcome, StateStore, _upsert, _UtcDateTime
+from qbsf.sync.state import Activity, Direction, Outcome, StateStore, _upsert, _UtcDateTime, metadata
 
 logger = logging.getLogger(__name__)
 
-metadata = MetaData()
-
+# Created by the state store's migrations (revision 0005_lifecycle_notice), like every table of the state database.
 notice_table = Table(
     "lifecycle_notice", metadata,
     Column("entity", String(40), primary_key=True),
@@ -63,11 +62,10 @@ class Notice:
 
 
 class Notices:
-    """Open life-cycle notices over a :class:`StateStore`'s database (table created on first use)."""
+    """Open life-cycle notices over a :class:`StateStore`'s database."""
 
     def __init__(self, state: StateStore) -> None:
         self.state = state
-        metadata.create_all(state.engine)
 
     def open(self, entity_name: str | None = None) -> list[Notice]:
         """Every open notice (one entity's, or all), oldest first."""
