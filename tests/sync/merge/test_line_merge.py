@@ -194,3 +194,26 @@ def test_a_salesforce_change_to_a_paid_invoice_warns_with_the_new_open_balance(w
     assert balance == Decimal(first["Rate"]) * (10 - Decimal(first["Quantity"]))
     (warning,) = _activity(world, "paid_invoice")
     assert "payments applied" in warning and f"open balance now {balance:.2f}" in warning
+
+
+@pytest.mark.parametrize("owner", ["both", "salesforce"])
+def test_an_item_group_added_in_quickbooks_survives_a_salesforce_line_edit(world, passes, clock, owner) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    items = world.qb_sim.items()
+    world.qb_sim.add("ItemGroup", {"Name": "Install Kit", "ItemGroupLine": [
+        {"ItemRef": {"ListID": items[0]["ListID"]}, "Quantity": "1"}]})
+    lines = _lines(world, txn_id)
+    world.qb_sim.modify(txn_id, {"InvoiceLineMod": [{"TxnLineID": line["TxnLineID"]} for line in lines],
+                                 "InvoiceLineGroupMod": [{"TxnLineID": "-1",
+                                                          "ItemGroupRef": {"FullName": "Install Kit"}}]})
+    (group,) = world.qb_sim.get(txn_id)["InvoiceLineGroupRet"]
+    clock.advance(60)
+    world.sf_state.update("OpportunityLineItem", _line_item_behind(world, lines[0]), {"Quantity": 4})
+    world.sf_state.update("Opportunity", opportunity, {"Description": "four of the first"})
+
+    _run(passes, "newest", "sf_first", line_owner={"Opportunity": owner})
+
+    invoice = world.qb_sim.get(txn_id)
+    assert [g["TxnLineID"] for g in invoice["InvoiceLineGroupRet"]] == [group["TxnLineID"]], "the group stays"
+    edited = {line["TxnLineID"]: line for line in invoice["InvoiceLineRet"]}[lines[0]["TxnLineID"]]
+    assert Decimal(edited["Quantity"]) == 4
