@@ -160,3 +160,24 @@ def test_the_engine_reads_only_declared_settings() -> None:
     undeclared = sorted(name for name in seen if name not in declared and name not in sections)
     assert undeclared == [], f"the engine reads settings the settings model does not declare: {undeclared}"
     assert {"sync.on_qb_delete", "sync.batch_size", "sync.max_attempts"} <= seen
+
+
+def test_the_running_connector_applies_the_qb_to_sf_settings(tmp_path: Path) -> None:
+    """`qbsf run` builds its engine from the settings, so QB → SF settings (deletions, time zone, overlap) apply."""
+    from qbsf.app.wiring import EngineServices
+    from qbsf.sync.state import StateStore
+
+    settings = Settings.model_validate({
+        "quickbooks": {"time_zone": "America/Los_Angeles"},
+        "sync": {"on_qb_delete": {"Item": "set:IsActive=false"}, "inbound_overlap_seconds": 30},
+        "mappings_dir": str(tmp_path)})
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(settings, None, state)
+    try:
+        inbound = services._build_engine().inbound.config
+        assert inbound.deletion_action("Item").field == "IsActive" and inbound.deletion_action("Item").value is False
+        assert inbound.company_tz is not None and str(inbound.company_tz) == "America/Los_Angeles"
+        assert inbound.overlap.total_seconds() == 30
+    finally:
+        services.close()
+        state.close()

@@ -183,7 +183,7 @@ class EngineServices:
         return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.glob("*.csv")))
 
     def _build_engine(self) -> Any:
-        from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
+        from qbsf.sync.engine import SyncEngine, load_mappings
         from qbsf.sync.runtime import mappings_dir
 
         folder = mappings_dir(self.settings)
@@ -192,7 +192,9 @@ class EngineServices:
         if not mappings:
             log.warning("no mapping CSVs in %s: nothing will sync until one is uploaded", folder,
                         extra={"mark": "warn"})
-        return SyncEngine(SyncConfig.from_settings(self.settings), self.sf, self.qb, self.state, mappings)
+        # The settings themselves, not a SyncConfig: the QB → SF side reads its own (sync.on_qb_delete,
+        # quickbooks.time_zone, sync.inbound_overlap_seconds…) from them.
+        return SyncEngine(self.settings, self.sf, self.qb, self.state, mappings)
 
     def _reload_mappings_if_changed(self) -> None:
         # Between cycles is the safe moment: an uploaded or deleted mapping applies from the next cycle on.

@@ -73,7 +73,9 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
         settings = Settings.model_validate({
             "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
                            "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
+            # The simulator's zone (UTC−8, no DST), as a configured connector names QuickBooks' zone: without it
+            # the QuickBooks delta read reaches two DST steps further back every cycle (qbsf.quickbooks.timestamps).
+            "quickbooks": {"default_accounts": {"income": "Sales"}, "time_zone": "Etc/GMT+8"},
             "sync": {"polling_interval": 86400},  # cycles are driven by triggers below, not the clock
             "mappings_dir": str(EXAMPLE_MAPPINGS),
         })

@@ -64,7 +64,7 @@ def open_engine(settings: Any, secrets: Any, transport_for: Callable[[Any], Any]
         asset=config.asset_account or None, expense=config.expense_account or None))
     state = StateStore(state_url(settings))
     try:
-        yield SyncEngine(config, sf, qb, state, mappings)
+        yield SyncEngine(settings, sf, qb, state, mappings)  # the settings: QB → SF reads its own from them
     finally:
         state.close()
         qb.close()
