@@ -51,8 +51,10 @@ def readme_settings() -> list[str]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         prefix = ""
         for name in re.findall(r"`([^`]+)`", cells[0]):
+            if "." in name and name.split(".", 1)[0] not in SECTIONS:
+                name = f"{prefix}.{name}"  # `on_sf_gone.<object>` after `sync.…`: a table of the same section
             if "." in name:
-                prefix = name.rsplit(".", 1)[0] if not name.endswith("}") else name[:name.index(".{")]
+                prefix = name.split(".", 1)[0]  # a bare name after it belongs to the same section
                 found.extend(_expand(name))
             elif name in TOP_LEVEL:
                 found.append(name)
@@ -85,7 +87,9 @@ SAMPLES = {
     "quickbooks.webconnector_port": "8091", "sync.company_utc_offset_minutes": "120",
 }
 DICT_SAMPLES = {"sync.eligibility": ("sync.eligibility.Account", "Type = 'Customer'"),
-                "sync.on_qb_delete": ("sync.on_qb_delete.Item", "set:IsActive=false")}
+                "sync.on_qb_delete": ("sync.on_qb_delete.Item", "set:IsActive=false"),
+                "sync.line_owner": ("sync.line_owner.Opportunity", "salesforce"),
+                "sync.on_sf_gone": ("sync.on_sf_gone.Account", "inactivate")}
 
 
 def _field(dotted: str) -> Any:

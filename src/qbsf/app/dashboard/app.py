@@ -72,6 +72,10 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.qb_batch_size", "QuickBooks requests per message", "number", ()),
     ("sync.inbound_overlap_seconds", "QB → SF read overlap (s)", "number", ()),
     ("sync.company_utc_offset_minutes", "QuickBooks company UTC offset (minutes; blank = learned)", "text", ()),
+    ("sync.line_owner.Opportunity", "Invoice lines owned by (both, or salesforce)", "select", ("both", "salesforce")),
+    *((f"sync.on_sf_gone.{obj}", f"When a synced {obj} leaves Salesforce (report, inactivate, memo)", "text", ())
+      for obj in ("Account", "Contact", "Product2", "Opportunity")),
+    ("sync.lifecycle_check_minutes", "Minutes between checks for records gone from Salesforce", "number", ()),
     *((f"sync.on_qb_delete.{entity}", f"When a QuickBooks {entity} is deleted (record, or set:Field=value)", "text",
        ()) for entity in ("Customer", "Item", "Invoice")),
 )
@@ -429,6 +433,9 @@ def _flat_values(settings: Settings) -> dict[str, str]:
     flat = {k: ("" if v is None else str(v)) for k, v in flatten(masked_view(settings)).items()}
     flat.update({f"sync.eligibility.{obj}": condition for obj, condition in settings.sync.eligibility.items()})
     flat.update({f"sync.on_qb_delete.{name}": action for name, action in settings.sync.on_qb_delete.items()})
+    flat["sync.line_owner.Opportunity"] = "both"  # the default, shown as such on the form
+    flat.update({f"sync.line_owner.{name}": owner for name, owner in settings.sync.line_owner.items()})
+    flat.update({f"sync.on_sf_gone.{name}": action for name, action in settings.sync.on_sf_gone.items()})
     return flat
 
 
