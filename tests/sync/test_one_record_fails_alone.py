@@ -133,3 +133,33 @@ def test_the_field_policy_never_drops_a_control_character_silently() -> None:
     clean, _issues = enforce("Customer", {"Name": "Two\nLines", "Notes": "kept\nas is"}, record="Customer 'X'",
                              policy="transliterate")
     assert clean == {"Name": "Two Lines", "Notes": "kept\nas is"}
+
+
+class _ControlCharacterInQuickBooks:
+    """QuickBooks answering with a customer name that holds a control character (typed or imported there)."""
+
+    def __init__(self, inner, name: str, written: str) -> None:
+        self.inner, self.name, self.written = inner, name, written
+
+    def send(self, xml: str) -> str:
+        return self.inner.send(xml).replace(self.name, self.written)
+
+    def __getattr__(self, attribute: str):
+        return getattr(self.inner, attribute)
+
+
+@pytest.mark.parametrize("written", ["Bad&#1;Name", "Bad\x1bName"])
+def test_a_control_character_quickbooks_sends_fails_that_customer_alone(world, written) -> None:
+    from qbsf.quickbooks.client import QuickBooksClient
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+    from qbsf.sync.engine import SyncEngine
+
+    world.qb_sim.add("Customer", {"Name": "BadXName", "Phone": "555-0100"})
+    world.qb_sim.add("Customer", {"Name": "Good Name", "Phone": "555-0101"})
+    qb = QuickBooksClient(_ControlCharacterInQuickBooks(SimulatorTransport(world.qb_sim), "BadXName", written))
+    report = SyncEngine(world.config, world.sf, qb, world.state, world.mappings).sync_qb_to_sf(["Customer"])
+    assert report.error is None, report.error
+    ((_entity, _id, _name, message),) = report.failures
+    assert "QuickBooks Name holds a control character that XML cannot carry" in message
+    assert "remove the character from Name in QuickBooks" in message
+    assert [a["Name"] for a in world.sf_state.records("Account")] == ["Good Name"]

@@ -10,6 +10,7 @@ output goes beyond the published schema.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -199,9 +200,36 @@ def _int_attr(element: etree._Element, name: str) -> int | None:
         return None
 
 
+# A character XML 1.0 cannot carry (a C0 control but tab/LF/CR), written raw or as a character reference.
+_UNCARRIED_RAW = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_UNCARRIED_REF = re.compile(r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));")
+# What such a character becomes in a parsed value: never a Latin-1 character, so never real QuickBooks data.
+UNREADABLE = "\ufffd"
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def parse_response(xml: str | bytes, *, source: str = "QuickBooks response") -> list[Response]:
-    """Every ``*Rs`` in a qbXML response document, in document order (callers match them by requestID)."""
-    root = parse_xml(xml, source=source)
+    """Every ``*Rs`` in a qbXML response document, in document order (callers match them by requestID).
+
+    A value holding a character XML cannot carry (a control character typed into QuickBooks) does not make the
+    whole response unreadable: the character becomes :data:`UNREADABLE`, so only the record holding it fails.
+    """
+    try:
+        root = parse_xml(xml, source=source)
+    except XmlError:
+        text = xml if isinstance(xml, str) else xml.decode("utf-8", errors="strict") if _is_utf8(xml) else None
+        cleaned = None if text is None else _UNCARRIED_REF.sub(UNREADABLE, _UNCARRIED_RAW.sub(UNREADABLE, text))
+        if cleaned is None or cleaned == text:
+            raise
+        root = parse_xml(cleaned, source=source)
+        log.warning("%s holds characters XML cannot carry; the records holding them fail alone", source)
     if root.tag != "QBXML":
         raise XmlError(f"{source} is not a qbXML document (root element <{root.tag}>)",
                        hint="expected <QBXML><QBXMLMsgsRs>…")

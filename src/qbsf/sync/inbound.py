@@ -70,7 +70,7 @@ from qbsf.sync.merge import (
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.policy import waits_for
 from qbsf.sync.read_window import ReadWindow
-from qbsf.sync.record_guard import map_each, refuse_non_numbers, sources_of
+from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
 logger = logging.getLogger(__name__)
@@ -682,7 +682,9 @@ class InboundSync:
                     hint="check the record in QuickBooks")))
                 continue
             qb_id = str(flat.get(spec.id_field) or "")
-            works.append(_Work(record, flat, qb_id, _label(spec, flat), active=flat.get("IsActive")))
+            label = _label(spec, flat)
+            works.append(_Work(record, flat, qb_id, label, active=flat.get("IsActive"),
+                               error=refuse_unreadable(f"QuickBooks {spec.name} {label!r}", flat)))
         if spec.name == "Customer":
             # A sub-customer is a Contact or a job in Salesforce, not an Account: the Account mapping does not apply.
             for work in works:

@@ -143,3 +143,19 @@ def refuse_non_numbers(what: str, payload: Mapping[str, Any], sources: Mapping[s
             return NeedsUser(f"{what}: {field} is {value}, which is not an amount",
                              hint="correct the amount in QuickBooks; the record syncs when it changes")
     return None
+
+
+def refuse_unreadable(what: str, flat: Mapping[str, Any]) -> SyncError | None:
+    """Why a QuickBooks record (flat fields) cannot be synced: a value holding a character XML cannot carry.
+
+    QuickBooks sent a control character (typed or imported into QuickBooks); the response reader marked it
+    (:data:`qbsf.quickbooks.messages.UNREADABLE`) so that only this record fails, naming the field.
+    """
+    from qbsf.quickbooks.messages import UNREADABLE
+
+    for path, value in flat.items():
+        if isinstance(value, str) and UNREADABLE in value:
+            return NeedsUser(f"{what}: QuickBooks {path} holds a control character that XML cannot carry "
+                             f"(shown as {UNREADABLE}): {value!r}",
+                             hint=f"remove the character from {path} in QuickBooks; the record syncs when it changes")
+    return None
