@@ -80,7 +80,9 @@ export default class QbsfMappings extends LightningElement {
     }
 
     async handleFile(event) {
-        const file = event.target.files && event.target.files[0];
+        // lightning-input type="file" reports the chosen files in event.detail.files (and on the element itself)
+        const files = (event.detail && event.detail.files) || (event.target && event.target.files);
+        const file = files && files[0];
         if (!file) {
             return;
         }

@@ -41,8 +41,7 @@ async function mount(rows) {
 function chooseFile(element, name, text) {
     const input = element.shadowRoot.querySelector('[data-id="upload"]');
     const file = { name, text: () => Promise.resolve(text) };
-    Object.defineProperty(input, "files", { value: [file], configurable: true });
-    input.dispatchEvent(new CustomEvent("change"));
+    input.dispatchEvent(new CustomEvent("change", { detail: { files: [file] } }));
 }
 
 const row = (element, name) => element.shadowRoot.querySelector(`[data-row="${name}"]`);
