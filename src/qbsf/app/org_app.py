@@ -95,6 +95,7 @@ class OrgApp:
         self._writes: list[dict[str, Any]] = []  # composite subrequests waiting for the end of the cycle
         self._deletes: list[str] = []
         self.last = OrgAppReport()
+        self.present = False  # the org answered the app's reads this cycle (an older package has no app objects)
 
     # ---- the cycle's reads ---------------------------------------------------------------------------------------
     def reads(self) -> dict[str, str]:
@@ -120,7 +121,8 @@ class OrgApp:
         deleted ones, reset requested timestamps, make retried records due. A read that failed is skipped."""
         report = OrgAppReport()
         self.last = report
-        if not self.enabled:
+        self.present = self.enabled and any(reference in pages for reference in ("org_mappings", "org_watermarks"))
+        if not self.present:
             return report
         rows = self._rows(pages, "org_mappings")
         if rows is not None:
@@ -288,8 +290,9 @@ class OrgApp:
     def after_cycle(self, started_at: datetime, cycle: int | None = None) -> int:
         """Send what the cycle produced in one composite call (none when there is nothing to say); returns how many
         subrequests were sent."""
-        if not self.enabled:
-            return 0
+        if not self.present:
+            self._writes, self._deletes = [], []
+            return 0  # without the app's objects in the org there is nobody to tell
         records: list[dict[str, Any]] = []
         for sub in self._writes:
             records.extend(sub["body"]["records"])
