@@ -198,6 +198,8 @@ def _check_other(path: Path, root: Element, names: dict[str, set[str]], problems
         obj = path.name.split(".", 1)[0]
         if obj not in STANDARD_OBJECTS | names["objects"]:
             problems.append(f"{path.name}: an object action's file is named Object.Action")
+        if _text(root, "actionSubtype") not in {None, "Action", "ScreenAction", "Create", "Update"}:
+            problems.append(f"{path.name}: actionSubtype is Action, ScreenAction, Create or Update")
         if _text(root, "type") == "LightningWebComponent" and \
                 _text(root, "lightningWebComponent") not in names["lwc"]:
             problems.append(f"{path.name}: lightningWebComponent is not in the package")
