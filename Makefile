@@ -66,14 +66,17 @@ salesforce-screenshots: $(STAMP) $(SF_TOOLS) chromium
 	$(BIN)/python salesforce/screenshots/shoot.py
 
 # Real Salesforce clients (jsforce, the Salesforce CLI) the emulator tests drive: `npm ci` from the committed lock,
-# again only when the lock changes; --prefer-offline takes what the npm cache holds, so a reinstall needs no network.
+# again only when the lock's content changes (a checkout that only touches it keeps node_modules); --prefer-offline
+# takes what the npm cache holds, so a reinstall needs no network.
 NODE_DIR := tests/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.qbsf-installed
 node-deps: $(NODE_STAMP)
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "make: npm is missing: install Node.js 20+ with npm (apt-get install -y nodejs npm)" >&2; exit 1; }
-	cd $(NODE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
-	touch $(NODE_STAMP)
+	@if cmp -s $(NODE_DIR)/package-lock.json $(NODE_DIR)/node_modules/.qbsf-lock.json; then touch $@; else \
+	  echo "cd $(NODE_DIR) && npm ci"; \
+	  cd $(NODE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error && \
+	  cp package-lock.json node_modules/.qbsf-lock.json && touch node_modules/.qbsf-installed; fi
 
 # The state-store tests also run against PostgreSQL (Debian's package, installed when missing as root): one
 # cluster per checkout on a unix socket in a temporary folder; its URL goes to $(PG_URL_FILE), which the tests read
