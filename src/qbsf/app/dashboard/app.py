@@ -62,13 +62,6 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.change_source", "Change source", "select", ("poll", "queue")),
     *((f"sync.eligibility.{obj}", f"{obj} eligibility (SOQL condition)", "text", ())
       for obj in ("Account", "Contact", "Product2", "Opportunity")),
-    ("sync.line_owner.Opportunity", "Invoice lines (both = merged line by line; salesforce = Salesforce owns them)",
-     "select", ("both", "salesforce")),
-    *((f"sync.on_sf_gone.{obj}", f"{obj} deleted, merged or no longer eligible in Salesforce", "select",
-       ("report", "inactivate")) for obj in ("Account", "Contact", "Product2")),
-    ("sync.on_sf_gone.Opportunity", "Opportunity deleted or no longer eligible in Salesforce", "select",
-     ("report", "memo")),
-    ("sync.lifecycle_check_minutes", "Minutes between checks for deleted or merged records", "number", ()),
     ("sync.integration_user_id", "Integration user Id (its own edits are not synced back)", "text", ()),
     ("sync.on_existing_name", "Same name already in QuickBooks", "select", ("link", "report")),
     ("sync.max_attempts", "Attempts before a failing record is parked", "number", ()),
