@@ -9,6 +9,7 @@ Usage::
     response_xml = sim.process(request_xml)           # also sim.send(...): the simulator is itself a transport
     sim.add("Customer", {"Name": "Acme"})             # direct API: same rules, no qbXML
     sim.customers(), sim.invoices(), sim.sales_receipts(), sim.count("Item"), sim.get(list_or_txn_id)
+    sim.sales_orders(), sim.estimates(), sim.credit_memos(), sim.bills(), sim.payments(), sim.vendors()
     sim.modify(list_or_txn_id, {...}); sim.delete(list_or_txn_id)   # a user's edit in QuickBooks
     sim.advance(seconds); sim.set_clock(datetime)     # time for TimeModified and due dates
     sim.fail_next(status_code=3180, times=1, request_type="CustomerAdd"); sim.set_fault_rate(0.1, seed=1)
@@ -22,7 +23,8 @@ desktop-sdk/status-codes-in-response-messages):
 - Requests: HostQuery, CompanyQuery, PreferencesQuery; Customer/Vendor/OtherName/Employee/Account Add, Mod, Query;
   StandardTerms and DateDrivenTerms Add/Query, TermsQuery; ItemService/ItemNonInventory/ItemInventory
   Add/Mod/Query, ItemSalesTax and ItemGroup Add/Mod/Query, and ItemQuery over all of them; Invoice Add/Mod/Query;
-  SalesReceipt Add/Query; ReceivePayment Add/Query; ListDel, TxnDel, ListDeletedQuery, TxnDeletedQuery. The
+  SalesReceipt Add/Query; ReceivePayment Add/Mod/Query; SalesOrder, Estimate, CreditMemo and Bill Add/Mod/Query
+  (rules in :mod:`qbsf.sim.quickbooks.documents`); ListDel, TxnDel, ListDeletedQuery, TxnDeletedQuery. The
   standard lists: SalesRep, Class (Add/Mod/Query), CustomerType, VendorType, JobType, ShipMethod, CustomerMsg,
   PaymentMethod (Add/Query), SalesTaxCode (Add/Mod/Query), Template (Query only: qbXML has no TemplateAdd). Any
   other valid request is answered 3250 naming what is not modelled.
@@ -83,8 +85,9 @@ desktop-sdk/status-codes-in-response-messages):
   tax item; the tax is the tax item's rate on the lines with a taxable code, none for a customer whose code is
   not taxable. BalanceRemaining (invoice) and TotalAmount (sales receipt) include it. With the preference off
   nothing is taxed and SalesTaxPreferences is absent.
-- Not modelled: discounts, sales tax groups, multi-currency, price levels, DataExt, estimates/sales orders and
-  other transactions, changes inside an item group, error-recovery message sets (newMessageSetID).
+- Not modelled: discounts, sales tax groups, multi-currency, price levels, DataExt, bill payments, invoices
+  linked to sales orders or estimates, credits applied to invoices, other transactions, changes inside an item
+  group, error-recovery message sets (newMessageSetID).
 - Iterators (``iterator="Start"``/``"Continue"``, ``iteratorRemainingCount``) live in the simulator object only.
 """
 

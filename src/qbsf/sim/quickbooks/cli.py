@@ -16,7 +16,8 @@ app = typer.Typer(help="The QuickBooks Desktop simulator: a company file you can
                   no_args_is_help=True)
 
 _KINDS = {"Customer": "customers", "Vendor": "vendors", "Item": "items", "Account": "accounts", "Terms": "terms",
-          "Invoice": "invoices", "ReceivePayment": "payments"}
+          "Invoice": "invoices", "ReceivePayment": "payments", "SalesReceipt": "sales_receipts",
+          "SalesOrder": "sales_orders", "Estimate": "estimates", "CreditMemo": "credit_memos", "Bill": "bills"}
 
 
 def _open_existing(company: Path) -> QuickBooksSimulator:

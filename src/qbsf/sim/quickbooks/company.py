@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from qbsf.quickbooks.timestamps import base_offset
+from qbsf.sim.quickbooks.doc_schema import DOC_KINDS, DOC_LINE_RETS
 from qbsf.sim.quickbooks.schema import (
     ACCOUNT_NUMBER_LIMIT,
     FIELD_LIMIT,
@@ -35,7 +36,7 @@ ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory")
 ALL_ITEM_KINDS = (*ITEM_KINDS, "ItemSalesTax", "ItemGroup")
 ENTITY_KINDS = ("Customer", "Vendor", "OtherName", "Employee")
 TERMS_KINDS = ("StandardTerms", "DateDrivenTerms")
-TXN_KINDS = ("Invoice", "ReceivePayment", "SalesReceipt")
+TXN_KINDS = ("Invoice", "ReceivePayment", "SalesReceipt", *DOC_KINDS)
 # The standard lists every QuickBooks company has besides customers, items and accounts (OSR: each has its own
 # *Query, and the lists a user can add to their own *Add). A reference to an element not in them is 3140.
 STANDARD_LISTS = ("SalesRep", "Class", "CustomerType", "VendorType", "JobType", "Template", "ShipMethod",
@@ -59,6 +60,7 @@ REF_KINDS: dict[str, tuple[str, ...]] = {
     "TemplateRef": ("Template",), "ShipMethodRef": ("ShipMethod",), "CustomerMsgRef": ("CustomerMsg",),
     "ItemSalesTaxRef": ("ItemSalesTax",), "ItemGroupRef": ("ItemGroup",),
     "SalesRepEntityRef": ("Employee", "OtherName", "Vendor"), "TaxVendorRef": ("Vendor",),
+    "VendorRef": ("Vendor",), "APAccountRef": _ACCOUNT,
 }
 _READABLE = {
     "ItemService": "Item", "ItemNonInventory": "Item", "ItemInventory": "Item", "StandardTerms": "Terms",
@@ -1114,7 +1116,7 @@ class Company:
             head["TotalBalance"] = money(Decimal(total) / 100)
         merged = {**body, **head}
         if not include_lines:
-            for key in ("InvoiceLineRet", "InvoiceLineGroupRet", "SalesReceiptLineRet"):
+            for key in ("InvoiceLineRet", "InvoiceLineGroupRet", "SalesReceiptLineRet", *DOC_LINE_RETS):
                 merged.pop(key, None)
         if not include_linked:
             merged.pop("LinkedTxn", None)

@@ -194,3 +194,18 @@ LIST_DEL_TYPES = frozenset({
     "ShipMethod", "CustomerMsg", "PaymentMethod", "SalesTaxCode", "ItemSalesTax", "ItemGroup",
 })
 TXN_DEL_TYPES = frozenset({"Invoice", "ReceivePayment", "SalesReceipt"})
+
+# Sales orders, estimates, credit memos and bills: their orders live beside them (qbsf.sim.quickbooks.doc_schema).
+from qbsf.sim.quickbooks.doc_schema import (  # noqa: E402
+    DOC_KINDS,
+    DOC_REF_NUMBER_LIMIT,
+    DOC_REPEATED,
+    DOC_RET_ORDER,
+    DOC_SUB_ORDER,
+)
+
+RET_ORDER.update(DOC_RET_ORDER)
+SUB_ORDER.update(DOC_SUB_ORDER)
+REPEATED = REPEATED | DOC_REPEATED
+REF_NUMBER_LIMIT.update(DOC_REF_NUMBER_LIMIT)
+TXN_DEL_TYPES = TXN_DEL_TYPES | frozenset(DOC_KINDS)

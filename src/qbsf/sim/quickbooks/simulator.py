@@ -24,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from qbsf.errors import QbsfError, XmlError
+from qbsf.sim.quickbooks import documents
 from qbsf.sim.quickbooks.company import (
     ALL_ITEM_KINDS,
     ENTITY_KINDS,
@@ -39,6 +40,7 @@ from qbsf.sim.quickbooks.company import (
     severity_of,
     to_cents,
 )
+from qbsf.sim.quickbooks.doc_schema import DOC_KINDS
 from qbsf.sim.quickbooks.schema import LIST_DEL_TYPES, REPEATED, TXN_DEL_TYPES
 from qbsf.sim.quickbooks.store import Row, Store
 from qbsf.xmlsafe import parse_xml
@@ -391,6 +393,11 @@ class QuickBooksSimulator:
                                                                                                          warnings)
             elif kind == "ReceivePayment" and action == "Add":
                 row = company.payment_add(payload, warnings)
+            elif kind == "ReceivePayment":
+                row = documents.payment_mod(company, payload, warnings)
+            elif kind in DOC_KINDS:
+                row = documents.add(company, kind, payload, warnings) if action == "Add" else documents.mod(
+                    company, kind, payload, warnings)
             elif kind == "SalesReceipt" and action == "Add":
                 row = company.sales_receipt_add(payload, warnings)
             elif kind in (*_LIST_KINDS, *TERMS_KINDS) and not (kind in TERMS_KINDS and action == "Mod") \
@@ -412,7 +419,8 @@ class QuickBooksSimulator:
             kind = _text(request, "TxnDelType") or ""
             if kind not in TXN_DEL_TYPES:
                 raise self._unsupported(f"TxnDel of {kind}")
-            row = company.txn_delete(kind, _text(request, "TxnID") or "")
+            row = documents.delete(company, kind, _text(request, "TxnID") or "") if kind in DOC_KINDS \
+                else company.txn_delete(kind, _text(request, "TxnID") or "")
             deleted_at = company.format_time(self._epoch())
             return self._leaves([("TxnDelType", kind), ("TxnID", row.id), ("TimeDeleted", deleted_at),
                                  ("RefNumber", row.ref_number)]), {}
@@ -855,6 +863,22 @@ class QuickBooksSimulator:
         """Every received payment with the invoices it was applied to."""
         return self._records(("ReceivePayment",))
 
+    def sales_orders(self) -> list[dict[str, Any]]:
+        """Every sales order with its lines, in creation order."""
+        return self._records(("SalesOrder",))
+
+    def estimates(self) -> list[dict[str, Any]]:
+        """Every estimate with its lines, in creation order."""
+        return self._records(("Estimate",))
+
+    def credit_memos(self) -> list[dict[str, Any]]:
+        """Every credit memo with its lines and remaining credit, in creation order."""
+        return self._records(("CreditMemo",))
+
+    def bills(self) -> list[dict[str, Any]]:
+        """Every bill with its expense and item lines, in creation order."""
+        return self._records(("Bill",))
+
     def get(self, record_id: str) -> dict[str, Any] | None:
         """One record by ListID/TxnID, or None."""
         with self._lock:
@@ -881,6 +905,12 @@ class QuickBooksSimulator:
             if row.kind == "Invoice":
                 return self._company.invoice_mod({"TxnID": record_id, **_listify(fields)}, warnings,
                                                  check_sequence=False)
+            if row.kind in DOC_KINDS:
+                return documents.mod(self._company, row.kind, {"TxnID": record_id, **_listify(fields)}, warnings,
+                                     check_sequence=False)
+            if row.kind == "ReceivePayment":
+                return documents.payment_mod(self._company, {"TxnID": record_id, **_listify(fields)}, warnings,
+                                             check_sequence=False)
             if row.kind not in _LIST_KINDS:
                 raise self._unsupported(f"changing a {row.kind}")
             return self._company.list_mod(row.kind, {"ListID": record_id, **_listify(fields)}, warnings,
@@ -895,6 +925,8 @@ class QuickBooksSimulator:
             row = self._store.get(record_id)
             if row is None:
                 raise self._company.not_found(record_id)
+            if row.kind in DOC_KINDS:
+                return documents.delete(self._company, row.kind, record_id)
             if row.kind in TXN_KINDS:
                 return self._company.txn_delete(row.kind, record_id)
             return self._company.list_delete(row.kind, record_id)
@@ -908,6 +940,8 @@ class QuickBooksSimulator:
             return self._company.payment_add(fields, warnings)
         if kind == "SalesReceipt":
             return self._company.sales_receipt_add(fields, warnings)
+        if kind in DOC_KINDS:
+            return documents.add(self._company, kind, fields, warnings)
         if kind in (*_LIST_KINDS, *TERMS_KINDS):
             return self._company.list_add(kind, fields, warnings)
         raise SimulatorError(3250, f"the simulator does not model {kind}")
