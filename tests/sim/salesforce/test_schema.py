@@ -34,12 +34,17 @@ def test_standard_objects_have_the_real_key_prefixes_and_required_fields():
     prefixes = {name: o.keyPrefix for name, o in objects.items()}
     assert prefixes == {"Account": "001", "Contact": "003", "Opportunity": "006", "Product2": "01t",
                         "Pricebook2": "01s", "PricebookEntry": "01u", "OpportunityLineItem": "00k", "User": "005",
-                        "Organization": "00D"}
+                        "Organization": "00D", "Order": "801", "OrderItem": "802", "Quote": "0Q0",
+                        "QuoteLineItem": "0QL"}
     required = {name: sorted(f.name for f in o.fields.values() if f.required) for name, o in objects.items()}
     assert required["Account"] == ["Name"]
     assert required["Contact"] == ["LastName"]
     assert required["Opportunity"] == ["CloseDate", "Name", "StageName"]
     assert required["PricebookEntry"] == ["Pricebook2Id", "Product2Id", "UnitPrice"]
+    assert required["Order"] == ["AccountId", "EffectiveDate", "Status"]
+    assert required["OrderItem"] == ["OrderId", "PricebookEntryId", "Quantity", "UnitPrice"]
+    assert required["Quote"] == ["Name", "OpportunityId"]
+    assert required["QuoteLineItem"] == ["PricebookEntryId", "Quantity", "QuoteId", "UnitPrice"]
 
 
 def test_custom_objects_and_fields_are_read_from_metadata():

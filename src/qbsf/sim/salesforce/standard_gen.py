@@ -1,8 +1,8 @@
 """Regenerate ``standard_objects.json``: ``python -m qbsf.sim.salesforce.standard_gen ../shared/salesforce/describe``.
 
 Account, Contact and Opportunity are compacted from real describe results; Product2, Pricebook2, PricebookEntry,
-OpportunityLineItem, User and Organization are written from Salesforce's object reference (no recorded describe exists
-here).
+OpportunityLineItem, Order, OrderItem, Quote, QuoteLineItem, User and Organization are written from Salesforce's object
+reference (no recorded describe exists here).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from qbsf.sim.salesforce.schema import STANDARD_SCHEMA_FILE, compact_field
 
 EMULATED = ("Account", "Contact", "Opportunity", "Product2", "Pricebook2", "PricebookEntry", "OpportunityLineItem",
-            "User", "Organization")
+            "User", "Organization", "Order", "OrderItem", "Quote", "QuoteLineItem")
 # Child relationships among emulated objects, as (parent, child, field, relationshipName, cascadeDelete).
 CHILDREN = [
     ("Account", "Account", "ParentId", "ChildAccounts", False),
@@ -26,6 +26,15 @@ CHILDREN = [
     ("Product2", "PricebookEntry", "Product2Id", "PricebookEntries", True),
     ("Pricebook2", "PricebookEntry", "Pricebook2Id", "PricebookEntries", True),
     ("PricebookEntry", "OpportunityLineItem", "PricebookEntryId", "OpportunityLineItems", False),
+    ("Account", "Order", "AccountId", "Orders", False),
+    ("Opportunity", "Order", "OpportunityId", "Orders", False),
+    ("Pricebook2", "Order", "Pricebook2Id", "Orders", False),
+    ("Order", "OrderItem", "OrderId", "OrderItems", True),
+    ("PricebookEntry", "OrderItem", "PricebookEntryId", "OrderItems", False),
+    ("Opportunity", "Quote", "OpportunityId", "Quotes", True),
+    ("Pricebook2", "Quote", "Pricebook2Id", "Quotes", False),
+    ("Quote", "QuoteLineItem", "QuoteId", "QuoteLineItems", True),
+    ("PricebookEntry", "QuoteLineItem", "PricebookEntryId", "QuoteLineItems", False),
 ]
 _SKIPPED_TYPES = {"address", "location"}
 
@@ -155,6 +164,108 @@ def _reference_objects() -> list[dict[str, Any]]:
         {"name": "User", "keyPrefix": "005", "label": "User", "labelPlural": "Users", "fields": user},
         {"name": "Organization", "keyPrefix": "00D", "label": "Organization", "labelPlural": "Organizations",
          "fields": organization},
+        *_order_and_quote_objects(),
+    ]
+
+
+def _order_and_quote_objects() -> list[dict[str, Any]]:
+    """Order, OrderItem, Quote and QuoteLineItem with the fields a sync reads and writes, from Salesforce's Object
+    Reference (developer.salesforce.com/docs/platform/object-reference/references/standard-objects/object-order.html,
+    …/object-orderitem.html, …/object-quote.html, …/object-quotelineitem.html): "Required" fields are not
+    nillable; roll-ups, auto-numbers and values taken from the price book entry are read-only. Their price book rules
+    are in :mod:`qbsf.sim.salesforce.orders`."""
+    ro = {"createable": False, "updateable": False}
+    once = {"updateable": False}
+    money = {"precision": 18, "scale": 2}
+    order = [*system_fields("Order"),
+        _field("AccountId", "reference", "Account ID", 18, nillable=False, ref="Account", rel="Account"),
+        _field("OpportunityId", "reference", "Opportunity ID", 18, ref="Opportunity", rel="Opportunity"),
+        _field("QuoteId", "reference", "Quote ID", 18, ref="Quote", rel="Quote"),
+        _field("Pricebook2Id", "reference", "Price Book ID", 18, ref="Pricebook2", rel="Pricebook2"),
+        _field("OrderNumber", "string", "Order Number", 30, nillable=False, defaulted=True, id_lookup=True, **ro),
+        _field("Name", "string", "Order Name", 80),
+        _field("Status", "picklist", "Status", 40, nillable=False, picklist=["Draft", "Activated"]),
+        _field("StatusCode", "picklist", "Status Category", 40, defaulted=True, picklist=["Draft", "Activated"],
+               **ro),
+        _field("EffectiveDate", "date", "Order Start Date", nillable=False),
+        _field("EndDate", "date", "Order End Date"),
+        _field("PoNumber", "string", "PO Number", 80),
+        _field("PoDate", "date", "PO Date"),
+        _field("Type", "picklist", "Order Type", 40, picklist=["New", "Renewal"]),
+        _field("Description", "textarea", "Description", 32000),
+        _field("BillingStreet", "textarea", "Billing Street", 255),
+        _field("BillingCity", "string", "Billing City", 40),
+        _field("BillingState", "string", "Billing State/Province", 80),
+        _field("BillingPostalCode", "string", "Billing Zip/Postal Code", 20),
+        _field("BillingCountry", "string", "Billing Country", 80),
+        _field("ShippingStreet", "textarea", "Shipping Street", 255),
+        _field("ShippingCity", "string", "Shipping City", 40),
+        _field("ShippingState", "string", "Shipping State/Province", 80),
+        _field("ShippingPostalCode", "string", "Shipping Zip/Postal Code", 20),
+        _field("ShippingCountry", "string", "Shipping Country", 80),
+        _field("TotalAmount", "currency", "Order Amount", defaulted=True, **money, **ro),
+        _field("ActivatedDate", "datetime", "Activated Date", createable=False),
+    ]
+    order_item = [*system_fields("Order Product"),
+        _field("OrderId", "reference", "Order ID", 18, nillable=False, ref="Order", rel="Order", **once),
+        _field("PricebookEntryId", "reference", "Price Book Entry ID", 18, nillable=False, ref="PricebookEntry",
+               rel="PricebookEntry", restrict=True, **once),
+        _field("Product2Id", "reference", "Product ID", 18, defaulted=True, ref="Product2", rel="Product2", **once),
+        _field("QuoteLineItemId", "reference", "Quote Line Item ID", 18, ref="QuoteLineItem", rel="QuoteLineItem"),
+        _field("OrderItemNumber", "string", "Order Product Number", 10, nillable=False, defaulted=True,
+               id_lookup=True, **ro),
+        _field("Quantity", "double", "Quantity", nillable=False, precision=18, scale=2),
+        _field("UnitPrice", "currency", "Unit Price", nillable=False, **money),
+        _field("ListPrice", "currency", "List Price", **money, **ro),
+        _field("TotalPrice", "currency", "Total Price", defaulted=True, **money, **ro),
+        _field("Description", "string", "Line Description", 255),
+        _field("ServiceDate", "date", "Start Date"),
+        _field("EndDate", "date", "End Date"),
+    ]
+    quote = [*system_fields("Quote"),
+        _field("Name", "string", "Quote Name", 255, nillable=False),
+        _field("OpportunityId", "reference", "Opportunity ID", 18, nillable=False, ref="Opportunity",
+               rel="Opportunity", **once),
+        _field("AccountId", "reference", "Account ID", 18, ref="Account", rel="Account", **ro),
+        _field("ContactId", "reference", "Contact ID", 18, ref="Contact", rel="Contact"),
+        _field("Pricebook2Id", "reference", "Price Book ID", 18, ref="Pricebook2", rel="Pricebook2"),
+        _field("QuoteNumber", "string", "Quote Number", 30, nillable=False, defaulted=True, id_lookup=True, **ro),
+        _field("Status", "picklist", "Status", 40, defaulted=True, picklist=[
+            "Draft", "Needs Review", "In Review", "Approved", "Rejected", "Presented", "Accepted", "Denied"]),
+        _field("ExpirationDate", "date", "Expiration Date"),
+        _field("Description", "textarea", "Description", 32000),
+        _field("Email", "email", "Email", 80),
+        _field("Phone", "phone", "Phone", 40),
+        _field("IsSyncing", "boolean", "Syncing", nillable=False, defaulted=True, **ro),
+        _field("LineItemCount", "int", "Line Items", precision=9, **ro),
+        _field("Subtotal", "currency", "Subtotal", **money, **ro),
+        _field("Discount", "percent", "Discount", precision=18, scale=2, **ro),
+        _field("TotalPrice", "currency", "Total Price", **money, **ro),
+        _field("GrandTotal", "currency", "Grand Total", **money, **ro),
+    ]
+    quote_line = [*system_fields("Quote Line Item"),
+        _field("QuoteId", "reference", "Quote ID", 18, nillable=False, ref="Quote", rel="Quote", **once),
+        _field("PricebookEntryId", "reference", "Price Book Entry ID", 18, nillable=False, ref="PricebookEntry",
+               rel="PricebookEntry", restrict=True, **once),
+        _field("Product2Id", "reference", "Product ID", 18, defaulted=True, ref="Product2", rel="Product2", **once),
+        _field("LineNumber", "string", "Line Item Number", 255, nillable=False, defaulted=True, **ro),
+        _field("Quantity", "double", "Quantity", nillable=False, precision=18, scale=2),
+        _field("UnitPrice", "currency", "Sales Price", nillable=False, **money),
+        _field("Discount", "percent", "Discount", precision=18, scale=2),
+        _field("ListPrice", "currency", "List Price", **money, **ro),
+        _field("Subtotal", "currency", "Subtotal", **money, **ro),
+        _field("TotalPrice", "currency", "Total Price", **money, **ro),
+        _field("Description", "string", "Line Item Description", 255),
+        _field("ServiceDate", "date", "Date"),
+        _field("SortOrder", "int", "Sort Order", precision=9),
+    ]
+    return [
+        {"name": "Order", "keyPrefix": "801", "label": "Order", "labelPlural": "Orders", "fields": order},
+        {"name": "OrderItem", "keyPrefix": "802", "label": "Order Product", "labelPlural": "Order Products",
+         "fields": order_item},
+        {"name": "Quote", "keyPrefix": "0Q0", "label": "Quote", "labelPlural": "Quotes", "fields": quote},
+        {"name": "QuoteLineItem", "keyPrefix": "0QL", "label": "Quote Line Item", "labelPlural": "Quote Line Items",
+         "fields": quote_line},
     ]
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qbsf.sim.salesforce import orders
 from qbsf.sim.salesforce.ids import ORG_ID, make_id, to18
 from qbsf.sim.salesforce.schema import TEXT_TYPES, FieldDef, ObjectDef, Schema, build_schema, default_metadata_dir
 from qbsf.sim.salesforce.values import ApiError, coerce, format_datetime
@@ -674,6 +675,8 @@ class SalesforceState:
             self._derive_pricebook_entry(record, creating)
         elif obj.name == "OpportunityLineItem":
             self._derive_line_item(record, creating)
+        elif obj.name in orders.OBJECTS:
+            orders.derive(self, obj.name, record, creating=creating)
 
     def _children_or_scan(self, sobject: str, field_name: str, parent_id: Any) -> list[dict[str, Any]]:
         """Live ``sobject`` records whose ``field_name`` is ``parent_id``, in table order (a snapshot list)."""
@@ -748,6 +751,8 @@ class SalesforceState:
                      previous: dict[str, Any] | None, *, fire_triggers: bool = True) -> None:
         if obj.name == "OpportunityLineItem":
             self._roll_up_opportunity(record.get("OpportunityId"), record)
+        elif obj.name in orders.OBJECTS:
+            orders.roll_up(self, obj.name, record)
         elif obj.name == "Product2" and operation == "Update":
             for entry in self._children_or_scan("PricebookEntry", "Product2Id", record["Id"]):
                 self._put("PricebookEntry", entry["Id"], {**entry, "Name": record.get("Name"),

@@ -1,0 +1,103 @@
+"""Orders and quotes: the price book rules and roll-ups Salesforce applies to Order/OrderItem and Quote/QuoteLineItem.
+
+From Salesforce's Object Reference (developer.salesforce.com/docs/platform/object-reference/references/
+standard-objects/object-order.html, …/object-orderitem.html, …/object-quote.html, …/object-quotelineitem.html):
+
+- An order product and a quote line item need a price book entry (PricebookEntryId, set on create only) from the
+  price book of their order or quote; the parent needs a price book first. The messages are the ones orgs answer:
+  "Price Book Not Set on Order", "Order Products must have a Price Book Entry that belongs to the Price Book related to
+  the parent Order." (a recorded REST answer, FIELD_INTEGRITY_EXCEPTION on PricebookEntryId), and for quotes "The
+  pricebook entry is in a different pricebook than the one assigned to the Quote, or Quote has no pricebook
+  assigned.".
+- Product2Id and ListPrice come from the entry. An order product's TotalPrice is Quantity × UnitPrice; a quote line's
+  Subtotal is Quantity × UnitPrice and its TotalPrice that less its Discount (percent).
+- Order.TotalAmount sums its products; a quote's Subtotal, TotalPrice, GrandTotal and LineItemCount sum its lines;
+  Quote.AccountId is its Opportunity's Account; a new quote takes the Opportunity's price book and starts as Draft.
+- Order.StatusCode is the category of Status (Draft or Activated); OrderNumber, QuoteNumber, OrderItemNumber and
+  LineNumber are auto-numbers.
+
+The state calls :func:`derive` before a record is saved and :func:`roll_up` after, like its other business rules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qbsf.sim.salesforce.values import ApiError
+
+if TYPE_CHECKING:
+    from qbsf.sim.salesforce.state import SalesforceState
+
+OBJECTS = frozenset({"Order", "OrderItem", "Quote", "QuoteLineItem"})
+_PARENT = {"OrderItem": ("Order", "OrderId"), "QuoteLineItem": ("Quote", "QuoteId")}
+_NUMBERS = {"Order": ("OrderNumber", 8), "Quote": ("QuoteNumber", 8), "OrderItem": ("OrderItemNumber", 10),
+            "QuoteLineItem": ("LineNumber", 5)}
+
+
+def _integrity(message: str, field: str = "PricebookEntryId") -> ApiError:
+    return ApiError(400, "FIELD_INTEGRITY_EXCEPTION", message, [field])
+
+
+def derive(state: SalesforceState, sobject: str, record: dict[str, Any], *, creating: bool) -> None:
+    """Fields Salesforce fills in before the save, and the price book checks on a new line."""
+    tables = state._tables
+    if creating and sobject in _NUMBERS:
+        field, width = _NUMBERS[sobject]
+        record[field] = str(len(tables[sobject]) + 1).zfill(width)  # deleted rows stay: numbers never repeat
+    if sobject == "Order":
+        record["StatusCode"] = "Activated" if record.get("Status") == "Activated" else "Draft"
+        return
+    if sobject == "Quote":
+        opportunity = tables["Opportunity"].get(record.get("OpportunityId") or "") or {}
+        record["AccountId"] = opportunity.get("AccountId")
+        if creating and record.get("Pricebook2Id") is None:
+            record["Pricebook2Id"] = opportunity.get("Pricebook2Id")
+        if creating and record.get("Status") is None:
+            record["Status"] = "Draft"  # the Status picklist's default in a new org
+        return
+    parent_object, parent_field = _PARENT[sobject]
+    parent = tables[parent_object].get(record.get(parent_field) or "") or {}
+    if creating and record.get("PricebookEntryId") is not None:  # none at all: the required-field check answers
+        entry = tables["PricebookEntry"].get(record.get("PricebookEntryId") or "")
+        if entry is None or entry.get("IsDeleted"):
+            raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["PricebookEntryId"])
+        book = parent.get("Pricebook2Id")
+        if sobject == "OrderItem" and book is None:
+            raise _integrity("Price Book Not Set on Order")
+        if sobject == "OrderItem" and entry.get("Pricebook2Id") != book:
+            raise _integrity("Order Products must have a Price Book Entry that belongs to the Price Book related to "
+                             "the parent Order.: Price Book Entry ID")
+        if sobject == "QuoteLineItem" and (book is None or entry.get("Pricebook2Id") != book):
+            raise _integrity("The pricebook entry is in a different pricebook than the one assigned to the Quote, or "
+                             "Quote has no pricebook assigned.")
+        record["Product2Id"] = entry.get("Product2Id")
+        record["ListPrice"] = entry.get("UnitPrice")
+    amount = round((record.get("Quantity") or 0) * (record.get("UnitPrice") or 0), 2)
+    if sobject == "OrderItem":
+        record["TotalPrice"] = amount
+    else:
+        record["Subtotal"] = amount
+        record["TotalPrice"] = round(amount * (1 - (record.get("Discount") or 0) / 100), 2)
+
+
+def roll_up(state: SalesforceState, sobject: str, record: dict[str, Any]) -> None:
+    """After a line is saved or deleted: its order's TotalAmount, or its quote's totals."""
+    if sobject not in _PARENT:
+        return
+    parent_object, parent_field = _PARENT[sobject]
+    parent_id = record.get(parent_field)
+    parent = state._tables[parent_object].get(parent_id or "")
+    if parent is None or parent.get("IsDeleted"):
+        return
+    lines = state._children_or_scan(sobject, parent_field, parent_id)
+    total = round(sum(line.get("TotalPrice") or 0 for line in lines), 2)
+    if parent_object == "Order":
+        updated = {**parent, "TotalAmount": total}
+    else:
+        subtotal = round(sum(line.get("Subtotal") or 0 for line in lines), 2)
+        discount = round((1 - total / subtotal) * 100, 2) if subtotal else 0.0
+        updated = {**parent, "Subtotal": subtotal, "TotalPrice": total, "GrandTotal": total,
+                   "LineItemCount": len(lines), "Discount": discount}
+    now = state.now()
+    updated.update({"SystemModstamp": now, "LastModifiedDate": now})
+    state._put(parent_object, parent_id, updated)
