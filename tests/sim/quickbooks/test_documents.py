@@ -304,3 +304,19 @@ def test_show_lists_the_new_documents(tmp_path):
         assert shown.exit_code == 0, shown.output
         (record,) = [json.loads(row) for row in shown.output.splitlines()]
         assert (record["kind"], record[total_field]) == (kind, total)
+
+
+# --- the demo company ------------------------------------------------------------------------------------------
+def test_demo_company_keeps_every_kind_of_document_once(sim):
+    from qbsf.sim.quickbooks.demo import seed_demo_company
+
+    added = seed_demo_company(sim, customers=13, invoices_per_customer=2, seed=4)
+    counts = {kind: sim.count(kind) for kind in ("SalesOrder", "Estimate", "CreditMemo", "Vendor", "Bill")}
+    assert counts == {"SalesOrder": added["sales_orders"], "Estimate": added["estimates"],
+                      "CreditMemo": added["credit_memos"], "Vendor": 3, "Bill": 3}
+    assert all(counts.values())
+    assert {e["IsActive"] for e in sim.estimates()} == {"true", "false"}
+    assert {b["IsPaid"] for b in sim.bills()} == {"false"}
+    assert sum(float(v["Balance"]) for v in sim.vendors()) == sum(float(b["OpenAmount"]) for b in sim.bills())
+    again = seed_demo_company(sim, customers=13, seed=4)
+    assert not any(again.values())  # nothing twice

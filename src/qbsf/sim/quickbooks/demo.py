@@ -1,10 +1,11 @@
-"""A believable small company for the demo: customers with jobs, items of each type, open, paid and overdue invoices."""
+"""A believable small company for the demo: customers with jobs, items of each type, open, paid and overdue invoices,
+and the other documents a small business keeps: sales orders, estimates, credit memos, vendors and their bills."""
 
 from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from qbsf.sim.quickbooks.simulator import QuickBooksSimulator
 
@@ -17,6 +18,8 @@ _COMPANIES = (
     "Pinecone Press", "Quarry Lane Books", "Redwood Realty", "Silverline Logistics", "Tidewater Brewing",
 )
 _STREETS = ("Main St", "Oak Ave", "Harbor Blvd", "Market St", "Cedar Ln", "Pine St")
+_VENDORS = (("Cascade Office Supply", "Net 15"), ("Summit Electronics", "Net 30"), ("Bluewater Freight",
+                                                                                   "Due on receipt"))
 _CITIES = (("Portland", "OR", "97205"), ("Reno", "NV", "89501"), ("Boise", "ID", "83702"), ("Sacramento", "CA",
                                                                                              "95814"))
 
@@ -76,5 +79,49 @@ def seed_demo_company(sim: QuickBooksSimulator, *, customers: int = 13, invoices
                     "TotalAmount": invoice["BalanceRemaining"], "PaymentMethodRef": {"FullName": "Check"},
                     "AppliedToTxnAdd": [{"TxnID": invoice["TxnID"], "PaymentAmount": invoice["BalanceRemaining"]}]})
                 added["payments"] += 1
+    added.update(_documents(sim, _new_customers(sim, existing), random.Random(seed), today))
     log.info("demo company seeded: %s", added)
     return added
+
+
+def _new_customers(sim: QuickBooksSimulator, existing: set[str]) -> list[str]:
+    return [c["FullName"] for c in sim.customers() if c["FullName"] not in existing and c.get("Sublevel") == "0"]
+
+
+def _documents(sim: QuickBooksSimulator, customers: list[str], rng: random.Random, today: date
+               ) -> dict[str, int]:
+    """Sales orders, estimates and credit memos for some of the customers just added; the vendors (once) with an
+    open bill each. Its own random stream, so the invoices stay the ones earlier versions seeded."""
+    made = {"sales_orders": 0, "estimates": 0, "credit_memos": 0, "vendors": 0, "bills": 0}
+    for n, name in enumerate(sorted(customers)):
+        customer = {"CustomerRef": {"FullName": name}}
+        when = (today - timedelta(days=rng.randint(0, 20))).isoformat()
+        if n % 3 == 0:
+            sim.add("SalesOrder", {**customer, "TxnDate": when, "SalesOrderLineAdd": [
+                {"ItemRef": {"FullName": "Sensor Kit"}, "Quantity": str(rng.randint(2, 10))},
+                {"ItemRef": {"FullName": "Installation"}, "Quantity": "1"}]})
+            made["sales_orders"] += 1
+        if n % 4 == 1:
+            sim.add("Estimate", {**customer, "TxnDate": when, "IsActive": "false" if n % 8 == 5 else "true",
+                                 "EstimateLineAdd": [{"ItemRef": {"FullName": "Consulting"},
+                                                      "Quantity": str(rng.randint(4, 40))}]})
+            made["estimates"] += 1
+        if n % 5 == 2:
+            sim.add("CreditMemo", {**customer, "TxnDate": when, "Memo": "Shipping refund",
+                                   "CreditMemoLineAdd": [{"ItemRef": {"FullName": "Shipping"}, "Quantity": "1"}]})
+            made["credit_memos"] += 1
+    vendors = {v["Name"] for v in sim.vendors()}
+    for name, terms in _VENDORS:
+        if name in vendors:
+            continue
+        sim.add("Vendor", {"Name": name, "CompanyName": name, "TermsRef": {"FullName": terms}})
+        made["vendors"] += 1
+        lines: dict[str, object] = {"ExpenseLineAdd": [{"AccountRef": {"FullName": "Office Supplies"},
+                                                        "Amount": f"{rng.randint(40, 400)}.00"}]}
+        if name == "Summit Electronics":
+            lines = {"ItemLineAdd": [{"ItemRef": {"FullName": "Sensor Kit"}, "Quantity": "20"}]}
+        sim.add("Bill", {"VendorRef": {"FullName": name}, "TxnDate": (today - timedelta(days=rng.randint(1, 40))
+                                                                       ).isoformat(),
+                         "RefNumber": f"{name.split()[0][:3].upper()}-{rng.randint(1000, 9999)}", **lines})
+        made["bills"] += 1
+    return made
