@@ -91,6 +91,16 @@ def test_sales_order_mod_replaces_lines_keeps_line_ids_and_closes(qb, txt, compa
                    "<IsManuallyClosed>true</IsManuallyClosed></SalesOrderMod></SalesOrderModRq>")
     assert txt(closed, "IsManuallyClosed") == "true"
     assert {txt(x, "IsManuallyClosed") for x in closed.findall("SalesOrderLineRet")} == {"true"}
+    first_line = txt(closed, "SalesOrderLineRet/TxnLineID")
+    kept = [txt(x, "TxnLineID") for x in closed.findall("SalesOrderLineRet")]
+    reopened = qb.ok(f"<SalesOrderModRq><SalesOrderMod><TxnID>{txt(ret, 'TxnID')}</TxnID>"
+                     f"<EditSequence>{txt(closed, 'EditSequence')}</EditSequence>"
+                     + "".join(f"<SalesOrderLineMod><TxnLineID>{line_id}</TxnLineID>"
+                               + ("<IsManuallyClosed>false</IsManuallyClosed>" if line_id == first_line else "")
+                               + "</SalesOrderLineMod>" for line_id in kept)
+                     + "</SalesOrderMod></SalesOrderModRq>")
+    assert txt(reopened, "IsManuallyClosed") == "false"  # one line open again: the order is open
+    closed = reopened
     stale = qb.one(f"<SalesOrderModRq><SalesOrderMod><TxnID>{txt(ret, 'TxnID')}</TxnID>"
                    f"<EditSequence>{txt(ret, 'EditSequence')}</EditSequence><Memo>x</Memo></SalesOrderMod>"
                    "</SalesOrderModRq>")

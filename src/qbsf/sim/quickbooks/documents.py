@@ -106,6 +106,9 @@ def add(company: Company, kind: str, data: dict[str, Any], warnings: list[QbStat
         body.setdefault("IsPending", "false")
     for add_tag, _, ret_tag in DOC_LINES[kind]:
         body[ret_tag] = [_line(company, kind, ret_tag, line, warnings, uses, stamp) for line in data.get(add_tag, [])]
+    if body.get("IsManuallyClosed") == "true":
+        for line in body.get("SalesOrderLineRet", []):
+            line["IsManuallyClosed"] = "true"  # an order saved closed has every line closed
     row = Row(
         id=company.new_txn_id(stamp), kind=kind, seq=company.store.next_counter("seq"), namespace=None,
         name_key=None, full_name=None, parent_id=None, sublevel=0, is_active=True, time_created=stamp,
@@ -398,9 +401,9 @@ def _totals(company: Company, row: Row) -> None:
         body["CreditRemaining"] = money(subtotal + tax - used)
         row.balance_cents = -to_cents(subtotal + tax - used)  # a credit lowers what the customer owes
     if row.kind == "SalesOrder":
-        lines_open = [line for line in lines if line.get("IsManuallyClosed") != "true"]
-        if lines and not lines_open:
-            body["IsManuallyClosed"] = "true"
+        if lines:  # the order is closed when every line is (OSR SalesOrderRet IsManuallyClosed)
+            closed = all(line.get("IsManuallyClosed") == "true" for line in lines)
+            body["IsManuallyClosed"] = "true" if closed else "false"
         body["IsFullyInvoiced"] = "true" if lines and all(
             parse_decimal(line.get("Invoiced", "0"), "Invoiced") >= parse_decimal(line.get("Quantity", "1"),
                                                                                    "Quantity")
