@@ -58,6 +58,7 @@ class DefaultAccounts:
     cogs: str | None = None
     asset: str | None = None
     expense: str | None = None
+    ar: str | None = None  # Accounts Receivable: new invoices post to it (QuickBooks' own default when unset)
 
 
 @dataclass(slots=True)
@@ -279,6 +280,8 @@ class QuickBooksClient:
                 prepared.ExternalGUID = external_guid(salesforce_id)
         if isinstance(prepared, rec.ItemService | rec.ItemNonInventory | rec.ItemInventory):
             self._fill_accounts(prepared)
+        elif isinstance(prepared, rec.Invoice) and prepared.ARAccountRef is None and self.default_accounts.ar:
+            prepared.ARAccountRef = rec.Ref(FullName=self.default_accounts.ar)
         return prepared, issues
 
     def _fill_accounts(self, item: Any) -> None:

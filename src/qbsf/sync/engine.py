@@ -68,6 +68,7 @@ class SyncConfig(OutboundConfig):
             config.cogs_account = getattr(accounts, "cogs", "") or ""
             config.asset_account = getattr(accounts, "inventory_asset", "") or ""
             config.expense_account = getattr(accounts, "expense", "") or ""
+            config.ar_account = getattr(accounts, "ar", "") or ""
         return config
 
     @property
@@ -161,13 +162,14 @@ class SyncEngine:
         if isinstance(self.qb, QuickBooksAdapter):
             # Mod bases for one batch (and its parents synced on the way), not for every record ever written.
             self.qb.keep = 2 * max(1, int(self.config.batch_size))
-        if isinstance(self.qb, QuickBooksAdapter) and self.config.income_account:
+        if isinstance(self.qb, QuickBooksAdapter) and (self.config.income_account or self.config.ar_account):
             from qbsf.quickbooks.client import DefaultAccounts
 
             # The settings' QB Default Accounts win over whatever the client was built with.
             self.qb.client.default_accounts = DefaultAccounts(
-                income=self.config.income_account, cogs=self.config.cogs_account or None,
-                asset=self.config.asset_account or None, expense=self.config.expense_account or None)
+                income=self.config.income_account or None, cogs=self.config.cogs_account or None,
+                asset=self.config.asset_account or None, expense=self.config.expense_account or None,
+                ar=self.config.ar_account or None)
         self.state = state
         self.state.retry_policy = self.config.retry_policy
         self.mappings = dict(mappings) if isinstance(mappings, Mapping) else load_mappings(mappings)

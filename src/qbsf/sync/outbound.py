@@ -97,6 +97,7 @@ class OutboundConfig:
     cogs_account: str = ""
     asset_account: str = ""
     expense_account: str = ""
+    ar_account: str = ""
     default_item_type: str = "Service"
     # What to do when an unlinked QuickBooks record already has the name: "link" it, or "report" a conflict.
     on_existing_name: str = "link"

@@ -61,7 +61,7 @@ def open_engine(settings: Any, secrets: Any, transport_for: Callable[[Any], Any]
     transport = transport_for(settings.quickbooks)
     qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(
         income=config.income_account or None, cogs=config.cogs_account or None,
-        asset=config.asset_account or None, expense=config.expense_account or None))
+        asset=config.asset_account or None, expense=config.expense_account or None, ar=config.ar_account or None))
     state = StateStore(state_url(settings))
     try:
         yield SyncEngine(settings, sf, qb, state, mappings)  # the settings: QB → SF reads its own from them
