@@ -212,6 +212,7 @@ def test_config_accounts_checks_the_configured_company(config_file: Path, tmp_pa
 
     company = tmp_path / "company.qbsim"
     set_setting("quickbooks.simulator_path", str(company))
+    set_setting("quickbooks.transport", "simulator")
     runner = CliRunner()
     refused = runner.invoke(app, ["config", "accounts", "--income", "Sale", "--inventory-asset", "Checking"],
                             obj=AppContext(secrets=memory_secrets))
@@ -263,7 +264,7 @@ def test_open_connector_app_assembles_what_qbsf_run_serves(sf_emulator, config_f
     update_settings({"salesforce.instance_url": sf_emulator.url, "salesforce.client_id": sf_emulator.client_id,
                      "salesforce.client_secret": sf_emulator.client_secret, "mappings_dir": str(EXAMPLE_MAPPINGS),
                      "state_url": f"sqlite:///{tmp_path / 'state.db'}", "log_dir": str(tmp_path / "logs"),
-                     "quickbooks.simulator_path": str(tmp_path / "company.qbsim"),
+                     "quickbooks.simulator_path": str(tmp_path / "company.qbsim"), "quickbooks.transport": "simulator",
                      "quickbooks.default_accounts.income": "Sales"}, secrets=memory_secrets)
     bundle = open_connector_app(AppContext(secrets=memory_secrets), console=False)
     try:

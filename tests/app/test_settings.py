@@ -29,7 +29,7 @@ def test_defaults_match_the_manual(config_file: Path) -> None:
     s = loaded.settings
     assert s.sync.polling_interval == 30
     assert s.sync.inbound_every == 1
-    assert s.quickbooks.transport == "simulator"
+    assert s.quickbooks.transport == "", "no transport is assumed: the user chooses com or webconnector"
     assert s.dashboard.host == "127.0.0.1"
     assert s.resolved_state_url().startswith("sqlite:///")
 

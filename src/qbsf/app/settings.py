@@ -154,8 +154,8 @@ class QuickBooksSettings(_Section):
 
     app_name: str = Field("qbsf", description="Application name registered with QuickBooks")
     company_file: str = Field("", description="Full path to the .QBW file; blank = the file open in QuickBooks")
-    transport: Literal["simulator", "com", "webconnector"] = Field(
-        "simulator", description="simulator (tests, demo), com (Windows), or webconnector")
+    transport: Literal["", "simulator", "com", "webconnector"] = Field(
+        "", description="com (Windows) or webconnector; no default (simulator: tests and the demo only)")
     simulator_path: str = Field("", description="Simulator company file (transport = simulator); blank = in memory")
     webconnector_host: str = Field("127.0.0.1", description="Web Connector SOAP listener host")
     webconnector_port: int = Field(8090, ge=0, le=65535, description="Web Connector SOAP listener port")

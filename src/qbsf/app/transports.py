@@ -35,8 +35,11 @@ def quickbooks_transport_named(kind: str, *, simulator_path: str | Path | None =
 
 
 def quickbooks_transport(qb_settings: Any) -> Any:
-    """The transport ``quickbooks.*`` settings name (``transport``, ``simulator_path``, ``app_name``…)."""
-    return quickbooks_transport_named(qb_settings.transport, simulator_path=qb_settings.simulator_path or None,
+    """The transport ``quickbooks.*`` settings name (``transport``, ``simulator_path``, ``app_name``…); none chosen
+    is refused with how to choose one (outside the demo and the tests nothing is assumed)."""
+    from qbsf.quickbooks.transports.choice import require_transport
+
+    return quickbooks_transport_named(require_transport(qb_settings), simulator_path=qb_settings.simulator_path or None,
                                       app_name=qb_settings.app_name, company_file=qb_settings.company_file,
                                       connect_attempts=qb_settings.connect_attempts)
 

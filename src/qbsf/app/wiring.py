@@ -139,9 +139,11 @@ class EngineServices:
 
     # ---- QuickBooks ----------------------------------------------------------------------------------------------
     def _transport(self) -> Any:
+        from qbsf.quickbooks.transports.choice import require_transport
+
         if self._transport_factory is not None:
             return self._transport_factory()
-        if self.settings.quickbooks.transport == "webconnector":
+        if require_transport(self.settings.quickbooks) == "webconnector":
             raise ConfigError("quickbooks.transport = webconnector: QuickBooks calls qbsf through the Web Connector, "
                               "so the connector runs inside the Web Connector service",
                               hint="start it with `qbsf run` (it serves the /qbwc endpoint) or `qbsf qbwc serve "

@@ -41,9 +41,11 @@ def run(
     """
     from qbsf.app.runtime import install_signal_handlers
     from qbsf.app.wiring import open_connector_app
+    from qbsf.quickbooks.transports.choice import require_transport
 
     context = AppContext(config=config)
-    if context.load().settings.quickbooks.transport == "webconnector":
+    # refused before anything starts: a connector with no transport chosen must not sync into a made-up company
+    if require_transport(context.load().settings.quickbooks) == "webconnector":
         raise typer.Exit(_run_webconnector(context, dashboard=dashboard, port=port, log_level=log_level, cert=cert,
                                            key=key, public_url=public_url, company=company, registry=registry))
     bundle = open_connector_app(context, log_level=log_level)

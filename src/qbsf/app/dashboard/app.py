@@ -36,6 +36,7 @@ from qbsf.app.settings import (
     update_settings,
 )
 from qbsf.errors import ConfigError, QbsfError
+from qbsf.quickbooks.transports.choice import transport_not_chosen
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("salesforce.password", "Password + security token (password flow)", "password", ()),
     ("quickbooks.app_name", "QB App Name", "text", ()),
     ("quickbooks.company_file", "Company File", "text", ()),
-    ("quickbooks.transport", "QuickBooks connection", "select", ("simulator", "com", "webconnector")),
+    ("quickbooks.transport", "QuickBooks connection", "select", ("", "com", "webconnector", "simulator")),
     ("sync.polling_interval", "Polling Interval (s)", "number", ()),
     ("sync.inbound_every", "QB → SF every N cycles", "number", ()),
     ("sync.conflict_policy", "Conflict policy", "select", ("newest", "salesforce", "quickbooks")),
@@ -653,6 +654,8 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         settings_problem = ""
     except ConfigError as exc:
         settings, settings_problem = Settings.model_validate({}), str(exc)
+    if not settings_problem and not settings.quickbooks.transport:
+        settings_problem = str(transport_not_chosen())
     entity = request.query_params.get("entity", "")
     failed = request.query_params.get("failed", "") == "1"
     flat = _flat_values(settings)
