@@ -76,3 +76,17 @@ def test_any_file_name_gives_a_kind_or_unknown_kind(name: str) -> None:
         assert str(exc)
     else:
         assert kind in KINDS
+
+
+@pytest.mark.parametrize(("name", "candidates"), [
+    ("Oppty_Invoice.csv", "Invoice_to_SF or Oppty_to_Invoice"),
+    ("Contact Product.csv", "Contact_to_SubCustomer or Product_to_Item"),
+])
+def test_entity_words_of_two_sheets_are_refused_with_the_candidates(name: str, candidates: str) -> None:
+    with pytest.raises(UnknownKind, match=f"could mean {candidates}; rename it to the one sheet it is"):
+        kind_from_filename(name)
+
+
+def test_a_sheet_name_still_wins_over_entity_words_inside_it() -> None:
+    assert kind_from_filename("Oppty_to_Invoice.csv").sheet == "Oppty_to_Invoice"
+    assert kind_from_filename("Invoice_to_SF (Oppty export).csv").sheet == "Invoice_to_SF"

@@ -226,3 +226,19 @@ def test_excel_sep_line_sets_the_delimiter() -> None:
 def test_a_field_whose_name_starts_like_the_header_is_data() -> None:
     mapping = load_mapping_bytes(f"{HEADER_LINE}\nSFField_Code__c,Name,Y,,,\n".encode(), NAME)
     assert mapping.source_fields == ["SFField_Code__c"]
+
+
+def test_a_file_whose_columns_are_another_objects_fields_is_refused_naming_the_line() -> None:
+    account_rows = (b"SF_Field_API_Name,QB_Field_Name,Required (Y/N),Transformation,Default_Value,Notes\r\n"
+                    b"Name,Name,Y,Trim,,\r\nPhone,Phone,N,,,\r\nBillingStreet,BillAddr1,N,AddressSplit:1,,\r\n")
+    with pytest.raises(MappingFileError) as refused:
+        load_mapping_bytes(account_rows, "Product.csv")
+    (problem,) = refused.value.problems
+    assert problem.line == 4
+    assert "'BillingStreet' is a field of Account, not of Product2" in str(problem)
+    assert "Acct_to_Customer" in str(problem)
+    contact_rows = (b"SF_Field_API_Name,QB_Field_Name,Required (Y/N),Transformation,Default_Value,Notes\n"
+                    b"TxnID,QB_Invoice_ID__c,Y,,,\nFirstName,FirstName,N,,,\n")
+    with pytest.raises(MappingFileError, match=r"Invoice_to_SF.csv:3: column 2 'FirstName' is a field of Contact"):
+        load_mapping_bytes(contact_rows, "Invoice_to_SF.csv")
+    assert load_mapping_bytes(account_rows, "Acct_to_Customer.csv").kind.sheet == "Acct_to_Customer"

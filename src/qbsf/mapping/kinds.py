@@ -86,44 +86,92 @@ _CANDIDATES: tuple[tuple[str, MappingKind], ...] = tuple(
 SHEET_NAMES = ", ".join(kind.sheet for kind in KINDS)
 
 
+# Standard Salesforce fields that belong to exactly one of the synced objects (Salesforce's object reference). A
+# mapping whose Salesforce column names one of another object's is the wrong file for its sheet: a Product2 sheet
+# holding BillingStreet was exported from the Account sheet. Custom (__c) and shared fields (Name, Phone,
+# Description) say nothing and are never judged here; the org's describe checks everything else.
+OWN_FIELDS: dict[str, frozenset[str]] = {
+    "Account": frozenset({
+        "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry", "ShippingStreet",
+        "ShippingCity", "ShippingState", "ShippingPostalCode", "ShippingCountry", "AccountNumber", "Industry",
+        "AnnualRevenue", "NumberOfEmployees", "Website", "Sic", "TickerSymbol", "Ownership", "Rating", "Site"}),
+    "Contact": frozenset({
+        "FirstName", "LastName", "Salutation", "Title", "Email", "MobilePhone", "HomePhone", "OtherPhone",
+        "AssistantName", "AssistantPhone", "Birthdate", "Department", "MailingStreet", "MailingCity", "MailingState",
+        "MailingPostalCode", "MailingCountry", "OtherStreet", "OtherCity", "OtherState", "OtherPostalCode",
+        "OtherCountry", "ReportsToId"}),
+    "Product2": frozenset({"ProductCode", "Family", "QuantityUnitOfMeasure", "StockKeepingUnit", "DisplayUrl"}),
+    "Opportunity": frozenset({
+        "StageName", "CloseDate", "Probability", "ForecastCategoryName", "NextStep", "IsWon", "IsClosed",
+        "ExpectedRevenue", "TotalOpportunityQuantity", "HasOpportunityLineItem"}),
+    "OpportunityLineItem": frozenset({
+        "UnitPrice", "ListPrice", "TotalPrice", "Quantity", "ServiceDate", "Discount", "PricebookEntryId",
+        "OpportunityId"}),
+}
+
+
+def owner_of_field(kind: MappingKind, name: str) -> str | None:
+    """The other synced Salesforce object ``name`` is a standard field of, when it is not one of ``kind``'s own."""
+    if "." in name or name.casefold().endswith("__c"):
+        return None
+    own = OWN_FIELDS.get(kind.sf_object, frozenset())
+    if name in own:
+        return None
+    return next((sobject for sobject, fields in OWN_FIELDS.items() if name in fields), None)
+
+
+def sheet_for(sf_object: str, direction: Direction) -> MappingKind | None:
+    """The template sheet moving ``sf_object`` in ``direction`` (None when the template has none)."""
+    return next((k for k in KINDS if k.sf_object == sf_object and k.direction is direction), None)
+
+
 class UnknownKind(ValueError):
     """The file name does not say which mapping it is (the message says how to name it)."""
 
 
 def kind_from_filename(name: str) -> MappingKind:
-    """Which template sheet a file is, from its name: the longest sheet name (or entity word) found in it.
+    """Which template sheet a file is, from its name: the sheet name (or the entity words) found in it.
 
     Matching is case-insensitive and anywhere in the name, so an Excel export such as
     ``QB_SF_Mapping_Template_v3 - Customer_to_Acct.csv`` is ``Customer_to_Acct`` (inbound) even though it
     also contains ``Acct``. ``_CHILD_`` in the name asks for the child (invoice line) mapping.
-    Raises :class:`UnknownKind` when no sheet name is present or two different sheets match equally well.
+    Raises :class:`UnknownKind` when no sheet name is present, or the name could mean two sheets (two sheet names,
+    or entity words of two sheets such as ``Oppty_Invoice.csv``), listing the candidates.
     """
     stem = name.replace("\\", "/").rsplit("/", 1)[-1].casefold()
-    found: list[tuple[int, MappingKind]] = []
-    for word, kind in _CANDIDATES:
-        if word in stem:
-            found.append((len(word), kind))
+    found = [(word, kind) for word, kind in _CANDIDATES if word in stem]
+    # a word inside a longer word found is part of it: acct in customer_to_acct, oppty in opptylines
+    found = [(word, kind) for word, kind in found if not any(word != other and word in other for other, _ in found)]
     if not found:
         raise UnknownKind(
             f"the file name does not say which mapping this is; put one of the template sheet names in it "
             f"({SHEET_NAMES}), e.g. 'QB_SF_Mapping_Template_v3 - Acct_to_Customer.csv'"
         )
-    wants_child = "_child_" in stem
-    if wants_child:
+    if "_child_" in stem:
         found = [item for item in found if item[1].child] or [
-            (n, OPPTY_LINES_CHILD_OPPTY) for n, kind in found if kind.sf_object == "Opportunity"
+            (word, OPPTY_LINES_CHILD_OPPTY) for word, kind in found if kind.sf_object == "Opportunity"
         ]
         if not found:
             raise UnknownKind(
                 "the file name has _CHILD_ but names no parent with child mappings; the only child sheet is "
                 "OpptyLines_CHILD_Oppty (Opportunity line items → invoice lines)"
             )
-    best_length = found[0][0]
-    best = {kind for length, kind in found if length == best_length}
-    if len(best) > 1:
-        names = " and ".join(sorted(kind.sheet for kind in best))
+    # A full sheet name says which mapping it is; entity words alone (Oppty, Invoice) only when they agree.
+    sheets = {kind for word, kind in found if word == kind.sheet.casefold()}
+    if len(sheets) > 1:
+        names = " and ".join(sorted(kind.sheet for kind in sheets))
         raise UnknownKind(f"the file name matches both {names}; keep only one sheet name in it")
-    return best.pop()
+    if sheets:
+        return sheets.pop()
+    candidates = {kind for _, kind in found}
+    if len(candidates) > 1:
+        names = sorted(kind.sheet for kind in candidates)
+        words = ", ".join(sorted({word for word, _ in found}))
+        raise UnknownKind(
+            f"the file name is ambiguous: its words ({words}) could mean {' or '.join(names)}; rename it to the "
+            f"one sheet it is, e.g. '{names[0]}.csv'"
+        )
+    return candidates.pop()
 
 
 def kind_by_sheet(sheet: str) -> MappingKind:

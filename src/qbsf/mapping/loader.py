@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qbsf.mapping.compiled import FieldRule, Mapping
-from qbsf.mapping.kinds import MappingKind, UnknownKind, kind_from_filename
+from qbsf.mapping.kinds import Direction, MappingKind, UnknownKind, kind_from_filename, owner_of_field, sheet_for
 from qbsf.mapping.problems import MappingFileError, MappingProblem
 from qbsf.mapping.transforms import ChainError, parse_chain
 
@@ -59,10 +59,27 @@ def load_mapping_bytes(data: bytes, name: str, kind: MappingKind | None = None) 
             problem(1, str(exc))
     text = _decode(data, problem)
     rules = _parse_rows(text, problem) if text is not None else []
+    if kind is not None:
+        _check_columns_fit(kind, rules, problem)
     if problems:
         raise MappingFileError(sorted(problems, key=lambda p: p.line))  # stable: a line's faults keep their order
     assert kind is not None  # a missing kind was recorded as a problem above
     return Mapping(kind, rules, source=name)
+
+
+def _check_columns_fit(kind: MappingKind, rules: list[FieldRule], problem: _Reporter) -> None:
+    """Refuse rows naming another object's standard fields: the file's name and its columns disagree."""
+    for rule in rules:
+        name = rule.source if kind.direction is Direction.SF_TO_QB else rule.target
+        owner = owner_of_field(kind, name)
+        if owner is None:
+            continue
+        column = 1 if kind.direction is Direction.SF_TO_QB else 2
+        other = sheet_for(owner, kind.direction) or sheet_for(owner, Direction.SF_TO_QB)
+        fix = f"name the file after the {other.sheet} sheet" if other else f"map {kind.sf_object} fields"
+        problem(rule.line, f"column {column} {name!r} is a field of {owner}, not of {kind.sf_object}: the file name "
+                           f"says {kind.sheet} but this row maps {owner} fields; {fix}, or use "
+                           f"{kind.sf_object} fields")
 
 
 def _decode(data: bytes, problem: _Reporter) -> str | None:
