@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXAMPLE_MAPPINGS = Path(__file__).resolve().parents[3] / "examples" / "mappings"
+from qbsf.resources import example_mappings_dir
+
+EXAMPLE_MAPPINGS = example_mappings_dir()
 _STREETS = ("Market Street", "Mission Street", "Main Street", "Harbor Way", "Elm Avenue", "Spear Tower, Suite 3600")
 _CITIES = (("San Francisco", "CA", "94105"), ("Austin", "TX", "73301"), ("Boston", "MA", "02108"),
            ("Seattle", "WA", "98101"))

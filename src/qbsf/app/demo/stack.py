@@ -20,11 +20,12 @@ import tomli_w
 
 from qbsf.app.context import AppContext
 from qbsf.errors import ConfigError
+from qbsf.resources import example_mappings_dir
 
 log = logging.getLogger(__name__)
 
 Transport = Literal["simulator", "webconnector"]
-EXAMPLE_MAPPINGS = Path(__file__).resolve().parents[4] / "examples" / "mappings"
+EXAMPLE_MAPPINGS = example_mappings_dir()
 DEFAULT_DIR = ".qbsf-demo"
 # Everything the demo writes in its folder: --reset removes exactly these, never anything else a user put there.
 OWNED = ("config.toml", "salesforce.sqlite", "company.qbsim", "state.db", "state.db-wal", "state.db-shm",
@@ -141,7 +142,8 @@ class DemoStack:
         files = sorted(self.mappings_source.glob("*.csv"))
         if not files:
             raise ConfigError(f"no example mappings in {self.mappings_source}",
-                              hint="run the demo from a qbsf checkout (examples/mappings holds the CSVs)")
+                              hint="reinstall qbsf (pip install --force-reinstall qbsf): it ships them in "
+                                   "qbsf/_data/mappings")
         target.mkdir()
         for path in files:
             shutil.copy2(path, target / path.name)

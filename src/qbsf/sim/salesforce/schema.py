@@ -229,10 +229,7 @@ def build_schema(metadata_dir: Path | None = None) -> Schema:
 
 
 def default_metadata_dir() -> Path | None:
-    """The repository's SFDX objects folder when running from a checkout, else None."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "salesforce" / "force-app" / "main" / "default" / "objects"
-        if candidate.is_dir():
-            return candidate
-    return None
+    """The Salesforce package's SFDX objects folder: shipped inside an installed qbsf, or the checkout's."""
+    from qbsf.resources import salesforce_objects
+
+    return salesforce_objects()
