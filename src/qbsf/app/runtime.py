@@ -90,6 +90,28 @@ class Services(Protocol):
         ...
 
 
+_PASS_NAMES = {"sf_to_qb": "SF → QB", "qb_to_sf": "QB → SF"}
+
+
+def report_errors(report: Any) -> str | None:
+    """Why a pass stopped as a whole (the engine's ``report.error``), in one line per direction; None when none did.
+
+    A pass that stops — a mapped field the org does not have, QuickBooks gone mid-pass — syncs nothing while every
+    record count stays 0 failed: this is what turns the status red with its reason.
+    """
+    if report is None:
+        return None
+    if isinstance(report, Mapping):
+        found = []
+        for key, value in report.items():
+            why = report_errors(value)
+            if why:
+                found.append(f"{_PASS_NAMES.get(str(key), str(key))} stopped: {why}")
+        return "; ".join(found) or None
+    error = getattr(report, "error", None)
+    return str(error) if error else None
+
+
 def count_report(report: Any) -> tuple[int, int]:
     """(synced, failed) from whatever the engine returned: attributes, a mapping, or per-entity reports."""
     if report is None:
@@ -400,6 +422,9 @@ class Connector:
             report = self.services.run_cycle(request)
             summary.detail = report
             summary.synced, summary.failed = count_report(report)
+            summary.error = report_errors(report)
+            if summary.error:
+                log.error(f"Cycle {number}: {summary.error}", mark="fail")
         except Retriable as exc:
             summary.error = str(exc)
             log.error(f"Cycle {number} interrupted: {exc}", mark="fail")
@@ -437,7 +462,9 @@ class Connector:
         if self.heartbeat is None:
             return
         try:
-            self.heartbeat.beat(cycle=number, state=str(self._state), quickbooks=self._qb_ok)
+            last = self._last
+            error = last.error if last is not None and last.number == number else None
+            self.heartbeat.beat(cycle=number, state=str(self._state), quickbooks=self._qb_ok, error=error)
         except OSError as exc:
             log.warning(f"Heartbeat not written to {self.heartbeat.path}: {exc.strerror}")
 

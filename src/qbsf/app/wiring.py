@@ -124,6 +124,10 @@ class EngineServices:
         self.presence.finish(self._requests, ok=ok, message=message)
         self._requests = []
 
+    def org_fields(self) -> Callable[[str, Any], list[str]] | None:
+        """The connected org's field check for mapping uploads (``missing_fields``), None while not connected."""
+        return getattr(self.sf, "missing_fields", None) if self.sf is not None else None
+
     def fetch_record(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """One Salesforce record by Id (mapping preview); None when it does not exist."""
         if self.sf is None:
@@ -369,6 +373,7 @@ def open_connector_app(context: AppContext, *, log_level: str = "INFO", console:
                           heartbeat=heartbeat, reload_settings=lambda: context.load().settings)
     dashboard = Dashboard(app_context=context, log_buffer=buffer, connector=connector, state=state,
                           heartbeat=heartbeat, machine_id=mid, chart_of_accounts=services.chart_of_accounts,
-                          fetch_record=services.fetch_record, reset_inbound=services.reset_qb_to_sf)
+                          fetch_record=services.fetch_record, reset_inbound=services.reset_qb_to_sf,
+                          org_fields=services.org_fields)
     return ConnectorApp(context=context, settings=settings, log_buffer=buffer, machine_id=mid, state=state,
                         services=services, connector=connector, heartbeat=heartbeat, dashboard=dashboard)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from qbsf.errors import QbsfError, Retriable
 from qbsf.sync.entities import (
     EntitySpec,
     build_query,
@@ -137,6 +138,7 @@ class SystemModstampPoller:
         self._pending: dict[str, _PendingPoll] = {}
         self._prefetched: dict[str, list[dict[str, Any]]] = {}  # SOQL → every record it returned (one page)
         self._prefetched_counts: dict[str, int] = {}  # COUNT() SOQL → totalSize
+        self.errors: dict[str, str] = {}  # entity → why its read failed in the last pass (the others went on)
 
     def _window(self, spec: EntitySpec) -> ReadWindow:
         return ReadWindow(self.state, spec.watermark_source, entity=spec.name, overlap=self.overlap,
@@ -244,14 +246,26 @@ class SystemModstampPoller:
 
     def changes(self, since: datetime | None = None, *, full: bool = False,
                 entities: Iterable[str] | None = None) -> Iterator[ChangeBatch]:
-        """One batch per entity: records changed since the watermark (or ``since``; every record when ``full``)."""
+        """One batch per entity: records changed since the watermark (or ``since``; every record when ``full``).
+
+        An entity whose query Salesforce refuses (a mapped field the org does not have) is left out and noted in
+        ``errors``; the other entities are still read. Transient failures still end the pass.
+        """
+        self.errors = {}
         for spec in dependency_order(entities):
             source = spec.watermark_source
-            plan = self._plan(spec, since, full)
-            if plan.count is None:
-                records, whole = self._read(plan.read), True
-            else:
-                records, whole = self._read_unsettled(spec, plan)
+            try:
+                plan = self._plan(spec, since, full)
+                if plan.count is None:
+                    records, whole = self._read(plan.read), True
+                else:
+                    records, whole = self._read_unsettled(spec, plan)
+            except QbsfError as exc:
+                if isinstance(exc, Retriable):
+                    raise
+                self.errors[spec.name] = str(exc)
+                logger.error("%s not read from Salesforce: %s", spec.name, exc, extra={"mark": "fail"})
+                continue
             versions = {record["Id"]: _version(record) for record in records}
             fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
             batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]

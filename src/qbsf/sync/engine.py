@@ -303,6 +303,10 @@ class SyncEngine:
                 if report.stopped or (should_stop is not None and should_stop()):
                     report.stopped = True
                     break
+            unread = getattr(source, "errors", None)
+            if unread and report.error is None:
+                # the entities that could be read synced; the pass still tells why the others did not
+                report.error = "; ".join(f"{name} not read: {why}" for name, why in unread.items())
             if report.stopped:
                 changes.close()
                 release = getattr(source, "release", None)

@@ -28,20 +28,49 @@ def _err(text: str) -> None:
 
 
 @app.command()
-def check(files: Annotated[list[Path], typer.Argument(help="Mapping CSV files", show_default=False)]) -> None:
-    """Validate mapping CSVs: one summary line per good file; every problem as FILE:LINE: on stderr."""
+def check(files: Annotated[list[Path], typer.Argument(help="Mapping CSV files", show_default=False)],
+          org: Annotated[bool, typer.Option("--org", help="Also check every Salesforce field against the configured "
+                                                          "org's describe (needs the Salesforce settings).")] = False,
+          config: Annotated[str | None, typer.Option("--config", envvar="QBSF_CONFIG",
+                                                     help="Settings TOML file to use (with --org).")] = None) -> None:
+    """Validate mapping CSVs: one summary line per good file; every problem as FILE:LINE: on stderr.
+
+    QuickBooks field names are checked against the QuickBooks record of each sheet; with --org the Salesforce
+    field names are checked against the org (one describe per object)."""
+    from qbsf.app.mapping_fields import field_problems
+
     failed = False
-    for path in files:
-        try:
-            mapping = load_mapping(path)
-        except MappingFileError as exc:
-            failed = True
-            for problem in exc.problems:
+    sf = _org_client(config) if org else None
+    try:
+        for path in files:
+            try:
+                mapping = load_mapping(path)
+            except MappingFileError as exc:
+                failed = True
+                for problem in exc.problems:
+                    _err(str(problem))
+                continue
+            problems = field_problems(mapping, sf.missing_fields if sf is not None else None)
+            for problem in problems:
                 _err(str(problem))
-            continue
-        typer.echo(f"{path}: OK {mapping.summary()}")
+            if problems:
+                failed = True
+                continue
+            checked = " (fields checked against the org)" if sf is not None else ""
+            typer.echo(f"{path}: OK {mapping.summary()}{checked}")
+    finally:
+        if sf is not None:
+            sf.close()
     if failed:
         raise typer.Exit(2)
+
+
+def _org_client(config: str | None) -> Any:
+    from qbsf.app.context import AppContext
+    from qbsf.salesforce.connect import client_from_settings
+
+    context = AppContext(config=config)
+    return client_from_settings(context.load().settings.salesforce, context.secret_store())
 
 
 def _read_records(path: Path) -> tuple[list[dict[str, Any]], bool]:

@@ -17,7 +17,7 @@ CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Setti
 @app.callback(invoke_without_command=True)
 def status(config: str | None = CONFIG_OPTION,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Exit 0 when the connector is online, 1 when it is offline (for monitoring)."""
+    """Exit 0 when the connector is online and syncing, 1 when it is offline or its last cycle stopped (monitoring)."""
     from qbsf.app.runtime import ONLINE_WINDOW, Heartbeat
     from qbsf.app.wiring import heartbeat_path
 
@@ -26,13 +26,16 @@ def status(config: str | None = CONFIG_OPTION,
     beat = heartbeat.read() or {}
     online = heartbeat.online()
     failures, parked = _failures(settings.resolved_state_url())
+    halted = beat.get("error") if online else None  # the last cycle stopped as a whole: nothing is syncing
     report = {"online": online, "heartbeat": beat.get("at"), "cycle": beat.get("cycle"),
-              "quickbooks": beat.get("quickbooks"), "failures": failures, "parked": parked,
+              "quickbooks": beat.get("quickbooks"), "failures": failures, "parked": parked, "error": halted,
               "heartbeat_file": str(heartbeat.path)}
     if as_json:
         typer.echo(json.dumps(report))
     else:
-        if online:
+        if online and halted:
+            typer.echo(f"✗ Connector — Online but not syncing: cycle {beat.get('cycle')} {halted}")
+        elif online:
             typer.echo(f"✓ Connector — Online (heartbeat {_ago(beat['at'])}, cycle {beat.get('cycle')})")
         elif beat:
             typer.echo(f"✗ Connector — Offline: last heartbeat {_ago(beat.get('at', ''))} "
@@ -44,7 +47,7 @@ def status(config: str | None = CONFIG_OPTION,
                        f"{'Connected' if beat.get('quickbooks') else 'Not connected'} at the last cycle")
         if failures:
             typer.echo(f"⚠ {failures} record(s) failing, {parked} waiting for you (see the dashboard)")
-    raise typer.Exit(0 if online else 1)
+    raise typer.Exit(0 if online and not halted else 1)
 
 
 def _failures(url: str) -> tuple[int, int]:

@@ -100,6 +100,9 @@ class Dashboard:
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     #: The Web Connector panel's source (``WebConnectorService.statuses``); None hides the panel.
     webconnector_statuses: Callable[[], Sequence[Any]] | None = None
+    #: The org's field check for uploads: returns ``missing(sobject, paths)`` (``SalesforceClient.missing_fields``)
+    #: while Salesforce is connected, else None.
+    org_fields: Callable[[], Callable[[str, Any], list[str]] | None] | None = None
     #: A company's .qwc file (``qbsf qwc``'s document for the served endpoint); None = no download link.
     webconnector_qwc: Callable[[str], bytes] | None = None
     #: Web Connector logins held back after wrong passwords (``WebConnectorService.login_throttles``).
@@ -281,14 +284,22 @@ def create_app(dash: Dashboard) -> FastAPI:
         elif len(data) > MAX_UPLOAD_BYTES:
             problems = [f"{name}: larger than {MAX_UPLOAD_BYTES:,} bytes — is this the right file?"]
         else:
+            from qbsf.app.mapping_fields import field_problems
+
             try:
                 mapping = load_mapping_bytes(data, name)
             except MappingFileError as exc:
                 problems = [str(p) for p in exc.problems]
             else:
-                target = _install_mapping(dash.mappings_dir(), mapping.kind.sheet, data)
-                log.info("mapping %s installed from upload %s", target.name, name)
-                return _redirect("mappings", f"{mapping.summary()} — active as {target.name}")
+                # checked against QuickBooks' fields and, when connected, the org's describe before it replaces
+                # the active mapping: a field the org lacks would stop every cycle of that entity
+                missing = dash.org_fields() if dash.org_fields is not None else None
+                problems = [str(p) for p in field_problems(mapping, missing)]
+                if not problems:
+                    target = _install_mapping(dash.mappings_dir(), mapping.kind.sheet, data)
+                    log.info("mapping %s installed from upload %s", target.name, name)
+                    unchecked = "" if missing is not None else " (Salesforce fields not checked: not connected)"
+                    return _redirect("mappings", f"{mapping.summary()} — active as {target.name}{unchecked}")
         return render(request, "index.html", status_code=400, upload_problems=problems, upload_name=name)
 
     @app.get("/mappings/{name}/download")
@@ -452,7 +463,7 @@ def _status(dash: Dashboard) -> dict[str, Any]:
             "state": str(st.state), "salesforce": st.salesforce, "quickbooks": st.quickbooks,
             "salesforce_detail": st.salesforce_detail, "quickbooks_detail": st.quickbooks_detail,
             "connector_online": running or online, "cycles": st.cycles, "error": st.error,
-            "polling_interval": st.polling_interval,
+            "polling_interval": st.polling_interval, "halted": bool(last is not None and last.error),
             "next_cycle_at": st.next_cycle_at.isoformat() if st.next_cycle_at else None,
             "last_cycle": None if last is None else {
                 "number": last.number, "synced": last.synced, "failed": last.failed, "error": last.error,
@@ -462,6 +473,7 @@ def _status(dash: Dashboard) -> dict[str, Any]:
         data.update({"state": "running" if online else "stopped", "salesforce": False, "quickbooks": bool(
             beat and beat.get("quickbooks")), "salesforce_detail": "", "quickbooks_detail": "",
             "connector_online": online, "cycles": beat.get("cycle", 0) if beat else 0, "error": None,
+            "halted": bool(online and beat and beat.get("error")),
             "polling_interval": None, "next_cycle_at": None, "last_cycle": None})
     return data
 
