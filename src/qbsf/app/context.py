@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from typer.core import TyperGroup
+
 from qbsf.app.settings import LoadedSettings, SecretStoreLike, config_path, load_settings
 
 log = logging.getLogger(__name__)
@@ -59,3 +61,32 @@ def cli_context(ctx: Any, config: str | None) -> AppContext:
     elif config:
         ctx.obj.config = config
     return ctx.obj
+
+
+def hoist_config(args: list[str]) -> list[str]:
+    """``sync status --config X`` → ``--config X sync status``: the group's ``--config`` is read wherever it is."""
+    rest: list[str] = []
+    front: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg == "--config" and index + 1 < len(args):
+            front.extend(args[index:index + 2])
+            index += 2
+            continue
+        if arg.startswith("--config="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+class ConfigAnywhere(TyperGroup):
+    """A command group whose ``--config`` may also follow the subcommand, as the README writes it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_config(list(args)))

@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -950,10 +951,11 @@ class InboundSync:
         inactivated: list[_Work] = []
         written_back: list[str] = []
         recreated: list[str] = []
+        skipped_alike: dict[str, list[_Work]] = defaultdict(list)
         for work in works:
             if work.error is not None:
                 report.failed += 1
-                message = f"{work.label}: {work.error}" + (f" → {work.error.hint}" if work.error.hint else "")
+                message = f"{work.label}: {work.error}"  # the error's text already ends with its hint
                 report.failures.append((work.qb_id, work.label, message))
                 failures.append(FailureInput(work.qb_id, type(work.error).__name__, message,
                                              version=_version(work.record), waits_for=waits_for(work.error)))
@@ -962,8 +964,7 @@ class InboundSync:
                 continue
             cleared.append(work.qb_id)
             if work.outcome is Outcome.SKIPPED:
-                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.SKIPPED, qb_id=work.qb_id,
-                                       cycle=self.cycle, message=f"{work.label}: {work.note}"))
+                skipped_alike[work.note or ""].append(work)
                 continue
             assert work.payload is not None
             sf_id = work.sf_id or (work.link.sf_id if work.link else None) or \
@@ -1012,6 +1013,14 @@ class InboundSync:
             was_active = work.snapshot.active if work.snapshot is not None else None
             if work.active is False and was_active is not False and not spec.is_txn:
                 inactivated.append(work)
+        for note, alike in skipped_alike.items():
+            # one row per reason and pass (fifty sub-customers are one line, not fifty)
+            names = ", ".join(repr(w.label) for w in alike[:3]) + (f" and {len(alike) - 3} more" if len(alike) > 3
+                                                                     else "")
+            message = f"{alike[0].label}: {note}" if len(alike) == 1 else f"{len(alike)} skipped ({note}): {names}"
+            events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.SKIPPED,
+                                   qb_id=alike[0].qb_id if len(alike) == 1 else None, cycle=self.cycle,
+                                   message=message))
         with self.state.batch():
             self.store.set_snapshots(spec.name, snapshots, edit_sequences)
             for old in recreated:

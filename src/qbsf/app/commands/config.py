@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qbsf.app.context import cli_context
+from qbsf.app.context import ConfigAnywhere, cli_context
 from qbsf.app.settings import (
     SECRET_KEYS,
     ChartAccount,
@@ -20,7 +20,8 @@ from qbsf.app.settings import (
     setting_sources,
 )
 
-app = typer.Typer(help="Show and change settings (TOML file + OS keyring for secrets).", no_args_is_help=True)
+app = typer.Typer(help="Show and change settings (TOML file + OS keyring for secrets).", no_args_is_help=True,
+                  cls=ConfigAnywhere)
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
 

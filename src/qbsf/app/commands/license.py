@@ -7,11 +7,11 @@ from datetime import date
 import typer
 
 from qbsf.app import license as lic
-from qbsf.app.context import cli_context
+from qbsf.app.context import ConfigAnywhere, cli_context
 from qbsf.errors import ConfigError
 
 app = typer.Typer(help="License keys: verify offline, show the one in use, mint (owners only).",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=ConfigAnywhere)
 machine_app = typer.Typer(help="Print this machine's Machine ID (include it when asking for a license key).")
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")

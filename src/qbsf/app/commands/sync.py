@@ -19,14 +19,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qbsf.app.context import AppContext, cli_context
+from qbsf.app.context import AppContext, ConfigAnywhere, cli_context
 from qbsf.app.transports import quickbooks_transport
 from qbsf.sync.engine import CycleReport, SyncEngine
 from qbsf.sync.entities import entity
 from qbsf.sync.linking import LINKABLE, accept, propose, unlink
 from qbsf.sync.runtime import open_engine, open_state
 
-app = typer.Typer(help="Run the sync engine: Salesforce → QuickBooks passes, status, retries.", no_args_is_help=True)
+app = typer.Typer(help="Run the sync engine: Salesforce → QuickBooks passes, status, retries.", no_args_is_help=True,
+                  cls=ConfigAnywhere)
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
 EntityOption = Annotated[list[str] | None, typer.Option("--entity", "-e", help="Account, Contact, Product2 or "
@@ -156,7 +157,7 @@ def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed r
     table = Table(title="Sync activity")
     outcomes = sorted({outcome for counts in totals.values() for outcome in counts})
     table.add_column("Entity")
-    table.add_column("Linked", justify="right")
+    table.add_column("In both systems", justify="right")  # records paired with their QuickBooks record
     for outcome in outcomes:
         table.add_column(outcome.capitalize(), justify="right")
     for name in sorted(set(totals) | set(links)):

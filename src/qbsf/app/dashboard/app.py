@@ -117,6 +117,15 @@ class Dashboard:
         return self.settings().resolved_mappings_dir()
 
 
+#: The manual's words for what qbsf stores under Salesforce's API names (the rest already are: Account, Product2 …).
+ENTITY_WORDS = {"QB_Invoice__c": "Invoice"}
+
+
+def entity_word(name: str) -> str:
+    """An entity as a bookkeeper says it: ``QB_Invoice__c`` → ``Invoice``."""
+    return ENTITY_WORDS.get(name, name)
+
+
 def dashboard_url(host: str, port: int, token: str) -> str:
     """The URL printed at startup: opening it logs the browser in."""
     shown = f"[{host}]" if ":" in host else host
@@ -133,6 +142,7 @@ def create_app(dash: Dashboard) -> FastAPI:
     app = FastAPI(title="qbsf dashboard", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(security.require_csrf_token(lambda: dash.token))])
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["entity_word"] = entity_word
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.dashboard = dash
 
