@@ -112,6 +112,33 @@ def report_errors(report: Any) -> str | None:
     return str(error) if error else None
 
 
+MAX_RECORD_LINES = 50  # per cycle: a whole failing batch is summarised after this many lines
+_ENTITY_WORDS = {"QB_Invoice__c": "Invoice"}
+
+
+def record_failures(report: Any) -> list[tuple[str, str, str]]:
+    """Every failed record of a cycle's reports: (entity, name, message), outbound and inbound alike."""
+    if report is None:
+        return []
+    if isinstance(report, Mapping):
+        return [failure for value in report.values() for failure in record_failures(value)]
+    failures = getattr(report, "failures", None)
+    if not isinstance(failures, list):
+        return []
+    return [(str(entity), str(name), str(message)) for entity, _id, name, message in failures]
+
+
+def record_line(entity: str, name: str, message: str) -> tuple[str, str]:
+    """A failed record's log line and mark, in the manual's troubleshooting words.
+
+    ``⚠ Link: …`` when the record waits for another one to sync first; ``✗`` for everything that needs fixing.
+    The record's name leads unless the message already says it.
+    """
+    word = _ENTITY_WORDS.get(entity, entity)
+    text = message if name and name in message else f"{word} {name}: {message}".strip()
+    return text, ("warn" if message.startswith("Link:") or ": Link:" in message else "fail")
+
+
 def count_report(report: Any) -> tuple[int, int]:
     """(synced, failed) from whatever the engine returned: attributes, a mapping, or per-entity reports."""
     if report is None:
@@ -423,6 +450,7 @@ class Connector:
             summary.detail = report
             summary.synced, summary.failed = count_report(report)
             summary.error = report_errors(report)
+            self._log_record_failures(report)
             if summary.error:
                 log.error(f"Cycle {number}: {summary.error}", mark="fail")
         except Retriable as exc:
@@ -439,7 +467,9 @@ class Connector:
             log.exception(f"Cycle {number} crashed: {type(exc).__name__}")
         summary.finished_at = summary.started_at + timedelta(seconds=time.perf_counter() - clock)
         if summary.error is None and (summary.synced or summary.failed or full_out or full_in):
-            log.info(f"{summary.synced} synced, ✗ {summary.failed} failed", mark="ok" if not summary.failed else "warn")
+            log.info(f"{summary.synced} synced, ✗ {summary.failed} failed", mark="fail" if summary.failed else "ok")
+        elif summary.error is None:
+            log.info(f"Cycle {number}: no changes on either side", mark="ok")  # an idle cycle is one line
         # What the cycle tells Salesforce (closed requests, the org app's activity) is part of the cycle: written
         # before the cycle counts as finished.
         end = getattr(self.services, "end_cycle", None)
@@ -450,6 +480,20 @@ class Connector:
             self.history.append(summary)
             del self.history[:-50]
         self._beat(number)
+
+    @staticmethod
+    def _log_record_failures(report: Any) -> None:
+        # each failed record's reason reaches the Live Log, the console and qbsf.jsonl, not only Recent Activity
+        failures = record_failures(report)
+        for entity, name, message in failures[:MAX_RECORD_LINES]:
+            text, mark = record_line(entity, name, message)
+            if mark == "warn":
+                log.warning(text, mark=mark)
+            else:
+                log.error(text, mark=mark)
+        if len(failures) > MAX_RECORD_LINES:
+            log.error(f"… and {len(failures) - MAX_RECORD_LINES} more failed record(s): see Recent Activity",
+                      mark="fail")
 
     def _reconnect_quickbooks(self) -> bool:
         try:

@@ -269,8 +269,8 @@ class SystemModstampPoller:
             versions = {record["Id"]: _version(record) for record in records}
             fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
             batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]
-            logger.info("%s: %d changed record(s) read, %d already handled", spec.name, len(batch),
-                        len(records) - len(batch))
+            logger.log(logging.INFO if batch else logging.DEBUG, "%s: %d changed record(s) read, %d already handled",
+                       spec.name, len(batch), len(records) - len(batch))
             self._pending[spec.name] = _PendingPoll(
                 versions={record["Id"]: versions[record["Id"]] for record in batch},
                 newest=max(versions.values(), default=None), plan=plan, whole=whole)

@@ -113,7 +113,8 @@ class CycleReport:
         """One log line, in the manual's style."""
         if self.error:
             return f"✗ SF → QB cycle failed: {self.error}"
-        return (f"✓ SF → QB: {self.total('created')} created, {self.total('updated')} updated, "
+        return (f"{'✗' if self.total('failed') else '✓'} SF → QB: {self.total('created')} created, "
+                f"{self.total('updated')} updated, "
                 f"{self.total('linked')} linked, {self.total('unchanged')} unchanged, ✗ {self.total('failed')} "
                 f"failed ({self.sf_calls} Salesforce calls, {self.qb_messages} QuickBooks messages, "
                 f"{self.seconds:.1f} s)" + ("; stopped as asked, the rest syncs next cycle" if self.stopped else ""))
@@ -328,7 +329,9 @@ class SyncEngine:
         report.seconds = time.perf_counter() - started
         report.sf_calls = _counter(self.sf, "calls") - sf_before
         report.qb_messages = _counter(self.qb, "messages") - qb_before
-        logger.info(report.summary())
+        idle = report.error is None and not any(report.total(name) for name in (
+            "created", "updated", "linked", "failed", "waiting"))
+        logger.log(logging.DEBUG if idle else logging.INFO, report.summary())  # an idle cycle is one line
         return report
 
     def _life_cycle(self, entity_names: list[str], cycle: str) -> None:

@@ -237,8 +237,8 @@ class InboundEntityReport:
 
     @property
     def synced(self) -> int:
-        """Records now equal on both sides: written, or found unchanged."""
-        return self.created + self.updated + self.unchanged + self.echoes
+        """Records written to Salesforce in this pass (unchanged ones are not counted)."""
+        return self.created + self.updated
 
 
 @dataclass
@@ -274,7 +274,7 @@ class InboundReport:
         out: list[str] = []
         for name, report in self.entities.items():
             out.append(f"✓ Queried {report.queried} QB {name}{'' if report.queried == 1 else 's'}")
-            out.append(f"✓ {report.synced} synced, ✗ {report.failed} failed")
+            out.append(f"{'✗' if report.failed else '✓'} {report.synced} synced, ✗ {report.failed} failed")
         if self.error:
             out.append(f"✗ QB → SF pass stopped: {self.error}")
         return out
@@ -283,7 +283,8 @@ class InboundReport:
         """One log line for the whole pass."""
         if self.error:
             return f"✗ QB → SF pass failed: {self.error}"
-        return (f"✓ QB → SF: {self.total('created')} created, {self.total('updated')} updated, "
+        return (f"{'✗' if self.total('failed') else '✓'} QB → SF: {self.total('created')} created, "
+                f"{self.total('updated')} updated, "
                 f"{self.total('unchanged') + self.total('echoes')} unchanged, {self.total('conflicts')} conflicts, "
                 f"✗ {self.total('failed')} failed ({self.sf_calls} Salesforce calls, {self.qb_messages} QuickBooks "
                 f"messages, {self.seconds:.1f} s)")
@@ -500,9 +501,13 @@ class InboundSync:
         report.seconds = time.perf_counter() - started
         report.sf_calls = self._sf_calls() - sf_before
         report.qb_messages = self._qb_messages() - qb_before
+        # an idle pass (nothing written, nothing failed) logs at debug: an idle cycle is one line, not eight
+        idle = report.error is None and not any(report.total(name) for name in (
+            "created", "updated", "failed", "conflicts", "deleted", "inactivated", "status_refreshed"))
+        level = logging.DEBUG if idle else logging.INFO
         for line in report.lines():
-            logger.info(line)
-        logger.info(report.summary())
+            logger.log(level, line)
+        logger.log(level, report.summary())
         return report
 
     def refresh_invoice_status(self, *, today: date | None = None) -> int:

@@ -120,8 +120,9 @@ def test_report_lines_follow_the_manual() -> None:
     report = InboundReport(cycle="c", started_at=datetime.now(UTC))
     report.entities["Customer"] = InboundEntityReport(queried=13, created=10, updated=2, unchanged=1)
     report.entities["Invoice"] = InboundEntityReport(queried=1, failed=1, failures=[("T1", "Invoice 8", "why")])
-    assert report.lines() == ["✓ Queried 13 QB Customers", "✓ 13 synced, ✗ 0 failed",
-                              "✓ Queried 1 QB Invoice", "✓ 0 synced, ✗ 1 failed"]
+    # "synced" counts what was written (the unchanged one is not), and a line with a failure is marked ✗
+    assert report.lines() == ["✓ Queried 13 QB Customers", "✓ 12 synced, ✗ 0 failed",
+                              "✓ Queried 1 QB Invoice", "✗ 0 synced, ✗ 1 failed"]
     assert not report.ok and report.failures == [("Invoice", "T1", "Invoice 8", "why")]
 
 
