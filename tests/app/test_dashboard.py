@@ -374,12 +374,12 @@ def test_with_a_connected_engine_resets_go_through_the_inbound_engine(client: Te
 
 def test_eligibility_conditions_from_the_settings_form(client: TestClient) -> None:
     saved = client.post("/settings", data={"sync.eligibility.Account": "Type = 'Customer'",
-                                           "sync.eligibility.Opportunity": "StageName = 'Closed Won'"})
+                                           "sync.eligibility.Opportunity": "StageName = 'Closed Won' AND Amount > 0"})
     assert saved.status_code == 200, saved.text[-500:]
     assert load_settings().settings.sync.eligibility == {"Account": "Type = 'Customer'",
-                                                         "Opportunity": "StageName = 'Closed Won'"}
+                                                         "Opportunity": "StageName = 'Closed Won' AND Amount > 0"}
     assert "value=\"Type = &#39;Customer&#39;\"" in client.get("/").text
     client.post("/settings", data={"sync.eligibility.Account": ""})
-    assert load_settings().settings.sync.eligibility == {"Opportunity": "StageName = 'Closed Won'"}
+    assert load_settings().settings.sync.eligibility == {"Opportunity": "StageName = 'Closed Won' AND Amount > 0"}
     bad = client.post("/settings", data={"sync.eligibility.Contact": "Email = 'x"})
     assert bad.status_code == 400 and "balanced quotes" in bad.text

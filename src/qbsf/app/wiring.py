@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from qbsf.app.context import AppContext
 from qbsf.app.runtime import CycleRequest
 from qbsf.app.settings import SECRET_KEYS, ChartAccount, SecretStoreLike, Settings, chart_from_records, default_data_dir
-from qbsf.errors import ConfigError, QbsfError, Retriable
+from qbsf.errors import ConfigError, QbsfError, Retriable, Skippable
 
 if TYPE_CHECKING:
     from qbsf.app.dashboard import Dashboard
@@ -127,6 +127,25 @@ class EngineServices:
     def org_fields(self) -> Callable[[str, Any], list[str]] | None:
         """The connected org's field check for mapping uploads (``missing_fields``), None while not connected."""
         return getattr(self.sf, "missing_fields", None) if self.sf is not None else None
+
+    def fetch_qb_record(self, entity: str, qb_id: str) -> dict[str, Any] | None:
+        """One QuickBooks record by ListID (Customer, Item) or TxnID (Invoice), flat as the inbound mappings read it
+        (the dashboard's preview of an inbound mapping); None when QuickBooks has no such record."""
+        from qbsf.quickbooks.records import to_flat
+
+        queries = {"Customer": lambda qb: qb.query_customers(list_ids=[qb_id], missing_ok=True),
+                   "Item": lambda qb: qb.query_items(list_ids=[qb_id], missing_ok=True),
+                   "Invoice": lambda qb: qb.query_invoices(txn_ids=[qb_id])}
+        if entity not in queries:
+            raise ConfigError(f"no QuickBooks {entity} records to preview", hint="use a Customer, Item or Invoice")
+        with self._qb_lock:
+            if self.qb is None:
+                raise ConfigError("QuickBooks is not connected", hint="Start the connector first")
+            try:
+                found = next(iter(queries[entity](self.qb)), None)
+            except Skippable:  # QuickBooks' "not found"
+                found = None
+        return to_flat(found) if found is not None else None
 
     def fetch_record(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """One Salesforce record by Id (mapping preview); None when it does not exist."""
@@ -373,7 +392,8 @@ def open_connector_app(context: AppContext, *, log_level: str = "INFO", console:
                           heartbeat=heartbeat, reload_settings=lambda: context.load().settings)
     dashboard = Dashboard(app_context=context, log_buffer=buffer, connector=connector, state=state,
                           heartbeat=heartbeat, machine_id=mid, chart_of_accounts=services.chart_of_accounts,
-                          fetch_record=services.fetch_record, reset_inbound=services.reset_qb_to_sf,
+                          fetch_record=services.fetch_record, fetch_qb_record=services.fetch_qb_record,
+                          reset_inbound=services.reset_qb_to_sf,
                           org_fields=services.org_fields)
     return ConnectorApp(context=context, settings=settings, log_buffer=buffer, machine_id=mid, state=state,
                         services=services, connector=connector, heartbeat=heartbeat, dashboard=dashboard)

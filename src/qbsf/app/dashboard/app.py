@@ -96,6 +96,8 @@ class Dashboard:
     machine_id: str = ""
     chart_of_accounts: Callable[[], Sequence[ChartAccount]] | None = None
     fetch_record: Callable[[str, str], Mapping[str, Any] | None] | None = None
+    #: One QuickBooks record as the inbound mappings read it (entity Customer/Item/Invoice, ListID or TxnID).
+    fetch_qb_record: Callable[[str, str], Mapping[str, Any] | None] | None = None
     reset_inbound: Callable[[list[str] | None], list[str]] | None = None
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     #: The Web Connector panel's source (``WebConnectorService.statuses``); None hides the panel.
@@ -167,6 +169,7 @@ def create_app(dash: Dashboard) -> FastAPI:
         """Render a template with the whole page context plus ``extra``."""
         context = _page_context(dash, request)
         context.update(extra)
+        context.update(_refusal(extra))
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @app.get("/", response_class=HTMLResponse)
@@ -310,7 +313,8 @@ def create_app(dash: Dashboard) -> FastAPI:
                     log.info("mapping %s installed from upload %s", target.name, name)
                     unchecked = "" if missing is not None else " (Salesforce fields not checked: not connected)"
                     return _redirect("mappings", f"{mapping.summary()} — active as {target.name}{unchecked}")
-        return render(request, "index.html", status_code=400, upload_problems=problems, upload_name=name)
+        return render(request, "index.html", status_code=400, upload_problems=problems, upload_name=name,
+                      focus="upload-file")
 
     @app.get("/mappings/{name}/download")
     def download_mapping(name: str) -> Response:
@@ -361,7 +365,9 @@ def create_app(dash: Dashboard) -> FastAPI:
         try:
             update_settings(changes, dash.app_context.config, dash.app_context.secret_store())
         except ConfigError as exc:
-            return render(request, "index.html", status_code=400, settings_error=str(exc))
+            named = next((key for key in changes if key in str(exc)), next(iter(changes)))
+            return render(request, "index.html", status_code=400, settings_error=str(exc),
+                          focus=f"f-{named}")
         note = "" if dash.connector is None else " — polling interval applies next cycle, the rest on next Start"
         return _redirect("settings", f"Saved {', '.join(sorted(changes))}{note}")
 
@@ -372,15 +378,18 @@ def create_app(dash: Dashboard) -> FastAPI:
         wanted = QBAccounts(**{slot: str(form.get(slot, "")).strip() for slot in SLOT_LABELS})
         if not wanted.income:
             return render(request, "index.html", status_code=400,
-                          accounts_error="Income / Sales Account is required for every item type")
+                          accounts_error="Income / Sales Account is required for every item type", focus="a-income")
         warning = ""
         if dash.chart_of_accounts is not None:
             try:
                 chart = dash.chart_of_accounts()
                 wanted = check_default_accounts(wanted, chart)
             except ConfigError as exc:
+                named = next((slot for slot, label in SLOT_LABELS.items()
+                              if getattr(wanted, slot) and (f"'{getattr(wanted, slot)}'" in str(exc)
+                                                            or label in str(exc))), "income")
                 return render(request, "index.html", status_code=400, accounts_error=str(exc),
-                              accounts_form=wanted.model_dump())
+                              accounts_form=wanted.model_dump(), focus=f"a-{named}")
             except QbsfError as exc:
                 warning = f" (not checked: QuickBooks did not answer: {exc})"
         else:
@@ -399,7 +408,7 @@ def create_app(dash: Dashboard) -> FastAPI:
         try:
             status = verify_key(key, machine=dash.machine_id)
         except LicenseError as exc:
-            return render(request, "index.html", status_code=400, license_error=str(exc))
+            return render(request, "index.html", status_code=400, license_error=str(exc), focus="l-key")
         update_settings({"license_key": key}, dash.app_context.config)
         return _redirect("license", status.message, "warn" if status.state == "grace" else "ok")
 
@@ -449,10 +458,66 @@ def _sse(entry: LogEntry) -> dict[str, str]:
 # ---- page data ------------------------------------------------------------------------------------------------------
 
 
+#: Where each refused form's message is (the section's anchor), for the banner at the top of the page.
+_REFUSALS = (("settings_error", "settings", "Settings not saved"), ("accounts_error", "accounts",
+             "QB Default Accounts not saved"), ("license_error", "license", "License key not saved"),
+             ("upload_problems", "mappings", "Mapping not installed"))
+
+
+def _refusal(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """A refused Save / Verify / Upload: a banner at the top of the page naming what happened, and which field to
+    focus — the page reloads at its top, so an error only shown in its section would be below the fold."""
+    for key, anchor, title in _REFUSALS:
+        value = extra.get(key)
+        if not value:
+            continue
+        text = value[0] if isinstance(value, list) else str(value)
+        more = f" (and {len(value) - 1} more)" if isinstance(value, list) and len(value) > 1 else ""
+        return {"form_error": f"{title}: {text}{more}", "form_anchor": anchor}
+    return {}
+
+
+def _number_bounds(key: str) -> dict[str, str]:
+    """The HTML min/max of a number setting, from the same rule the settings model checks (gt/ge/lt/le)."""
+    import annotated_types
+
+    section, _, name = key.partition(".")
+    model = Settings.model_fields.get(section)
+    field_info = getattr(getattr(model, "annotation", None), "model_fields", {}).get(name) if model else None
+    bounds: dict[str, str] = {}
+    is_int = field_info is not None and field_info.annotation is int
+    for rule in getattr(field_info, "metadata", []) or []:
+        if isinstance(rule, annotated_types.Ge):
+            bounds["min"] = f"{rule.ge:g}"
+        elif isinstance(rule, annotated_types.Gt):
+            bounds["min"] = f"{rule.gt + (1 if is_int else 0.1):g}"  # the smallest value the rule accepts
+        elif isinstance(rule, annotated_types.Le):
+            bounds["max"] = f"{rule.le:g}"
+        elif isinstance(rule, annotated_types.Lt):
+            bounds["max"] = f"{rule.lt - (1 if is_int else 0.1):g}"
+    return bounds
+
+
+def _eligibility_defaults() -> dict[str, str]:
+    """The conditions the engine applies when the setting is empty (the manual's StageName = 'Closed Won' …)."""
+    from qbsf.sync.entities import entity
+
+    found = {}
+    for obj in ("Account", "Contact", "Product2", "Opportunity"):
+        try:
+            condition = getattr(entity(obj), "eligibility", "") or ""
+        except (KeyError, QbsfError):
+            continue
+        if condition:
+            found[f"sync.eligibility.{obj}"] = condition
+    return found
+
+
 def _flat_values(settings: Settings) -> dict[str, str]:
     from qbsf.app.settings import flatten, masked_view
 
     flat = {k: ("" if v is None else str(v)) for k, v in flatten(masked_view(settings)).items()}
+    flat.update({key: condition for key, condition in _eligibility_defaults().items() if not flat.get(key)})
     flat.update({f"sync.eligibility.{obj}": condition for obj, condition in settings.sync.eligibility.items()})
     flat.update({f"sync.on_qb_delete.{name}": action for name, action in settings.sync.on_qb_delete.items()})
     flat["sync.line_owner.Opportunity"] = "both"  # the default, shown as such on the form
@@ -567,16 +632,21 @@ def _preview(dash: Dashboard, path: Path, record_id: str, record_json: str) -> d
             return result
         record = loaded
     elif record_id:
-        if dash.fetch_record is None:
+        from qbsf.mapping import Direction
+
+        # an inbound mapping reads a QuickBooks record (by ListID or TxnID), an outbound one a Salesforce record
+        inbound = mapping.kind.direction is Direction.QB_TO_SF
+        fetch = dash.fetch_qb_record if inbound else dash.fetch_record
+        if fetch is None:
             result["error"] = "fetching records needs the connector running; paste the record as JSON instead"
             return result
         try:
-            record = dash.fetch_record(mapping.kind.source_object, record_id)
+            record = fetch(mapping.kind.source_object, record_id)
         except QbsfError as exc:
             result["error"] = f"could not fetch {mapping.kind.source_object} {record_id}: {exc}"
             return result
         if record is None:
-            result["error"] = f"no {mapping.kind.source_object} with Id {record_id}"
+            result["error"] = f"no {mapping.kind.source_object} with {'ListID/TxnID' if inbound else 'Id'} {record_id}"
             return result
     else:
         result["error"] = "enter a record Id, or paste a record as JSON"
@@ -704,8 +774,8 @@ def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:
         "watermarks": [{"source": s, "label": _watermark_label(s), "value": v, "updated_at": at}
                        for s, (v, at) in watermarks.items() if _ENTITY_WATERMARK.match(s)],
         "reset_warning": LARGE_RESET_WARNING,
-        "settings_form": [(key, label, kind, choices, flat.get(key, "")) for key, label, kind, choices in
-                          SETTINGS_FORM],
+        "settings_form": [(key, label, kind, choices, flat.get(key, ""), _number_bounds(key) if kind == "number"
+                           else {}) for key, label, kind, choices in SETTINGS_FORM],
         "settings_problem": settings_problem,
         "accounts_form": settings.quickbooks.default_accounts.model_dump(),
         "account_labels": SLOT_LABELS,

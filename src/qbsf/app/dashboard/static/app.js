@@ -50,13 +50,28 @@
     document.querySelectorAll("[data-refresh]").forEach(refresh);
   });
 
-  // Live Log: append each streamed line; keep the newest 1000; follow the bottom unless scrolled up.
+  // A refused Save / Verify / Upload: the banner at the top says what happened; the field it names gets the focus
+  // (without scrolling the banner away).
+  var focusId = document.body.dataset.focus;
+  var field = focusId && document.getElementById(focusId);
+  if (field) {
+    try { field.focus({ preventScroll: true }); } catch (e) { field.focus(); }
+  }
+
+  // Live Log: append each streamed line; keep the newest 1000; follow the bottom (newest visible) unless the user
+  // scrolled up to read — then the view stays put until they scroll back to the bottom.
   var log = document.getElementById("live-log");
+  if (log) {
+    log.scrollTop = log.scrollHeight;
+    log.addEventListener("scroll", function () {
+      log.dataset.locked = log.scrollTop + log.clientHeight < log.scrollHeight - 4 ? "1" : "";
+    });
+  }
   if (log && window.EventSource) {
     var source = new EventSource(log.dataset.stream + "?after=" + encodeURIComponent(log.dataset.after || "0"));
     source.addEventListener("log", function (message) {
       var entry = JSON.parse(message.data);
-      var follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      var follow = log.dataset.locked !== "1";
       var span = document.createElement("span");
       span.className = "lvl-" + entry.level;
       span.textContent = entry.line;
