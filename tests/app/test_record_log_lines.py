@@ -56,8 +56,10 @@ def test_a_failed_records_reason_reaches_every_log_and_an_idle_cycle_is_one_line
                                 transport_factory=lambda: SimulatorTransport(sim))
     try:
         bundle.connector.start()
-        _wait(lambda: bundle.connector.status().cycles >= 3)
+        _wait(lambda: any(e.as_dict()["event"].startswith("Cycle 3:")
+                          for e in bundle.log_buffer.since(0, limit=2000)))
         entries = [e.as_dict() for e in bundle.log_buffer.since(0, limit=2000)]
+        entries = entries[:next(i for i, e in enumerate(entries) if e["event"].startswith("Cycle 3:")) + 1]
     finally:
         bundle.close()
         reset_logging()

@@ -113,7 +113,6 @@ def report_errors(report: Any) -> str | None:
 
 
 MAX_RECORD_LINES = 50  # per cycle: a whole failing batch is summarised after this many lines
-_ENTITY_WORDS = {"QB_Invoice__c": "Invoice"}
 
 
 def record_failures(report: Any) -> list[tuple[str, str, str]]:
@@ -134,7 +133,9 @@ def record_line(entity: str, name: str, message: str) -> tuple[str, str]:
     ``⚠ Link: …`` when the record waits for another one to sync first; ``✗`` for everything that needs fixing.
     The record's name leads unless the message already says it.
     """
-    word = _ENTITY_WORDS.get(entity, entity)
+    from qbsf.app.words import entity_word
+
+    word = entity_word(entity)
     text = message if name and name in message else f"{word} {name}: {message}".strip()
     return text, ("warn" if message.startswith("Link:") or ": Link:" in message else "fail")
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from qbsf.app.context import AppContext, ConfigAnywhere, cli_context
 from qbsf.app.transports import quickbooks_transport
+from qbsf.app.words import entity_word
 from qbsf.sync.engine import CycleReport, SyncEngine
 from qbsf.sync.entities import entity
 from qbsf.sync.linking import LINKABLE, accept, propose, unlink
@@ -161,17 +162,22 @@ def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed r
     for outcome in outcomes:
         table.add_column(outcome.capitalize(), justify="right")
     for name in sorted(set(totals) | set(links)):
-        table.add_row(name, str(links.get(name, 0)), *(str(totals.get(name, {}).get(o, 0)) for o in outcomes))
+        table.add_row(entity_word(name), str(links.get(name, 0)),
+                      *(str(totals.get(name, {}).get(o, 0)) for o in outcomes))
     console.print(table)
     for failure in failures[:limit]:
-        state_text = "parked" if failure.parked else f"retry at {failure.next_attempt_at:%H:%M:%S}"
-        console.print(f"[red]✗[/red] {failure.entity} {failure.record_key} ({failure.attempts} attempt(s), "
-                      f"{state_text}): {failure.message}", highlight=False)
+        state_text = "parked — needs you" if failure.parked else f"retry at {failure.next_attempt_at:%H:%M:%S}"
+        # the message names the record; its raw id comes last
+        console.print(f"[red]✗[/red] {entity_word(failure.entity)}: {failure.message} ({failure.record_key}, "
+                      f"{failure.attempts} attempt(s), {state_text})", highlight=False)
     for notice in notices:
-        console.print(f"[yellow]⚠[/yellow] {notice.entity} {notice.sf_id} {notice.kind}: {notice.message}",
-                      highlight=False)
+        console.print(f"[yellow]⚠[/yellow] {entity_word(notice.entity)} {notice.sf_id} {notice.kind}: "
+                      f"{notice.message}", highlight=False)
     for source, (value, _at) in watermarks.items():
-        console.print(f"watermark {source}: {value}", highlight=False)
+        system, _, name = source.partition(":")
+        where = {"qb": "QB → SF", "sf": "SF → QB"}.get(system, "")
+        console.print(f"timestamp {where} {name}: {value}" if where and name else f"timestamp {source}: {value}",
+                      highlight=False)
 
 
 @app.command("retry")

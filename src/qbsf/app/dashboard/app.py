@@ -35,6 +35,7 @@ from qbsf.app.settings import (
     check_default_accounts,
     update_settings,
 )
+from qbsf.app.words import entity_word
 from qbsf.errors import ConfigError, QbsfError
 from qbsf.quickbooks.transports.choice import transport_not_chosen
 
@@ -117,15 +118,6 @@ class Dashboard:
     def mappings_dir(self) -> Path:
         """Where mapping CSVs live."""
         return self.settings().resolved_mappings_dir()
-
-
-#: The manual's words for what qbsf stores under Salesforce's API names (the rest already are: Account, Product2 …).
-ENTITY_WORDS = {"QB_Invoice__c": "Invoice"}
-
-
-def entity_word(name: str) -> str:
-    """An entity as a bookkeeper says it: ``QB_Invoice__c`` → ``Invoice``."""
-    return ENTITY_WORDS.get(name, name)
 
 
 def dashboard_url(host: str, port: int, token: str) -> str:
