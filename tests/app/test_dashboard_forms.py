@@ -6,14 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from qbsf.bench.outbound import EXAMPLE_MAPPINGS
 
 
-def _board(config_file: Path, tmp_path: Path, memory_secrets, **extra):
+def _board(config_file: Path, tmp_path: Path, memory_secrets, dashboard_client, **extra):
     from qbsf.app.context import AppContext
-    from qbsf.app.dashboard.app import Dashboard, create_app
+    from qbsf.app.dashboard.app import Dashboard
     from qbsf.app.logging import LogBuffer
 
     mappings = tmp_path / "mappings"
@@ -23,9 +21,7 @@ def _board(config_file: Path, tmp_path: Path, memory_secrets, **extra):
     config_file.write_text(f'mappings_dir = "{mappings}"\n[quickbooks]\ntransport = "com"\n')
     board = Dashboard(app_context=AppContext(secrets=memory_secrets), log_buffer=LogBuffer(),
                       allowed_hosts=("testserver",), **extra)
-    client = TestClient(create_app(board))
-    client.get(f"/?token={board.token}")
-    return board, client
+    return board, dashboard_client(board)
 
 
 def _top(page: str) -> str:
@@ -33,8 +29,8 @@ def _top(page: str) -> str:
 
 
 def test_a_refused_save_is_a_banner_at_the_top_and_focuses_the_field(config_file: Path, tmp_path: Path,
-                                                                     memory_secrets) -> None:
-    _, client = _board(config_file, tmp_path, memory_secrets)
+                                                                     memory_secrets, dashboard_client) -> None:
+    _, client = _board(config_file, tmp_path, memory_secrets, dashboard_client)
     refused = client.post("/settings", data={"sync.inbound_every": "0"})
     assert refused.status_code == 400
     assert 'id="form-error"' in _top(refused.text) and "Settings not saved" in _top(refused.text)
@@ -45,10 +41,10 @@ def test_a_refused_save_is_a_banner_at_the_top_and_focuses_the_field(config_file
 
 
 def test_number_minimums_follow_the_rule_and_eligibility_defaults_are_shown(config_file: Path, tmp_path: Path,
-                                                                           memory_secrets) -> None:
+                                                                           memory_secrets, dashboard_client) -> None:
     from qbsf.app.settings import Settings
 
-    _, client = _board(config_file, tmp_path, memory_secrets)
+    _, client = _board(config_file, tmp_path, memory_secrets, dashboard_client)
     page = client.get("/").text
     polling = page.split('id="f-sync.polling_interval"', 1)[1].split(">", 1)[0]
     assert 'min="0.1"' in polling and 'max="86400"' in polling and 'min="0"' not in polling
@@ -62,7 +58,7 @@ def test_number_minimums_follow_the_rule_and_eligibility_defaults_are_shown(conf
 
 
 def test_preview_of_an_inbound_mapping_fetches_the_quickbooks_record(config_file: Path, tmp_path: Path,
-                                                                     memory_secrets) -> None:
+                                                                     memory_secrets, dashboard_client) -> None:
     asked: list[tuple[str, str]] = []
 
     def fetch_qb(entity: str, qb_id: str):
@@ -72,7 +68,8 @@ def test_preview_of_an_inbound_mapping_fetches_the_quickbooks_record(config_file
     def fetch_sf(sobject: str, record_id: str):
         raise AssertionError(f"an inbound preview must not ask Salesforce for {sobject} {record_id}")
 
-    _, client = _board(config_file, tmp_path, memory_secrets, fetch_record=fetch_sf, fetch_qb_record=fetch_qb)
+    _, client = _board(config_file, tmp_path, memory_secrets, dashboard_client, fetch_record=fetch_sf,
+                       fetch_qb_record=fetch_qb)
     shown = client.post("/mappings/Customer_to_Acct.csv/preview", data={"record_id": "80000001-1700000001"})
     assert shown.status_code == 200, shown.text[-500:]
     assert asked == [("Customer", "80000001-1700000001")]

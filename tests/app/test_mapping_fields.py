@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from qbsf.app.cli import app
@@ -54,9 +53,9 @@ def test_check_org_refuses_a_salesforce_field_the_org_lacks_naming_the_line(sf_e
 
 
 def test_dashboard_upload_checks_the_org_before_replacing_the_active_mapping(config_file: Path, tmp_path: Path,
-                                                                             memory_secrets) -> None:
+                                                                             memory_secrets, dashboard_client) -> None:
     from qbsf.app.context import AppContext
-    from qbsf.app.dashboard.app import Dashboard, create_app
+    from qbsf.app.dashboard.app import Dashboard
     from qbsf.app.logging import LogBuffer
 
     mappings = tmp_path / "mappings"
@@ -72,8 +71,7 @@ def test_dashboard_upload_checks_the_org_before_replacing_the_active_mapping(con
 
     board = Dashboard(app_context=AppContext(secrets=memory_secrets), log_buffer=LogBuffer(),
                       allowed_hosts=("testserver",), org_fields=lambda: missing)
-    client = TestClient(create_app(board))
-    client.get(f"/?token={board.token}")
+    client = dashboard_client(board)
     data = ("\n".join(ACCOUNT_ROWS) + "\n").encode()
     refused = client.post("/mappings/upload", files={"file": ("Acct_to_Customer.csv", data, "text/csv")})
     assert refused.status_code == 400
