@@ -280,7 +280,8 @@ class QuickBooksClient:
                 prepared.ExternalGUID = external_guid(salesforce_id)
         if isinstance(prepared, rec.ItemService | rec.ItemNonInventory | rec.ItemInventory):
             self._fill_accounts(prepared)
-        elif isinstance(prepared, rec.Invoice) and prepared.ARAccountRef is None and self.default_accounts.ar:
+        # Every transaction that posts to receivables (its record declares ARAccountRef) takes the default AR account.
+        elif getattr(prepared, "ARAccountRef", False) is None and self.default_accounts.ar:
             prepared.ARAccountRef = rec.Ref(FullName=self.default_accounts.ar)
         return prepared, issues
 

@@ -38,6 +38,8 @@ from qbsf.app.settings import (
 from qbsf.app.words import entity_word
 from qbsf.errors import ConfigError, QbsfError
 from qbsf.quickbooks.transports.choice import transport_not_chosen
+from qbsf.sync.entities import ENTITIES as OUTBOUND_ENTITIES
+from qbsf.sync.inbound import INBOUND_SPECS
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_UPLOAD_BYTES = 1_000_000
 LARGE_RESET_WARNING = ("Reset All re-syncs every QuickBooks record of every entity from scratch; with large data sets "
                        "this takes several minutes and many API calls.")
+# The per-object settings rows follow the declared entities, so a new entity gets its rows without an edit here.
+_SF_OBJECTS = tuple(spec.sf_object for spec in OUTBOUND_ENTITIES)
+_QB_ENTITIES = tuple(spec.name for spec in INBOUND_SPECS)
 
 #: The settings the Settings form edits (dotted name, label, input type, choices).
 SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -63,7 +68,7 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.conflict_policy", "Conflict policy", "select", ("newest", "salesforce", "quickbooks")),
     ("sync.change_source", "Change source", "select", ("poll", "queue")),
     *((f"sync.eligibility.{obj}", f"{obj} eligibility (SOQL condition)", "text", ())
-      for obj in ("Account", "Contact", "Product2", "Opportunity")),
+      for obj in _SF_OBJECTS),
     ("sync.integration_user_id", "Integration user Id (its own edits are not synced back)", "text", ()),
     ("sync.on_existing_name", "Same name already in QuickBooks", "select", ("link", "report")),
     ("sync.max_attempts", "Attempts before a failing record is parked", "number", ()),
@@ -76,10 +81,10 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.company_utc_offset_minutes", "QuickBooks company UTC offset (minutes; blank = learned)", "text", ()),
     ("sync.line_owner.Opportunity", "Invoice lines owned by (both, or salesforce)", "select", ("both", "salesforce")),
     *((f"sync.on_sf_gone.{obj}", f"When a synced {obj} leaves Salesforce (report, inactivate, memo)", "text", ())
-      for obj in ("Account", "Contact", "Product2", "Opportunity")),
+      for obj in _SF_OBJECTS),
     ("sync.lifecycle_check_minutes", "Minutes between checks for records gone from Salesforce", "number", ()),
     *((f"sync.on_qb_delete.{entity}", f"When a QuickBooks {entity} is deleted (record, or set:Field=value)", "text",
-       ()) for entity in ("Customer", "Item", "Invoice")),
+       ()) for entity in _QB_ENTITIES),
 )
 
 
@@ -495,7 +500,7 @@ def _eligibility_defaults() -> dict[str, str]:
     from qbsf.sync.entities import entity
 
     found = {}
-    for obj in ("Account", "Contact", "Product2", "Opportunity"):
+    for obj in _SF_OBJECTS:
         try:
             condition = getattr(entity(obj), "eligibility", "") or ""
         except (KeyError, QbsfError):
