@@ -85,6 +85,7 @@ SAMPLES = {
     "salesforce.api_version": "61.0", "sync.integration_user_id": "005000000000001AAA",
     "state_url": "sqlite:////tmp/qbsf-state.db", "license_key": "", "dashboard.port": "9876",
     "quickbooks.webconnector_port": "8091", "sync.company_utc_offset_minutes": "120",
+    "quickbooks.time_zone": "America/Los_Angeles",
 }
 DICT_SAMPLES = {"sync.eligibility": ("sync.eligibility.Account", "Type = 'Customer'"),
                 "sync.on_qb_delete": ("sync.on_qb_delete.Item", "set:IsActive=false"),

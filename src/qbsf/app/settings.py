@@ -165,7 +165,9 @@ class QuickBooksSettings(_Section):
     connect_attempts: int = Field(3, ge=1, le=20, description="Attempts to open a session before giving up")
     time_zone: str = Field("", description="IANA time zone of the computer QuickBooks runs on, e.g. "
                                            "America/Los_Angeles: QuickBooks stamps changes in its local time; "
-                                           "blank = qbsf reads an extra two hours of changes each pass to be safe")
+                                           "blank = this computer's zone with the com transport (QuickBooks runs "
+                                           "here); with the Web Connector blank = qbsf reads an extra two hours of "
+                                           "changes each pass to be safe")
     default_accounts: QBAccounts = Field(default_factory=QBAccounts)
 
     @field_validator("time_zone")

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qbsf.errors import ConfigError
 
-__all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "zone_named"]
+__all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "company_zone", "zone_named"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,27 @@ def zone_named(name: str) -> tzinfo | None:
         raise ConfigError(f"quickbooks.time_zone: {name!r} is not an IANA time zone name",
                           hint="use the zone of the computer QuickBooks runs on, e.g. America/Los_Angeles or "
                                "Europe/Berlin") from None
+
+
+def company_zone(configured: str, transport: str = "") -> tzinfo | None:
+    """The QuickBooks company's time zone: the configured IANA name (``quickbooks.time_zone``); when that is blank
+    and QuickBooks runs on this computer (the ``com`` transport), this computer's own zone; else None."""
+    zone = zone_named(configured)
+    if zone is not None or transport != "com":
+        return zone
+    # Over COM QuickBooks stamps changes with this very computer's clock, so its zone is QuickBooks' zone.
+    import tzlocal
+
+    try:
+        name = tzlocal.get_localzone_name()
+        local = ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError, LookupError, OSError):
+        local = None
+    if local is not None and "local" not in _told:
+        _told.add("local")
+        log.info("quickbooks.time_zone is not set: QuickBooks runs on this computer (COM), so qbsf uses its zone, "
+                 "%s", name)
+    return local
 
 
 def base_offset(moment: datetime) -> timedelta:

@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 
 from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
-from qbsf.quickbooks.timestamps import CompanyClock, clock_for, zone_named
+from qbsf.quickbooks.timestamps import CompanyClock, clock_for, company_zone
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
 from qbsf.sync.inbound_linking import link_by_name
 from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
@@ -211,7 +211,8 @@ class InboundConfig:
         on_existing = getattr(sync, "on_existing_name", None)
         if on_existing in ("link", "report"):
             config.on_existing_name = on_existing
-        zone = zone_named(getattr(getattr(settings, "quickbooks", None), "time_zone", "") or "")
+        quickbooks = getattr(settings, "quickbooks", None)
+        zone = company_zone(getattr(quickbooks, "time_zone", "") or "", getattr(quickbooks, "transport", "") or "")
         if zone is not None:
             config.company_tz = zone  # QuickBooks' own zone, with its DST rules (qbsf.quickbooks.timestamps)
         return config

@@ -63,6 +63,7 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("quickbooks.app_name", "QB App Name", "text", ()),
     ("quickbooks.company_file", "Company File", "text", ()),
     ("quickbooks.transport", "QuickBooks connection", "select", ("", "com", "webconnector", "simulator")),
+    ("quickbooks.time_zone", "QuickBooks time zone", "text", ()),
     ("sync.polling_interval", "Polling Interval (s)", "number", ()),
     ("sync.inbound_every", "QB → SF every N cycles", "number", ()),
     ("sync.conflict_policy", "Conflict policy", "select", ("newest", "salesforce", "quickbooks")),
