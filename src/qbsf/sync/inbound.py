@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
 from qbsf.quickbooks.timestamps import CompanyClock, clock_for, company_zone
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
+from qbsf.sync.entities import INBOUND_SPECS, InboundSpec, inbound_spec
 from qbsf.sync.inbound_linking import link_by_name
 from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
 from qbsf.sync.inbound_state import InboundState, Snapshot
@@ -83,59 +84,6 @@ IDS_PER_QUERY = 200
 _TZ_WATERMARK = "qb:company_utc_offset"
 _STATUS_DAY = "qb:Invoice:status_day"
 _DELETED = "qb:deleted"
-
-
-@dataclass(frozen=True)
-class InboundSpec:
-    """One QuickBooks entity synced into one Salesforce object."""
-
-    name: str                 # QuickBooks entity: Customer, Item, Invoice
-    sf_object: str
-    sheet: str
-    external_id: str          # the Salesforce external id field holding the ListID/TxnID
-    id_field: str             # ListID or TxnID
-    crosswalk: str            # crosswalk entity the Salesforce Id is linked under
-    deleted_types: tuple[str, ...]
-    is_txn: bool = False
-    # The outbound sheet writing this QuickBooks entity from the same Salesforce object (what QuickBooks would
-    # hold of a Salesforce value: a value QuickBooks holds only in that form never replaces Salesforce's).
-    outbound_sheet: str | None = None
-    # What a bookkeeper calls the Salesforce record (Product, not Product2); the object's name when not given.
-    sf_label: str = ""
-
-    @property
-    def sf_word(self) -> str:
-        """The Salesforce record in a bookkeeper's words."""
-        return self.sf_label or self.sf_object
-
-    @property
-    def source(self) -> str:
-        """The watermark (and de-duplication) key of this entity."""
-        return f"qb:{self.name}"
-
-
-INBOUND_SPECS: tuple[InboundSpec, ...] = (
-    InboundSpec("Customer", "Account", "Customer_to_Acct", "QB_Customer_ID__c", "ListID", "Account", ("Customer",),
-                outbound_sheet="Acct_to_Customer"),
-    InboundSpec("Item", "Product2", "Item_to_Product", "QB_Item_ID__c", "ListID", "Product2",
-                ("ItemService", "ItemNonInventory", "ItemInventory"), outbound_sheet="Product_to_Item",
-                sf_label="Product"),
-    InboundSpec("Invoice", "QB_Invoice__c", "Invoice_to_SF", "QB_Invoice_ID__c", "TxnID", "QB_Invoice__c",
-                ("Invoice",), is_txn=True),
-)
-_ALIASES = {alias.casefold(): spec for spec in INBOUND_SPECS
-            for alias in (spec.name, spec.sf_object, spec.sheet, spec.crosswalk)}
-_ALIASES.update({"customers": INBOUND_SPECS[0], "items": INBOUND_SPECS[1], "invoices": INBOUND_SPECS[2],
-                 "product": INBOUND_SPECS[1], "qb_invoice": INBOUND_SPECS[2]})
-
-
-def inbound_spec(name: str) -> InboundSpec:
-    """The spec for a QuickBooks entity or its Salesforce object (Customer/Account, Item/Product2, Invoice)."""
-    found = _ALIASES.get(name.strip().casefold())
-    if found is None:
-        raise ConfigError(f"{name!r} is not an entity the QuickBooks → Salesforce sync knows",
-                          hint="use Customer (Account), Item (Product2) or Invoice (QB_Invoice__c)")
-    return found
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,6 @@ ITEM_TYPES = {"service": "ItemService", "noninventory": "ItemNonInventory", "non
 _ITEM_WORDS = {"ItemService": "Service", "ItemNonInventory": "NonInventory", "ItemInventory": "Inventory"}
 # The reconciliation window reaches this far back before the oldest in-flight Add (clocks disagree a little).
 RECONCILE_SLACK = timedelta(minutes=5)
-# The QuickBooks → Salesforce entity whose snapshots tell what the inbound sync wrote into each object.
-_INBOUND_ENTITY = {"Account": "Customer", "Product2": "Item"}
-_INBOUND_SHEET = {"Account": "Customer_to_Acct", "Product2": "Item_to_Product"}
 _NOW_DUE = RetryPolicy(max_attempts=1_000_000, base=timedelta(0), cap=timedelta(0))
 
 
@@ -526,12 +523,13 @@ class OutboundSync:
                 report.unchanged += 1
 
     def _inbound_snapshots(self, spec: EntitySpec, works: list[_Work]) -> dict[str, Any]:
-        inbound_entity = _INBOUND_ENTITY.get(spec.name)
-        if not works or inbound_entity is None:
+        # The QuickBooks → Salesforce side of the same pair: its snapshots tell what the inbound sync wrote.
+        inbound = spec.declared.inbound
+        if not works or inbound is None:
             return {}
         from qbsf.sync.inbound_state import InboundState
 
-        return InboundState(self.state).snapshots(inbound_entity, [w.link.qb_id for w in works if w.link])
+        return InboundState(self.state).snapshots(inbound.name, [w.link.qb_id for w in works if w.link])
 
     @staticmethod
     def _header(work: _Work) -> dict[str, Any]:

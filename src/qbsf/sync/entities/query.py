@@ -1,8 +1,7 @@
-"""What the outbound engine syncs: one spec per Salesforce object, in dependency order.
+"""SOQL reads of a synced entity: field lists, eligibility, datetime literals and escaped values.
 
-Each spec says which QuickBooks entity the object becomes, which Salesforce field holds the QuickBooks id
-(the external id the write-back upserts by), which parents it needs first, and which records are eligible.
-The SOQL field list of a cycle is derived from the mapping's source fields plus what the engine itself needs.
+The SOQL field list of a cycle is derived from the mapping's source fields plus what the engine itself needs
+(the entity's base fields and its parents' QuickBooks ids read through their relationships).
 """
 
 from __future__ import annotations
@@ -13,116 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from qbsf.errors import ConfigError
+from qbsf.sync.entities.base import ChildSpec, EntitySpec
 
-
-@dataclass(frozen=True)
-class ParentRef:
-    """A reference from a record to a parent that must be in QuickBooks first."""
-
-    field: str
-    entity: str
-    # The parent's QuickBooks id read through the relationship in the same query (e.g. Account.QB_Customer_ID__c).
-    qb_id_path: str
-
-
-@dataclass(frozen=True)
-class ChildSpec:
-    """Child records read with their parent through a relationship subquery (Opportunity line items)."""
-
-    relationship: str
-    sf_object: str
-    sheet: str
-    base_fields: tuple[str, ...]
-    parents: tuple[ParentRef, ...] = ()
-
-
-@dataclass(frozen=True)
-class EntitySpec:
-    """One synced Salesforce object and the QuickBooks entity it becomes."""
-
-    name: str
-    sf_object: str
-    qb_entity: str
-    sheet: str
-    qb_id_field: str
-    qb_id_kind: str  # "ListID" for list objects, "TxnID" for transactions
-    base_fields: tuple[str, ...]
-    parents: tuple[ParentRef, ...] = ()
-    eligibility: str | None = None
-    child: ChildSpec | None = None
-    name_field: str = "Name"
-
-    @property
-    def depends_on(self) -> tuple[str, ...]:
-        """Entities whose records must be in QuickBooks before this entity's records can be sent."""
-        found = [parent.entity for parent in self.parents]
-        if self.child is not None:
-            found.extend(parent.entity for parent in self.child.parents)
-        return tuple(dict.fromkeys(found))
-
-    @property
-    def watermark_source(self) -> str:
-        """The watermark key of this entity's SystemModstamp poll."""
-        return f"sf:{self.sf_object}"
-
-
-ACCOUNT = EntitySpec(
-    name="Account", sf_object="Account", qb_entity="Customer", sheet="Acct_to_Customer",
-    qb_id_field="QB_Customer_ID__c", qb_id_kind="ListID",
-    base_fields=("Id", "Name", "SystemModstamp", "LastModifiedById", "QB_Customer_ID__c", "Phone"),
-)
-CONTACT = EntitySpec(
-    name="Contact", sf_object="Contact", qb_entity="Customer", sheet="Contact_to_SubCustomer",
-    qb_id_field="QB_Customer_ID__c", qb_id_kind="ListID",
-    base_fields=("Id", "FirstName", "LastName", "Name", "Email", "Phone", "SystemModstamp", "LastModifiedById",
-                 "QB_Customer_ID__c", "AccountId"),
-    parents=(ParentRef("AccountId", "Account", "Account.QB_Customer_ID__c"),),
-    # A sub-customer needs a parent customer.
-    eligibility="AccountId != null",
-)
-PRODUCT = EntitySpec(
-    name="Product2", sf_object="Product2", qb_entity="Item", sheet="Product_to_Item",
-    qb_id_field="QB_Item_ID__c", qb_id_kind="ListID",
-    base_fields=("Id", "Name", "ProductCode", "SystemModstamp", "LastModifiedById", "QB_Item_ID__c",
-                 "QB_Item_Type__c", "QB_Sales_Price__c"),
-)
-OPPORTUNITY = EntitySpec(
-    name="Opportunity", sf_object="Opportunity", qb_entity="Invoice", sheet="Oppty_to_Invoice",
-    qb_id_field="QB_Invoice_ID__c", qb_id_kind="TxnID",
-    base_fields=("Id", "Name", "SystemModstamp", "LastModifiedById", "QB_Invoice_ID__c", "AccountId", "CloseDate",
-                 "StageName"),
-    parents=(ParentRef("AccountId", "Account", "Account.QB_Customer_ID__c"),),
-    eligibility="StageName = 'Closed Won'",
-    child=ChildSpec(
-        relationship="OpportunityLineItems", sf_object="OpportunityLineItem", sheet="OpptyLines_CHILD_Oppty",
-        base_fields=("Id", "Product2Id", "Quantity", "UnitPrice", "TotalPrice", "Description", "SortOrder"),
-        parents=(ParentRef("Product2Id", "Product2", "Product2.QB_Item_ID__c"),),
-    ),
-)
-
-# Dependency order: every cycle handles entities in this order, so parents are in QuickBooks before children.
-ENTITIES: tuple[EntitySpec, ...] = (ACCOUNT, CONTACT, PRODUCT, OPPORTUNITY)
-BY_NAME: dict[str, EntitySpec] = {spec.name.casefold(): spec for spec in ENTITIES}
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
-
-
-def entity(name: str) -> EntitySpec:
-    """The spec for an entity name (case-insensitive; ``Product`` and ``Oppty`` are accepted too)."""
-    key = name.strip().casefold()
-    key = {"product": "product2", "oppty": "opportunity", "acct": "account"}.get(key, key)
-    try:
-        return BY_NAME[key]
-    except KeyError:
-        names = ", ".join(spec.name for spec in ENTITIES)
-        raise ConfigError(f"no synced entity is called {name!r}", hint=f"choose one of {names}") from None
-
-
-def dependency_order(names: Iterable[str] | None = None) -> list[EntitySpec]:
-    """The specs for ``names`` (all when None) in dependency order."""
-    if names is None:
-        return list(ENTITIES)
-    wanted = {entity(name).name for name in names}
-    return [spec for spec in ENTITIES if spec.name in wanted]
 
 
 def select_fields(spec: EntitySpec, mapped: Iterable[str] = ()) -> list[str]:
