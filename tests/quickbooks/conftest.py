@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from lxml import etree
 
 from qbsf.sim.quickbooks import QbxmlParseError
 
@@ -91,3 +92,66 @@ class FakeRequestProcessor:
 def fake_com(qb_sim):
     """A FakeRequestProcessor over the test's simulator, QuickBooks open with C:\\Data\\Company.QBW."""
     return FakeRequestProcessor(qb_sim)
+
+
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+class Xsd:
+    """Just enough of an XSD reader to flatten a sequence (groups, choices, nested sequences) to element names."""
+
+    def __init__(self, folder) -> None:
+        self.elements: dict[str, etree._Element] = {}
+        self.groups: dict[str, etree._Element] = {}
+        self.types: dict[str, etree._Element] = {}
+        for path in folder.glob("*.xsd"):
+            for node in etree.parse(str(path)).getroot():
+                name = node.get("name")
+                if node.tag == XS + "element":
+                    self.elements[name] = node
+                elif node.tag == XS + "group":
+                    self.groups[name] = node
+                elif node.tag in (XS + "complexType", XS + "simpleType"):
+                    self.types[name] = node
+
+    def complex_type(self, name: str) -> etree._Element:
+        if name.endswith("Rq"):
+            return self.types[name + "Type"]
+        element = self.elements[name]
+        inline = element.find(XS + "complexType")
+        return inline if inline is not None else self.types[element.get("type")]
+
+    def children(self, node: etree._Element) -> list[etree._Element]:
+        out: list[etree._Element] = []
+        for child in node:
+            if child.tag == XS + "element":
+                out.append(child)
+            elif child.tag == XS + "group":
+                out += self.children(self.groups[child.get("ref")])
+            elif child.tag in (XS + "sequence", XS + "choice", XS + "complexType"):
+                out += self.children(child)
+        return out
+
+    def order(self, name: str) -> tuple[str, ...]:
+        return tuple(c.get("name") or c.get("ref") for c in self.children(self.complex_type(name)))
+
+    def max_length(self, parent: str, child: str) -> int | None:
+        for node in self.children(self.complex_type(parent)):
+            if (node.get("name") or node.get("ref")) == child:
+                target = node if node.get("name") else self.elements[node.get("ref")]
+                facet = target.find(f".//{XS}maxLength")
+                if facet is None and target.get("type") in self.types:
+                    facet = self.types[target.get("type")].find(f".//{XS}maxLength")
+                return int(facet.get("value")) if facet is not None else None
+        raise AssertionError(f"{parent} has no {child}")
+
+
+_XSDS: dict[str, Xsd] = {}
+
+
+@pytest.fixture
+def qbxml_xsd(require_qbxml_schemas) -> dict[str, Xsd]:
+    """Intuit's 13.0 and 16.0 schemas, read once per run: ``qbxml_xsd["16.0"].order("InvoiceAdd")``."""
+    if not _XSDS:
+        _XSDS.update({version: Xsd(require_qbxml_schemas.root / version) for version in ("13.0", "16.0")})
+    return _XSDS

@@ -8,7 +8,8 @@ import pytest
 
 from qbsf.errors import XmlError
 from qbsf.quickbooks import records as rec
-from qbsf.quickbooks.bodies import ENTITIES, add_body, external_guid, normalize_salesforce_id
+from qbsf.quickbooks.bodies import add_body, external_guid, normalize_salesforce_id
+from qbsf.quickbooks.entities import entity
 from qbsf.quickbooks.messages import (
     MessageBuildError,
     build_element,
@@ -110,7 +111,7 @@ def test_add_request_validates(require_qbxml_schemas):
     customer = rec.customer_from_flat({"Name": "Valid", "ShipAddr3": "Dock 4", "CreditLimit": "1000",
                                        "ParentRef": "Parent Co"})
     customer.ExternalGUID = external_guid("001000000000ABC")
-    tag, body = add_body(customer, ENTITIES[rec.Customer])
+    tag, body = add_body(customer, entity("Customer"))
     xml = build_message([request(f"{tag}Rq", "1", body, wrap=tag)], version="13.0")
     require_qbxml_schemas.validate(xml, "request")
     assert "<CreditLimit>1000.00</CreditLimit>" in xml and "<FullName>Parent Co</FullName>" in xml

@@ -2,76 +2,57 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
+from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.entities import ENTITIES
 from qbsf.quickbooks.schema import ADDRESS_ORDER, FIELD_LIMITS, ORDER, REF_ORDER
 
-XS = "{http://www.w3.org/2001/XMLSchema}"
+
+def test_declared_orders_match_both_schemas(qbxml_xsd):
+    """Each declared order is 16.0's; 13.0's is the same without the elements 16.0 added, and no record field
+    qbsf writes into that element is one of those (so every message qbsf builds is valid in 13.0 too)."""
+    x16, x13 = qbxml_xsd["16.0"], qbxml_xsd["13.0"]
+    newer: dict[str, set[str]] = {}
+    for name, declared in ORDER.items():
+        source = "BillAddress" if declared is ADDRESS_ORDER else name
+        assert declared == x16.order(source), f"{name} order differs from the 16.0 schema"
+        only_16 = [child for child in declared if child not in x13.order(source)]
+        assert tuple(c for c in declared if c not in only_16) == x13.order(source), f"{name} order differs in 13.0"
+        if only_16:
+            newer[name] = set(only_16)
+    assert x16.order("CustomerRef") == x13.order("CustomerRef") == REF_ORDER
+    assert {"SalesOrderAdd", "BillAdd", "ItemLineAdd", "ExpenseLineAdd"} <= set(newer)
+    for tag, cls, renames in _written_elements():
+        sent = {renames.get(name, name) for name in rec.field_kinds(cls)}
+        assert not newer.get(tag, set()) & sent, f"{cls.__name__} writes {newer[tag] & sent} (16.0 only) in {tag}"
 
 
-class Xsd:
-    """Just enough of an XSD reader to flatten a sequence (groups, choices, nested sequences) to element names."""
-
-    def __init__(self, folder) -> None:
-        self.elements: dict[str, etree._Element] = {}
-        self.groups: dict[str, etree._Element] = {}
-        self.types: dict[str, etree._Element] = {}
-        for path in folder.glob("*.xsd"):
-            for node in etree.parse(str(path)).getroot():
-                name = node.get("name")
-                if node.tag == XS + "element":
-                    self.elements[name] = node
-                elif node.tag == XS + "group":
-                    self.groups[name] = node
-                elif node.tag in (XS + "complexType", XS + "simpleType"):
-                    self.types[name] = node
-
-    def complex_type(self, name: str) -> etree._Element:
-        if name.endswith("Rq"):
-            return self.types[name + "Type"]
-        element = self.elements[name]
-        inline = element.find(XS + "complexType")
-        return inline if inline is not None else self.types[element.get("type")]
-
-    def children(self, node: etree._Element) -> list[etree._Element]:
-        out: list[etree._Element] = []
-        for child in node:
-            if child.tag == XS + "element":
-                out.append(child)
-            elif child.tag == XS + "group":
-                out += self.children(self.groups[child.get("ref")])
-            elif child.tag in (XS + "sequence", XS + "choice", XS + "complexType"):
-                out += self.children(child)
-        return out
-
-    def order(self, name: str) -> tuple[str, ...]:
-        return tuple(c.get("name") or c.get("ref") for c in self.children(self.complex_type(name)))
-
-    def max_length(self, parent: str, child: str) -> int | None:
-        for node in self.children(self.complex_type(parent)):
-            if (node.get("name") or node.get("ref")) == child:
-                target = node if node.get("name") else self.elements[node.get("ref")]
-                facet = target.find(f".//{XS}maxLength")
-                if facet is None and target.get("type") in self.types:
-                    facet = self.types[target.get("type")].find(f".//{XS}maxLength")
-                return int(facet.get("value")) if facet is not None else None
-        raise AssertionError(f"{parent} has no {child}")
+def _line_and_document_parents() -> dict[str, str]:
+    """Record kind → the Add element its limits come from, for every declared document and line."""
+    parents = {}
+    for declared in ENTITIES.values():
+        if declared.record is not None and declared.can_add:
+            parents[declared.record.__name__] = declared.add_element
+            parents.update({shape.record.__name__: shape.add for shape in declared.lines})
+    return parents
 
 
-def test_declared_orders_match_both_schemas(require_qbxml_schemas):
-    for version in ("16.0", "13.0"):
-        xsd = Xsd(require_qbxml_schemas.root / version)
-        for name, declared in ORDER.items():
-            source = "BillAddress" if declared is ADDRESS_ORDER else name
-            assert declared == xsd.order(source), f"{name} order differs from the {version} schema"
-        assert xsd.order("CustomerRef") == REF_ORDER
+def _written_elements():
+    """(element, record class written into it, field renames) for every Add/Mod and line element qbsf builds."""
+    for declared in ENTITIES.values():
+        if declared.record is None:
+            continue
+        for tag in (declared.add_element, declared.mod_element):
+            yield tag, declared.record, {}
+        for shape in declared.lines:
+            for tag in (shape.add, shape.mod):
+                yield tag, shape.record, dict(shape.write_names)
 
 
-def test_field_limits_are_the_schemas_max_lengths(require_qbxml_schemas):
-    xsd = Xsd(require_qbxml_schemas.root / "16.0")
+def test_field_limits_are_the_schemas_max_lengths(qbxml_xsd):
+    xsd = qbxml_xsd["16.0"]
     parents = {"Customer": "CustomerAdd", "ItemService": "ItemServiceAdd", "ItemNonInventory": "ItemNonInventoryAdd",
                "ItemInventory": "ItemInventoryAdd", "Invoice": "InvoiceAdd", "InvoiceLine": "InvoiceLineAdd",
-               "Account": "AccountAdd", "Terms": "StandardTermsAdd"}
+               "Account": "AccountAdd", "Terms": "StandardTermsAdd", **_line_and_document_parents()}
     wrapped = {"SalesDesc": ("SalesAndPurchase", "SalesDesc"), "PurchaseDesc": ("SalesAndPurchase", "PurchaseDesc")}
     checked = 0
     for kind, limits in FIELD_LIMITS.items():
@@ -84,5 +65,6 @@ def test_field_limits_are_the_schemas_max_lengths(require_qbxml_schemas):
             else:
                 assert xsd.max_length(parents[kind], top) == limit, f"{kind}.{path}"
             checked += 1
-    assert checked > 50
+    assert checked > 150
+    assert set(FIELD_LIMITS) >= {kind for kind in _line_and_document_parents() if kind != "AppliedToTxn"}
     assert FIELD_LIMITS["Customer"]["Name"] == 41 and FIELD_LIMITS["ItemService"]["Name"] == 31

@@ -2,46 +2,22 @@
 
 The bodies are turned into XML by :func:`qbsf.quickbooks.messages.build_element`, which emits them in the
 schema's declared order; this module only decides *what* goes in (writable fields, item sales/purchase
-wrappers, invoice lines, ExternalGUID).
+wrappers, the lines each entity declares in :mod:`qbsf.quickbooks.entities`, ExternalGUID).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.entities import LineShape, QbEntity
 from qbsf.quickbooks.errors import FieldValueError, UnknownFieldError
 from qbsf.quickbooks.schema import ADDRESS_ORDER, ORDER
 
-__all__ = ["ENTITIES", "Entity", "add_body", "external_guid", "mod_body", "normalize_salesforce_id"]
+__all__ = ["add_body", "external_guid", "mod_body", "normalize_salesforce_id"]
 
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """The qbXML names for one record type."""
-
-    name: str
-    add: str
-    mod: str | None
-    query: str
-    ret: str
-    id_field: str
-
-
-ENTITIES: dict[type, Entity] = {
-    rec.Customer: Entity("Customer", "CustomerAdd", "CustomerMod", "CustomerQueryRq", "CustomerRet", "ListID"),
-    rec.ItemService: Entity("ItemService", "ItemServiceAdd", "ItemServiceMod", "ItemServiceQueryRq",
-                            "ItemServiceRet", "ListID"),
-    rec.ItemNonInventory: Entity("ItemNonInventory", "ItemNonInventoryAdd", "ItemNonInventoryMod",
-                                 "ItemNonInventoryQueryRq", "ItemNonInventoryRet", "ListID"),
-    rec.ItemInventory: Entity("ItemInventory", "ItemInventoryAdd", "ItemInventoryMod", "ItemInventoryQueryRq",
-                              "ItemInventoryRet", "ListID"),
-    rec.Invoice: Entity("Invoice", "InvoiceAdd", "InvoiceMod", "InvoiceQueryRq", "InvoiceRet", "TxnID"),
-    rec.Account: Entity("Account", "AccountAdd", "AccountMod", "AccountQueryRq", "AccountRet", "ListID"),
-    rec.Terms: Entity("Terms", "StandardTermsAdd", None, "TermsQueryRq", "StandardTermsRet", "ListID"),
-}
 
 # Service and non-inventory items carry their sales/purchase side inside a wrapper element.
 _WRAPPED_ITEMS = (rec.ItemService, rec.ItemNonInventory)
@@ -114,24 +90,26 @@ def _blank(value: Any, kind: str) -> bool:
     return False
 
 
-def _line_body(line: rec.InvoiceLine, element: str) -> dict[str, Any]:
+def _line_body(line: Any, element: str, shape: LineShape) -> dict[str, Any]:
     order = ORDER[element]
-    kinds = rec.field_kinds(rec.InvoiceLine)
+    kinds = rec.field_kinds(type(line))
     body: dict[str, Any] = {}
     for name, kind in kinds.items():
-        if name not in order or name == "TxnLineID":
+        sent = shape.write_names.get(name, name)
+        if sent not in order or name == "TxnLineID" or kind == "list":
             continue
         value = getattr(line, name)
         if not _blank(value, kind):
-            body[name] = _value(value, kind)
+            body[sent] = _value(value, kind)
     return body
 
 
-def add_body(record: Any, entity: Entity) -> tuple[str, dict[str, Any]]:
+def add_body(record: Any, entity: QbEntity) -> tuple[str, dict[str, Any]]:
     """The Add element name and its body for ``record`` (read-only fields such as ListID are left out)."""
-    add = entity.add
-    if isinstance(record, rec.Terms) and record.kind == "DateDrivenTerms":
-        add = "DateDrivenTermsAdd"
+    if not entity.can_add:
+        raise UnknownFieldError(f"QuickBooks {entity.name} records cannot be added through qbXML",
+                                hint=f"add the {entity.name} in QuickBooks itself")
+    add = entity.add_element
     order = ORDER[add]
     kinds = rec.field_kinds(type(record))
     body: dict[str, Any] = {}
@@ -147,8 +125,10 @@ def add_body(record: Any, entity: Entity) -> tuple[str, dict[str, Any]]:
         side_tag, side = _item_side(record, kinds, mod=False, changed=None)
         if side:
             body[side_tag] = side
-    if isinstance(record, rec.Invoice):
-        body["InvoiceLineAdd"] = [_line_body(line, "InvoiceLineAdd") for line in record.lines]
+    for shape in entity.lines:
+        lines = getattr(record, shape.attr)
+        if lines:
+            body[shape.add] = [_line_body(line, shape.add, shape) for line in lines]
     return add, body
 
 
@@ -175,23 +155,25 @@ def _item_side(record: Any, kinds: dict[str, str], *, mod: bool, changed: set[st
     return tag, side
 
 
-def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: Entity,
-             lines: list[rec.InvoiceLine] | None = None) -> tuple[str, dict[str, Any]]:
+def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: QbEntity,
+             lines: Sequence[Any] | None = None) -> tuple[str, dict[str, Any]]:
     """The Mod element and body: id + EditSequence, then only the changed fields (None clears a field).
 
-    Addresses are sent whole (base merged with the change) so QuickBooks never keeps a stale line; invoice
-    ``lines`` replace all lines: kept ones by TxnLineID, new ones as TxnLineID -1, the rest are deleted.
+    Addresses are sent whole (base merged with the change) so QuickBooks never keeps a stale line. ``lines``
+    replace the lines of every shape they hold (a bill's expense lines and item lines are two shapes): kept ones by
+    their key (TxnLineID; a payment's TxnID), new ones as TxnLineID -1, the rest of that shape are deleted.
     """
-    if entity.mod is None:
+    if not entity.can_mod:
         raise UnknownFieldError(f"QuickBooks {entity.name} records cannot be modified through qbXML",
                                 hint=f"change the {entity.name} in QuickBooks itself")
-    order = ORDER[entity.mod]
+    mod = entity.mod_element
+    order = ORDER[mod]
     kinds = rec.field_kinds(type(base))
-    ident = getattr(base, entity.id_field)
+    ident = getattr(base, entity.id_kind)
     if not ident or not base.EditSequence:
-        raise FieldValueError(f"{rec.label(base)} has no {entity.id_field}/EditSequence to modify",
+        raise FieldValueError(f"{rec.label(base)} has no {entity.id_kind}/EditSequence to modify",
                               hint="read the record from QuickBooks before changing it")
-    body: dict[str, Any] = {entity.id_field: ident, "EditSequence": base.EditSequence}
+    body: dict[str, Any] = {entity.id_kind: ident, "EditSequence": base.EditSequence}
     wrapped = isinstance(base, _WRAPPED_ITEMS)
     tops: dict[str, set[str]] = {}
     for path in changed_paths:
@@ -206,7 +188,7 @@ def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: Entity,
             continue
         if top not in order:
             raise UnknownFieldError(
-                f"{entity.name}.{top} cannot be changed with {entity.mod} (QuickBooks computes it or fixes it "
+                f"{entity.name}.{top} cannot be changed with {mod} (QuickBooks computes it or fixes it "
                 "at creation)", hint=f"remove {top} from the Salesforce → QuickBooks mapping")
         value = getattr(updated, top)
         kind = kinds[top]
@@ -220,20 +202,37 @@ def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: Entity,
     if side_changes:
         side_tag, side = _item_side(updated, kinds, mod=True, changed=side_changes)
         body[side_tag] = side
-    if lines is not None and isinstance(base, rec.Invoice):
-        known = {line.TxnLineID for line in base.lines if line.TxnLineID}
-        mods = []
-        for position, line in enumerate(lines, start=1):
-            if line.TxnLineID and line.TxnLineID != "-1" and line.TxnLineID not in known:
+    if lines is not None:
+        by_shape: dict[LineShape, list[Any]] = {}
+        for line in lines:
+            by_shape.setdefault(entity.line_shape(line), []).append(line)
+        for shape, wanted in by_shape.items():
+            body[shape.mod] = _line_mods(base, shape, wanted)
+    return mod, body
+
+
+def _line_mods(base: Any, shape: LineShape, wanted: list[Any]) -> list[Any]:
+    """The ``<Line>Mod`` elements that make ``wanted`` the lines of ``shape`` (item groups kept where they stand)."""
+    known = {getattr(line, shape.key) for line in getattr(base, shape.attr) if getattr(line, shape.key)}
+    mods: list[Any] = []
+    for position, line in enumerate(wanted, start=1):
+        key = getattr(line, shape.key)
+        if shape.key == "TxnLineID":
+            if key and key != "-1" and key not in known:
                 raise FieldValueError(
-                    f"{rec.label(base)}: line {position} keeps TxnLineID {line.TxnLineID}, which is not on the "
-                    "invoice", hint="re-read the invoice; send new lines without a TxnLineID")
-            line_body = {"TxnLineID": line.TxnLineID or "-1", **_line_body(line, "InvoiceLineMod")}
-            mods.append(line_body)
-        # QuickBooks deletes every line and item group a Mod leaves out: send each group of the invoice back by
-        # its TxnLineID alone (unchanged), where it stood, so a group a QuickBooks user added is never lost.
-        for group in sorted(base.groups, key=lambda g: g.position, reverse=True):
+                    f"{rec.label(base)}: line {position} keeps TxnLineID {key}, which is not on the "
+                    f"{type(base).__name__}", hint=f"re-read the {type(base).__name__}; send new lines without a "
+                    "TxnLineID")
+            key = key or "-1"
+        elif not key:
+            raise FieldValueError(f"{rec.label(base)}: line {position} has no {shape.key}",
+                                  hint=f"give each {shape.element} line the {shape.key} it applies to")
+        mods.append({shape.key: key, **_line_body(line, shape.mod, shape)})
+    if shape.group_tags is not None:
+        # QuickBooks deletes every line and item group a Mod leaves out: send each group back by its TxnLineID
+        # alone (unchanged), where it stood, so a group a QuickBooks user added is never lost.
+        group_mod = shape.group_tags[1]
+        for group in sorted(getattr(base, shape.group_attr), key=lambda g: g.position, reverse=True):
             if group.TxnLineID:
-                mods.insert(min(group.position, len(mods)), ("InvoiceLineGroupMod", {"TxnLineID": group.TxnLineID}))
-        body["InvoiceLineMod"] = mods
-    return entity.mod, body
+                mods.insert(min(group.position, len(mods)), (group_mod, {"TxnLineID": group.TxnLineID}))
+    return mods

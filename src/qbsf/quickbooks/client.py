@@ -18,8 +18,10 @@ from typing import Any
 from lxml import etree
 
 from qbsf.errors import ConfigError, NeedsUser, QbsfError
+from qbsf.quickbooks import entities
 from qbsf.quickbooks import records as rec
-from qbsf.quickbooks.bodies import ENTITIES, Entity, add_body, external_guid, mod_body
+from qbsf.quickbooks.bodies import add_body, external_guid, mod_body
+from qbsf.quickbooks.entities import QbEntity, UnknownEntityError
 from qbsf.quickbooks.errors import (
     ConnectionFailed,
     FieldValueError,
@@ -65,12 +67,13 @@ class DefaultAccounts:
 class Change:
     """A Mod: the record as qbsf last read it (``base``, with id + EditSequence) and the flat fields to change.
 
-    ``lines`` (invoices only) replaces all lines: keep a line by its TxnLineID, add one with TxnLineID None.
+    ``lines`` (transactions with lines) replaces the lines of each kind it holds: keep a line by its TxnLineID, add
+    one with TxnLineID None (a payment's lines are keyed by the invoice's TxnID).
     """
 
     base: Any
     fields: dict[str, Any]
-    lines: list[rec.InvoiceLine] | None = None
+    lines: list[Any] | None = None
 
 
 @dataclass(slots=True)
@@ -95,7 +98,7 @@ class _Pending:
     index: int
     rq: etree._Element | None
     record: Any
-    entity: Entity | None
+    entity: QbEntity | None
     change: Change | None = None
     updated: Any = None
     paths: list[str] = field(default_factory=list)
@@ -266,16 +269,16 @@ class QuickBooksClient:
             self._settle(results[item.index], answers.get(str(item.index)), item.entity, failed.get(str(item.index)))
         return results
 
-    def _entity(self, record: Any) -> Entity:
-        entity = ENTITIES.get(type(record))
-        if entity is None:
-            raise TypeError(f"QuickBooksClient cannot write {type(record).__name__} records")
-        return entity
+    def _entity(self, record: Any) -> QbEntity:
+        try:
+            return entities.for_record(record)
+        except UnknownEntityError as exc:
+            raise TypeError(exc.message) from None
 
     def _prepare_add(self, record: Any, salesforce_id: str | None) -> tuple[Any, list[FieldIssue]]:
         prepared, issues = self._apply_policy(record, None)
-        if salesforce_id and isinstance(prepared, tuple(ENTITIES)):
-            tag = ENTITIES[type(prepared)].add
+        if salesforce_id:
+            tag = self._entity(prepared).add_element
             if tag in EXTERNAL_GUID_ELEMENTS and getattr(prepared, "ExternalGUID", None) is None:
                 prepared.ExternalGUID = external_guid(salesforce_id)
         if isinstance(prepared, rec.ItemService | rec.ItemNonInventory | rec.ItemInventory):
@@ -323,19 +326,21 @@ class QuickBooksClient:
         clean, issues = enforce(type(record).__name__, texts, record=what, policy=self.field_policy)
         changed = {path: value for path, value in clean.items() if value != texts[path]}
         record = rec.apply_flat(record, changed) if changed else _shallow_copy(record)
-        if isinstance(record, rec.Invoice) and record.lines and only is None:
-            record.lines, line_issues = self._sanitize_lines(what, record.lines)
-            issues.extend(line_issues)
+        if only is None:
+            for shape in entities.line_shapes(type(record)):
+                if getattr(record, shape.attr):
+                    sanitized, line_issues = self._sanitize_lines(what, getattr(record, shape.attr))
+                    setattr(record, shape.attr, sanitized)
+                    issues.extend(line_issues)
         return record, issues
 
-    def _sanitize_lines(self, what: str, lines: list[rec.InvoiceLine]) -> tuple[list[rec.InvoiceLine],
-                                                                              list[FieldIssue]]:
-        """Invoice lines with the field policy applied (a new list; lines needing no change are reused)."""
+    def _sanitize_lines(self, what: str, lines: list[Any]) -> tuple[list[Any], list[FieldIssue]]:
+        """Lines with the field policy applied (a new list; lines needing no change are reused)."""
         issues: list[FieldIssue] = []
         out = []
         for number, line in enumerate(lines, start=1):
             texts = {p: v for p, v in rec.to_flat(line).items() if isinstance(v, str) and p in _own(line)}
-            clean, line_issues = enforce("InvoiceLine", texts, record=f"{what} line {number}",
+            clean, line_issues = enforce(type(line).__name__, texts, record=f"{what} line {number}",
                                          policy=self.field_policy)
             issues.extend(line_issues)
             fixes = {p: v for p, v in clean.items() if v != texts[p]}
@@ -344,7 +349,7 @@ class QuickBooksClient:
 
     # --- results -------------------------------------------------------------------------------------------
 
-    def _settle(self, result: Result, response: Response | None, entity: Entity | None,
+    def _settle(self, result: Result, response: Response | None, entity: QbEntity | None,
                 failure: QbsfError | None = None) -> None:
         what = rec.label(result.record)
         if failure is not None:
@@ -372,13 +377,14 @@ class QuickBooksClient:
         if cls is None:
             return None
         record = parse_record(cls, element)
-        if isinstance(record, rec.Terms):
-            record.kind = tag.removesuffix("Ret")
+        declared = entities.for_ret(tag)
+        if declared is not None and declared.record_kind is not None:
+            record.kind = declared.record_kind  # one record class for several entities (the two kinds of terms)
         return record
 
     # --- mod -----------------------------------------------------------------------------------------------
 
-    def mod(self, base: Any, fields: dict[str, Any], *, lines: list[rec.InvoiceLine] | None = None) -> Any:
+    def mod(self, base: Any, fields: dict[str, Any], *, lines: list[Any] | None = None) -> Any:
         """Modify one record (see :meth:`mod_many`); returns the record as QuickBooks stored it."""
         result = self.mod_many([Change(base, fields, lines)])[0]
         if result.error is not None:
@@ -429,17 +435,26 @@ class QuickBooksClient:
         updated, issues = self._apply_policy(updated, set(paths))
         if change.lines is not None:
             if not change.lines:
-                raise NeedsUser(f"{rec.label(base)}: an invoice needs at least one line",
-                                hint="keep at least one line, or void the invoice in QuickBooks")
-            updated.lines, line_issues = self._sanitize_lines(rec.label(base), list(change.lines))
+                kind = type(base).__name__
+                raise NeedsUser(f"{rec.label(base)}: a {kind} needs at least one line",
+                                hint=f"keep at least one line, or void or delete the {kind} in QuickBooks")
+            sanitized, line_issues = self._sanitize_lines(rec.label(base), list(change.lines))
             issues.extend(line_issues)
+            by_attr: dict[str, list[Any]] = {}
+            for line in sanitized:
+                by_attr.setdefault(entity.line_shape(line).attr, []).append(line)
+            for attr, kept in by_attr.items():
+                setattr(updated, attr, kept)
+            change_lines: list[Any] | None = sanitized
+        else:
+            change_lines = None
         before, after = rec.to_flat(base), rec.to_flat(updated)
         # Only what really differs goes out: a value QuickBooks already holds (e.g. the truncated form of an
         # over-long name) is no change, so no Mod bumps the record's EditSequence and TimeModified for nothing.
         paths = [path for path in paths if not _same(before.get(path), after.get(path))]
         if not paths and change.lines is None:
             return _Pending(index, None, base, entity, change, updated, [], issues)
-        tag, body = mod_body(base, updated, paths, entity, updated.lines if change.lines is not None else None)
+        tag, body = mod_body(base, updated, paths, entity, change_lines)
         rq = _built(base, tag, str(index), body)
         return _Pending(index, rq, base, entity, change, updated, paths, issues)
 
@@ -454,11 +469,11 @@ class QuickBooksClient:
         for item in stale:
             result = results[item.index]
             base = item.record
-            ident = getattr(base, item.entity.id_field)
+            ident = getattr(base, item.entity.id_kind)
             now = current.get(ident)
             if now is None:
                 result.error = error_for_status(3120, f"{rec.label(base)} is no longer in QuickBooks",
-                                                request=item.entity.mod or "", record=rec.label(base))
+                                                request=item.entity.mod_element, record=rec.label(base))
                 continue
             conflicts = _conflicts(base, now, item.updated, item.paths, item.change)
             if conflicts:
@@ -484,15 +499,14 @@ class QuickBooksClient:
 
     def _reread(self, bases: list[Any]) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        by_type: dict[type, list[str]] = {}
+        by_entity: dict[str, list[str]] = {}
         for base in bases:
-            entity = ENTITIES[type(base)]
-            by_type.setdefault(type(base), []).append(getattr(base, entity.id_field))
-        for cls, ids in by_type.items():
-            entity = ENTITIES[cls]
-            for record in self._query_by_ids(entity.query, entity.id_field, ids,
-                                             extra={"IncludeLineItems": True} if cls is rec.Invoice else None):
-                found[getattr(record, entity.id_field)] = record
+            entity = self._entity(base)
+            by_entity.setdefault(entity.name, []).append(getattr(base, entity.id_kind))
+        for name, ids in by_entity.items():
+            entity = entities.entity(name)
+            for record in self.query(entity, ids=ids, include_lines=True):
+                found[getattr(record, entity.id_kind)] = record
         return found
 
     # --- queries -------------------------------------------------------------------------------------------
@@ -535,47 +549,68 @@ class QuickBooksClient:
             response = self._one(request(rq_tag, "page", {"MaxReturned": self.page_size},
                                          attrs={"iterator": "Continue", "iteratorID": response.iterator_id}))
 
+    def query(self, entity: str | QbEntity, *, ids: Sequence[str] | None = None,
+              names: Sequence[str] | None = None, modified_since: datetime | None = None,
+              modified_until: datetime | None = None, include_lines: bool = False, include_inactive: bool = False,
+              missing_ok: bool = False) -> Iterator[Any]:
+        """Records of one QuickBooks entity (Customer, Item, Invoice, SalesOrder, ReceivePayment, Vendor, Bill …):
+        by id (ListID/TxnID), by name (FullName, a transaction's RefNumber), or modified in a window (all of them
+        without one), paged with an iterator where QuickBooks has one.
+
+        ``include_lines`` asks a transaction's lines too; ``include_inactive`` inactive list elements too (a query
+        by id or name finds them anyway); ``missing_ok``: ids or names not in QuickBooks are expected (a look-up),
+        so QuickBooks' "not found" warning is logged at debug level. Records of a type qbsf does not read (an
+        item group among items) are left out.
+        """
+        entity = entities.entity(entity)
+        lines = {"IncludeLineItems": include_lines} if entity.is_txn else {}
+        if ids is not None:
+            return iter(self._query_by_ids(entity.query_rq, entity.id_kind, ids, extra=lines, missing_ok=missing_ok))
+        if names is not None:
+            return iter(self._query_by_ids(entity.query_rq, entity.name_key, names, extra=lines,
+                                           missing_ok=missing_ok))
+        if entity.is_txn:
+            body: dict[str, Any] = {}
+            if modified_since is not None or modified_until is not None:
+                window = {}
+                if modified_since is not None:
+                    window["FromModifiedDate"] = _when(modified_since)
+                if modified_until is not None:
+                    window["ToModifiedDate"] = _when(modified_until)
+                body["ModifiedDateRangeFilter"] = window
+            body.update(lines)
+        else:
+            body = _list_filter(modified_since, modified_until, include_inactive)
+        if entity.paged:
+            return self._iterate(entity.query_rq, body)
+        return iter(self._query_once(entity.query_rq, body))
+
+    def _query_once(self, rq_tag: str, body: dict[str, Any]) -> list[Any]:
+        """One query answered in one response (the lists QuickBooks pages without an iterator)."""
+        response = self._one(request(rq_tag, "all", body))
+        self._raise_for(response, rq_tag[:-2])
+        return [r for r in (self._parse_ret(ret) for ret in response.rets) if r is not None]
+
     def query_customers(self, *, list_ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
                         modified_since: datetime | None = None, modified_until: datetime | None = None,
                         include_inactive: bool = False, missing_ok: bool = False) -> Iterator[rec.Customer]:
-        """Customers by ListID, by FullName, or by modified date (paged with an iterator); inactive on request.
-        ``missing_ok``: ids or names that are not in QuickBooks are expected (a name lookup), logged at debug."""
-        if list_ids is not None:
-            return iter(self._query_by_ids("CustomerQueryRq", "ListID", list_ids, missing_ok=missing_ok))
-        if names is not None:
-            return iter(self._query_by_ids("CustomerQueryRq", "FullName", names, missing_ok=missing_ok))
-        return self._iterate("CustomerQueryRq", _list_filter(modified_since, modified_until, include_inactive))
+        """Customers by ListID, by FullName, or by modified date (see :meth:`query`)."""
+        return self.query("Customer", ids=list_ids, names=names, modified_since=modified_since,
+                          modified_until=modified_until, include_inactive=include_inactive, missing_ok=missing_ok)
 
     def query_items(self, *, list_ids: Sequence[str] | None = None, names: Sequence[str] | None = None,
                     modified_since: datetime | None = None, modified_until: datetime | None = None,
                     include_inactive: bool = False, missing_ok: bool = False) -> Iterator[Any]:
-        """Service, non-inventory and inventory items (ItemQuery); other item types are skipped. ``missing_ok`` as
-        for :meth:`query_customers`."""
-        if list_ids is not None:
-            return iter(self._query_by_ids("ItemQueryRq", "ListID", list_ids, missing_ok=missing_ok))
-        if names is not None:
-            return iter(self._query_by_ids("ItemQueryRq", "FullName", names, missing_ok=missing_ok))
-        return self._iterate("ItemQueryRq", _list_filter(modified_since, modified_until, include_inactive))
+        """Service, non-inventory and inventory items (ItemQuery); other item types are skipped (see :meth:`query`)."""
+        return self.query("Item", ids=list_ids, names=names, modified_since=modified_since,
+                          modified_until=modified_until, include_inactive=include_inactive, missing_ok=missing_ok)
 
     def query_invoices(self, *, txn_ids: Sequence[str] | None = None, ref_numbers: Sequence[str] | None = None,
                        modified_since: datetime | None = None, modified_until: datetime | None = None,
                        include_lines: bool = True) -> Iterator[rec.Invoice]:
-        """Invoices by TxnID, by RefNumber, or by ModifiedDateRangeFilter (paged), with their lines by default."""
-        lines = {"IncludeLineItems": include_lines}
-        if txn_ids is not None:
-            return iter(self._query_by_ids("InvoiceQueryRq", "TxnID", txn_ids, extra=lines))
-        if ref_numbers is not None:
-            return iter(self._query_by_ids("InvoiceQueryRq", "RefNumber", ref_numbers, extra=lines))
-        body: dict[str, Any] = {}
-        if modified_since is not None or modified_until is not None:
-            window = {}
-            if modified_since is not None:
-                window["FromModifiedDate"] = _when(modified_since)
-            if modified_until is not None:
-                window["ToModifiedDate"] = _when(modified_until)
-            body["ModifiedDateRangeFilter"] = window
-        body.update(lines)
-        return self._iterate("InvoiceQueryRq", body)
+        """Invoices by TxnID, by RefNumber, or modified in a window (paged), with their lines by default."""
+        return self.query("Invoice", ids=txn_ids, names=ref_numbers, modified_since=modified_since,
+                          modified_until=modified_until, include_lines=include_lines)
 
     def query_accounts(self, *, names: Sequence[str] | None = None, account_types: Sequence[str] = (),
                        include_inactive: bool = False) -> list[rec.Account]:
@@ -663,11 +698,12 @@ def _conflicts(base: Any, now: Any, updated: Any, paths: list[str], change: Chan
         was, current, wanted = was_flat.get(path), now_flat.get(path), want_flat.get(path)
         if not _same(current, was) and not _same(current, wanted):
             conflicts[path] = (was, current, wanted)
-    if change is not None and change.lines is not None and isinstance(base, rec.Invoice):
-        before = [rec.to_flat(line) for line in base.lines]
-        after = [rec.to_flat(line) for line in now.lines]
-        if before != after:
-            conflicts["lines"] = (len(before), len(after), len(change.lines))
+    if change is not None and change.lines is not None:
+        for shape in entities.line_shapes(type(base)):
+            before = [rec.to_flat(line) for line in getattr(base, shape.attr)]
+            after = [rec.to_flat(line) for line in getattr(now, shape.attr)]
+            if before != after:
+                conflicts["lines"] = (len(before), len(after), len(change.lines))
     return conflicts
 
 

@@ -13,6 +13,7 @@ from lxml import etree
 
 from qbsf.errors import XmlError
 from qbsf.quickbooks import records as rec
+from qbsf.quickbooks.entities import line_shapes
 from qbsf.quickbooks.messages import RET_CLASSES, element_to_data, parse_deleted, parse_record, parse_response
 
 __all__ = ["response_objects", "to_json_line"]
@@ -63,12 +64,13 @@ def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[
             if cls is not None:
                 record = parse_record(cls, element)
                 obj["fields"] = _fields(record)
-                if isinstance(record, rec.Invoice):
-                    obj["lines"] = [_fields(line) for line in record.lines]
-                    if record.groups:
-                        obj["groups"] = [{**_fields(group), "position": group.position,
-                                          "lines": [_fields(line) for line in group.lines]}
-                                         for group in record.groups]
+                for shape in line_shapes(cls):
+                    obj[shape.attr] = [_fields(line) for line in getattr(record, shape.attr)]
+                    groups = getattr(record, shape.group_attr) if shape.group is not None else []
+                    if groups:
+                        obj[shape.group_attr] = [{**_fields(group), "position": group.position,
+                                                  "lines": [_fields(line) for line in group.lines]}
+                                                 for group in groups]
                 if isinstance(record, rec.HostInfo):
                     obj["fields"]["SupportedQBXMLVersion"] = record.SupportedQBXMLVersion
                 if record.extra:

@@ -20,6 +20,7 @@ from typing import Any
 from lxml import etree
 
 from qbsf.errors import QbsfError, XmlError
+from qbsf.quickbooks import entities
 from qbsf.quickbooks import records as rec
 from qbsf.quickbooks.errors import FieldValueError
 from qbsf.quickbooks.limits import xml_unsafe
@@ -45,15 +46,9 @@ __all__ = [
 MAX_REQUEST_ID = 50
 _HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<?qbxml version="{version}"?>\n'
 
-# *Ret element → the record class it parses into.
+# *Ret element → the record class it parses into: every declared entity's, and the host's and company's.
 RET_CLASSES: dict[str, type] = {
-    "CustomerRet": rec.Customer,
-    "ItemServiceRet": rec.ItemService,
-    "ItemNonInventoryRet": rec.ItemNonInventory,
-    "ItemInventoryRet": rec.ItemInventory,
-    "InvoiceRet": rec.Invoice,
-    "AccountRet": rec.Account,
-    "StandardTermsRet": rec.Terms,
+    **entities.ret_classes(),
     "DateDrivenTermsRet": rec.Terms,
     "HostRet": rec.HostInfo,
     "CompanyRet": rec.CompanyInfo,
@@ -325,22 +320,30 @@ _SALES_OR_PURCHASE = {"Desc": "SalesDesc", "Price": "SalesPrice", "AccountRef": 
 
 
 def parse_record(cls: type, element: etree._Element) -> Any:
-    """A typed record from a ``*Ret`` element; unknown children land in ``record.extra`` (never an error)."""
+    """A typed record from a ``*Ret`` element; unknown children land in ``record.extra`` (never an error).
+
+    Lines go to the attribute their entity's :class:`~qbsf.quickbooks.entities.LineShape` names (an item group
+    with the lines QuickBooks expanded it into, and its place among the plain lines)."""
     kinds = rec.field_kinds(cls)
     record = cls()
     extra = record.extra
+    lines: dict[str, entities.LineShape] = {}
+    groups: dict[str, entities.LineShape] = {}
+    for shape in entities.line_shapes(cls):
+        lines[shape.ret] = shape
+        if shape.group_tags is not None:
+            groups[shape.group_tags[2]] = shape
     for child in element:
         tag = child.tag
         if not isinstance(tag, str):
             continue
         kind = kinds.get(tag)
         if kind is None or kind == "list":
-            if tag == "InvoiceLineRet" and cls in (rec.Invoice, rec.InvoiceLineGroup):
-                record.lines.append(parse_record(rec.InvoiceLine, child))
-            elif tag == "InvoiceLineGroupRet" and cls is rec.Invoice:
-                group = parse_record(rec.InvoiceLineGroup, child)
-                group.position = len(record.lines)
-                record.groups.append(group)
+            if tag in lines:
+                getattr(record, lines[tag].attr).append(parse_record(lines[tag].record, child))
+            elif tag in groups:
+                getattr(record, groups[tag].group_attr).append(_parse_group(groups[tag], child,
+                                                                            len(getattr(record, groups[tag].attr))))
             elif tag == "SalesOrPurchase" and "SalesDesc" in kinds:
                 _parse_item_side(record, kinds, child, _SALES_OR_PURCHASE, extra)
             elif tag == "SalesAndPurchase" and "SalesDesc" in kinds:
@@ -352,6 +355,24 @@ def parse_record(cls: type, element: etree._Element) -> Any:
             continue
         _set_parsed(record, tag, kind, child, extra)
     return record
+
+
+def _parse_group(shape: entities.LineShape, element: etree._Element, position: int) -> rec.LineGroup:
+    """An item group (``InvoiceLineGroupRet`` …) with its lines, standing after ``position`` plain lines."""
+    kinds = rec.field_kinds(rec.LineGroup)
+    group = rec.LineGroup(position=position)
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        kind = kinds.get(tag)
+        if tag == shape.ret:
+            group.lines.append(parse_record(shape.record, child))
+        elif kind is None or kind == "list":
+            _put_extra(group.extra, tag, element_to_data(child))
+        else:
+            _set_parsed(group, tag, kind, child, group.extra)
+    return group
 
 
 def _set_parsed(record: Any, tag: str, kind: str, child: etree._Element, extra: dict[str, Any]) -> None:

@@ -21,18 +21,34 @@ from qbsf.quickbooks.errors import FieldValueError, UnknownFieldError
 __all__ = [
     "Account",
     "Address",
+    "AppliedToTxn",
+    "Bill",
+    "BillPaymentCheck",
     "CompanyInfo",
+    "CreditMemo",
+    "CreditMemoLine",
     "Customer",
     "DeletedRecord",
+    "Estimate",
+    "EstimateLine",
+    "ExpenseLine",
     "HostInfo",
     "Invoice",
     "InvoiceLine",
     "InvoiceLineGroup",
     "ItemInventory",
+    "ItemLine",
     "ItemNonInventory",
     "ItemService",
+    "LineGroup",
+    "ReceivePayment",
     "Ref",
+    "SalesOrder",
+    "SalesOrderLine",
+    "SalesReceipt",
+    "SalesReceiptLine",
     "Terms",
+    "Vendor",
     "account_from_flat",
     "apply_flat",
     "canonical_path",
@@ -45,6 +61,7 @@ __all__ = [
     "item_non_inventory_from_flat",
     "item_service_from_flat",
     "label",
+    "lines_from_flat",
     "record_from_flat",
     "terms_from_flat",
     "to_flat",
@@ -193,11 +210,11 @@ class InvoiceLine:
 
 
 @dataclass(slots=True)
-class InvoiceLineGroup:
-    """An item group on an invoice (InvoiceLineGroupRet): the group item, its quantity and total, and the lines
-    QuickBooks expanded it into. ``position`` is how many plain lines stand before it on the invoice. qbsf never
-    changes a group: a Mod that replaces the invoice's lines sends each group back by its TxnLineID, so a group a
-    QuickBooks user added is kept where it stands."""
+class LineGroup:
+    """An item group on a sales transaction or bill (InvoiceLineGroupRet, SalesOrderLineGroupRet, ItemGroupLineRet
+    …): the group item, its quantity and total, and the lines QuickBooks expanded it into. ``position`` is how many
+    plain lines stand before it. qbsf never changes a group: a Mod that replaces the lines sends each group back by
+    its TxnLineID, so a group a QuickBooks user added is kept where it stands."""
 
     TxnLineID: str | None = None
     ItemGroupRef: Ref | None = None
@@ -206,8 +223,133 @@ class InvoiceLineGroup:
     IsPrintItemsInGroup: bool | None = None
     TotalAmount: Decimal | None = None
     ServiceDate: date | None = None
-    lines: list[InvoiceLine] = field(default_factory=list)
+    lines: list[Any] = field(default_factory=list)
     position: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+InvoiceLineGroup = LineGroup  # the name it had when invoices were the only transaction with groups
+
+
+@dataclass(slots=True)
+class SalesOrderLine:
+    """One sales order line; ``Invoiced`` (how much of it has been invoiced) comes back from QuickBooks."""
+
+    TxnLineID: str | None = None
+    ItemRef: Ref | None = None
+    Desc: str | None = None
+    Quantity: Decimal | None = None
+    Rate: Decimal | None = None
+    ClassRef: Ref | None = None
+    Amount: Decimal | None = None
+    SalesTaxCodeRef: Ref | None = None
+    Invoiced: Decimal | None = None
+    IsManuallyClosed: bool | None = None
+    Other1: str | None = None
+    Other2: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EstimateLine:
+    """One estimate line (an estimate has no service dates; it can carry a markup)."""
+
+    TxnLineID: str | None = None
+    ItemRef: Ref | None = None
+    Desc: str | None = None
+    Quantity: Decimal | None = None
+    Rate: Decimal | None = None
+    ClassRef: Ref | None = None
+    Amount: Decimal | None = None
+    SalesTaxCodeRef: Ref | None = None
+    MarkupRate: Decimal | None = None
+    Other1: str | None = None
+    Other2: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CreditMemoLine:
+    """One credit memo line (the shape of an invoice line)."""
+
+    TxnLineID: str | None = None
+    ItemRef: Ref | None = None
+    Desc: str | None = None
+    Quantity: Decimal | None = None
+    Rate: Decimal | None = None
+    ClassRef: Ref | None = None
+    Amount: Decimal | None = None
+    ServiceDate: date | None = None
+    SalesTaxCodeRef: Ref | None = None
+    Other1: str | None = None
+    Other2: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SalesReceiptLine:
+    """One sales receipt line (the shape of an invoice line)."""
+
+    TxnLineID: str | None = None
+    ItemRef: Ref | None = None
+    Desc: str | None = None
+    Quantity: Decimal | None = None
+    Rate: Decimal | None = None
+    ClassRef: Ref | None = None
+    Amount: Decimal | None = None
+    ServiceDate: date | None = None
+    SalesTaxCodeRef: Ref | None = None
+    Other1: str | None = None
+    Other2: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ItemLine:
+    """One item line of a bill: an item bought at ``Cost`` (Amount = Quantity × Cost)."""
+
+    TxnLineID: str | None = None
+    ItemRef: Ref | None = None
+    Desc: str | None = None
+    Quantity: Decimal | None = None
+    Cost: Decimal | None = None
+    Amount: Decimal | None = None
+    CustomerRef: Ref | None = None
+    ClassRef: Ref | None = None
+    SalesTaxCodeRef: Ref | None = None
+    BillableStatus: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ExpenseLine:
+    """One expense line of a bill: an amount charged to an account."""
+
+    TxnLineID: str | None = None
+    AccountRef: Ref | None = None
+    Amount: Decimal | None = None
+    Memo: str | None = None
+    CustomerRef: Ref | None = None
+    ClassRef: Ref | None = None
+    SalesTaxCodeRef: Ref | None = None
+    BillableStatus: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AppliedToTxn:
+    """What a payment pays: the transaction (TxnID, an invoice for a received payment, a bill for a bill payment)
+    and the ``Amount`` applied to it (sent as PaymentAmount); TxnType, TxnDate, RefNumber and BalanceRemaining come
+    back from QuickBooks."""
+
+    TxnID: str | None = None
+    TxnType: str | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    BalanceRemaining: Decimal | None = None
+    Amount: Decimal | None = None
+    DiscountAmount: Decimal | None = None
+    DiscountAccountRef: Ref | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -249,7 +391,285 @@ class Invoice:
     Other: str | None = None
     ExternalGUID: str | None = None
     lines: list[InvoiceLine] = field(default_factory=list)
-    groups: list[InvoiceLineGroup] = field(default_factory=list)
+    groups: list[LineGroup] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SalesOrder:
+    """A sales order with its lines; IsFullyInvoiced comes back from QuickBooks, IsManuallyClosed can be set."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    CustomerRef: Ref | None = None
+    ClassRef: Ref | None = None
+    TemplateRef: Ref | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    BillAddress: Address | None = None
+    ShipAddress: Address | None = None
+    PONumber: str | None = None
+    TermsRef: Ref | None = None
+    DueDate: date | None = None
+    SalesRepRef: Ref | None = None
+    FOB: str | None = None
+    ShipDate: date | None = None
+    Subtotal: Decimal | None = None
+    ItemSalesTaxRef: Ref | None = None
+    SalesTaxPercentage: Decimal | None = None
+    SalesTaxTotal: Decimal | None = None
+    TotalAmount: Decimal | None = None
+    IsManuallyClosed: bool | None = None
+    IsFullyInvoiced: bool | None = None
+    Memo: str | None = None
+    IsToBePrinted: bool | None = None
+    IsToBeEmailed: bool | None = None
+    CustomerSalesTaxCodeRef: Ref | None = None
+    Other: str | None = None
+    ExternalGUID: str | None = None
+    lines: list[SalesOrderLine] = field(default_factory=list)
+    groups: list[LineGroup] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Estimate:
+    """An estimate (a quote) with its lines; IsActive is false once the customer declined or it was invoiced."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    CustomerRef: Ref | None = None
+    ClassRef: Ref | None = None
+    TemplateRef: Ref | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    BillAddress: Address | None = None
+    ShipAddress: Address | None = None
+    IsActive: bool | None = None
+    PONumber: str | None = None
+    TermsRef: Ref | None = None
+    DueDate: date | None = None
+    SalesRepRef: Ref | None = None
+    FOB: str | None = None
+    Subtotal: Decimal | None = None
+    ItemSalesTaxRef: Ref | None = None
+    SalesTaxPercentage: Decimal | None = None
+    SalesTaxTotal: Decimal | None = None
+    TotalAmount: Decimal | None = None
+    Memo: str | None = None
+    IsToBeEmailed: bool | None = None
+    CustomerSalesTaxCodeRef: Ref | None = None
+    Other: str | None = None
+    ExternalGUID: str | None = None
+    lines: list[EstimateLine] = field(default_factory=list)
+    groups: list[LineGroup] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CreditMemo:
+    """A credit memo with its lines; CreditRemaining (what is not yet applied) comes back from QuickBooks."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    CustomerRef: Ref | None = None
+    ClassRef: Ref | None = None
+    ARAccountRef: Ref | None = None
+    TemplateRef: Ref | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    BillAddress: Address | None = None
+    ShipAddress: Address | None = None
+    IsPending: bool | None = None
+    PONumber: str | None = None
+    TermsRef: Ref | None = None
+    DueDate: date | None = None
+    SalesRepRef: Ref | None = None
+    FOB: str | None = None
+    ShipDate: date | None = None
+    Subtotal: Decimal | None = None
+    ItemSalesTaxRef: Ref | None = None
+    SalesTaxPercentage: Decimal | None = None
+    SalesTaxTotal: Decimal | None = None
+    TotalAmount: Decimal | None = None
+    CreditRemaining: Decimal | None = None
+    Memo: str | None = None
+    IsToBePrinted: bool | None = None
+    IsToBeEmailed: bool | None = None
+    CustomerSalesTaxCodeRef: Ref | None = None
+    Other: str | None = None
+    ExternalGUID: str | None = None
+    lines: list[CreditMemoLine] = field(default_factory=list)
+    groups: list[LineGroup] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SalesReceipt:
+    """A sales receipt (a cash sale: paid when made) with its lines."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    CustomerRef: Ref | None = None
+    ClassRef: Ref | None = None
+    TemplateRef: Ref | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    BillAddress: Address | None = None
+    ShipAddress: Address | None = None
+    IsPending: bool | None = None
+    CheckNumber: str | None = None
+    PaymentMethodRef: Ref | None = None
+    DueDate: date | None = None
+    SalesRepRef: Ref | None = None
+    ShipDate: date | None = None
+    FOB: str | None = None
+    Subtotal: Decimal | None = None
+    ItemSalesTaxRef: Ref | None = None
+    SalesTaxPercentage: Decimal | None = None
+    SalesTaxTotal: Decimal | None = None
+    TotalAmount: Decimal | None = None
+    Memo: str | None = None
+    IsToBePrinted: bool | None = None
+    IsToBeEmailed: bool | None = None
+    CustomerSalesTaxCodeRef: Ref | None = None
+    DepositToAccountRef: Ref | None = None
+    Other: str | None = None
+    ExternalGUID: str | None = None
+    lines: list[SalesReceiptLine] = field(default_factory=list)
+    groups: list[LineGroup] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ReceivePayment:
+    """A payment received from a customer; ``lines`` are the invoices it is applied to (AppliedToTxn).
+    ``IsAutoApply`` (Add only) lets QuickBooks choose the invoices instead."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    CustomerRef: Ref | None = None
+    ARAccountRef: Ref | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    TotalAmount: Decimal | None = None
+    PaymentMethodRef: Ref | None = None
+    Memo: str | None = None
+    DepositToAccountRef: Ref | None = None
+    UnusedPayment: Decimal | None = None
+    UnusedCredits: Decimal | None = None
+    IsAutoApply: bool | None = None
+    ExternalGUID: str | None = None
+    lines: list[AppliedToTxn] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Vendor:
+    """A vendor (shares QuickBooks' name space with customers, employees and other names); Balance is what is
+    owed to it."""
+
+    ListID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    Name: str | None = None
+    FullName: str | None = None
+    IsActive: bool | None = None
+    ClassRef: Ref | None = None
+    CompanyName: str | None = None
+    Salutation: str | None = None
+    FirstName: str | None = None
+    MiddleName: str | None = None
+    LastName: str | None = None
+    JobTitle: str | None = None
+    VendorAddress: Address | None = None
+    ShipAddress: Address | None = None
+    Phone: str | None = None
+    Mobile: str | None = None
+    Pager: str | None = None
+    AltPhone: str | None = None
+    Fax: str | None = None
+    Email: str | None = None
+    Cc: str | None = None
+    Contact: str | None = None
+    AltContact: str | None = None
+    NameOnCheck: str | None = None
+    AccountNumber: str | None = None
+    Notes: str | None = None
+    VendorTypeRef: Ref | None = None
+    TermsRef: Ref | None = None
+    CreditLimit: Decimal | None = None
+    VendorTaxIdent: str | None = None
+    IsVendorEligibleFor1099: bool | None = None
+    Balance: Decimal | None = None
+    ExternalGUID: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Bill:
+    """A bill from a vendor: expense lines (amounts charged to accounts) and item lines (items bought).
+    AmountDue, OpenAmount and IsPaid come back from QuickBooks."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    VendorRef: Ref | None = None
+    VendorAddress: Address | None = None
+    APAccountRef: Ref | None = None
+    TxnDate: date | None = None
+    DueDate: date | None = None
+    AmountDue: Decimal | None = None
+    RefNumber: str | None = None
+    TermsRef: Ref | None = None
+    Memo: str | None = None
+    IsPaid: bool | None = None
+    OpenAmount: Decimal | None = None
+    ExternalGUID: str | None = None
+    expense_lines: list[ExpenseLine] = field(default_factory=list)
+    item_lines: list[ItemLine] = field(default_factory=list)
+    item_groups: list[LineGroup] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BillPaymentCheck:
+    """A bill paid by check: the vendor (PayeeEntityRef), the bank account and the bills it pays (``lines``).
+    Give RefNumber (the check number) or IsToBePrinted."""
+
+    TxnID: str | None = None
+    TimeCreated: datetime | None = None
+    TimeModified: datetime | None = None
+    EditSequence: str | None = None
+    TxnNumber: int | None = None
+    PayeeEntityRef: Ref | None = None
+    APAccountRef: Ref | None = None
+    TxnDate: date | None = None
+    BankAccountRef: Ref | None = None
+    Amount: Decimal | None = None
+    RefNumber: str | None = None
+    Memo: str | None = None
+    IsToBePrinted: bool | None = None
+    ExternalGUID: str | None = None
+    lines: list[AppliedToTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -342,7 +762,9 @@ class DeletedRecord:
 
 # AMTTYPE fields carry exactly two decimals; other decimals (prices, quantities, percents) up to five.
 AMOUNT_FIELDS = frozenset({"Balance", "TotalBalance", "CreditLimit", "Amount", "Subtotal", "SalesTaxTotal",
-                           "AppliedAmount", "BalanceRemaining", "OpenBalance", "TotalValue", "TotalAmount"})
+                           "AppliedAmount", "BalanceRemaining", "OpenBalance", "TotalValue", "TotalAmount",
+                           "CreditRemaining", "AmountDue", "OpenAmount", "UnusedPayment", "UnusedCredits",
+                           "PaymentAmount", "DiscountAmount"})
 
 _KIND_BY_TYPE = {str: "str", Decimal: "decimal", bool: "bool", int: "int", date: "date", datetime: "datetime",
                  Ref: "ref", Address: "address"}
@@ -356,7 +778,7 @@ class _Spec:
 
 
 _SPECS: dict[type, _Spec] = {}
-_SKIP = {"extra", "lines", "groups", "kind", "position"}
+_SKIP = {"extra", "kind", "position"}
 
 
 def _kind_of(annotation: Any) -> str:
@@ -563,10 +985,24 @@ def item_inventory_from_flat(values: dict[str, Any]) -> ItemInventory:
     return record_from_flat(ItemInventory, values)
 
 
+def lines_from_flat(line_cls: type[R], lines: list[dict[str, Any]] | None) -> list[R]:
+    """Line records of ``line_cls`` (InvoiceLine, SalesOrderLine, ExpenseLine, AppliedToTxn …) from flat dicts; an
+    unknown field names its line (``SalesOrderLine 2 …``)."""
+    out: list[R] = []
+    for number, values in enumerate(lines or [], start=1):
+        try:
+            out.append(record_from_flat(line_cls, values))
+        except (UnknownFieldError, FieldValueError) as exc:
+            exc.message = f"line {number}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+    return out
+
+
 def invoice_from_flat(values: dict[str, Any], lines: list[dict[str, Any]] | None = None) -> Invoice:
     """An Invoice from flat header fields plus one flat dict per line."""
     invoice = record_from_flat(Invoice, values)
-    invoice.lines = [invoice_line_from_flat(line) for line in lines or []]
+    invoice.lines = lines_from_flat(InvoiceLine, lines)
     return invoice
 
 

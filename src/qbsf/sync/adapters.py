@@ -19,8 +19,6 @@ from qbsf.sync.ports import QbFound, QbWrite, SfWrite
 
 logger = logging.getLogger(__name__)
 
-_LINE_FIELDS = ("ItemRef.ListID", "ItemRef.FullName", "Desc", "Quantity", "Rate", "Amount", "ServiceDate",
-                "ClassRef.ListID", "ClassRef.FullName", "SalesTaxCodeRef.FullName", "Other1", "Other2")
 
 
 def _as_sync_error(error: BaseException, qb_type: str = "record") -> SyncError:
@@ -42,13 +40,12 @@ class QuickBooksAdapter:
     """
 
     def __init__(self, client: Any, *, default_accounts: Any = None, keep: int = 2_000) -> None:
+        from qbsf.quickbooks import entities
         from qbsf.quickbooks import records as rec
 
         self.client = client
         self.rec = rec
-        self.types: dict[str, type] = {"Customer": rec.Customer, "ItemService": rec.ItemService,
-                                       "ItemNonInventory": rec.ItemNonInventory, "ItemInventory": rec.ItemInventory,
-                                       "Invoice": rec.Invoice}
+        self.entities = entities
         self._bases: OrderedDict[str, Any] = OrderedDict()
         self.keep = keep
         if default_accounts is not None:
@@ -67,14 +64,20 @@ class QuickBooksAdapter:
 
     # ---- writes ------------------------------------------------------------------------------------------
     def _typed(self, qb_type: str, flat: Mapping[str, Any]) -> Any:
-        cls = self.types[qb_type]
+        """A typed record of ``qb_type`` from the mapping's flat fields; ``lines`` become the entity's lines."""
+        entity = self.entities.entity(qb_type)
         header = {k: v for k, v in flat.items() if k != "lines"}
-        if cls is self.rec.Invoice:
-            return self.rec.invoice_from_flat(header, [dict(line) for line in flat.get("lines") or []])
-        return self.rec.record_from_flat(cls, header)
+        record = self.rec.record_from_flat(entity.record, header)
+        shape = entity.primary_lines
+        if shape is not None:
+            setattr(record, shape.attr, self.rec.lines_from_flat(shape.record, [dict(line) for line in
+                                                                                flat.get("lines") or []]))
+        elif flat.get("lines"):
+            raise NeedsUser(f"a QuickBooks {qb_type} has no lines", hint="remove the line mapping for it")
+        return record
 
     def _written(self, ret: Any, qb_type: str) -> QbWrite:
-        id_field = "TxnID" if qb_type == "Invoice" else "ListID"
+        id_field = self.entities.entity(qb_type).id_kind
         if ret is None:
             return QbWrite(error=NeedsUser(f"QuickBooks accepted the {qb_type} but returned no record",
                                            hint="check the record in QuickBooks"))
@@ -103,7 +106,7 @@ class QuickBooksAdapter:
         """Modify records (``ListID``/``TxnID`` + ``EditSequence`` + fields); only differing fields are sent."""
         from qbsf.quickbooks.client import Change
 
-        id_field = "TxnID" if qb_type == "Invoice" else "ListID"
+        id_field = self.entities.entity(qb_type).id_kind
         # Bases this call needs, held here so keeping only the newest ``keep`` cannot drop one mid-call.
         bases = {r[id_field]: self._bases[r[id_field]] for r in records if r[id_field] in self._bases}
         missing = [r[id_field] for r in records if r[id_field] not in bases]
@@ -147,14 +150,21 @@ class QuickBooksAdapter:
         kinds = rec.flat_fields(type(base))
         fields = {path: after[path] for path in kinds if path in after and after[path] != before.get(path)}
         lines = None
-        if qb_type == "Invoice" and "lines" in flat:
-            wanted = [rec.invoice_line_from_flat(dict(line)) for line in flat["lines"]]
-            if any(line.TxnLineID for line in wanted):
+        shape = self.entities.entity(qb_type).primary_lines
+        if shape is not None and "lines" in flat:
+            wanted = rec.lines_from_flat(shape.record, [dict(line) for line in flat["lines"]])
+            existing = getattr(base, shape.attr)
+            compared = _compared_fields(rec, shape)
+            if shape.key != "TxnLineID":
+                # Lines keyed by what they apply to (a payment's invoices): the wanted lines are the lines.
+                if not _same_lines(rec, wanted, existing, compared):
+                    lines = wanted
+            elif any(line.TxnLineID for line in wanted):
                 # Merged line by line: each line names the QuickBooks line it keeps or modifies.
-                if not _same_lines_by_id(rec, wanted, base.lines):
-                    lines = _keep_line_ids(rec, wanted, base.lines)
-            elif not _same_lines(rec, wanted, base.lines):
-                lines = _keep_line_ids(rec, wanted, base.lines)
+                if not _same_lines_by_id(rec, wanted, existing, compared):
+                    lines = _keep_line_ids(rec, wanted, existing, compared)
+            elif not _same_lines(rec, wanted, existing, compared):
+                lines = _keep_line_ids(rec, wanted, existing, compared)
         if not fields and lines is None:
             return None
         return fields, lines
@@ -178,11 +188,7 @@ class QuickBooksAdapter:
         ids = list(qb_ids)
         if not ids:
             return []
-        if qb_entity_or_type == "Customer":
-            return list(self.client.query_customers(list_ids=ids, include_inactive=True))
-        if qb_entity_or_type == "Invoice":
-            return list(self.client.query_invoices(txn_ids=ids, include_lines=True))
-        return list(self.client.query_items(list_ids=ids, include_inactive=True))
+        return list(self.client.query(qb_entity_or_type, ids=ids, include_lines=True))
 
     def edit_sequences(self, qb_entity: str, qb_ids: Collection[str]) -> dict[str, QbFound]:
         """The current EditSequence of each record (one query per entity); the records are kept as Mod bases."""
@@ -196,40 +202,44 @@ class QuickBooksAdapter:
         return self.rec.to_flat(base), getattr(base, "TimeModified", None)
 
     def current_lines(self, qb_id: str) -> list[tuple[str, dict[str, Any]]] | None:
-        """The lines (TxnLineID, flat fields) of a transaction read or written this cycle, in QuickBooks' order."""
+        """The lines (their key — TxnLineID, or the paid TxnID —, flat fields) of a transaction read or written this
+        cycle, in QuickBooks' order."""
         base = self._bases.get(qb_id)
-        if base is None or not hasattr(base, "lines"):
+        shapes = self.entities.line_shapes(type(base)) if base is not None else ()
+        if not shapes:
             return None
-        return [(line.TxnLineID, self.rec.to_flat(line)) for line in base.lines if line.TxnLineID]
+        shape = shapes[0]
+        return [(getattr(line, shape.key), self.rec.to_flat(line)) for line in getattr(base, shape.attr)
+                if getattr(line, shape.key)]
 
     def find_by_names(self, qb_entity: str, full_names: Collection[str]) -> list[QbFound]:
-        """Customers or items with these full names, in one message."""
+        """Records of ``qb_entity`` with these names (FullName; a transaction's RefNumber), in one message."""
         names = [n for n in dict.fromkeys(full_names) if n]
         if not names:
             return []
         # most names are new to QuickBooks: its "could not be found" warning is the expected answer here
-        if qb_entity == "Customer":
-            records = self.client.query_customers(names=names, include_inactive=True, missing_ok=True)
-        else:
-            records = self.client.query_items(names=names, include_inactive=True, missing_ok=True)
+        records = self.client.query(qb_entity, names=names, missing_ok=True)
         return [self._found(r) for r in records]
+
+    def modified_since(self, qb_entity: str, since: datetime) -> list[QbFound]:
+        """Records of ``qb_entity`` modified since ``since`` (transactions without their lines)."""
+        return [self._found(r) for r in self.client.query(qb_entity, modified_since=since)]
 
     def invoices_modified_since(self, since: datetime) -> list[QbFound]:
         """Invoices modified since ``since`` (headers only)."""
-        return [self._found(r) for r in self.client.query_invoices(modified_since=since, include_lines=False)]
+        return self.modified_since("Invoice", since)
 
     def list_all(self, qb_entity: str) -> list[QbFound]:
-        """Every active customer or item."""
-        records = self.client.query_customers() if qb_entity == "Customer" else self.client.query_items()
-        return [self._found(r) for r in records]
+        """Every active record of ``qb_entity`` (Customer, Item, Vendor …)."""
+        return [self._found(r) for r in self.client.query(qb_entity)]
 
 
-def _line_key(rec: Any, line: Any) -> tuple[Any, ...]:
-    flat = rec.to_flat(line)
-    return tuple(flat.get(name) for name in _LINE_FIELDS if name != "Amount")
+def _compared_fields(rec: Any, shape: Any) -> tuple[str, ...]:
+    """The flat fields of a line that say what it is (its TxnLineID and what QuickBooks computes do not)."""
+    return tuple(path for path in rec.flat_fields(shape.record) if path != "TxnLineID" and path not in shape.computed)
 
 
-def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> bool:
+def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any], compared: Sequence[str]) -> bool:
     """True when QuickBooks' lines already say what the wanted lines say.
 
     Only the fields a wanted line sets are compared (QuickBooks fills the item's name and description itself), and
@@ -239,7 +249,7 @@ def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> boo
         return False
     remaining = [rec.to_flat(line) for line in existing]
     for line in wanted:
-        given = _given(rec, line)
+        given = _given(rec, line, compared)
         match = next((i for i, other in enumerate(remaining)
                       if all(_canonical(other.get(name)) == value for name, value in given.items())), None)
         if match is None:
@@ -248,26 +258,25 @@ def _same_lines(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> boo
     return True
 
 
-def _same_lines_by_id(rec: Any, wanted: Sequence[Any], existing: Sequence[Any]) -> bool:
+def _same_lines_by_id(rec: Any, wanted: Sequence[Any], existing: Sequence[Any], compared: Sequence[str]) -> bool:
     """True when every existing line is kept, none is added, and each kept line already says what it sets."""
     by_id = {line.TxnLineID: rec.to_flat(line) for line in existing if line.TxnLineID}
     if len(wanted) != len(by_id) or {line.TxnLineID for line in wanted} != set(by_id):
         return False
-    return all(all(_canonical(by_id[line.TxnLineID].get(name)) == value for name, value in _given(rec, line).items())
-               for line in wanted)
+    return all(all(_canonical(by_id[line.TxnLineID].get(name)) == value
+                   for name, value in _given(rec, line, compared).items()) for line in wanted)
 
 
-def _given(rec: Any, line: Any) -> dict[str, str]:
-    """The fields a wanted line sets, canonical (the item's ListID stands for its name)."""
+def _given(rec: Any, line: Any, compared: Sequence[str]) -> dict[str, str]:
+    """The fields a wanted line sets, canonical (a reference's ListID stands for its name)."""
     flat = rec.to_flat(line)
-    given = {name: _canonical(flat.get(name)) for name in _LINE_FIELDS
-             if name != "Amount" and flat.get(name) is not None}
-    if "ItemRef.ListID" in given:
-        given.pop("ItemRef.FullName", None)
+    given = {name: _canonical(flat.get(name)) for name in compared if flat.get(name) is not None}
+    for name in [n for n in given if n.endswith(".ListID")]:
+        given.pop(name.removesuffix(".ListID") + ".FullName", None)
     return given
 
 
-def _keep_line_ids(rec: Any, wanted: list[Any], existing: Sequence[Any]) -> list[Any]:
+def _keep_line_ids(rec: Any, wanted: list[Any], existing: Sequence[Any], compared: Sequence[str]) -> list[Any]:
     """The wanted lines, each holding the TxnLineID of the QuickBooks line it stands for.
 
     An unchanged line keeps its line; a changed one keeps the line of the same item (and description, when given),
@@ -276,8 +285,9 @@ def _keep_line_ids(rec: Any, wanted: list[Any], existing: Sequence[Any]) -> list
     kept = {line.TxnLineID for line in wanted if line.TxnLineID}
     remaining = [(line.TxnLineID, rec.to_flat(line)) for line in existing if line.TxnLineID
                  and line.TxnLineID not in kept]
-    givens = [_given(rec, line) for line in wanted]
-    identity = ("ItemRef.ListID", "ItemRef.FullName", "Desc")
+    givens = [_given(rec, line, compared) for line in wanted]
+    # what a line is about: its item (a bill's expense line: its account) and its description
+    identity = tuple(name for name in compared if name.partition(".")[0] in ("ItemRef", "AccountRef", "Desc", "Memo"))
     for fields_of in (lambda given: given, lambda given: {k: v for k, v in given.items() if k in identity}):
         for line, given in zip(wanted, givens, strict=True):
             if line.TxnLineID:
