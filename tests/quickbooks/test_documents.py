@@ -207,3 +207,63 @@ def test_a_bill_payment_answer_parses(require_qbxml_schemas, version):
     assert [(a.TxnID, a.TxnType, a.BalanceRemaining, a.Amount) for a in paid.lines] == [
         ("9-1", "Bill", Decimal("0.00"), Decimal("45.50"))]
     assert paid.extra == {}
+
+
+GROUPED = ["SalesOrder", "Estimate", "CreditMemo", "SalesReceipt"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("name", GROUPED)
+def test_an_item_group_on_any_sales_document_is_read_and_kept_by_a_line_replacement(require_qbxml_schemas, name,
+                                                                                    version):
+    """The simulator groups items on invoices only; the same answer shape for the other sales documents is written
+    here (checked against the schema), read, and a line replacement sends the group back where it stood."""
+    line = f"{name}Line"
+    answer = (f'<?xml version="1.0"?><?qbxml version="{version}"?><QBXML><QBXMLMsgsRs>'
+              f'<{name}QueryRs requestID="q" statusCode="0" statusSeverity="Info" statusMessage="Status OK">'
+              f"<{name}Ret><TxnID>5-1</TxnID><TimeCreated>2026-03-02T10:00:00</TimeCreated>"
+              "<TimeModified>2026-03-02T10:00:00</TimeModified><EditSequence>4</EditSequence>"
+              "<CustomerRef><FullName>Acme</FullName></CustomerRef><TxnDate>2026-03-02</TxnDate>"
+              f"<{line}Ret><TxnLineID>L-1</TxnLineID><ItemRef><FullName>Setup</FullName></ItemRef>"
+              f"<Quantity>1</Quantity></{line}Ret>"
+              f"<{line}GroupRet><TxnLineID>G-1</TxnLineID><ItemGroupRef><FullName>Kit</FullName></ItemGroupRef>"
+              "<Quantity>1</Quantity><IsPrintItemsInGroup>false</IsPrintItemsInGroup><TotalAmount>90.00</TotalAmount>"
+              f"<{line}Ret><TxnLineID>G-2</TxnLineID><ItemRef><FullName>Consulting</FullName></ItemRef>"
+              f"<Amount>90.00</Amount></{line}Ret></{line}GroupRet>"
+              f"<{line}Ret><TxnLineID>L-3</TxnLineID><ItemRef><FullName>Setup</FullName></ItemRef>"
+              f"<Quantity>2</Quantity></{line}Ret>"
+              f"</{name}Ret></{name}QueryRs></QBXMLMsgsRs></QBXML>")
+    require_qbxml_schemas.validate(answer, "response")
+    [response] = parse_response(answer)
+    declared = entities.entity(name)
+    base = parse_record(declared.record, response.rets[0])
+    assert [line.TxnLineID for line in base.lines] == ["L-1", "L-3"] and base.extra == {}
+    [group] = base.groups
+    assert (group.TxnLineID, group.ItemGroupRef.FullName, group.position, group.TotalAmount) == (
+        "G-1", "Kit", 1, Decimal("90.00"))
+    assert [(type(x), x.TxnLineID) for x in group.lines] == [(declared.primary_lines.record, "G-2")]
+    # L-1 changes, L-3 goes, one new line: the group is sent back by its TxnLineID after the first line
+    lines = [declared.primary_lines.record(TxnLineID="L-1", Quantity=Decimal(4)),
+             declared.primary_lines.record(ItemRef=rec.Ref(FullName="Consulting"))]
+    tag, body = mod_body(base, base, [], declared, lines)
+    assert [item[1]["TxnLineID"] if isinstance(item, tuple) else item["TxnLineID"] for item in body[f"{line}Mod"]] \
+        == ["L-1", "G-1", "-1"]
+    message = build_message([request(f"{tag}Rq", "m", body, wrap=tag)], version=version)
+    require_qbxml_schemas.validate(message, "request")
+    assert f"<{line}GroupMod><TxnLineID>G-1</TxnLineID></{line}GroupMod>" in message
+
+
+def test_deleted_records_by_entity(client, qb_sim):
+    order = client.add(rec.SalesOrder(CustomerRef=rec.Ref(FullName="Acme"),
+                                      lines=[_line(rec.SalesOrderLine, "Setup", 1)]))
+    bill = client.add(rec.Bill(VendorRef=rec.Ref(FullName="Paper Co"), expense_lines=[
+        rec.ExpenseLine(AccountRef=rec.Ref(FullName="Office Supplies"), Amount=Decimal(5))]))
+    [setup] = client.query("Item", names=["Setup"])
+    before = order.TimeModified
+    for record_id in (order.TxnID, bill.TxnID, setup.ListID):
+        qb_sim.delete(record_id)
+    gone = client.deleted_since(["SalesOrder", "Bill", "Item", "Vendor"], since=before)
+    assert {(d.kind, d.id) for d in gone} == {("SalesOrder", order.TxnID), ("Bill", bill.TxnID),
+                                              ("ItemService", setup.ListID)}
+    with pytest.raises(entities.UnknownEntityError):
+        client.deleted_since(["PurchaseOrder"])

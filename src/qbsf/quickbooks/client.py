@@ -651,6 +651,17 @@ class QuickBooksClient:
             deleted.extend(parse_deleted(ret) for ret in response.rets)
         return deleted
 
+    def deleted_since(self, names: Iterable[str | QbEntity], *, since: datetime | None = None
+                      ) -> list[rec.DeletedRecord]:
+        """Records of these entities deleted since ``since`` (each entity's ListDelType/TxnDelType values: ``Item``
+        asks for every item type qbsf reads), list elements and transactions in one message."""
+        list_types: list[str] = []
+        txn_types: list[str] = []
+        for name in names:
+            declared = entities.entity(name)
+            (txn_types if declared.is_txn else list_types).extend(declared.deleted_types)
+        return self.query_deleted(list_types=list(dict.fromkeys(list_types)),
+                                  txn_types=list(dict.fromkeys(txn_types)), since=since)
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
