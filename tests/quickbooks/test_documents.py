@@ -267,3 +267,19 @@ def test_deleted_records_by_entity(client, qb_sim):
                                               ("ItemService", setup.ListID)}
     with pytest.raises(entities.UnknownEntityError):
         client.deleted_since(["PurchaseOrder"])
+
+
+def test_qb_parse_shows_each_kind_of_line(client):
+    """``qbsf qb parse`` (response_objects) lists a document's lines under the name its record gives them."""
+    from qbsf.quickbooks.inspect import response_objects
+
+    answers: list[str] = []
+    inner = client.transport.send
+    client.transport.send = lambda xml: answers.append(inner(xml)) or answers[-1]
+    client.add(rec.Bill(VendorRef=rec.Ref(FullName="Paper Co"), RefNumber="B-9", expense_lines=[
+        rec.ExpenseLine(AccountRef=rec.Ref(FullName="Office Supplies"), Amount=Decimal(5))], item_lines=[
+        rec.ItemLine(ItemRef=rec.Ref(FullName="Setup"), Quantity=Decimal(1), Cost=Decimal(3))]))
+    [_, bill] = response_objects(answers[-1])
+    assert bill["ret"] == "BillRet" and bill["fields"]["RefNumber"] == "B-9"
+    assert [line["Amount"] for line in bill["expense_lines"]] == ["5.00"]
+    assert [(line["ItemRef.FullName"], line["Amount"]) for line in bill["item_lines"]] == [("Setup", "3.00")]
