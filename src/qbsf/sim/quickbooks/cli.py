@@ -17,7 +17,8 @@ app = typer.Typer(help="The QuickBooks Desktop simulator: a company file you can
 
 _KINDS = {"Customer": "customers", "Vendor": "vendors", "Item": "items", "Account": "accounts", "Terms": "terms",
           "Invoice": "invoices", "ReceivePayment": "payments", "SalesReceipt": "sales_receipts",
-          "SalesOrder": "sales_orders", "Estimate": "estimates", "CreditMemo": "credit_memos", "Bill": "bills"}
+          "SalesOrder": "sales_orders", "Estimate": "estimates", "CreditMemo": "credit_memos", "Bill": "bills",
+          "BillPaymentCheck": "bill_payments"}
 
 
 def _open_existing(company: Path) -> QuickBooksSimulator:

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from qbsf.quickbooks.timestamps import base_offset
-from qbsf.sim.quickbooks.doc_schema import DOC_KINDS, DOC_LINE_RETS
+from qbsf.sim.quickbooks.doc_schema import DOC_KINDS, DOC_LINE_RETS, LINK_KINDS
 from qbsf.sim.quickbooks.schema import (
     ACCOUNT_NUMBER_LIMIT,
     FIELD_LIMIT,
@@ -36,7 +36,7 @@ ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory")
 ALL_ITEM_KINDS = (*ITEM_KINDS, "ItemSalesTax", "ItemGroup")
 ENTITY_KINDS = ("Customer", "Vendor", "OtherName", "Employee")
 TERMS_KINDS = ("StandardTerms", "DateDrivenTerms")
-TXN_KINDS = ("Invoice", "ReceivePayment", "SalesReceipt", *DOC_KINDS)
+TXN_KINDS = ("Invoice", "ReceivePayment", "SalesReceipt", *DOC_KINDS, *LINK_KINDS)
 # The standard lists every QuickBooks company has besides customers, items and accounts (OSR: each has its own
 # *Query, and the lists a user can add to their own *Add). A reference to an element not in them is 3140.
 STANDARD_LISTS = ("SalesRep", "Class", "CustomerType", "VendorType", "JobType", "Template", "ShipMethod",

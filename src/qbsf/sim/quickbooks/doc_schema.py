@@ -13,6 +13,8 @@ _SALES_HEAD = ("CustomerRef", "ClassRef", "TemplateRef", "TxnDate", "RefNumber",
                "ShipAddress", "ShipAddressBlock")
 
 DOC_KINDS = ("SalesOrder", "Estimate", "CreditMemo", "Bill")
+# Transactions that settle others (qbsf.sim.quickbooks.links): a check that pays bills.
+LINK_KINDS = ("BillPaymentCheck",)
 
 DOC_RET_ORDER: dict[str, tuple[str, ...]] = {
     "SalesOrder": (
@@ -42,6 +44,11 @@ DOC_RET_ORDER: dict[str, tuple[str, ...]] = {
         "SalesTaxCodeRef", "IsPaid", "ExternalGUID", "LinkedTxn", "ExpenseLineRet", "ItemLineRet", "OpenAmount",
         "DataExtRet",
     ),
+    "BillPaymentCheck": (
+        *_TXN_CORE, "PayeeEntityRef", "APAccountRef", "TxnDate", "BankAccountRef", "Amount", "CurrencyRef",
+        "ExchangeRate", "AmountInHomeCurrency", "RefNumber", "Memo", "Address", "AddressBlock", "IsToBePrinted",
+        "ExternalGUID", "AppliedToTxnRet", "DataExtRet",
+    ),
 }
 
 _SALES_LINE = ("TxnLineID", "ItemRef", "Desc", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "Rate", "RatePercent",
@@ -59,6 +66,7 @@ DOC_SUB_ORDER: dict[str, tuple[str, ...]] = {
                     "LotNumber", "Desc", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "Cost", "Amount",
                     "TaxAmount", "CustomerRef", "ClassRef", "SalesTaxCodeRef", "BillableStatus", "SalesRepRef",
                     "DataExtRet"),
+    "Address": ("Addr1", "Addr2", "Addr3", "Addr4", "Addr5", "City", "State", "PostalCode", "Country", "Note"),
 }
 
 # The line aggregate each document's Add/Mod carries, and the *LineRet it becomes.
@@ -74,4 +82,4 @@ DOC_REPEATED = frozenset({
     *(tag for shapes in DOC_LINES.values() for shape in shapes for tag in shape), "AppliedToTxnMod",
 })
 # RefNumber lengths (the schema's STRTYPE maxLength): 11 on the sales forms, 20 on a bill.
-DOC_REF_NUMBER_LIMIT = {"SalesOrder": 11, "Estimate": 11, "CreditMemo": 11, "Bill": 20}
+DOC_REF_NUMBER_LIMIT = {"SalesOrder": 11, "Estimate": 11, "CreditMemo": 11, "Bill": 20, "BillPaymentCheck": 11}

@@ -157,7 +157,7 @@ SUB_ORDER: dict[str, tuple[str, ...]] = {
     ),
     "ItemGroupLine": ("ItemRef", "Quantity", "UnitOfMeasure"),
     "LinkedTxn": ("TxnID", "TxnType", "TxnDate", "RefNumber", "LinkType", "Amount"),
-    "AppliedToTxnRet": ("TxnID", "TxnType", "TxnDate", "RefNumber", "BalanceRemaining", "Amount"),
+    "AppliedToTxnRet": ("TxnID", "TxnType", "TxnDate", "RefNumber", "BalanceRemaining", "Amount", "LinkedTxn"),
 }
 
 # Elements that may repeat: always kept as lists so one and many look alike.
@@ -202,10 +202,11 @@ from qbsf.sim.quickbooks.doc_schema import (  # noqa: E402
     DOC_REPEATED,
     DOC_RET_ORDER,
     DOC_SUB_ORDER,
+    LINK_KINDS,
 )
 
 RET_ORDER.update(DOC_RET_ORDER)
 SUB_ORDER.update(DOC_SUB_ORDER)
 REPEATED = REPEATED | DOC_REPEATED
 REF_NUMBER_LIMIT.update(DOC_REF_NUMBER_LIMIT)
-TXN_DEL_TYPES = TXN_DEL_TYPES | frozenset(DOC_KINDS)
+TXN_DEL_TYPES = TXN_DEL_TYPES | frozenset(DOC_KINDS) | frozenset(LINK_KINDS)

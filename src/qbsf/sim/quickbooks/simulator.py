@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from qbsf.errors import QbsfError, XmlError
-from qbsf.sim.quickbooks import documents
+from qbsf.sim.quickbooks import documents, links
 from qbsf.sim.quickbooks.company import (
     ALL_ITEM_KINDS,
     ENTITY_KINDS,
@@ -389,10 +389,12 @@ class QuickBooksSimulator:
             payload_element = request.find(op)
             payload = _data(payload_element) if payload_element is not None else {}
             if kind == "Invoice":
-                row = company.invoice_add(payload, warnings) if action == "Add" else company.invoice_mod(payload,
-                                                                                                         warnings)
+                row = links.invoice_add(company, payload, warnings) if action == "Add" else company.invoice_mod(
+                    payload, warnings)
             elif kind == "ReceivePayment" and action == "Add":
-                row = company.payment_add(payload, warnings)
+                row = links.payment_add(company, payload, warnings)
+            elif kind == "BillPaymentCheck" and action == "Add":
+                row = links.bill_payment_add(company, payload, warnings)
             elif kind == "ReceivePayment":
                 row = documents.payment_mod(company, payload, warnings)
             elif kind in DOC_KINDS:
@@ -419,8 +421,7 @@ class QuickBooksSimulator:
             kind = _text(request, "TxnDelType") or ""
             if kind not in TXN_DEL_TYPES:
                 raise self._unsupported(f"TxnDel of {kind}")
-            row = documents.delete(company, kind, _text(request, "TxnID") or "") if kind in DOC_KINDS \
-                else company.txn_delete(kind, _text(request, "TxnID") or "")
+            row = links.txn_delete(company, kind, _text(request, "TxnID") or "")
             deleted_at = company.format_time(self._epoch())
             return self._leaves([("TxnDelType", kind), ("TxnID", row.id), ("TimeDeleted", deleted_at),
                                  ("RefNumber", row.ref_number)]), {}
@@ -879,6 +880,10 @@ class QuickBooksSimulator:
         """Every bill with its expense and item lines, in creation order."""
         return self._records(("Bill",))
 
+    def bill_payments(self) -> list[dict[str, Any]]:
+        """Every check written to pay bills, with the bills it paid."""
+        return self._records(("BillPaymentCheck",))
+
     def get(self, record_id: str) -> dict[str, Any] | None:
         """One record by ListID/TxnID, or None."""
         with self._lock:
@@ -925,19 +930,19 @@ class QuickBooksSimulator:
             row = self._store.get(record_id)
             if row is None:
                 raise self._company.not_found(record_id)
-            if row.kind in DOC_KINDS:
-                return documents.delete(self._company, row.kind, record_id)
             if row.kind in TXN_KINDS:
-                return self._company.txn_delete(row.kind, record_id)
+                return links.txn_delete(self._company, row.kind, record_id)
             return self._company.list_delete(row.kind, record_id)
 
         self._direct(run, render=False)
 
     def _add_row(self, kind: str, fields: dict[str, Any], warnings: list[QbStatus]) -> Row:
         if kind == "Invoice":
-            return self._company.invoice_add(fields, warnings)
+            return links.invoice_add(self._company, fields, warnings)
         if kind == "ReceivePayment":
-            return self._company.payment_add(fields, warnings)
+            return links.payment_add(self._company, fields, warnings)
+        if kind == "BillPaymentCheck":
+            return links.bill_payment_add(self._company, fields, warnings)
         if kind == "SalesReceipt":
             return self._company.sales_receipt_add(fields, warnings)
         if kind in DOC_KINDS:
