@@ -99,3 +99,66 @@ def test_each_object_is_described_with_its_external_id(api, sobject, id_field):
     fields = {f["name"]: f for f in described["fields"]}
     assert described["custom"] is True
     assert (fields[id_field]["externalId"], fields[id_field]["unique"], fields[id_field]["length"]) == (True, True, 50)
+
+
+def test_order_and_quote_carry_the_quickbooks_ids_and_states(api, sf_emulator):
+    state = sf_emulator.state
+    account = state.insert("Account", {"Name": "Acme"})
+    order = state.insert("Order", {"AccountId": account, "EffectiveDate": "2026-03-01", "Status": "Draft"})
+    answer = api.patch(f"{V}/sobjects/Order/{order}", json={
+        "QB_Sales_Order_ID__c": "31-1", "QB_Fully_Invoiced__c": True, "QB_Manually_Closed__c": False})
+    assert answer.status_code == 204, answer.text
+    (found,) = query(api, "SELECT Id, QB_Fully_Invoiced__c, QB_Manually_Closed__c FROM Order "
+                          "WHERE QB_Sales_Order_ID__c = '31-1'")
+    assert (found["Id"], found["QB_Fully_Invoiced__c"], found["QB_Manually_Closed__c"]) == (order, True, False)
+    opportunity = state.insert("Opportunity", {"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-04-01",
+                                               "AccountId": account})
+    quote = state.insert("Quote", {"Name": "Q-1", "OpportunityId": opportunity})
+    assert state.get("Quote", quote)["QB_Estimate_Active__c"] is True  # the estimate starts active in QuickBooks
+    api.patch(f"{V}/sobjects/Quote/{quote}", json={"QB_Estimate_ID__c": "32-1", "QB_Estimate_Active__c": False})
+    (estimate,) = query(api, "SELECT QB_Estimate_Active__c FROM Quote WHERE QB_Estimate_ID__c = '32-1'")
+    assert estimate["QB_Estimate_Active__c"] is False
+    second = state.insert("Order", {"AccountId": account, "EffectiveDate": "2026-03-02", "Status": "Draft"})
+    clash = api.patch(f"{V}/sobjects/Order/{second}", json={"QB_Sales_Order_ID__c": "31-1"})
+    assert clash.status_code == 400 and clash.json()[0]["errorCode"] == "DUPLICATE_VALUE"
+
+
+def _permissions(name: str) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, str]]]:
+    from pathlib import Path
+
+    from qbsf.xmlsafe import parse_xml
+
+    ns = "{http://soap.sforce.com/2006/04/metadata}"
+    path = Path(__file__).resolve().parents[2] / "salesforce/force-app/main/default/permissionsets" / name
+    document = parse_xml(path.read_bytes())
+    fields = {p.findtext(f"{ns}field"): (p.findtext(f"{ns}readable"), p.findtext(f"{ns}editable"))
+              for p in document.iter(f"{ns}fieldPermissions")}
+    objects = {p.findtext(f"{ns}object"): {c.tag.removeprefix(ns): c.text for c in p}
+               for p in document.iter(f"{ns}objectPermissions")}
+    return fields, objects
+
+
+ADDON_OBJECTS = ("QB_Payment__c", "QB_Payment_Line__c", "QB_Credit_Memo__c", "QB_Sales_Receipt__c", "QB_Vendor__c",
+                 "QB_Bill__c")
+
+
+def test_qbsf_users_read_every_add_on_object_and_field_and_change_none():
+    from pathlib import Path
+
+    default = Path(__file__).resolve().parents[2] / "salesforce/force-app/main/default"
+    fields, objects = _permissions("QBSF_User.permissionset-meta.xml")
+    wanted = {f"{obj}.{p.name.removesuffix('.field-meta.xml')}" for obj in (*ADDON_OBJECTS, "Order", "Quote")
+              for p in (default / "objects" / obj / "fields").glob("*.field-meta.xml")}
+    assert len(wanted) > 50
+    assert {field: fields.get(field) for field in wanted} == dict.fromkeys(wanted, ("true", "false"))
+    for obj in ADDON_OBJECTS:
+        assert (objects[obj]["allowRead"], objects[obj]["allowEdit"], objects[obj]["allowCreate"],
+                objects[obj]["allowDelete"]) == ("true", "false", "false", "false"), obj
+
+
+def test_the_connector_writes_orders_quotes_and_their_lines():
+    fields, objects = _permissions("QBSF_Connector.permissionset-meta.xml")
+    for obj in ("Order", "OrderItem", "Quote", "QuoteLineItem"):
+        assert objects[obj]["allowRead"] == objects[obj]["allowEdit"] == "true", obj
+    for field in ("Order.QB_Sales_Order_ID__c", "Order.QB_Fully_Invoiced__c", "Quote.QB_Estimate_ID__c"):
+        assert fields[field] == ("true", "true")

@@ -116,3 +116,20 @@ def test_query_command_prints_json_lines(cli_env, sf_state) -> None:
     assert [json.loads(line)["Name"] for line in everything.stdout.splitlines()] == ["Gone", "O'Brien & Sons"]
     bad = CliRunner().invoke(app, ["salesforce", "query", "SELEKT Id FROM Account"])
     assert bad.exit_code != 0 and "MALFORMED_QUERY" in str(bad.exception)
+
+
+def test_check_names_every_object_of_the_package() -> None:
+    from pathlib import Path
+
+    from qbsf.app.commands.salesforce import PACKAGE_OBJECTS
+
+    objects = Path(__file__).resolve().parents[2] / "salesforce/force-app/main/default/objects"
+    custom = {p.name for p in objects.iterdir() if p.name.endswith("__c")} - {"QBSF_Settings__c"}  # a custom setting
+    assert set(PACKAGE_OBJECTS) == custom
+
+
+def test_check_names_a_missing_add_on_object(cli_env, sf_emulator, monkeypatch) -> None:
+    monkeypatch.delitem(sf_emulator.state.schema._by_lower, "qb_bill__c")  # an org with an older package
+    outcome = CliRunner().invoke(app, ["salesforce", "check"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "package objects missing: QB_Bill__c" in outcome.output

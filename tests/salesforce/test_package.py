@@ -41,7 +41,8 @@ def test_every_metadata_file_is_well_formed_with_matching_full_name() -> None:
 
 @pytest.mark.parametrize(("obj", "name"), [
     ("Account", "QB_Customer_ID__c"), ("Contact", "QB_Customer_ID__c"), ("Product2", "QB_Item_ID__c"),
-    ("Opportunity", "QB_Invoice_ID__c"), ("QB_Invoice__c", "QB_Invoice_ID__c"),
+    ("Opportunity", "QB_Invoice_ID__c"), ("QB_Invoice__c", "QB_Invoice_ID__c"), ("Order", "QB_Sales_Order_ID__c"),
+    ("Quote", "QB_Estimate_ID__c"),
     ("QBSF_Heartbeat__c", "Connector_Id__c"),
 ])
 def test_id_fields_are_text50_external_unique_case_insensitive(obj: str, name: str) -> None:

@@ -66,7 +66,7 @@ LWC_TARGETS = {
     "lightning__AppPage", "lightning__HomePage", "lightning__RecordPage", "lightning__RecordAction", "lightning__Tab",
     "lightning__UtilityBar", "lightning__FlowScreen", "lightningCommunity__Page", "lightningCommunity__Default"}
 STANDARD_OBJECTS = {"Account", "Contact", "Opportunity", "OpportunityLineItem", "Product2", "Pricebook2",
-                    "PricebookEntry", "Order", "Quote"}
+                    "PricebookEntry", "Order", "OrderItem", "Quote", "QuoteLineItem"}
 STANDARD_TABS = {"standard-Account", "standard-Contact", "standard-Opportunity", "standard-Product2",
                  "standard-home", "standard-report", "standard-Dashboard"}
 

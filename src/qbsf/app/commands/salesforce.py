@@ -20,7 +20,8 @@ CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Setti
 ID_FIELDS = {"Account": "QB_Customer_ID__c", "Contact": "QB_Customer_ID__c", "Product2": "QB_Item_ID__c",
              "Opportunity": "QB_Invoice_ID__c"}
 PACKAGE_OBJECTS = ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Heartbeat__c", "QBSF_Sync_Request__c", "QBSF_Mapping__c",
-                   "QBSF_Watermark__c", "QBSF_Activity__c")
+                   "QBSF_Watermark__c", "QBSF_Activity__c", "QB_Payment__c", "QB_Payment_Line__c", "QB_Credit_Memo__c",
+                   "QB_Sales_Receipt__c", "QB_Vendor__c", "QB_Bill__c")
 
 
 def _context(ctx: typer.Context, config: str | None) -> Any:
