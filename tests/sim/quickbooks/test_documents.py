@@ -326,7 +326,11 @@ def test_demo_company_keeps_every_kind_of_document_once(sim):
                       "CreditMemo": added["credit_memos"], "Vendor": 3, "Bill": 3}
     assert all(counts.values())
     assert {e["IsActive"] for e in sim.estimates()} == {"true", "false"}
-    assert {b["IsPaid"] for b in sim.bills()} == {"false"}
+    assert {b["IsPaid"] for b in sim.bills()} == {"true", "false"}  # one paid by check, one part-paid, one open
+    assert sim.count("BillPaymentCheck") == added["bill_payments"] == 2
+    assert sim.count("SalesReceipt") == added["sales_receipts"] > 0
+    applied = [m for m in sim.credit_memos() if m["CreditRemaining"] == "0.00"]
+    assert len(applied) == added["credits_applied"] > 0
     assert sum(float(v["Balance"]) for v in sim.vendors()) == sum(float(b["OpenAmount"]) for b in sim.bills())
     again = seed_demo_company(sim, customers=13, seed=4)
     assert not any(again.values())  # nothing twice

@@ -1,11 +1,13 @@
 """A believable small company for the demo: customers with jobs, items of each type, open, paid and overdue invoices,
-and the other documents a small business keeps: sales orders, estimates, credit memos, vendors and their bills."""
+and the other documents a small business keeps: sales orders, estimates, credit memos (some applied to an invoice),
+cash sales, vendors and their bills (one paid, one part-paid by check)."""
 
 from __future__ import annotations
 
 import logging
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 from qbsf.sim.quickbooks.simulator import QuickBooksSimulator
 
@@ -92,7 +94,8 @@ def _documents(sim: QuickBooksSimulator, customers: list[str], rng: random.Rando
                ) -> dict[str, int]:
     """Sales orders, estimates and credit memos for some of the customers just added; the vendors (once) with an
     open bill each. Its own random stream, so the invoices stay the ones earlier versions seeded."""
-    made = {"sales_orders": 0, "estimates": 0, "credit_memos": 0, "vendors": 0, "bills": 0}
+    made = {"sales_orders": 0, "estimates": 0, "credit_memos": 0, "vendors": 0, "bills": 0, "credits_applied": 0,
+            "sales_receipts": 0, "bill_payments": 0}
     for n, name in enumerate(sorted(customers)):
         customer = {"CustomerRef": {"FullName": name}}
         when = (today - timedelta(days=rng.randint(0, 20))).isoformat()
@@ -107,9 +110,16 @@ def _documents(sim: QuickBooksSimulator, customers: list[str], rng: random.Rando
                                                       "Quantity": str(rng.randint(4, 40))}]})
             made["estimates"] += 1
         if n % 5 == 2:
-            sim.add("CreditMemo", {**customer, "TxnDate": when, "Memo": "Shipping refund",
-                                   "CreditMemoLineAdd": [{"ItemRef": {"FullName": "Shipping"}, "Quantity": "1"}]})
+            memo = sim.add("CreditMemo", {**customer, "TxnDate": when, "Memo": "Shipping refund",
+                                          "CreditMemoLineAdd": [{"ItemRef": {"FullName": "Shipping"},
+                                                                 "Quantity": "1"}]})
             made["credit_memos"] += 1
+            made["credits_applied"] += _apply_credit(sim, name, memo) if n % 10 == 2 else 0
+        if n % 6 == 4:
+            sim.add("SalesReceipt", {**customer, "TxnDate": when, "PaymentMethodRef": {"FullName": "Cash"},
+                                     "SalesReceiptLineAdd": [{"ItemRef": {"FullName": "Sensor Kit"},
+                                                              "Quantity": "1"}]})
+            made["sales_receipts"] += 1
     vendors = {v["Name"] for v in sim.vendors()}
     for name, terms in _VENDORS:
         if name in vendors:
@@ -120,8 +130,30 @@ def _documents(sim: QuickBooksSimulator, customers: list[str], rng: random.Rando
                                                         "Amount": f"{rng.randint(40, 400)}.00"}]}
         if name == "Summit Electronics":
             lines = {"ItemLineAdd": [{"ItemRef": {"FullName": "Sensor Kit"}, "Quantity": "20"}]}
-        sim.add("Bill", {"VendorRef": {"FullName": name}, "TxnDate": (today - timedelta(days=rng.randint(1, 40))
-                                                                       ).isoformat(),
-                         "RefNumber": f"{name.split()[0][:3].upper()}-{rng.randint(1000, 9999)}", **lines})
+        bill = sim.add("Bill", {"VendorRef": {"FullName": name},
+                                "TxnDate": (today - timedelta(days=rng.randint(1, 40))).isoformat(),
+                                "RefNumber": f"{name.split()[0][:3].upper()}-{rng.randint(1000, 9999)}", **lines})
         made["bills"] += 1
+        share = {"Bluewater Freight": Decimal(1), "Cascade Office Supply": Decimal("0.5")}.get(name)
+        if share is not None:  # one bill paid, one part-paid: the demo shows each bill status
+            amount = (Decimal(bill["AmountDue"]) * share).quantize(Decimal("0.01"))
+            sim.add("BillPaymentCheck", {"PayeeEntityRef": {"FullName": name}, "TxnDate": today.isoformat(),
+                                         "BankAccountRef": {"FullName": "Checking"},
+                                         "RefNumber": str(3000 + made["bill_payments"]),
+                                         "AppliedToTxnAdd": [{"TxnID": bill["TxnID"],
+                                                              "PaymentAmount": str(amount)}]})
+            made["bill_payments"] += 1
     return made
+
+
+def _apply_credit(sim: QuickBooksSimulator, customer: str, memo: dict[str, object]) -> int:
+    """Apply a credit memo to the customer's first invoice that can take it all (a payment carrying only the credit,
+    as QuickBooks' Receive Payments window records it); 1 when applied."""
+    credit = Decimal(str(memo["CreditRemaining"]))
+    for invoice in sim.invoices():
+        if invoice["CustomerRef"]["FullName"] == customer and Decimal(invoice["BalanceRemaining"]) >= credit:
+            sim.add("ReceivePayment", {"CustomerRef": {"FullName": customer}, "TxnDate": invoice["TxnDate"],
+                                       "AppliedToTxnAdd": [{"TxnID": invoice["TxnID"], "SetCredit": [
+                                           {"CreditTxnID": memo["TxnID"], "AppliedAmount": str(credit)}]}]})
+            return 1
+    return 0
