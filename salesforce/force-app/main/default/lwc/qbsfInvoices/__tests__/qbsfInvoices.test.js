@@ -1,9 +1,19 @@
 import { createElement } from "lwc";
 import QbsfInvoices from "c/qbsfInvoices";
 import getInvoices from "@salesforce/apex/QBSFRecordController.getInvoices";
+import getPayments from "@salesforce/apex/QBSFRecordController.getPayments";
 
 jest.mock(
     "@salesforce/apex/QBSFRecordController.getInvoices",
+    () => {
+        const { createApexTestWireAdapter } = require("@salesforce/sfdx-lwc-jest");
+        return { default: createApexTestWireAdapter(jest.fn()) };
+    },
+    { virtual: true }
+);
+
+jest.mock(
+    "@salesforce/apex/QBSFRecordController.getPayments",
     () => {
         const { createApexTestWireAdapter } = require("@salesforce/sfdx-lwc-jest");
         return { default: createApexTestWireAdapter(jest.fn()) };
@@ -68,5 +78,52 @@ describe("c-qbsf-invoices", () => {
         getInvoices.error({ message: "Insufficient access to QB_Invoice__c" });
         await flush();
         expect(element.shadowRoot.querySelector('[data-id="error"]').textContent).toContain("Insufficient access");
+    });
+
+    it("lists the payments applied to the record's invoices, one row per invoice paid", async () => {
+        const element = mount();
+        getInvoices.emit([]);
+        getPayments.emit([
+            {
+                Id: "a07000000000001",
+                Name: "CHK-9 / 8",
+                Amount_Applied__c: 100,
+                Payment__c: "a06000000000001",
+                Payment__r: { Name: "CHK-9", Payment_Date__c: "2026-12-03", Payment_Method__c: "Check" },
+                Invoice__r: { Name: "Invoice 8" }
+            },
+            {
+                Id: "a07000000000002",
+                Name: "CHK-9 / 9",
+                Amount_Applied__c: 50,
+                Payment__c: "a06000000000001",
+                Payment__r: { Name: "CHK-9", Payment_Date__c: "2026-12-03", Payment_Method__c: "Check" },
+                Invoice__r: { Name: "Invoice 9" }
+            }
+        ]);
+        await flush();
+        expect(element.shadowRoot.querySelector('[data-id="payments-title"]').textContent).toBe("Payments (2)");
+        const row = element.shadowRoot.querySelector('[data-payment="CHK-9 / 9"]');
+        expect(row.querySelector('[data-id="invoice"]').textContent).toBe("Invoice 9");
+        expect(row.querySelector('[data-id="applied"]').value).toBe(50);
+        expect(row.querySelector('[data-id="payment"]').getAttribute("href")).toBe(
+            "/lightning/r/QB_Payment__c/a06000000000001/view"
+        );
+    });
+
+    it("shows no payments table while nothing was paid", async () => {
+        const element = mount();
+        getInvoices.emit([]);
+        getPayments.emit([]);
+        await flush();
+        expect(element.shadowRoot.querySelector('[data-id="payments"]')).toBeNull();
+    });
+
+    it("says why payments cannot be read", async () => {
+        const element = mount();
+        getInvoices.emit([]);
+        getPayments.error({ message: "Insufficient access to QB_Payment_Line__c" });
+        await flush();
+        expect(element.shadowRoot.querySelector('[data-id="error"]').textContent).toContain("QB_Payment_Line__c");
     });
 });
