@@ -28,3 +28,17 @@ def test_seed_demo_is_deterministic(sf_schema):
         return [(a["Name"], a["BillingCity"], a["Phone"]) for a in state.records("Account")]
 
     assert snapshot() == snapshot()
+
+
+def test_seed_demo_adds_activated_orders_and_quotes_with_lines(sf_state):
+    made = seed_demo(sf_state, accounts=8)
+    assert len(made.orders) == 3 and len(made.quotes) == 2
+    for order_id in made.orders:
+        order = sf_state.get("Order", order_id)
+        items = [i for i in sf_state.table("OrderItem").values() if i["OrderId"] == order_id]
+        assert order["StatusCode"] == "Activated" and len(items) == 2
+        assert order["TotalAmount"] == sum(i["Quantity"] * i["UnitPrice"] for i in items)
+    for quote_id in made.quotes:
+        quote = sf_state.get("Quote", quote_id)
+        lines = [x for x in sf_state.table("QuoteLineItem").values() if x["QuoteId"] == quote_id]
+        assert quote["AccountId"] in made.accounts and quote["LineItemCount"] == len(lines) == 2

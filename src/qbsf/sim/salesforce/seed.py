@@ -1,4 +1,5 @@
-"""Demo data for the emulated org: accounts with contacts, products with prices, won opportunities with lines."""
+"""Demo data for the emulated org: accounts with contacts, products with prices, won opportunities with lines, and
+activated orders and quotes with their lines (the documents the sales order and estimate add-ons send)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class DemoData:
     contacts: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     opportunities: list[str] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
 
 
 def seed_demo(state: SalesforceState, *, accounts: int = 8, seed: int = 1) -> DemoData:
@@ -69,7 +72,38 @@ def seed_demo(state: SalesforceState, *, accounts: int = 8, seed: int = 1) -> De
                                                      "Quantity": rng.randint(1, 10),
                                                      "UnitPrice": _price(state, product)})
             made.opportunities.append(opportunity)
+        _orders_and_quotes(state, made, random.Random(seed + 7919))
     return made
+
+
+def _orders_and_quotes(state: SalesforceState, made: DemoData, rng: random.Random) -> None:
+    """An activated order for every third account and a quote for every fourth opportunity, two lines each, priced
+    from the standard price book. Their own random stream, so the accounts and opportunities stay the ones earlier
+    versions seeded. An order is activated after its products are added, as Salesforce requires."""
+    book = state.standard_pricebook_id
+    entries = {e["Product2Id"]: e["Id"] for e in state.table("PricebookEntry").values()
+               if e.get("Pricebook2Id") == book}
+    today = state.clock().date()
+    for index, account in enumerate(made.accounts):
+        if index % 3:
+            continue
+        order = state.insert("Order", {"AccountId": account, "Pricebook2Id": book, "Status": "Draft",
+                                       "EffectiveDate": (today - timedelta(days=rng.randint(0, 10))).isoformat(),
+                                       "Description": "Demo order"})
+        for product in rng.sample(made.products, 2):
+            state.insert("OrderItem", {"OrderId": order, "PricebookEntryId": entries[product],
+                                       "Quantity": rng.randint(1, 5), "UnitPrice": _price(state, product)})
+        state.update("Order", order, {"Status": "Activated"})
+        made.orders.append(order)
+    for index, opportunity in enumerate(made.opportunities):
+        if index % 4 != 1:
+            continue
+        quote = state.insert("Quote", {"Name": f"Quote {index + 1}", "OpportunityId": opportunity,
+                                       "Pricebook2Id": book})
+        for product in rng.sample(made.products, 2):
+            state.insert("QuoteLineItem", {"QuoteId": quote, "PricebookEntryId": entries[product],
+                                           "Quantity": rng.randint(1, 5), "UnitPrice": _price(state, product)})
+        made.quotes.append(quote)
 
 
 def _price(state: SalesforceState, product_id: str) -> float:
