@@ -42,7 +42,7 @@ def test_send_to_quickbooks_on_account_and_opportunity() -> None:
     bundle = _xml("lwc/qbsfSendToQuickBooks/qbsfSendToQuickBooks.js-meta.xml")
     assert bundle.findtext(f".//{NS}actionType") == "Action", "headless: no modal, a toast"
     invoices = _xml("lwc/qbsfInvoices/qbsfInvoices.js-meta.xml")
-    assert {o.text for o in invoices.iter(f"{NS}object")} == {"Account", "Opportunity"}
+    assert {o.text for o in invoices.iter(f"{NS}object")} == {"Account", "Opportunity", "QB_Invoice__c"}
 
 
 def test_integration_user_permission_set_reaches_everything_the_connector_touches() -> None:
