@@ -155,6 +155,26 @@ def test_invoice_from_a_sales_order_line_then_the_rest_fully_invoices_it(qb, txt
     assert txt(order, "IsFullyInvoiced") == "false"
 
 
+@VERSIONS
+def test_invoice_mod_gives_back_what_a_removed_or_smaller_linked_line_took(qb, txt, company, version):
+    order_id, _ = sales_order(qb, txt)
+    made = qb.ok("<InvoiceAddRq><InvoiceAdd>" + ACME + f"<LinkToTxnID>{order_id}</LinkToTxnID></InvoiceAdd>"
+                 "</InvoiceAddRq>", version)
+    consulting, widget = (txt(x, "TxnLineID") for x in made.findall("InvoiceLineRet"))
+    assert txt(one_of(qb, txt, "SalesOrder", order_id, version), "IsFullyInvoiced") == "true"
+    # The widget line is left out (deleted) and consulting goes from 2 to 1.
+    changed = qb.ok(f"<InvoiceModRq><InvoiceMod><TxnID>{txt(made, 'TxnID')}</TxnID><EditSequence>"
+                    f"{txt(made, 'EditSequence')}</EditSequence><InvoiceLineMod><TxnLineID>{consulting}</TxnLineID>"
+                    "<Quantity>1</Quantity></InvoiceLineMod></InvoiceMod></InvoiceModRq>", version)
+    assert [txt(x, "TxnLineID") for x in changed.findall("InvoiceLineRet")] == [consulting]
+    assert widget
+    order = one_of(qb, txt, "SalesOrder", order_id, version,
+                   "<IncludeLineItems>true</IncludeLineItems><IncludeLinkedTxns>true</IncludeLinkedTxns>")
+    assert [txt(x, "Invoiced") for x in order.findall("SalesOrderLineRet")] == ["1", "0"]
+    assert txt(order, "IsFullyInvoiced") == "false"
+    assert txt(order, "LinkedTxn/TxnID") == txt(made, "TxnID")  # still linked through the consulting line
+
+
 def test_linked_invoice_refusals(qb, txt, company):
     order_id, (consulting, _) = sales_order(qb, txt)
     too_many = qb.one("<InvoiceAddRq><InvoiceAdd>" + ACME + "<InvoiceLineAdd><Quantity>3</Quantity><LinkToTxn>"

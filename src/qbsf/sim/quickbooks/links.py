@@ -215,6 +215,39 @@ def invoice_add(company: Company, data: dict[str, Any], warnings: list[QbStatus]
     return invoice
 
 
+def invoice_mod(company: Company, data: dict[str, Any], warnings: list[QbStatus], *,
+                check_sequence: bool = True) -> Row:
+    """InvoiceMod of an invoice made from sales orders: a linked line deleted from the invoice gives its quantity back
+    to the order, a changed quantity moves the order's Invoiced by the difference (OSR InvoiceMod: the lines sent are
+    the invoice's lines)."""
+    invoice = company.invoice_mod(data, warnings, check_sequence=check_sequence)
+    recorded = invoice.body.get("_links", [])
+    if not recorded:
+        return invoice
+    lines = {line["TxnLineID"]: line for line in invoice.body.get("InvoiceLineRet", [])}
+    kept, given_back = [], []
+    for link in recorded:
+        line = lines.get(link.get("own") or "")
+        if line is None:
+            given_back.append(link)
+            continue
+        quantity = parse_decimal(line.get("Quantity", "1"), "Quantity")
+        before = parse_decimal(link["qty"], "Quantity")
+        if quantity != before:
+            given_back.append({**link, "qty": _number(before - quantity)})
+            link = {**link, "qty": _number(quantity)}
+        kept.append(link)
+    if given_back:
+        invoice.body["_links"] = kept
+        company.store.update(invoice)
+        _move_invoiced(company, invoice, given_back, -1, still_linked=frozenset(link["txn"] for link in kept))
+        if {link["txn"] for link in recorded} - {link["txn"] for link in kept}:
+            gone = {link["txn"] for link in recorded} - {link["txn"] for link in kept}
+            invoice.body["LinkedTxn"] = [x for x in invoice.body.get("LinkedTxn", []) if x["TxnID"] not in gone]
+            company.store.update(invoice)
+    return invoice
+
+
 def _source(company: Company, txn_id: str, customer: Row | None) -> Row:
     source = company.get(txn_id, tuple(_LINE_SHAPES))
     if source is None:
@@ -241,8 +274,9 @@ def _open_quantity(source: Row, line: dict[str, Any]) -> Decimal:
 
 
 def _move_invoiced(company: Company, invoice: Row, links: list[dict[str, Any]], sign: int,
-                   amounts: dict[str, Decimal] | None = None) -> None:
-    """Add (``sign`` +1) or give back (-1) the quantities an invoice took from its sales orders and estimates."""
+                   amounts: dict[str, Decimal] | None = None, still_linked: frozenset[str] = frozenset()) -> None:
+    """Add (``sign`` +1) or give back (-1) the quantities an invoice took from its sales orders and estimates; a
+    transaction in ``still_linked`` keeps its link to the invoice."""
     touched: dict[str, Row] = {}
     for link in links:
         source = touched.get(link["txn"]) or company.store.get(link["txn"])
@@ -257,7 +291,10 @@ def _move_invoiced(company: Company, invoice: Row, links: list[dict[str, Any]], 
                                                                                                       "Quantity")
                 line["Invoiced"] = _number(max(invoiced, Decimal(0)))
     for source in touched.values():
-        linked = [link for link in source.body.get("LinkedTxn", []) if link["TxnID"] != invoice.id]
+        if source.id in still_linked:
+            linked = list(source.body.get("LinkedTxn", []))
+        else:
+            linked = [link for link in source.body.get("LinkedTxn", []) if link["TxnID"] != invoice.id]
         if sign > 0 and amounts is not None:
             linked.append(_link(invoice.id, "Invoice", invoice.body, "QUANTYPE", amounts.get(source.id, Decimal(0))))
         source.body["LinkedTxn"] = linked

@@ -389,8 +389,8 @@ class QuickBooksSimulator:
             payload_element = request.find(op)
             payload = _data(payload_element) if payload_element is not None else {}
             if kind == "Invoice":
-                row = links.invoice_add(company, payload, warnings) if action == "Add" else company.invoice_mod(
-                    payload, warnings)
+                row = links.invoice_add(company, payload, warnings) if action == "Add" else links.invoice_mod(
+                    company, payload, warnings)
             elif kind == "ReceivePayment" and action == "Add":
                 row = links.payment_add(company, payload, warnings)
             elif kind == "BillPaymentCheck" and action == "Add":
@@ -908,8 +908,8 @@ class QuickBooksSimulator:
             if row is None:
                 raise self._company.not_found(record_id)
             if row.kind == "Invoice":
-                return self._company.invoice_mod({"TxnID": record_id, **_listify(fields)}, warnings,
-                                                 check_sequence=False)
+                return links.invoice_mod(self._company, {"TxnID": record_id, **_listify(fields)}, warnings,
+                                         check_sequence=False)
             if row.kind in DOC_KINDS:
                 return documents.mod(self._company, row.kind, {"TxnID": record_id, **_listify(fields)}, warnings,
                                      check_sequence=False)
