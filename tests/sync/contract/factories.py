@@ -1,0 +1,294 @@
+"""Sample records for the contract test: for each synced entity and direction, how to make a valid record of it on
+its source side, how to change it, how to remove it, and how to find what the sync made of it on the other side.
+
+A declared entity without a factory here fails ``test_every_declared_entity_has_a_sample_record_factory``: a new
+entity brings one (a subclass of :class:`OutboundFactory` or :class:`InboundFactory`, added to ``FACTORIES``).
+
+Records are made through the emulators' own Python APIs (``SalesforceState.insert``, ``QuickBooksSimulator.add``),
+never through qbsf's clients, so the sync under test is the only thing that crosses between the two systems.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from tests.sync.contract.support import QB_TO_SF, SF_TO_QB, ContractWorld
+
+from qbsf.quickbooks.bodies import external_guid
+
+
+class Factory:
+    """What the contract needs to know about one entity in one direction."""
+
+    direction: ClassVar[str]
+    sf_object: ClassVar[str]
+    qb_entity: ClassVar[str]
+    # Which simulator list holds the QuickBooks records (``QuickBooksSimulator.customers`` …).
+    qb_list: ClassVar[str]
+    # How the entity handles a record removed on its source side, in the words of its declaration:
+    # sync.on_sf_gone (SF → QB: report / inactivate / memo) or sync.on_qb_delete (QB → SF: record / set:F=v).
+    removal_action: ClassVar[str] = "report"
+    # Whether a record of this entity has a name the other side can already hold (the pass-order contract
+    # then starts from a same-named record on both sides); transactions have none.
+    named: ClassVar[bool] = True
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.direction, self.sf_object, self.qb_entity)
+
+    # ---- to be given by each entity ----------------------------------------------------------------------------
+    def prepare(self, w: ContractWorld) -> None:
+        """Make (and sync) what a record of this entity needs first: its parents. Nothing by default."""
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        """A new valid record on the source side; returns its id there (Salesforce Id, or ListID/TxnID)."""
+        raise AssertionError(f"{type(self).__name__} makes no record")
+
+    def change(self, w: ContractWorld, source_id: str) -> None:
+        """Change a mapped value of the record on its source side."""
+        raise AssertionError(f"{type(self).__name__} changes no record")
+
+    def changed(self, w: ContractWorld, source_id: str, target: dict[str, Any]) -> bool:
+        """Whether the other side's record shows the change :meth:`change` made."""
+        raise AssertionError(f"{type(self).__name__} checks no change")
+
+    def remove(self, w: ContractWorld, source_id: str) -> None:
+        """Remove the record on its source side (delete it, as a user would)."""
+        raise AssertionError(f"{type(self).__name__} removes no record")
+
+    def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
+        """The same-named record made in each system, not linked: (Salesforce Id, QuickBooks id)."""
+        raise AssertionError(f"{type(self).__name__} has no name the other side can share")
+
+    # ---- derived -----------------------------------------------------------------------------------------------
+    def qb_records(self, w: ContractWorld) -> list[dict[str, Any]]:
+        return list(getattr(w.qb_sim, self.qb_list)())
+
+    def sf_records(self, w: ContractWorld) -> list[dict[str, Any]]:
+        return list(w.sf_state.records(self.sf_object))
+
+
+class OutboundFactory(Factory):
+    """An entity synced from Salesforce to QuickBooks: the source is a Salesforce record."""
+
+    direction = SF_TO_QB
+    qb_id_field: ClassVar[str]
+    qb_id_kind: ClassVar[str] = "ListID"
+
+    def counterparts(self, w: ContractWorld, sf_id: str) -> list[dict[str, Any]]:
+        """The QuickBooks records made for ``sf_id``: its ExternalGUID, or the id Salesforce holds."""
+        record = w.sf_state.get(self.sf_object, sf_id) or {}
+        held = record.get(self.qb_id_field)
+        guid = external_guid(sf_id).casefold()
+        return [r for r in self.qb_records(w)
+                if (r.get("ExternalGUID") or "").casefold() == guid or (held and r.get(self.qb_id_kind) == held)]
+
+    def target_id(self, target: dict[str, Any]) -> str:
+        return str(target[self.qb_id_kind])
+
+
+class InboundFactory(Factory):
+    """An entity synced from QuickBooks to Salesforce: the source is a QuickBooks record."""
+
+    direction = QB_TO_SF
+    external_id: ClassVar[str]
+
+    def counterparts(self, w: ContractWorld, qb_id: str) -> list[dict[str, Any]]:
+        """The Salesforce records holding ``qb_id`` in the external id field."""
+        return [r for r in self.sf_records(w) if r.get(self.external_id) == qb_id]
+
+    def target_id(self, target: dict[str, Any]) -> str:
+        return str(target["Id"])
+
+    def remove(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.delete(qb_id)
+
+
+# ---- Salesforce → QuickBooks -----------------------------------------------------------------------------------
+class AccountToCustomer(OutboundFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Account", "Customer", "customers", "QB_Customer_ID__c"
+    removal_action = "inactivate"
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        return w.sf_state.insert("Account", {"Name": name or f"Contract Account {number}",
+                                             "Phone": f"(415) 555-01{number:02d}", "BillingCity": "Oakland"})
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Account", sf_id, {"Phone": "(415) 555-9999"})
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Phone") == "(415) 555-9999"
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete("Account", sf_id)
+
+    def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
+        return self.make(w, 0, name), w.qb_sim.add("Customer", {"Name": name})["ListID"]
+
+
+class ContactToSubCustomer(OutboundFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Contact", "Customer", "customers", "QB_Customer_ID__c"
+    removal_action = "inactivate"
+    PARENT = "Contract Parent Co"
+
+    def prepare(self, w: ContractWorld) -> None:
+        w.sf_state.insert("Account", {"Name": self.PARENT})
+        w.sync_out(["Account"])
+
+    def _parent(self, w: ContractWorld) -> dict[str, Any]:
+        (parent,) = [a for a in w.sf_state.records("Account") if a["Name"] == self.PARENT]
+        return parent
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        return w.sf_state.insert("Contact", {"FirstName": "Pat", "LastName": name or f"Contract Person {number}",
+                                             "Email": f"pat{number}@example.com",
+                                             "AccountId": self._parent(w)["Id"]})
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Contact", sf_id, {"Phone": "(415) 555-8888"})
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Phone") == "(415) 555-8888"
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete("Contact", sf_id)
+
+    def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
+        parent = self._parent(w)
+        sf_id = self.make(w, 0, name)
+        full = w.sf_state.get("Contact", sf_id)["Name"]
+        sub = w.qb_sim.add("Customer", {"Name": full, "ParentRef": {"ListID": parent["QB_Customer_ID__c"]}})
+        return sf_id, sub["ListID"]
+
+
+class ProductToItem(OutboundFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Product2", "Item", "items", "QB_Item_ID__c"
+    removal_action = "inactivate"
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        product = w.sf_state.insert("Product2", {"Name": name or f"Contract Product {number}", "IsActive": True,
+                                                 "Description": f"Sample product {number}",
+                                                 "QB_Sales_Price__c": 10 + number})
+        w.sf_state.insert("PricebookEntry", {"Pricebook2Id": w.sf_state.standard_pricebook_id,
+                                             "Product2Id": product, "UnitPrice": 10 + number, "IsActive": True})
+        return product
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Product2", sf_id, {"Description": "Changed in Salesforce"})
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        return "Changed in Salesforce" in str(target)
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete("Product2", sf_id)
+
+    def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
+        item = w.qb_sim.add("ItemService", {"Name": name, "SalesOrPurchase": {
+            "Desc": "Hourly", "Price": "10.00", "AccountRef": {"FullName": "Sales"}}})
+        return self.make(w, 0, name), item["ListID"]
+
+
+class OpportunityToInvoice(OutboundFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Opportunity", "Invoice", "invoices", "QB_Invoice_ID__c"
+    qb_id_kind = "TxnID"
+    removal_action = "memo"
+    named = False
+    ACCOUNT, PRODUCT = "Contract Buyer Inc", "Contract Service"
+
+    def prepare(self, w: ContractWorld) -> None:
+        w.sf_state.insert("Account", {"Name": self.ACCOUNT})
+        ProductToItem().make(w, 0, self.PRODUCT)
+        w.sync_out(["Account", "Product2"])
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        sf = w.sf_state
+        (account,) = [a["Id"] for a in sf.records("Account") if a["Name"] == self.ACCOUNT]
+        (entry,) = [e["Id"] for e in sf.records("PricebookEntry")
+                    if sf.get("Product2", e["Product2Id"])["Name"] == self.PRODUCT]
+        opportunity = sf.insert("Opportunity", {"Name": name or f"Contract Deal {number}", "StageName": "Closed Won",
+                                                "CloseDate": "2026-05-01", "AccountId": account,
+                                                "Pricebook2Id": sf.standard_pricebook_id})
+        sf.insert("OpportunityLineItem", {"OpportunityId": opportunity, "PricebookEntryId": entry,
+                                          "Quantity": 1 + number, "UnitPrice": 100})
+        return opportunity
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Opportunity", sf_id, {"Name": "Renamed contract deal"})
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo") == "Opportunity: Renamed contract deal"
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete("Opportunity", sf_id)
+
+
+# ---- QuickBooks → Salesforce -----------------------------------------------------------------------------------
+class CustomerToAccount(InboundFactory):
+    sf_object, qb_entity, qb_list, external_id = "Account", "Customer", "customers", "QB_Customer_ID__c"
+    removal_action = "record"
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        customer = w.qb_sim.add("Customer", {"Name": name or f"QB Contract Customer {number}",
+                                             "Phone": f"555-02{number:02d}",
+                                             "BillAddress": {"Addr1": f"{number + 1} Main St", "City": "Oakland"}})
+        return customer["ListID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Phone": "555-7777"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Phone") == "555-7777"
+
+    def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
+        return w.sf_state.insert("Account", {"Name": name}), self.make(w, 0, name)
+
+
+class ItemToProduct(InboundFactory):
+    sf_object, qb_entity, qb_list, external_id = "Product2", "Item", "items", "QB_Item_ID__c"
+    removal_action = "set:IsActive=false"
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        return w.qb_sim.add("ItemService", {"Name": name or f"QB Contract Item {number}", "SalesOrPurchase": {
+            "Desc": f"Service {number}", "Price": f"{20 + number}.00",
+            "AccountRef": {"FullName": "Sales"}}})["ListID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Name": "QB Contract Item renamed"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Name") == "QB Contract Item renamed"
+
+    def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
+        return ProductToItem().make(w, 0, name), self.make(w, 0, name)
+
+
+class InvoiceToQbInvoice(InboundFactory):
+    sf_object, qb_entity, qb_list, external_id = "QB_Invoice__c", "Invoice", "invoices", "QB_Invoice_ID__c"
+    removal_action = "record"
+    named = False
+    CUSTOMER, ITEM = "QB Contract Buyer", "QB Contract Service"
+
+    def prepare(self, w: ContractWorld) -> None:
+        CustomerToAccount().make(w, 0, self.CUSTOMER)
+        ItemToProduct().make(w, 0, self.ITEM)
+        w.sync_in(["Customer", "Item"])
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        (customer,) = [c["ListID"] for c in w.qb_sim.customers() if c["Name"] == self.CUSTOMER]
+        (item,) = [i["ListID"] for i in w.qb_sim.items() if i["Name"] == self.ITEM]
+        return w.qb_sim.add("Invoice", {"CustomerRef": {"ListID": customer}, "RefNumber": f"C{1000 + number}",
+                                        "InvoiceLineAdd": [{"ItemRef": {"ListID": item},
+                                                            "Quantity": str(1 + number)}]})["TxnID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Memo": "Changed in QuickBooks"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo__c") == "Changed in QuickBooks"
+
+
+FACTORIES: dict[tuple[str, str, str], Factory] = {
+    factory.key: factory for factory in (
+        AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(),
+        CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice())
+}

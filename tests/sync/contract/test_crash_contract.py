@@ -1,0 +1,189 @@
+"""Crash contract: for every declared entity in each direction, a pass killed with SIGKILL at each step boundary and
+run again leaves every record on the other side exactly once, linked, with nothing lost.
+
+The pass runs in a forked child (qbsf already imported: a fresh interpreter would cost seconds per case) against the
+Salesforce emulator, which stays in the parent and outlives the child; the QuickBooks company and the state store
+are SQLite files the restarted pass opens again.
+
+Salesforce → QuickBooks stops at qbsf's own crash points (``qbsf.sync.crash.POINTS``, ``QBSF_CRASH_AT``).
+QuickBooks → Salesforce has no named points yet, so the child kills itself at the same kind of boundary from outside
+the pass: on entering or leaving its n-th Salesforce write call, and on entering or leaving the call that moves the
+entity's watermark.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.sync.contract.factories import FACTORIES
+from tests.sync.contract.support import COMPANY_ZONE, QB_TO_SF, SF_TO_QB, Case, ContractWorld, registered_cases
+
+from qbsf.sync.crash import POINTS
+
+RECORDS = 3       # per case: with batches of 2, every pass has a first and a last batch
+BATCH = 2
+OUTBOUND_KILLS = [(point, 1) for point in POINTS] + [("after_local_record", 2)]
+INBOUND_KILLS = [
+    ("before_sf_write", 1),    # read and mapped, nothing written to Salesforce
+    ("after_sf_write", 1),     # the first batch in Salesforce, not recorded locally
+    ("before_sf_write", 2),    # the first batch recorded locally, the second not sent
+    ("after_sf_write", 2),     # every batch in Salesforce, the last not recorded
+    ("before_watermark", 1),   # every batch recorded, the watermark not moved
+    ("after_watermark", 1),    # the watermark moved, the pass not finished (deletions, status)
+]
+CASES = [(case, point, hit) for case in registered_cases()
+         for point, hit in (OUTBOUND_KILLS if case.direction == SF_TO_QB else INBOUND_KILLS)]
+IDS = [f"{case.label}-{point}:{hit}" for case, point, hit in CASES]
+
+
+def _clients(env: dict[str, str], validating: Any = None) -> tuple[Any, Any, Any, Any]:
+    from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+    from qbsf.quickbooks.transports.simulator import SimulatorTransport
+    from qbsf.salesforce.auth import ClientCredentialsAuth
+    from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+    from qbsf.sync.state import StateStore
+
+    sf = SalesforceClient(env["SF_URL"], ClientCredentialsAuth(env["SF_URL"], env["SF_ID"], env["SF_SECRET"]),
+                          backoff=0.001, backoff_max=0.01)
+    sim = QuickBooksSimulator(env["QB_PATH"], utc_offset_hours=COMPANY_ZONE)
+    transport = SimulatorTransport(sim)
+    qb = QuickBooksClient(validating(transport) if validating else transport, default_accounts=DefaultAccounts(
+        income="Sales", cogs="Cost of Goods Sold", asset="Inventory Asset", expense="Office Supplies"))
+    return sf, sim, qb, StateStore(env["STATE_PATH"])
+
+
+def _world(env: dict[str, str], mappings: dict[str, Any], validating: Any = None) -> ContractWorld:
+    sf, sim, qb, state = _clients(env, validating)
+    world = ContractWorld(None, sf, sim, qb, state, mappings)
+    world.settings = {"qb_batch_size": 1, "batch_size": BATCH}
+    world.inbound_settings = {"batch_size": BATCH}
+    return world
+
+
+def _close(world: ContractWorld) -> None:
+    world.state.close()
+    world.qb.close()
+    world.qb_sim.close()
+    world.sf.close()
+
+
+def _kill_at(point: str, hit: int, entity: str) -> None:
+    """Make this (child) process SIGKILL itself at ``point`` of a QuickBooks → Salesforce pass, the ``hit``-th time."""
+    from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sync.state import StateStore
+
+    hits = {"n": 0}
+
+    def reached(name: str) -> None:
+        if name == point:
+            hits["n"] += 1
+            if hits["n"] >= hit:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    request = SalesforceClient.request
+
+    def counted_request(self: Any, method: str, path: str, **kwargs: Any) -> Any:
+        body = kwargs.get("json")
+        reads_only = method.upper() == "GET" or (
+            isinstance(body, dict) and "compositeRequest" in body
+            and all(str(s.get("method", "")).upper() == "GET" for s in body["compositeRequest"]))
+        write = not reads_only and "/oauth2/" not in path
+        if write:
+            reached("before_sf_write")
+        answer = request(self, method, path, **kwargs)
+        if write:
+            reached("after_sf_write")
+        return answer
+
+    set_watermark = StateStore.set_watermark
+
+    def watched(self: Any, source: str, value: str, **kwargs: Any) -> None:
+        ours = source == f"qb:{entity}"
+        if ours:
+            reached("before_watermark")
+        set_watermark(self, source, value, **kwargs)
+        if ours:
+            reached("after_watermark")
+
+    SalesforceClient.request = counted_request  # type: ignore[method-assign]
+    StateStore.set_watermark = watched  # type: ignore[method-assign]
+
+
+def _pass_in_child(env: dict[str, str], mappings: dict[str, Any], case: Case, point: str, hit: int) -> None:
+    if case.direction == SF_TO_QB:
+        os.environ["QBSF_CRASH_AT"] = f"{point}:{hit}"
+    else:
+        _kill_at(point, hit, case.qb_entity)
+    world = _world(env, mappings)
+    if case.direction == SF_TO_QB:
+        world.engine().sync_sf_to_qb([case.name])
+    else:
+        world.inbound_sync().run([case.name])
+    os._exit(0)
+
+
+def test_the_outbound_kills_cover_every_crash_point() -> None:
+    assert {point for point, _ in OUTBOUND_KILLS} == set(POINTS)
+
+
+@pytest.mark.parametrize(("case", "point", "hit"), CASES, ids=IDS)
+def test_a_pass_killed_at_each_step_boundary_restarts_to_exactly_once(case: Case, point: str, hit: int, sf_emulator,
+                                                                     example_mappings, validating,
+                                                                     tmp_path: Path) -> None:
+    factory = FACTORIES.get(case.key)
+    assert factory is not None, f"{case.label} has no sample-record factory (tests/sync/contract/factories.py)"
+    env = {"SF_URL": sf_emulator.url, "SF_ID": sf_emulator.client_id, "SF_SECRET": sf_emulator.client_secret,
+           "QB_PATH": str(tmp_path / "company.qbw.sqlite"), "STATE_PATH": str(tmp_path / "state.db")}
+    mappings = dict(example_mappings)
+    world = _world(env, mappings)
+    world.sf_state = sf_emulator.state
+    try:
+        factory.prepare(world)
+        made = [factory.make(world, number) for number in range(RECORDS)]
+        before_sf, before_qb = len(factory.sf_records(world)), len(factory.qb_records(world))
+    finally:
+        _close(world)  # nothing of the parent's is open on the files while the child runs
+
+    child = multiprocessing.get_context("fork").Process(target=_pass_in_child,
+                                                        args=(env, mappings, case, point, hit))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL, f"the pass was not killed at {point}:{hit} (exit {child.exitcode})"
+
+    world = _world(env, mappings, validating)
+    world.sf_state = sf_emulator.state
+    try:
+        run = (lambda: world.engine().sync_sf_to_qb([case.name])) if case.direction == SF_TO_QB else \
+            (lambda: world.inbound_sync().run([case.name]))
+        first = run()
+        assert first.ok, f"{case.label}: the restarted pass failed: {first.error or first.failures}"
+        second = run()
+        assert second.ok and second.total("created") == 0 and second.total("updated") == 0, \
+            f"{case.label}: the pass after the restart still wrote: {second.summary()}"
+        if case.direction == SF_TO_QB:
+            assert world.state.in_flight() == [], "every Add interrupted by the crash was reconciled"
+            assert all(link.written_back for link in world.state.links(case.crosswalk))
+            assert len(factory.qb_records(world)) == before_qb + RECORDS, "nothing doubled, nothing lost"
+        else:
+            assert len(factory.sf_records(world)) == before_sf + RECORDS, "nothing doubled, nothing lost"
+        for source_id in made:
+            (target,) = factory.counterparts(world, source_id) or [None]
+            assert target is not None and len(factory.counterparts(world, source_id)) == 1, \
+                f"{case.label}: {source_id} has {len(factory.counterparts(world, source_id))} records on the other side"
+            sf_id, qb_id = (source_id, factory.target_id(target)) if case.direction == SF_TO_QB else \
+                (factory.target_id(target), source_id)
+            link = world.state.lookup(case.crosswalk, sf_id)
+            assert link is not None and link.qb_id == qb_id, f"{case.label}: {sf_id} ↔ {qb_id} not in the crosswalk"
+            assert sf_emulator.state.get(case.sf_object, sf_id)[case.qb_id_field] == qb_id
+    finally:
+        _close(world)
+
+
+def test_every_direction_is_killed_somewhere() -> None:
+    assert {case.direction for case, _, _ in CASES} == {SF_TO_QB, QB_TO_SF}
