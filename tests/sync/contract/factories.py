@@ -60,6 +60,11 @@ class Factory:
         """The same-named record made in each system, not linked: (Salesforce Id, QuickBooks id)."""
         raise AssertionError(f"{type(self).__name__} has no name the other side can share")
 
+    def retire(self, w: ContractWorld, source_id: str) -> None:
+        """Take the record out of the sync without deleting it: no longer eligible (SF → QB, for an entity that
+        declares an eligibility condition) or made inactive (QB → SF, for a list entity)."""
+        raise AssertionError(f"{type(self).__name__} cannot retire a record")
+
     # ---- derived -----------------------------------------------------------------------------------------------
     def qb_records(self, w: ContractWorld) -> list[dict[str, Any]]:
         return list(getattr(w.qb_sim, self.qb_list)())
@@ -102,6 +107,9 @@ class InboundFactory(Factory):
 
     def remove(self, w: ContractWorld, qb_id: str) -> None:
         w.qb_sim.delete(qb_id)
+
+    def retire(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"IsActive": "false"})
 
 
 # ---- Salesforce → QuickBooks -----------------------------------------------------------------------------------
@@ -152,6 +160,9 @@ class ContactToSubCustomer(OutboundFactory):
 
     def remove(self, w: ContractWorld, sf_id: str) -> None:
         w.sf_state.delete("Contact", sf_id)
+
+    def retire(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Contact", sf_id, {"AccountId": None})
 
     def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
         parent = self._parent(w)
@@ -220,6 +231,9 @@ class OpportunityToInvoice(OutboundFactory):
 
     def remove(self, w: ContractWorld, sf_id: str) -> None:
         w.sf_state.delete("Opportunity", sf_id)
+
+    def retire(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Opportunity", sf_id, {"StageName": "Closed Lost"})
 
 
 # ---- QuickBooks → Salesforce -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class Case:
     crosswalk: str          # the crosswalk entity its links are kept under
     qb_id_field: str        # the Salesforce field holding the QuickBooks id
     qb_id_kind: str         # ListID or TxnID
+    eligibility: str | None = None  # SF → QB: the condition a Salesforce record must meet to sync
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -54,8 +55,8 @@ def registered_cases() -> list[Case]:
     from qbsf.sync.entities import ENTITIES
     from qbsf.sync.inbound import INBOUND_SPECS
 
-    cases = [Case(SF_TO_QB, spec.name, spec.sf_object, spec.qb_entity, spec.name, spec.qb_id_field, spec.qb_id_kind)
-             for spec in ENTITIES]
+    cases = [Case(SF_TO_QB, spec.name, spec.sf_object, spec.qb_entity, spec.name, spec.qb_id_field, spec.qb_id_kind,
+                  spec.eligibility) for spec in ENTITIES]
     cases += [Case(QB_TO_SF, spec.name, spec.sf_object, spec.name, spec.crosswalk, spec.external_id, spec.id_field)
               for spec in INBOUND_SPECS]
     return cases

@@ -209,6 +209,64 @@ def test_a_record_removed_on_its_source_side_is_handled_as_its_entity_declares(c
     _assert_removal_recorded(cw, case, _factory(case).removal_action)
 
 
+RETIRED = [case for case in CASES if (case.eligibility if case.direction == SF_TO_QB else case.qb_id_kind == "ListID")]
+
+
+def _assert_retirement_recorded(cw: ContractWorld, case: Case, action: str) -> None:
+    factory, made = _made(cw, case, 2)
+    cw.cycle()
+    retired, kept = made
+    target = _one_counterpart(cw, case, factory, retired)
+    cw.tick()
+    factory.retire(cw, retired)
+    if case.direction == SF_TO_QB:
+        cw.settings["on_sf_gone"] = {case.name: action}
+    else:
+        from qbsf.sync.inbound import DeletionAction
+
+        cw.inbound_settings["on_deleted"] = {case.name: DeletionAction.parse(action)}
+    cw.cycle()
+    for number in (2, 3):  # told once; nothing more is written on either side
+        _, sf, qb = cw.counted(cw.cycle)
+        assert sf.writes == Counter() and qb.writes == Counter(), \
+            f"{case.label}: cycle {number} after the change still wrote: {dict(sf.writes)} {dict(qb.writes)}"
+    if case.direction == SF_TO_QB:
+        from qbsf.sync.lifecycle import Notices
+
+        notices = [(n.sf_id, n.kind) for n in Notices(cw.state).open(case.name)]
+        assert notices == [(retired, "ineligible")], f"{case.label}: open notices {notices}"
+        told = [a for a in cw.state.recent(500, entity=case.name) if a.operation == "ineligible"]
+        assert [a.sf_id for a in told] == [retired], f"{case.label}: told {len(told)} times"
+        after = cw.qb_sim.get(factory.target_id(target))
+        if action == "memo":
+            assert "no longer" in (after.get("Memo") or ""), f"{case.label}: no memo"
+        elif action == "inactivate":
+            assert after["IsActive"] == "false", f"{case.label}: not made inactive"
+    else:
+        told = [a for a in cw.state.recent(500) if a.operation == "inactivate" and a.qb_id == retired]
+        assert len(told) == 1, f"{case.label}: the inactivation was recorded {len(told)} times"
+        after = cw.sf_state.get(case.sf_object, factory.target_id(target))
+        if action.startswith("set:"):
+            name, _, value = action[4:].partition("=")
+            assert str(after[name]).casefold() == value, f"{case.label}: {name} not set"
+    _assert_linked(cw, case, factory, kept)
+
+
+def test_every_entity_that_can_retire_a_record_is_in_the_retirement_contract() -> None:
+    assert {c.label for c in RETIRED} >= {c.label for c in CASES if c.direction == SF_TO_QB and c.eligibility}
+
+
+@pytest.mark.parametrize("case", params("retired-default", RETIRED))
+def test_a_record_no_longer_eligible_or_inactive_is_recorded_once_by_default(cw: ContractWorld, case: Case) -> None:
+    _assert_retirement_recorded(cw, case, "report" if case.direction == SF_TO_QB else "record")
+
+
+@pytest.mark.parametrize("case", params("retired-declared", RETIRED))
+def test_a_record_no_longer_eligible_or_inactive_is_handled_as_its_entity_declares(cw: ContractWorld,
+                                                                                   case: Case) -> None:
+    _assert_retirement_recorded(cw, case, _factory(case).removal_action)
+
+
 @pytest.mark.parametrize("inbound_first", [True, False], ids=["qb_to_sf_first", "sf_to_qb_first"])
 @pytest.mark.parametrize("case", params("pass-order", CASES))
 def test_whichever_pass_runs_first_nothing_is_doubled(cw: ContractWorld, case: Case, inbound_first: bool) -> None:
