@@ -292,3 +292,24 @@ def test_whichever_pass_runs_first_nothing_is_doubled(cw: ContractWorld, case: C
     else:
         _assert_linked(cw, case, factory, source_id)
     assert not cw.state.failures(), f"{case.label}: {cw.state.failures()}"
+
+
+@pytest.mark.parametrize("case", params("queue", [c for c in CASES if c.direction == SF_TO_QB]))
+def test_with_the_salesforce_queue_as_change_source_the_contract_holds(cw: ContractWorld, case: Case) -> None:
+    """sync.change_source = queue (QBSync_Queue__c rows written by the package's triggers) instead of the poll:
+    created once and linked, quiet on the idle cycles, and only the changed record read after a change."""
+    cw.settings["change_source"] = "queue"
+    factory, made = _made(cw, case, 3)
+    cw.cycle()
+    for source_id in made:
+        _assert_linked(cw, case, factory, source_id)
+    for number in (2, 3):
+        _, sf, qb = cw.counted(cw.cycle)
+        assert sf.writes == Counter() and qb.writes == Counter(), \
+            f"{case.label}: cycle {number} wrote: {dict(sf.writes)} {dict(qb.writes)}"
+    cw.tick()
+    factory.change(cw, made[0])
+    _, sf, _ = cw.counted(cw.cycle)
+    assert factory.changed(cw, made[0], _one_counterpart(cw, case, factory, made[0]))
+    read = sf.read_ids(case.sf_object)
+    assert read == {made[0]}, f"{case.label}: the cycle read {sorted(read)} of {case.sf_object}, not the one"
