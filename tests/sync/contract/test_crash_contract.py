@@ -76,7 +76,10 @@ def _close(world: ContractWorld) -> None:
 def _kill_at(point: str, hit: int, entity: str) -> None:
     """Make this (child) process SIGKILL itself at ``point`` of a QuickBooks → Salesforce pass, the ``hit``-th time."""
     from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sync.inbound import inbound_spec
     from qbsf.sync.state import StateStore
+
+    watermark = inbound_spec(entity).source  # the key the entity's incremental read moves
 
     hits = {"n": 0}
 
@@ -104,7 +107,7 @@ def _kill_at(point: str, hit: int, entity: str) -> None:
     set_watermark = StateStore.set_watermark
 
     def watched(self: Any, source: str, value: str, **kwargs: Any) -> None:
-        ours = source == f"qb:{entity}"
+        ours = source == watermark
         if ours:
             reached("before_watermark")
         set_watermark(self, source, value, **kwargs)
@@ -119,7 +122,7 @@ def _pass_in_child(env: dict[str, str], mappings: dict[str, Any], case: Case, po
     if case.direction == SF_TO_QB:
         os.environ["QBSF_CRASH_AT"] = f"{point}:{hit}"
     else:
-        _kill_at(point, hit, case.qb_entity)
+        _kill_at(point, hit, case.name)
     world = _world(env, mappings)
     if case.direction == SF_TO_QB:
         world.engine().sync_sf_to_qb([case.name])
