@@ -30,6 +30,12 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
         "Product2.IsActive = false, the next SF → QB pass reads that write as a Salesforce change and fails the "
         "Product2 with 'the QuickBooks Item … no longer exists → qbsf link --unlink' (a failure the user did not "
         "cause, every cycle until unlinked)"),
+    ("removed-declared", "Product2->Item"): (
+        "Product2 → Item, deletion with sync.on_sf_gone Product2 = inactivate: the life-cycle check makes the "
+        "Item inactive, then the QB → SF pass of the same cycle reads that Item (its IsActive changed) and, its "
+        "Product2 being deleted, the upsert by QB_Item_ID__c creates a new inactive Product2 of the same name "
+        "linked to the Item — the record deleted in Salesforce comes back — and logs 'made inactive in "
+        "QuickBooks; nothing changed in Salesforce'"),
     **{("delta-no-zone", label): (
         f"{label} without quickbooks.time_zone: every QB → SF pass reads two more hours of QuickBooks changes "
         "(qbsf.quickbooks.timestamps.CompanyClock.delta_start widens by 2 × the DST step when the zone is unknown), "
@@ -157,6 +163,7 @@ def _assert_removal_recorded(cw: ContractWorld, case: Case, action: str) -> None
     target = _one_counterpart(cw, case, factory, gone)
     before = dict(cw.qb_sim.get(factory.target_id(target)) if case.direction == SF_TO_QB else
                   cw.sf_state.get(case.sf_object, factory.target_id(target)))
+    counts = len(factory.sf_records(cw)), len(factory.qb_records(cw))
     cw.tick()
     factory.remove(cw, gone)
     if case.direction == SF_TO_QB:
@@ -166,7 +173,15 @@ def _assert_removal_recorded(cw: ContractWorld, case: Case, action: str) -> None
 
         cw.inbound_settings["on_deleted"] = {case.name: DeletionAction.parse(action)}
     cw.cycle()
-    cw.cycle()  # told once, not every cycle
+    for number in (2, 3):  # told once, not every cycle; nothing more is written on either side
+        _, sf, qb = cw.counted(cw.cycle)
+        assert sf.writes == Counter() and qb.writes == Counter(), \
+            f"{case.label}: cycle {number} after the removal still wrote: {dict(sf.writes)} {dict(qb.writes)}"
+    # Removed on one side, never brought back there by the reverse pass, nor removed on the other.
+    expected = (counts[0] - 1, counts[1]) if case.direction == SF_TO_QB else (counts[0], counts[1] - 1)
+    assert (len(factory.sf_records(cw)), len(factory.qb_records(cw))) == expected, \
+        f"{case.label}: (Salesforce, QuickBooks) records went from {counts} to " \
+        f"{(len(factory.sf_records(cw)), len(factory.qb_records(cw)))}"
     if case.direction == SF_TO_QB:
         from qbsf.sync.lifecycle import Notices
 
