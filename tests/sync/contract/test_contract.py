@@ -37,7 +37,8 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
         "linked to the Item — the record deleted in Salesforce comes back — and logs 'made inactive in "
         "QuickBooks; nothing changed in Salesforce'"),
     **{("delta-no-zone", label): (
-        f"{label} without quickbooks.time_zone: every QB → SF pass reads two more hours of QuickBooks changes "
+        f"{label} over the Web Connector with quickbooks.time_zone blank (no zone known; over COM this "
+        "computer's zone is used): every QB → SF pass reads two more hours of QuickBooks changes "
         "(qbsf.quickbooks.timestamps.CompanyClock.delta_start widens by 2 × the DST step when the zone is unknown), "
         "so the records changed in the last two hours are read again each pass")
        for label in ("Customer->Account", "Item->Product2", "Invoice->QB_Invoice__c")},
@@ -152,7 +153,8 @@ def test_after_one_record_changes_the_next_cycle_reads_that_record_only(cw: Cont
 
 @pytest.mark.parametrize("case", params("delta-no-zone", [c for c in CASES if c.direction == QB_TO_SF]))
 def test_without_the_company_time_zone_a_change_is_still_read_alone(cw: ContractWorld, case: Case) -> None:
-    cw.inbound_settings["company_tz"] = None  # quickbooks.time_zone not set: qbsf learns the offset from stamps
+    # quickbooks.time_zone blank and QuickBooks on another computer (Web Connector): qbsf learns only the offset
+    cw.inbound_settings["company_tz"] = None
     _assert_delta(cw, case)
 
 
