@@ -283,3 +283,25 @@ def test_qb_parse_shows_each_kind_of_line(client):
     assert bill["ret"] == "BillRet" and bill["fields"]["RefNumber"] == "B-9"
     assert [line["Amount"] for line in bill["expense_lines"]] == ["5.00"]
     assert [(line["ItemRef.FullName"], line["Amount"]) for line in bill["item_lines"]] == [("Setup", "3.00")]
+
+
+def test_the_payments_linked_to_an_invoice(client):
+    invoice = client.add(rec.Invoice(CustomerRef=rec.Ref(FullName="Acme"), lines=[_line(rec.InvoiceLine, "Setup", 2)]))
+    payment = client.add(rec.ReceivePayment(CustomerRef=rec.Ref(FullName="Acme"), TotalAmount=Decimal(30),
+                                            lines=[rec.AppliedToTxn(TxnID=invoice.TxnID, Amount=Decimal(30))]))
+    [plain] = client.query("Invoice", ids=[invoice.TxnID])
+    assert plain.linked == []
+    [read] = client.query("Invoice", ids=[invoice.TxnID], include_linked=True)
+    assert [(link.TxnID, link.TxnType, link.Amount) for link in read.linked] == [
+        (payment.TxnID, "ReceivePayment", Decimal("-30.00"))]
+    assert read.BalanceRemaining == Decimal("50.00")
+    with pytest.raises(entities.UnknownEntityError, match="ReceivePayment"):
+        client.query("ReceivePayment", include_linked=True)
+    from qbsf.quickbooks.inspect import response_objects
+
+    answers: list[str] = []
+    inner = client.transport.send
+    client.transport.send = lambda xml: answers.append(inner(xml)) or answers[-1]
+    list(client.query("Invoice", ids=[invoice.TxnID], include_linked=True))
+    [_, shown] = response_objects(answers[-1])
+    assert [link["TxnType"] for link in shown["linked"]] == ["ReceivePayment"]

@@ -100,3 +100,12 @@ def test_lookups_and_a_clear_error_for_what_is_not_declared():
         entities.for_record(rec.HostInfo())
     with pytest.raises(UnknownEntityError, match="ExpenseLine"):
         entities.entity("Invoice").line_shape(rec.ExpenseLine())
+
+
+def test_linked_transactions_where_the_schemas_query_has_them(qbxml_xsd):
+    for xsd in qbxml_xsd.values():
+        for declared in ENTITIES.values():
+            if declared.is_txn:
+                has = "IncludeLinkedTxns" in xsd.order(declared.query_rq)
+                assert declared.linked == has, declared.name
+                assert ("linked" in rec.field_kinds(declared.record)) == has, declared.record.__name__

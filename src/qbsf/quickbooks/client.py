@@ -551,19 +551,25 @@ class QuickBooksClient:
 
     def query(self, entity: str | QbEntity, *, ids: Sequence[str] | None = None,
               names: Sequence[str] | None = None, modified_since: datetime | None = None,
-              modified_until: datetime | None = None, include_lines: bool = False, include_inactive: bool = False,
-              missing_ok: bool = False) -> Iterator[Any]:
+              modified_until: datetime | None = None, include_lines: bool = False, include_linked: bool = False,
+              include_inactive: bool = False, missing_ok: bool = False) -> Iterator[Any]:
         """Records of one QuickBooks entity (Customer, Item, Invoice, SalesOrder, ReceivePayment, Vendor, Bill …):
         by id (ListID/TxnID), by name (FullName, a transaction's RefNumber), or modified in a window (all of them
         without one), paged with an iterator where QuickBooks has one.
 
-        ``include_lines`` asks a transaction's lines too; ``include_inactive`` inactive list elements too (a query
-        by id or name finds them anyway); ``missing_ok``: ids or names not in QuickBooks are expected (a look-up),
-        so QuickBooks' "not found" warning is logged at debug level. Records of a type qbsf does not read (an
-        item group among items) are left out.
+        ``include_lines`` asks a transaction's lines too; ``include_linked`` the transactions linked to it (into
+        ``record.linked``; an entity whose query cannot is an error); ``include_inactive`` inactive list elements
+        too (a query by id or name finds them anyway); ``missing_ok``: ids or names not in QuickBooks are expected
+        (a look-up), so QuickBooks' "not found" warning is logged at debug level. Records of a type qbsf does not
+        read (an item group among items) are left out.
         """
         entity = entities.entity(entity)
         lines = {"IncludeLineItems": include_lines} if entity.is_txn else {}
+        if include_linked:
+            if not entity.linked:
+                raise UnknownEntityError(f"QuickBooks does not list the transactions linked to a {entity.name}",
+                                         hint="ask for them from the other transaction (the invoice a payment pays)")
+            lines["IncludeLinkedTxns"] = True
         if ids is not None:
             return iter(self._query_by_ids(entity.query_rq, entity.id_kind, ids, extra=lines, missing_ok=missing_ok))
         if names is not None:

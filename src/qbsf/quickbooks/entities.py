@@ -89,6 +89,8 @@ class LineShape:
 class QbEntity:
     """One QuickBooks entity: its name (the stem of every tag), id kind, record class, name field and lines.
 
+    ``linked``: its query can return the transactions linked to it (IncludeLinkedTxns: payments and credits applied
+    to an invoice, the invoice made from a sales order, the check that paid a bill).
     ``members`` makes it a list queried as one (``Item`` answers ItemServiceRet, ItemInventoryRet, …); such an entity
     is read only. ``record_kind`` tells entities that share a record class apart by the record's ``kind``
     (StandardTerms and DateDrivenTerms are both :class:`~qbsf.quickbooks.records.Terms`).
@@ -103,6 +105,7 @@ class QbEntity:
     can_delete: bool = True
     can_void: bool = False
     paged: bool = True
+    linked: bool = False
     members: tuple[str, ...] = ()
     record_kind: str | None = None
 
@@ -218,10 +221,10 @@ class QbEntity:
                     yield mod
 
 
-def _sales(name: str, record: type, line: type, *, void: bool = True) -> QbEntity:
+def _sales(name: str, record: type, line: type, *, void: bool = True, linked: bool = True) -> QbEntity:
     """A sales transaction: one kind of line, item groups among them."""
     return QbEntity(name, "TxnID", record, lines=(LineShape(f"{name}Line", line, group=f"{name}LineGroup"),),
-                    can_void=void)
+                    can_void=void, linked=linked)
 
 
 _PAID = MappingProxyType({"Amount": "PaymentAmount"})
@@ -243,10 +246,10 @@ _DECLARED: tuple[QbEntity, ...] = (
     _sales("SalesOrder", rec.SalesOrder, rec.SalesOrderLine, void=False),  # non-posting: deleted, never voided
     _sales("Estimate", rec.Estimate, rec.EstimateLine, void=False),
     _sales("CreditMemo", rec.CreditMemo, rec.CreditMemoLine),
-    _sales("SalesReceipt", rec.SalesReceipt, rec.SalesReceiptLine),
+    _sales("SalesReceipt", rec.SalesReceipt, rec.SalesReceiptLine, linked=False),
     QbEntity("ReceivePayment", "TxnID", rec.ReceivePayment,
              lines=(LineShape("AppliedToTxn", rec.AppliedToTxn, key="TxnID", write_names=_PAID, computed=()),)),
-    QbEntity("Bill", "TxnID", rec.Bill, can_void=True, lines=(
+    QbEntity("Bill", "TxnID", rec.Bill, can_void=True, linked=True, lines=(
         LineShape("ExpenseLine", rec.ExpenseLine, attr="expense_lines", computed=()),
         LineShape("ItemLine", rec.ItemLine, attr="item_lines", group="ItemGroupLine", group_attr="item_groups"),
     )),

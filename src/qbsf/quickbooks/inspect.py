@@ -71,6 +71,8 @@ def response_objects(xml: str | bytes, *, source: str = "response") -> Iterator[
                         obj[shape.group_attr] = [{**_fields(group), "position": group.position,
                                                   "lines": [_fields(line) for line in group.lines]}
                                                  for group in groups]
+                if getattr(record, "linked", None):
+                    obj["linked"] = [_fields(link) for link in record.linked]
                 if isinstance(record, rec.HostInfo):
                     obj["fields"]["SupportedQBXMLVersion"] = record.SupportedQBXMLVersion
                 if record.extra:

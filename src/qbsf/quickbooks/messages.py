@@ -344,6 +344,8 @@ def parse_record(cls: type, element: etree._Element) -> Any:
             elif tag in groups:
                 getattr(record, groups[tag].group_attr).append(_parse_group(groups[tag], child,
                                                                             len(getattr(record, groups[tag].attr))))
+            elif tag == "LinkedTxn" and kinds.get("linked") == "list":
+                record.linked.append(parse_record(rec.LinkedTxn, child))
             elif tag == "SalesOrPurchase" and "SalesDesc" in kinds:
                 _parse_item_side(record, kinds, child, _SALES_OR_PURCHASE, extra)
             elif tag == "SalesAndPurchase" and "SalesDesc" in kinds:

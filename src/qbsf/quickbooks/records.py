@@ -41,6 +41,7 @@ __all__ = [
     "ItemNonInventory",
     "ItemService",
     "LineGroup",
+    "LinkedTxn",
     "ReceivePayment",
     "Ref",
     "SalesOrder",
@@ -337,6 +338,21 @@ class ExpenseLine:
 
 
 @dataclass(slots=True)
+class LinkedTxn:
+    """A transaction linked to this one (read with ``include_linked``): the payment or credit applied to an invoice,
+    the invoice made from a sales order or estimate, the check that paid a bill. ``LinkType`` is AMTTYPE (an amount
+    applied) or QUANTYPE (quantities carried over)."""
+
+    TxnID: str | None = None
+    TxnType: str | None = None
+    TxnDate: date | None = None
+    RefNumber: str | None = None
+    LinkType: str | None = None
+    Amount: Decimal | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class AppliedToTxn:
     """What a payment pays: the transaction (TxnID, an invoice for a received payment, a bill for a bill payment)
     and the ``Amount`` applied to it (sent as PaymentAmount); TxnType, TxnDate, RefNumber and BalanceRemaining come
@@ -392,6 +408,7 @@ class Invoice:
     ExternalGUID: str | None = None
     lines: list[InvoiceLine] = field(default_factory=list)
     groups: list[LineGroup] = field(default_factory=list)
+    linked: list[LinkedTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -432,6 +449,7 @@ class SalesOrder:
     ExternalGUID: str | None = None
     lines: list[SalesOrderLine] = field(default_factory=list)
     groups: list[LineGroup] = field(default_factory=list)
+    linked: list[LinkedTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -469,6 +487,7 @@ class Estimate:
     ExternalGUID: str | None = None
     lines: list[EstimateLine] = field(default_factory=list)
     groups: list[LineGroup] = field(default_factory=list)
+    linked: list[LinkedTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -510,6 +529,7 @@ class CreditMemo:
     ExternalGUID: str | None = None
     lines: list[CreditMemoLine] = field(default_factory=list)
     groups: list[LineGroup] = field(default_factory=list)
+    linked: list[LinkedTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -647,6 +667,7 @@ class Bill:
     expense_lines: list[ExpenseLine] = field(default_factory=list)
     item_lines: list[ItemLine] = field(default_factory=list)
     item_groups: list[LineGroup] = field(default_factory=list)
+    linked: list[LinkedTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
