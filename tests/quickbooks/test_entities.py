@@ -109,3 +109,14 @@ def test_linked_transactions_where_the_schemas_query_has_them(qbxml_xsd):
                 has = "IncludeLinkedTxns" in xsd.order(declared.query_rq)
                 assert declared.linked == has, declared.name
                 assert ("linked" in rec.field_kinds(declared.record)) == has, declared.record.__name__
+
+
+def test_record_classes_of_an_entity_and_a_line():
+    assert entities.record_classes("Item") == (rec.ItemService, rec.ItemNonInventory, rec.ItemInventory)
+    assert entities.record_classes("Terms") == (rec.Terms,)
+    assert entities.record_classes("Bill") == (rec.Bill,)
+    assert entities.line_record("SalesOrderLine") is rec.SalesOrderLine
+    assert entities.line_record("AppliedToTxn") is rec.AppliedToTxn
+    with pytest.raises(UnknownEntityError, match="PurchaseOrderLine") as raised:
+        entities.line_record("PurchaseOrderLine")
+    assert "InvoiceLine" in (raised.value.hint or "")

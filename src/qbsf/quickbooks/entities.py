@@ -32,7 +32,9 @@ __all__ = [
     "entity",
     "for_record",
     "for_ret",
+    "line_record",
     "line_shapes",
+    "record_classes",
     "ret_classes",
 ]
 
@@ -303,3 +305,22 @@ def line_shapes(record_cls: type) -> tuple[LineShape, ...]:
     lines."""
     entities = _BY_RECORD.get(record_cls, ())
     return entities[0].lines if entities else ()
+
+
+def record_classes(name: str | QbEntity) -> tuple[type, ...]:
+    """Every record class an entity's records can be (an Item is a service, non-inventory or inventory item)."""
+    declared = entity(name)
+    if declared.members:
+        return tuple(dict.fromkeys(cls for member in declared.members for cls in record_classes(member)))
+    return (declared.record,) if declared.record is not None else ()
+
+
+def line_record(element: str) -> type:
+    """The record class of a line element (``InvoiceLine`` → InvoiceLine, ``AppliedToTxn`` → AppliedToTxn)."""
+    for declared in _DECLARED:
+        for shape in declared.lines:
+            if shape.element == element:
+                return shape.record
+    known = sorted({shape.element for declared in _DECLARED for shape in declared.lines})
+    raise UnknownEntityError(f"qbsf does not know the QuickBooks line {element!r}",
+                             hint="use one of " + ", ".join(known))
