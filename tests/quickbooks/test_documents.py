@@ -305,3 +305,25 @@ def test_the_payments_linked_to_an_invoice(client):
     list(client.query("Invoice", ids=[invoice.TxnID], include_linked=True))
     [_, shown] = response_objects(answers[-1])
     assert [link["TxnType"] for link in shown["linked"]] == ["ReceivePayment"]
+
+
+def test_a_bill_paid_by_check_turns_paid(client):
+    bill = client.add(rec.Bill(VendorRef=rec.Ref(FullName="Paper Co"), RefNumber="B-2", expense_lines=[
+        rec.ExpenseLine(AccountRef=rec.Ref(FullName="Office Supplies"), Amount=Decimal("60.00"))]))
+    assert (bill.IsPaid, bill.OpenAmount) == (False, Decimal("60.00"))
+    part = client.add(rec.BillPaymentCheck(
+        PayeeEntityRef=rec.Ref(FullName="Paper Co"), BankAccountRef=rec.Ref(FullName="Checking"), RefNumber="1001",
+        lines=[rec.AppliedToTxn(TxnID=bill.TxnID, Amount=Decimal("20.00"))]))
+    assert (part.Amount, [(a.TxnID, a.Amount) for a in part.lines]) == (Decimal("20.00"),
+                                                                        [(bill.TxnID, Decimal("20.00"))])
+    [half] = client.query("Bill", ids=[bill.TxnID])
+    assert (half.IsPaid, half.OpenAmount) == (False, Decimal("40.00"))
+    rest = client.add(rec.BillPaymentCheck(
+        PayeeEntityRef=rec.Ref(FullName="Paper Co"), BankAccountRef=rec.Ref(FullName="Checking"), RefNumber="1002",
+        lines=[rec.AppliedToTxn(TxnID=bill.TxnID, Amount=Decimal("40.00"))]))
+    [paid] = client.query("Bill", modified_since=rest.TimeModified, include_linked=True)
+    assert (paid.TxnID, paid.IsPaid, paid.OpenAmount) == (bill.TxnID, True, Decimal("0.00"))
+    assert {link.TxnID for link in paid.linked} == {part.TxnID, rest.TxnID}
+    assert {link.TxnType for link in paid.linked} == {"BillPaymentCheck"}
+    [check] = client.query("BillPaymentCheck", names=["1002"], include_lines=True)
+    assert check.TxnID == rest.TxnID and check.PayeeEntityRef.FullName == "Paper Co"
