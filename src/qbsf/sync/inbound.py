@@ -685,12 +685,34 @@ class InboundSync:
                     work.payload[str(self.config.opportunity_field)] = opportunity.sf_id
         # Never synced and Salesforce has a record of that name: link it (or report it), never a second one.
         link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
+        self._keep_deleted_in_salesforce(spec, works, report)
         self._classify(spec, works, report, resend=resend)
         self._read_salesforce(spec, [w for w in works if w.changes is None and w.outcome is None and w.error is None
                                      and (w.snapshot is not None or w.base is not None)])
         self._keep_salesforce_data(spec, works, resend=resend)
         self._write(spec, [w for w in works if w.outcome is None and w.error is None])
         self._record(spec, works, report)
+
+    def _keep_deleted_in_salesforce(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
+        """A QuickBooks record whose Salesforce record was deleted (or merged away) there is not created again.
+
+        The life-cycle check told the user (an open notice); upserting by the QuickBooks id would bring the deleted
+        record back as a new one — the user restores it from the Recycle Bin (it relinks) or unlinks it."""
+        from qbsf.sync.lifecycle import Notices
+
+        linked = [w.link.sf_id for w in works if w.link is not None and w.link.sf_id and w.outcome is None]
+        gone = {sf_id: notice for sf_id, notice in Notices(self.state).get_many(spec.crosswalk, linked).items()
+                if notice.kind in ("deleted", "merged")}
+        for work in works:
+            notice = gone.get(work.link.sf_id) if work.link is not None and work.outcome is None else None
+            if notice is None:
+                continue
+            work.outcome = Outcome.SKIPPED
+            work.sf_id = notice.sf_id
+            work.note = (f"its {spec.sf_word} was {notice.kind} in Salesforce: not created again — restore it from "
+                         f"the Recycle Bin (it relinks), or unlink it (qbsf link --entity {spec.crosswalk} --unlink "
+                         f"{notice.sf_id}) to create a new one")
+            report.skipped += 1
 
     def _bill_jobs_to_their_customer(self, works: list[_Work]) -> None:
         """An invoice for a job (``Parent:Job``) links to the top-level customer's Account, the job is not one.
@@ -1055,6 +1077,14 @@ class InboundSync:
             answers = self.sf.update_many(spec.sf_object, [{"Id": sf_id, str(action.field): action.value}
                                                            for _, _, sf_id in targets])
             results = {qb_id: answer for (qb_id, _, _), answer in zip(targets, answers, strict=True)}
+        written = [qb_id for qb_id, answer in results.items() if answer.success]
+        if written:
+            # qbsf's own write: the values both sides agreed now hold it, so the next Salesforce → QuickBooks pass
+            # does not read it as a Salesforce change (and fail it against a record QuickBooks no longer has).
+            key = str(action.field).casefold()
+            self.bases.put_many(spec.crosswalk, {
+                qb_id: base.updated(salesforce={key: action.value})
+                for qb_id, base in self.bases.get_many(spec.crosswalk, written).items()})
         for qb_id, label, sf_id in gone:
             answer = results.get(qb_id)
             if answer is not None and not answer.success:

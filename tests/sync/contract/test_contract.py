@@ -25,17 +25,6 @@ CASES = registered_cases()
 # What the contract found and is not fixed yet: (test, case) → the defect. Each is an xfail(strict=True), so the
 # fix makes it pass and the marker must go.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("removed-declared", "Item->Product2"): (
-        "Item → Product2, deletion with sync.on_qb_delete Item = set:IsActive=false: the QB → SF pass sets "
-        "Product2.IsActive = false, the next SF → QB pass reads that write as a Salesforce change and fails the "
-        "Product2 with 'the QuickBooks Item … no longer exists → qbsf link --unlink' (a failure the user did not "
-        "cause, every cycle until unlinked)"),
-    ("removed-declared", "Product2->Item"): (
-        "Product2 → Item, deletion with sync.on_sf_gone Product2 = inactivate: the life-cycle check makes the "
-        "Item inactive, then the QB → SF pass of the same cycle reads that Item (its IsActive changed) and, its "
-        "Product2 being deleted, the upsert by QB_Item_ID__c creates a new inactive Product2 of the same name "
-        "linked to the Item — the record deleted in Salesforce comes back — and logs 'made inactive in "
-        "QuickBooks; nothing changed in Salesforce'"),
     **{("delta-no-zone", label): (
         f"{label} over the Web Connector with quickbooks.time_zone blank (no zone known; over COM this "
         "computer's zone is used): every QB → SF pass reads two more hours of QuickBooks changes "
