@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
+from sqlalchemy import MetaData, Table, create_engine, insert, inspect, select, text
 
 from qbsf.errors import ConfigError
 from qbsf.sync import migrations
@@ -65,6 +65,11 @@ def _database_from_0_1_0(kind: str, tmp_path: Path, request: pytest.FixtureReque
         source.dispose()
         target.dispose()
     return url
+
+
+def _before_tenants(table: Table) -> Table:
+    """``table`` as revisions before 0006_tenants had it: the same columns without ``tenant``."""
+    return Table(table.name, MetaData(), *[column._copy() for column in table.columns if column.name != "tenant"])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -197,9 +202,10 @@ def test_a_merge_base_table_made_before_its_revision_keeps_its_rows(tmp_path) ->
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
         migrations.upgrade(connection, "0003_failure_next_step")
-        base_table.create(connection)
-        connection.execute(insert(base_table), [{"entity": "Account", "qb_id": "80000001-1", "sf_id": "001A",
-                                                 "salesforce": "{}", "synced_at": datetime(2026, 12, 1, tzinfo=UTC)}])
+        _before_tenants(base_table).create(connection)
+        connection.execute(insert(_before_tenants(base_table)), [{
+            "entity": "Account", "qb_id": "80000001-1", "sf_id": "001A", "salesforce": "{}",
+            "synced_at": datetime(2026, 12, 1, tzinfo=UTC)}])
     engine.dispose()
     with StateStore(path) as store, store.engine.connect() as connection:
         assert migrations.current_revision(connection) == migrations.head()
@@ -216,8 +222,9 @@ def test_a_0_4_database_gets_the_life_cycle_notices_table(tmp_path) -> None:
     with engine.begin() as connection:
         migrations.upgrade(connection, "0004_sync_base")
         assert not inspect(connection).has_table("lifecycle_notice")
-        connection.execute(insert(base_table), [{"entity": "Account", "qb_id": "80000001-1", "sf_id": "001A",
-                                                 "salesforce": "{}", "synced_at": datetime(2026, 12, 1, tzinfo=UTC)}])
+        connection.execute(insert(_before_tenants(base_table)), [{
+            "entity": "Account", "qb_id": "80000001-1", "sf_id": "001A", "salesforce": "{}",
+            "synced_at": datetime(2026, 12, 1, tzinfo=UTC)}])
     engine.dispose()
     with StateStore(path) as store:
         with store.engine.connect() as connection:
@@ -226,3 +233,31 @@ def test_a_0_4_database_gets_the_life_cycle_notices_table(tmp_path) -> None:
         notices = Notices(store)
         notices.add_many([Notice("Account", "001A", "deleted", "80000001-1", "told", store.now())])
         assert [n.sf_id for n in notices.open()] == ["001A"]
+
+
+def test_upgrading_a_single_company_database_puts_every_row_under_the_default_company(old_database: str) -> None:
+    """Revision 0006_tenants: every row a database held belongs to the default company, none lost, none shared."""
+    from qbsf.sync.tenants import DEFAULT_TENANT, TenantRegistry, scoped_tables
+
+    fixture = create_engine(f"sqlite:///{FIXTURE}")
+    try:
+        with fixture.connect() as connection:
+            before = {name: connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+                      for name in inspect(connection).get_table_names()}
+    finally:
+        fixture.dispose()
+    with TenantRegistry(old_database) as registry:
+        with registry.state.engine.connect() as connection:
+            for table in scoped_tables():
+                tenants = connection.execute(select(table.c.tenant).distinct()).scalars().all()
+                count = connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar_one()
+                assert count == before.get(table.name, 0), f"{table.name}: every row kept"
+                assert tenants == ([DEFAULT_TENANT] if count else []), table.name
+        assert [tenant.id for tenant in registry.list()] == [DEFAULT_TENANT]
+        registry.add("beta")
+        with registry.open("beta") as beta:
+            assert (beta.count_links(), beta.watermarks(), beta.failures(), beta.recent(), beta.journal()) == (
+                {}, {}, [], [], [])
+            assert InboundState(beta).open_invoices() == []
+        with registry.open(DEFAULT_TENANT) as default:
+            assert sum(default.count_links().values()) == before["crosswalk"]

@@ -20,12 +20,14 @@ from sqlalchemy import Column, String, Table, Text, delete, select
 
 from qbsf.sync.invoice_status import OpenInvoice, as_date, as_decimal
 from qbsf.sync.state import StateStore, _upsert, _UtcDateTime, metadata
+from qbsf.sync.tenant_scope import tenant_column
 
 # Which entity's invoices the daily status pass follows (the open-invoice table is keyed by entity).
 INVOICE = "Invoice"
 
 snapshot_table = Table(
     "inbound_snapshot", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("qb_id", String(64), primary_key=True),
     Column("sf_id", String(18)),
@@ -37,6 +39,7 @@ snapshot_table = Table(
 
 open_invoice_table = Table(
     "inbound_open_invoice", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("txn_id", String(64), primary_key=True),
     Column("due_date", String(10)),

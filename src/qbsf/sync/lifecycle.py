@@ -29,12 +29,14 @@ from sqlalchemy import Column, String, Table, Text, delete, select
 from qbsf.errors import QbsfError
 from qbsf.sync.entities import EntitySpec, entity, soql_datetime
 from qbsf.sync.state import Activity, Direction, Outcome, StateStore, _upsert, _UtcDateTime, metadata
+from qbsf.sync.tenant_scope import tenant_column
 
 logger = logging.getLogger(__name__)
 
 # Created by the state store's migrations (revision 0005_lifecycle_notice), like every table of the state database.
 notice_table = Table(
     "lifecycle_notice", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("sf_id", String(18), primary_key=True),
     Column("kind", String(16), nullable=False),

@@ -16,11 +16,13 @@ from sqlalchemy import Column, String, Table, Text, delete, select
 from qbsf.errors import QbsfError
 from qbsf.sync.merge import Base
 from qbsf.sync.state import StateStore, _upsert, _UtcDateTime, metadata
+from qbsf.sync.tenant_scope import tenant_column
 
 # Created by the state store's migrations (revision 0004_sync_base), like every table of the state database.
 
 base_table = Table(
     "sync_base", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("qb_id", String(64), primary_key=True),
     Column("sf_id", String(18)),

@@ -50,8 +50,9 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from qbsf.errors import ConfigError, QbsfError
-from qbsf.sync import migrations
+from qbsf.sync import migrations, tenant_scope
 from qbsf.sync import policy as error_policy
+from qbsf.sync.tenant_scope import tenant_column
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +113,12 @@ class _UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-metadata = MetaData()
+# The state store's tables: each holds the rows of many tenants (companies), scoped by qbsf.sync.tenant_scope.
+metadata = tenant_scope.scoped_metadata(MetaData())
 
 crosswalk_table = Table(
     "crosswalk", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("sf_id", String(18), primary_key=True),
     Column("qb_id", String(64), nullable=False),
@@ -125,19 +128,22 @@ crosswalk_table = Table(
     Column("written_back", Boolean, nullable=False, default=False),
     Column("created_at", _UtcDateTime, nullable=False),
     Column("updated_at", _UtcDateTime, nullable=False),
-    Index("ix_crosswalk_qb", "entity", "qb_id", unique=True),
+    Index("ix_crosswalk_qb", "tenant", "entity", "qb_id", unique=True),
 )
 
 watermark_table = Table(
     "watermark", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("source", String(80), primary_key=True),
-    Column("value", String(64), nullable=False),
+    # Up to two instants: the read window's ``…@quiet`` row holds both (qbsf.sync.read_window).
+    Column("value", String(128), nullable=False),
     Column("updated_at", _UtcDateTime, nullable=False),
 )
 
 payload_hash_table = Table(
     "payload_hash", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("direction", String(8), primary_key=True),
     Column("record_key", String(64), primary_key=True),
@@ -147,6 +153,7 @@ payload_hash_table = Table(
 
 journal_table = Table(
     "journal", metadata,
+    tenant_column(primary_key=False),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("entity", String(40), nullable=False),
     Column("sf_id", String(18), nullable=False),
@@ -159,11 +166,12 @@ journal_table = Table(
     Column("message", Text),
     Column("started_at", _UtcDateTime, nullable=False),
     Column("finished_at", _UtcDateTime),
-    Index("ix_journal_status", "status", "entity"),
+    Index("ix_journal_status", "tenant", "status", "entity"),
 )
 
 failure_table = Table(
     "failure", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("direction", String(8), primary_key=True),
     Column("record_key", String(64), primary_key=True),
@@ -179,11 +187,12 @@ failure_table = Table(
     Column("next_step", String(16), nullable=False, server_default="backoff"),
     Column("waits_for_entity", String(40)),
     Column("waits_for_key", String(64)),
-    Index("ix_failure_waits_for", "waits_for_entity", "waits_for_key"),
+    Index("ix_failure_waits_for", "tenant", "waits_for_entity", "waits_for_key"),
 )
 
 activity_table = Table(
     "activity", metadata,
+    tenant_column(primary_key=False),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", _UtcDateTime, nullable=False),
     Column("cycle", String(40)),
@@ -194,12 +203,13 @@ activity_table = Table(
     Column("operation", String(16), nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("message", Text),
-    Index("ix_activity_at", "at"),
-    Index("ix_activity_entity_outcome", "entity", "outcome"),
+    Index("ix_activity_at", "tenant", "at"),
+    Index("ix_activity_entity_outcome", "tenant", "entity", "outcome"),
 )
 
 seen_table = Table(
     "seen_version", metadata,
+    tenant_column(),
     Column("entity", String(40), primary_key=True),
     Column("source", String(80), primary_key=True),
     Column("record_id", String(64), primary_key=True),
@@ -397,18 +407,29 @@ def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], ke
         return
     insert = _insert_for(connection)
     statement = insert(table)
+    if tenant_scope.is_scoped(table):  # a tenant's rows are keyed by (tenant, …): its own key never conflicts
+        keys = (tenant_scope.TENANT, *keys)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in update_columns})
     connection.execute(statement, rows)
 
 
 class StateStore:
-    """All of qbsf's local sync state, behind batch-friendly methods. Safe to share between threads."""
+    """All of qbsf's local sync state, behind batch-friendly methods. Safe to share between threads.
+
+    A store is opened for one tenant (company; ``tenant``, the default company when not given): every statement it
+    runs reads and writes that tenant's rows only (qbsf.sync.tenant_scope). A tenant other than the default must
+    be registered first (``qbsf tenants add``, :class:`qbsf.sync.tenants.TenantRegistry`).
+    """
 
     def __init__(self, target: str | Path = ":memory:", *, clock: Callable[[], datetime] | None = None,
-                 retry_policy: RetryPolicy | None = None) -> None:
+                 retry_policy: RetryPolicy | None = None, tenant: str | None = None) -> None:
+        from qbsf.sync import tenants
+
+        self.tenant = tenants.check_tenant_id(tenant if tenant is not None else tenants.DEFAULT_TENANT)
         self.url = database_url(target)
         self.engine = _make_engine(target)
+        tenant_scope.install(self.engine)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.retry_policy = retry_policy or RetryPolicy()
         self._batch: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
@@ -423,6 +444,11 @@ class StateStore:
         except ConfigError:
             self.engine.dispose()
             raise
+        try:
+            tenants.require_tenant(self.engine, self.tenant)
+        except ConfigError:
+            self.engine.dispose()
+            raise
         if upgraded.upgraded_existing:
             logger.info("state database %s upgraded from schema %s to %s", self._safe_url(),
                         upgraded.from_revision or "0.1.0", upgraded.applied[-1])
@@ -432,7 +458,7 @@ class StateStore:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def __repr__(self) -> str:
-        return f"StateStore({self._safe_url()!r})"
+        return f"StateStore({self._safe_url()!r}, tenant={self.tenant!r})"
 
     def close(self) -> None:
         """Release every database connection."""
@@ -456,6 +482,7 @@ class StateStore:
             yield
             return
         with self.engine.begin() as connection:
+            connection.execution_options(**{tenant_scope.OPTION: self.tenant})
             token = self._batch.set(connection)
             try:
                 yield
@@ -469,6 +496,7 @@ class StateStore:
             yield current
             return
         with self.engine.begin() as connection:
+            connection.execution_options(**{tenant_scope.OPTION: self.tenant})
             yield connection
 
     # ----------------------------------------------------------------- crosswalk
