@@ -24,6 +24,7 @@ from qbsf.app.commands.sim import app as sim_app
 from qbsf.app.commands.status import app as status_app
 from qbsf.app.commands.sync import app as sync_app
 from qbsf.app.commands.sync import link_command
+from qbsf.app.commands.tenants import app as tenants_app
 from qbsf.errors import QbsfError
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ app.add_typer(sim_app, name="sim")
 app.add_typer(run_app, name="run")
 app.add_typer(status_app, name="status")
 app.add_typer(sync_app, name="sync")
+app.add_typer(tenants_app, name="tenants")
 app.command("link")(link_command)
 
 _stderr = Console(stderr=True)
