@@ -144,3 +144,74 @@ def test_stopping_while_waiting_for_the_first_poll_does_not_hang(registry, sf_em
     assert time.monotonic() - started < 8
     connector.join(1)
     assert connector.status().state == "stopped"
+
+
+def test_companies_registered_as_tenants_share_one_state_database_and_each_ticket_reaches_its_own(
+        registry, sf_schema, tmp_path) -> None:
+    """Two Web Connector companies, one state database: each user's sessions carry its own company's records only,
+    and the state rows each engine wrote belong to its company."""
+    from qbsf.app.commands.qbwc import CompanyEngines
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+    from qbsf.sim.salesforce import SalesforceState, start_emulator
+    from qbsf.sync.tenants import TenantRegistry
+
+    registry.register("globex", password="globex-password-2")
+    shared = f"sqlite:///{tmp_path / 'hosted-state.db'}"
+    with TenantRegistry(shared) as tenants:
+        tenants.add("acme")
+        tenants.add("globex")
+    orgs = {name: SalesforceState(sf_schema) for name in ("acme", "globex")}
+    seed_org(orgs["acme"], accounts=2, prefix="Acme ")
+    seed_org(orgs["globex"], accounts=3, prefix="Globex ")
+    emulators = {name: start_emulator(org) for name, org in orgs.items()}
+    books = {name: QuickBooksSimulator(company_name=name) for name in orgs}
+    service = build_service(registry, poll_wait=0.2)
+    engines = CompanyEngines()
+    try:
+        for name in orgs:
+            settings = _settings(emulators[name], tmp_path, name)
+            settings.state_url = shared
+            engines.add(name, settings, None, sync_transport(service, registry, name))
+        assert {name: services.state.tenant for name, (services, _c) in engines.running.items()} == {
+            "acme": "acme", "globex": "globex"}
+        engines.start()
+        logins = {"acme": ("acme-qbwc", "acme-password-1"), "globex": ("globex-qbwc", "globex-password-2")}
+        with BackgroundServer(create_app(service)) as server:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not (len(books["acme"].customers()) == 2
+                                                       and len(books["globex"].customers()) == 3):
+                for name, book in books.items():
+                    with WebConnectorStandIn(server.url, *logins[name], book) as wc:
+                        wc.run_session()
+            engines.stop()
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+    assert sorted(c["Name"][:5] for c in books["acme"].customers()) == ["Acme "] * 2
+    assert sorted(c["Name"][:7] for c in books["globex"].customers()) == ["Globex "] * 3
+    with TenantRegistry(shared) as tenants:
+        assert (tenants.rows("acme")["crosswalk"], tenants.rows("globex")["crosswalk"]) == (2, 3)
+        assert "crosswalk" not in tenants.rows("default")
+    for book in books.values():
+        book.close()
+
+
+def test_a_company_not_registered_as_a_tenant_still_cannot_share_a_database(registry, sf_emulator, tmp_path) -> None:
+    from qbsf.app.commands.qbwc import CompanyEngines
+    from qbsf.sync.tenants import TenantRegistry
+
+    registry.register("globex", password="globex-password-2")
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    with TenantRegistry(shared) as tenants:
+        tenants.add("globex")
+    service = build_service(registry, poll_wait=0.2)
+    engines = CompanyEngines()
+    acme = _settings(sf_emulator, tmp_path, "acme")
+    acme.state_url = shared
+    engines.add("acme", acme, None, sync_transport(service, registry, "acme"))
+    assert engines.running["acme"][0].state.tenant == "default", "an unregistered company keeps the default"
+    globex = _settings(sf_emulator, tmp_path, "globex")
+    globex.state_url = shared
+    with pytest.raises(ConfigError, match="qbsf tenants add NAME"):
+        engines.add("globex", globex, None, sync_transport(service, registry, "globex"))
+    engines.stop()

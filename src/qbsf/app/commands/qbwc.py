@@ -111,14 +111,14 @@ class WebConnectorServices(EngineServices):
     """
 
     def __init__(self, settings: Any, secrets_store: Any, transport: WebConnectorTransport, *, state: Any = None,
-                 machine_id: str = "") -> None:
+                 machine_id: str = "", owns_state: bool | None = None) -> None:
         from qbsf.sync.runtime import state_url
         from qbsf.sync.state import StateStore
 
         self.transport = transport
         self._stopping = threading.Event()
         # `qbsf run` passes the state store its dashboard shows (and closes); `qbsf qbwc serve` opens its own
-        self._owns_state = state is None
+        self._owns_state = state is None if owns_state is None else owns_state
         super().__init__(settings, secrets_store, StateStore(state_url(settings)) if state is None else state,
                          transport_factory=lambda: transport, machine_id=machine_id)
 
@@ -292,16 +292,24 @@ class CompanyEngines:
         self.running: dict[str, tuple[WebConnectorServices, Any]] = {}
 
     def add(self, company: str, settings: Any, secrets_store: Any, transport: WebConnectorTransport) -> None:
-        """Build ``company``'s engine now (so a bad setting shows before any Web Connector calls)."""
+        """Build ``company``'s engine now (so a bad setting shows before any Web Connector calls).
+
+        A company registered as a tenant of its state database (``qbsf tenants add``) gets a state store scoped to
+        it: its Web Connector user reaches its own rows only, and several companies may share one database.
+        """
         from qbsf.app.runtime import Connector
         from qbsf.sync.runtime import state_url
 
+        state = company_state(company, state_url(settings))
         for other, (services, _connector) in self.running.items():
-            if state_url(services.settings) == state_url(settings):
+            shared = state_url(services.settings) == state_url(settings)
+            if shared and DEFAULT_COMPANY in (state.tenant, services.state.tenant):
+                state.close()
                 raise ConfigError(f"companies {other!r} and {company!r} would share the state database "
                                   f"{state_url(settings)}", hint="give each company its own settings file with "
-                                                                 "its own state_url")
-        services = WebConnectorServices(settings, secrets_store, transport)
+                                                                 "its own state_url, or register each as a company "
+                                                                 "of that database: qbsf tenants add NAME")
+        services = WebConnectorServices(settings, secrets_store, transport, state=state, owns_state=True)
         services.connect_salesforce()
         self.running[company] = (services, Connector(services, settings))
 
@@ -327,6 +335,20 @@ class CompanyEngines:
         for services, connector in self.running.values():
             connector.stop(wait=wait)
             services.close()
+
+
+DEFAULT_COMPANY = "default"
+
+
+def company_state(company: str, url: str) -> Any:
+    """``company``'s state store when it is registered as a tenant of the database at ``url`` (else the database's
+    default company's, as a single-company set-up has)."""
+    from qbsf.sync.state import StateStore
+    from qbsf.sync.tenants import TenantRegistry
+
+    with TenantRegistry(url) as registry:
+        tenants = {tenant.id for tenant in registry.list()}
+    return StateStore(url, tenant=company if company in tenants else None)
 
 
 def is_loopback(host: str) -> bool:
