@@ -461,6 +461,11 @@ class WebServerAuth(Auth):
             raise
         return pending.finish(http, self.login_timeout)
 
+    def exchange_code(self, http: httpx.Client, code: str, redirect_uri: str, verifier: str) -> Token:
+        """Finish a login whose callback another server received (a hosted deployment's public address): exchange
+        the authorization code with its PKCE verifier; the tokens go to the SecretStore."""
+        return self._exchange(http, code, redirect_uri, verifier)
+
     def _exchange(self, http: httpx.Client, code: str, redirect_uri: str, verifier: str) -> Token:
         form = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id,
                 "redirect_uri": redirect_uri, "code_verifier": verifier}

@@ -23,6 +23,7 @@ from sse_starlette.sse import EventSourceResponse
 from qbsf import __version__
 from qbsf.app.context import AppContext
 from qbsf.app.dashboard import security
+from qbsf.app.dashboard.admin import add_admin_routes
 from qbsf.app.license import LicenseError, license_status, verify_key
 from qbsf.app.logging import LogBuffer, LogEntry
 from qbsf.app.runtime import Connector, Heartbeat, State
@@ -116,6 +117,10 @@ class Dashboard:
     webconnector_qwc: Callable[[str], bytes] | None = None
     #: Web Connector logins held back after wrong passwords (``WebConnectorService.login_throttles``).
     webconnector_throttles: Callable[[], Sequence[Mapping[str, Any]]] | None = None
+    #: Hosted mode: the companies this deployment serves (``qbsf.app.hosted.Tenancy``); None hides /admin.
+    tenancy: Any = None
+    #: Hosted mode: the Salesforce login through the public address (``qbsf.app.hosted.HostedLogin``).
+    hosted_login: Any = None
 
     def settings(self) -> Settings:
         """Current settings (re-read each request, so the page shows what is on disk)."""
@@ -147,6 +152,7 @@ def create_app(dash: Dashboard) -> FastAPI:
     app.state.dashboard = dash
 
     security.protect_templates(templates, dash.token)
+    add_admin_routes(app, dash, templates, _webconnector)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
