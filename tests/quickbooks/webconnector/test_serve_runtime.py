@@ -215,3 +215,31 @@ def test_a_company_not_registered_as_a_tenant_still_cannot_share_a_database(regi
     with pytest.raises(ConfigError, match="qbsf tenants add NAME"):
         engines.add("globex", globex, None, sync_transport(service, registry, "globex"))
     engines.stop()
+
+
+def test_a_tenant_company_gets_its_encrypted_secrets_and_the_public_login_callback(registry, sf_emulator, tmp_path,
+                                                                                   monkeypatch) -> None:
+    from qbsf.app.commands.qbwc import CompanyEngines, hosted_login
+    from qbsf.app.hosted import CALLBACK_PATH
+    from qbsf.secret_box import KEY_ENV, new_key
+    from qbsf.sync.tenant_secrets import TenantSecretStore
+    from qbsf.sync.tenants import TenantRegistry
+
+    monkeypatch.setenv(KEY_ENV, new_key())
+    shared = f"sqlite:///{tmp_path / 'hosted.db'}"
+    with TenantRegistry(shared) as tenants:
+        tenants.add("acme")
+    engines = CompanyEngines()
+    settings = _settings(sf_emulator, tmp_path, "acme")
+    settings.state_url = shared
+    other = _settings(sf_emulator, tmp_path, "globex")
+    try:
+        secrets = engines.tenant_secrets("acme", settings)
+        assert isinstance(secrets, TenantSecretStore) and secrets.state.tenant == "acme"
+        assert engines.tenant_secrets("globex", other) is None, "not a tenant: the machine's secret store"
+        assert hosted_login(engines, None) is None
+        login = hosted_login(engines, "https://qbsf.example.com/qbwc")
+        assert login.redirect_uri == f"https://qbsf.example.com{CALLBACK_PATH}"
+    finally:
+        engines.stop()
+    assert engines.tenancies == {}

@@ -290,6 +290,29 @@ class CompanyEngines:
 
     def __init__(self) -> None:
         self.running: dict[str, tuple[WebConnectorServices, Any]] = {}
+        #: The state databases whose registered companies (tenants) run here, by URL (qbsf.app.hosted.Tenancy).
+        self.tenancies: dict[str, Any] = {}
+
+    def tenant_secrets(self, company: str, settings: Any, deployment_config: str | None = None) -> Any:
+        """``company``'s encrypted secret store when it is a tenant of its state database, else None.
+
+        A tenant's secrets (and the refresh tokens Salesforce rotates to) are its own, encrypted in the database:
+        never the keyring entries every company of this machine would share.
+        """
+        from qbsf.app.hosted import Tenancy
+        from qbsf.sync.runtime import state_url
+
+        url = state_url(settings)
+        tenancy = self.tenancies.get(url)
+        if tenancy is None:
+            tenancy = Tenancy(url, deployment_config=deployment_config)
+            if company not in {tenant.id for tenant in tenancy.registry().list()}:
+                tenancy.close()
+                return None
+            self.tenancies[url] = tenancy
+        elif company not in {tenant.id for tenant in tenancy.registry().list()}:
+            return None
+        return tenancy.secrets(company)
 
     def add(self, company: str, settings: Any, secrets_store: Any, transport: WebConnectorTransport) -> None:
         """Build ``company``'s engine now (so a bad setting shows before any Web Connector calls).
@@ -335,6 +358,9 @@ class CompanyEngines:
         for services, connector in self.running.values():
             connector.stop(wait=wait)
             services.close()
+        for tenancy in self.tenancies.values():
+            tenancy.close()
+        self.tenancies.clear()
 
 
 DEFAULT_COMPANY = "default"
@@ -380,16 +406,17 @@ def check_listen(host: str, cert: Path | None, key: Path | None, public_url: str
 
 def serve_endpoint(service: WebConnectorService, engines: CompanyEngines, *, host: str, port: int,
                    cert: Path | None = None, key: Path | None = None, public_url: str | None = None,
-                   ready: Callable[[str, int], None] | None = None) -> None:
+                   ready: Callable[[str, int], None] | None = None, login: Any = None) -> None:
     """Serve ``/qbwc`` with ``engines`` behind it until Ctrl-C or SIGTERM, then stop them cleanly.
 
     The one serving path of `qbsf qbwc serve` and `qbsf run` (Web Connector transport). ``ready(url, port)`` is
     called once the port is bound (port 0 picks a free one); ``url`` is where this machine reaches the endpoint.
+    ``login`` (qbsf.app.hosted.HostedLogin) adds the hosted Salesforce login's callback beside /qbwc.
     """
     from types import SimpleNamespace
 
+    from qbsf.app.hosted import hosted_endpoint
     from qbsf.app.runtime import install_signal_handlers
-    from qbsf.quickbooks.webconnector import create_app
     from qbsf.quickbooks.webconnector.server import serve_forever
 
     check_listen(host, cert, key, public_url)
@@ -405,8 +432,8 @@ def serve_endpoint(service: WebConnectorService, engines: CompanyEngines, *, hos
     # so the re-raised signal stops the engines (after the record in hand) instead of killing the process.
     restore = install_signal_handlers(SimpleNamespace(stop=engines.request_stop))  # type: ignore[arg-type]
     try:
-        serve_forever(create_app(service, public_url=public_url), host=host, port=port, certfile=cert, keyfile=key,
-                      ready=bound)
+        serve_forever(hosted_endpoint(service, login, public_url=public_url), host=host, port=port, certfile=cert,
+                      keyfile=key, ready=bound)
     finally:
         restore()
         engines.stop()
@@ -445,14 +472,22 @@ def serve(
     contexts: dict[str, AppContext] = {}
     if engine:
         for company, company_config in parse_sync_options(sync, reg, config).items():
-            contexts[company] = context = AppContext(config=company_config)
+            context = AppContext(config=company_config)
+            tenant_secrets = engines.tenant_secrets(company, context.load().settings, config)
+            if tenant_secrets is not None:  # a company of a shared state database: its own encrypted secrets
+                context = AppContext(config=company_config, secrets=tenant_secrets)
+            contexts[company] = context
             engines.add(company, context.load().settings, context.secret_store(),
                         sync_transport(service, reg, company))
+    login = hosted_login(engines, public_url)
     engine_note = (f"; sync engine for {', '.join(sorted(engines.running))}" if engines.running
                    else "; no sync engine (connection test)")
     board = None
     if dashboard_port is not None:
         board = _serve_dashboard(service, reg, engines, contexts, AppContext(config=config), dashboard_port)
+        if engines.tenancies:  # the admin page: every company of the shared state database
+            board.dashboard.tenancy = next(iter(engines.tenancies.values()))
+            board.dashboard.hosted_login = login
 
     def ready(url: str, bound_port: int) -> None:
         typer.echo(f"✓ Web Connector endpoint on {url} for {', '.join(sorted(reg.companies))}{engine_note} "
@@ -463,10 +498,23 @@ def serve(
 
     try:
         serve_endpoint(service, engines, host=host, port=port, cert=cert, key=key, public_url=public_url,
-                       ready=ready)
+                       ready=ready, login=login)
     finally:
         if board is not None:
             board.stop()
+
+
+def hosted_login(engines: CompanyEngines, public_url: str | None) -> Any:
+    """The hosted Salesforce login when tenants run here and the public address is known, else None: its
+    callback is served at that address beside /qbwc (https://HOST/salesforce/callback)."""
+    if not engines.tenancies or not public_url:
+        return None
+    from urllib.parse import urlsplit
+
+    from qbsf.app.hosted import HostedLogin
+
+    parts = urlsplit(public_url)
+    return HostedLogin(next(iter(engines.tenancies.values())), f"{parts.scheme}://{parts.netloc}")
 
 
 def _serve_dashboard(service: WebConnectorService, reg: WebConnectorRegistry, engines: CompanyEngines,
