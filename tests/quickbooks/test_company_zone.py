@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ import pytest
 import tzlocal
 
 from qbsf.errors import ConfigError
-from qbsf.quickbooks.timestamps import clock_for, company_zone
+from qbsf.quickbooks.timestamps import DST_STEP, CompanyClock, clock_for, company_zone, dst_step_possible
 from qbsf.sync.inbound import InboundConfig
 
 
@@ -60,3 +61,36 @@ def test_the_inbound_pass_reads_with_this_computers_zone_over_com(computer_in) -
     assert InboundConfig.from_settings(settings).company_tz == ZoneInfo("Europe/Berlin")
     settings.quickbooks.transport = "webconnector"
     assert InboundConfig.from_settings(settings).company_tz != ZoneInfo("Europe/Berlin")
+
+
+PACIFIC = timezone(timedelta(hours=-8))  # what QuickBooks' stamps carry in Los Angeles, all year
+
+
+def test_a_clock_change_is_possible_only_around_a_zones_change_day() -> None:
+    fall_back = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # 2:00 PDT → 1:00 PST in Los Angeles
+    assert dst_step_possible(PACIFIC, fall_back - timedelta(minutes=30), fall_back + timedelta(minutes=5))
+    assert dst_step_possible(PACIFIC, fall_back - timedelta(hours=3), fall_back - timedelta(minutes=30))
+    quiet = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+    assert not dst_step_possible(PACIFIC, quiet - timedelta(hours=2), quiet)
+    # Arizona keeps -7 all year, but Denver (-7 standard) changes on 2026-03-08 09:00 UTC.
+    spring = datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
+    assert dst_step_possible(timezone(timedelta(hours=-7)), spring - timedelta(hours=1), spring + timedelta(hours=1))
+
+
+def test_unknown_offsets_and_long_windows_always_widen() -> None:
+    quiet = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+    assert dst_step_possible(None, quiet - timedelta(hours=1), quiet)
+    assert dst_step_possible(PACIFIC, quiet - timedelta(days=3), quiet)  # two changes could cancel out
+
+
+def test_without_a_zone_the_read_is_widened_only_near_a_clock_change() -> None:
+    watermark = datetime(2026, 12, 6, 17, 0, tzinfo=UTC)
+    quiet = CompanyClock(base=PACIFIC, now=watermark + timedelta(minutes=10))
+    # One step is QuickBooks' own reading of the wall time, which from_modified gives back: the filter starts at
+    # the watermark itself.
+    assert quiet.from_modified(quiet.delta_start(watermark, timedelta(0))) == \
+        watermark.astimezone(PACIFIC).replace(tzinfo=None)
+    near = datetime(2026, 11, 1, 8, 50, tzinfo=UTC)
+    changing = CompanyClock(base=PACIFIC, now=near + timedelta(minutes=20))
+    assert changing.delta_start(near, timedelta(0)) == near - 2 * DST_STEP
+    assert CompanyClock(base=PACIFIC).delta_start(watermark, timedelta(0)) == watermark - 2 * DST_STEP

@@ -36,12 +36,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from qbsf.errors import ConfigError
 
-__all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "company_zone", "zone_named"]
+__all__ = ["DST_STEP", "CompanyClock", "base_offset", "clock_for", "company_zone", "dst_step_possible", "zone_named"]
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,9 @@ class CompanyClock:
 
     zone: tzinfo | None = None
     base: tzinfo | None = None
+    # The moment of the read (the connector's clock): without ``zone``, widening for a DST step is needed only when
+    # some zone with the stamps' offset changes its clocks between the window's start and now. None: always widen.
+    now: datetime | None = None
 
     @property
     def knows_dst(self) -> bool:
@@ -138,7 +142,10 @@ class CompanyClock:
         start = watermark.astimezone(UTC) - overlap
         if not self.knows_dst:
             # Face-value stamps may be up to one DST step late, and QuickBooks may read the filter's wall time up
-            # to one step early: two steps keep every change inside the window.
+            # to one step early: two steps keep every change inside the window. The second is needed only when a
+            # clock change may lie inside the window; from_modified gives the first one back.
+            if self.now is not None and not dst_step_possible(self.base, start - 2 * DST_STEP, self.now):
+                return start - DST_STEP
             return start - 2 * DST_STEP
         wall = start.astimezone(self.zone).replace(tzinfo=None)
         first = wall.replace(tzinfo=self.zone, fold=0)
@@ -159,17 +166,57 @@ class CompanyClock:
         return moment.astimezone(self.base).replace(tzinfo=None) if self.base is not None else moment
 
 
+# A read window longer than this may hold two clock changes that cancel out: it is always widened.
+_LONGEST_CHECKED_WINDOW = timedelta(hours=36)
+
+
+def dst_step_possible(base: tzinfo | None, start: datetime, end: datetime) -> bool:
+    """Whether the clocks of any zone whose standard offset is ``base`` may change between ``start`` and ``end``.
+
+    Without the company's zone qbsf knows only the offset QuickBooks' stamps carry (the standard one); a clock
+    change can happen only in a zone with that standard offset, on a handful of days a year."""
+    if base is None or end - start > _LONGEST_CHECKED_WINDOW:
+        return True
+    start, end = start.astimezone(UTC) - DST_STEP, end.astimezone(UTC) + DST_STEP
+    offset = base.utcoffset(start)
+    if offset is None:
+        return True
+    zones = _zones_with_standard_offset(int(offset.total_seconds() // 60), start.year)
+    return any(start.astimezone(ZoneInfo(name)).utcoffset() != end.astimezone(ZoneInfo(name)).utcoffset()
+               for name in zones)
+
+
+@lru_cache(maxsize=32)
+def _zones_with_standard_offset(minutes: int, year: int) -> tuple[str, ...]:
+    """The IANA zones (with DST rules) whose standard UTC offset in ``year`` is ``minutes``."""
+    found = []
+    for name in sorted(available_timezones()):
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+        offsets = {datetime(year, month, 15, tzinfo=UTC).astimezone(zone).utcoffset() for month in (1, 4, 7, 10)}
+        if len(offsets) < 2:
+            continue  # no clock change that year
+        standard = min(offset for offset in offsets if offset is not None)
+        if int(standard.total_seconds() // 60) == minutes:
+            found.append(name)
+    return tuple(found)
+
+
 _told: set[str] = set()
 
 
-def clock_for(zone: tzinfo | None, learned: tzinfo | None) -> CompanyClock:
-    """The clock for a configured ``zone`` (IANA, or a fixed offset) and the offset ``learned`` from stamps."""
+def clock_for(zone: tzinfo | None, learned: tzinfo | None, now: datetime | None = None) -> CompanyClock:
+    """The clock for a configured ``zone`` (IANA, or a fixed offset) and the offset ``learned`` from stamps;
+    ``now`` the moment of the read (see :attr:`CompanyClock.now`)."""
     if _knows_dst(zone):
         return CompanyClock(zone=zone)
     if "zone" not in _told:
         _told.add("zone")
         log.info("quickbooks.time_zone is not set: qbsf cannot tell when QuickBooks' clock changes for daylight "
-                 "saving, so each pass reads two more hours of QuickBooks changes (skipped at no Salesforce cost); "
-                 "set it to the QuickBooks computer's zone, e.g. America/Los_Angeles")
-    return CompanyClock(base=zone or learned)
+                 "saving, so on the days a zone with its offset changes clocks each pass reads two more hours of "
+                 "QuickBooks changes (skipped at no Salesforce cost); set it to the QuickBooks computer's zone, "
+                 "e.g. America/Los_Angeles")
+    return CompanyClock(base=zone or learned, now=now)
 

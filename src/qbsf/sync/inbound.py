@@ -546,7 +546,8 @@ class InboundSync:
     def _qb_clock(self) -> CompanyClock:
         """QuickBooks' clock: stamps and FromModifiedDate in its local wall time (qbsf.quickbooks.timestamps)."""
         learned = self.state.get_watermark(_TZ_WATERMARK)
-        return clock_for(self.config.company_tz, tz_from_offset_minutes(int(learned)) if learned else None)
+        return clock_for(self.config.company_tz, tz_from_offset_minutes(int(learned)) if learned else None,
+                         now=self.clock())
 
     def _query(self, spec: InboundSpec, since: datetime | None) -> list[Any]:
         clock = self._qb_clock()

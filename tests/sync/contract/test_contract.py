@@ -25,12 +25,6 @@ CASES = registered_cases()
 # What the contract found and is not fixed yet: (test, case) → the defect. Each is an xfail(strict=True), so the
 # fix makes it pass and the marker must go.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    **{("delta-no-zone", label): (
-        f"{label} over the Web Connector with quickbooks.time_zone blank (no zone known; over COM this "
-        "computer's zone is used): every QB → SF pass reads two more hours of QuickBooks changes "
-        "(qbsf.quickbooks.timestamps.CompanyClock.delta_start widens by 2 × the DST step when the zone is unknown), "
-        "so the records changed in the last two hours are read again each pass")
-       for label in ("Customer->Account", "Item->Product2", "Invoice->QB_Invoice__c")},
 }
 
 
