@@ -24,7 +24,7 @@ from qbsf.sync.entities import (
     parse_sf_datetime,
     soql_datetime,
 )
-from qbsf.sync.read_window import ReadStart, ReadWindow
+from qbsf.sync.pipeline.source import Cursor, ReadStart, salesforce_pages
 from qbsf.sync.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -98,10 +98,16 @@ def _version(record: Mapping[str, Any]) -> str:
 
 @dataclass
 class _PendingPoll:
-    versions: dict[str, str]
-    newest: str | None
+    """One entity's poll in progress: its plan, the versions yielded and not acknowledged yet, and how it went."""
+
     plan: _Plan | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    newest: str | None = None
     whole: bool = True
+    complete: bool = True   # every record read so far was handled
+    exhausted: bool = False  # every page was read
+    awaiting: bool = False   # a batch was yielded and not acknowledged yet
+    moved: int = 0          # records seen in the unsettled window that changed again since (read as newer ones)
 
 
 @dataclass(frozen=True)
@@ -140,9 +146,9 @@ class SystemModstampPoller:
         self._prefetched_counts: dict[str, int] = {}  # COUNT() SOQL → totalSize
         self.errors: dict[str, str] = {}  # entity → why its read failed in the last pass (the others went on)
 
-    def _window(self, spec: EntitySpec) -> ReadWindow:
-        return ReadWindow(self.state, spec.watermark_source, entity=spec.name, overlap=self.overlap,
-                          resolution=timedelta(milliseconds=1))
+    def _window(self, spec: EntitySpec) -> Cursor:
+        return Cursor(self.state, spec.watermark_source, entity=spec.name, overlap=self.overlap,
+                      resolution=timedelta(milliseconds=1), stamp=soql_datetime)
 
     def _plan(self, spec: EntitySpec, since: datetime | None, full: bool) -> _Plan:
         # Where the poll of ``spec`` starts: nowhere when full, ``since`` when given, else the read window's start
@@ -176,28 +182,36 @@ class SystemModstampPoller:
         return self.state.seen_ids_between(spec.watermark_source, soql_datetime(low), soql_datetime(high),
                                            entity=spec.name)
 
-    def _window_seen(self, plan: _Plan, known: set[str], newer: Sequence[Mapping[str, Any]]) -> bool:
+    def _window_seen(self, plan: _Plan, known: set[str], moved: int) -> bool:
         """True when the unsettled window holds exactly the records already seen there (none arrived late)."""
         assert plan.count is not None
         found = self._count(plan.count)
         if found is None:
             return False
         # A record changed again since is no longer in the window: it is among the newer ones.
-        return found == len(known.difference(record["Id"] for record in newer))
+        return found == len(known) - moved
 
-    def _read_unsettled(self, spec: EntitySpec, plan: _Plan) -> tuple[list[dict[str, Any]], bool]:
-        """Records of an unsettled window's poll, and whether the whole window was read."""
-        assert plan.count is not None and plan.window is not None
+    def _pages_of(self, spec: EntitySpec, plan: _Plan, pending: _PendingPoll) -> Iterator[list[dict[str, Any]]]:
+        """The pages of one entity's poll, fetched as they are consumed; ``pending.whole`` says afterwards whether
+        the whole unsettled window was read."""
+        if plan.count is None:
+            yield from self._pages(plan.read)
+            return
+        assert plan.window is not None
         known = self._seen_in_window(spec, plan)
         whole_window = self.query_for(spec, since=plan.window[0])
         prefetched = plan.count in self._prefetched_counts and plan.read in self._prefetched
         if not prefetched and len(known) < QUERY_PAGE:
-            return self._read(whole_window), True  # one page: reading it costs no more than counting it
-        newer = self._read(plan.read)
-        if self._window_seen(plan, known, newer):
-            return newer, False
+            yield from self._pages(whole_window)  # one page: reading it costs no more than counting it
+            return
+        for page in self._pages(plan.read):
+            pending.moved += sum(1 for record in page if record["Id"] in known)
+            yield page
+        if self._window_seen(plan, known, pending.moved):
+            pending.whole = False
+            return
         logger.info("%s: records arrived in the read window since it was seen: reading it again", spec.name)
-        return self._read(whole_window), True
+        yield from self._pages(whole_window)
 
     def cycle_reads(self, entities: Iterable[str] | None = None) -> dict[str, str]:
         """The first-page queries the next scheduled ``changes(entities=…)`` runs, keyed by composite referenceId.
@@ -233,9 +247,12 @@ class SystemModstampPoller:
         self._prefetched = {}
         self._prefetched_counts = {}
 
-    def _read(self, soql: str) -> list[dict[str, Any]]:
+    def _pages(self, soql: str) -> Iterator[list[dict[str, Any]]]:
         records = self._prefetched.pop(soql, None)
-        return records if records is not None else self.sf.query(soql)
+        if records is not None:
+            yield records
+        else:
+            yield from salesforce_pages(self.sf, soql)
 
     def query_for(self, spec: EntitySpec, *, since: datetime | None = None,
                   ids: Sequence[str] | None = None) -> str:
@@ -246,38 +263,52 @@ class SystemModstampPoller:
 
     def changes(self, since: datetime | None = None, *, full: bool = False,
                 entities: Iterable[str] | None = None) -> Iterator[ChangeBatch]:
-        """One batch per entity: records changed since the watermark (or ``since``; every record when ``full``).
+        """Batches of records changed since the watermark (or ``since``; every record when ``full``): per entity in
+        dependency order, one batch per page read (at least one per entity), each fetched only once the previous
+        one was consumed.
 
-        An entity whose query Salesforce refuses (a mapped field the org does not have) is left out and noted in
-        ``errors``; the other entities are still read. Transient failures still end the pass.
+        Acknowledge each batch (``ack``) before asking for the next: an entity's watermark moves once its last page
+        was acknowledged with every record handled (a caller that reads every batch first and acknowledges them
+        together gets the same result). An entity whose query Salesforce refuses (a mapped field the org does not
+        have) is left out and noted in ``errors``; the other entities are still read. Transient failures still end
+        the pass.
         """
         self.errors = {}
         for spec in dependency_order(entities):
             source = spec.watermark_source
+            pending = _PendingPoll()
+            self._pending[spec.name] = pending
+            yielded = False
             try:
-                plan = self._plan(spec, since, full)
-                if plan.count is None:
-                    records, whole = self._read(plan.read), True
-                else:
-                    records, whole = self._read_unsettled(spec, plan)
+                pending.plan = self._plan(spec, since, full)
+                for records in self._pages_of(spec, pending.plan, pending):
+                    versions = {record["Id"]: _version(record) for record in records}
+                    fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
+                    batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]
+                    newest = max(versions.values(), default=None)
+                    if newest is not None and (pending.newest is None or newest > pending.newest):
+                        pending.newest = newest
+                    logger.log(logging.INFO if batch else logging.DEBUG,
+                               "%s: %d changed record(s) read, %d already handled", spec.name, len(batch),
+                               len(records) - len(batch))
+                    if batch or not yielded:
+                        pending.versions.update((record["Id"], versions[record["Id"]]) for record in batch)
+                        yielded = pending.awaiting = True
+                        yield ChangeBatch(spec=spec, records=batch, source="poll")
             except QbsfError as exc:
+                self._pending.pop(spec.name, None)
                 if isinstance(exc, Retriable):
                     raise
                 self.errors[spec.name] = str(exc)
                 logger.error("%s not read from Salesforce: %s", spec.name, exc, extra={"mark": "fail"})
                 continue
-            versions = {record["Id"]: _version(record) for record in records}
-            fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
-            batch = [record for record in records if (record["Id"], versions[record["Id"]]) in fresh]
-            logger.log(logging.INFO if batch else logging.DEBUG, "%s: %d changed record(s) read, %d already handled",
-                       spec.name, len(batch), len(records) - len(batch))
-            self._pending[spec.name] = _PendingPoll(
-                versions={record["Id"]: versions[record["Id"]] for record in batch},
-                newest=max(versions.values(), default=None), plan=plan, whole=whole)
-            yield ChangeBatch(spec=spec, records=batch, source="poll")
+            pending.exhausted = True
+            if not pending.awaiting:
+                self._finish(spec.name)  # the last batch was acknowledged: the watermark may move
 
     def ack(self, results: Sequence[RecordResult]) -> None:
-        """Remember the handled versions and move each entity's watermark to the newest SystemModstamp read.
+        """Remember the handled versions; once an entity's read is over with every record handled, move its
+        watermark to the newest SystemModstamp read.
 
         Failed records need no help from the watermark: the engine keeps them in the failure table and retries
         them by Id.
@@ -289,23 +320,34 @@ class SystemModstampPoller:
             pending = self._pending[name]
             acked = by_entity.get(name, [])
             handled = [(r.sf_id, pending.versions[r.sf_id]) for r in acked if r.sf_id in pending.versions]
-            if len(handled) < len(pending.versions):
-                continue  # the batch was not fully handled: leave the watermark, re-read next cycle
-            spec = entity(name)
-            source = spec.watermark_source
-            with self.state.batch():
-                current = self.state.get_watermark(source)
-                newest = current
-                if pending.newest is not None:
-                    newest = max(pending.newest, current) if current else pending.newest
-                    self.state.set_watermark(source, newest)
-                    forget = soql_datetime(parse_sf_datetime(newest) - self.overlap)
-                    self.state.remember_seen(source, handled, forget_before=forget)
-                plan = pending.plan
-                if plan is not None and plan.start is not None:
-                    self._window(spec).after_read(plan.start, mark_before=plan.mark, whole_read=pending.whole,
-                                                  mark_after=parse_sf_datetime(newest) if newest else None)
-            del self._pending[name]
+            if len(dict(handled)) < len(pending.versions):
+                pending.complete = False  # not fully handled: leave the watermark, re-read next cycle
+            if handled:
+                self.state.remember_seen(entity(name).watermark_source, handled)
+            pending.versions = {}
+            pending.awaiting = False
+            if pending.exhausted:
+                self._finish(name)
+
+    def _finish(self, name: str) -> None:
+        """An entity's read is over and acknowledged: move its watermark when every record was handled."""
+        pending = self._pending.pop(name)
+        if not pending.complete:
+            return
+        spec = entity(name)
+        source = spec.watermark_source
+        with self.state.batch():
+            current = self.state.get_watermark(source)
+            newest = current
+            if pending.newest is not None:
+                newest = max(pending.newest, current) if current else pending.newest
+                self.state.set_watermark(source, newest)
+                forget = soql_datetime(parse_sf_datetime(newest) - self.overlap)
+                self.state.remember_seen(source, (), forget_before=forget)
+            plan = pending.plan
+            if plan is not None and plan.start is not None:
+                self._window(spec).after_read(plan.start, mark_before=plan.mark, whole_read=pending.whole,
+                                              mark_after=parse_sf_datetime(newest) if newest else None)
 
     def read_ids(self, spec: EntitySpec, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Read listed records of ``spec`` (eligible ones only) in as few queries as the URL length allows."""

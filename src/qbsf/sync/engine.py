@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -272,38 +272,38 @@ class SyncEngine:
                     for name in wanted:
                         self.state.retry(entity=name)
             source = self.poller if (full or dry_run) else self.source
-            results: list[RecordResult] = []
             changes = source.changes(full=full, entities=wanted)
+            size = max(1, int(self.config.batch_size))
+            # Batches stream in (a page at a time from the poll): the pass holds a page and a batch, never an
+            # object's whole read. Failed records due again are retried once their entity's changes are done.
+            current: EntitySpec | None = None
+            due: list[str] = []
+            done = total = 0
             for batch in changes:
                 spec = batch.spec
-                records = list(batch.records)
-                if not dry_run:
-                    records.extend(self._due_retries(outbound, spec, {r["Id"] for r in records}))
-                total = len(records)
+                if current is None or spec.name != current.name:
+                    if current is not None and not dry_run:
+                        self._retry_due(outbound, source, current, due, size, report, should_stop, progress)
+                        if report.stopped:
+                            break
+                    current, done, total = spec, 0, 0
+                    due = [] if dry_run else [f.record_key for f in self.state.failures_due(spec.name,
+                                                                                             Direction.SF_TO_QB)]
+                records = batch.records
+                if due:
+                    met = {record["Id"] for record in records}
+                    due = [key for key in due if key not in met]
+                total += len(records)
                 if progress is not None:
-                    progress(spec.name, 0, total)
-                size = max(1, int(self.config.batch_size))
-                for start in range(0, total, size):
-                    if start and should_stop is not None and should_stop():
-                        report.stopped = True
-                        break
-                    chunk = records[start:start + size]
-                    outbound.sync_batch(spec, chunk)
-                    if progress is not None:
-                        progress(spec.name, min(start + size, total), total)
-                for record in batch.records:
-                    key = (spec.name, record["Id"])
-                    if report.stopped and key not in outbound.finished:
-                        continue  # not reached before the stop: left unacknowledged, read again next cycle
-                    why = outbound.finished.get(key, "not handled")
-                    results.append(RecordResult(spec.name, record["Id"], ok=why is None, message=why))
-                for record_id, why in batch.dropped.items():
-                    results.append(RecordResult(spec.name, record_id, ok=True, message=why))
-                if not dry_run:
-                    source.ack([r for r in results if r.entity == spec.name])
+                    progress(spec.name, done, total)
+                self._sync_chunks(outbound, source, spec, records, batch.dropped, size, report, should_stop,
+                                  progress, done, total, first=done == 0)
+                done += len(records)
                 if report.stopped or (should_stop is not None and should_stop()):
                     report.stopped = True
                     break
+            if current is not None and not dry_run and not report.stopped:
+                self._retry_due(outbound, source, current, due, size, report, should_stop, progress)
             unread = getattr(source, "errors", None)
             if unread and report.error is None:
                 # the entities that could be read synced; the pass still tells why the others did not
@@ -342,9 +342,41 @@ class SyncEngine:
         LifeCycle(self.sf, self.qb, self.state, actions=self.config.on_sf_gone, eligibility=self.config.eligibility,
                   every=timedelta(minutes=self.config.lifecycle_check_minutes), cycle=cycle).check(entity_names)
 
-    def _due_retries(self, outbound: OutboundSync, spec: EntitySpec, already: set[str]) -> list[dict[str, Any]]:
-        due = [f.record_key for f in self.state.failures_due(spec.name, Direction.SF_TO_QB)
-               if f.record_key not in already]
+    def _sync_chunks(self, outbound: OutboundSync, source: ChangeSource, spec: EntitySpec,
+                     records: Sequence[dict[str, Any]], dropped: Mapping[str, str], size: int, report: CycleReport,
+                     should_stop: Callable[[], bool] | None, progress: Progress | None, done: int, total: int, *,
+                     first: bool) -> None:
+        """Sync ``records`` in batches of ``size`` and acknowledge them (those reached, when asked to stop)."""
+        for start in range(0, len(records), size):
+            if (start or not first) and should_stop is not None and should_stop():
+                report.stopped = True
+                break
+            outbound.sync_batch(spec, records[start:start + size])
+            if progress is not None:
+                progress(spec.name, min(done + start + size, done + len(records)), total)
+        results: list[RecordResult] = []
+        for record in records:
+            key = (spec.name, record["Id"])
+            if report.stopped and key not in outbound.finished:
+                continue  # not reached before the stop: left unacknowledged, read again next cycle
+            why = outbound.finished.get(key, "not handled")
+            if why is None and not outbound.dry_run:
+                del outbound.finished[key]  # synced and linked: nothing later in the pass needs to ask (memory)
+            results.append(RecordResult(spec.name, record["Id"], ok=why is None, message=why))
+        for record_id, why in dropped.items():
+            results.append(RecordResult(spec.name, record_id, ok=True, message=why))
+        if not outbound.dry_run:
+            source.ack(results)
+
+    def _retry_due(self, outbound: OutboundSync, source: ChangeSource, spec: EntitySpec, due: list[str], size: int,
+                   report: CycleReport, should_stop: Callable[[], bool] | None, progress: Progress | None) -> None:
+        """Failed records of ``spec`` due again that its changes did not bring: read by Id and synced."""
+        records = self._due_retries(outbound, spec, due)
+        if records:
+            self._sync_chunks(outbound, source, spec, records, {}, size, report, should_stop, progress, 0,
+                              len(records), first=False)
+
+    def _due_retries(self, outbound: OutboundSync, spec: EntitySpec, due: list[str]) -> list[dict[str, Any]]:
         if not due:
             return []
         logger.info("%s: retrying %d failed record(s)", spec.name, len(due))

@@ -70,8 +70,8 @@ from qbsf.sync.merge import (
     source_key,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
+from qbsf.sync.pipeline.source import Cursor, DeltaWanted, QuickBooksChanges, QuickBooksRead, in_batches
 from qbsf.sync.policy import waits_for
-from qbsf.sync.read_window import ReadWindow
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
@@ -429,18 +429,23 @@ class InboundSync:
         if reset:
             self.reset([spec.name for spec in specs] if entity_list is not None else None)
         try:
+            resends = {spec.name: resend_pending(self.state, spec.name) for spec in specs}
+            deleted_since = self._deleted_start() if specs else None
+            # Every entity's delta read and the deletions read start in one QuickBooks message.
+            reads, gone = self._read_changes(specs, full=full, resends=resends, deleted_since=deleted_since) \
+                if specs and not (should_stop is not None and should_stop()) else ({}, None)
             for spec in specs:
                 if should_stop is not None and should_stop():
                     break
                 entity_report = report.entities.setdefault(spec.name, InboundEntityReport())
-                resend = resend_pending(self.state, spec.name)
-                finished = self._sync_entity(spec, entity_report, full=full or resend, resend=resend,
+                resend = resends[spec.name]
+                finished = self._sync_entity(spec, reads[spec.name], entity_report, resend=resend,
                                              progress=progress, should_stop=should_stop)
                 if resend and finished:
                     clear_resend(self.state, spec.name)
             stopped = should_stop is not None and should_stop()
-            if specs and not stopped:
-                self._deletions(specs, report)
+            if specs and not stopped and gone is not None:
+                self._deletions(specs, report, gone, deleted_since)
             if any(spec.name == "Invoice" for spec in specs) and not stopped:
                 refreshed = self.refresh_invoice_status()
                 report.entities.setdefault("Invoice", InboundEntityReport()).status_refreshed += refreshed
@@ -549,16 +554,19 @@ class InboundSync:
         return clock_for(self.config.company_tz, tz_from_offset_minutes(int(learned)) if learned else None,
                          now=self.clock())
 
-    def _query(self, spec: InboundSpec, since: datetime | None) -> list[Any]:
-        clock = self._qb_clock()
-        start = clock.from_modified(since) if since is not None else None
-        if spec.name == "Customer":
-            found = self.qb.query_customers(modified_since=start, include_inactive=True)
-        elif spec.name == "Item":
-            found = self.qb.query_items(modified_since=start, include_inactive=True)
-        else:
-            found = self.qb.query_invoices(modified_since=start, include_lines=False)
-        return clock.corrected(found)
+    def _cursor(self, spec: InboundSpec) -> Cursor:
+        return Cursor(self.state, spec.source, entity=spec.name, overlap=self.config.overlap,
+                      resolution=timedelta(seconds=1), stamp=_utc_text)
+
+    def _read_changes(self, specs: Sequence[InboundSpec], *, full: bool, resends: Mapping[str, bool],
+                      deleted_since: datetime | None) -> tuple[dict[str, QuickBooksRead], Any]:
+        """Start every entity's delta read and the deletions read in one message (their pages stream on)."""
+        wanted = [DeltaWanted(spec.name, spec.name, self._cursor(spec), full=full or resends[spec.name])
+                  for spec in specs]
+        list_types = [t for spec in specs if not spec.is_txn for t in spec.deleted_types]
+        txn_types = [t for spec in specs if spec.is_txn for t in spec.deleted_types]
+        return QuickBooksChanges(self.qb, clock=self._qb_clock).read(
+            wanted, deleted=(list_types, txn_types, deleted_since))
 
     def _query_ids(self, spec: InboundSpec, ids: list[str]) -> list[Any]:
         if not ids:
@@ -571,56 +579,69 @@ class InboundSync:
             found = self.qb.query_invoices(txn_ids=ids, include_lines=False)
         return self._qb_clock().corrected(found)  # the same versions as the delta query's
 
-    def _sync_entity(self, spec: InboundSpec, report: InboundEntityReport, *, full: bool, resend: bool,
+    def _sync_entity(self, spec: InboundSpec, read: QuickBooksRead, report: InboundEntityReport, *, resend: bool,
                      progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> bool:
-        """Sync one entity's changes; True when every record read was handled (not stopped half way)."""
-        mark = None if full else _parse_utc(self.state.get_watermark(spec.source))
-        # watermark − overlap, or just after the settled point once that window was fully seen (no re-read storms);
-        # then widened as QuickBooks' time stamps need around DST (delta_start)
-        window = ReadWindow(self.state, spec.source, entity=spec.name, overlap=self.config.overlap,
-                            resolution=timedelta(seconds=1))
-        read_start = window.start(mark)
-        since = (self._qb_clock().delta_start(read_start.since, timedelta(0)) if read_start.since is not None
-                 else None)
-        records = self._query(spec, since)
-        self._learn_tz(records)
-        versions = [(getattr(r, spec.id_field), _version(r)) for r in records]
-        fresh = set(self.state.unseen(spec.source, versions)) if since is not None else set(versions)
-        work = [r for r, v in zip(records, versions, strict=True) if v in fresh]
-        # What the overlap read again and was handled before does not count as queried (nor cost anything).
-        report.queried = len(work)
-        report.reread = len(records) - len(work)
-        # Records that failed earlier and are due again (their version may not have changed).
-        have = {getattr(r, spec.id_field) for r in work}
-        due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF) if f.record_key not in have]
-        if due:
-            again = self._query_ids(spec, due)
-            work.extend(again)
-            found = {getattr(r, spec.id_field) for r in again}
-            # Gone from QuickBooks since it failed: nothing left to retry (the deleted query reports it).
-            self.state.clear_failures_many(spec.sf_object, QB_TO_SF, [key for key in due if key not in found])
-        total = len(work)
-        if progress is not None:
-            progress(spec.name, 0, total)
+        """Sync one entity's changes page by page; True when every record read was handled (not stopped half way).
+
+        A page is synced in batches of ``batch_size`` and let go: the pass holds a page and a batch, not the read.
+        """
+        cursor, mark, since = read.cursor, read.mark, read.since
+        forget = _utc_text(since) if since is not None else None
+        # Records that failed earlier and are due again (their version may not have changed); those the delta read
+        # brings anyway are synced with it.
+        due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF)]
+        due_left = set(due)
         size = max(1, int(self.config.batch_size))
-        done = 0
-        for start in range(0, total, size):
-            if should_stop is not None and should_stop():
-                break  # stop after the batch in hand; the rest is read again next pass (watermark unmoved)
-            self._sync_batch(spec, work[start:start + size], report, resend=resend)
-            done = min(start + size, total)
+        newest: datetime | None = None
+        done = total = 0  # records synced, and records known to sync so far (the read streams on)
+        stopped = False
+
+        def sync(records: list[Any]) -> bool:
+            nonlocal done
+            for chunk in in_batches(records, size):
+                if should_stop is not None and should_stop():
+                    return False  # stop after the batch in hand; the rest is read again next pass (watermark unmoved)
+                self._sync_batch(spec, chunk, report, resend=resend)
+                cursor.remember([(getattr(r, spec.id_field), _version(r)) for r in chunk], forget_before=forget)
+                done += len(chunk)
+                if progress is not None:
+                    progress(spec.name, done, total)
+            return True
+
+        for page in read.pages:
+            self._learn_tz(page)
+            versions = [(getattr(r, spec.id_field), _version(r)) for r in page]
+            fresh = cursor.unseen(versions) if since is not None else set(versions)
+            work = [r for r, v in zip(page, versions, strict=True) if v in fresh]
+            # What the overlap read again and was handled before does not count as queried (nor cost anything).
+            report.queried += len(work)
+            report.reread += len(page) - len(work)
+            stamps = [r.TimeModified for r in page if r.TimeModified is not None]
+            if stamps:
+                newest = max(stamps) if newest is None else max(newest, *stamps)
+            due_left.difference_update(getattr(r, spec.id_field) for r in work)
+            total += len(work)
             if progress is not None:
                 progress(spec.name, done, total)
-        newest = max((r.TimeModified for r in records if r.TimeModified is not None), default=None)
+            if not sync(work):
+                stopped = True
+                break
+        if not stopped and due_left:
+            wanted = [key for key in due if key in due_left]
+            again = self._query_ids(spec, wanted)
+            found = {getattr(r, spec.id_field) for r in again}
+            # Gone from QuickBooks since it failed: nothing left to retry (the deleted query reports it).
+            self.state.clear_failures_many(spec.sf_object, QB_TO_SF, [key for key in wanted if key not in found])
+            total += len(again)
+            stopped = not sync(again)
+        if stopped:
+            return False
+        moved = newest is not None and (mark is None or newest > mark)
         with self.state.batch():
-            self.state.remember_seen(spec.source, [(getattr(r, spec.id_field), _version(r)) for r in work[:done]],
-                                     forget_before=_utc_text(since) if since is not None else None)
-            if done == total and newest is not None and (mark is None or newest > mark):
-                self.state.set_watermark(spec.source, _utc_text(newest))
-            if done == total:
-                window.after_read(read_start, mark_before=mark, whole_read=True,
-                                  mark_after=newest if newest is not None and (mark is None or newest > mark) else mark)
-        return done == total
+            if moved:
+                cursor.advance(newest)
+            cursor.after_read(read.start, mark_before=mark, whole_read=True, mark_after=newest if moved else mark)
+        return True
 
     # ---- one batch ---------------------------------------------------------------------------------------------
     def _sync_batch(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport, *,
@@ -1028,14 +1049,17 @@ class InboundSync:
             self.state.record_many(fresh)
 
     # ---- deletions and inactivation ----------------------------------------------------------------------------
-    def _deletions(self, specs: Sequence[InboundSpec], report: InboundReport) -> None:
-        list_types = [t for spec in specs if not spec.is_txn for t in spec.deleted_types]
-        txn_types = [t for spec in specs if spec.is_txn for t in spec.deleted_types]
+    def _deleted_start(self) -> datetime | None:
+        """Where the deletions read starts (UTC): the deletions watermark less the overlap (None: every one)."""
         mark = _parse_utc(self.state.get_watermark(_DELETED))
-        clock = self._qb_clock()  # TimeDeleted and FromDeletedDate in QuickBooks' terms, as for changes
-        since = clock.delta_start(mark, self.config.overlap) if mark is not None else None
-        deleted = clock.corrected(self.qb.query_deleted(list_types=list_types, txn_types=txn_types,
-                                                        since=clock.from_modified(since) if since else None))
+        # TimeDeleted and FromDeletedDate in QuickBooks' terms, as for changes
+        return self._qb_clock().delta_start(mark, self.config.overlap) if mark is not None else None
+
+    def _deletions(self, specs: Sequence[InboundSpec], report: InboundReport, pages: Iterable[list[Any]],
+                   since: datetime | None) -> None:
+        mark = _parse_utc(self.state.get_watermark(_DELETED))
+        clock = self._qb_clock()
+        deleted = clock.corrected(record for page in pages for record in page)
         pairs = [(d.id, _utc_text(d.TimeDeleted) if d.TimeDeleted else "") for d in deleted]
         fresh = set(self.state.unseen(_DELETED, pairs))
         by_spec: dict[str, list[Any]] = {}

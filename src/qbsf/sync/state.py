@@ -627,7 +627,7 @@ class StateStore:
             removed = connection.execute(delete(watermark_table).where(
                 watermark_table.c.entity == key, watermark_table.c.source == source)).rowcount
             connection.execute(delete(seen_table).where(seen_table.c.entity == key, seen_table.c.source == source))
-            # The read window's own rows (qbsf.sync.read_window): where it settled, when the watermark was seen.
+            # The cursor's own rows (qbsf.sync.pipeline.source): where it settled, when the watermark was seen.
             connection.execute(delete(watermark_table).where(
                 watermark_table.c.source.in_([f"{source}@settled", f"{source}@quiet"])))
         return bool(removed)

@@ -1,0 +1,100 @@
+"""Several queries in one qbXML message: each one's first page arrives together, the rest page on their own.
+
+A QBXMLMsgsRq may hold many requests, each answered by requestID (``onError="continueOnError"``: one refused
+request does not stop the others). A query started with ``iterator="Start"`` answers its first ``MaxReturned``
+records with ``iteratorRemainingCount`` and an ``iteratorID``; each iterator then continues on its own
+(``iterator="Continue"``) inside the same session, one message per page. So the delta reads of every entity and the
+deleted-records reads of an idle pass, which find nothing, cost a single message instead of one each.
+See Intuit's "Iterators" and "Error handling (onError)" pages of the QuickBooks Desktop SDK programmer's guide
+(https://developer.intuit.com/app/developer/qbdesktop/docs/develop/exploring-the-quickbooks-desktop-sdk/query-requests-and-responses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from qbsf.quickbooks.errors import TransportError
+from qbsf.quickbooks.messages import Response, request
+
+# The request tag of each entity's query, and whether it is a transaction (ModifiedDateRangeFilter, lines) or a
+# list element (FromModifiedDate, ActiveStatus). Any other entity follows the convention ``<Entity>QueryRq``.
+_TRANSACTIONS = frozenset({"Invoice", "Estimate", "SalesOrder", "CreditMemo", "SalesReceipt", "ReceivePayment",
+                           "Bill", "BillPaymentCheck", "Check", "JournalEntry"})
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query of a shared message: its request tag and body; ``paged`` starts an iterator."""
+
+    rq_tag: str
+    body: dict[str, Any] = field(default_factory=dict)
+    paged: bool = True
+
+
+def _when(moment: datetime | date) -> str:
+    if isinstance(moment, datetime):
+        return moment.replace(microsecond=0).isoformat()
+    return moment.isoformat()
+
+
+def delta_query(kind: str, since: datetime | None, *, include_lines: bool = False) -> Query:
+    """The query of ``kind`` records modified at or after ``since`` (every record when None), inactive ones
+    included; a transaction's lines only when asked."""
+    if kind in _TRANSACTIONS:
+        body: dict[str, Any] = {}
+        if since is not None:
+            body["ModifiedDateRangeFilter"] = {"FromModifiedDate": _when(since)}
+        body["IncludeLineItems"] = include_lines
+        return Query(f"{kind}QueryRq", body)
+    body = {"ActiveStatus": "All"}
+    if since is not None:
+        body["FromModifiedDate"] = _when(since)
+    return Query(f"{kind}QueryRq", body)
+
+
+def deleted_queries(list_types: Sequence[str], txn_types: Sequence[str], since: datetime | None) -> list[Query]:
+    """ListDeletedQuery and TxnDeletedQuery for the given types (each only when it has types); no iterator."""
+    window = {"DeletedDateRangeFilter": {"FromDeletedDate": _when(since)}} if since is not None else {}
+    queries = []
+    if list_types:
+        queries.append(Query("ListDeletedQueryRq", {"ListDelType": list(list_types), **window}, paged=False))
+    if txn_types:
+        queries.append(Query("TxnDeletedQueryRq", {"TxnDelType": list(txn_types), **window}, paged=False))
+    return queries
+
+
+def query_together(client: Any, queries: Sequence[Query]) -> list[Iterator[list[Any]]]:
+    """Send ``queries`` in one message; one iterator of pages (parsed records) per query, in order.
+
+    The message goes now; a query QuickBooks refused raises its error when its pages are read (the others are
+    unaffected). Pages after the first are fetched as they are consumed.
+    """
+    if not queries:
+        return []
+    rqs = []
+    for number, query in enumerate(queries):
+        body = {"MaxReturned": client.page_size, **query.body} if query.paged else dict(query.body)
+        rqs.append(request(query.rq_tag, f"t{number}", body, attrs={"iterator": "Start"} if query.paged else None))
+    answers = {response.request_id: response for response in client._send(rqs)}
+    streams = []
+    for number, query in enumerate(queries):
+        response = answers.get(f"t{number}")
+        if response is None:
+            raise TransportError(f"QuickBooks returned no response for {query.rq_tag} t{number}",
+                                 hint="the message may not have been processed; qbsf retries next cycle")
+        streams.append(_pages(client, query, response))
+    return streams
+
+
+def _pages(client: Any, query: Query, response: Response) -> Iterator[list[Any]]:
+    what = query.rq_tag.removesuffix("Rq")
+    while True:
+        client._raise_for(response, what)
+        yield [record for record in (client._parse_ret(ret) for ret in response.rets) if record is not None]
+        if not query.paged or not response.remaining or not response.iterator_id:
+            return
+        response = client._one(request(query.rq_tag, "page", {"MaxReturned": client.page_size},
+                                        attrs={"iterator": "Continue", "iteratorID": response.iterator_id}))

@@ -1,0 +1,261 @@
+"""Where changes come from, in both directions: one incremental cursor, read page by page.
+
+Salesforce changes (the SystemModstamp poll, or the ``QBSync_Queue__c`` queue: :mod:`qbsf.sync.changes`) and
+QuickBooks changes (:class:`QuickBooksChanges`) are two sources over the same :class:`Cursor`:
+
+- **Watermark**: the newest version time seen in the other system (SystemModstamp, TimeModified) — never this
+  machine's clock. It moves only once every record read up to it was handled, so a pass that stops half way
+  reads the rest again.
+- **Bounded overlap**: a delta read starts ``overlap`` before the watermark W, so a record saved with a stamp older
+  than W but committed a little late is still read.
+- **De-duplication by id + version** (SystemModstamp; TimeModified + EditSequence): a version handled before is
+  skipped at no cost, so the overlap never syncs a record twice.
+- **No re-read storms**: a window that is fully seen moves on. A late commit arrives within ``overlap`` of its
+  stamp; once ``overlap`` (plus one time-stamp step) has passed since W was first seen (measured on this machine's
+  clock, as a duration: no clock of the other system is needed), one more read of the whole window finds every
+  record stamped up to W. After it, W is *settled*: reads start just after it (one time-stamp step later: 1 ms in
+  Salesforce, 1 s in QuickBooks) until a newer change moves W again. Until then the Salesforce poll reads only
+  what is newer than W and COUNT()s the window in the same call: a count that differs from the records seen there
+  reads the window again. Left unsettled, every record stamped within ``overlap`` of W would be read again every
+  cycle until something newer moved W — after a large initial sync, whose write-back stamps every record at once,
+  that is every record, every idle cycle.
+
+The settled point and when W was first seen are kept as watermark rows of the entity (``<source>@settled``,
+``<source>@quiet``); resetting the source's watermark forgets them.
+
+Reads are streamed: a source hands the pass one page at a time (2,000 records from Salesforce, ``page_size`` from
+QuickBooks) and the pass syncs it in batches, so a pass holds at most a batch plus a page of records whatever the
+number of changes. QuickBooks' delta reads of every entity, and its deleted-records reads, start in one qbXML
+message (:func:`qbsf.quickbooks.together.query_together`): an idle QuickBooks → Salesforce pass costs one message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any, TypeVar
+
+from qbsf.sync.state import StateStore
+
+SETTLED = "@settled"
+QUIET = "@quiet"
+
+T = TypeVar("T")
+
+
+def _text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ReadStart:
+    """Where one read starts: ``since`` (None = everything) and whether it covers W's whole unsettled window."""
+
+    since: datetime | None
+    whole: bool
+    settle_due: bool
+
+
+class Cursor:
+    """The incremental cursor of one change source (``sf:Account``, ``qb:Customer``) of one entity.
+
+    ``stamp`` writes a time as the source's watermark text (each source keeps the form it always stored).
+    """
+
+    def __init__(self, state: StateStore, source: str, *, entity: str, overlap: timedelta, resolution: timedelta,
+                 stamp: Callable[[datetime], str] = _text) -> None:
+        self.state = state
+        self.source = source
+        self.entity = entity
+        self.overlap = overlap
+        self.resolution = resolution
+        self.stamp = stamp
+
+    # ---- the watermark -----------------------------------------------------------------------------------------
+    def watermark(self) -> datetime | None:
+        """W: the newest version time handled (None = never read: the first read takes everything)."""
+        return _parse(self.state.get_watermark(self.source))
+
+    def advance(self, newest: datetime | None) -> bool:
+        """Move W to ``newest`` when it is newer; True when it moved. Call once the read up to it was handled."""
+        mark = self.watermark()
+        if newest is None or (mark is not None and newest <= mark):
+            return False
+        self.state.set_watermark(self.source, self.stamp(newest))
+        return True
+
+    # ---- de-duplication ----------------------------------------------------------------------------------------
+    def unseen(self, versions: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (id, version) pairs not handled before."""
+        return set(self.state.unseen(self.source, versions))
+
+    def remember(self, versions: Iterable[tuple[str, str]], *, forget_before: str | None = None) -> None:
+        """Remember handled (id, version) pairs; versions older than ``forget_before`` can no longer be read."""
+        self.state.remember_seen(self.source, versions, forget_before=forget_before)
+
+    def seen_ids_between(self, low: str, high: str) -> set[str]:
+        """Ids with a handled version in [``low``, ``high``] (versions compare as their text)."""
+        return self.state.seen_ids_between(self.source, low, high, entity=self.entity)
+
+    # ---- the read window ---------------------------------------------------------------------------------------
+    def _get(self, suffix: str) -> str | None:
+        return self.state.get_watermark(self.source + suffix, entity=self.entity)
+
+    def _set(self, suffix: str, value: str) -> None:
+        self.state.set_watermark(self.source + suffix, value, entity=self.entity)
+
+    def settled(self) -> datetime | None:
+        """Every record stamped at or before this has been read and no more can arrive there (or None)."""
+        return _parse(self._get(SETTLED))
+
+    def _quiet(self) -> tuple[datetime | None, datetime | None]:
+        mark, _, seen_at = (self._get(QUIET) or "").partition(" ")
+        return _parse(mark), _parse(seen_at)
+
+    def start(self, mark: datetime | None) -> ReadStart:
+        """Where the read after watermark ``mark`` starts."""
+        if mark is None:
+            return ReadStart(None, whole=True, settle_due=False)
+        settled = self.settled()
+        if settled is not None and settled >= mark - self.overlap:
+            return ReadStart(settled + self.resolution, whole=False, settle_due=False)
+        quiet_mark, seen_at = self._quiet()
+        # Past overlap + one time-stamp step since W was first seen: the other system's clock is past W too, so
+        # nothing more can be stamped W or before (a late commit lands within ``overlap`` of its stamp).
+        due = quiet_mark == mark and seen_at is not None and (
+            self.state.now() - seen_at >= self.overlap + self.resolution)
+        return ReadStart(mark - self.overlap, whole=True, settle_due=due)
+
+    def after_read(self, start: ReadStart, *, mark_before: datetime | None, mark_after: datetime | None,
+                   whole_read: bool) -> None:
+        """Record a fully handled read: settle ``mark_before`` when due and the whole window was read; note when
+        a new watermark was first seen. Call inside the batch that moves the watermark."""
+        if whole_read and start.whole and start.settle_due and mark_before is not None:
+            self._set(SETTLED, _text(mark_before))
+        if mark_after is not None and self._quiet()[0] != mark_after:
+            self._set(QUIET, f"{_text(mark_after)} {_text(self.state.now())}")
+
+
+# ---- reading page by page ------------------------------------------------------------------------------------------
+
+def salesforce_pages(sf: Any, soql: str) -> Iterator[list[dict[str, Any]]]:
+    """The pages of one SOQL read, one API call each, fetched only as they are consumed.
+
+    The engine's Salesforce port may be the client itself (``iter_query``), an adapter around it (its ``client``),
+    or anything with ``query`` alone (read whole: one page).
+    """
+    iter_query = getattr(sf, "iter_query", None)
+    if not callable(iter_query):
+        iter_query = getattr(getattr(sf, "client", None), "iter_query", None)
+    if callable(iter_query):
+        yield from iter_query(soql)
+    else:
+        yield list(sf.query(soql))
+
+
+def in_batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size`` (the last may be shorter), without reading ahead further."""
+    size = max(1, int(size))
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def flatten(pages: Iterable[Sequence[T]]) -> Iterator[T]:
+    """The records of ``pages``, one by one (a page is let go once its records are consumed)."""
+    for page in pages:
+        yield from page
+
+
+# ---- QuickBooks changes ------------------------------------------------------------------------------------------
+
+@dataclass
+class QuickBooksRead:
+    """One entity's delta read: where it started (``since``: UTC, None = everything) and its pages."""
+
+    entity: str
+    cursor: Cursor
+    mark: datetime | None
+    start: ReadStart
+    since: datetime | None
+    pages: Iterator[list[Any]]
+
+
+@dataclass(frozen=True)
+class DeltaWanted:
+    """One QuickBooks entity to read: its cursor, the record kind its query names, and whether to read it all."""
+
+    entity: str
+    kind: str
+    cursor: Cursor
+    full: bool = False
+
+
+class QuickBooksChanges:
+    """QuickBooks → Salesforce changes: every entity's delta read (records whose ``TimeModified`` is at or after the
+    cursor's start) and the deleted-records reads, started together in one qbXML message.
+
+    ``clock`` gives QuickBooks' clock (:class:`qbsf.quickbooks.timestamps.CompanyClock`): it turns a start instant
+    into the ``FromModifiedDate`` QuickBooks compares with its wall-time stamps, and the stamps read back into true
+    instants.
+    """
+
+    def __init__(self, qb: Any, *, clock: Callable[[], Any]) -> None:
+        self.qb = qb
+        self.clock = clock
+
+    def read(self, wanted: Sequence[DeltaWanted], *, deleted: tuple[Sequence[str], Sequence[str],
+                                                                    datetime | None] | None = None
+             ) -> tuple[dict[str, QuickBooksRead], Iterator[list[Any]] | None]:
+        """Start every entity's read (and the deletions read: list types, transaction types, since) in one message.
+
+        Returns each entity's :class:`QuickBooksRead` (pages stream on: a page beyond the first costs one message
+        of its own) and the deleted records' pages. Records come with their stamps as true instants.
+        """
+        from qbsf.quickbooks.together import deleted_queries, delta_query, query_together
+
+        clock = self.clock()
+        starts: list[tuple[DeltaWanted, datetime | None, ReadStart, datetime | None]] = []
+        queries = []
+        for want in wanted:
+            mark = None if want.full else want.cursor.watermark()
+            start = want.cursor.start(mark)
+            # watermark − overlap, or just after the settled point once that window was fully seen; then widened as
+            # QuickBooks' time stamps need around DST (delta_start)
+            since = clock.delta_start(start.since, timedelta(0)) if start.since is not None else None
+            starts.append((want, mark, start, since))
+            queries.append(delta_query(want.kind, clock.from_modified(since) if since is not None else None))
+        if deleted is not None:
+            list_types, txn_types, deleted_since = deleted
+            queries.extend(deleted_queries(list_types, txn_types,
+                                           clock.from_modified(deleted_since) if deleted_since else None))
+        streams = query_together(self.qb, queries)
+        reads = {want.entity: QuickBooksRead(want.entity, want.cursor, mark, start, since,
+                                             self._corrected(stream))
+                 for (want, mark, start, since), stream in zip(starts, streams, strict=False)}
+        gone = None
+        if deleted is not None:
+            gone = self._merged(streams[len(starts):])
+        return reads, gone
+
+    def _corrected(self, pages: Iterator[list[Any]]) -> Iterator[list[Any]]:
+        # The clock is asked per page: the first page may teach it the company's zone.
+        for page in pages:
+            yield self.clock().corrected(page)
+
+    @staticmethod
+    def _merged(streams: Sequence[Iterator[list[Any]]]) -> Iterator[list[Any]]:
+        for stream in streams:
+            yield from stream
