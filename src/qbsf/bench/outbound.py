@@ -99,6 +99,8 @@ class OutboundBench:
     seed_seconds: float = 0.0
     error: str | None = None
     by_entity: dict[str, int] = field(default_factory=dict)
+    peak_rss_mb: float | None = None  # the engine's own process (run apart from the emulators)
+    qb_model: str = ""
 
     @property
     def records_per_second(self) -> float:
@@ -114,16 +116,24 @@ class OutboundBench:
                 f"{self.seconds:.1f} s = {self.records_per_second:,.0f} records/s; {self.sf_calls} Salesforce calls "
                 f"({self.per_thousand(self.sf_calls):.1f} per 1,000 records), {self.qb_messages} QuickBooks messages "
                 f"({self.per_thousand(self.qb_messages):.1f} per 1,000); latency models: QuickBooks "
-                f"{self.qb_latency_seconds:.1f} s modelled, Salesforce {self.sf_latency * 1000:.0f} ms per call; "
-                f"{self.cpu_seconds:.1f} s of CPU; seeding took {self.seed_seconds:.1f} s"
+                f"{self.qb_latency_seconds:.1f} s modelled{self.qb_model}, Salesforce {self.sf_latency * 1000:.0f} ms "
+                f"per call; {self.cpu_seconds:.1f} s of CPU"
+                + (" (the engine's process)" if self.peak_rss_mb is not None else "")
+                + (f"; engine's peak RSS {self.peak_rss_mb:,.0f} MB" if self.peak_rss_mb is not None else "")
+                + f"; seeding took {self.seed_seconds:.1f} s"
                 + (f"; created per entity: {self.by_entity}" if self.by_entity else "")
                 + (f"\n✗ the pass stopped: {self.error}" if self.error else ""))
 
 
 def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportunities: int = 2_000,
                        lines: int = 5, contacts: int = 0, latency: bool = True, sf_latency: float = 0.05,
-                       sf_timeout: float = 300.0, progress: Any = None) -> OutboundBench:
-    """Seed the emulators, run one full Salesforce → QuickBooks pass, and measure it."""
+                       qb_per_message: float = 0.040, qb_per_request: float = 0.002, batch_size: int = 1_000,
+                       apart: bool = False, sf_timeout: float = 300.0, progress: Any = None) -> OutboundBench:
+    """Seed the emulators, run one full Salesforce → QuickBooks pass, and measure it.
+
+    ``apart`` runs the engine in a process of its own (:mod:`qbsf.bench.engine_process`) and reports that
+    process's peak RSS: the engine's memory, without the emulators' records.
+    """
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
     from qbsf.quickbooks.transports.simulator import LatencyModel, SimulatorTransport
     from qbsf.salesforce.auth import ClientCredentialsAuth
@@ -139,17 +149,32 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
                       lines=lines)
     seed_seconds = time.perf_counter() - seed_started
     sim = QuickBooksSimulator()
-    transport = SimulatorTransport(sim, LatencyModel() if latency else None)
-    qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(income="Sales", cogs="Cost of Goods Sold",
-                                                                      asset="Inventory Asset"))
+    model = LatencyModel(per_message=qb_per_message, per_request=qb_per_request) if latency else None
+    transport = SimulatorTransport(sim, model)
+    described = f" ({qb_per_message * 1000:g} ms per message + {qb_per_request * 1000:g} ms per request)" \
+        if latency else ""
     with start_emulator(org) as emulator, tempfile.TemporaryDirectory() as folder:
         org.latency = sf_latency if latency else 0.0
+        if apart:
+            from qbsf.bench.engine_process import EngineJob, run_engine_apart
+
+            run = run_engine_apart(EngineJob(emulator.url, emulator.client_id, emulator.client_secret,
+                                             str(EXAMPLE_MAPPINGS), folder, batch_size=batch_size), transport)
+            sim.close()
+            return OutboundBench(records=seeded.total, seconds=run.seconds, sf_calls=run.sf_calls,
+                                 qb_messages=run.qb_messages, failed=run.failed, created=run.created,
+                                 qb_latency_seconds=transport.latency_seconds, sf_latency=org.latency,
+                                 cpu_seconds=run.cpu_seconds, seed_seconds=seed_seconds, error=run.error,
+                                 by_entity=run.by_entity, peak_rss_mb=run.peak_rss_mb, qb_model=described)
+        qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(
+            income="Sales", cogs="Cost of Goods Sold", asset="Inventory Asset"))
         # The emulator joins child subqueries by scanning (2,000 Opportunities × 10,000 lines takes tens of
         # seconds on a busy machine), so reads get more than the default 30 s here.
         sf = SalesforceClient(emulator.url, ClientCredentialsAuth(emulator.url, emulator.client_id,
                                                                   emulator.client_secret), timeout=sf_timeout)
         state = StateStore(Path(folder) / "state.db")
-        engine = SyncEngine(SyncConfig(income_account="Sales"), sf, qb, state, load_mappings(EXAMPLE_MAPPINGS))
+        engine = SyncEngine(SyncConfig(income_account="Sales", batch_size=batch_size), sf, qb, state,
+                            load_mappings(EXAMPLE_MAPPINGS))
         started, cpu_started = time.perf_counter(), time.process_time()
         report = engine.sync_sf_to_qb(full=True, progress=progress)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
@@ -161,4 +186,5 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
                          qb_messages=report.qb_messages, failed=report.total("failed"),
                          created=report.total("created"), qb_latency_seconds=transport.latency_seconds,
                          sf_latency=org.latency, cpu_seconds=cpu_seconds, seed_seconds=seed_seconds,
-                         error=report.error, by_entity={name: r.created for name, r in report.entities.items()})
+                         error=report.error, by_entity={name: r.created for name, r in report.entities.items()},
+                         qb_model=described)

@@ -91,12 +91,19 @@ def outbound(accounts: int = typer.Option(10_000, help="Accounts to sync"),
              products: int = typer.Option(1_000, help="Products to sync"),
              opportunities: int = typer.Option(2_000, help="Closed Won Opportunities to sync"),
              lines: int = typer.Option(5, help="line items per Opportunity"),
-             latency: bool = typer.Option(True, help="emulators' latency models on")) -> None:
+             latency: bool = typer.Option(True, help="emulators' latency models on"),
+             sf_latency_ms: float = typer.Option(50.0, help="latency model: milliseconds per Salesforce call"),
+             qb_message_ms: float = typer.Option(40.0, help="latency model: milliseconds per QuickBooks message"),
+             qb_request_ms: float = typer.Option(2.0, help="latency model: milliseconds per QuickBooks request"),
+             batch: int = typer.Option(1_000, help="records per batch (sync.batch_size)"),
+             apart: bool = typer.Option(True, help="run the engine in its own process and report its peak RSS "
+                                                   "(the emulators' memory measured apart)")) -> None:
     """Initial Salesforce → QuickBooks sync through the engine, against both emulators."""
     from qbsf.bench.outbound import run_outbound_bench
 
     result = run_outbound_bench(accounts=accounts, products=products, opportunities=opportunities, lines=lines,
-                                latency=latency)
+                                latency=latency, sf_latency=sf_latency_ms / 1000, qb_per_message=qb_message_ms / 1000,
+                                qb_per_request=qb_request_ms / 1000, batch_size=batch, apart=apart)
     typer.echo(result.line())
     if result.failed or result.error:
         raise typer.Exit(1)

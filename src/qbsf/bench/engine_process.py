@@ -1,0 +1,131 @@
+"""The sync engine in a process of its own, so a bench measures the engine's memory apart from the emulators'.
+
+The Salesforce emulator is served over HTTP by the bench's process, and QuickBooks requests travel to the
+simulator there over a pipe (:class:`PipeTransport`: one qbXML message in, its response out, as any transport).
+The engine's process is started fresh (``spawn``: it inherits none of the emulators' memory) and reports its own
+peak resident set size (``ru_maxrss``) with the pass's counts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from qbsf.errors import QbsfError
+
+
+class PipeTransport:
+    """A QuickBooks transport over a pipe to the process that holds the simulator."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def send(self, request_xml: str) -> str:
+        """One qbXML message to the simulator's process; its answer."""
+        self.connection.send(("qb", request_xml))
+        kind, answer = self.connection.recv()
+        if kind != "qb":
+            raise QbsfError(f"the simulator's process answered {kind!r}: {answer}", hint="see its output")
+        return str(answer)
+
+    def close(self) -> None:
+        """Nothing to close: the pipe belongs to the bench."""
+
+
+@dataclass(frozen=True)
+class EngineJob:
+    """What the engine's process needs: where Salesforce is, the mappings, the state folder, the batch size."""
+
+    sf_url: str
+    client_id: str
+    client_secret: str
+    mappings: str
+    state_dir: str
+    batch_size: int = 1_000
+    income_account: str = "Sales"
+
+
+@dataclass
+class EngineRun:
+    """What the engine's process reports back."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    sf_calls: int
+    qb_messages: int
+    created: int
+    failed: int
+    error: str | None
+    by_entity: dict[str, int] = field(default_factory=dict)
+
+
+def _engine_main(job: EngineJob, connection: Connection) -> None:
+    """The engine's process: one full Salesforce → QuickBooks pass, then its figures over the pipe."""
+    from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
+    from qbsf.salesforce.auth import ClientCredentialsAuth
+    from qbsf.salesforce.client import SalesforceClient
+    from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
+    from qbsf.sync.state import StateStore
+
+    try:
+        qb = QuickBooksClient(PipeTransport(connection), default_accounts=DefaultAccounts(
+            income="Sales", cogs="Cost of Goods Sold", asset="Inventory Asset"))
+        sf = SalesforceClient(job.sf_url, ClientCredentialsAuth(job.sf_url, job.client_id, job.client_secret),
+                              timeout=600.0)
+        state = StateStore(Path(job.state_dir) / "state.db")
+        engine = SyncEngine(SyncConfig(income_account=job.income_account, batch_size=job.batch_size), sf, qb, state,
+                            load_mappings(job.mappings))
+        started, cpu_started = time.perf_counter(), time.process_time()
+        report = engine.sync_sf_to_qb(full=True)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        state.close()
+        sf.close()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        connection.send(("done", EngineRun(
+            seconds=seconds, cpu_seconds=cpu, peak_rss_mb=peak, sf_calls=report.sf_calls,
+            qb_messages=report.qb_messages, created=report.total("created"), failed=report.total("failed"),
+            error=report.error, by_entity={name: r.created for name, r in report.entities.items()})))
+    except Exception as exc:  # the bench reports it; the engine's process ends either way
+        connection.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def run_engine_apart(job: EngineJob, qb_transport: Any, *, timeout: float = 7_200.0) -> EngineRun:
+    """Run one full pass in a fresh process; serve its QuickBooks messages with ``qb_transport`` from here."""
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe()
+    process = context.Process(target=_engine_main, args=(job, there), name="qbsf-bench-engine")
+    process.start()
+    result: list[Any] = []
+    deadline = time.monotonic() + timeout
+
+    def serve() -> None:
+        while time.monotonic() < deadline:
+            if not here.poll(1.0):
+                if not process.is_alive():
+                    result.append(("error", f"the engine's process ended (exit code {process.exitcode})"))
+                    return
+                continue
+            kind, payload = here.recv()
+            if kind != "qb":
+                result.append((kind, payload))
+                return
+            here.send(("qb", qb_transport.send(payload)))
+        result.append(("error", f"the engine's pass took longer than {timeout:.0f} s"))
+
+    server = threading.Thread(target=serve, name="qbsf-bench-qb", daemon=True)
+    server.start()
+    server.join()
+    process.join(timeout=30)
+    if process.is_alive():
+        process.kill()
+    kind, payload = result[0]
+    if kind != "done":
+        raise QbsfError(f"the engine's process failed: {payload}", hint="run the bench again with fewer records")
+    return payload
