@@ -301,6 +301,14 @@ class InvoiceToQbInvoice(InboundFactory):
         return target.get("Memo__c") == "Changed in QuickBooks"
 
 
+def removal_actions(key: tuple[str, str, str]) -> list[str]:
+    """What the entity can be told to do with a record gone from its source side, beside only recording it
+    (sync.on_sf_gone for SF → QB, sync.on_qb_delete for QB → SF)."""
+    factory = FACTORIES.get(key)
+    action = factory.removal_action if factory is not None else "report"
+    return [] if action in ("report", "record") else [action]
+
+
 FACTORIES: dict[tuple[str, str, str], Factory] = {
     factory.key: factory for factory in (
         AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(),

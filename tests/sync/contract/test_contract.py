@@ -15,9 +15,10 @@ Crash safety (a real process killed at each step boundary, then restarted → ex
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
-from tests.sync.contract.factories import FACTORIES, Factory
+from tests.sync.contract.factories import FACTORIES, Factory, removal_actions
 from tests.sync.contract.support import QB_TO_SF, SF_TO_QB, Case, ContractWorld, registered_cases
 
 CASES = registered_cases()
@@ -28,14 +29,22 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
 }
 
 
-def params(test: str, cases: list[Case]) -> list:
-    """``cases`` as pytest params, a known defect of ``test`` marked xfail(strict=True) with what it is."""
+def params(test: str, cases: list[Case], actions: Callable[[Case], list[str]] | None = None) -> list:
+    """``cases`` as pytest params (with each of ``actions(case)`` when given), a known defect of ``test`` marked
+    xfail(strict=True) with what it is."""
     out = []
     for case in cases:
-        defect = KNOWN_DEFECTS.get((test, case.label))
-        marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=defect)] if defect else []
-        out.append(pytest.param(case, id=case.label, marks=marks))
+        for action in actions(case) if actions is not None else [None]:
+            name = case.label if action is None else f"{case.label}-{action}"
+            defect = KNOWN_DEFECTS.get((test, name))
+            marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=defect)] if defect else []
+            out.append(pytest.param(case, id=name, marks=marks) if action is None else
+                       pytest.param(case, action, id=name, marks=marks))
     return out
+
+
+def declared_actions(case: Case) -> list[str]:
+    return removal_actions(case.key)
 
 
 def test_every_declared_entity_has_a_sample_record_factory() -> None:
@@ -203,10 +212,10 @@ def test_a_record_removed_on_its_source_side_is_recorded_and_nothing_else_by_def
     _assert_removal_recorded(cw, case, "report" if case.direction == SF_TO_QB else "record")
 
 
-@pytest.mark.parametrize("case", params("removed-declared", CASES))
-def test_a_record_removed_on_its_source_side_is_handled_as_its_entity_declares(cw: ContractWorld,
-                                                                               case: Case) -> None:
-    _assert_removal_recorded(cw, case, _factory(case).removal_action)
+@pytest.mark.parametrize(("case", "action"), params("removed-declared", CASES, declared_actions))
+def test_a_record_removed_on_its_source_side_is_handled_as_its_entity_declares(cw: ContractWorld, case: Case,
+                                                                               action: str) -> None:
+    _assert_removal_recorded(cw, case, action)
 
 
 RETIRED = [case for case in CASES if (case.eligibility if case.direction == SF_TO_QB else case.qb_id_kind == "ListID")]
@@ -261,10 +270,10 @@ def test_a_record_no_longer_eligible_or_inactive_is_recorded_once_by_default(cw:
     _assert_retirement_recorded(cw, case, "report" if case.direction == SF_TO_QB else "record")
 
 
-@pytest.mark.parametrize("case", params("retired-declared", RETIRED))
-def test_a_record_no_longer_eligible_or_inactive_is_handled_as_its_entity_declares(cw: ContractWorld,
-                                                                                   case: Case) -> None:
-    _assert_retirement_recorded(cw, case, _factory(case).removal_action)
+@pytest.mark.parametrize(("case", "action"), params("retired-declared", RETIRED, declared_actions))
+def test_a_record_no_longer_eligible_or_inactive_is_handled_as_its_entity_declares(cw: ContractWorld, case: Case,
+                                                                                   action: str) -> None:
+    _assert_retirement_recorded(cw, case, action)
 
 
 @pytest.mark.parametrize("inbound_first", [True, False], ids=["qb_to_sf_first", "sf_to_qb_first"])
