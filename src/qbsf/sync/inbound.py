@@ -68,6 +68,7 @@ from qbsf.sync.merge import (
     merge_fields,
     source_changes,
     source_key,
+    stuck_error,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.pipeline.source import Cursor, DeltaWanted, QuickBooksChanges, QuickBooksRead, in_batches
@@ -824,6 +825,7 @@ class InboundSync:
             for row in self.sf.query(soql):
                 if row.get("Id") in pending:
                     by_id[pending[row["Id"]]] = row
+        carried = self._carried_back(spec)
         for work in works:
             assert work.payload is not None
             row = by_id.get(work.qb_id.casefold())
@@ -836,7 +838,14 @@ class InboundSync:
                 feeds=self._feeds(spec) if work.base is not None else {},
                 target={name: by_name.get(name.casefold()) for name in work.payload} if by_name is not None else None,
                 policy=self.config.conflict_policy, source_side=QUICKBOOKS, source_modified=qb_modified,
-                target_modified=sf_modified, always=(spec.external_id,))
+                target_modified=sf_modified, always=(spec.external_id,), carried=carried)
+            if work.merge.stuck and row is not None:
+                record = work.label if spec.is_txn else f"{spec.name} {work.label!r}"
+                message, hint = stuck_error(record, work.merge.stuck, source_side=QUICKBOOKS,
+                                            policy=self.config.conflict_policy, reverse_sheet=spec.outbound_sheet)
+                logger.warning("%s → %s", message, hint)
+                work.error = NeedsUser(message, hint=hint)
+                continue
             changes, conflicts = work.merge.send, work.merge.conflicts
             work.changes = changes
             work.conflicts = conflicts
@@ -898,6 +907,25 @@ class InboundSync:
             for key in source_key(feeds, name, str.casefold):
                 merged.agreed_source[key] = (work.payload or {}).get(name) if key.startswith(OWN) else \
                     work.source.get(key)
+
+    def _carried_back(self, spec: InboundSpec) -> Any:
+        """Whether the Salesforce → QuickBooks mapping (``spec.outbound_sheet``) carries a Salesforce field of the
+        inbound sheet back to the QuickBooks field it is made from: where a Salesforce win can reach QuickBooks.
+
+        A field no QuickBooks field feeds (a Static value, the status qbsf derives) counts as carried.
+        """
+        feeds = self._feeds(spec)
+        qb_class = _qb_class(spec)
+        outbound = self.mappings.get(spec.outbound_sheet) if spec.outbound_sheet else None
+        rules = [(rule.source.casefold(), qb_key(qb_class, rule.target))
+                 for rule in (getattr(outbound, "rules", None) or ())]
+        by_name = {name.casefold(): sources for name, sources in feeds.items()}
+
+        def carried(name: str) -> bool:
+            sources = by_name.get(name.casefold()) or ()
+            return not sources or any(sf_field == name.casefold() and qb_field in sources
+                                      for sf_field, qb_field in rules)
+        return carried
 
     def _feeds(self, spec: InboundSpec) -> dict[str, tuple[str, ...]]:
         qb_class = _qb_class(spec)

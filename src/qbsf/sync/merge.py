@@ -11,7 +11,10 @@ and the target side with the base to find what changed there:
 
 A decision is carried out whichever pass makes it: when the *target* wins, the losing source value is accounted
 for in the base (the source side's base moves to it), so the other pass sees the target's value as a plain
-change of its own source and sends it. The outcome does not depend on which pass runs first.
+change of its own source and sends it. The outcome does not depend on which pass runs first. When no mapping of
+the other direction carries the field back (``carried`` says so), the target's win could never reach the source
+side: the conflict is *stuck* — nothing is accounted for, and the pass fails the record with what to do, so the
+two systems are never left silently different.
 
 The functions here are pure: they take values and return decisions; storing the base is
 :mod:`qbsf.sync.merge_state`'s job, reading and writing the systems the passes'.
@@ -102,6 +105,8 @@ class FieldMerge:
     # replaced by what the target answers once written.
     agreed_source: dict[str, Any] = field(default_factory=dict)
     agreed_target: dict[str, Any] = field(default_factory=dict)
+    # Conflicts the target won that no mapping of the other direction carries back: the record must fail.
+    stuck: list[Conflict] = field(default_factory=list)
 
     @property
     def sends_nothing(self) -> bool:
@@ -149,7 +154,8 @@ def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[
                  target: Mapping[str, Any] | None, policy: ConflictPolicy | str, source_side: str,
                  source_modified: datetime | None, target_modified: datetime | None,
                  always: Collection[str] = (), target_key: Callable[[str], str] = _key,
-                 labels: Mapping[str, str] | None = None) -> FieldMerge:
+                 labels: Mapping[str, str] | None = None,
+                 carried: Callable[[str], bool] | None = None) -> FieldMerge:
     """Decide, field by field, what a pass from ``source_side`` sends to the other side.
 
     - ``base_source`` / ``base_target``: each side's agreed values (:class:`Base`), None when unknown;
@@ -159,7 +165,9 @@ def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[
       themselves (their mapped value is compared with the base);
     - ``target``: the target's current values keyed like ``proposed`` (None: unknown, nothing is left alone);
     - ``always``: target fields always sent (an external id); ``target_key``: the base key of a target field;
-    - ``labels``: how a field is named in a conflict message (default: the target field).
+    - ``labels``: how a field is named in a conflict message (default: the target field);
+    - ``carried``: whether the other direction's mapping carries a target field back to the source side (None:
+      every field is); a conflict the target wins on a field not carried is :attr:`FieldMerge.stuck`.
     """
     policy = ConflictPolicy.parse(policy)
     result = FieldMerge()
@@ -168,8 +176,11 @@ def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[
         keys = source_key(feeds, name, target_key)
         tkey = target_key(name)
         now = target.get(name) if target is not None else None
-        target_moved = (target is not None and base_target is not None and tkey in base_target
-                        and not same(now, base_target[tkey]))
+        target_moved = target is not None and base_target is not None and (
+            not same(now, base_target[tkey]) if tkey in base_target
+            # Never agreed on either side (a field only the other direction maps, or one added to the mapping
+            # since): a value the target holds may be a person's, so it is not overwritten unseen.
+            else canon(now) is not None and base_source is not None and not any(k in base_source for k in keys))
         if name in always:
             result.send[name] = value
             result.agreed_target[tkey] = value
@@ -194,7 +205,13 @@ def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[
             qb_value, sf_value, qb_modified, sf_modified = value, now, source_modified, target_modified
         winner = pick_winner(policy, qb_modified, sf_modified)
         label = (labels or {}).get(name, name)
-        result.conflicts.append(Conflict(label, qb_value, sf_value, (base_target or {}).get(tkey), winner))
+        conflict = Conflict(label, qb_value, sf_value, (base_target or {}).get(tkey), winner)
+        result.conflicts.append(conflict)
+        if winner != source_side and carried is not None and not carried(name):
+            # The target's value could never reach the source side: nothing is accounted for (the conflict is
+            # found again next pass) until a person decides.
+            result.stuck.append(conflict)
+            continue
         # Either way the losing value is accounted for: the base of the source side moves to the source's value.
         result.agreed_source.update(accounted)
         if winner == source_side:
@@ -203,6 +220,38 @@ def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[
         else:
             result.left[name] = now
     return result
+
+
+_SIDE_WORDS = {SALESFORCE: "Salesforce", QUICKBOOKS: "QuickBooks"}
+_POSSESSIVE = {SALESFORCE: "Salesforce's", QUICKBOOKS: "QuickBooks'"}
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: ``'22'`` for 22.0 or Decimal('22.00'), ``empty`` for None."""
+    found = canon(value)
+    return "empty" if found is None else repr(str(found).lower() if isinstance(found, bool) else str(found))
+
+
+def stuck_error(record: str, stuck: Sequence[Conflict], *, source_side: str, policy: ConflictPolicy | str,
+                reverse_sheet: str | None) -> tuple[str, str]:
+    """The message and hint of a record whose conflicts the target won but nothing carries back (one line each).
+
+    ``record`` names the record as a bookkeeper would (``Account 'Acme'``); ``reverse_sheet`` is the mapping
+    sheet of the other direction, where the field could be added (None when there is none for this record).
+    """
+    target_side = QUICKBOOKS if source_side == SALESFORCE else SALESFORCE
+    winner, loser = _SIDE_WORDS[target_side], _SIDE_WORDS[source_side]
+    fields = ", ".join(f"{c.field} (QuickBooks {shown(c.qb_value)}, Salesforce {shown(c.sf_value)})"
+                       for c in stuck)
+    policy = ConflictPolicy.parse(policy)
+    why = "the newer edit" if policy is ConflictPolicy.NEWEST else f"sync.conflict_policy = {policy.value}"
+    message = (f"{record}: changed on both sides — {fields}; {why} keeps {_POSSESSIVE[target_side]} value, but "
+               f"no {winner} → {loser} mapping carries it back, so {loser} would keep a different value")
+    names = ", ".join(dict.fromkeys(c.field for c in stuck))
+    add = f"add a row for {names} to the {reverse_sheet} sheet, " if reverse_sheet else ""
+    hint = (f"{add}set sync.conflict_policy = {source_side} so {_POSSESSIVE[source_side]} value is sent, or make "
+            f"the two values the same in {winner} or {loser}; the record syncs again once they agree")
+    return message, hint
 
 
 def feeds_of(rules: Sequence[Any], *, key: Callable[[str], str] = _key) -> dict[str, tuple[str, ...]]:
@@ -252,6 +301,7 @@ class LineMerge:
     # new line is filled in once written.
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)           # line bases to forget (the line is gone both sides)
+    stuck: list[Conflict] = field(default_factory=list)        # target wins no mapping carries back (see FieldMerge)
 
 
 def lines_changed(base: Base | None, source_side: str, lines: Sequence[SourceLine],
@@ -268,7 +318,8 @@ def lines_changed(base: Base | None, source_side: str, lines: Sequence[SourceLin
 def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequence[TargetLine],
                 feeds: Mapping[str, Sequence[str]], policy: ConflictPolicy | str, source_side: str,
                 source_modified: datetime | None, target_modified: datetime | None, source_owns_lines: bool = False,
-                identity: Sequence[str] = (), target_key: Callable[[str], str] = _key) -> LineMerge:
+                identity: Sequence[str] = (), target_key: Callable[[str], str] = _key,
+                lines_carried: bool = True) -> LineMerge:
     """Merge a transaction's lines: keyed by the source line id ↔ the target line id the base remembers.
 
     - a line changed on the source side only: its changed fields are sent (the others stay as the target has them);
@@ -278,7 +329,10 @@ def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequ
     - a line that exists only on the target (added there) is kept and reported once, or removed (and reported)
       when ``source_owns_lines``;
     - without line bases (synced before they were kept), a source line is matched to an unclaimed target line by
-      ``identity`` fields (e.g. the item), then sent whole.
+      ``identity`` fields (e.g. the item), then sent whole;
+    - ``lines_carried`` False: no mapping of the other direction carries lines back to the source side, so a line
+      conflict the target wins (a field, or a line deleted on one side and edited on the other) is
+      :attr:`LineMerge.stuck` instead of decided.
     """
     result = LineMerge()
     other = QUICKBOOKS if source_side == SALESFORCE else SALESFORCE
@@ -311,8 +365,10 @@ def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequ
                 proposed=line.proposed, feeds=feeds, target={name: existing.values.get(name) for name in line.proposed},
                 policy=policy, source_side=source_side, source_modified=source_modified,
                 target_modified=target_modified, target_key=target_key,
-                labels={name: label(number, name) for name in line.proposed})
+                labels={name: label(number, name) for name in line.proposed},
+                carried=None if lines_carried else (lambda _name: False))
             result.conflicts.extend(merged.conflicts)
+            result.stuck.extend(merged.stuck)
             result.left = result.left or bool(merged.left)
             wanted[existing.line_id] = {**merged.send, "id": existing.line_id, "source_id": line.line_id}
             changed = changed or bool(merged.send)
@@ -329,8 +385,11 @@ def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequ
                                  target_modified if source_side == SALESFORCE else source_modified,
                                  source_modified if source_side == SALESFORCE else target_modified)
             conflict_values = (("deleted", "changed") if source_side == SALESFORCE else ("changed", "deleted"))
-            result.conflicts.append(Conflict(f"line {number}", conflict_values[0], conflict_values[1], "the line",
-                                             winner))
+            conflict = Conflict(f"line {number}", conflict_values[0], conflict_values[1], "the line", winner)
+            result.conflicts.append(conflict)
+            if winner != source_side and not lines_carried:
+                result.stuck.append(conflict)  # its line base stays: found again until a person decides
+                continue
             if winner != source_side:
                 result.agreed[line.line_id] = {"target": None, source_side: dict(line.values), other: {}}
                 continue
@@ -356,7 +415,12 @@ def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequ
                                  target_modified if source_side == SALESFORCE else source_modified,
                                  source_modified if source_side == SALESFORCE else target_modified)
             values = ("changed", "deleted") if source_side == SALESFORCE else ("deleted", "changed")
-            result.conflicts.append(Conflict(existing.label or "a line", values[0], values[1], "the line", winner))
+            conflict = Conflict(existing.label or "a line", values[0], values[1], "the line", winner)
+            result.conflicts.append(conflict)
+            if winner != source_side and not lines_carried:
+                result.stuck.append(conflict)
+                wanted[existing.line_id] = {"id": existing.line_id, "source_id": None}
+                continue
             if winner != source_side:
                 wanted[existing.line_id] = {"id": existing.line_id, "source_id": None}
                 result.dropped.append(source_id)

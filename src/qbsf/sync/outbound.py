@@ -56,6 +56,7 @@ from qbsf.sync.merge import (
     same,
     source_changes,
     stored,
+    stuck_error,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.policy import explain, waits_for
@@ -539,6 +540,41 @@ class OutboundSync:
         mapping = self.mapping_for(spec)
         return feeds_of(mapping.rules) if mapping is not None else {}
 
+    def _carried_back(self, spec: EntitySpec) -> Any:
+        """Whether the QuickBooks → Salesforce mapping of ``spec`` carries a QuickBooks field (a target field of the
+        outbound sheet) back to the Salesforce field it is made from: where a QuickBooks win can reach Salesforce.
+
+        A field no Salesforce field feeds (a Static value) has nothing to carry back to and counts as carried.
+        """
+        sheet = _INBOUND_SHEET.get(spec.name)
+        inbound = self.mappings.get(sheet) if sheet else None
+        feeds = self._feeds(spec)
+        target_key = self._target_key(spec)
+        rules = [(rule.target.casefold(), target_key(rule.source),
+                  any(getattr(step, "name", "") == "AddressJoin" for step in getattr(rule, "steps", ())))
+                 for rule in (getattr(inbound, "rules", None) or ())]
+
+        def carried(name: str) -> bool:
+            sources = feeds.get(name) or ()
+            if not sources:
+                return True
+            key = target_key(name)
+            return any(sf_field in sources and (qb_field == key or (joined and key.rpartition(".")[0]
+                                                                    == qb_field.rpartition(".")[0]))
+                       for sf_field, qb_field, joined in rules)
+        return carried
+
+    def _stuck(self, spec: EntitySpec, work: _Work) -> None:
+        """Fail a record whose conflicts QuickBooks won but no mapping carries back (see ``merge.stuck_error``)."""
+        stuck = [*(work.merge.stuck if work.merge is not None else ()),
+                 *(work.line_merge.stuck if work.line_merge is not None else ())]
+        if not stuck:
+            return
+        message, hint = stuck_error(f"{spec.name} {work.name!r}", stuck, source_side=SALESFORCE,
+                                    policy=self.config.conflict_policy, reverse_sheet=_INBOUND_SHEET.get(spec.name))
+        logger.warning("%s → %s", message, hint)
+        work.error = NeedsUser(message, hint=hint)
+
     def _target_key(self, spec: EntitySpec) -> Any:
         cls = _qb_class(spec)
         return lambda name: qb_key(cls, name)
@@ -588,7 +624,7 @@ class OutboundSync:
             target=targets, feeds=self._line_feeds(spec), policy=self.config.conflict_policy, source_side=SALESFORCE,
             source_modified=sf_modified, target_modified=qb_modified,
             source_owns_lines=self._line_owner(spec) == SALESFORCE, identity=("ItemRef.ListID", "ItemRef.FullName"),
-            target_key=lambda name: qb_key(InvoiceLine, name))
+            target_key=lambda name: qb_key(InvoiceLine, name), lines_carried=False)
         work.send_lines = work.line_merge.lines is not None
 
     def _full_name(self, spec: EntitySpec, work: _Work) -> str:
@@ -750,6 +786,7 @@ class OutboundSync:
         policy = ConflictPolicy.parse(self.config.conflict_policy)
         feeds = self._feeds(spec)
         target_key = self._target_key(spec)
+        carried = self._carried_back(spec)
         for work in mods:
             assert work.link is not None and work.target is not None
             if not work.source:
@@ -766,13 +803,14 @@ class OutboundSync:
                 base_target=base.quickbooks if base is not None else None, source=work.source, proposed=header,
                 feeds=feeds, target={name: by_key.get(target_key(name)) for name in header} if current else None,
                 policy=policy, source_side=SALESFORCE, source_modified=sf_modified, target_modified=qb_modified,
-                target_key=target_key)
+                target_key=target_key, carried=carried)
             work.send_lines = self._lines_changed(work)
             work.qb_before = dict(flat)
             if "lines" in work.target and (work.send_lines or (base is not None and base.lines)):
                 self._merge_lines(spec, work, qb_modified, sf_modified)
             for conflict in work.merge.conflicts:
                 logger.info("%s %s: %s", spec.name, work.sf_id, conflict.describe())
+            self._stuck(spec, work)
 
     def _line_reports(self, spec: EntitySpec, work: _Work, qb_id: str) -> list[Activity]:
         """QuickBooks-only lines kept (reported once) or removed (Salesforce owns the lines): told in the log."""

@@ -162,3 +162,90 @@ def test_a_state_store_from_before_bases_upgrades_and_still_merges(world, passes
     assert (account["BillingCity"], customer["BillAddress"]["City"]) == ("Fresno", "Fresno")
     assert (account["Phone"], customer["Phone"]) == ("(415) 555-0123", "(415) 555-0123")
     _quiet_cycle(world, passes, "newest", order, account_id, list_id)
+
+
+# ---- a win that cannot travel back fails the record visibly ----------------------------------------------------
+def _without_row(world, tmp_path, sheet: str, sf_field: str, qb_field: str) -> None:
+    """The example mappings with one row (``sf_field`` ↔ ``qb_field``) taken out of ``sheet``, as a user's own."""
+    import shutil
+
+    from qbsf.bench.outbound import EXAMPLE_MAPPINGS
+    from qbsf.sync.engine import load_mappings
+
+    folder = tmp_path / "mappings"
+    shutil.copytree(EXAMPLE_MAPPINGS, folder)
+    path = folder / f"{sheet}.csv"
+    rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [row for row in rows if row.split(",")[:2] not in ([sf_field, qb_field], [qb_field, sf_field])]
+    assert len(kept) == len(rows) - 1
+    path.write_text("".join(kept), encoding="utf-8")
+    world.mappings.clear()
+    world.mappings.update(load_mappings(folder))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "winner"), POLICIES)
+def test_a_quickbooks_win_no_inbound_row_carries_back_fails_the_account_visibly(world, passes, clock, tmp_path,
+                                                                                 caplog, shown_everywhere, policy,
+                                                                                 last, winner, order) -> None:
+    from qbsf.sync.state import Direction
+
+    _without_row(world, tmp_path, "Customer_to_Acct", "Fax", "Fax")  # Fax goes to QuickBooks only
+    account_id, list_id = _synced_account(world, passes)
+    _edit(world, clock, account_id, list_id, {"Fax": "(415) 555-0808"}, {"Fax": "(415) 555-0909"}, last)
+
+    cycle = passes(policy, strict=False)
+    for _ in range(2):
+        for name in ORDERS[order]:
+            cycle[name]()
+
+    account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
+    if winner == "salesforce":
+        assert account["Fax"] == customer["Fax"] == "(415) 555-0808", "Salesforce's win reached QuickBooks"
+        assert world.state.failures() == []
+        return
+    # QuickBooks wins, but nothing brings its Fax to Salesforce: neither side is silently overwritten, the Account
+    # fails with what to do, and says so everywhere a user looks.
+    assert (account["Fax"], customer["Fax"]) == ("(415) 555-0808", "(415) 555-0909")
+    (failure,) = world.state.failures()
+    assert (failure.entity, failure.direction, failure.record_key) == ("Account", Direction.SF_TO_QB, account_id)
+    texts = ("Fax (QuickBooks '(415) 555-0909', Salesforce '(415) 555-0808')", "no QuickBooks → Salesforce mapping",
+             "add a row for Fax to the Customer_to_Acct sheet", "set sync.conflict_policy = salesforce")
+    shown_everywhere(*texts)
+    assert any("Customer_to_Acct" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+    # The bookkeeper's value is typed into Salesforce too: they agree, the record syncs and the failure closes.
+    clock.advance(60)
+    world.sf_state.update("Account", account_id, {"Fax": "(415) 555-0909"})
+    _run(passes, policy, order, cycles=1)
+    assert world.state.failures() == []
+    _quiet_cycle(world, passes, policy, order, account_id, list_id)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "winner"), POLICIES)
+def test_a_salesforce_win_no_outbound_row_carries_back_fails_the_customer_visibly(world, passes, clock, tmp_path,
+                                                                                  shown_everywhere, policy, last,
+                                                                                  winner, order) -> None:
+    from qbsf.sync.state import Direction
+
+    _without_row(world, tmp_path, "Acct_to_Customer", "Fax", "Fax")  # Fax comes from QuickBooks only
+    account_id, list_id = _synced_account(world, passes)
+    _edit(world, clock, account_id, list_id, {"Fax": "(415) 555-0808"}, {"Fax": "(415) 555-0909"}, last)
+
+    cycle = passes(policy, strict=False)
+    for _ in range(2):
+        for name in ORDERS[order]:
+            cycle[name]()
+
+    account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
+    if winner == "quickbooks":
+        assert account["Fax"] == customer["Fax"] == "(415) 555-0909", "QuickBooks' win reached Salesforce"
+        assert world.state.failures() == []
+        return
+    assert (account["Fax"], customer["Fax"]) == ("(415) 555-0808", "(415) 555-0909")
+    (failure,) = world.state.failures()
+    assert (failure.direction, failure.record_key) == (Direction.QB_TO_SF, list_id)
+    shown_everywhere("Customer", "Fax (QuickBooks '(415) 555-0909', Salesforce '(415) 555-0808')",
+                     "no Salesforce → QuickBooks mapping", "add a row for Fax to the Acct_to_Customer sheet",
+                     "set sync.conflict_policy = quickbooks")
