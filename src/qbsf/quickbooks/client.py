@@ -669,6 +669,41 @@ class QuickBooksClient:
         return self.query_deleted(list_types=list(dict.fromkeys(list_types)),
                                   txn_types=list(dict.fromkeys(txn_types)), since=since)
 
+    # --- void ----------------------------------------------------------------------------------------------
+
+    def void_many(self, txn_type: str, txn_ids: Sequence[str]) -> list[Result]:
+        """Void transactions (TxnVoidRq, one per TxnID, ``batch_size`` a message): QuickBooks keeps each, with
+        its amounts at zero and "VOID:" before its memo; ``Result.ret`` is the TxnID voided. One that cannot be
+        voided fails alone (``Result.error``), the others are voided."""
+        pending: list[_Pending] = []
+        unbuilt: dict[int, QbsfError] = {}
+        for index, txn_id in enumerate(txn_ids):
+            try:
+                rq = request("TxnVoidRq", f"void-{index}", {"TxnVoidType": txn_type, "TxnID": txn_id})
+            except QbsfError as exc:  # one that cannot be asked for fails alone
+                rq, unbuilt[index] = None, exc
+            pending.append(_Pending(index, rq, txn_id, None))
+        answers, failed = self._exchange(pending)
+        results: list[Result] = []
+        for item in pending:
+            request_id = item.rq.get("requestID") if item.rq is not None else ""
+            result = Result(item.index, request_id, item.record)
+            response = answers.get(request_id)
+            if item.index in unbuilt:
+                result.error = unbuilt[item.index]
+            elif response is None:
+                result.error = failed.get(request_id) or TransportError(
+                    f"QuickBooks returned no response for TxnVoid of {txn_type} {item.record}",
+                    hint="the message may not have been processed; qbsf tries again next cycle")
+            else:
+                try:
+                    self._raise_for(response, "TxnVoid", f"{txn_type} {item.record}")
+                    result.ret = item.record  # TxnVoidRs answers with leaves (TxnVoidType, TxnID …), no *Ret
+                except QbsfError as exc:
+                    result.error = exc
+            results.append(result)
+        return results
+
 # --- helpers -----------------------------------------------------------------------------------------------
 
 def _when(moment: datetime | date) -> str:

@@ -377,6 +377,7 @@ ORDER: dict[str, tuple[str, ...]] = {
         "ListDelType", "DeletedDateRangeFilter", "IncludeRetElement"),
     "TxnDeletedQueryRq": (
         "TxnDelType", "DeletedDateRangeFilter", "IncludeRetElement"),
+    "TxnVoidRq": ("TxnVoidType", "TxnID"),
     "BillAddress": ADDRESS_ORDER,
     "ShipAddress": ADDRESS_ORDER,
     "VendorAddress": ADDRESS_ORDER,

@@ -140,6 +140,14 @@ class QuickBooksAdapter:
                                  else self._written(result.ret, qb_type))
         return [w for w in out if w is not None]
 
+    def void_many(self, qb_type: str, qb_ids: Sequence[str]) -> list[QbWrite]:
+        """Void transactions of ``qb_type`` (``QuickBooksClient.void_many``): QuickBooks keeps each, at zero."""
+        results = self.client.void_many(qb_type, list(qb_ids))
+        for qb_id in qb_ids:
+            self._bases.pop(qb_id, None)  # voided since it was read: the next Mod reads it again
+        return [QbWrite(error=_as_sync_error(r.error, qb_type)) if r.error is not None else QbWrite(qb_id=r.ret)
+                for r in results]
+
     def _change(self, qb_type: str, base: Any, flat: Mapping[str, Any]) -> tuple[dict[str, Any], Any] | None:
         """The flat fields that differ from ``base`` (and the new lines, when they differ), or None."""
         rec = self.rec

@@ -59,6 +59,10 @@ class QuickBooksPort(Protocol):
         """Modify records (each carries ListID/TxnID and EditSequence); invoice lines are replaced."""
         ...
 
+    def void_many(self, qb_type: str, qb_ids: Sequence[str]) -> list[QbWrite]:
+        """Void transactions (TxnVoid): QuickBooks keeps each, with its amounts at zero."""
+        ...
+
     def edit_sequences(self, qb_entity: str, qb_ids: Collection[str]) -> dict[str, QbFound]:
         """The current EditSequence (and type, name) of each id that exists, in one query."""
         ...

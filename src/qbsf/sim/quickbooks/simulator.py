@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from qbsf.errors import QbsfError, XmlError
-from qbsf.sim.quickbooks import documents, links
+from qbsf.sim.quickbooks import documents, links, void
 from qbsf.sim.quickbooks.company import (
     ALL_ITEM_KINDS,
     ENTITY_KINDS,
@@ -427,7 +427,20 @@ class QuickBooksSimulator:
                                  ("RefNumber", row.ref_number)]), {}
         if op in ("ListDeletedQuery", "TxnDeletedQuery"):
             return self._deleted_query(op, request)
+        if op == "TxnVoid":
+            return self._txn_void(request), {}
         raise self._unsupported(op)
+
+    def _txn_void(self, request: etree._Element) -> list[etree._Element]:
+        """TxnVoidRq (:mod:`qbsf.sim.quickbooks.void`): the TxnVoidRet leaves of the voided transaction."""
+        kind = _text(request, "TxnVoidType") or ""
+        if kind not in void.VOIDABLE:
+            raise void.unsupported(kind)
+        row = void.txn_void(self._company, kind, _text(request, "TxnID") or "")
+        return self._leaves([("TxnVoidType", kind), ("TxnID", row.id),
+                             ("TimeCreated", self._company.format_time(row.time_created)),
+                             ("TimeModified", self._company.format_time(row.time_modified)),
+                             ("RefNumber", row.ref_number)])
 
     @staticmethod
     def _unsupported(what: str) -> QbStatus:
