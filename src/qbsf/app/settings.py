@@ -202,11 +202,12 @@ class SyncSettings(_Section):
         description="Per Salesforce object with lines (Opportunity): both (default) merges invoice lines line by "
                     "line and keeps lines added in QuickBooks (reported once); salesforce = Salesforce owns the "
                     "lines: lines added in QuickBooks are removed, each with a warning naming line and amount")
-    on_sf_gone: dict[str, Literal["report", "inactivate", "memo"]] = Field(
+    on_sf_gone: dict[str, Literal["report", "inactivate", "memo", "void"]] = Field(
         default_factory=dict,
         description="Per Salesforce object: what qbsf does in QuickBooks when a synced record is deleted, merged "
                     "away or no longer eligible in Salesforce. report (default) tells you only; inactivate marks "
-                    "the QuickBooks customer or item inactive; memo notes it on an unpaid invoice (Opportunity)")
+                    "the QuickBooks customer or item inactive; memo notes it on an unpaid invoice (Opportunity); "
+                    "void voids an unpaid invoice (a paid one is reported, never voided)")
     lifecycle_check_minutes: float = Field(
         60, ge=0, le=10080, description="Minutes between checks for synced Salesforce records deleted, merged or "
                                         "no longer eligible (0 = every cycle; each check costs a query per object)")

@@ -51,10 +51,13 @@ class IdleResult:
 
 
 def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: float = 30.0,
-                 timeout: float = 120.0, sf_state: Any = None, pause: float = 0.0) -> IdleResult:
+                 timeout: float = 120.0, sf_state: Any = None, pause: float = 0.0,
+                 lifecycle_minutes: float = 60.0, deals: int = 0) -> IdleResult:
     """Seed ``accounts`` Accounts, run one cycle to sync them, then ``idle_cycles`` cycles with nothing to do,
     ``pause`` seconds apart (a running connector waits its polling interval; 0 = back to back).
-    ``sf_state``: an empty emulated org to use (tests pass one built from a shared schema)."""
+    ``sf_state``: an empty emulated org to use (tests pass one built from a shared schema).
+    ``lifecycle_minutes``: ``sync.lifecycle_check_minutes`` (0 = the life-cycle check runs in every cycle);
+    ``deals``: Contacts, Products and Closed Won Opportunities seeded too (so every synced object is checked)."""
     if idle_cycles < 1:
         raise QbsfError(f"--cycles must be at least 1 (got {idle_cycles})", hint="e.g. --cycles 10")
     from qbsf.app.runtime import Connector
@@ -67,7 +70,7 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
     from qbsf.sync.state import StateStore
 
     sf_state = sf_state if sf_state is not None else SalesforceState()
-    seed_org(sf_state, accounts=accounts)
+    seed_org(sf_state, accounts=accounts, contacts=deals, products=deals, opportunities=deals, lines=2)
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator, tempfile.TemporaryDirectory(prefix="qbsf-idle-") as tmp:
         settings = Settings.model_validate({
@@ -76,7 +79,8 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             # The simulator's zone (UTC−8, no DST), as a configured connector names QuickBooks' zone: without it
             # the QuickBooks delta read reaches two DST steps further back every cycle (qbsf.quickbooks.timestamps).
             "quickbooks": {"default_accounts": {"income": "Sales"}, "time_zone": "Etc/GMT+8"},
-            "sync": {"polling_interval": 86400},  # cycles are driven by triggers below, not the clock
+            # cycles are driven by triggers below, not the clock
+            "sync": {"polling_interval": 86400, "lifecycle_check_minutes": lifecycle_minutes},
             "mappings_dir": str(EXAMPLE_MAPPINGS),
         })
         state = StateStore(Path(tmp) / "state.db")

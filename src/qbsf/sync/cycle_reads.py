@@ -20,11 +20,35 @@ from qbsf.errors import QbsfError
 logger = logging.getLogger(__name__)
 
 COMPOSITE_LIMIT = 25  # Salesforce runs at most 25 subrequests per composite request
+# Subrequests the cycle's call holds besides the change reads: the heartbeat, the pending sync requests and the
+# in-org app's six reads (qbsf.app.presence, qbsf.app.org_app).
+RESERVED = 8
+# A referenceId starting with this runs as ``queryAll`` (deleted and merged records included), not ``query``.
+QUERY_ALL = "queryAll_"
 
 
 def query_subrequest(reference: str, soql: str) -> dict[str, Any]:
-    """A composite ``query`` subrequest (the query string travels in the url, as composite requires)."""
-    return {"method": "GET", "referenceId": reference, "url": f"query?{urlencode({'q': soql})}"}
+    """A composite ``query`` subrequest (the query string travels in the url, as composite requires); a
+    ``queryAll`` one when ``reference`` starts with :data:`QUERY_ALL`."""
+    resource = "queryAll" if reference.startswith(QUERY_ALL) else "query"
+    return {"method": "GET", "referenceId": reference, "url": f"{resource}?{urlencode({'q': soql})}"}
+
+
+def room_for(reads: Mapping[str, str], more: Mapping[str, str]) -> dict[str, str]:
+    """As many of ``more`` as fit in the cycle's one composite call beside ``reads`` (the rest are read alone)."""
+    room = max(0, COMPOSITE_LIMIT - RESERVED - len(reads))
+    return dict(list(more.items())[:room])
+
+
+def complete_pages(queries: Mapping[str, str], pages: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """SOQL → records for each of ``queries`` whose first page is the whole answer (``done``); a query with more
+    pages to come is left out, for its reader to run alone."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for reference, soql in queries.items():
+        page = pages.get(reference)
+        if isinstance(page, Mapping) and page.get("done", True) and isinstance(page.get("records"), list):
+            found[soql] = [dict(record) for record in page["records"]]
+    return found
 
 
 def query_pages(results: Mapping[str, Any], queries: Mapping[str, str]) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from typing import Any
 from qbsf.errors import ConfigError, QbsfError
 from qbsf.sync.changes import ChangeSource, QueueSource, RecordResult, SystemModstampPoller
 from qbsf.sync.crash import crash_point
+from qbsf.sync.cycle_reads import room_for
 from qbsf.sync.entities import EntitySpec, dependency_order
 from qbsf.sync.outbound import EntityReport, OutboundConfig, OutboundSync, SoqlLinkResolver
 from qbsf.sync.state import Direction, RetryPolicy, StateStore
@@ -186,13 +187,18 @@ class SyncEngine:
         else:
             self.source = self.poller
         self._cycle_queries: dict[str, str] = {}
+        self._lifecycle_queries: dict[str, str] = {}
+        self._lifecycle: Any = None
 
     def cycle_reads(self) -> dict[str, str]:
         """The SOQL the next scheduled SF → QB pass starts with (referenceId → query; a poll per mapped object, or
         the queue's claim read), for the caller to run in the cycle's one ``/composite`` call."""
         reads = getattr(self.source, "cycle_reads", None)
         self._cycle_queries = dict(reads([spec.name for spec in self.entities()])) if callable(reads) else {}
-        return dict(self._cycle_queries)
+        # The life-cycle check's reads, when it is due (qbsf.sync.lifecycle), as far as they fit the one call.
+        self._lifecycle_queries = room_for(self._cycle_queries,
+                                           self.life_cycle().reads([spec.name for spec in self.entities()]))
+        return {**self._cycle_queries, **self._lifecycle_queries}
 
     def accept_cycle_reads(self, pages: Mapping[str, Any]) -> None:
         """First pages of :meth:`cycle_reads`'s queries (referenceId → query body); the next scheduled pass uses
@@ -200,7 +206,9 @@ class SyncEngine:
         accept = getattr(self.source, "accept_reads", None)
         if callable(accept) and self._cycle_queries:
             accept(self._cycle_queries, pages)
-        self._cycle_queries = {}
+        if self._lifecycle_queries:
+            self.life_cycle().accept(self._lifecycle_queries, pages)
+        self._cycle_queries, self._lifecycle_queries = {}, {}
 
     def _discard_cycle_reads(self) -> None:
         # Pre-fetched pages serve the pass right after them only: unused ones would be stale next cycle.
@@ -208,6 +216,8 @@ class SyncEngine:
             discard = getattr(source, "discard_reads", None)
             if callable(discard):
                 discard()
+        if self._lifecycle is not None:
+            self._lifecycle.discard_reads()
 
     def _mapped_fields(self) -> dict[str, list[str]]:
         return {spec.name: self.mappings[spec.sheet].source_fields
@@ -337,10 +347,19 @@ class SyncEngine:
     def _life_cycle(self, entity_names: list[str], cycle: str) -> None:
         """Synced records deleted, merged or no longer eligible in Salesforce: told and handled
         (:mod:`qbsf.sync.lifecycle`), at most once per ``lifecycle_check_minutes``."""
-        from qbsf.sync.lifecycle import LifeCycle
+        check = self.life_cycle()
+        check.cycle = cycle
+        check.check(entity_names)
 
-        LifeCycle(self.sf, self.qb, self.state, actions=self.config.on_sf_gone, eligibility=self.config.eligibility,
-                  every=timedelta(minutes=self.config.lifecycle_check_minutes), cycle=cycle).check(entity_names)
+    def life_cycle(self) -> Any:
+        """The life-cycle check (:class:`qbsf.sync.lifecycle.LifeCycle`) on this engine's clients and settings."""
+        if self._lifecycle is None:
+            from qbsf.sync.lifecycle import LifeCycle
+
+            self._lifecycle = LifeCycle(self.sf, self.qb, self.state, actions=self.config.on_sf_gone,
+                                        eligibility=self.config.eligibility,
+                                        every=timedelta(minutes=self.config.lifecycle_check_minutes))
+        return self._lifecycle
 
     def _sync_chunks(self, outbound: OutboundSync, source: ChangeSource, spec: EntitySpec,
                      records: Sequence[dict[str, Any]], dropped: Mapping[str, str], size: int, report: CycleReport,

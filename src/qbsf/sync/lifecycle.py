@@ -9,7 +9,14 @@ tells the user once — log, activity list and ``qbsf sync status`` (open notice
 
 - ``report`` (default): nothing changes in QuickBooks;
 - ``inactivate`` (Account, Contact, Product2): the QuickBooks customer or item is marked inactive;
-- ``memo`` (Opportunity): an invoice with no payment applied gets a memo saying its deal was lost or deleted.
+- ``memo`` (Opportunity): an invoice with no payment applied gets a memo saying its deal was lost or deleted;
+- ``void`` (Opportunity): an invoice with no payment applied is voided in QuickBooks (TxnVoid: kept, at zero, "VOID:"
+  before its memo) and unlinked, so a deal that comes back gets a new invoice. A paid invoice is never voided: the
+  notice says so, with what to do.
+
+Its reads run inside the cycle's one ``/composite`` call when they fit (:meth:`LifeCycle.reads` gives the SOQL —
+deletions and merges as ``queryAll`` subrequests — and :meth:`LifeCycle.accept` takes the pages), so the hourly
+check costs no Salesforce call of its own; a read that did not fit, failed, or has more than one page runs alone.
 
 A notice is resolved when the record syncs again (undeleted, or eligible again); a record recreated in Salesforce
 under the same name is relinked to the QuickBooks record (see ``OutboundSync._match_existing``).
@@ -27,6 +34,7 @@ from typing import Any
 from sqlalchemy import Column, String, Table, Text, delete, select
 
 from qbsf.errors import QbsfError
+from qbsf.sync.cycle_reads import QUERY_ALL, complete_pages
 from qbsf.sync.entities import EntitySpec, entity, soql_datetime
 from qbsf.sync.state import Activity, Direction, Outcome, StateStore, _upsert, _UtcDateTime, metadata
 from qbsf.sync.tenant_scope import tenant_column
@@ -45,7 +53,26 @@ notice_table = Table(
     Column("at", _UtcDateTime, nullable=False),
 )
 
-ACTIONS = ("report", "inactivate", "memo")
+ACTIONS = ("report", "inactivate", "memo", "void")
+# What qbsf can do to each kind of QuickBooks record, and what to tell the user to do, by QuickBooks entity: the
+# entity declarations take these over (one entry per entity, no entity names in the code below).
+ENTITY_ACTIONS: dict[str, tuple[str, ...]] = {"Customer": ("inactivate",), "Item": ("inactivate",),
+                                              "Invoice": ("memo", "void")}
+ADVICE: dict[tuple[str, str], str] = {
+    ("deleted", "Invoice"): "void or delete the invoice in QuickBooks if the deal is off, or undelete the "
+                            "Opportunity (it relinks)",
+    ("merged", "Invoice"): "check the invoice in QuickBooks",
+    ("ineligible", "Invoice"): "void the invoice in QuickBooks if the deal is lost (a customer could be chased for "
+                               "it), or move the Opportunity back",
+    ("deleted", "Customer"): "restore it from the Recycle Bin (it relinks to the customer), or make the QuickBooks "
+                             "customer inactive",
+    ("merged", "Customer"): "merge the two customers in QuickBooks (rename this one to the survivor's name), or make "
+                            "it inactive",
+    ("deleted", "Item"): "restore it from the Recycle Bin (it relinks), or make the QuickBooks item inactive",
+}
+VOIDED_ADVICE = "nothing; if the deal comes back, the next sync makes a new invoice (a voided one cannot be reopened)"
+PAID_ADVICE = ("qbsf never voids an invoice with payments applied: refund the customer or apply the payment "
+               "elsewhere, then void the invoice in QuickBooks yourself — or keep it if the deal stands")
 _CHECKED = "sf:lifecycle_checked"
 _OVERLAP = timedelta(minutes=5)
 _IDS_PER_QUERY = 200
@@ -127,6 +154,8 @@ class LifeCycle:
         self.eligibility = dict(eligibility or {})
         self.every = every
         self.cycle = cycle
+        self._prefetched: dict[str, list[dict[str, Any]]] = {}
+        self._read_at: datetime | None = None
 
     def action(self, spec: EntitySpec) -> str:
         """``sync.on_sf_gone`` for ``spec`` (by entity or Salesforce object name), default report."""
@@ -143,37 +172,97 @@ class LifeCycle:
         except ValueError:
             return True
 
+    def _since(self) -> datetime | None:
+        last = self.state.get_watermark(_CHECKED)
+        try:
+            return datetime.fromisoformat(last) - _OVERLAP if last else None
+        except ValueError:
+            return None
+
+    def _links(self, spec: EntitySpec) -> dict[str, Any]:
+        return {link.sf_id: link for link in self.state.links(spec.name)}
+
+    def reads(self, entity_names: Iterable[str]) -> dict[str, str]:
+        """The SOQL the next :meth:`check` runs, keyed by composite referenceId (empty when the check is not due):
+        one ``queryAll`` per synced object for deletions and merges, one query per object with a sync condition."""
+        self._prefetched, self._read_at = {}, None
+        if not self.due():
+            return {}
+        since = self._since()
+        found: dict[str, str] = {}
+        linked = self.state.count_links()
+        for name in entity_names:
+            spec = entity(name)
+            if not linked.get(spec.name):
+                continue
+            found[f"{QUERY_ALL}lifecycle_gone_{spec.name}"] = self._gone_soql(spec, since)
+            ineligible = self._ineligible_soql(spec, since)
+            if ineligible:
+                found[f"lifecycle_ineligible_{spec.name}"] = ineligible
+        self._read_at = self.state.now()
+        return found
+
+    def accept(self, queries: Mapping[str, str], pages: Mapping[str, Any]) -> None:
+        """First pages of :meth:`reads`'s queries, run in the cycle's composite call (referenceId → query body);
+        :meth:`check` uses each complete one instead of reading it again."""
+        self._prefetched = complete_pages(queries, pages)
+
+    def discard_reads(self) -> None:
+        """Forget pre-fetched pages (a cycle whose check did not run must not use them later: they age)."""
+        self._prefetched, self._read_at = {}, None
+
+    def _read(self, soql: str, *, all_rows: bool) -> list[dict[str, Any]]:
+        records = self._prefetched.pop(soql, None)
+        if records is not None:
+            return records
+        return self.sf.query_all(soql) if all_rows else self.sf.query(soql)
+
     def check(self, entity_names: Iterable[str]) -> list[Notice]:
         """Run the check over the synced objects ``entity_names``; returns the notices raised now."""
         if not self.due():
+            self.discard_reads()
             return []
-        last = self.state.get_watermark(_CHECKED)
-        since = datetime.fromisoformat(last) - _OVERLAP if last else None
-        started = self.state.now()
+        since = self._since()
+        # From when the pre-fetched pages were read (the cycle's start), else from now.
+        started = self._read_at if self._prefetched and self._read_at is not None else self.state.now()
         raised: list[Notice] = []
-        for name in entity_names:
-            spec = entity(name)
-            links = {link.sf_id: link for link in self.state.links(spec.name)}
-            if not links:
-                continue
-            try:
-                raised.extend(self._gone(spec, links, since))
-                raised.extend(self._ineligible(spec, links, since))
-            except QbsfError as exc:
-                logger.warning("%s: the life-cycle check could not read Salesforce (%s); tried again next cycle",
-                               spec.name, exc)
-                return raised
-        self.state.set_watermark(_CHECKED, started.isoformat())
-        return raised
+        try:
+            for name in entity_names:
+                spec = entity(name)
+                links = self._links(spec)
+                if not links:
+                    continue
+                try:
+                    raised.extend(self._gone(spec, links, since))
+                    raised.extend(self._ineligible(spec, links, since))
+                except QbsfError as exc:
+                    logger.warning("%s: the life-cycle check could not read Salesforce (%s); tried again next "
+                                   "cycle", spec.name, exc)
+                    return raised
+            self.state.set_watermark(_CHECKED, started.isoformat())
+            return raised
+        finally:
+            self.discard_reads()
 
     # ---- detection ---------------------------------------------------------------------------------------------
-    def _gone(self, spec: EntitySpec, links: Mapping[str, Any], since: datetime | None) -> list[Notice]:
-        query_all = getattr(self.sf, "query_all", None)
-        if query_all is None:
-            return []
+    def _gone_soql(self, spec: EntitySpec, since: datetime | None) -> str:
         merged_field = ", MasterRecordId" if spec.sf_object in ("Account", "Contact") else ""
         where = "IsDeleted = true" + (f" AND SystemModstamp >= {soql_datetime(since)}" if since else "")
-        rows = query_all(f"SELECT Id, {spec.name_field}{merged_field} FROM {spec.sf_object} WHERE {where}")
+        return f"SELECT Id, {spec.name_field}{merged_field} FROM {spec.sf_object} WHERE {where}"
+
+    def _ineligible_soql(self, spec: EntitySpec, since: datetime | None) -> str | None:
+        condition = self.eligibility.get(spec.sf_object) or spec.eligibility
+        if not condition:
+            return None
+        where = f"{spec.qb_id_field} != null AND NOT ({condition})"
+        if since is not None:
+            where += f" AND SystemModstamp >= {soql_datetime(since)}"
+        return f"SELECT Id, {spec.name_field} FROM {spec.sf_object} WHERE {where}"
+
+    def _gone(self, spec: EntitySpec, links: Mapping[str, Any], since: datetime | None) -> list[Notice]:
+        if getattr(self.sf, "query_all", None) is None:
+            return []
+        rows = self._read(self._gone_soql(spec, since), all_rows=True)
         found = [row for row in rows if row.get("Id") in links]
         known = self.notices.get_many(spec.name, [row["Id"] for row in found])
         raised = []
@@ -187,14 +276,10 @@ class LifeCycle:
         return raised
 
     def _ineligible(self, spec: EntitySpec, links: Mapping[str, Any], since: datetime | None) -> list[Notice]:
-        condition = self.eligibility.get(spec.sf_object) or spec.eligibility
-        if not condition:
+        soql = self._ineligible_soql(spec, since)
+        if soql is None:
             return []
-        where = f"{spec.qb_id_field} != null AND NOT ({condition})"
-        if since is not None:
-            where += f" AND SystemModstamp >= {soql_datetime(since)}"
-        rows = [row for row in self.sf.query(f"SELECT Id, {spec.name_field} FROM {spec.sf_object} WHERE {where}")
-                if row.get("Id") in links]
+        rows = [row for row in self._read(soql, all_rows=False) if row.get("Id") in links]
         known = self.notices.get_many(spec.name, [row["Id"] for row in rows])
         return [self._tell(spec, row["Id"], str(row.get(spec.name_field) or row["Id"]), links[row["Id"]],
                            "ineligible") for row in rows if row["Id"] not in known]
@@ -208,19 +293,8 @@ class LifeCycle:
                 "ineligible": "no longer meets the sync condition"
                               + (f" ({self.eligibility.get(spec.sf_object) or spec.eligibility})")}[kind]
         action = self.action(spec)
-        done, outcome = self._act(spec, link, kind, action)
-        advice = {
-            ("deleted", "Invoice"): "void or delete the invoice in QuickBooks if the deal is off, or undelete the "
-                                    "Opportunity (it relinks)",
-            ("merged", "Invoice"): "check the invoice in QuickBooks",
-            ("ineligible", "Invoice"): "void the invoice in QuickBooks if the deal is lost (a customer could be "
-                                       "chased for it), or move the Opportunity back",
-            ("deleted", "Customer"): "restore it from the Recycle Bin (it relinks to the customer), or make the "
-                                     "QuickBooks customer inactive",
-            ("merged", "Customer"): "merge the two customers in QuickBooks (rename this one to the survivor's "
-                                    "name), or make it inactive",
-            ("deleted", "Item"): "restore it from the Recycle Bin (it relinks), or make the QuickBooks item inactive",
-        }.get((kind, spec.qb_entity), f"check the QuickBooks {spec.qb_entity}")
+        done, outcome, told = self._act(spec, link, kind, action)
+        advice = told or ADVICE.get((kind, spec.qb_entity), f"check the QuickBooks {spec.qb_entity}")
         message = (f"{spec.sf_object} {name!r} {what}; its QuickBooks {spec.qb_entity} {qb_name!r} "
                    f"{done}. To do: {advice}"
                    + ("" if action != "report" else f" (or set sync.on_sf_gone.{spec.name} to have qbsf do it)"))
@@ -232,30 +306,44 @@ class LifeCycle:
                                     message=message, cycle=self.cycle))
         return notice
 
-    def _act(self, spec: EntitySpec, link: Any, kind: str, action: str) -> tuple[str, Outcome]:
-        """Carry out the configured action; returns what happened (for the message) and the activity outcome."""
-        if action == "report" or (action == "memo" and spec.qb_entity != "Invoice") or \
-                (action == "inactivate" and spec.qb_entity == "Invoice"):
-            return "was left as it is", Outcome.SKIPPED
+    def _act(self, spec: EntitySpec, link: Any, kind: str, action: str) -> tuple[str, Outcome, str | None]:
+        """Carry out the configured action; returns what happened (for the message), the activity outcome, and
+        what the user is to do when it differs from the usual advice."""
+        if action == "report":
+            return "was left as it is", Outcome.SKIPPED, None
+        if action not in ENTITY_ACTIONS.get(spec.qb_entity, ()):
+            return (f"was left as it is (sync.on_sf_gone.{spec.name} = {action} does not apply to a QuickBooks "
+                    f"{spec.qb_entity})"), Outcome.SKIPPED, None
         current = self.qb.edit_sequences(spec.qb_entity, [link.qb_id]).get(link.qb_id)
         if current is None:
-            return "no longer exists in QuickBooks", Outcome.SKIPPED
+            return "no longer exists in QuickBooks", Outcome.SKIPPED, None
         if action == "inactivate":
             record = {"ListID": link.qb_id, "EditSequence": current.edit_sequence, "IsActive": False}
             qb_type = current.qb_type or spec.qb_entity
             (result,) = self.qb.mod_many(qb_type, [record])
             if result.error is not None:
-                return f"could not be made inactive ({result.error})", Outcome.FAILED
-            return "was made inactive", Outcome.UPDATED
+                return f"could not be made inactive ({result.error})", Outcome.FAILED, None
+            return "was made inactive", Outcome.UPDATED, None
         values = self.qb.current_values(link.qb_id)
         flat = values[0] if values is not None else {}
         if _amount(flat, "AppliedAmount") != 0 or _amount(flat, "BalanceRemaining") <= 0:
             return (f"has payments applied (open balance {_amount(flat, 'BalanceRemaining')}), so it was left as it "
-                    f"is"), Outcome.SKIPPED
+                    f"is"), Outcome.SKIPPED, PAID_ADVICE if action == "void" else None
+        if action == "void":
+            return self._void(spec, link)
         memo = {"deleted": "deal deleted in Salesforce", "merged": "deal merged in Salesforce",
                 "ineligible": "deal no longer Closed Won in Salesforce"}[kind]
-        (result,) = self.qb.mod_many("Invoice", [{"TxnID": link.qb_id, "EditSequence": current.edit_sequence,
-                                                  "Memo": f"{memo}: check before collecting"}])
+        (result,) = self.qb.mod_many(spec.qb_entity, [{"TxnID": link.qb_id, "EditSequence": current.edit_sequence,
+                                                       "Memo": f"{memo}: check before collecting"}])
         if result.error is not None:
-            return f"could not get a memo ({result.error})", Outcome.FAILED
-        return f"got the memo {memo!r} (unpaid)", Outcome.UPDATED
+            return f"could not get a memo ({result.error})", Outcome.FAILED, None
+        return f"got the memo {memo!r} (unpaid)", Outcome.UPDATED, None
+
+    def _void(self, spec: EntitySpec, link: Any) -> tuple[str, Outcome, str | None]:
+        """Void an unpaid transaction (TxnVoid) and unlink it: a record that becomes eligible again gets a new one."""
+        (result,) = self.qb.void_many(spec.qb_entity, [link.qb_id])
+        if result.error is not None:
+            return (f"could not be voided ({result.error})", Outcome.FAILED,
+                    f"void it in QuickBooks yourself, or set sync.on_sf_gone.{spec.name} = report")
+        self.state.unlink(spec.name, link.sf_id)
+        return "was voided (unpaid: its amount is now 0)", Outcome.UPDATED, VOIDED_ADVICE

@@ -63,6 +63,57 @@ def test_an_opportunity_no_longer_closed_won_after_invoicing_is_told_and_handled
     assert Notices(world.state).open() == []
 
 
+def test_a_lost_deals_unpaid_invoice_is_voided_and_a_paid_one_reported_with_what_to_do(world, passes,
+                                                                                        tmp_path) -> None:
+    from decimal import Decimal
+
+    seeded = seed_org(world.sf_state, accounts=2, products=2, opportunities=2, lines=2)
+    _cycle(world, passes)
+    unpaid, paid = (world.state.lookup("Opportunity", o).qb_id for o in seeded.opportunities)
+    before = {txn: world.qb_sim.get(txn) for txn in (unpaid, paid)}
+    world.qb_sim.add("ReceivePayment", {"CustomerRef": {"ListID": before[paid]["CustomerRef"]["ListID"]},
+                                        "TotalAmount": before[paid]["Subtotal"], "AppliedToTxnAdd": [
+                                            {"TxnID": paid, "PaymentAmount": before[paid]["Subtotal"]}]})
+    for opportunity in seeded.opportunities:
+        world.sf_state.update("Opportunity", opportunity, {"StageName": "Closed Lost"})
+
+    _cycle(world, passes, on_sf_gone={"Opportunity": "void"})
+
+    voided = world.qb_sim.get(unpaid)
+    assert voided["Memo"] == "VOID: " + before[unpaid]["Memo"] and Decimal(voided["Subtotal"]) == 0
+    assert [(line["TxnLineID"], Decimal(line["Amount"])) for line in voided["InvoiceLineRet"]] == [
+        (line["TxnLineID"], 0) for line in before[unpaid]["InvoiceLineRet"]], "lines kept, at zero"
+    kept = world.qb_sim.get(paid)
+    assert (kept["Memo"], kept["Subtotal"]) == (before[paid]["Memo"], before[paid]["Subtotal"]), "never voided"
+    told = {n.qb_id: n.message for n in Notices(world.state).open()}
+    assert "was voided" in told[unpaid] and "makes a new invoice" in told[unpaid]
+    assert "payments applied" in told[paid] and "never voids an invoice with payments applied" in told[paid]
+    status = _status_json(world, tmp_path)
+    assert any("never voids" in n["message"] for n in status["notices"])
+    assert world.state.lookup("Opportunity", seeded.opportunities[0]) is None, "the voided invoice is let go"
+
+    # The deal comes back: a new invoice, the voided one stays as QuickBooks keeps it.
+    world.sf_state.update("Opportunity", seeded.opportunities[0], {"StageName": "Closed Won"})
+    _cycle(world, passes, on_sf_gone={"Opportunity": "void"})
+    fresh = world.state.lookup("Opportunity", seeded.opportunities[0]).qb_id
+    assert fresh != unpaid and Decimal(world.qb_sim.get(fresh)["Subtotal"]) == Decimal(before[unpaid]["Subtotal"])
+    assert world.qb_sim.get(unpaid)["Memo"].startswith("VOID: ")
+    assert [n.qb_id for n in Notices(world.state).open()] == [paid]
+
+
+def test_the_void_setting_is_declared_and_reaches_the_engine(tmp_path) -> None:
+    from qbsf.app.settings import load_settings, set_setting
+    from qbsf.errors import ConfigError
+    from qbsf.sync.engine import SyncConfig
+
+    path = tmp_path / "qbsf.toml"
+    assert set_setting("sync.on_sf_gone.Opportunity", "void", path) == "void"
+    assert SyncConfig.from_settings(load_settings(path).settings).on_sf_gone == {"Opportunity": "void"}
+    with pytest.raises(ConfigError) as refused:
+        set_setting("sync.on_sf_gone.Opportunity", "delete", path)
+    assert "on_sf_gone" in str(refused.value)
+
+
 def test_a_deleted_account_is_told_its_customer_made_inactive_and_a_recreated_one_relinked(world, passes,
                                                                                           tmp_path) -> None:
     seeded = seed_org(world.sf_state, accounts=1)
@@ -134,3 +185,44 @@ def test_an_item_type_changed_in_salesforce_fails_the_product_with_what_to_do(wo
     assert "--unlink" in failure.message or "QB_Item_Type__c" in failure.message
     assert world.qb_sim.get(product["QB_Item_ID__c"])["kind"] == "ItemService"
     assert [f["id"] for f in _status_json(world, tmp_path)["failures"]] == [product["Id"]]
+
+
+# ---- the check's reads ride in the cycle's one composite call --------------------------------------------------
+def test_the_life_cycle_check_reads_inside_the_cycles_one_composite_call(world, passes, monkeypatch) -> None:
+    from qbsf.sync.cycle_reads import read_in_one_call
+
+    seeded = seed_org(world.sf_state, accounts=2, contacts=2, products=2, opportunities=2, lines=2)
+    _cycle(world, passes)
+    world.sf_state.delete("Contact", seeded.contacts[1])
+    world.sf_state.update("Opportunity", seeded.opportunities[0], {"StageName": "Closed Lost"})
+    engine = world.engine(lifecycle_check_minutes=0)
+    alone: list[str] = []
+    for name in ("query", "query_all"):
+        read = getattr(world.sf, name)
+        monkeypatch.setattr(world.sf, name, lambda soql, _read=read, **kw: (alone.append(soql), _read(soql, **kw))[1])
+
+    queries = engine.cycle_reads()
+    engine.accept_cycle_reads(read_in_one_call(world.sf, queries))
+    report = engine.sync_sf_to_qb()
+
+    assert report.ok, report.failures
+    checks = {r: q for r, q in queries.items() if "lifecycle" in r}
+    assert len([r for r in checks if r.startswith("queryAll_")]) == 4, "deletions and merges, one per object"
+    assert [q for q in checks.values() if "NOT (StageName = 'Closed Won')" in q], "the Opportunity no longer won"
+    assert not set(checks.values()) & set(alone), "no life-cycle read ran on its own"
+    assert sorted((n.entity, n.kind) for n in Notices(world.state).open()) == [("Contact", "deleted"),
+                                                                               ("Opportunity", "ineligible")]
+    # Not due again for an hour: the next cycle reads nothing for it.
+    assert not [r for r in world.engine(lifecycle_check_minutes=60).cycle_reads() if "lifecycle" in r]
+
+
+def test_an_idle_connector_checking_the_life_cycle_every_cycle_costs_one_call(sf_state) -> None:
+    from qbsf.app.logging import configure_logging, reset_logging
+    from qbsf.bench.idle import measure_idle
+
+    configure_logging(console=False)
+    try:
+        result = measure_idle(2, accounts=2, deals=2, lifecycle_minutes=0, polling_interval=30, sf_state=sf_state)
+    finally:
+        reset_logging()
+    assert result.sf_calls_per_cycle == 1, "the check's queryAll reads ride in the cycle's composite call"

@@ -75,7 +75,10 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
          accounts: int = typer.Option(5, help="Accounts synced by the first cycle (e.g. 50000: a large initial "
                                               "sync, whose write-back leaves every record in the read window)"),
          pause: float = typer.Option(0.0, help="seconds between idle cycles (a connector waits its polling "
-                                               "interval; 0 = back to back)")
+                                               "interval; 0 = back to back)"),
+         lifecycle_minutes: float = typer.Option(60.0, help="sync.lifecycle_check_minutes (0: the check for "
+                                                            "records gone from Salesforce runs every cycle)"),
+         deals: int = typer.Option(0, help="Contacts, Products and Closed Won Opportunities synced too")
          ) -> None:
     """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
     from qbsf.app.logging import configure_logging
@@ -83,7 +86,7 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
 
     configure_logging(console=False)  # the result line only
     typer.echo(measure_idle(cycles, accounts=accounts, polling_interval=interval, pause=pause,
-                            timeout=max(120.0, accounts / 20)).line())
+                            timeout=max(120.0, accounts / 20), lifecycle_minutes=lifecycle_minutes, deals=deals).line())
 
 
 @app.command("outbound")

@@ -82,7 +82,7 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("sync.inbound_overlap_seconds", "QB → SF read overlap (s)", "number", ()),
     ("sync.company_utc_offset_minutes", "QuickBooks company UTC offset (minutes; blank = learned)", "text", ()),
     ("sync.line_owner.Opportunity", "Invoice lines owned by (both, or salesforce)", "select", ("both", "salesforce")),
-    *((f"sync.on_sf_gone.{obj}", f"When a synced {obj} leaves Salesforce (report, inactivate, memo)", "text", ())
+    *((f"sync.on_sf_gone.{obj}", f"When a synced {obj} leaves Salesforce (report, inactivate, memo, void)", "text", ())
       for obj in _SF_OBJECTS),
     ("sync.lifecycle_check_minutes", "Minutes between checks for records gone from Salesforce", "number", ()),
     *((f"sync.on_qb_delete.{entity}", f"When a QuickBooks {entity} is deleted (record, or set:Field=value)", "text",
