@@ -176,11 +176,8 @@ def merge_fields(*, base_source: Mapping[str, Any] | None, base_target: Mapping[
         keys = source_key(feeds, name, target_key)
         tkey = target_key(name)
         now = target.get(name) if target is not None else None
-        target_moved = target is not None and base_target is not None and (
-            not same(now, base_target[tkey]) if tkey in base_target
-            # Never agreed on either side (a field only the other direction maps, or one added to the mapping
-            # since): a value the target holds may be a person's, so it is not overwritten unseen.
-            else canon(now) is not None and base_source is not None and not any(k in base_source for k in keys))
+        target_moved = (target is not None and base_target is not None and tkey in base_target
+                        and not same(now, base_target[tkey]))
         if name in always:
             result.send[name] = value
             result.agreed_target[tkey] = value
@@ -408,8 +405,9 @@ def merge_lines(*, base: Base | None, source: Sequence[SourceLine], target: Sequ
             continue
         claimed[existing.line_id] = source_id
         base_target = line_base.get(other) or {}
-        edited = any(not same(existing.values.get(name), value) for name, value in base_target.items()
-                     if name in existing.values)
+        # Edited in the target since both sides agreed (its values are keyed by field, the base by target_key).
+        edited = any(target_key(name) in base_target and not same(value, base_target[target_key(name)])
+                     for name, value in existing.values.items())
         if edited:
             winner = pick_winner(ConflictPolicy.parse(policy),
                                  target_modified if source_side == SALESFORCE else source_modified,

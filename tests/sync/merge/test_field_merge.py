@@ -231,6 +231,9 @@ def test_a_salesforce_win_no_outbound_row_carries_back_fails_the_customer_visibl
 
     _without_row(world, tmp_path, "Acct_to_Customer", "Fax", "Fax")  # Fax comes from QuickBooks only
     account_id, list_id = _synced_account(world, passes)
+    world.qb_sim.modify(list_id, {"Fax": "(415) 555-0001"})
+    _run(passes, policy, order, cycles=1)
+    assert world.sf_state.get("Account", account_id)["Fax"] == "(415) 555-0001", "both sides agree on the Fax"
     _edit(world, clock, account_id, list_id, {"Fax": "(415) 555-0808"}, {"Fax": "(415) 555-0909"}, last)
 
     cycle = passes(policy, strict=False)

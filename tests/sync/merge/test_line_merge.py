@@ -231,3 +231,93 @@ def test_an_item_group_added_in_quickbooks_survives_a_salesforce_line_edit(world
     assert [g["TxnLineID"] for g in invoice["InvoiceLineGroupRet"]] == [group["TxnLineID"]], "the group stays"
     edited = {line["TxnLineID"]: line for line in invoice["InvoiceLineRet"]}[lines[0]["TxnLineID"]]
     assert Decimal(edited["Quantity"]) == 4
+
+
+# ---- a line deleted on one side and edited on the other ---------------------------------------------------------
+def _qb_remove(world, txn_id: str, txn_line_id: str) -> None:
+    """The bookkeeper deletes one line in QuickBooks (an InvoiceMod that leaves it out)."""
+    keep = [{"TxnLineID": line["TxnLineID"]} for line in _lines(world, txn_id) if line["TxnLineID"] != txn_line_id]
+    world.qb_sim.modify(txn_id, {"InvoiceLineMod": keep})
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "winner"), POLICIES)
+def test_a_line_deleted_in_quickbooks_and_edited_in_salesforce_follows_the_policy(world, passes, clock,
+                                                                                   shown_everywhere, policy, last,
+                                                                                   winner, order) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    first, second = _lines(world, txn_id)
+    item_id = _line_item_behind(world, first)
+
+    def salesforce() -> None:
+        world.sf_state.update("OpportunityLineItem", item_id, {"Quantity": 9})
+        world.sf_state.update("Opportunity", opportunity, {"Description": "nine of the first"})
+
+    edits = [("salesforce", salesforce), ("quickbooks", lambda: _qb_remove(world, txn_id, first["TxnLineID"]))]
+    for _side, edit in sorted(edits, key=lambda e: e[0] == last):
+        clock.advance(60)
+        edit()
+
+    _run(passes, policy, order, strict=winner == "salesforce")
+
+    lines = _lines(world, txn_id)
+    if winner == "salesforce":
+        assert [Decimal(line["Quantity"]) for line in lines if line["ItemRef"] == first["ItemRef"]] == [9], \
+            "Salesforce's edited line is back in QuickBooks"
+        assert second["TxnLineID"] in {line["TxnLineID"] for line in lines}
+        (logged,) = _activity(world, "conflict")
+        assert "QuickBooks 'deleted'" in logged and "Salesforce 'changed'" in logged and "salesforce wins" in logged
+        _quiet_cycle(world, passes, policy, order, txn_id)
+        return
+    assert [line["TxnLineID"] for line in lines] == [second["TxnLineID"]], "QuickBooks' deletion stands"
+    assert world.sf_state.get("OpportunityLineItem", item_id)["Quantity"] == 9
+    shown_everywhere("Opportunity", "line 1 (QuickBooks 'deleted', Salesforce 'changed')",
+                     "set sync.conflict_policy = salesforce")
+    # The line is deleted in Salesforce too: the two agree and the failure closes.
+    clock.advance(60)
+    world.sf_state.delete("OpportunityLineItem", item_id)
+    world.sf_state.update("Opportunity", opportunity, {"Description": "first line dropped"})
+    _run(passes, policy, order, cycles=1)
+    assert world.state.failures() == []
+    _quiet_cycle(world, passes, policy, order, txn_id)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("policy", "last", "winner"), POLICIES)
+def test_a_line_deleted_in_salesforce_and_edited_in_quickbooks_follows_the_policy(world, passes, clock,
+                                                                                   shown_everywhere, policy, last,
+                                                                                   winner, order) -> None:
+    opportunity, txn_id, _ = _synced_invoice(world, passes)
+    first, second = _lines(world, txn_id)
+    item_id = _line_item_behind(world, first)
+
+    def salesforce() -> None:
+        world.sf_state.delete("OpportunityLineItem", item_id)
+        world.sf_state.update("Opportunity", opportunity, {"Description": "first line dropped"})
+
+    edits = [("salesforce", salesforce),
+             ("quickbooks", lambda: _qb_edit(world, txn_id, {first["TxnLineID"]: {"Rate": "77.00"}}))]
+    for _side, edit in sorted(edits, key=lambda e: e[0] == last):
+        clock.advance(60)
+        edit()
+
+    _run(passes, policy, order, strict=winner == "salesforce")
+
+    lines = {line["TxnLineID"]: line for line in _lines(world, txn_id)}
+    if winner == "salesforce":
+        assert list(lines) == [second["TxnLineID"]], "the line Salesforce deleted is gone from QuickBooks too"
+        (logged,) = _activity(world, "conflict")
+        assert "QuickBooks 'changed'" in logged and "Salesforce 'deleted'" in logged and "salesforce wins" in logged
+        _quiet_cycle(world, passes, policy, order, txn_id)
+        return
+    assert Decimal(lines[first["TxnLineID"]]["Rate"]) == 77, "the bookkeeper's edited line stays"
+    assert item_id not in {item["Id"] for item in world.sf_state.records("OpportunityLineItem")}
+    shown_everywhere("Opportunity", "(QuickBooks 'changed', Salesforce 'deleted')",
+                     "set sync.conflict_policy = salesforce")
+    # The bookkeeper deletes the line too: gone on both sides, the failure closes.
+    clock.advance(60)
+    _qb_remove(world, txn_id, first["TxnLineID"])
+    world.sf_state.update("Opportunity", opportunity, {"Description": "agreed"})
+    _run(passes, policy, order, cycles=1)
+    assert world.state.failures() == []
+    _quiet_cycle(world, passes, policy, order, txn_id)
