@@ -70,6 +70,8 @@ ADVICE: dict[tuple[str, str], str] = {
                             "it inactive",
     ("deleted", "Item"): "restore it from the Recycle Bin (it relinks), or make the QuickBooks item inactive",
 }
+# Salesforce objects whose records can be merged: the field naming the survivor on the deleted loser.
+MERGE_FIELD: dict[str, str] = {"Account": "MasterRecordId", "Contact": "MasterRecordId"}
 VOIDED_ADVICE = "nothing; if the deal comes back, the next sync makes a new invoice (a voided one cannot be reopened)"
 PAID_ADVICE = ("qbsf never voids an invoice with payments applied: refund the customer or apply the payment "
                "elsewhere, then void the invoice in QuickBooks yourself — or keep it if the deal stands")
@@ -246,7 +248,7 @@ class LifeCycle:
 
     # ---- detection ---------------------------------------------------------------------------------------------
     def _gone_soql(self, spec: EntitySpec, since: datetime | None) -> str:
-        merged_field = ", MasterRecordId" if spec.sf_object in ("Account", "Contact") else ""
+        merged_field = f", {MERGE_FIELD[spec.sf_object]}" if spec.sf_object in MERGE_FIELD else ""
         where = "IsDeleted = true" + (f" AND SystemModstamp >= {soql_datetime(since)}" if since else "")
         return f"SELECT Id, {spec.name_field}{merged_field} FROM {spec.sf_object} WHERE {where}"
 
@@ -269,7 +271,7 @@ class LifeCycle:
         for row in found:
             if row["Id"] in known and known[row["Id"]].kind != "ineligible":
                 continue  # told already
-            master = row.get("MasterRecordId")
+            master = row.get(MERGE_FIELD.get(spec.sf_object, "MasterRecordId"))
             kind = "merged" if master else "deleted"
             raised.append(self._tell(spec, row["Id"], str(row.get(spec.name_field) or row["Id"]), links[row["Id"]],
                                      kind, survivor=master))

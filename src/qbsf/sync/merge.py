@@ -247,7 +247,8 @@ def stuck_error(record: str, stuck: Sequence[Conflict], *, source_side: str, pol
     names = ", ".join(dict.fromkeys(c.field for c in stuck))
     add = f"add a row for {names} to the {reverse_sheet} sheet, " if reverse_sheet else ""
     hint = (f"{add}set sync.conflict_policy = {source_side} so {_POSSESSIVE[source_side]} value is sent, or make "
-            f"the two values the same in {winner} or {loser}; the record syncs again once they agree")
+            f"the two values the same in {winner} or {loser}, then retry it (the dashboard's Retry, or `qbsf sync "
+            f"retry`; an edit of the record retries it too)")
     return message, hint
 
 

@@ -67,15 +67,16 @@ def test_a_lost_deals_unpaid_invoice_is_voided_and_a_paid_one_reported_with_what
                                                                                         tmp_path) -> None:
     from decimal import Decimal
 
-    seeded = seed_org(world.sf_state, accounts=2, products=2, opportunities=2, lines=2)
+    seeded = seed_org(world.sf_state, accounts=3, products=2, opportunities=3, lines=2)
     _cycle(world, passes)
-    unpaid, paid = (world.state.lookup("Opportunity", o).qb_id for o in seeded.opportunities)
+    unpaid, paid, deleted = (world.state.lookup("Opportunity", o).qb_id for o in seeded.opportunities)
     before = {txn: world.qb_sim.get(txn) for txn in (unpaid, paid)}
     world.qb_sim.add("ReceivePayment", {"CustomerRef": {"ListID": before[paid]["CustomerRef"]["ListID"]},
                                         "TotalAmount": before[paid]["Subtotal"], "AppliedToTxnAdd": [
                                             {"TxnID": paid, "PaymentAmount": before[paid]["Subtotal"]}]})
-    for opportunity in seeded.opportunities:
+    for opportunity in seeded.opportunities[:2]:
         world.sf_state.update("Opportunity", opportunity, {"StageName": "Closed Lost"})
+    world.sf_state.delete("Opportunity", seeded.opportunities[2])
 
     _cycle(world, passes, on_sf_gone={"Opportunity": "void"})
 
@@ -88,6 +89,8 @@ def test_a_lost_deals_unpaid_invoice_is_voided_and_a_paid_one_reported_with_what
     told = {n.qb_id: n.message for n in Notices(world.state).open()}
     assert "was voided" in told[unpaid] and "makes a new invoice" in told[unpaid]
     assert "payments applied" in told[paid] and "never voids an invoice with payments applied" in told[paid]
+    assert "was deleted in Salesforce" in told[deleted] and "was voided" in told[deleted]
+    assert world.qb_sim.get(deleted)["Memo"].startswith("VOID: ")
     status = _status_json(world, tmp_path)
     assert any("never voids" in n["message"] for n in status["notices"])
     assert world.state.lookup("Opportunity", seeded.opportunities[0]) is None, "the voided invoice is let go"
@@ -98,7 +101,7 @@ def test_a_lost_deals_unpaid_invoice_is_voided_and_a_paid_one_reported_with_what
     fresh = world.state.lookup("Opportunity", seeded.opportunities[0]).qb_id
     assert fresh != unpaid and Decimal(world.qb_sim.get(fresh)["Subtotal"]) == Decimal(before[unpaid]["Subtotal"])
     assert world.qb_sim.get(unpaid)["Memo"].startswith("VOID: ")
-    assert [n.qb_id for n in Notices(world.state).open()] == [paid]
+    assert sorted(n.qb_id for n in Notices(world.state).open()) == sorted([paid, deleted])
 
 
 def test_the_void_setting_is_declared_and_reaches_the_engine(tmp_path) -> None:

@@ -190,7 +190,8 @@ def test_the_lines_setting_is_declared_and_reaches_the_engine(tmp_path) -> None:
     assert "line_owner" in str(refused.value)
 
 
-def test_a_salesforce_change_to_a_paid_invoice_warns_with_the_new_open_balance(world, passes, clock) -> None:
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_salesforce_change_to_a_paid_invoice_warns_with_the_new_open_balance(world, passes, clock, order) -> None:
     opportunity, txn_id, _ = _synced_invoice(world, passes)
     invoice = world.qb_sim.get(txn_id)
     total = Decimal(invoice["Subtotal"])
@@ -202,12 +203,15 @@ def test_a_salesforce_change_to_a_paid_invoice_warns_with_the_new_open_balance(w
     world.sf_state.update("OpportunityLineItem", _line_item_behind(world, first), {"Quantity": 10})
     world.sf_state.update("Opportunity", opportunity, {"Description": "ten of the first"})
 
-    _run(passes, "newest", "sf_first", cycles=1)
+    _run(passes, "newest", order)
 
     balance = Decimal(world.qb_sim.get(txn_id)["BalanceRemaining"])
     assert balance == Decimal(first["Rate"]) * (10 - Decimal(first["Quantity"]))
     (warning,) = _activity(world, "paid_invoice")
     assert "payments applied" in warning and f"open balance now {balance:.2f}" in warning
+    (shown,) = world.sf_state.records("QB_Invoice__c")
+    assert Decimal(str(shown["Balance__c"])) == balance, "Salesforce shows the new open balance too"
+    _quiet_cycle(world, passes, "newest", order, txn_id)
 
 
 @pytest.mark.parametrize("owner", ["both", "salesforce"])
