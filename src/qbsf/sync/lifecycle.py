@@ -54,24 +54,6 @@ notice_table = Table(
 )
 
 ACTIONS = ("report", "inactivate", "memo", "void")
-# What qbsf can do to each kind of QuickBooks record, and what to tell the user to do, by QuickBooks entity: the
-# entity declarations take these over (one entry per entity, no entity names in the code below).
-ENTITY_ACTIONS: dict[str, tuple[str, ...]] = {"Customer": ("inactivate",), "Item": ("inactivate",),
-                                              "Invoice": ("memo", "void")}
-ADVICE: dict[tuple[str, str], str] = {
-    ("deleted", "Invoice"): "void or delete the invoice in QuickBooks if the deal is off, or undelete the "
-                            "Opportunity (it relinks)",
-    ("merged", "Invoice"): "check the invoice in QuickBooks",
-    ("ineligible", "Invoice"): "void the invoice in QuickBooks if the deal is lost (a customer could be chased for "
-                               "it), or move the Opportunity back",
-    ("deleted", "Customer"): "restore it from the Recycle Bin (it relinks to the customer), or make the QuickBooks "
-                             "customer inactive",
-    ("merged", "Customer"): "merge the two customers in QuickBooks (rename this one to the survivor's name), or make "
-                            "it inactive",
-    ("deleted", "Item"): "restore it from the Recycle Bin (it relinks), or make the QuickBooks item inactive",
-}
-# Salesforce objects whose records can be merged: the field naming the survivor on the deleted loser.
-MERGE_FIELD: dict[str, str] = {"Account": "MasterRecordId", "Contact": "MasterRecordId"}
 VOIDED_ADVICE = "nothing; if the deal comes back, the next sync makes a new invoice (a voided one cannot be reopened)"
 PAID_ADVICE = ("qbsf never voids an invoice with payments applied: refund the customer or apply the payment "
                "elsewhere, then void the invoice in QuickBooks yourself — or keep it if the deal stands")
@@ -248,7 +230,7 @@ class LifeCycle:
 
     # ---- detection ---------------------------------------------------------------------------------------------
     def _gone_soql(self, spec: EntitySpec, since: datetime | None) -> str:
-        merged_field = f", {MERGE_FIELD[spec.sf_object]}" if spec.sf_object in MERGE_FIELD else ""
+        merged_field = ", MasterRecordId" if spec.declared.merges_in_salesforce else ""
         where = "IsDeleted = true" + (f" AND SystemModstamp >= {soql_datetime(since)}" if since else "")
         return f"SELECT Id, {spec.name_field}{merged_field} FROM {spec.sf_object} WHERE {where}"
 
@@ -271,7 +253,7 @@ class LifeCycle:
         for row in found:
             if row["Id"] in known and known[row["Id"]].kind != "ineligible":
                 continue  # told already
-            master = row.get(MERGE_FIELD.get(spec.sf_object, "MasterRecordId"))
+            master = row.get("MasterRecordId")
             kind = "merged" if master else "deleted"
             raised.append(self._tell(spec, row["Id"], str(row.get(spec.name_field) or row["Id"]), links[row["Id"]],
                                      kind, survivor=master))
@@ -296,7 +278,7 @@ class LifeCycle:
                               + (f" ({self.eligibility.get(spec.sf_object) or spec.eligibility})")}[kind]
         action = self.action(spec)
         done, outcome, told = self._act(spec, link, kind, action)
-        advice = told or ADVICE.get((kind, spec.qb_entity), f"check the QuickBooks {spec.qb_entity}")
+        advice = told or spec.declared.hooks.gone_advice(spec.declared, kind)
         message = (f"{spec.sf_object} {name!r} {what}; its QuickBooks {spec.qb_entity} {qb_name!r} "
                    f"{done}. To do: {advice}"
                    + ("" if action != "report" else f" (or set sync.on_sf_gone.{spec.name} to have qbsf do it)"))
@@ -313,7 +295,7 @@ class LifeCycle:
         what the user is to do when it differs from the usual advice."""
         if action == "report":
             return "was left as it is", Outcome.SKIPPED, None
-        if action not in ENTITY_ACTIONS.get(spec.qb_entity, ()):
+        if action not in spec.declared.sf_gone_actions:
             return (f"was left as it is (sync.on_sf_gone.{spec.name} = {action} does not apply to a QuickBooks "
                     f"{spec.qb_entity})"), Outcome.SKIPPED, None
         current = self.qb.edit_sequences(spec.qb_entity, [link.qb_id]).get(link.qb_id)
@@ -333,8 +315,7 @@ class LifeCycle:
                     f"is"), Outcome.SKIPPED, PAID_ADVICE if action == "void" else None
         if action == "void":
             return self._void(spec, link)
-        memo = {"deleted": "deal deleted in Salesforce", "merged": "deal merged in Salesforce",
-                "ineligible": "deal no longer Closed Won in Salesforce"}[kind]
+        memo = spec.declared.hooks.memo(spec.declared, kind)
         (result,) = self.qb.mod_many(spec.qb_entity, [{"TxnID": link.qb_id, "EditSequence": current.edit_sequence,
                                                        "Memo": f"{memo}: check before collecting"}])
         if result.error is not None:

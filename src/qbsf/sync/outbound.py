@@ -546,7 +546,7 @@ class OutboundSync:
 
         A field no Salesforce field feeds (a Static value) has nothing to carry back to and counts as carried.
         """
-        sheet = _INBOUND_SHEET.get(spec.name)
+        sheet = spec.declared.inbound_sheet
         inbound = self.mappings.get(sheet) if sheet else None
         feeds = self._feeds(spec)
         target_key = self._target_key(spec)
@@ -571,7 +571,7 @@ class OutboundSync:
         if not stuck:
             return
         message, hint = stuck_error(f"{spec.name} {work.name!r}", stuck, source_side=SALESFORCE,
-                                    policy=self.config.conflict_policy, reverse_sheet=_INBOUND_SHEET.get(spec.name))
+                                    policy=self.config.conflict_policy, reverse_sheet=spec.declared.inbound_sheet)
         logger.warning("%s → %s", message, hint)
         work.error = NeedsUser(message, hint=hint)
 

@@ -27,7 +27,7 @@ LIST_ID = "ListID"
 TXN_ID = "TxnID"
 # What a record gone from Salesforce can make qbsf do in QuickBooks (sync.on_sf_gone), per id kind.
 LIST_GONE_ACTIONS = ("report", "inactivate")
-TXN_GONE_ACTIONS = ("report", "memo")
+TXN_GONE_ACTIONS = ("report", "memo", "void")
 
 
 @dataclass(frozen=True)
