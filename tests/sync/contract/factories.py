@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tests.sync.contract.support import QB_TO_SF, SF_TO_QB, ContractWorld
+from tests.sync.contract.support import QB_TO_SF, SF_TO_QB, Case, ContractWorld
 
 from qbsf.quickbooks.bodies import external_guid
 
@@ -25,12 +25,9 @@ class Factory:
     qb_entity: ClassVar[str]
     # Which simulator list holds the QuickBooks records (``QuickBooksSimulator.customers`` …).
     qb_list: ClassVar[str]
-    # How the entity handles a record removed on its source side, in the words of its declaration:
-    # sync.on_sf_gone (SF → QB: report / inactivate / memo) or sync.on_qb_delete (QB → SF: record / set:F=v).
-    removal_action: ClassVar[str] = "report"
-    # Whether a record of this entity has a name the other side can already hold (the pass-order contract
-    # then starts from a same-named record on both sides); transactions have none.
-    named: ClassVar[bool] = True
+    # A sync.on_qb_delete action the contract runs beside the default ``record`` (QB → SF only: ``set:Field=value``,
+    # a field of the Salesforce object that can say the record is gone). SF → QB runs the declared on_sf_gone ones.
+    removal_action: ClassVar[str | None] = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -57,7 +54,8 @@ class Factory:
         raise AssertionError(f"{type(self).__name__} removes no record")
 
     def twin(self, w: ContractWorld, name: str) -> tuple[str, str]:
-        """The same-named record made in each system, not linked: (Salesforce Id, QuickBooks id)."""
+        """The same-named record made in each system, not linked: (Salesforce Id, QuickBooks id). Needed when
+        the entity declares that it links by name (the pass-order contract then starts from such a pair)."""
         raise AssertionError(f"{type(self).__name__} has no name the other side can share")
 
     def retire(self, w: ContractWorld, source_id: str) -> None:
@@ -115,7 +113,6 @@ class InboundFactory(Factory):
 # ---- Salesforce → QuickBooks -----------------------------------------------------------------------------------
 class AccountToCustomer(OutboundFactory):
     sf_object, qb_entity, qb_list, qb_id_field = "Account", "Customer", "customers", "QB_Customer_ID__c"
-    removal_action = "inactivate"
 
     def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
         return w.sf_state.insert("Account", {"Name": name or f"Contract Account {number}",
@@ -136,7 +133,6 @@ class AccountToCustomer(OutboundFactory):
 
 class ContactToSubCustomer(OutboundFactory):
     sf_object, qb_entity, qb_list, qb_id_field = "Contact", "Customer", "customers", "QB_Customer_ID__c"
-    removal_action = "inactivate"
     PARENT = "Contract Parent Co"
 
     def prepare(self, w: ContractWorld) -> None:
@@ -174,7 +170,6 @@ class ContactToSubCustomer(OutboundFactory):
 
 class ProductToItem(OutboundFactory):
     sf_object, qb_entity, qb_list, qb_id_field = "Product2", "Item", "items", "QB_Item_ID__c"
-    removal_action = "inactivate"
 
     def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
         product = w.sf_state.insert("Product2", {"Name": name or f"Contract Product {number}", "IsActive": True,
@@ -202,8 +197,6 @@ class ProductToItem(OutboundFactory):
 class OpportunityToInvoice(OutboundFactory):
     sf_object, qb_entity, qb_list, qb_id_field = "Opportunity", "Invoice", "invoices", "QB_Invoice_ID__c"
     qb_id_kind = "TxnID"
-    removal_action = "memo"
-    named = False
     ACCOUNT, PRODUCT = "Contract Buyer Inc", "Contract Service"
 
     def prepare(self, w: ContractWorld) -> None:
@@ -239,7 +232,6 @@ class OpportunityToInvoice(OutboundFactory):
 # ---- QuickBooks → Salesforce -----------------------------------------------------------------------------------
 class CustomerToAccount(InboundFactory):
     sf_object, qb_entity, qb_list, external_id = "Account", "Customer", "customers", "QB_Customer_ID__c"
-    removal_action = "record"
 
     def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
         customer = w.qb_sim.add("Customer", {"Name": name or f"QB Contract Customer {number}",
@@ -278,8 +270,6 @@ class ItemToProduct(InboundFactory):
 
 class InvoiceToQbInvoice(InboundFactory):
     sf_object, qb_entity, qb_list, external_id = "QB_Invoice__c", "Invoice", "invoices", "QB_Invoice_ID__c"
-    removal_action = "record"
-    named = False
     CUSTOMER, ITEM = "QB Contract Buyer", "QB Contract Service"
 
     def prepare(self, w: ContractWorld) -> None:
@@ -301,12 +291,14 @@ class InvoiceToQbInvoice(InboundFactory):
         return target.get("Memo__c") == "Changed in QuickBooks"
 
 
-def removal_actions(key: tuple[str, str, str]) -> list[str]:
-    """What the entity can be told to do with a record gone from its source side, beside only recording it
-    (sync.on_sf_gone for SF → QB, sync.on_qb_delete for QB → SF)."""
-    factory = FACTORIES.get(key)
-    action = factory.removal_action if factory is not None else "report"
-    return [] if action in ("report", "record") else [action]
+def removal_actions(case: Case) -> list[str]:
+    """What the entity can be told to do with a record gone from its source side, beside only recording it: the
+    sync.on_sf_gone actions it declares (SF → QB), its factory's sync.on_qb_delete action (QB → SF)."""
+    if case.direction == SF_TO_QB:
+        return [action for action in case.gone_actions if action != "report"]
+    factory = FACTORIES.get(case.key)
+    action = factory.removal_action if isinstance(factory, InboundFactory) else None
+    return [action] if action else []
 
 
 FACTORIES: dict[tuple[str, str, str], Factory] = {

@@ -1,9 +1,9 @@
-"""The contract test's support: which entities are synced (read from the declarations), a world of both emulators on
+"""The contract test's support: which entities are synced (read from the registry), a world of both emulators on
 one clock, and counters at the clients that say what each pass read and wrote on each side.
 
-Every synced entity, in each direction it syncs, is a :class:`Case`. The cases come from qbsf's own declarations
-(``qbsf.sync.entities.ENTITIES`` for Salesforce → QuickBooks, ``qbsf.sync.inbound.INBOUND_SPECS`` for QuickBooks →
-Salesforce): a new entity is in the contract as soon as it is declared, and fails it until its sample-record factory
+Every synced entity, in each direction it syncs, is a :class:`Case`. The cases come from qbsf's registry of synced
+entities (``qbsf.sync.entities.REGISTRY``: each declared pair, in each direction it has a mapping sheet for): a new
+entity is in the contract as soon as it is declared, and fails it until its sample-record factory
 (tests/sync/contract/factories.py) says how to make, change and remove one of its records.
 """
 
@@ -37,6 +37,8 @@ class Case:
     qb_id_field: str        # the Salesforce field holding the QuickBooks id
     qb_id_kind: str         # ListID or TxnID
     eligibility: str | None = None  # SF → QB: the condition a Salesforce record must meet to sync
+    gone_actions: tuple[str, ...] = ()  # SF → QB: what sync.on_sf_gone can make qbsf do (report, inactivate, memo)
+    by_name: bool = False   # an unlinked record is linked to a same-named one on the other side
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -51,14 +53,18 @@ class Case:
 
 
 def registered_cases() -> list[Case]:
-    """Every declared entity in every direction it syncs, in dependency order per direction."""
-    from qbsf.sync.entities import ENTITIES
-    from qbsf.sync.inbound import INBOUND_SPECS
+    """Every declared entity (``qbsf.sync.entities.REGISTRY``) in every direction it syncs, in dependency order."""
+    from qbsf.sync.entities import REGISTRY
 
-    cases = [Case(SF_TO_QB, spec.name, spec.sf_object, spec.qb_entity, spec.name, spec.qb_id_field, spec.qb_id_kind,
-                  spec.eligibility) for spec in ENTITIES]
-    cases += [Case(QB_TO_SF, spec.name, spec.sf_object, spec.name, spec.crosswalk, spec.external_id, spec.id_field)
-              for spec in INBOUND_SPECS]
+    cases: list[Case] = []
+    for item in REGISTRY:
+        if item.outbound is not None:
+            cases.append(Case(SF_TO_QB, item.outbound.name, item.sf_object, item.qb_entity, item.key,
+                              item.qb_id_field, item.qb_id_kind, item.eligibility, item.sf_gone_actions,
+                              item.matches_by_name))
+        if item.inbound is not None:
+            cases.append(Case(QB_TO_SF, item.inbound.name, item.sf_object, item.qb_entity, item.key,
+                              item.qb_id_field, item.qb_id_kind, by_name=item.matches_by_name))
     return cases
 
 

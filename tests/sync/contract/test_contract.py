@@ -44,7 +44,7 @@ def params(test: str, cases: list[Case], actions: Callable[[Case], list[str]] | 
 
 
 def declared_actions(case: Case) -> list[str]:
-    return removal_actions(case.key)
+    return removal_actions(case)
 
 
 def test_every_declared_entity_has_a_sample_record_factory() -> None:
@@ -281,7 +281,7 @@ def test_a_record_no_longer_eligible_or_inactive_is_handled_as_its_entity_declar
 def test_whichever_pass_runs_first_nothing_is_doubled(cw: ContractWorld, case: Case, inbound_first: bool) -> None:
     factory = _factory(case)
     factory.prepare(cw)
-    if factory.named:
+    if case.by_name:
         sf_id, qb_id = factory.twin(cw, f"Twin {case.sf_object} {case.qb_entity}")
     else:
         source_id = factory.make(cw, 7)
@@ -289,7 +289,7 @@ def test_whichever_pass_runs_first_nothing_is_doubled(cw: ContractWorld, case: C
     for _ in range(2):
         for run in passes:
             run()
-    if factory.named:
+    if case.by_name:
         sf_record = cw.sf_state.get(case.sf_object, sf_id)
         doubles = [r for r in factory.sf_records(cw) if r.get("Name") == sf_record["Name"]]
         assert len(doubles) == 1, f"{case.label}: Salesforce has {len(doubles)} {case.sf_object} records"

@@ -242,7 +242,7 @@ QB_DELETIONS_READ = "qb:deleted"              # QB → SF: the deleted-records r
 
 def _removal_kills(case: Case) -> list[tuple[str, str, int]]:
     kills = [("before_watermark", 1), ("after_watermark", 1)]
-    actions = removal_actions(case.key) or ["report" if case.direction == SF_TO_QB else "record"]
+    actions = removal_actions(case) or ["report" if case.direction == SF_TO_QB else "record"]
     side = "qb" if case.direction == SF_TO_QB else "sf"
     return [(action, point, hit) for action in actions for point, hit in
             ([(f"before_{side}_write", 1), (f"after_{side}_write", 1)] if action not in ("report", "record") else [])
