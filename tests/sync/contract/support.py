@@ -154,7 +154,7 @@ def _object_of(path: str) -> str:
 
 class QuickBooksTally:
     """A transport wrapper: each qbXML message goes through unchanged; records answered to queries are counted by
-    entity (with their ListID/TxnID) and Add/Mod/Del requests by request type."""
+    entity (with their ListID/TxnID) and Add/Mod/Del/Void requests by request type."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -168,7 +168,7 @@ class QuickBooksTally:
         parser = etree.XMLParser(resolve_entities=False, no_network=True)
         for element in etree.fromstring(request_xml.encode("utf-8"), parser).iter():
             tag = element.tag if isinstance(element.tag, str) else ""
-            if tag.endswith(("AddRq", "ModRq", "DelRq")):
+            if tag.endswith(("AddRq", "ModRq", "DelRq", "VoidRq")):
                 self.tally.writes[tag[:-2]] += 1
         for element in etree.fromstring(response_xml.encode("utf-8"), parser).iter():
             tag = element.tag if isinstance(element.tag, str) else ""

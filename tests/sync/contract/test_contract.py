@@ -189,6 +189,8 @@ def _assert_removal_recorded(cw: ContractWorld, case: Case, action: str) -> None
             assert after["IsActive"] == "false", f"{case.label}: not made inactive"
         elif action == "memo":
             assert "deleted in Salesforce" in (after.get("Memo") or ""), f"{case.label}: no memo"
+        elif action == "void":
+            assert (after.get("Memo") or "").startswith("VOID:"), f"{case.label}: not voided"
         else:
             assert after["EditSequence"] == before["EditSequence"], f"{case.label}: reported, yet changed"
     else:
@@ -249,6 +251,8 @@ def _assert_retirement_recorded(cw: ContractWorld, case: Case, action: str) -> N
         after = cw.qb_sim.get(factory.target_id(target))
         if action == "memo":
             assert "no longer" in (after.get("Memo") or ""), f"{case.label}: no memo"
+        elif action == "void":
+            assert (after.get("Memo") or "").startswith("VOID:"), f"{case.label}: not voided"
         elif action == "inactivate":
             assert after["IsActive"] == "false", f"{case.label}: not made inactive"
     else:

@@ -110,7 +110,7 @@ def _kill_at(point: str, hit: int, watermark: str) -> None:
     send = SimulatorTransport.send
 
     def counted_send(self: Any, request_xml: str) -> str:
-        write = any(tag in request_xml for tag in ("AddRq", "ModRq", "DelRq"))
+        write = any(tag in request_xml for tag in ("AddRq", "ModRq", "DelRq", "VoidRq"))
         if write:
             reached("before_qb_write")
         answer = send(self, request_xml)
@@ -317,6 +317,8 @@ def test_a_removal_handled_by_a_pass_killed_at_each_step_is_recorded_once(case: 
                 assert after["IsActive"] == "false"
             elif action == "memo":
                 assert "deleted in Salesforce" in (after.get("Memo") or "")
+            elif action == "void":
+                assert (after.get("Memo") or "").startswith("VOID:"), f"{case.label}: not voided"
         else:
             told = [a for a in world.state.recent(500) if a.operation == "delete" and a.qb_id == gone]
             assert len(told) == 1, f"{case.label}: the deletion was recorded {len(told)} times"
