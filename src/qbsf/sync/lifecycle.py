@@ -25,7 +25,7 @@ under the same name is relinked to the QuickBooks record (see ``OutboundSync._ma
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -163,8 +163,10 @@ class LifeCycle:
         except ValueError:
             return None
 
-    def _links(self, spec: EntitySpec) -> dict[str, Any]:
-        return {link.sf_id: link for link in self.state.links(spec.name)}
+    def _links(self, spec: EntitySpec) -> Mapping[str, Any]:
+        # Looked up for the records Salesforce names, never every link at once: after a 100,000-Account initial
+        # sync, loading them all made the engine's memory grow with the record count.
+        return _Links(self.state, spec.name, self.state.count_links().get(spec.name, 0))
 
     def reads(self, entity_names: Iterable[str]) -> dict[str, str]:
         """The SOQL the next :meth:`check` runs, keyed by composite referenceId (empty when the check is not due):
@@ -330,3 +332,35 @@ class LifeCycle:
                     f"void it in QuickBooks yourself, or set sync.on_sf_gone.{spec.name} = report")
         self.state.unlink(spec.name, link.sf_id)
         return "was voided (unpaid: its amount is now 0)", Outcome.UPDATED, VOIDED_ADVICE
+
+
+class _Links(Mapping[str, Any]):
+    """The crosswalk of one entity as a mapping sf id → link, read one id at a time as it is asked for."""
+
+    def __init__(self, state: StateStore, entity_name: str, count: int) -> None:
+        self.state = state
+        self.entity_name = entity_name
+        self.count = count
+        self._known: dict[str, Any] = {}
+
+    def _find(self, sf_id: object) -> Any:
+        if not isinstance(sf_id, str) or not sf_id:
+            return None
+        if sf_id not in self._known:
+            self._known[sf_id] = self.state.lookup(self.entity_name, sf_id)
+        return self._known[sf_id]
+
+    def __contains__(self, sf_id: object) -> bool:
+        return self._find(sf_id) is not None
+
+    def __getitem__(self, sf_id: str) -> Any:
+        link = self._find(sf_id)
+        if link is None:
+            raise KeyError(sf_id)
+        return link
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        return (link.sf_id for link in self.state.links(self.entity_name))
