@@ -26,6 +26,8 @@ class IdleResult:
     qb_messages: int
     polling_interval: float
     first_cycle_sf_calls: int
+    sf_by_cycle: tuple[int, ...] = ()
+    qb_by_cycle: tuple[int, ...] = ()
 
     @property
     def sf_calls_per_cycle(self) -> float:
@@ -47,7 +49,9 @@ class IdleResult:
         return (f"idle connector: {self.sf_calls_per_cycle:.2f} Salesforce API calls and "
                 f"{self.qb_messages_per_cycle:.2f} QuickBooks messages per cycle over {self.idle_cycles} idle cycles "
                 f"→ {self.sf_calls_per_hour:,.0f} calls per idle hour at a {self.polling_interval:g} s polling "
-                f"interval (first cycle, syncing the seed data: {self.first_cycle_sf_calls} calls)")
+                f"interval (first cycle, syncing the seed data: {self.first_cycle_sf_calls} calls)"
+                + (f"; per idle cycle: Salesforce {', '.join(map(str, self.sf_by_cycle))}, QuickBooks "
+                   f"{', '.join(map(str, self.qb_by_cycle))}" if self.sf_by_cycle else ""))
 
 
 def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: float = 30.0,
@@ -91,10 +95,15 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             _wait(lambda: connector.status().last_cycle is not None, timeout)
             first = sf_state.api_calls
             calls_before, messages_before = sf_state.api_calls, sim.stats.messages
+            sf_by_cycle: list[int] = []
+            qb_by_cycle: list[int] = []
             for number in range(2, idle_cycles + 2):
                 time.sleep(pause)
+                calls, messages = sf_state.api_calls, sim.stats.messages
                 connector.run_now()  # the same work as a timer tick, without waiting for it
                 _wait(lambda n=number: (connector.status().last_cycle or _NoCycle).number >= n, timeout)
+                sf_by_cycle.append(sf_state.api_calls - calls)
+                qb_by_cycle.append(sim.stats.messages - messages)
             sf_calls = sf_state.api_calls - calls_before
             qb_messages = sim.stats.messages - messages_before
         finally:
@@ -102,7 +111,8 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             services.close()
             state.close()
     return IdleResult(idle_cycles=idle_cycles, sf_calls=sf_calls, qb_messages=qb_messages,
-                      polling_interval=polling_interval, first_cycle_sf_calls=first)
+                      polling_interval=polling_interval, first_cycle_sf_calls=first,
+                      sf_by_cycle=tuple(sf_by_cycle), qb_by_cycle=tuple(qb_by_cycle))
 
 
 class _NoCycle:
