@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.qbsf-installed
 
-.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots node-deps postgres postgres-stop
+.PHONY: test demo lint clean chromium screenshots fuzz salesforce-tools salesforce-screenshots node-deps postgres postgres-stop \
+	bench-hosted
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +91,14 @@ postgres-stop:
 
 test: lint chromium salesforce-tools node-deps postgres
 	QBSF_TEST_POSTGRES_URL="$$(cat $(PG_URL_FILE))" $(BIN)/pytest
+
+# The hosted deployment bench (docs/benchmarks.md, "Hosted deployment"): 200 companies' Web Connectors against
+# `qbsf serve --workers W` and a PostgreSQL the bench starts itself; KILL_EVERY=5 SIGKILLs a worker every 5 s.
+# `make test` runs a 3-company version (tests/hosted/test_bench_hosted.py).
+COMPANIES ?= 200
+WORKERS ?= 2
+bench-hosted: $(STAMP)
+	$(BIN)/qbsf bench hosted --companies $(COMPANIES) --workers $(WORKERS) $(if $(KILL_EVERY),--kill-every $(KILL_EVERY))
 
 # Longer fuzzing than `make test`'s short pass: random hypothesis cases (FUZZ_EXAMPLES per target), then
 # coverage-guided atheris runs (FUZZ_SECONDS per target) where atheris installs (Linux x86_64, CPython 3.11-3.13).

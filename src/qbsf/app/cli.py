@@ -20,6 +20,7 @@ from qbsf.app.commands.qbwc import app as qbwc_app
 from qbsf.app.commands.qbwc import write_qwc
 from qbsf.app.commands.run import app as run_app
 from qbsf.app.commands.salesforce import app as salesforce_app
+from qbsf.app.commands.serve import serve as serve_command
 from qbsf.app.commands.sim import app as sim_app
 from qbsf.app.commands.status import app as status_app
 from qbsf.app.commands.sync import app as sync_app
@@ -44,6 +45,7 @@ app.add_typer(qbwc_app, name="qbwc")
 app.add_typer(salesforce_app, name="salesforce")
 app.add_typer(qb_app, name="qb")
 app.add_typer(sim_app, name="sim")
+app.command("serve")(serve_command)
 app.add_typer(run_app, name="run")
 app.add_typer(status_app, name="status")
 app.add_typer(sync_app, name="sync")

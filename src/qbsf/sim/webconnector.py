@@ -94,7 +94,8 @@ class WebConnectorStandIn:
                  country: str = "US", qbxml_version: tuple[int, int] = (16, 0), soap_version: str = "1.1",
                  noop_pause: float = 0.05, max_round_trips: int = 10_000, max_noops: int = 2_000,
                  http: httpx.Client | None = None, timeout: float = 120.0,
-                 verify: bool | ssl.SSLContext = True) -> None:
+                 verify: bool | ssl.SSLContext = True, retries: int = 0, retry_pause: float = 0.2,
+                 on_call: Callable[[str, float], None] | None = None) -> None:
         self.url = url
         self.username = username
         self.password = password
@@ -109,6 +110,11 @@ class WebConnectorStandIn:
         self.max_noops = max_noops
         self._http = http if http is not None else httpx.Client(timeout=timeout, verify=verify)
         self._owns_http = http is None
+        # Repeat a call whose answer was lost on the way (connection reset, 502/503 from a reverse proxy whose
+        # backend died), as an HTTP client behind a load balancer does; 0 = give up at once.
+        self.retries = retries
+        self.retry_pause = retry_pause
+        self.on_call = on_call  # (operation, seconds) after each answered call: for benchmarks
 
     # ----- SOAP --------------------------------------------------------------------------------------------------
 
@@ -126,7 +132,21 @@ class WebConnectorStandIn:
             headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
         else:
             headers = {"Content-Type": f'application/soap+xml; charset=utf-8; action="{action}"'}
-        reply = self._http.post(self.url, content=payload, headers=headers)
+        started = time.perf_counter()
+        for attempt in range(self.retries + 1):
+            try:
+                reply = self._http.post(self.url, content=payload, headers=headers)
+            except httpx.TransportError:
+                if attempt >= self.retries:
+                    raise
+                time.sleep(self.retry_pause)
+                continue
+            if reply.status_code in (502, 503) and attempt < self.retries:
+                time.sleep(self.retry_pause)
+                continue
+            break
+        if self.on_call is not None:
+            self.on_call(operation, time.perf_counter() - started)
         try:
             root = parse_xml(reply.content, source=f"{operation} response")
         except Exception as exc:

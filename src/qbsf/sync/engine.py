@@ -324,6 +324,9 @@ class SyncEngine:
                 if callable(release) and not dry_run:
                     release()  # claimed queue rows not reached go back to Pending
                 logger.info("SF → QB pass %s stopped as asked, after the batch in hand", report.cycle)
+            if not dry_run and not report.stopped:
+                for spec in dependency_order(wanted):
+                    outbound.write_back_left_behind(spec)
             if not dry_run and not report.stopped and entities is None:
                 self._life_cycle(wanted, report.cycle)
             crash_point("after_ack")

@@ -1131,6 +1131,11 @@ class OutboundSync:
             self.state.log_many(gave_up)
         report.written_back += len(done) - len(gave_up)
 
+    def write_back_left_behind(self, spec: EntitySpec) -> None:
+        """Write back QuickBooks ids an interrupted cycle (or a reconcile) left unwritten, though no record of
+        ``spec`` changed since: without this they would wait for the record's next change."""
+        self._write_back(spec, self.reports[spec.name])
+
     # ------------------------------------------------------------------------------------------ reconcile
     def reconcile_in_flight(self) -> int:
         """Settle Adds journaled by a cycle that died: found in QuickBooks → linked; absent → retried now.

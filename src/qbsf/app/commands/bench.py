@@ -128,3 +128,31 @@ def inbound(customers: int = typer.Option(10_000, help="customers changed in Qui
         typer.echo(line)
     if result.failed or result.full.error or result.changed.error:
         raise typer.Exit(1)
+
+
+@app.command("hosted")
+def hosted(companies: int = typer.Option(200, "--companies", min=1, help="companies, each with its own Web "
+                                                                          "Connector stand-in and QuickBooks"),
+           workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes of `qbsf serve`"),
+           kill_every: float | None = typer.Option(None, "--kill-every", min=0.5,
+                                                   help="SIGKILL one worker process every SECONDS"),
+           database: str | None = typer.Option(None, "--database", help="PostgreSQL URL to use (default: a "
+                                                                        "PostgreSQL the bench starts itself)"),
+           accounts: int = typer.Option(3, "--accounts", min=1, help="Accounts per company"),
+           timeout: float = typer.Option(900.0, "--timeout", help="give up after SECONDS"),
+           steady: float = typer.Option(20.0, "--steady", min=0.0, help="SECONDS of sessions measured once every "
+                                                                         "company is in sync")) -> None:
+    """Hosted deployment: N companies' Web Connectors against `qbsf serve --workers W`; ends with one JSON line."""
+    from qbsf.bench.hosted import run_hosted_bench
+
+    result = run_hosted_bench(companies, workers=workers, kill_every=kill_every, database=database,
+                              accounts=accounts, timeout=timeout, steady=steady, progress=typer.echo)
+    typer.echo(f"hosted: {result.companies} companies, {result.workers} worker(s), {result.database}: "
+               f"in sync after {result.seconds:.1f} s, {result.sessions_per_s:.2f} sessions/s, SOAP call "
+               f"p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms, {result.records} records "
+               f"({result.records_per_s:.1f}/s), {result.kills} worker(s) killed; duplicates {result.duplicates}, "
+               f"lost {result.lost}, cross-tenant {result.cross_tenant}"
+               + (f" — {result.note}" if result.note else ""))
+    typer.echo(result.to_json())
+    if result.duplicates or result.lost or result.cross_tenant or result.in_sync < result.companies:
+        raise typer.Exit(1)

@@ -206,9 +206,8 @@ class WebConnectorService:
                 bridge.open_session(ticket)
             except BridgeBusy:
                 return [secrets.token_urlsafe(16), BUSY]
-        with self._lock:
-            self._sessions[ticket] = WebSession(ticket=ticket, company=user.company, username=user.username,
-                                                last_seen=self._clock())
+        self._put_session(WebSession(ticket=ticket, company=user.company, username=user.username,
+                                     last_seen=self._clock()))
         log.info("Web Connector %r authenticated for company %r, session %s", user.username, user.company,
                  ticket_label(ticket))
         return [ticket, bridge.company_file]
@@ -286,8 +285,7 @@ class WebConnectorService:
 
     def get_last_error(self, ticket: str) -> str:
         """"NoOp" while the engine is still preparing work, else what went wrong in plain words."""
-        with self._lock:
-            session = self._sessions.get(ticket)
+        session = self._get_session(ticket)
         if session is None:
             return UNKNOWN_TICKET
         session.last_seen = self._clock()
@@ -298,8 +296,7 @@ class WebConnectorService:
 
     def close_connection(self, ticket: str) -> str:
         """End the session and say how it went (shown in the Web Connector's status column)."""
-        with self._lock:
-            session = self._sessions.pop(ticket, None)
+        session = self._pop_session(ticket)
         if session is None:
             return "OK"
         bridge = self.bridge(session.company)
@@ -320,9 +317,23 @@ class WebConnectorService:
         with self._lock:
             return list(self._sessions.values())
 
-    def _session(self, ticket: str) -> WebSession | None:
+    # Where tickets live: this process's memory here; a database shared by every worker in
+    # :class:`qbsf.quickbooks.webconnector.shared.SharedWebConnectorService`.
+
+    def _put_session(self, session: WebSession) -> None:
         with self._lock:
-            session = self._sessions.get(ticket)
+            self._sessions[session.ticket] = session
+
+    def _get_session(self, ticket: str) -> WebSession | None:
+        with self._lock:
+            return self._sessions.get(ticket)
+
+    def _pop_session(self, ticket: str) -> WebSession | None:
+        with self._lock:
+            return self._sessions.pop(ticket, None)
+
+    def _session(self, ticket: str) -> WebSession | None:
+        session = self._get_session(ticket)
         if session is None:
             log.info("Web Connector call with an unknown ticket %s", ticket_label(ticket or "-"))
             return None
@@ -352,8 +363,7 @@ class WebConnectorService:
         """
         bridge = self.bridge(company)
         active = bridge.active_session
-        with self._lock:
-            session = self._sessions.get(active) if active else None
+        session = self._get_session(active) if active else None
         if session is None:
             if active is None:
                 return True
@@ -362,18 +372,20 @@ class WebConnectorService:
             return True
         if self._clock() - session.last_seen < self.stale_after:
             return False
-        with self._lock:
-            self._sessions.pop(session.ticket, None)
+        self._pop_session(session.ticket)
         bridge.cut_off(session.ticket, f"the Web Connector went silent for {self.stale_after:g} s and logged in again")
         return True
 
-    def _expire_sessions(self) -> None:
-        now = self._clock()
+    def _take_expired(self, now: float) -> list[WebSession]:
+        """Remove and return the sessions not heard from for ``ticket_ttl`` seconds."""
         with self._lock:
             stale = [s for s in self._sessions.values() if now - s.last_seen > self.ticket_ttl]
             for session in stale:
                 del self._sessions[session.ticket]
-        for session in stale:
+        return stale
+
+    def _expire_sessions(self) -> None:
+        for session in self._take_expired(self._clock()):
             bridge = self.bridge(session.company)
             if not session.ended:
                 bridge.cut_off(session.ticket, f"no call from the Web Connector for {self.ticket_ttl:g} s")

@@ -62,7 +62,8 @@ def head() -> str:
 
 def target_metadata() -> MetaData:
     """The tables the code expects, as the newest revision leaves them."""
-    from qbsf.sync import inbound_state, lifecycle, merge_state, state, tenants  # noqa: F401  (importing them defines their tables)
+    # importing them defines their tables
+    from qbsf.sync import inbound_state, leases, lifecycle, merge_state, state, tenants  # noqa: F401
 
     return state.metadata
 
