@@ -327,3 +327,22 @@ def test_a_bill_paid_by_check_turns_paid(client):
     assert {link.TxnType for link in paid.linked} == {"BillPaymentCheck"}
     [check] = client.query("BillPaymentCheck", names=["1002"], include_lines=True)
     assert check.TxnID == rest.TxnID and check.PayeeEntityRef.FullName == "Paper Co"
+
+
+def test_fields_quickbooks_takes_one_at_a_time_fail_that_record_alone(client):
+    invoice = client.add(rec.Invoice(CustomerRef=rec.Ref(FullName="Acme"), lines=[_line(rec.InvoiceLine, "Setup", 1)]))
+    both = rec.ReceivePayment(CustomerRef=rec.Ref(FullName="Acme"), TotalAmount=Decimal(10), IsAutoApply=True,
+                              lines=[rec.AppliedToTxn(TxnID=invoice.TxnID, Amount=Decimal(10))])
+    neither = rec.ReceivePayment(CustomerRef=rec.Ref(FullName="Acme"), TotalAmount=Decimal(10))
+    auto = rec.ReceivePayment(CustomerRef=rec.Ref(FullName="Acme"), TotalAmount=Decimal(10), IsAutoApply=True)
+    sent = client.messages_sent
+    results = client.add_many([both, neither, auto])
+    assert client.messages_sent == sent + 1
+    assert "IsAutoApply and AppliedToTxn are both given" in str(results[0].error)
+    assert "IsAutoApply or AppliedToTxn is missing" in str(results[1].error)
+    assert "set IsAutoApply" in results[1].error.hint
+    assert results[2].ok and [a.TxnID for a in results[2].ret.lines] == [invoice.TxnID]
+    check = rec.BillPaymentCheck(PayeeEntityRef=rec.Ref(FullName="Paper Co"), BankAccountRef=rec.Ref(
+        FullName="Checking"), RefNumber="77", IsToBePrinted=True, lines=[rec.AppliedToTxn(TxnID="1-1")])
+    [refused] = client.add_many([check])
+    assert "IsToBePrinted and RefNumber are both given" in str(refused.error)

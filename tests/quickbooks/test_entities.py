@@ -120,3 +120,29 @@ def test_record_classes_of_an_entity_and_a_line():
     with pytest.raises(UnknownEntityError, match="PurchaseOrderLine") as raised:
         entities.line_record("PurchaseOrderLine")
     assert "InvoiceLine" in (raised.value.hint or "")
+
+
+def test_declared_choices_are_the_schemas_choices(qbxml_xsd):
+    """Every xsd:choice (of one) between fields qbsf writes is declared, with its request and whether it is
+    required — and nothing else is."""
+    for xsd in qbxml_xsd.values():
+        found = set()
+        for declared in ENTITIES.values():
+            if declared.record is None:
+                continue
+            names = {shape.add: shape.attr for shape in declared.lines} | {shape.mod: shape.attr
+                                                                          for shape in declared.lines}
+            fields = set(rec.field_kinds(declared.record))
+            for request, tag in (("Add", declared.add_element), ("Mod", declared.mod_element)):
+                if tag not in xsd.elements:
+                    continue
+                for choice in xsd.complex_type(tag).iter(XS + "choice"):
+                    if choice.get("maxOccurs", "1") != "1":
+                        continue
+                    members = [names.get(n, n) for n in (c.get("name") or c.get("ref") for c in xsd.children(choice))]
+                    written = tuple(m for m in members if m in fields)
+                    if len(written) > 1:
+                        found.add((declared.name, request, written, choice.get("minOccurs", "1") != "0"))
+        declared_choices = {(d.name, request, c.fields, c.required) for d in ENTITIES.values() for c in d.choices
+                            for request in c.on}
+        assert declared_choices == found

@@ -110,6 +110,7 @@ def add_body(record: Any, entity: QbEntity) -> tuple[str, dict[str, Any]]:
         raise UnknownFieldError(f"QuickBooks {entity.name} records cannot be added through qbXML",
                                 hint=f"add the {entity.name} in QuickBooks itself")
     add = entity.add_element
+    _check_choices(record, entity, "Add", None)
     order = ORDER[add]
     kinds = rec.field_kinds(type(record))
     body: dict[str, Any] = {}
@@ -174,6 +175,8 @@ def mod_body(base: Any, updated: Any, changed_paths: list[str], entity: QbEntity
         raise FieldValueError(f"{rec.label(base)} has no {entity.id_kind}/EditSequence to modify",
                               hint="read the record from QuickBooks before changing it")
     body: dict[str, Any] = {entity.id_kind: ident, "EditSequence": base.EditSequence}
+    _check_choices(updated, entity, "Mod", {path.partition(".")[0] for path in changed_paths}
+                   | ({entity.line_shape(line).attr for line in lines} if lines else set()))
     wrapped = isinstance(base, _WRAPPED_ITEMS)
     tops: dict[str, set[str]] = {}
     for path in changed_paths:
@@ -236,3 +239,20 @@ def _line_mods(base: Any, shape: LineShape, wanted: list[Any]) -> list[Any]:
             if group.TxnLineID:
                 mods.insert(min(group.position, len(mods)), (group_mod, {"TxnLineID": group.TxnLineID}))
     return mods
+
+
+def _check_choices(record: Any, entity: QbEntity, request: str, sent: set[str] | None) -> None:
+    """One record's fields that QuickBooks takes one at a time (``sent``: the fields a Mod sends) fail that record
+    alone, with what to do, before the message is built."""
+    for choice in entity.choices:
+        if request not in choice.on:
+            continue
+        given = [name for name in choice.fields if (sent is None or name in sent)
+                 and getattr(record, name) not in (None, "", [])]
+        if len(given) > 1 or (choice.required and not given and sent is None):
+            shown = {shape.attr: shape.element for shape in entity.lines}  # lines by their QuickBooks element
+            what = " and ".join(shown.get(n, n) for n in given) if given else " or ".join(
+                shown.get(n, n) for n in choice.fields)
+            problem = "are both given" if given else "is missing"
+            raise FieldValueError(f"{rec.label(record)}: {what} {problem} (QuickBooks takes one of them)",
+                                  hint=choice.hint or f"give one of {', '.join(choice.fields)}")

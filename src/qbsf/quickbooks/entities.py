@@ -26,6 +26,7 @@ from qbsf.quickbooks import records as rec
 
 __all__ = [
     "ENTITIES",
+    "Choice",
     "LineShape",
     "QbEntity",
     "UnknownEntityError",
@@ -87,12 +88,26 @@ class LineShape:
         return None if self.group is None else (f"{self.group}Add", f"{self.group}Mod", f"{self.group}Ret")
 
 
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Fields of which a request may carry only one (the schema's ``xsd:choice``): ``required`` when it must carry
+    one, ``on`` the requests it applies to (``Add``, ``Mod``). A line shape's ``attr`` stands for its lines."""
+
+    fields: tuple[str, ...]
+    required: bool = False
+    on: tuple[str, ...] = ("Add",)
+    hint: str = ""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class QbEntity:
     """One QuickBooks entity: its name (the stem of every tag), id kind, record class, name field and lines.
 
     ``linked``: its query can return the transactions linked to it (IncludeLinkedTxns: payments and credits applied
     to an invoice, the invoice made from a sales order, the check that paid a bill).
+    ``choices`` are the fields of which a request carries one at most (a payment is applied to the invoices listed
+    or automatically, never both), checked before a record is sent so one record's mistake never makes QuickBooks
+    refuse the whole message.
     ``members`` makes it a list queried as one (``Item`` answers ItemServiceRet, ItemInventoryRet, …); such an entity
     is read only. ``record_kind`` tells entities that share a record class apart by the record's ``kind``
     (StandardTerms and DateDrivenTerms are both :class:`~qbsf.quickbooks.records.Terms`).
@@ -110,6 +125,7 @@ class QbEntity:
     linked: bool = False
     members: tuple[str, ...] = ()
     record_kind: str | None = None
+    choices: tuple[Choice, ...] = ()
 
     # --- tags by convention ------------------------------------------------------------------------------------
     @property
@@ -230,6 +246,8 @@ def _sales(name: str, record: type, line: type, *, void: bool = True, linked: bo
 
 
 _PAID = MappingProxyType({"Amount": "PaymentAmount"})
+_CHECK_NUMBER = Choice(("IsToBePrinted", "RefNumber"), required=True,
+                       hint="give the check number (RefNumber) or mark the check to be printed, not both")
 
 _DECLARED: tuple[QbEntity, ...] = (
     QbEntity("Customer", "ListID", rec.Customer),
@@ -250,13 +268,16 @@ _DECLARED: tuple[QbEntity, ...] = (
     _sales("CreditMemo", rec.CreditMemo, rec.CreditMemoLine),
     _sales("SalesReceipt", rec.SalesReceipt, rec.SalesReceiptLine, linked=False),
     QbEntity("ReceivePayment", "TxnID", rec.ReceivePayment,
-             lines=(LineShape("AppliedToTxn", rec.AppliedToTxn, key="TxnID", write_names=_PAID, computed=()),)),
+             lines=(LineShape("AppliedToTxn", rec.AppliedToTxn, key="TxnID", write_names=_PAID, computed=()),),
+             choices=(Choice(("IsAutoApply", "lines"), required=True,
+                             hint="list the invoices the payment pays, or set IsAutoApply to let QuickBooks choose"),)),
     QbEntity("Bill", "TxnID", rec.Bill, can_void=True, linked=True, lines=(
         LineShape("ExpenseLine", rec.ExpenseLine, attr="expense_lines", computed=()),
         LineShape("ItemLine", rec.ItemLine, attr="item_lines", group="ItemGroupLine", group_attr="item_groups"),
     )),
     QbEntity("BillPaymentCheck", "TxnID", rec.BillPaymentCheck, can_void=True,
-             lines=(LineShape("AppliedToTxn", rec.AppliedToTxn, key="TxnID", write_names=_PAID, computed=()),)),
+             lines=(LineShape("AppliedToTxn", rec.AppliedToTxn, key="TxnID", write_names=_PAID, computed=()),),
+             choices=(_CHECK_NUMBER, Choice(_CHECK_NUMBER.fields, on=("Mod",), hint=_CHECK_NUMBER.hint))),
 )
 
 ENTITIES: Mapping[str, QbEntity] = MappingProxyType({e.name: e for e in _DECLARED})
