@@ -1097,6 +1097,8 @@ class InboundSync:
             spec = next((s for s in specs if record.kind in s.deleted_types), None)
             if spec is not None:
                 by_spec.setdefault(spec.name, []).append(record)
+        told: list[Callable[[], None]] = []
+        forgotten: list[tuple[str, list[str]]] = []
         for name, records in by_spec.items():
             spec = inbound_spec(name)
             links = self.state.lookup_qb_many(spec.crosswalk, [r.id for r in records])
@@ -1110,18 +1112,27 @@ class InboundSync:
                     continue  # never reached Salesforce: nothing to tell it
                 gone.append((record.id, record.FullName or record.RefNumber or record.id, sf_id))
             if gone:
-                self._gone(spec, gone, "deleted", report.entities.setdefault(name, InboundEntityReport()),
-                           deleted=True)
-            self.store.forget(spec.name, [r.id for r in records])
+                told.append(self._gone(spec, gone, "deleted", report.entities.setdefault(name, InboundEntityReport()),
+                                       deleted=True, record=False))
+            forgotten.append((spec.name, [r.id for r in records]))
         newest = max((d.TimeDeleted for d in deleted if d.TimeDeleted is not None), default=None)
+        # What was told and the deletions marked seen commit together: a pass stopped in between tells them again
+        # after the restart (the Salesforce update is the same value twice), never twice in the activity log.
         with self.state.batch():
+            for record_told in told:
+                record_told()
+            for name, ids in forgotten:
+                self.store.forget(name, ids)
             self.state.remember_seen(_DELETED, pairs, forget_before=_utc_text(since) if since else None)
             if newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(_DELETED, _utc_text(newest))
 
     def _gone(self, spec: InboundSpec, gone: list[tuple[str, str, str | None]], what: str,
-              report: InboundEntityReport, *, deleted: bool) -> None:
-        """Apply the configured action to records deleted or made inactive in QuickBooks; log each one."""
+              report: InboundEntityReport, *, deleted: bool, record: bool = True) -> Callable[[], None]:
+        """Apply the configured action to records deleted or made inactive in QuickBooks; log each one.
+
+        With ``record=False`` the state is not written yet: the returned function writes it (the caller commits it
+        with what else must commit at the same time)."""
         action = self.config.deletion_action(spec.name)
         events = []
         results: dict[str, Any] = {}
@@ -1131,13 +1142,11 @@ class InboundSync:
                                                            for _, _, sf_id in targets])
             results = {qb_id: answer for (qb_id, _, _), answer in zip(targets, answers, strict=True)}
         written = [qb_id for qb_id, answer in results.items() if answer.success]
-        if written:
-            # qbsf's own write: the values both sides agreed now hold it, so the next Salesforce → QuickBooks pass
-            # does not read it as a Salesforce change (and fail it against a record QuickBooks no longer has).
-            key = str(action.field).casefold()
-            self.bases.put_many(spec.crosswalk, {
-                qb_id: base.updated(salesforce={key: action.value})
-                for qb_id, base in self.bases.get_many(spec.crosswalk, written).items()})
+        # qbsf's own write: the values both sides agreed now hold it, so the next Salesforce → QuickBooks pass
+        # does not read it as a Salesforce change (and fail it against a record QuickBooks no longer has).
+        key = str(action.field).casefold()
+        bases = {qb_id: base.updated(salesforce={key: action.value})
+                 for qb_id, base in self.bases.get_many(spec.crosswalk, written).items()} if written else {}
         for qb_id, label, sf_id in gone:
             answer = results.get(qb_id)
             if answer is not None and not answer.success:
@@ -1153,4 +1162,12 @@ class InboundSync:
                 report.deleted += 1
             else:
                 report.inactivated += 1
-        self.state.log_many(events)
+
+        def write() -> None:
+            with self.state.batch():
+                self.bases.put_many(spec.crosswalk, bases)
+                self.state.log_many(events)
+
+        if record:
+            write()
+        return write

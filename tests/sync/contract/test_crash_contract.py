@@ -250,23 +250,11 @@ def _removal_kills(case: Case) -> list[tuple[str, str, int]]:
 
 
 REMOVALS = [(case, action, point, hit) for case in registered_cases() for action, point, hit in _removal_kills(case)]
-# What the contract found and is not fixed yet (each an xfail(strict=True): the fix makes it pass, the marker goes).
-DOUBLE_DELETION = (
-    "{label}: a QB → SF pass killed after it recorded a deletion ('… deleted in QuickBooks' activity, and the "
-    "Salesforce update of a set:Field=value action) but before the transaction that remembers the deleted record "
-    "as seen and moves the qb:deleted watermark commits, records the deletion twice after the restart "
-    "(InboundSync._deletions: _gone commits log_many on its own, remember_seen + set_watermark later)")
-REMOVAL_DEFECTS = {f"{case.label}-{action}-before_watermark:1": DOUBLE_DELETION.format(label=case.label)
-                   for case, action, point, _ in REMOVALS if case.direction == QB_TO_SF and point == "before_watermark"}
-
 
 def _removal_params() -> list:
     out = []
     for case, action, point, hit in REMOVALS:
-        name = f"{case.label}-{action}-{point}:{hit}"
-        defect = REMOVAL_DEFECTS.get(name)
-        marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=defect)] if defect else []
-        out.append(pytest.param(case, action, point, hit, id=name, marks=marks))
+        out.append(pytest.param(case, action, point, hit, id=f"{case.label}-{action}-{point}:{hit}"))
     return out
 
 
