@@ -142,6 +142,18 @@ def test_a_store_cannot_write_rows_for_another_company(registry: TenantRegistry)
             assert connection.execute(select(crosswalk_table.c.sf_id).select_from(joined)).all() == []
 
 
+def test_companies_of_one_database_share_one_connection_pool(registry: TenantRegistry) -> None:
+    acme = registry.open("acme")
+    with registry.open("beta") as beta:
+        assert acme.engine is beta.engine is registry.state.engine
+        beta.record_many([Link("Account", ACME, LIST_ID)])
+    acme.close()  # closing a company's store leaves the shared pool to the others
+    with registry.open("beta") as beta:
+        assert beta.lookup("Account", ACME) is not None and registry.open("acme").lookup("Account", ACME) is None
+    with pytest.raises(ConfigError, match="not registered"):
+        registry.open("gamma")
+
+
 def test_every_state_table_belongs_to_a_tenant() -> None:
     """A table added without a tenant column would be shared by every company: each must have one."""
     from qbsf.sync.leases import DEPLOYMENT_TABLES  # hosted workers' coordination: rows name their company

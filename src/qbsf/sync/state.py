@@ -453,6 +453,19 @@ class StateStore:
             logger.info("state database %s upgraded from schema %s to %s", self._safe_url(),
                         upgraded.from_revision or "0.1.0", upgraded.applied[-1])
 
+    def for_tenant(self, tenant: str) -> StateStore:
+        """A store for another registered tenant (company) of this database that shares this store's connection
+        pool: one pool per database however many companies a process serves. Closing it leaves the pool open."""
+        from qbsf.sync import tenants
+
+        other = object.__new__(StateStore)
+        other.tenant = tenants.check_tenant_id(tenant)
+        other.url, other.engine, other.clock, other.retry_policy = self.url, self.engine, self.clock, self.retry_policy
+        other._batch = contextvars.ContextVar(f"qbsf_state_batch_{id(other)}", default=None)
+        other._shares_engine = True
+        tenants.require_tenant(self.engine, other.tenant)
+        return other
+
     def _safe_url(self) -> str:
         # Never show a password in a message or a log line.
         return make_url(self.url).render_as_string(hide_password=True)
@@ -460,9 +473,12 @@ class StateStore:
     def __repr__(self) -> str:
         return f"StateStore({self._safe_url()!r}, tenant={self.tenant!r})"
 
+    _shares_engine = False
+
     def close(self) -> None:
-        """Release every database connection."""
-        self.engine.dispose()
+        """Release every database connection (a store from :meth:`for_tenant` leaves the shared pool open)."""
+        if not self._shares_engine:
+            self.engine.dispose()
 
     def __enter__(self) -> StateStore:
         return self

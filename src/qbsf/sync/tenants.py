@@ -196,7 +196,8 @@ class TenantRegistry:
             connection.execute(delete(tenant_table).where(tenant_table.c.id == tenant))
         return removed
 
-    def open(self, tenant: str, **options: object) -> StateStore:
-        """A StateStore for ``tenant`` on this database (refused when the tenant is not registered)."""
-        return StateStore(self.state.url, tenant=tenant, **options)  # type: ignore[arg-type]
+    def open(self, tenant: str) -> StateStore:
+        """A StateStore for ``tenant`` on this database, sharing the registry's connection pool (refused when the
+        tenant is not registered)."""
+        return self.state.for_tenant(tenant)
 
