@@ -17,11 +17,12 @@ import atheris
 
 with atheris.instrument_imports():
     from qbsf.errors import QbsfError
-    from qbsf.mapping import KINDS, LinkPreview, MappingFileError, RecordError, load_mapping_bytes
+    from qbsf.mapping import LinkPreview, MappingFileError, RecordError, load_mapping_bytes
     from qbsf.quickbooks.inspect import response_objects, to_json_line
     from qbsf.quickbooks.webconnector.soap import SoapFault, parse_call
+    from qbsf.sync.entities import CATALOGUE
 
-SHEET_FILES = [f"{kind.sheet}.csv" for kind in KINDS]
+SHEET_FILES = [f"{kind.sheet}.csv" for kind in CATALOGUE.kinds]
 
 
 def mapping(data: bytes) -> None:

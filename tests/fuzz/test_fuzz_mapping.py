@@ -10,10 +10,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qbsf.mapping import KINDS, LinkPreview, MappingFileError, RecordError, load_mapping_bytes
+from qbsf.mapping import LinkPreview, MappingFileError, RecordError, load_mapping_bytes
 from qbsf.mapping.loader import HEADER_LINE
+from qbsf.sync.entities import CATALOGUE
 
-SHEETS = [kind.sheet for kind in KINDS]
+SHEETS = [kind.sheet for kind in CATALOGUE.kinds]
 FIELDS = ["Name", "Id", "Phone", "BillingStreet", "BillingCity", "Amount", "CloseDate", "Description",
           "Account.Name", "QB_Customer_ID__c", "Quantity", "UnitPrice", "TxnDate", "ListID", "FullName",
           "BillAddress.City", "Notes", "Product2.Name", "Memo", "Rate", "", "A" * 300, "1bad", "a.b.c.d",

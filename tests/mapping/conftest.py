@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from qbsf.mapping import Mapping, load_mapping_bytes
+from qbsf.mapping import Catalogue, Direction, Mapping, MappingKind, load_mapping_bytes, use_catalogue
 from qbsf.mapping.loader import HEADER_LINE
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mappings"
+
+
+# The mapping engine knows no entity: its tests declare the template's eight sheets themselves, as the sync layer's
+# registry does for qbsf (tests/sync/test_registry.py checks the registry declares the same sheets).
+SF, QB = Direction.SF_TO_QB, Direction.QB_TO_SF
+TEMPLATE = Catalogue(
+    [
+        MappingKind("Acct_to_Customer", SF, "Account", "Customer"),
+        MappingKind("Customer_to_Acct", QB, "Account", "Customer"),
+        MappingKind("Product_to_Item", SF, "Product2", "Item"),
+        MappingKind("Item_to_Product", QB, "Product2", "Item"),
+        MappingKind("Oppty_to_Invoice", SF, "Opportunity", "Invoice"),
+        MappingKind("Invoice_to_SF", QB, "QB_Invoice__c", "Invoice"),
+        MappingKind("OpptyLines_CHILD_Oppty", SF, "OpportunityLineItem", "InvoiceLine", child=True,
+                    parent_sheet="Oppty_to_Invoice"),
+        MappingKind("Contact_to_SubCustomer", SF, "Contact", "Customer"),
+    ],
+    words={"acct": "Acct_to_Customer", "account": "Acct_to_Customer", "product": "Product_to_Item",
+           "oppty": "Oppty_to_Invoice", "opportunity": "Oppty_to_Invoice", "invoice": "Invoice_to_SF",
+           "contact": "Contact_to_SubCustomer", "subcustomer": "Contact_to_SubCustomer",
+           "opptylines": "OpptyLines_CHILD_Oppty", "_child_oppty": "OpptyLines_CHILD_Oppty"},
+    own_fields={"Account": frozenset({"BillingStreet", "BillingCity", "Industry", "Website"}),
+                "Contact": frozenset({"FirstName", "LastName", "Email", "MailingStreet"}),
+                "Product2": frozenset({"ProductCode", "Family"}),
+                "Opportunity": frozenset({"StageName", "CloseDate"}),
+                "OpportunityLineItem": frozenset({"UnitPrice", "Quantity"})},
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def template_catalogue() -> Iterator[Catalogue]:
+    """Every mapping test loads CSVs against the template's sheets, whatever the sync layer installed."""
+    previous = use_catalogue(TEMPLATE)
+    yield TEMPLATE
+    use_catalogue(previous)
 
 
 @pytest.fixture

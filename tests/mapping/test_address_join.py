@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qbsf.mapping import load_mapping_bytes
 from qbsf.mapping.address import split_address
-from qbsf.mapping.kinds import CUSTOMER_TO_ACCT
+from qbsf.mapping.kinds import kind_by_sheet
 
 CSV = (b"SF_Field_API_Name,QB_Field_Name,Required (Y/N),Transformation,Default_Value,Notes\n"
        b"ListID,QB_Customer_ID__c,Y,Simple,,\n"
@@ -13,7 +13,7 @@ CSV = (b"SF_Field_API_Name,QB_Field_Name,Required (Y/N),Transformation,Default_V
 
 
 def test_address_join_reads_the_line_it_names_and_every_line_after_it() -> None:
-    mapping = load_mapping_bytes(CSV, "Customer_to_Acct.csv", CUSTOMER_TO_ACCT)
+    mapping = load_mapping_bytes(CSV, "Customer_to_Acct.csv", kind_by_sheet("Customer_to_Acct"))
     record = {"ListID": "1", "BillAddress.Addr1": "1200 Industrial Parkway Northeast, ",
               "BillAddress.Addr2": "Building 7", "BillAddress.Addr3": "", "BillAddress.Addr4": "Dock C",
               "ShipAddress.Addr1": "skipped", "ShipAddress.Addr2": "po box 5"}
@@ -25,7 +25,7 @@ def test_address_join_reads_the_line_it_names_and_every_line_after_it() -> None:
 
 
 def test_joined_lines_split_again_into_the_same_lines() -> None:
-    mapping = load_mapping_bytes(CSV, "Customer_to_Acct.csv", CUSTOMER_TO_ACCT)
+    mapping = load_mapping_bytes(CSV, "Customer_to_Acct.csv", kind_by_sheet("Customer_to_Acct"))
     street = "1200 Industrial Parkway Northeast, Building 7, Loading Dock Entrance C"
     lines = split_address(street)
     record = {"ListID": "1", **{f"BillAddress.Addr{n}": line for n, line in enumerate(lines, start=1)}}

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qbsf.mapping import KINDS, Direction, UnknownKind, kind_by_sheet, kind_from_filename
+from qbsf.mapping import Direction, UnknownKind, catalogue, kind_by_sheet, kind_from_filename
 
 
 @pytest.mark.parametrize(
@@ -36,13 +36,13 @@ def test_inbound_customer_sheet_wins_over_the_acct_word() -> None:
 
 
 def test_every_kind_knows_direction_objects_and_child() -> None:
-    by_sheet = {kind.sheet: kind for kind in KINDS}
+    by_sheet = {kind.sheet: kind for kind in catalogue().kinds}
     assert len(by_sheet) == 8
     assert by_sheet["Invoice_to_SF"].sf_object == "QB_Invoice__c"
     assert by_sheet["Invoice_to_SF"].direction is Direction.QB_TO_SF
     lines = by_sheet["OpptyLines_CHILD_Oppty"]
     assert lines.child and lines.parent_sheet == "Oppty_to_Invoice" and lines.qb_entity == "InvoiceLine"
-    assert [k.sheet for k in KINDS if k.child] == ["OpptyLines_CHILD_Oppty"]
+    assert [k.sheet for k in catalogue().kinds if k.child] == ["OpptyLines_CHILD_Oppty"]
     assert by_sheet["Contact_to_SubCustomer"].qb_entity == "Customer"
 
 
@@ -75,7 +75,7 @@ def test_any_file_name_gives_a_kind_or_unknown_kind(name: str) -> None:
     except UnknownKind as exc:
         assert str(exc)
     else:
-        assert kind in KINDS
+        assert kind in catalogue().kinds
 
 
 @pytest.mark.parametrize(("name", "candidates"), [

@@ -33,11 +33,12 @@ def test_inventory_item_without_asset_account_fails_with_the_manuals_message(wor
 
 def test_item_type_from_the_mapping_and_unknown_types_explained(world) -> None:
     from qbsf.mapping import load_mapping_bytes
-    from qbsf.mapping.kinds import PRODUCT_TO_ITEM
+    from qbsf.sync.entities import CATALOGUE
 
     csv = (b"SF_Field_API_Name,QB_Field_Name,Required (Y/N),Transformation,Default_Value,Notes\n"
            b"Name,Name,Y,Trim|Left:31,,\nProductCode,Type,N,Simple,,item type from the product code\n")
-    world.mappings["Product_to_Item"] = load_mapping_bytes(csv, "Product_to_Item.csv", PRODUCT_TO_ITEM)
+    world.mappings["Product_to_Item"] = load_mapping_bytes(csv, "Product_to_Item.csv",
+                                                       CATALOGUE.kind_by_sheet("Product_to_Item"))
     kept = world.sf_state.insert("Product2", {"Name": "Bolt", "IsActive": True, "ProductCode": "NonInventory"})
     world.sf_state.insert("Product2", {"Name": "Odd", "IsActive": True, "ProductCode": "Discount"})
     report = world.engine().run_cycle()

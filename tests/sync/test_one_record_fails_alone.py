@@ -90,12 +90,13 @@ def test_an_exception_mapping_one_quickbooks_record_fails_it_alone(world, monkey
 
 def test_a_nan_or_infinite_amount_fails_its_record_alone(world) -> None:
     from qbsf.mapping import load_mapping_bytes
-    from qbsf.mapping.kinds import PRODUCT_TO_ITEM
+    from qbsf.sync.entities import CATALOGUE
 
     # A mapping that passes a text field into an amount as it is (no NumberFormat to catch it).
     csv = (b"SF_Field_API_Name,QB_Field_Name,Required (Y/N),Transformation,Default_Value,Notes\n"
            b"Name,Name,Y,Trim|Left:31,,\nProductCode,SalesPrice,N,Simple,,\n")
-    world.mappings["Product_to_Item"] = load_mapping_bytes(csv, "Product_to_Item.csv", PRODUCT_TO_ITEM)
+    world.mappings["Product_to_Item"] = load_mapping_bytes(csv, "Product_to_Item.csv",
+                                                       CATALOGUE.kind_by_sheet("Product_to_Item"))
     ids = {name: world.sf_state.insert("Product2", {"Name": name, "IsActive": True, "ProductCode": code})
            for name, code in (("Odd NaN", "NaN"), ("Odd Infinity", "-Infinity"), ("Widget", "12.5"))}
     report = world.engine().run_cycle()

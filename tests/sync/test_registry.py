@@ -94,3 +94,37 @@ def test_a_declaration_needs_an_id_kind_and_a_direction() -> None:
                      outbound_sheet="X_to_Vendor")
     with pytest.raises(ValueError, match="at least one direction"):
         SyncedEntity(key="X", sf_object="X__c", qb_id_field="Q__c", qb_entity="Vendor", qb_id_kind="ListID")
+
+
+def test_the_mapping_sheets_are_the_registrys() -> None:
+    from qbsf.mapping import Direction, catalogue
+    from qbsf.sync.entities import CATALOGUE
+
+    assert catalogue() is CATALOGUE
+    assert {(k.sheet, k.direction, k.sf_object, k.qb_entity, k.child, k.parent_sheet) for k in CATALOGUE.kinds} == {
+        ("Acct_to_Customer", Direction.SF_TO_QB, "Account", "Customer", False, None),
+        ("Customer_to_Acct", Direction.QB_TO_SF, "Account", "Customer", False, None),
+        ("Contact_to_SubCustomer", Direction.SF_TO_QB, "Contact", "Customer", False, None),
+        ("Product_to_Item", Direction.SF_TO_QB, "Product2", "Item", False, None),
+        ("Item_to_Product", Direction.QB_TO_SF, "Product2", "Item", False, None),
+        ("Oppty_to_Invoice", Direction.SF_TO_QB, "Opportunity", "Invoice", False, None),
+        ("OpptyLines_CHILD_Oppty", Direction.SF_TO_QB, "OpportunityLineItem", "InvoiceLine", True,
+         "Oppty_to_Invoice"),
+        ("Invoice_to_SF", Direction.QB_TO_SF, "QB_Invoice__c", "Invoice", False, None),
+    }
+    assert CATALOGUE.kind_from_filename("Oppty.csv").sheet == "Oppty_to_Invoice"
+    assert CATALOGUE.owner_of_field(CATALOGUE.kind_by_sheet("Product_to_Item"), "BillingStreet") == "Account"
+
+
+def test_a_new_entity_brings_its_sheet_and_file_words_with_it() -> None:
+    from qbsf.mapping import Direction
+    from qbsf.sync.entities import mapping_catalogue
+
+    payment = SyncedEntity(key="QB_Payment__c", sf_object="QB_Payment__c", qb_id_field="QB_Payment_ID__c",
+                           qb_entity="ReceivePayment", qb_id_kind="TxnID", inbound_sheet="Payment_to_SF",
+                           inbound_words=("payment",))
+    catalogue = mapping_catalogue([*REGISTRY, payment])
+    kind = catalogue.kind_from_filename("QB_SF_Mapping_Template_v3 - Payments.csv")
+    assert (kind.sheet, kind.direction, kind.sf_object) == ("Payment_to_SF", Direction.QB_TO_SF, "QB_Payment__c")
+    assert payment.inbound is not None and payment.inbound.source == "qb:ReceivePayment"
+    assert not payment.matches_by_name and payment.sf_gone_actions == ("report", "memo")

@@ -21,10 +21,16 @@ MissingFields = Callable[[str, Iterable[str]], list[str]]
 
 
 def _record_classes(qb_entity: str) -> tuple[type, ...]:
-    from qbsf.quickbooks import records as rec
+    """The QuickBooks record classes a mapping of ``qb_entity`` (or of its lines' element) writes or reads."""
+    from qbsf.sync.entities import REGISTRY
 
-    return {"Customer": (rec.Customer,), "Item": (rec.ItemService, rec.ItemNonInventory, rec.ItemInventory),
-            "Invoice": (rec.Invoice,), "InvoiceLine": (rec.InvoiceLine,)}.get(qb_entity, ())
+    for item in REGISTRY:
+        if item.qb_entity == qb_entity:
+            return item.hooks.record_classes(item)
+        if item.lines is not None and item.lines.element == qb_entity:
+            line = item.hooks.line_class(item)
+            return (line,) if line is not None else ()
+    return ()
 
 
 def _quickbooks_name_problem(qb_entity: str, name: str) -> str | None:

@@ -132,17 +132,17 @@ class EngineServices:
         """One QuickBooks record by ListID (Customer, Item) or TxnID (Invoice), flat as the inbound mappings read it
         (the dashboard's preview of an inbound mapping); None when QuickBooks has no such record."""
         from qbsf.quickbooks.records import to_flat
+        from qbsf.sync.entities import INBOUND_SPECS
 
-        queries = {"Customer": lambda qb: qb.query_customers(list_ids=[qb_id], missing_ok=True),
-                   "Item": lambda qb: qb.query_items(list_ids=[qb_id], missing_ok=True),
-                   "Invoice": lambda qb: qb.query_invoices(txn_ids=[qb_id])}
-        if entity not in queries:
-            raise ConfigError(f"no QuickBooks {entity} records to preview", hint="use a Customer, Item or Invoice")
+        spec = next((spec for spec in INBOUND_SPECS if spec.name.casefold() == entity.casefold()), None)
+        if spec is None:
+            raise ConfigError(f"no QuickBooks {entity} records to preview",
+                              hint=f"use {', '.join(spec.name for spec in INBOUND_SPECS)}")
         with self._qb_lock:
             if self.qb is None:
                 raise ConfigError("QuickBooks is not connected", hint="Start the connector first")
             try:
-                found = next(iter(queries[entity](self.qb)), None)
+                found = next(iter(spec.hooks.read(spec.declared, self.qb, ids=[qb_id], missing_ok=True)), None)
             except Skippable:  # QuickBooks' "not found"
                 found = None
         return to_flat(found) if found is not None else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-#: The manual's words (the rest already are: Account, Contact, Product2, Opportunity).
-ENTITY_WORDS = {"QB_Invoice__c": "Invoice"}
+from qbsf.sync.entities import REGISTRY
+
+#: The manual's words for qbsf's own (custom) objects, from their declarations; standard objects keep their names.
+ENTITY_WORDS = {item.key: item.sf_word for item in REGISTRY if item.sf_object.endswith("__c") and item.sf_label}
 
 
 def entity_word(name: str) -> str:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+import qbsf.sync.entities  # noqa: F401  (declares the mapping sheets)
 from qbsf.mapping import Mapping, load_mapping_bytes
 from qbsf.mapping.loader import HEADER_LINE
 

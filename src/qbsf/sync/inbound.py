@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
 from qbsf.quickbooks.timestamps import CompanyClock, clock_for, company_zone
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
-from qbsf.sync.entities import INBOUND_SPECS, InboundSpec, inbound_spec
+from qbsf.sync.entities import INBOUND_SPECS, REGISTRY, InboundSpec, inbound_spec
 from qbsf.sync.inbound_linking import link_by_name
 from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
 from qbsf.sync.inbound_state import InboundState, Snapshot
@@ -54,7 +54,6 @@ from qbsf.sync.invoice_status import (
     as_date,
     as_decimal,
     company_today,
-    derive_status,
     newly_overdue,
     offset_minutes,
     tz_from_offset_minutes,
@@ -282,11 +281,9 @@ def _parse_utc(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _qb_class(spec: InboundSpec) -> type:
+def _qb_class(spec: InboundSpec) -> type | None:
     """The QuickBooks record class of ``spec`` (its field names are the base's keys)."""
-    from qbsf.quickbooks import records
-
-    return {"Customer": records.Customer, "Item": records.ItemService}.get(spec.name, records.Invoice)
+    return spec.hooks.record_class(spec.declared)
 
 
 def _snapshot_base(snapshot: Snapshot | None) -> Base:
@@ -304,9 +301,7 @@ def _version(record: Any) -> str:
 
 
 def _label(spec: InboundSpec, flat: Mapping[str, Any]) -> str:
-    if spec.is_txn:
-        return f"Invoice {flat.get('RefNumber') or flat.get('TxnID')}"
-    return str(flat.get("FullName") or flat.get("Name") or flat.get(spec.id_field))
+    return spec.hooks.label(spec.declared, flat)
 
 
 def quote(value: str) -> str:
@@ -318,10 +313,9 @@ def quote(value: str) -> str:
 class CrosswalkLinkResolver:
     """Link lookups from the crosswalk first (no API call), the rest with one SOQL query per object/field."""
 
-    # Which crosswalk entity knows the Salesforce Id for a (object, external id field) Link.
-    KNOWN: ClassVar[dict[tuple[str, str], str]] = {("account", "qb_customer_id__c"): "Account",
-                                                   ("product2", "qb_item_id__c"): "Product2",
-                                                   ("opportunity", "qb_invoice_id__c"): "Opportunity"}
+    # Which crosswalk entity knows the Salesforce Id for a (object, external id field) Link: every declared pair's.
+    KNOWN: ClassVar[dict[tuple[str, str], str]] = {(item.sf_object.casefold(), item.qb_id_field.casefold()): item.key
+                                                   for item in REGISTRY}
 
     def __init__(self, state: StateStore, sf: Any) -> None:
         self.state = state
@@ -447,9 +441,10 @@ class InboundSync:
             stopped = should_stop is not None and should_stop()
             if specs and not stopped and gone is not None:
                 self._deletions(specs, report, gone, deleted_since)
-            if any(spec.name == "Invoice" for spec in specs) and not stopped:
+            status_spec = next((spec for spec in specs if spec.declared.daily_status), None)
+            if status_spec is not None and not stopped:
                 refreshed = self.refresh_invoice_status()
-                report.entities.setdefault("Invoice", InboundEntityReport()).status_refreshed += refreshed
+                report.entities.setdefault(status_spec.name, InboundEntityReport()).status_refreshed += refreshed
         except QbsfError as exc:
             report.error = str(exc)
             logger.error("QB → SF pass %s stopped: %s", report.cycle, exc)
@@ -478,7 +473,7 @@ class InboundSync:
         if today is None and self.state.get_watermark(_STATUS_DAY) == day.isoformat():
             return 0
         overdue = newly_overdue(self.store.open_invoices(due_before=day), day)
-        spec = inbound_spec("Invoice")
+        spec = next(spec for spec in INBOUND_SPECS if spec.declared.daily_status)
         snapshots = self.store.snapshots(spec.name, [invoice.txn_id for invoice in overdue])
         # By Id, never by upsert: a status alone must not create a QB_Invoice__c someone deleted in Salesforce.
         known = [(i, snapshots[i.txn_id]) for i in overdue if i.txn_id in snapshots and snapshots[i.txn_id].sf_id]
@@ -572,12 +567,7 @@ class InboundSync:
     def _query_ids(self, spec: InboundSpec, ids: list[str]) -> list[Any]:
         if not ids:
             return []
-        if spec.name == "Customer":
-            found = self.qb.query_customers(list_ids=ids, include_inactive=True)
-        elif spec.name == "Item":
-            found = self.qb.query_items(list_ids=ids, include_inactive=True)
-        else:
-            found = self.qb.query_invoices(txn_ids=ids, include_lines=False)
+        found = spec.hooks.read(spec.declared, self.qb, ids=ids)
         return self._qb_clock().corrected(found)  # the same versions as the delta query's
 
     def _sync_entity(self, spec: InboundSpec, read: QuickBooksRead, report: InboundEntityReport, *, resend: bool,
@@ -663,16 +653,15 @@ class InboundSync:
             label = _label(spec, flat)
             works.append(_Work(record, flat, qb_id, label, active=flat.get("IsActive"),
                                error=refuse_unreadable(f"QuickBooks {spec.name} {label!r}", flat)))
-        if spec.name == "Customer":
-            # A sub-customer is a Contact or a job in Salesforce, not an Account: the Account mapping does not apply.
-            for work in works:
-                if work.flat.get("ParentRef.ListID"):
-                    work.outcome = Outcome.SKIPPED
-                    work.note = "sub-customer: not an Account"
-                    report.skipped += 1
+        for work in works:
+            # Records of the QuickBooks entity this Salesforce object does not hold (a sub-customer is no Account).
+            why = spec.hooks.skip_inbound(spec.declared, work.flat) if work.error is None else None
+            if why:
+                work.outcome = Outcome.SKIPPED
+                work.note = why
+                report.skipped += 1
         todo = [w for w in works if w.outcome is None and w.error is None]
-        if spec.is_txn:
-            self._bill_jobs_to_their_customer(todo)
+        spec.hooks.prepare_inbound(spec.declared, [w.flat for w in todo], self.qb)
         mapping = self.mappings[spec.sheet]
         sources = sources_of(mapping)
         for work, result in zip(todo, map_each(mapping, [w.flat for w in todo], resolver=self.resolver,
@@ -686,8 +675,9 @@ class InboundSync:
         snapshots = {} if resend else self.store.snapshots(spec.name, [w.qb_id for w in works])
         bases = {} if resend else self.bases.get_many(spec.crosswalk, [w.qb_id for w in works])
         qb_class = _qb_class(spec)
-        opportunities = (self.state.lookup_qb_many("Opportunity", [w.qb_id for w in works])
-                         if spec.is_txn and self.config.opportunity_field else {})
+        # The Salesforce records that wrote these QuickBooks records (a mirrored invoice's Opportunity).
+        origin = spec.declared.origin
+        origins = self.state.lookup_qb_many(origin, [w.qb_id for w in works]) if origin else {}
         today = self.today() or datetime.now(UTC).date()
         for work in works:
             work.link = links.get(work.qb_id)
@@ -700,12 +690,9 @@ class InboundSync:
             if work.payload is None:
                 continue
             work.payload[spec.external_id] = work.qb_id
-            if spec.is_txn:
-                work.payload[self.config.status_field] = derive_status(
-                    work.flat.get("BalanceRemaining"), work.flat.get("DueDate"), today)
-                opportunity = opportunities.get(work.qb_id)
-                if opportunity is not None and self.config.opportunity_field not in work.payload:
-                    work.payload[str(self.config.opportunity_field)] = opportunity.sf_id
+            found = origins.get(work.qb_id)
+            spec.hooks.complete_payload(spec.declared, work.payload, work.flat, config=self.config, today=today,
+                                        origin_sf_id=found.sf_id if found is not None else None)
         # Never synced and Salesforce has a record of that name: link it (or report it), never a second one.
         link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
         self._keep_deleted_in_salesforce(spec, works, report)
@@ -737,29 +724,12 @@ class InboundSync:
                          f"{notice.sf_id}) to create a new one")
             report.skipped += 1
 
-    def _bill_jobs_to_their_customer(self, works: list[_Work]) -> None:
-        """An invoice for a job (``Parent:Job``) links to the top-level customer's Account, the job is not one.
-
-        The top-level customers' ListIDs come from one QuickBooks query per batch, only when jobs are invoiced.
-        """
-        jobs = {w.flat.get("CustomerRef.FullName"): w for w in works
-                if ":" in str(w.flat.get("CustomerRef.FullName") or "")}
-        if not jobs:
-            return
-        tops = sorted({str(name).split(":", 1)[0] for name in jobs})
-        found = {c.FullName.casefold(): c.ListID for c in self.qb.query_customers(names=tops, include_inactive=True)
-                 if c.FullName and c.ListID}
-        for work in works:
-            name = str(work.flat.get("CustomerRef.FullName") or "")
-            top = found.get(name.split(":", 1)[0].casefold()) if ":" in name else None
-            if top is not None:
-                work.flat["CustomerRef.ListID"] = top
-
     def _classify(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport, *, resend: bool) -> None:
         for work in works:
             if work.payload is None or work.outcome is not None:
                 continue
-            if spec.name == "Customer" and work.active is False and work.link is None and work.snapshot is None:
+            if not spec.declared.create_inactive and work.active is False and work.link is None \
+                    and work.snapshot is None:
                 work.outcome = Outcome.SKIPPED  # an inactive customer never synced: no new Account for it
                 work.note = "inactive in QuickBooks, never synced: not created"
                 report.skipped += 1
@@ -1032,7 +1002,7 @@ class InboundSync:
                 sequences[work.qb_id] = work.record.EditSequence
                 if not work.link.written_back:
                     written_back.append(work.link.sf_id)  # the update carried the external id too
-            if spec.is_txn:
+            if spec.declared.daily_status:
                 statuses.append(OpenInvoice(work.qb_id, as_date(work.flat.get("DueDate")),
                                             as_decimal(work.flat.get("BalanceRemaining")),
                                             str(agreed.get(self.config.status_field) or "")))

@@ -18,8 +18,6 @@ from qbsf.sync.state import StateStore
 
 # Salesforce names per SOQL IN list (keeps the query URL well under Salesforce's limit).
 NAMES_PER_QUERY = 200
-# The QuickBooks entities whose records match Salesforce records by name (invoices never do).
-BY_NAME = {"Customer", "Item"}
 
 
 def _key(name: Any) -> str:
@@ -69,7 +67,7 @@ def link_by_name(spec: Any, works: Sequence[Any], sf: Any, state: StateStore, *,
     ``works`` are the inbound pass's items (``flat``, ``label``, ``link``, ``snapshot``, ``payload``, ``sf_id``,
     ``error``). Returns how many were matched; items that must not be created get their ``error`` set.
     """
-    if spec.name not in BY_NAME:
+    if not spec.declared.matches_by_name:  # lists match by name; transactions (invoices) never do
         return 0
     fresh = [w for w in works if w.payload is not None and w.error is None and w.outcome is None
              and w.link is None and w.snapshot is None and not w.sf_id]

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 
 from qbsf.errors import ConfigError
 from qbsf.sync.changes import COLLECTION_SIZE
-from qbsf.sync.entities import EntitySpec, eligibility_for
+from qbsf.sync.entities import EntitySpec, eligibility_for, outbound_entities
 from qbsf.sync.matching import Ambiguity, Candidate, Proposal, propose_links
 from qbsf.sync.ports import QuickBooksPort, SalesforcePort
 from qbsf.sync.state import Activity, Direction, Link, Outcome, StateStore
 
 logger = logging.getLogger(__name__)
 
-LINKABLE = ("Account", "Contact", "Product2")
-_CONTACT_FIELDS = {"Account": ("Phone",), "Contact": ("Email", "Phone"), "Product2": ()}
+# The entities whose records `qbsf link` can match by name (their declarations say which QuickBooks records).
+LINKABLE = tuple(item.key for item in outbound_entities() if item.link_candidates)
 
 
 @dataclass
@@ -36,7 +36,7 @@ class LinkPlan:
 
 
 def _check(spec: EntitySpec) -> None:
-    if spec.name not in LINKABLE:
+    if spec.entity is None or not spec.declared.link_candidates:
         raise ConfigError(f"{spec.name} records cannot be linked by name",
                           hint=f"link one of {', '.join(LINKABLE)}; invoices are created from Opportunities")
 
@@ -45,7 +45,7 @@ def propose(spec: EntitySpec, sf: SalesforcePort, qb: QuickBooksPort, state: Sta
             eligibility: dict[str, str] | None = None) -> LinkPlan:
     """Proposals for the unlinked records of ``spec`` (two Salesforce reads at most, one QuickBooks query)."""
     _check(spec)
-    extra = _CONTACT_FIELDS[spec.name]
+    extra = spec.declared.link_fields
     soql = f"SELECT Id, Name, {spec.qb_id_field}{''.join(', ' + f for f in extra)} FROM {spec.sf_object}"
     condition = eligibility_for(spec, eligibility)
     if condition:
@@ -63,7 +63,8 @@ def propose(spec: EntitySpec, sf: SalesforcePort, qb: QuickBooksPort, state: Sta
             continue
         is_sub = ":" in record.full_name
         # Accounts match top-level customers; Contacts match sub-customers by their own (leaf) name.
-        if (spec.name == "Account" and is_sub) or (spec.name == "Contact" and not is_sub):
+        wanted = spec.declared.link_candidates
+        if (wanted == "top" and is_sub) or (wanted == "sub" and not is_sub):
             continue
         leaf = record.full_name.rsplit(":", 1)[-1]
         qb_candidates.append(Candidate(record.qb_id, leaf, email=record.email, phone=record.phone))

@@ -30,8 +30,8 @@ from qbsf.sync.changes import COLLECTION_SIZE, IDS_PER_QUERY
 from qbsf.sync.conflicts import ConflictPolicy
 from qbsf.sync.crash import crash_point
 from qbsf.sync.entities import (
-    ACCOUNT,
     BY_NAME,
+    INBOUND_SPECS,
     EntitySpec,
     build_query,
     entity,
@@ -77,10 +77,6 @@ from qbsf.sync.state import (
 logger = logging.getLogger(__name__)
 
 SF_TO_QB = Direction.SF_TO_QB
-ITEM_TYPES = {"service": "ItemService", "noninventory": "ItemNonInventory", "non-inventory": "ItemNonInventory",
-              "inventory": "ItemInventory", "itemservice": "ItemService", "itemnoninventory": "ItemNonInventory",
-              "iteminventory": "ItemInventory"}
-_ITEM_WORDS = {"ItemService": "Service", "ItemNonInventory": "NonInventory", "ItemInventory": "Inventory"}
 # The reconciliation window reaches this far back before the oldest in-flight Add (clocks disagree a little).
 RECONCILE_SLACK = timedelta(minutes=5)
 _NOW_DUE = RetryPolicy(max_attempts=1_000_000, base=timedelta(0), cap=timedelta(0))
@@ -212,9 +208,7 @@ def _get_path(record: Mapping[str, Any], path: str) -> Any:
 
 def _qb_class(spec: EntitySpec) -> type | None:
     """The QuickBooks record class whose field names ``spec``'s mapping writes (for one spelling per field)."""
-    from qbsf.quickbooks import records
-
-    return {"Customer": records.Customer, "Item": records.ItemService, "Invoice": records.Invoice}.get(spec.qb_entity)
+    return spec.hooks.record_class(spec.declared)
 
 
 def _describe(error: SyncError) -> str:
@@ -355,7 +349,7 @@ class OutboundSync:
                 link = known[parent.entity].get(parent_id)
                 if link is not None:
                     _set_path(row, parent.qb_id_path, link.qb_id)
-                    if parent.entity == ACCOUNT.name:
+                    if row is work.record:
                         work.record.setdefault("_parent_full_name", link.qb_name)
                 elif _get_path(row, parent.qb_id_path):
                     # Linked by an earlier install or by hand in Salesforce: trust the id Salesforce holds.
@@ -438,13 +432,14 @@ class OutboundSync:
                     name.casefold(): _get_path(line, name) for name in names}, result))
             elif not work.failed:
                 work.error = result
-                if isinstance(work.error, AfterDependency):
-                    product = line.get("Product2Id") or "?"
+                if isinstance(work.error, AfterDependency) and spec.child.parents:
+                    parent = spec.child.parents[0]
+                    value = line.get(parent.field) or "?"
                     work.error = AfterDependency(
-                        f"QB Invoice error: a line of {spec.name} {work.name!r} refers to Product2 {product}, "
-                        f"which is not in QuickBooks ({result.message})",
-                        hint="sync the Product2 to QuickBooks before the Opportunity",
-                        parent=("Product2", product) if line.get("Product2Id") else None)
+                        f"QB {spec.qb_entity} error: a line of {spec.name} {work.name!r} refers to {parent.entity} "
+                        f"{value}, which is not in QuickBooks ({result.message})",
+                        hint=f"sync the {parent.entity} to QuickBooks before the {spec.name}",
+                        parent=(parent.entity, value) if line.get(parent.field) else None)
         for work in works:
             if work.target is not None and not work.failed:
                 if not mapped.get(work.sf_id):
@@ -457,33 +452,21 @@ class OutboundSync:
         """Add what QuickBooks needs beyond the mapping: the entity type, parent refs, item type and accounts."""
         target = work.target
         assert target is not None
-        if spec.qb_entity == "Item":
-            # Income, COGS and asset accounts come from the mapping or the client's QB Default Accounts.
-            work.qb_type = work.wanted_type = self._item_type(work)
-            if work.failed:
-                return
-        else:
-            work.qb_type = spec.qb_entity
-        if spec.name == "Contact":
-            parent_id = _get_path(work.record, "Account.QB_Customer_ID__c")
-            if parent_id and not target.get("ParentRef.ListID") and not target.get("ParentRef.FullName"):
-                target["ParentRef.ListID"] = parent_id
-        elif spec.name == "Opportunity":
-            customer = _get_path(work.record, "Account.QB_Customer_ID__c")
-            if customer and not target.get("CustomerRef.ListID") and not target.get("CustomerRef.FullName"):
-                target["CustomerRef.ListID"] = customer
+        try:
+            work.qb_type = spec.hooks.qb_type(spec.declared, target, work.record, self.config)
+        except SyncError as exc:
+            work.error = exc
+            return
+        if work.qb_type != spec.qb_entity:
+            work.wanted_type = work.qb_type  # a type chosen per record (an item's), which QuickBooks may not allow
+        for parent in spec.parents:
+            # The parent's QuickBooks id fills its reference (a sub-customer's ParentRef, an invoice's CustomerRef)
+            # unless the mapping set it.
+            parent_id = _get_path(work.record, parent.qb_id_path)
+            ref = parent.qb_ref
+            if ref and parent_id and not target.get(f"{ref}.ListID") and not target.get(f"{ref}.FullName"):
+                target[f"{ref}.ListID"] = parent_id
         work.payload_hash = payload_hash(work.qb_type, target)
-
-    def _item_type(self, work: _Work) -> str:
-        assert work.target is not None
-        wanted = str(work.target.pop("Type", None) or work.record.get("QB_Item_Type__c")
-                     or self.config.default_item_type or "Service")
-        qb_type = ITEM_TYPES.get(wanted.replace(" ", "").casefold())
-        if qb_type is None:
-            work.error = NeedsUser(f"Product2 {work.name!r}: item type {wanted!r} is not one qbsf creates",
-                                   hint="set QB_Item_Type__c to Service, NonInventory or Inventory")
-            return ""
-        return qb_type
 
     def _skip_unchanged(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
         """Linked records none of whose mapped Salesforce fields changed since both sides last agreed: no Mod.
@@ -606,8 +589,7 @@ class OutboundSync:
     def _merge_lines(self, spec: EntitySpec, work: _Work, qb_modified: Any, sf_modified: Any) -> None:
         """Invoice lines merged line by line (:func:`qbsf.sync.merge.merge_lines`), keyed OpportunityLineItem Id ↔
         TxnLineID: QuickBooks' own lines and edits are kept unless Salesforce owns the lines."""
-        from qbsf.quickbooks.records import InvoiceLine
-
+        line_class = spec.hooks.line_class(spec.declared)
         current_lines = getattr(self.qb, "current_lines", None)
         assert work.link is not None
         existing = current_lines(work.link.qb_id) if current_lines is not None else None
@@ -616,28 +598,26 @@ class OutboundSync:
         names = [rule.target for rule in self.child_mapping_for(spec).rules]
         targets = []
         for line_id, flat in existing:
-            by_key = {qb_key(InvoiceLine, name): value for name, value in flat.items()}
-            targets.append(TargetLine(line_id, {name: by_key.get(qb_key(InvoiceLine, name)) for name in names},
+            by_key = {qb_key(line_class, name): value for name, value in flat.items()}
+            targets.append(TargetLine(line_id, {name: by_key.get(qb_key(line_class, name)) for name in names},
                                       label=_line_label(flat), amount=flat.get("Amount")))
         work.line_merge = merge_lines(
             base=work.base if work.base is not None and work.base.lines else None, source=work.sf_lines,
             target=targets, feeds=self._line_feeds(spec), policy=self.config.conflict_policy, source_side=SALESFORCE,
             source_modified=sf_modified, target_modified=qb_modified,
             source_owns_lines=self._line_owner(spec) == SALESFORCE, identity=("ItemRef.ListID", "ItemRef.FullName"),
-            target_key=lambda name: qb_key(InvoiceLine, name), lines_carried=False)
+            target_key=lambda name: qb_key(line_class, name), lines_carried=False)
         work.send_lines = work.line_merge.lines is not None
 
     def _full_name(self, spec: EntitySpec, work: _Work) -> str:
         assert work.target is not None
         name = str(work.target.get("Name") or "")
         parent = work.record.get("_parent_full_name")
-        if spec.name == "Contact" and parent:
-            return f"{parent}:{name}"
-        return name
+        return spec.hooks.full_name(spec.declared, name, str(parent) if parent else None)
 
     def _match_existing(self, spec: EntitySpec, adds: list[_Work]) -> None:
         """Before adding: records already in QuickBooks under the same name are linked or reported, never doubled."""
-        if spec.qb_entity not in ("Customer", "Item"):
+        if not spec.declared.matches_by_name:
             return
         names = {self._full_name(spec, w): w for w in adds}
         found = self.qb.find_by_names(spec.qb_entity, [n for n in names if n])
@@ -687,8 +667,6 @@ class OutboundSync:
         relinked = [(qb_id, sf_id) for s, qb_id, sf_id in self.relinked if s.name == spec.name and sf_id in done]
         if not relinked:
             return
-        from qbsf.sync.inbound import INBOUND_SPECS
-
         for inbound in INBOUND_SPECS:
             mapping = self.mappings.get(inbound.sheet)
             rules = [rule for rule in getattr(mapping, "rules", ()) if any(
@@ -759,19 +737,13 @@ class OutboundSync:
                                            f"it again, or link it to another QuickBooks record")
                 continue
             agreed_type = (work.base.salesforce or {}).get(OWN + "qb_type") if work.base is not None else None
-            if found.qb_type and spec.qb_entity == "Item" and found.qb_type != work.qb_type and agreed_type \
-                    and agreed_type != work.qb_type:
-                work.error = NeedsUser(
-                    f"Product2 {work.name!r}: its item type changed to {_ITEM_WORDS.get(work.qb_type, work.qb_type)} "
-                    f"in Salesforce, but QuickBooks cannot change an item's type: the QuickBooks item "
-                    f"{found.full_name!r} stays {_ITEM_WORDS.get(found.qb_type, found.qb_type)}",
-                    hint=f"set QB_Item_Type__c back to {_ITEM_WORDS.get(found.qb_type, found.qb_type)}, or make the "
-                         f"QuickBooks item inactive and run `qbsf link --entity {spec.name} --unlink {work.sf_id}` "
-                         f"so the next sync creates a new {_ITEM_WORDS.get(work.qb_type, work.qb_type)} item")
+            try:
+                work.qb_type = spec.hooks.keep_qb_type(spec.declared, name=work.name, sf_id=work.sf_id,
+                                                       wanted=work.qb_type, found=found.qb_type or "",
+                                                       agreed=agreed_type, qb_name=found.full_name)
+            except SyncError as exc:
+                work.error = exc
                 continue
-            if found.qb_type and spec.qb_entity == "Item" and found.qb_type != work.qb_type:
-                # An existing item keeps its type in QuickBooks: modify it as what it is.
-                work.qb_type = found.qb_type
             work.link = Link(spec.name, work.sf_id, work.link.qb_id, edit_sequence=found.edit_sequence,
                              external_guid=work.link.external_guid, qb_name=found.full_name or work.link.qb_name,
                              written_back=work.link.written_back)
@@ -838,30 +810,18 @@ class OutboundSync:
         return events
 
     def _paid_invoice_warning(self, spec: EntitySpec, work: _Work, qb_id: str) -> list[Activity]:
-        """A Salesforce change that alters the total of an invoice with payments applied: warn with the new open
-        balance (the customer now owes money on an invoice they consider settled)."""
-        from decimal import Decimal, InvalidOperation
-
+        """What the entity says about a Mod, from QuickBooks' record before and after it (an invoice with payments
+        applied whose total moved: the new open balance)."""
         current_values = getattr(self.qb, "current_values", None)
-        if spec.qb_entity != "Invoice" or work.operation != "mod" or current_values is None or not work.qb_before:
+        if work.operation != "mod" or current_values is None or not work.qb_before:
             return []
         after = current_values(qb_id)
         if after is None:
             return []
-
-        def amount(values: Mapping[str, Any], name: str) -> Decimal:
-            try:
-                return Decimal(str(values.get(name) or 0))
-            except InvalidOperation:
-                return Decimal(0)
-
-        before, now = work.qb_before, after[0]
-        applied = amount(before, "AppliedAmount")
-        if applied == 0 or amount(before, "Subtotal") == amount(now, "Subtotal"):
+        message = spec.hooks.after_mod(spec.declared, label=f"{spec.name} {work.name!r}", before=work.qb_before,
+                                       after=after[0])
+        if message is None:
             return []
-        message = (f"the invoice of {spec.name} {work.name!r} has payments applied ({abs(applied)}); the change "
-                   f"from Salesforce moved its total from {amount(before, 'Subtotal')} to {amount(now, 'Subtotal')}: "
-                   f"open balance now {amount(now, 'BalanceRemaining')}. Tell the customer, or issue a credit memo")
         logger.warning("%s", message)
         return [Activity(spec.name, SF_TO_QB, "paid_invoice", Outcome.UPDATED, sf_id=work.sf_id, qb_id=qb_id,
                          message=message, cycle=self.cycle)]
@@ -892,7 +852,7 @@ class OutboundSync:
                               if value is not None and key not in (known or {}) and key not in agreed_qb
                               and key not in {target_key(name) for name in merged.left}})
         agreed_sf = dict(merged.agreed_source)
-        if spec.qb_entity == "Item" and work.wanted_type:
+        if work.wanted_type:
             agreed_sf[OWN + "qb_type"] = work.wanted_type
         if work.target is not None and "lines" in work.target and (work.operation == "add" or work.send_lines):
             agreed_sf[OWN + "lines"] = work.target["lines"]
@@ -902,13 +862,12 @@ class OutboundSync:
 
     def _agreed_lines(self, spec: EntitySpec, work: _Work, base: Base, qb_id: str) -> Base:
         """The line bases after a write: each Salesforce line ↔ its TxnLineID, both sides' values as agreed."""
-        from qbsf.quickbooks.records import InvoiceLine
-
+        line_class = spec.hooks.line_class(spec.declared)
         current_lines = getattr(self.qb, "current_lines", None)
         after = current_lines(qb_id) if current_lines is not None and work.sf_lines else None
         if after is None:
             return base
-        key = lambda name: qb_key(InvoiceLine, name)  # noqa: E731
+        key = lambda name: qb_key(line_class, name)  # noqa: E731
         feeds = self._line_feeds(spec)
         by_id = {line_id: {key(k): v for k, v in flat.items()} for line_id, flat in after}
         lines = dict(base.lines)
@@ -1150,11 +1109,10 @@ class OutboundSync:
             by_entity[entry.entity].append(entry)
         for name, group in by_entity.items():
             spec = entity(name)
-            if spec.qb_entity == "Invoice":
-                since = min(e.started_at for e in group if e.started_at) - RECONCILE_SLACK
-                found = self.qb.invoices_modified_since(since)
-            else:
-                found = self.qb.find_by_names(spec.qb_entity, sorted({e.qb_name for e in group if e.qb_name}))
+            starts = [e.started_at for e in group if e.started_at]
+            since = (min(starts) if starts else self.state.now()) - RECONCILE_SLACK
+            found = spec.hooks.find_written(spec.declared, self.qb, sorted({e.qb_name for e in group if e.qb_name}),
+                                            since)
             by_guid = {f.external_guid.casefold(): f for f in found if f.external_guid}
             links: list[Link] = []
             completed: dict[int, str | None] = {}

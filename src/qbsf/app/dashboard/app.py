@@ -40,7 +40,7 @@ from qbsf.app.words import entity_word
 from qbsf.errors import ConfigError, QbsfError
 from qbsf.quickbooks.transports.choice import transport_not_chosen
 from qbsf.sync.entities import ENTITIES as OUTBOUND_ENTITIES
-from qbsf.sync.inbound import INBOUND_SPECS
+from qbsf.sync.entities import INBOUND_SPECS
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from qbsf.errors import ConfigError
+from qbsf.sync.entities import REGISTRY, SyncedEntity
 
-# What a bookkeeper calls each record, and where the simulator keeps it.
-QUICKBOOKS_KINDS = {"Customer": "customers", "Item": "items", "Invoice": "invoices"}
+# What a bookkeeper calls each QuickBooks record the demo can edit: the synced QuickBooks entities.
+QUICKBOOKS_KINDS: dict[str, SyncedEntity] = {}
+for _item in REGISTRY:
+    QUICKBOOKS_KINDS.setdefault(_item.qb_entity, _item)
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
@@ -91,9 +94,13 @@ def edit_quickbooks(directory: Path, kind: str, name: str, values: dict[str, str
     company = Path(settings.get("quickbooks", {}).get("simulator_path") or directory / "company.qbsim")
     if not company.is_file():
         raise ConfigError(f"no QuickBooks company in {directory.resolve()}", hint="start the demo first: make demo")
+    from qbsf.app.demo.summary import qb_records
+
+    item = QUICKBOOKS_KINDS[kind]
     with QuickBooksSimulator(company) as sim:
-        records = getattr(sim, QUICKBOOKS_KINDS[kind])()
-        key = "RefNumber" if kind == "Invoice" else "FullName"
+        records = qb_records(sim, item) or []
+        # a transaction is known by its number, a list record by its full name
+        key = "RefNumber" if item.is_txn else "FullName"
         matches = [record for record in records if record.get(key) == name]
         if len(matches) != 1:
             raise ConfigError(f"no QuickBooks {kind} named {name!r} in the demo company",

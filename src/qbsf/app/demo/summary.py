@@ -9,16 +9,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from qbsf.sync.entities import REGISTRY, SyncedEntity, inbound_entities, outbound_entities
+
 MAX_FAILURES_SHOWN = 20
 SF_TO_QB = "SF → QB"
 QB_TO_SF = "QB → SF"
-# Salesforce object, the field holding its QuickBooks id, the QuickBooks list it lands in, and which records count.
-LINKS: tuple[tuple[str, str, str], ...] = (
-    ("Account", "QB_Customer_ID__c", "Customer"),
-    ("Contact", "QB_Customer_ID__c", "Customer"),
-    ("Product2", "QB_Item_ID__c", "Item"),
-    ("Opportunity", "QB_Invoice_ID__c", "Invoice"),
-)
+# Salesforce object, the field holding its QuickBooks id and the QuickBooks entity it lands in: the registry's.
+LINKS: tuple[tuple[str, str, str], ...] = tuple(
+    (item.sf_object, item.qb_id_field, item.qb_entity) for item in outbound_entities())
 
 
 @dataclass
@@ -143,37 +141,58 @@ def summarise(reports: dict[str, Any] | None, *, inbound_wired: bool, org: Any =
 def agreement(org: Any, sim: Any, *, inbound: bool = False) -> list[Agreement]:
     """For each synced Salesforce object: records, records with a QuickBooks id, ids that exist in QuickBooks; with
     ``inbound``, for each QuickBooks list: records, records found in Salesforce, records found there exactly once."""
-    customers, items, invoices = sim.customers(), sim.items(), sim.invoices()
-    in_qb = {"Customer": {c["ListID"] for c in customers}, "Item": {i["ListID"] for i in items},
-             "Invoice": {i["TxnID"] for i in invoices}}
+    in_qb: dict[str, set[str]] = {}
+    for item in REGISTRY:
+        records = qb_records(sim, item)
+        if records is not None:
+            in_qb.setdefault(item.qb_entity, {r[item.qb_id_kind] for r in records if r.get(item.qb_id_kind)})
     result = []
-    for sobject, id_field, kind in LINKS:
-        records = [r for r in org.records(sobject) if _eligible(sobject, r)]
-        ids = [r.get(id_field) for r in records if r.get(id_field)]
-        result.append(Agreement(sobject, len(records), len(ids), sum(1 for i in ids if i in in_qb[kind])))
+    for item in outbound_entities():
+        if item.qb_entity not in in_qb or org.schema.get(item.sf_object) is None:
+            continue
+        rows = _eligible(org, item)
+        ids = [r.get(item.qb_id_field) for r in rows if r.get(item.qb_id_field)]
+        result.append(Agreement(item.sf_object, len(rows), len(ids),
+                                sum(1 for i in ids if i in in_qb[item.qb_entity])))
     if not inbound:
         return result
-    for kind, qb_records, key, sobject, id_field in (
-            ("QuickBooks customer", [c for c in customers if str(c.get("Sublevel", "0")) == "0"], "ListID",
-             "Account", "QB_Customer_ID__c"),
-            ("QuickBooks item", items, "ListID", "Product2", "QB_Item_ID__c"),
-            ("QuickBooks invoice", invoices, "TxnID", "QB_Invoice__c", "QB_Invoice_ID__c")):
-        if org.schema.get(sobject) is None:
+    for item in inbound_entities():
+        found = qb_records(sim, item)
+        if found is None or org.schema.get(item.sf_object) is None:
             continue
-        seen = Counter(r.get(id_field) for r in org.records(sobject) if r.get(id_field))
-        wanted = [r[key] for r in qb_records]
-        result.append(Agreement(kind, len(wanted), sum(1 for w in wanted if seen[w]),
+        seen = Counter(r.get(item.qb_id_field) for r in org.records(item.sf_object) if r.get(item.qb_id_field))
+        # only the records the entity syncs (a sub-customer is no Account)
+        wanted = [r[item.qb_id_kind] for r in found if not item.hooks.skip_inbound(item, _flat(r))]
+        result.append(Agreement(f"QuickBooks {item.qb_word.lower()}", len(wanted), sum(1 for w in wanted if seen[w]),
                                 sum(1 for w in wanted if seen[w] == 1), other_side="Salesforce"))
     return result
 
 
-def _eligible(sobject: str, record: dict[str, Any]) -> bool:
-    # the engine's default eligibility: won opportunities, contacts with an account
-    if sobject == "Opportunity":
-        return record.get("StageName") == "Closed Won"
-    if sobject == "Contact":
-        return bool(record.get("AccountId"))
-    return True
+def qb_records(sim: Any, item: SyncedEntity) -> list[dict[str, Any]] | None:
+    """The demo company's records of ``item``'s QuickBooks entity: the simulator names its lists after them
+    (``customers()``, ``items()``, ``invoices()``, ``sales_orders()``); None when it keeps no such list."""
+    name = "".join(f"_{c.lower()}" if c.isupper() else c for c in item.qb_entity).lstrip("_") + "s"
+    reader = getattr(sim, name, None)
+    return list(reader()) if callable(reader) else None
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A simulator record with its references flattened as the mappings read them (``ParentRef.ListID``)."""
+    flat = dict(record)
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update((f"{key}.{inner}", item) for inner, item in value.items())
+    return flat
+
+
+def _eligible(org: Any, item: SyncedEntity) -> list[dict[str, Any]]:
+    """The Salesforce records the engine syncs by default: the declared eligibility, evaluated as Salesforce would."""
+    if not item.eligibility:
+        return list(org.records(item.sf_object))
+    from qbsf.sim.salesforce.soql import Engine, parse
+
+    soql = f"SELECT Id, {item.qb_id_field} FROM {item.sf_object} WHERE {item.eligibility}"
+    return list(Engine(org, "60.0").run(parse(soql))["records"])
 
 
 def _n(counts: Any, *names: str) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qbsf.errors import ConfigError
+from qbsf.mapping.kinds import Catalogue, Direction, MappingKind, use_catalogue
 from qbsf.sync.entities import account, contact, invoice, product
 from qbsf.sync.entities.base import (
     LIST_ID,
@@ -39,11 +40,43 @@ from qbsf.sync.entities.query import (
 )
 
 __all__ = [
-    "ACCOUNT", "BY_NAME", "CONTACT", "ENTITIES", "INBOUND_SPECS", "LIST_ID", "OPPORTUNITY", "PRODUCT", "REGISTRY",
-    "TXN_ID", "ChildSpec", "EntityHooks", "EntitySpec", "InboundSpec", "Lines", "ParentRef", "Query",
-    "SyncedEntity", "build_query", "by_key", "by_sheet", "child_fields", "declared", "dependency_order",
-    "eligibility_for", "entity", "for_qb_entity", "for_sf_object", "inbound_entities", "inbound_spec",
-    "outbound_entities", "parse_sf_datetime", "quote", "select_fields", "soql_datetime",
+    "ACCOUNT",
+    "BY_NAME",
+    "CATALOGUE",
+    "CONTACT",
+    "ENTITIES",
+    "INBOUND_SPECS",
+    "LIST_ID",
+    "OPPORTUNITY",
+    "PRODUCT",
+    "REGISTRY",
+    "TXN_ID",
+    "ChildSpec",
+    "EntityHooks",
+    "EntitySpec",
+    "InboundSpec",
+    "Lines",
+    "ParentRef",
+    "Query",
+    "SyncedEntity",
+    "build_query",
+    "by_key",
+    "by_sheet",
+    "child_fields",
+    "declared",
+    "dependency_order",
+    "eligibility_for",
+    "entity",
+    "for_qb_entity",
+    "for_sf_object",
+    "inbound_entities",
+    "inbound_spec",
+    "mapping_catalogue",
+    "outbound_entities",
+    "parse_sf_datetime",
+    "quote",
+    "select_fields",
+    "soql_datetime",
 ]
 
 # Dependency order: every cycle handles entities in this order, so parents are in QuickBooks before children.
@@ -208,3 +241,32 @@ def inbound_spec(name: str) -> InboundSpec:
         raise ConfigError(f"{name!r} is not an entity the QuickBooks → Salesforce sync knows",
                           hint=f"use {choices}")
     return found
+
+
+# ---- the mapping sheets (mapping knows no entity: the registry tells it which sheets exist) -----------------------
+def mapping_catalogue(registry: Iterable[SyncedEntity] = REGISTRY) -> Catalogue:
+    """The mapping sheets of ``registry``: each entity's outbound, lines and inbound sheet, the words a file name
+    may use for them, and the Salesforce fields only one synced object has."""
+    kinds: list[MappingKind] = []
+    words: dict[str, str] = {}
+    own: dict[str, frozenset[str]] = {}
+    for item in registry:
+        if item.outbound_sheet:
+            kinds.append(MappingKind(item.outbound_sheet, Direction.SF_TO_QB, item.sf_object, item.qb_entity))
+            words.update((word, item.outbound_sheet) for word in item.outbound_words)
+        if item.inbound_sheet:
+            kinds.append(MappingKind(item.inbound_sheet, Direction.QB_TO_SF, item.sf_object, item.qb_entity))
+            words.update((word, item.inbound_sheet) for word in item.inbound_words)
+        if item.lines is not None:
+            kinds.append(MappingKind(item.lines.sheet, Direction.SF_TO_QB, item.lines.sf_object, item.lines.element,
+                                     child=True, parent_sheet=item.outbound_sheet))
+            words.update((word, item.lines.sheet) for word in item.lines.file_words)
+            if item.lines.own_fields:
+                own[item.lines.sf_object] = own.get(item.lines.sf_object, frozenset()) | item.lines.own_fields
+        if item.own_fields:
+            own[item.sf_object] = own.get(item.sf_object, frozenset()) | item.own_fields
+    return Catalogue(kinds, words=words, own_fields=own)
+
+
+CATALOGUE = mapping_catalogue()
+use_catalogue(CATALOGUE)

@@ -15,13 +15,13 @@ The two views the engines read, :class:`EntitySpec` (Salesforce → QuickBooks) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from qbsf.errors import SyncError
+from qbsf.errors import ConfigError, SyncError
 
 LIST_ID = "ListID"
 TXN_ID = "TxnID"
@@ -124,6 +124,23 @@ class EntityHooks:
         return list(modified(entity.qb_entity, since))
 
     # ---- QuickBooks → Salesforce -------------------------------------------------------------------------------
+    def read(self, entity: SyncedEntity, qb: Any, *, modified_since: datetime | None = None,
+             ids: Sequence[str] | None = None, missing_ok: bool = False) -> Iterable[Any]:
+        """The entity's QuickBooks records modified since a time (all when None) or listed by id — inactive list
+        records included, transactions without their lines — through the client's query method (``qb_query``)."""
+        query = getattr(qb, entity.qb_query, None) if entity.qb_query else None
+        if query is None:
+            raise ConfigError(f"the QuickBooks connection cannot read {entity.qb_word} records",
+                              hint=f"declare the query method of {entity.key} (qb_query) in its entity module")
+        if entity.is_txn:
+            if ids is not None:
+                return query(txn_ids=list(ids), include_lines=False)
+            return query(modified_since=modified_since, include_lines=False)
+        extra = {"missing_ok": True} if missing_ok else {}
+        if ids is not None:
+            return query(list_ids=list(ids), include_inactive=True, **extra)
+        return query(modified_since=modified_since, include_inactive=True)
+
     def skip_inbound(self, entity: SyncedEntity, flat: Mapping[str, Any]) -> str | None:
         """Why a QuickBooks record is not synced into this Salesforce object at all (None: it is)."""
         return None
