@@ -70,6 +70,7 @@ from qbsf.sync.merge import (
     stuck_error,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
+from qbsf.sync.pipeline.batch import BatchReport, run_batch
 from qbsf.sync.pipeline.source import Cursor, DeltaWanted, QuickBooksChanges, QuickBooksRead, in_batches
 from qbsf.sync.policy import waits_for
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
@@ -166,28 +167,8 @@ class InboundConfig:
         return config
 
 
-@dataclass
-class InboundEntityReport:
-    """What one pass did with one QuickBooks entity."""
-
-    queried: int = 0
-    reread: int = 0           # versions the overlap read again, already handled: skipped at no cost
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    echoes: int = 0
-    skipped: int = 0
-    failed: int = 0
-    conflicts: int = 0
-    deleted: int = 0
-    inactivated: int = 0
-    status_refreshed: int = 0
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (qb id, name, message)
-
-    @property
-    def synced(self) -> int:
-        """Records written to Salesforce in this pass (unchanged ones are not counted)."""
-        return self.created + self.updated
+# What one pass did with one QuickBooks entity: the report type both directions share.
+InboundEntityReport = BatchReport
 
 
 @dataclass
@@ -637,6 +618,11 @@ class InboundSync:
     # ---- one batch ---------------------------------------------------------------------------------------------
     def _sync_batch(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport, *,
                     resend: bool) -> None:
+        run_batch(_InboundBatch(self, spec, report, resend=resend), records)
+
+    def _read_records(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport) -> list[_Work]:
+        """QuickBooks records as work items: flat as the mappings read them; one that cannot be read fails alone,
+        one the entity does not hold (a sub-customer is no Account) is skipped."""
         from qbsf.quickbooks.records import to_flat
 
         works = []
@@ -654,12 +640,31 @@ class InboundSync:
             works.append(_Work(record, flat, qb_id, label, active=flat.get("IsActive"),
                                error=refuse_unreadable(f"QuickBooks {spec.name} {label!r}", flat)))
         for work in works:
-            # Records of the QuickBooks entity this Salesforce object does not hold (a sub-customer is no Account).
             why = spec.hooks.skip_inbound(spec.declared, work.flat) if work.error is None else None
             if why:
                 work.outcome = Outcome.SKIPPED
                 work.note = why
                 report.skipped += 1
+        return works
+
+    def _known(self, spec: InboundSpec, works: list[_Work], *, resend: bool) -> None:
+        """What this side already knows of each record: its link, snapshot and base (none when re-sending)."""
+        links = self.state.lookup_qb_many(spec.crosswalk, [w.qb_id for w in works])
+        snapshots = {} if resend else self.store.snapshots(spec.name, [w.qb_id for w in works])
+        bases = {} if resend else self.bases.get_many(spec.crosswalk, [w.qb_id for w in works])
+        qb_class = _qb_class(spec)
+        for work in works:
+            work.link = links.get(work.qb_id)
+            work.snapshot = snapshots.get(work.qb_id)
+            base = bases.get(work.qb_id)
+            linked_to = work.link.sf_id if work.link is not None else None
+            if base is not None and base.quickbooks is not None and base.sf_id in (None, linked_to):
+                work.base = base
+            work.source = {qb_key(qb_class, name): value for name, value in work.flat.items()}
+
+    def _map_records(self, spec: InboundSpec, works: list[_Work]) -> None:
+        """The inbound mapping, then what Salesforce gets beyond it (external id, the entity's own values), then
+        same-named Salesforce records linked instead of doubled."""
         todo = [w for w in works if w.outcome is None and w.error is None]
         spec.hooks.prepare_inbound(spec.declared, [w.flat for w in todo], self.qb)
         mapping = self.mappings[spec.sheet]
@@ -671,22 +676,11 @@ class InboundSync:
                 work.payload = None if work.error else result
             else:
                 work.error = result
-        links = self.state.lookup_qb_many(spec.crosswalk, [w.qb_id for w in works])
-        snapshots = {} if resend else self.store.snapshots(spec.name, [w.qb_id for w in works])
-        bases = {} if resend else self.bases.get_many(spec.crosswalk, [w.qb_id for w in works])
-        qb_class = _qb_class(spec)
         # The Salesforce records that wrote these QuickBooks records (a mirrored invoice's Opportunity).
         origin = spec.declared.origin
-        origins = self.state.lookup_qb_many(origin, [w.qb_id for w in works]) if origin else {}
+        origins = self.state.lookup_qb_many(origin, [w.qb_id for w in todo]) if origin else {}
         today = self.today() or datetime.now(UTC).date()
-        for work in works:
-            work.link = links.get(work.qb_id)
-            work.snapshot = snapshots.get(work.qb_id)
-            base = bases.get(work.qb_id)
-            linked_to = work.link.sf_id if work.link is not None else None
-            if base is not None and base.quickbooks is not None and base.sf_id in (None, linked_to):
-                work.base = base
-            work.source = {qb_key(qb_class, name): value for name, value in work.flat.items()}
+        for work in todo:
             if work.payload is None:
                 continue
             work.payload[spec.external_id] = work.qb_id
@@ -695,13 +689,15 @@ class InboundSync:
                                         origin_sf_id=found.sf_id if found is not None else None)
         # Never synced and Salesforce has a record of that name: link it (or report it), never a second one.
         link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
+
+    def _diff(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport, *, resend: bool) -> None:
+        """Records whose Salesforce record was deleted there are not brought back; unchanged records and echoes cost
+        nothing; the rest are merged with Salesforce's current values."""
         self._keep_deleted_in_salesforce(spec, works, report)
         self._classify(spec, works, report, resend=resend)
         self._read_salesforce(spec, [w for w in works if w.changes is None and w.outcome is None and w.error is None
                                      and (w.snapshot is not None or w.base is not None)])
         self._keep_salesforce_data(spec, works, resend=resend)
-        self._write(spec, [w for w in works if w.outcome is None and w.error is None])
-        self._record(spec, works, report)
 
     def _keep_deleted_in_salesforce(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
         """A QuickBooks record whose Salesforce record was deleted (or merged away) there is not created again.
@@ -1141,3 +1137,38 @@ class InboundSync:
         if record:
             write()
         return write
+
+
+class _InboundBatch:
+    """QuickBooks → Salesforce stages of one batch (:func:`qbsf.sync.pipeline.batch.run_batch`)."""
+
+    def __init__(self, sync: InboundSync, spec: InboundSpec, report: InboundEntityReport, *, resend: bool) -> None:
+        self.sync = sync
+        self.spec = spec
+        self.report = report
+        self.resend = resend
+
+    def read(self, records: Sequence[Any]) -> list[_Work]:
+        return self.sync._read_records(self.spec, records, self.report)
+
+    def skip_seen(self, works: list[_Work]) -> list[_Work]:
+        # Versions handled before were left out when the pass read them (its read window); here each record
+        # learns its link, snapshot and base, from which the diff tells an echo or an unchanged record.
+        self.sync._known(self.spec, works, resend=self.resend)
+        return works
+
+    def map(self, works: list[_Work]) -> None:
+        self.sync._map_records(self.spec, works)
+
+    def diff(self, works: list[_Work]) -> None:
+        self.sync._diff(self.spec, works, self.report, resend=self.resend)
+
+    def write(self, works: list[_Work]) -> None:
+        self.sync._write(self.spec, [w for w in works if w.outcome is None and w.error is None])
+
+    def record(self, works: list[_Work]) -> None:
+        self.sync._record(self.spec, works, self.report)
+
+    def ack(self, works: list[_Work]) -> None:
+        # QuickBooks takes no acknowledgement: the pass moves its read window once every batch is recorded.
+        return None

@@ -59,6 +59,7 @@ from qbsf.sync.merge import (
     stuck_error,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
+from qbsf.sync.pipeline.batch import BatchReport, run_batch
 from qbsf.sync.policy import explain, waits_for
 from qbsf.sync.policy import outcome as failure_outcome
 from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
@@ -108,28 +109,8 @@ class OutboundConfig:
     lifecycle_check_minutes: float = 60
 
 
-@dataclass
-class EntityReport:
-    """What one cycle did with one entity."""
-
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    linked: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    parked: int = 0
-    waiting: int = 0
-    written_back: int = 0
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (sf id, name, message)
-    planned: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)  # dry run: op, id, name, QB
-
-    def add(self, other: EntityReport) -> None:
-        for name in ("read", "created", "updated", "linked", "unchanged", "failed", "parked", "waiting",
-                     "written_back"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.failures.extend(other.failures)
-        self.planned.extend(other.planned)
+# What one cycle did with one entity: the report type both directions share.
+EntityReport = BatchReport
 
 
 @dataclass
@@ -266,36 +247,7 @@ class OutboundSync:
 
     def sync_batch(self, spec: EntitySpec, records: Sequence[dict[str, Any]], *, depth: int = 0) -> list[_Work]:
         """Sync one batch of one entity; returns every record's work item (outcome or error set)."""
-        report = self.reports[spec.name]
-        works = [self._work(spec, record) for record in records
-                 if (spec.name, record["Id"]) not in self.finished]
-        report.read += len(works)
-        if not works:
-            return []
-        works = self._skip_parked_and_backing_off(spec, works, report)
-        links = self.state.lookup_many(spec.name, [w.sf_id for w in works])
-        for work in works:
-            work.link = links.get(work.sf_id)
-        self._resolve_parents(spec, works, depth)
-        self._map(spec, works)
-        self._skip_unchanged(spec, works, report)
-        pending = [w for w in works if not w.failed and w.outcome is None]
-        adds = [w for w in pending if w.link is None]
-        mods = [w for w in pending if w.link is not None]
-        if adds:
-            self._match_existing(spec, adds)
-            mods.extend(w for w in adds if w.adopt is not None and not w.failed)
-            adds = [w for w in adds if w.adopt is None and not w.failed]
-        if self.dry_run:
-            self._plan(spec, adds, mods, report)
-        else:
-            self._send(spec, adds, mods)
-            self._record(spec, works, report)
-            self._relink_references(spec, works)
-            self._write_back(spec, report)
-        for work in works:
-            self.finished[(spec.name, work.sf_id)] = _describe(work.error) if work.error else None
-        return works
+        return run_batch(_OutboundBatch(self, spec, depth), records)
 
     # ------------------------------------------------------------------------------------------ steps
     def _work(self, spec: EntitySpec, record: dict[str, Any]) -> _Work:
@@ -718,9 +670,6 @@ class OutboundSync:
             for work, entry in zip(adds, entries, strict=True):
                 work.journal_id = entry.id
             crash_point("after_journal")
-        if mods:
-            self._fetch_edit_sequences(spec, mods)
-            self._merge(spec, [w for w in mods if not w.failed])
         self._write(spec, adds, "add")
         self._write(spec, [w for w in mods if not w.failed], "mod")
         crash_point("after_qb_write")
@@ -1168,3 +1117,68 @@ class SoqlLinkResolver:
                     found.setdefault(str(value), row["Id"])
         return found
 
+
+
+class _OutboundBatch:
+    """Salesforce → QuickBooks stages of one batch (:func:`qbsf.sync.pipeline.batch.run_batch`)."""
+
+    def __init__(self, sync: OutboundSync, spec: EntitySpec, depth: int) -> None:
+        self.sync = sync
+        self.spec = spec
+        self.depth = depth
+        self.report = sync.reports[spec.name]
+        self.adds: list[_Work] = []
+        self.mods: list[_Work] = []
+
+    def read(self, records: Sequence[dict[str, Any]]) -> list[_Work]:
+        sync, spec = self.sync, self.spec
+        works = [sync._work(spec, record) for record in records if (spec.name, record["Id"]) not in sync.finished]
+        self.report.read += len(works)
+        return works
+
+    def skip_seen(self, works: list[_Work]) -> list[_Work]:
+        # Parked records and records still backing off or waiting for their parent stay for later.
+        kept = self.sync._skip_parked_and_backing_off(self.spec, works, self.report)
+        links = self.sync.state.lookup_many(self.spec.name, [w.sf_id for w in kept])
+        for work in kept:
+            work.link = links.get(work.sf_id)
+        return kept
+
+    def map(self, works: list[_Work]) -> None:
+        self.sync._resolve_parents(self.spec, works, self.depth)
+        self.sync._map(self.spec, works)
+
+    def diff(self, works: list[_Work]) -> None:
+        """Unchanged records skipped; unlinked ones matched to same-named QuickBooks records; Mods merged with
+        QuickBooks' current record (:mod:`qbsf.sync.merge`)."""
+        sync, spec = self.sync, self.spec
+        sync._skip_unchanged(spec, works, self.report)
+        pending = [w for w in works if not w.failed and w.outcome is None]
+        adds = [w for w in pending if w.link is None]
+        mods = [w for w in pending if w.link is not None]
+        if adds:
+            sync._match_existing(spec, adds)
+            mods.extend(w for w in adds if w.adopt is not None and not w.failed)
+            adds = [w for w in adds if w.adopt is None and not w.failed]
+        if mods and not sync.dry_run:
+            sync._fetch_edit_sequences(spec, mods)
+            sync._merge(spec, [w for w in mods if not w.failed])
+        self.adds, self.mods = adds, mods
+
+    def write(self, works: list[_Work]) -> None:
+        if self.sync.dry_run:
+            self.sync._plan(self.spec, self.adds, self.mods, self.report)
+        else:
+            self.sync._send(self.spec, self.adds, self.mods)
+
+    def record(self, works: list[_Work]) -> None:
+        if not self.sync.dry_run:
+            self.sync._record(self.spec, works, self.report)
+            self.sync._relink_references(self.spec, works)
+
+    def ack(self, works: list[_Work]) -> None:
+        """QuickBooks ids written back to Salesforce; every record of the batch is finished for this cycle."""
+        if not self.sync.dry_run:
+            self.sync._write_back(self.spec, self.report)
+        for work in works:
+            self.sync.finished[(self.spec.name, work.sf_id)] = _describe(work.error) if work.error else None

@@ -118,8 +118,8 @@ def test_configuration_from_settings_and_clear_errors() -> None:
 
 def test_report_lines_follow_the_manual() -> None:
     report = InboundReport(cycle="c", started_at=datetime.now(UTC))
-    report.entities["Customer"] = InboundEntityReport(queried=13, created=10, updated=2, unchanged=1)
-    report.entities["Invoice"] = InboundEntityReport(queried=1, failed=1, failures=[("T1", "Invoice 8", "why")])
+    report.entities["Customer"] = InboundEntityReport(read=13, created=10, updated=2, unchanged=1)
+    report.entities["Invoice"] = InboundEntityReport(read=1, failed=1, failures=[("T1", "Invoice 8", "why")])
     # "synced" counts what was written (the unchanged one is not), and a line with a failure is marked ✗
     assert report.lines() == ["✓ Queried 13 QB Customers", "✓ 12 synced, ✗ 0 failed",
                               "✓ Queried 1 QB Invoice", "✗ 0 synced, ✗ 1 failed"]
