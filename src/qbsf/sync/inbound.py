@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from qbsf.errors import ConfigError, NeedsUser, QbsfError, SyncError
+from qbsf.errors import AfterDependency, ConfigError, NeedsUser, QbsfError, SyncError
 from qbsf.quickbooks.timestamps import CompanyClock, clock_for, company_zone
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
 from qbsf.sync.entities import INBOUND_SPECS, REGISTRY, InboundSpec, inbound_spec
@@ -72,7 +72,8 @@ from qbsf.sync.merge import (
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.pipeline.batch import BatchReport, run_batch
 from qbsf.sync.pipeline.source import Cursor, DeltaWanted, QuickBooksChanges, QuickBooksRead, in_batches
-from qbsf.sync.policy import waits_for
+from qbsf.sync.policy import explain, waits_for
+from qbsf.sync.policy import outcome as failure_outcome
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
 from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
 
@@ -675,7 +676,7 @@ class InboundSync:
                 work.error = refuse_non_numbers(work.label, result, sources)
                 work.payload = None if work.error else result
             else:
-                work.error = result
+                work.error = self._waiting_parent(mapping, work, result)
         # The Salesforce records that wrote these QuickBooks records (a mirrored invoice's Opportunity).
         origin = spec.declared.origin
         origins = self.state.lookup_qb_many(origin, [w.qb_id for w in todo]) if origin else {}
@@ -689,6 +690,22 @@ class InboundSync:
                                         origin_sf_id=found.sf_id if found is not None else None)
         # Never synced and Salesforce has a record of that name: link it (or report it), never a second one.
         link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
+
+    def _waiting_parent(self, mapping: Any, work: _Work, error: SyncError) -> SyncError:
+        """A Link lookup that found no Salesforce record for a synced entity's QuickBooks id (an invoice's customer
+        whose Account is not in Salesforce yet) waits for that record to be linked — retried as soon as it is, not
+        on a timer (the error policy's wait for the parent)."""
+        if not isinstance(error, AfterDependency) or waits_for(error) is not None:
+            return error
+        for rule in getattr(mapping, "rules", ()):
+            if f"{rule.source} → {rule.target}" not in error.message:
+                continue
+            value = work.flat.get(rule.source)
+            for link in rule.links:
+                entity = CrosswalkLinkResolver.KNOWN.get((link.sobject.casefold(), link.field.casefold()))
+                if entity is not None and value:
+                    return AfterDependency(error.message, hint=error.hint, parent=(entity, str(value)))
+        return error
 
     def _diff(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport, *, resend: bool) -> None:
         """Records whose Salesforce record was deleted there are not brought back; unchanged records and echoes cost
@@ -938,6 +955,7 @@ class InboundSync:
         new_links: list[Link] = []
         sequences: dict[str, str] = {}
         failures: list[FailureInput] = []
+        failed: dict[str, tuple[_Work, str]] = {}
         cleared: list[str] = []
         statuses: list[OpenInvoice] = []
         inactivated: list[_Work] = []
@@ -951,8 +969,7 @@ class InboundSync:
                 report.failures.append((work.qb_id, work.label, message))
                 failures.append(FailureInput(work.qb_id, type(work.error).__name__, message,
                                              version=_version(work.record), waits_for=waits_for(work.error)))
-                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.FAILED, sf_id=work.sf_id,
-                                       qb_id=work.qb_id, cycle=self.cycle, message=message))
+                failed[work.qb_id] = (work, message)
                 continue
             cleared.append(work.qb_id)
             if work.outcome is Outcome.SKIPPED:
@@ -1026,8 +1043,15 @@ class InboundSync:
                 self.state.mark_written_back_many(spec.crosswalk, written_back)
             if statuses:
                 self.store.set_invoice_statuses(statuses)
-            if failures:
-                self.state.fail_many(spec.sf_object, QB_TO_SF, failures)
+            # What happens next is the error policy's (qbsf.sync.policy), as in the other direction: backoff, wait
+            # for the parent, parked for a person, or recorded only — and the log says which.
+            for failure in self.state.fail_many(spec.sf_object, QB_TO_SF, failures) if failures else []:
+                work, message = failed[failure.record_key]
+                if failure.parked:
+                    report.parked += 1
+                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", failure_outcome(failure),
+                                       sf_id=work.sf_id, qb_id=work.qb_id, cycle=self.cycle,
+                                       message=message + explain(failure)))
             if cleared:
                 self.state.clear_failures_many(spec.sf_object, QB_TO_SF, cleared)
             self.state.log_many(events)
@@ -1089,6 +1113,8 @@ class InboundSync:
                 record_told()
             for name, ids in forgotten:
                 self.store.forget(name, ids)
+                # A deleted record that failed (waiting for its parent, parked) has nothing left to retry.
+                self.state.clear_failures_many(inbound_spec(name).sf_object, QB_TO_SF, ids)
             self.state.remember_seen(_DELETED, pairs, forget_before=_utc_text(since) if since else None)
             if newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(_DELETED, _utc_text(newest))
