@@ -267,6 +267,23 @@ class SyncSettings(_Section):
                 raise ValueError(f"{entity}: {exc}") from None
         return value
 
+    @field_validator("on_sf_gone")
+    @classmethod
+    def _gone_actions(cls, value: dict[str, str]) -> dict[str, str]:
+        """Each object is one qbsf sends to QuickBooks, and its action means something for what it became there
+        (a customer can be made inactive, an invoice cannot; an invoice takes a memo): its declaration says."""
+        from qbsf.sync.entities import entity
+
+        for name, action in value.items():
+            try:
+                declared = entity(name).declared
+            except ConfigError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            if action not in declared.sf_gone_actions:
+                raise ValueError(f"{name}: {action!r} does nothing to a QuickBooks {declared.qb_word.lower()}; "
+                                 f"choose {' or '.join(declared.sf_gone_actions)}")
+        return value
+
     @field_validator("eligibility")
     @classmethod
     def _soql_conditions(cls, value: dict[str, str]) -> dict[str, str]:
