@@ -54,8 +54,8 @@ def entity_branches(path: Path, names: set[str]) -> list[tuple[int, str]]:
             found.extend((c.lineno, f"compares with {c.value!r}") for operand in operands
                          for c in _strings(operand) if c.value in names)
         elif isinstance(node, ast.Dict):
-            found.extend((key.lineno, f"keys a table by {key.value!r}") for key in node.keys
-                         if isinstance(key, ast.Constant) and key.value in names)
+            found.extend((c.lineno, f"keys a table by {c.value!r}") for key in node.keys if key is not None
+                         for c in _strings(key) if c.value in names)
         elif isinstance(node, ast.Set):
             found.extend((c.lineno, f"lists {c.value!r} in a set") for c in _strings(node) if c.value in names)
     return sorted(set(found))
@@ -92,12 +92,12 @@ def test_the_guard_sees_each_kind_of_entity_branch(tmp_path: Path) -> None:
         '    if spec.name == "Contact":\n'
         '        return 1\n'
         '    if spec.qb_entity in ("Customer", "Item"):\n'
-        '        return {"Invoice": 2}\n'
+        '        return {"Invoice": 2, ("deleted", "Item"): 3}\n'
         '    words = {"Product2", "other"}\n'
         '    """Account in a docstring is fine"""\n'
         '    return "RefNumber" if kind != "InvoiceLine" else spec.call("Account")\n', encoding="utf-8")
     found = entity_branches(source, entity_names())
-    assert [line for line, _ in found] == [2, 4, 4, 5, 6, 8]
+    assert [line for line, _ in found] == [2, 4, 4, 5, 5, 6, 8]
     assert found[0][1] == "compares with 'Contact'"
     assert (tmp_path / "app").mkdir() is None and offenders(tmp_path) == [
         f"sync/example.py:{line}: {what}" for line, what in found]
