@@ -128,3 +128,16 @@ def test_a_new_entity_brings_its_sheet_and_file_words_with_it() -> None:
     assert (kind.sheet, kind.direction, kind.sf_object) == ("Payment_to_SF", Direction.QB_TO_SF, "QB_Payment__c")
     assert payment.inbound is not None and payment.inbound.source == "qb:ReceivePayment"
     assert not payment.matches_by_name and payment.sf_gone_actions == ("report", "memo")
+
+
+def test_cli_help_lists_the_declared_entities() -> None:
+    from typer.testing import CliRunner
+
+    from qbsf.app.cli import app
+    from qbsf.sync.entities import say
+
+    assert say(["Customer", "Item", "Invoice"]) == "Customer, Item or Invoice" and say(["Account"]) == "Account"
+    text = CliRunner().invoke(app, ["sync", "qb-to-sf", "--help"], env={"COLUMNS": "200"}).output
+    assert say(spec.name for spec in INBOUND_SPECS) in text
+    text = CliRunner().invoke(app, ["sync", "sf-to-qb", "--help"], env={"COLUMNS": "200"}).output
+    assert say(spec.name for spec in ENTITIES) in text

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from qbsf.app.demo.stack import DEFAULT_DIR, EXAMPLE_MAPPINGS, DemoStack, Transport
+from qbsf.sync.entities import ENTITIES, REGISTRY, say
 
 app = typer.Typer(help="The whole system against the emulators (Ctrl-C stops); `qbsf demo edit …` changes a "
                        "record on either side while it runs.", invoke_without_command=True, no_args_is_help=False)
@@ -130,7 +131,7 @@ def _edit_dir(ctx: typer.Context, directory: Path | None) -> Path:
 @edit_app.command("salesforce")
 def edit_salesforce_command(
     ctx: typer.Context,
-    sobject: Annotated[str, typer.Argument(help="Salesforce object: Account, Contact, Product2, Opportunity.")],
+    sobject: Annotated[str, typer.Argument(help=f"Salesforce object: {say(s.sf_object for s in ENTITIES)}.")],
     name: Annotated[str, typer.Argument(help="The record's Name, e.g. 'Acme Corporation'.")],
     values: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs, Salesforce API names (Phone=555-0100).")],
     directory: Annotated[Path | None, _DIR_OPTION] = None,
@@ -144,7 +145,7 @@ def edit_salesforce_command(
 @edit_app.command("quickbooks")
 def edit_quickbooks_command(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="QuickBooks record: Customer, Item or Invoice.")],
+    kind: Annotated[str, typer.Argument(help=f"QuickBooks record: {say(s.qb_entity for s in REGISTRY)}.")],
     name: Annotated[str, typer.Argument(help="The customer's or item's full name, or the invoice number.")],
     values: Annotated[list[str], typer.Argument(help="FIELD=VALUE pairs, qbXML names (Phone=555-0199, "
                                                      "BillAddress.City=Austin).")],

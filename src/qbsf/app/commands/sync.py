@@ -23,7 +23,7 @@ from qbsf.app.context import AppContext, ConfigAnywhere, cli_context
 from qbsf.app.transports import quickbooks_transport
 from qbsf.app.words import entity_word
 from qbsf.sync.engine import CycleReport, SyncEngine
-from qbsf.sync.entities import entity
+from qbsf.sync.entities import ENTITIES, INBOUND_SPECS, entity, say
 from qbsf.sync.linking import LINKABLE, accept, propose, unlink
 from qbsf.sync.runtime import open_engine, open_state
 
@@ -31,8 +31,8 @@ app = typer.Typer(help="Run the sync engine: Salesforce → QuickBooks passes, s
                   cls=ConfigAnywhere)
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
-EntityOption = Annotated[list[str] | None, typer.Option("--entity", "-e", help="Account, Contact, Product2 or "
-                                                                               "Opportunity (repeatable).")]
+EntityOption = Annotated[list[str] | None, typer.Option(
+    "--entity", "-e", help=f"{say(spec.name for spec in ENTITIES)} (repeatable).")]
 
 
 def _context(ctx: typer.Context, config: str | None) -> AppContext:
@@ -117,7 +117,8 @@ def sf_to_qb(ctx: typer.Context, entity_names: EntityOption = None,
 @app.command("qb-to-sf")
 def qb_to_sf(ctx: typer.Context,
              entity_names: Annotated[list[str] | None, typer.Option(
-                 "--entity", "-e", help="Customer, Item or Invoice (repeatable); default all three.")] = None,
+                 "--entity", "-e",
+                 help=f"{say(spec.name for spec in INBOUND_SPECS)} (repeatable); default all.")] = None,
              full: Annotated[bool, typer.Option("--all", help="Re-read every record (unchanged ones cost "
                                                               "nothing).")] = False,
              reset: Annotated[bool, typer.Option("--reset", help="Reset the watermark(s) first: re-sync from "

@@ -75,6 +75,7 @@ __all__ = [
     "outbound_entities",
     "parse_sf_datetime",
     "quote",
+    "say",
     "select_fields",
     "soql_datetime",
 ]
@@ -189,6 +190,12 @@ def for_qb_entity(qb_entity: str, direction: str = IN) -> SyncedEntity:
         raise ConfigError(f"{qb_entity!r} is not a QuickBooks entity qbsf syncs {_way(direction)}",
                           hint=f"the entities are {', '.join(dict.fromkeys(item.qb_entity for item in items))}")
     return found
+
+
+def say(names: Iterable[str]) -> str:
+    """Names as a bookkeeper lists them: ``Customer, Item or Invoice``."""
+    items = list(dict.fromkeys(names))
+    return ", ".join(items[:-1]) + f" or {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 def _way(direction: str) -> str:
