@@ -17,8 +17,7 @@ from qbsf.sync.entities import outbound_entities
 app = typer.Typer(help="Salesforce: log in with the browser, test the connection, log out.", no_args_is_help=True)
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
-#: The fields qbsf writes QuickBooks ids into; without them nothing can be written back.
-# The field holding the QuickBooks id on each Salesforce object sent to QuickBooks (from the entity registry).
+#: The fields qbsf writes QuickBooks ids into; without them nothing can be written back (from the entity registry).
 ID_FIELDS = {item.sf_object: item.qb_id_field for item in outbound_entities()}
 PACKAGE_OBJECTS = ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Heartbeat__c", "QBSF_Sync_Request__c", "QBSF_Mapping__c",
                    "QBSF_Watermark__c", "QBSF_Activity__c", "QB_Payment__c", "QB_Payment_Line__c", "QB_Credit_Memo__c",
