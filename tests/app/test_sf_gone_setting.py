@@ -14,7 +14,7 @@ def test_each_object_takes_the_actions_its_quickbooks_record_allows() -> None:
 
 
 @pytest.mark.parametrize(("name", "action", "words"), [
-    ("Opportunity", "inactivate", "'inactivate' does nothing to a QuickBooks invoice; choose report or memo"),
+    ("Opportunity", "inactivate", "'inactivate' does nothing to a QuickBooks invoice; choose report, memo or void"),
     ("Contact", "memo", "'memo' does nothing to a QuickBooks customer; choose report or inactivate"),
     ("Lead", "report", "no synced entity is called 'Lead'"),
 ])

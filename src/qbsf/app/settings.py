@@ -272,7 +272,7 @@ class SyncSettings(_Section):
     def _gone_actions(cls, value: dict[str, str]) -> dict[str, str]:
         """Each object is one qbsf sends to QuickBooks, and its action means something for what it became there
         (a customer can be made inactive, an invoice cannot; an invoice takes a memo): its declaration says."""
-        from qbsf.sync.entities import entity
+        from qbsf.sync.entities import entity, say
 
         for name, action in value.items():
             try:
@@ -281,7 +281,7 @@ class SyncSettings(_Section):
                 raise ValueError(f"{name}: {exc}") from None
             if action not in declared.sf_gone_actions:
                 raise ValueError(f"{name}: {action!r} does nothing to a QuickBooks {declared.qb_word.lower()}; "
-                                 f"choose {' or '.join(declared.sf_gone_actions)}")
+                                 f"choose {say(declared.sf_gone_actions)}")
         return value
 
     @field_validator("eligibility")
