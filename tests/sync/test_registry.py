@@ -141,3 +141,20 @@ def test_cli_help_lists_the_declared_entities() -> None:
     assert say(spec.name for spec in INBOUND_SPECS) in text
     text = CliRunner().invoke(app, ["sync", "sf-to-qb", "--help"], env={"COLUMNS": "200"}).output
     assert say(spec.name for spec in ENTITIES) in text
+
+
+def test_an_entity_without_its_own_query_reads_through_the_one_query_by_entity() -> None:
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    class Client:
+        def query(self, entity: str, **options: object) -> list[str]:
+            calls.append((entity, options))
+            return ["a payment"]
+
+    payment = SyncedEntity(key="QB_Payment__c", sf_object="QB_Payment__c", qb_id_field="QB_Payment_ID__c",
+                           qb_entity="ReceivePayment", qb_id_kind="TxnID", inbound_sheet="Payment_to_SF")
+    assert list(payment.hooks.read(payment, Client(), ids=["T1"], missing_ok=True)) == ["a payment"]
+    assert calls == [("ReceivePayment", {"ids": ["T1"], "modified_since": None, "include_inactive": False,
+                                         "include_lines": False, "missing_ok": True})]
+    with pytest.raises(ConfigError, match="cannot read ReceivePayment records"):
+        payment.hooks.read(payment, object())

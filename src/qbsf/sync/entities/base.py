@@ -127,7 +127,14 @@ class EntityHooks:
     def read(self, entity: SyncedEntity, qb: Any, *, modified_since: datetime | None = None,
              ids: Sequence[str] | None = None, missing_ok: bool = False) -> Iterable[Any]:
         """The entity's QuickBooks records modified since a time (all when None) or listed by id — inactive list
-        records included, transactions without their lines — through the client's query method (``qb_query``)."""
+        records included, transactions without their lines — through the client's query method for the entity
+        (``qb_query``), or its one query by entity when none is declared."""
+        generic = getattr(qb, "query", None)
+        if not entity.qb_query and callable(generic):
+            extra = {"missing_ok": True} if missing_ok else {}
+            return generic(entity.qb_entity, ids=list(ids) if ids is not None else None,
+                           modified_since=modified_since if ids is None else None,
+                           include_inactive=not entity.is_txn, include_lines=False, **extra)
         query = getattr(qb, entity.qb_query, None) if entity.qb_query else None
         if query is None:
             raise ConfigError(f"the QuickBooks connection cannot read {entity.qb_word} records",
@@ -199,7 +206,7 @@ class SyncedEntity:
     daily_status: bool = False         # the inbound daily pass turns Open records OverDue (invoices)
     # The entity whose Salesforce record wrote this QuickBooks record (a mirrored invoice's Opportunity).
     origin: str | None = None
-    qb_query: str = ""                 # the QuickBooks client's query method for the entity (query_customers)
+    qb_query: str = ""                 # the client's own query method for it (query_customers); else query(entity)
     sf_label: str = ""                 # a bookkeeper's word for the Salesforce record (Product for Product2)
     qb_label: str = ""                 # a bookkeeper's word for the QuickBooks record (Invoice)
     aliases: tuple[str, ...] = ()      # other names a user may type for it (acct, oppty, invoices)
