@@ -13,7 +13,7 @@ from qbsf.mapping.loader import HEADER_LINE
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mappings"
 
 
-# The mapping engine knows no entity: its tests declare the template's eight sheets themselves, as the sync layer's
+# The mapping engine knows no entity: its tests declare the template's sheets themselves, as the sync layer's
 # registry does for qbsf (tests/sync/test_registry.py checks the registry declares the same sheets).
 SF, QB = Direction.SF_TO_QB, Direction.QB_TO_SF
 TEMPLATE = Catalogue(
@@ -27,11 +27,13 @@ TEMPLATE = Catalogue(
         MappingKind("OpptyLines_CHILD_Oppty", SF, "OpportunityLineItem", "InvoiceLine", child=True,
                     parent_sheet="Oppty_to_Invoice"),
         MappingKind("Contact_to_SubCustomer", SF, "Contact", "Customer"),
+        MappingKind("Payment_to_SF", QB, "QB_Payment__c", "ReceivePayment"),
     ],
     words={"acct": "Acct_to_Customer", "account": "Acct_to_Customer", "product": "Product_to_Item",
            "oppty": "Oppty_to_Invoice", "opportunity": "Oppty_to_Invoice", "invoice": "Invoice_to_SF",
            "contact": "Contact_to_SubCustomer", "subcustomer": "Contact_to_SubCustomer",
-           "opptylines": "OpptyLines_CHILD_Oppty", "_child_oppty": "OpptyLines_CHILD_Oppty"},
+           "opptylines": "OpptyLines_CHILD_Oppty", "_child_oppty": "OpptyLines_CHILD_Oppty",
+           "payment": "Payment_to_SF"},
     own_fields={"Account": frozenset({"BillingStreet", "BillingCity", "Industry", "Website"}),
                 "Contact": frozenset({"FirstName", "LastName", "Email", "MailingStreet"}),
                 "Product2": frozenset({"ProductCode", "Family"}),

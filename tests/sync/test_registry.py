@@ -28,14 +28,15 @@ def test_registry_is_in_dependency_order_and_every_parent_is_declared_first() ->
         for parent in [*item.parents, *(item.lines.parents if item.lines else ())]:
             assert parent.entity in seen, f"{item.key} needs {parent.entity} first"
         seen.add(item.key)
-    assert [item.key for item in REGISTRY] == ["Account", "Contact", "Product2", "Opportunity", "QB_Invoice__c"]
+    assert [item.key for item in REGISTRY] == ["Account", "Contact", "Product2", "Opportunity", "QB_Invoice__c",
+                                               "QB_Payment__c"]
 
 
 def test_both_engine_tables_are_views_of_the_declarations() -> None:
     assert [spec.name for spec in ENTITIES] == ["Account", "Contact", "Product2", "Opportunity"]
     assert [(spec.name, spec.sf_object, spec.crosswalk) for spec in INBOUND_SPECS] == [
         ("Customer", "Account", "Account"), ("Item", "Product2", "Product2"),
-        ("Invoice", "QB_Invoice__c", "QB_Invoice__c")]
+        ("Invoice", "QB_Invoice__c", "QB_Invoice__c"), ("ReceivePayment", "QB_Payment__c", "QB_Payment__c")]
     for spec in ENTITIES:
         assert spec.declared.outbound is spec and spec.sheet == spec.declared.outbound_sheet
     for spec in INBOUND_SPECS:
@@ -57,12 +58,13 @@ def test_lookups_by_key_sheet_object_and_quickbooks_entity() -> None:
 
 
 @pytest.mark.parametrize(("lookup", "name", "words"), [
-    (by_key, "Lead", "Account, Contact, Product2, Opportunity, QB_Invoice__c"),
+    (by_key, "Lead", "Account, Contact, Product2, Opportunity, QB_Invoice__c, QB_Payment__c"),
     (entity, "Lead", "Account, Contact, Product2, Opportunity"),
-    (inbound_spec, "ReceivePayment", "Customer (Account), Item (Product2) or Invoice (QB_Invoice__c)"),
-    (by_sheet, "Payment_to_SF", "Acct_to_Customer"),
+    (inbound_spec, "Lead", "Customer (Account), Item (Product2), Invoice (QB_Invoice__c) or ReceivePayment "
+                           "(QB_Payment__c)"),
+    (by_sheet, "Lead_to_SF", "Acct_to_Customer"),
     (for_sf_object, "Lead", "Account, Contact, Product2, Opportunity"),
-    (for_qb_entity, "ReceivePayment", "Customer, Item, Invoice"),
+    (for_qb_entity, "Lead", "Customer, Item, Invoice, ReceivePayment"),
 ])
 def test_an_undeclared_entity_is_a_clear_error_naming_the_choices(lookup, name: str, words: str) -> None:
     with pytest.raises(ConfigError, match=name) as info:
@@ -111,6 +113,7 @@ def test_the_mapping_sheets_are_the_registrys() -> None:
         ("OpptyLines_CHILD_Oppty", Direction.SF_TO_QB, "OpportunityLineItem", "InvoiceLine", True,
          "Oppty_to_Invoice"),
         ("Invoice_to_SF", Direction.QB_TO_SF, "QB_Invoice__c", "Invoice", False, None),
+        ("Payment_to_SF", Direction.QB_TO_SF, "QB_Payment__c", "ReceivePayment", False, None),
     }
     assert CATALOGUE.kind_from_filename("Oppty.csv").sheet == "Oppty_to_Invoice"
     assert CATALOGUE.owner_of_field(CATALOGUE.kind_by_sheet("Product_to_Item"), "BillingStreet") == "Account"
@@ -120,14 +123,14 @@ def test_a_new_entity_brings_its_sheet_and_file_words_with_it() -> None:
     from qbsf.mapping import Direction
     from qbsf.sync.entities import mapping_catalogue
 
-    payment = SyncedEntity(key="QB_Payment__c", sf_object="QB_Payment__c", qb_id_field="QB_Payment_ID__c",
-                           qb_entity="ReceivePayment", qb_id_kind="TxnID", inbound_sheet="Payment_to_SF",
-                           inbound_words=("payment",))
-    catalogue = mapping_catalogue([*REGISTRY, payment])
-    kind = catalogue.kind_from_filename("QB_SF_Mapping_Template_v3 - Payments.csv")
-    assert (kind.sheet, kind.direction, kind.sf_object) == ("Payment_to_SF", Direction.QB_TO_SF, "QB_Payment__c")
-    assert payment.inbound is not None and payment.inbound.source == "qb:ReceivePayment"
-    assert not payment.matches_by_name and "inactivate" not in payment.sf_gone_actions
+    deposit = SyncedEntity(key="QB_Deposit__c", sf_object="QB_Deposit__c", qb_id_field="QB_Deposit_ID__c",
+                           qb_entity="Deposit", qb_id_kind="TxnID", inbound_sheet="Deposit_to_SF",
+                           inbound_words=("deposit",))
+    catalogue = mapping_catalogue([*REGISTRY, deposit])
+    kind = catalogue.kind_from_filename("QB_SF_Mapping_Template_v3 - Deposits.csv")
+    assert (kind.sheet, kind.direction, kind.sf_object) == ("Deposit_to_SF", Direction.QB_TO_SF, "QB_Deposit__c")
+    assert deposit.inbound is not None and deposit.inbound.source == "qb:Deposit"
+    assert not deposit.matches_by_name and "inactivate" not in deposit.sf_gone_actions
 
 
 def test_cli_help_lists_the_declared_entities() -> None:

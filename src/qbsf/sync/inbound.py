@@ -135,7 +135,9 @@ class InboundConfig:
         for key, action in self.on_deleted.items():
             if inbound_spec(key).name == inbound_spec(entity).name:
                 return action
-        return DeletionAction()
+        spec = inbound_spec(entity)
+        default = spec.hooks.default_deletion(spec.declared)
+        return DeletionAction(*default) if default is not None else DeletionAction()
 
     @classmethod
     def from_settings(cls, settings: Any) -> InboundConfig:
@@ -204,7 +206,8 @@ class InboundReport:
         """The manual's log lines: ``✓ Queried 13 QB Customers`` then ``✓ 13 synced, ✗ 0 failed`` per entity."""
         out: list[str] = []
         for name, report in self.entities.items():
-            out.append(f"✓ Queried {report.queried} QB {name}{'' if report.queried == 1 else 's'}")
+            word = _qb_word(name)
+            out.append(f"✓ Queried {report.queried} QB {word}{'' if report.queried == 1 else 's'}")
             out.append(f"{'✗' if report.failed else '✓'} {report.synced} synced, ✗ {report.failed} failed")
         if self.error:
             out.append(f"✗ QB → SF pass stopped: {self.error}")
@@ -261,6 +264,14 @@ def _parse_utc(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _qb_word(name: str) -> str:
+    """A bookkeeper's word for a QuickBooks entity the pass reports on (Payment for ReceivePayment)."""
+    try:
+        return inbound_spec(name).declared.qb_word
+    except (ConfigError, ValueError):
+        return name
 
 
 def _qb_class(spec: InboundSpec) -> type | None:
@@ -936,6 +947,18 @@ class InboundSync:
                                     strict=True):
                 self._settle(work, result, created=None)
 
+    def _write_lines(self, spec: InboundSpec, works: list[_Work]) -> None:
+        """What the entity writes beside each record now in Salesforce (its hooks: a payment's lines)."""
+        done = [w for w in works if w.error is None and w.payload is not None
+                and w.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, None)
+                and (w.sf_id or w.link is not None)]
+        written = [(w.record, w.flat, str(w.sf_id or (w.link.sf_id if w.link else "")),
+                    w.outcome is Outcome.CREATED) for w in done]
+        errors = spec.hooks.write_lines(spec.declared, written, sf=self.sf, resolver=self.resolver)
+        for work in done:
+            if work.qb_id in errors:
+                work.error = errors[work.qb_id]
+
     @staticmethod
     def _settle(work: _Work, result: Any, *, created: bool | None) -> None:
         if result.success:
@@ -1191,6 +1214,7 @@ class _InboundBatch:
 
     def write(self, works: list[_Work]) -> None:
         self.sync._write(self.spec, [w for w in works if w.outcome is None and w.error is None])
+        self.sync._write_lines(self.spec, works)
 
     def record(self, works: list[_Work]) -> None:
         self.sync._record(self.spec, works, self.report)

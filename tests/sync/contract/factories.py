@@ -291,6 +291,30 @@ class InvoiceToQbInvoice(InboundFactory):
         return target.get("Memo__c") == "Changed in QuickBooks"
 
 
+class ReceivePaymentToQbPayment(InboundFactory):
+    sf_object, qb_entity, qb_list, external_id = "QB_Payment__c", "ReceivePayment", "payments", "QB_Payment_ID__c"
+    removal_action = "set:Deleted_In_QuickBooks__c=true"
+    named = False
+
+    def prepare(self, w: ContractWorld) -> None:
+        InvoiceToQbInvoice().prepare(w)
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        # Each payment pays its own invoice (made here: an invoice cannot be paid twice in full).
+        invoice = w.qb_sim.get(InvoiceToQbInvoice().make(w, 50 + number))
+        return w.qb_sim.add("ReceivePayment", {
+            "CustomerRef": {"ListID": invoice["CustomerRef"]["ListID"]}, "RefNumber": f"P{1000 + number}",
+            "TotalAmount": invoice["BalanceRemaining"], "PaymentMethodRef": {"FullName": "Check"},
+            "AppliedToTxnAdd": [{"TxnID": invoice["TxnID"], "PaymentAmount": invoice["BalanceRemaining"]}]})["TxnID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Memo": "Changed in QuickBooks"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo__c") == "Changed in QuickBooks"
+
+
+
 def removal_actions(case: Case) -> list[str]:
     """What the entity can be told to do with a record gone from its source side, beside only recording it: the
     sync.on_sf_gone actions it declares (SF → QB), its factory's sync.on_qb_delete action (QB → SF)."""
@@ -304,5 +328,5 @@ def removal_actions(case: Case) -> list[str]:
 FACTORIES: dict[tuple[str, str, str], Factory] = {
     factory.key: factory for factory in (
         AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(),
-        CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice())
+        CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice(), ReceivePaymentToQbPayment())
 }

@@ -877,6 +877,10 @@ class QuickBooksSimulator:
         """Every received payment with the invoices it was applied to."""
         return self._records(("ReceivePayment",))
 
+    def receive_payments(self) -> list[dict[str, Any]]:
+        """The received payments, under their qbXML entity's name (ReceivePayment): the same list as payments()."""
+        return self.payments()
+
     def sales_orders(self) -> list[dict[str, Any]]:
         """Every sales order with its lines, in creation order."""
         return self._records(("SalesOrder",))

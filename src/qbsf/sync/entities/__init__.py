@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from qbsf.errors import ConfigError
 from qbsf.mapping.kinds import Catalogue, Direction, MappingKind, use_catalogue
-from qbsf.sync.entities import account, contact, invoice, product
+from qbsf.sync.entities import account, contact, invoice, payment, product
 from qbsf.sync.entities.base import (
     LIST_ID,
     TXN_ID,
@@ -87,6 +87,7 @@ REGISTRY: tuple[SyncedEntity, ...] = (
     product.PRODUCT,
     invoice.OPPORTUNITY,
     invoice.QB_INVOICE,
+    payment.PAYMENT,
 )
 
 OUT = "sf_to_qb"

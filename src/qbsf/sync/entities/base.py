@@ -148,6 +148,18 @@ class EntityHooks:
             return query(list_ids=list(ids), include_inactive=True, **extra)
         return query(modified_since=modified_since, include_inactive=True)
 
+    def write_lines(self, entity: SyncedEntity, written: Sequence[tuple[Any, Mapping[str, Any], str, bool]], *,
+                    sf: Any, resolver: Any) -> dict[str, SyncError]:
+        """After a batch's records are in Salesforce: write what each carries beyond its own record (a payment's
+        lines, one per invoice it pays). ``written`` holds (QuickBooks record, flat values, Salesforce Id, created
+        now) of every record of the batch now in Salesforce; returns the errors by QuickBooks id."""
+        return {}
+
+    def default_deletion(self, entity: SyncedEntity) -> tuple[str, Any] | None:
+        """The Salesforce field and value set when a record is deleted in QuickBooks and ``sync.on_qb_delete`` names
+        no action for the entity (None: the activity log only)."""
+        return None
+
     def skip_inbound(self, entity: SyncedEntity, flat: Mapping[str, Any]) -> str | None:
         """Why a QuickBooks record is not synced into this Salesforce object at all (None: it is)."""
         return None

@@ -1,0 +1,85 @@
+"""QuickBooks payments → QB_Payment__c with a QB_Payment_Line__c per invoice paid, end to end on both emulators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from qbsf.sync.state import Direction, Outcome
+
+
+def _company(world) -> tuple[dict, list[dict]]:
+    """Acme with two invoices of 300.00 each."""
+    customer = world.qb_sim.add("Customer", {"Name": "Acme Inc"})
+    item = world.qb_sim.add("ItemService", {"Name": "Consulting", "SalesOrPurchase": {
+        "Price": "150.00", "AccountRef": {"FullName": "Sales"}}})
+    today = world.qb_sim.now().astimezone(world.qb_sim.tz).date()
+    invoices = [world.qb_sim.add("Invoice", {
+        "CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": f"100{n}", "TxnDate": today.isoformat(),
+        "DueDate": (today + timedelta(days=30)).isoformat(),
+        "InvoiceLineAdd": [{"ItemRef": {"ListID": item["ListID"]}, "Quantity": "2"}]}) for n in (1, 2)]
+    return customer, invoices
+
+
+def _pay(world, customer: dict, applied: list[tuple[dict, str]], total: str, ref: str = "CHK-9") -> dict:
+    return world.qb_sim.add("ReceivePayment", {
+        "CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": ref, "TotalAmount": total,
+        "PaymentMethodRef": {"FullName": "Check"},
+        "AppliedToTxnAdd": [{"TxnID": invoice["TxnID"], "PaymentAmount": amount} for invoice, amount in applied]})
+
+
+def _records(world, sobject: str, **where) -> list[dict]:
+    return [r for r in world.sf_state.records(sobject) if all(r.get(k) == v for k, v in where.items())]
+
+
+def test_partial_payment_across_two_invoices(world, inbound) -> None:
+    customer, invoices = _company(world)
+    assert inbound().run().ok
+    world.qb_sim.advance(60)
+    payment = _pay(world, customer, [(invoices[0], "300.00"), (invoices[1], "100.00")], "450.00")
+    report = inbound().run()
+    assert report.ok, report.failures
+    assert report.entities["ReceivePayment"].created == 1
+    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    account = _records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
+    assert (record["Name"], record["Amount__c"], record["Unused_Amount__c"], record["Payment_Method__c"],
+            record["Linked_Account__c"]) == ("Payment CHK-9", 450.0, 50.0, "Check", account["Id"])
+    sf_invoices = {r["QB_Invoice_ID__c"]: r for r in world.sf_state.records("QB_Invoice__c")}
+    lines = sorted(_records(world, "QB_Payment_Line__c", Payment__c=record["Id"]), key=lambda r: r["Name"])
+    assert [(r["Invoice__c"], r["Amount_Applied__c"], r["Invoice_Balance__c"]) for r in lines] == [
+        (sf_invoices[invoices[0]["TxnID"]]["Id"], 300.0, 0.0), (sf_invoices[invoices[1]["TxnID"]]["Id"], 100.0, 200.0)]
+    assert {r["Status__c"] for r in sf_invoices.values()} == {"Paid", "Open"}  # the invoices moved too
+    # Nothing changed since: no echo, nothing written.
+    again = inbound().run()
+    assert again.ok and again.sf_calls == 0 and again.total("created") == again.total("updated") == 0
+
+
+def test_payment_reapplied_in_quickbooks_moves_its_lines(world, inbound) -> None:
+    customer, invoices = _company(world)
+    payment = _pay(world, customer, [(invoices[0], "100.00"), (invoices[1], "100.00")], "200.00")
+    assert inbound().run().ok
+    world.qb_sim.advance(60)
+    # The payment changed itself (not its header): QuickBooks' own change reaches Salesforce.
+    world.qb_sim.modify(payment["TxnID"], {"AppliedToTxnMod": [{"TxnID": invoices[1]["TxnID"],
+                                                                "PaymentAmount": "200.00"}]})
+    assert inbound().run(["ReceivePayment"]).ok
+    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    lines = _records(world, "QB_Payment_Line__c", Payment__c=record["Id"])
+    invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
+    assert [(r["Invoice__c"], r["Amount_Applied__c"]) for r in lines] == [(invoice["Id"], 200.0)]
+
+
+def test_payment_deleted_in_quickbooks_is_kept_and_flagged(world, inbound) -> None:
+    customer, invoices = _company(world)
+    payment = _pay(world, customer, [(invoices[0], "300.00")], "300.00")
+    assert inbound().run().ok
+    world.qb_sim.advance(60)
+    world.qb_sim.delete(payment["TxnID"])
+    report = inbound().run()
+    assert report.ok, report.failures
+    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    assert record["Deleted_In_QuickBooks__c"] is True
+    logged = [a for a in world.state.recent(20, direction=Direction.QB_TO_SF)
+              if a.qb_id == payment["TxnID"] and a.outcome is Outcome.UPDATED]
+    assert logged and "deleted in QuickBooks" in logged[0].message
+    invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[0]["TxnID"])[0]
+    assert invoice["Status__c"] == "Open", "the invoice is open again"
