@@ -37,7 +37,7 @@ def test_inbound_customer_sheet_wins_over_the_acct_word() -> None:
 
 def test_every_kind_knows_direction_objects_and_child() -> None:
     by_sheet = {kind.sheet: kind for kind in catalogue().kinds}
-    assert len(by_sheet) == 9
+    assert len(by_sheet) == 11
     assert by_sheet["Invoice_to_SF"].sf_object == "QB_Invoice__c"
     assert by_sheet["Invoice_to_SF"].direction is Direction.QB_TO_SF
     lines = by_sheet["OpptyLines_CHILD_Oppty"]
@@ -64,7 +64,7 @@ def test_child_marker_without_a_child_parent_is_refused() -> None:
 def test_kind_by_sheet() -> None:
     assert kind_by_sheet(" item_to_product ").sheet == "Item_to_Product"
     with pytest.raises(UnknownKind):
-        kind_by_sheet("Bill_to_SF")
+        kind_by_sheet("Deposit_to_SF")
 
 
 @settings(max_examples=200, deadline=None)

@@ -314,6 +314,44 @@ class ReceivePaymentToQbPayment(InboundFactory):
         return target.get("Memo__c") == "Changed in QuickBooks"
 
 
+class VendorToQbVendor(InboundFactory):
+    sf_object, qb_entity, qb_list, external_id = "QB_Vendor__c", "Vendor", "vendors", "QB_Vendor_ID__c"
+    removal_action = "set:Active__c=false"
+    named = False  # vendors are QuickBooks' own: Salesforce holds no record of that name to link
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        return w.qb_sim.add("Vendor", {"Name": name or f"QB Contract Vendor {number}",
+                                       "Phone": f"775-555-01{number:02d}"})["ListID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Phone": "775-555-7777"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Phone__c") == "775-555-7777"
+
+
+class BillToQbBill(InboundFactory):
+    sf_object, qb_entity, qb_list, external_id = "QB_Bill__c", "Bill", "bills", "QB_Bill_ID__c"
+    removal_action = "record"
+    named = False
+    VENDOR = "QB Contract Supplier"
+
+    def prepare(self, w: ContractWorld) -> None:
+        VendorToQbVendor().make(w, 0, self.VENDOR)
+        w.sync_in(["Vendor"])
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        (vendor,) = [v["ListID"] for v in w.qb_sim.vendors() if v["Name"] == self.VENDOR]
+        return w.qb_sim.add("Bill", {"VendorRef": {"ListID": vendor}, "RefNumber": f"B{1000 + number}",
+                                     "ExpenseLineAdd": [{"AccountRef": {"FullName": "Office Supplies"},
+                                                         "Amount": f"{10 + number}.00"}]})["TxnID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Memo": "Changed in QuickBooks"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo__c") == "Changed in QuickBooks"
+
 
 def removal_actions(case: Case) -> list[str]:
     """What the entity can be told to do with a record gone from its source side, beside only recording it: the
@@ -328,5 +366,6 @@ def removal_actions(case: Case) -> list[str]:
 FACTORIES: dict[tuple[str, str, str], Factory] = {
     factory.key: factory for factory in (
         AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(),
-        CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice(), ReceivePaymentToQbPayment())
+        CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice(), ReceivePaymentToQbPayment(),
+        VendorToQbVendor(), BillToQbBill())
 }

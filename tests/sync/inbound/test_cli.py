@@ -57,9 +57,9 @@ def test_qb_to_sf_prints_the_manuals_lines_and_reset_resyncs(cli_env, sf_emulato
 
 
 def test_unknown_entity_is_a_config_error_with_the_fix(cli_env) -> None:
-    result = CliRunner().invoke(app, ["sync", "qb-to-sf", "--entity", "Vendor"])
+    result = CliRunner().invoke(app, ["sync", "qb-to-sf", "--entity", "Deposit"])
     # qbsf's main() prints a QbsfError as one red line and exits 2.
     assert isinstance(result.exception, ConfigError)
-    assert "'Vendor' is not an entity the QuickBooks → Salesforce sync knows" in str(result.exception)
-    assert "Customer (Account), Item (Product2), Invoice (QB_Invoice__c) or ReceivePayment" in (
+    assert "'Deposit' is not an entity the QuickBooks → Salesforce sync knows" in str(result.exception)
+    assert "Customer (Account), Item (Product2), Invoice (QB_Invoice__c), ReceivePayment (QB_Payment__c)" in (
         result.exception.hint or "")
