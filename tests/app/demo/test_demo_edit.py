@@ -61,8 +61,8 @@ def test_edits_name_what_is_wrong(tmp_path: Path) -> None:
         edit_quickbooks(tmp_path, "Customer", "Acme Corporation", {"Phone": "1"})
     assert refused.value.hint and "make demo" in refused.value.hint
     done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", "demo", "--dir", str(tmp_path), "edit",
-                           "quickbooks", "Vendor", "x", "Phone=1"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "cannot edit a QuickBooks Vendor" in done.stderr, done.stderr
+                           "quickbooks", "Deposit", "x", "Phone=1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot edit a QuickBooks Deposit" in done.stderr, done.stderr
 
 
 def test_readme_starts_with_watching_it_sync_and_a_go_live_checklist_in_the_manuals_order() -> None:
