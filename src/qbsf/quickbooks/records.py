@@ -193,8 +193,9 @@ class ItemInventory(_ItemBase):
 
 
 @dataclass(slots=True)
-class InvoiceLine:
-    """One invoice line; TxnLineID is None for a line not yet in QuickBooks (sent as -1)."""
+class _SalesLine:
+    """The line Intuit gives an invoice, a credit memo and a sales receipt alike (in this element order). Each
+    document has its own subclass, so a line of one document is never taken for another's."""
 
     TxnLineID: str | None = None
     ItemRef: Ref | None = None
@@ -208,6 +209,11 @@ class InvoiceLine:
     Other1: str | None = None
     Other2: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class InvoiceLine(_SalesLine):
+    """One invoice line; TxnLineID is None for a line not yet in QuickBooks (sent as -1)."""
 
 
 @dataclass(slots=True)
@@ -270,39 +276,13 @@ class EstimateLine:
 
 
 @dataclass(slots=True)
-class CreditMemoLine:
+class CreditMemoLine(_SalesLine):
     """One credit memo line (the shape of an invoice line)."""
-
-    TxnLineID: str | None = None
-    ItemRef: Ref | None = None
-    Desc: str | None = None
-    Quantity: Decimal | None = None
-    Rate: Decimal | None = None
-    ClassRef: Ref | None = None
-    Amount: Decimal | None = None
-    ServiceDate: date | None = None
-    SalesTaxCodeRef: Ref | None = None
-    Other1: str | None = None
-    Other2: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
-class SalesReceiptLine:
+class SalesReceiptLine(_SalesLine):
     """One sales receipt line (the shape of an invoice line)."""
-
-    TxnLineID: str | None = None
-    ItemRef: Ref | None = None
-    Desc: str | None = None
-    Quantity: Decimal | None = None
-    Rate: Decimal | None = None
-    ClassRef: Ref | None = None
-    Amount: Decimal | None = None
-    ServiceDate: date | None = None
-    SalesTaxCodeRef: Ref | None = None
-    Other1: str | None = None
-    Other2: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
