@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from qbsf.bench.outbound import EXAMPLE_MAPPINGS
+from qbsf.sim.quickbooks import QuickBooksSimulator
 from qbsf.sync.engine import SyncConfig, SyncEngine, load_mappings
 from qbsf.sync.state import StateStore
 
@@ -128,3 +129,27 @@ def state_url(request) -> str:
     if request.param == "sqlite":
         return ":memory:"
     return request.getfixturevalue("postgres_state_url")
+
+
+@pytest.fixture
+def cli_env(sf_emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """A settings file naming the emulator, an empty simulator company file, a state file and the example mappings,
+    for `qbsf …` run from the command line."""
+    for name in list(os.environ):
+        if name.startswith("QBSF_"):
+            monkeypatch.delenv(name)
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    paths = {"config": tmp_path / "config.toml", "company": tmp_path / "company.sqlite",
+             "state": tmp_path / "state.db"}
+    paths["config"].write_text(
+        f'state_url = "sqlite:///{paths["state"]}"\nmappings_dir = "{EXAMPLE_MAPPINGS}"\n'
+        f'[salesforce]\ninstance_url = "{sf_emulator.url}"\nclient_id = "{sf_emulator.client_id}"\n'
+        f'auth_flow = "client_credentials"\n'
+        f'[quickbooks]\ntransport = "simulator"\nsimulator_path = "{paths["company"]}"\n'
+        f'[quickbooks.default_accounts]\nincome = "Sales"\n', encoding="utf-8")
+    monkeypatch.setenv("QBSF_CONFIG", str(paths["config"]))
+    monkeypatch.setenv("QBSF_SALESFORCE__CLIENT_SECRET", sf_emulator.client_secret)
+    # The simulator file must exist with its default chart of accounts before the CLI opens it.
+    QuickBooksSimulator(paths["company"]).close()
+    return paths

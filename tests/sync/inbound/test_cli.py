@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from qbsf.app.cli import app
-from qbsf.bench.outbound import EXAMPLE_MAPPINGS
 from qbsf.errors import ConfigError
 from qbsf.sim.quickbooks import QuickBooksSimulator
 
 
 @pytest.fixture
-def cli_env(sf_emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """A settings file naming the emulator, a simulator company file with 13 customers, a state file."""
-    for name in list(os.environ):
-        if name.startswith("QBSF_"):
-            monkeypatch.delenv(name)
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        monkeypatch.setenv(var, str(tmp_path / var.lower()))
-    paths = {"config": tmp_path / "config.toml", "company": tmp_path / "company.sqlite",
-             "state": tmp_path / "state.db"}
-    paths["config"].write_text(
-        f'state_url = "sqlite:///{paths["state"]}"\nmappings_dir = "{EXAMPLE_MAPPINGS}"\n'
-        f'[salesforce]\ninstance_url = "{sf_emulator.url}"\nclient_id = "{sf_emulator.client_id}"\n'
-        f'auth_flow = "client_credentials"\n'
-        f'[quickbooks]\ntransport = "simulator"\nsimulator_path = "{paths["company"]}"\n'
-        f'[quickbooks.default_accounts]\nincome = "Sales"\n', encoding="utf-8")
-    monkeypatch.setenv("QBSF_CONFIG", str(paths["config"]))
-    monkeypatch.setenv("QBSF_SALESFORCE__CLIENT_SECRET", sf_emulator.client_secret)
-    sim = QuickBooksSimulator(paths["company"])
+def cli_env(cli_env: dict[str, Path]) -> dict[str, Path]:
+    """The command line's settings (tests/sync/conftest.py) with 13 customers in the simulator company file."""
+    sim = QuickBooksSimulator(cli_env["company"])
     for number in range(13):
         sim.add("Customer", {"Name": f"Customer {number:02d}", "Phone": f"555-01{number:02d}"})
     sim.close()
-    return paths
+    return cli_env
 
 
 def test_qb_to_sf_prints_the_manuals_lines_and_reset_resyncs(cli_env, sf_emulator) -> None:
