@@ -95,3 +95,18 @@ def test_the_command_name_never_carries_values() -> None:
     assert line.startswith("qbsf qwc stopped") and "s3cret" not in line
     assert cli.unexpected_error_line(RecursionError(), ["qb", "parse", "/tmp/a.xml"]).startswith(
         "qbsf qb parse stopped: the input is nested too deeply")
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["sync", "--bogus"], ("qbsf sync: no such option: --bogus", "`qbsf sync --help`")),
+    (["config", "set"], ("qbsf config set: missing argument 'key'", "`qbsf config set --help`")),
+    (["nosuch"], ("qbsf: no such command 'nosuch'", "`qbsf --help`")),
+    (["bench", "outbound", "--accounts", "many"], ("invalid value for '--accounts'", "`qbsf bench outbound --help`")),
+])
+def test_a_command_line_mistake_is_one_line_naming_the_command_and_its_help(
+        argv: list[str], words: tuple[str, ...]) -> None:
+    done = subprocess.run([sys.executable, "-m", "qbsf.app.cli", *argv], capture_output=True, text=True, timeout=60)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert all(word in lines[0] for word in words), lines[0]
+    assert "╭" not in done.stderr and "Traceback" not in done.stderr

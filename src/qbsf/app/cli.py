@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from qbsf import __version__
 from qbsf.app.commands.bench import app as bench_app
@@ -111,7 +112,13 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, prog_name="qbsf")
+        code = app(args=args, prog_name="qbsf", standalone_mode=False)
+    except TyperException as exc:  # Click's usage errors (Typer carries its own Click): one line, not a box
+        _stderr.print(f"[red]✗[/red] {escape(usage_error_line(exc))}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        _stderr.print("Stopped.", highlight=False)
+        sys.exit(1)
     except QbsfError as exc:
         _stderr.print(f"[red]✗[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -120,6 +127,16 @@ def main(argv: list[str] | None = None) -> None:
         _stderr.print(f"[red]✗[/red] {escape(unexpected_error_line(exc, args))}", markup=True, highlight=False,
                       soft_wrap=True)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(code) outside standalone mode comes back as a code
+
+
+def usage_error_line(exc: TyperException) -> str:
+    """A command-line mistake on one line: the command, what is wrong, and where to read how to call it."""
+    context = getattr(exc, "ctx", None)
+    command = getattr(context, "command_path", None) or "qbsf"
+    message = " ".join(exc.format_message().split()) if hasattr(exc, "format_message") else str(exc)
+    message = message.rstrip(".")
+    return f"{command}: {message[:1].lower()}{message[1:]} → see `{command} --help`"
 
 
 if __name__ == "__main__":

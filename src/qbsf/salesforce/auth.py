@@ -330,6 +330,7 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
             return
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         self.server.result = query
+        self.server.arrived.set()  # before the page: the browser must never see "connected" while answered is False
         ok = "code" in query
         page = ("<h1>qbsf is connected to Salesforce</h1><p>You can close this window.</p>" if ok else
                 "<h1>Salesforce login failed</h1><p>Return to qbsf for details.</p>").encode()
@@ -338,7 +339,6 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(page)))
         self.end_headers()
         self.wfile.write(page)
-        self.server.arrived.set()
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("oauth callback: %s", format % args)  # the query holds the code: keep it out of INFO logs
