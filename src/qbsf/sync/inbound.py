@@ -16,7 +16,8 @@ One pass, per entity in that order:
 4. **Merge**: for the rest, Salesforce's current values are read (one query per 200) and merged field by field:
    QuickBooks' changes are sent, Salesforce's own changes left alone, a field changed on both sides decided by the
    policy and logged with both values (:mod:`qbsf.sync.conflicts`).
-5. **Write** in sObject Collections of 200: linked records by Id, new ones by external-id upsert (never duplicated).
+5. **Write** in sObject Collections of 200: linked records by Id, new ones by external-id upsert (never duplicated):
+   the Salesforce sink, :class:`qbsf.sync.pipeline.sink.SalesforceSink`.
 6. **Deletions and inactivation**: one ListDeletedQuery/TxnDeletedQuery message per pass; a deleted or
    inactivated customer or item is recorded in the activity log (default) or marks a field in Salesforce.
    Nothing is deleted in Salesforce.
@@ -67,15 +68,15 @@ from qbsf.sync.merge import (
     merge_fields,
     source_changes,
     source_key,
-    stuck_error,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.pipeline.batch import BatchReport, run_batch
+from qbsf.sync.pipeline.failures import FailedRecord, record_failures, stuck_failure
+from qbsf.sync.pipeline.sink import SalesforceSink
 from qbsf.sync.pipeline.source import Cursor, DeltaWanted, QuickBooksChanges, QuickBooksRead, in_batches
-from qbsf.sync.policy import explain, waits_for
-from qbsf.sync.policy import outcome as failure_outcome
+from qbsf.sync.policy import waits_for
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
-from qbsf.sync.state import Activity, Direction, FailureInput, Link, Outcome, StateStore
+from qbsf.sync.state import Activity, Direction, Link, Outcome, StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -380,6 +381,7 @@ class InboundSync:
         self.mappings = dict(mappings)
         self.clock = clock or state.now
         self.resolver = CrosswalkLinkResolver(state, self.sf)
+        self.sink = SalesforceSink(self.sf, self.resolver)
         self.cycle = ""
 
     # ---- public ------------------------------------------------------------------------------------------------
@@ -835,10 +837,8 @@ class InboundSync:
                 target_modified=sf_modified, always=(spec.external_id,), carried=carried)
             if work.merge.stuck and row is not None:
                 record = work.label if spec.is_txn else f"{spec.name} {work.label!r}"
-                message, hint = stuck_error(record, work.merge.stuck, source_side=QUICKBOOKS,
-                                            policy=self.config.conflict_policy, reverse_sheet=spec.outbound_sheet)
-                logger.warning("%s → %s", message, hint)
-                work.error = NeedsUser(message, hint=hint)
+                work.error = stuck_failure(record, work.merge.stuck, source_side=QUICKBOOKS,
+                                           policy=self.config.conflict_policy, reverse_sheet=spec.outbound_sheet)
                 continue
             changes, conflicts = work.merge.send, work.merge.conflicts
             work.changes = changes
@@ -933,42 +933,6 @@ class InboundSync:
                             feeds=self._feeds(spec), target=None, policy=self.config.conflict_policy,
                             source_side=QUICKBOOKS, source_modified=None, target_modified=None)
 
-    def _write(self, spec: InboundSpec, works: list[_Work]) -> None:
-        """Linked records by Id (this also completes a pending QB-id write-back), new ones by external-id upsert."""
-        by_id = [w for w in works if (w.link is not None or w.sf_id) and not w.recreate]
-        by_key = [w for w in works if (w.link is None and not w.sf_id) or w.recreate]
-        if by_id:
-            records = [{**(w.changes or {}), "Id": w.sf_id or (w.link.sf_id if w.link else None)} for w in by_id]
-            for work, result in zip(by_id, self.sf.update_many(spec.sf_object, records), strict=True):
-                self._settle(work, result, created=False)
-        if by_key:
-            records = [dict(w.changes or {}) for w in by_key]
-            for work, result in zip(by_key, self.sf.upsert_many(spec.sf_object, spec.external_id, records),
-                                    strict=True):
-                self._settle(work, result, created=None)
-
-    def _write_lines(self, spec: InboundSpec, works: list[_Work]) -> None:
-        """What the entity writes beside each record now in Salesforce (its hooks: a payment's lines)."""
-        done = [w for w in works if w.error is None and w.payload is not None
-                and w.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, None)
-                and (w.sf_id or w.link is not None)]
-        written = [(w.record, w.flat, str(w.sf_id or (w.link.sf_id if w.link else "")),
-                    w.outcome is Outcome.CREATED) for w in done]
-        errors = spec.hooks.write_lines(spec.declared, written, sf=self.sf, resolver=self.resolver)
-        for work in done:
-            if work.qb_id in errors:
-                work.error = errors[work.qb_id]
-
-    @staticmethod
-    def _settle(work: _Work, result: Any, *, created: bool | None) -> None:
-        if result.success:
-            work.sf_id = result.id or work.sf_id
-            made = bool(result.created) if created is None else created
-            work.outcome = Outcome.CREATED if made else Outcome.UPDATED
-            return
-        error = result.error
-        work.error = error if isinstance(error, SyncError) else NeedsUser(str(error), hint="check the record")
-
     def _record(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
         """One transaction: snapshots, crosswalk, open invoices, failures and the activity log for the batch."""
         events: list[Activity] = []
@@ -977,8 +941,7 @@ class InboundSync:
         edit_sequences: dict[str, str | None] = {}
         new_links: list[Link] = []
         sequences: dict[str, str] = {}
-        failures: list[FailureInput] = []
-        failed: dict[str, tuple[_Work, str]] = {}
+        failed: list[FailedRecord] = []
         cleared: list[str] = []
         statuses: list[OpenInvoice] = []
         inactivated: list[_Work] = []
@@ -987,12 +950,9 @@ class InboundSync:
         skipped_alike: dict[str, list[_Work]] = defaultdict(list)
         for work in works:
             if work.error is not None:
-                report.failed += 1
-                message = f"{work.label}: {work.error}"  # the error's text already ends with its hint
-                report.failures.append((work.qb_id, work.label, message))
-                failures.append(FailureInput(work.qb_id, type(work.error).__name__, message,
-                                             version=_version(work.record), waits_for=waits_for(work.error)))
-                failed[work.qb_id] = (work, message)
+                # the error's text already ends with its hint
+                failed.append(FailedRecord(work.qb_id, work.label, work.error, f"{work.label}: {work.error}",
+                                           _version(work.record), "upsert", sf_id=work.sf_id, qb_id=work.qb_id))
                 continue
             cleared.append(work.qb_id)
             if work.outcome is Outcome.SKIPPED:
@@ -1066,15 +1026,9 @@ class InboundSync:
                 self.state.mark_written_back_many(spec.crosswalk, written_back)
             if statuses:
                 self.store.set_invoice_statuses(statuses)
-            # What happens next is the error policy's (qbsf.sync.policy), as in the other direction: backoff, wait
-            # for the parent, parked for a person, or recorded only — and the log says which.
-            for failure in self.state.fail_many(spec.sf_object, QB_TO_SF, failures) if failures else []:
-                work, message = failed[failure.record_key]
-                if failure.parked:
-                    report.parked += 1
-                events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", failure_outcome(failure),
-                                       sf_id=work.sf_id, qb_id=work.qb_id, cycle=self.cycle,
-                                       message=message + explain(failure)))
+            # What happens next is the error policy's (qbsf.sync.policy), recorded as in the other direction:
+            # backoff, wait for the parent, parked for a person, or recorded only — and the log says which.
+            record_failures(self.state, spec.sf_object, QB_TO_SF, failed, report, cycle=self.cycle, events=events)
             if cleared:
                 self.state.clear_failures_many(spec.sf_object, QB_TO_SF, cleared)
             self.state.log_many(events)
@@ -1213,8 +1167,7 @@ class _InboundBatch:
         self.sync._diff(self.spec, works, self.report, resend=self.resend)
 
     def write(self, works: list[_Work]) -> None:
-        self.sync._write(self.spec, [w for w in works if w.outcome is None and w.error is None])
-        self.sync._write_lines(self.spec, works)
+        self.sync.sink.write(self.spec, works)
 
     def record(self, works: list[_Work]) -> None:
         self.sync._record(self.spec, works, self.report)

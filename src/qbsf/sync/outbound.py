@@ -8,9 +8,11 @@ For each batch the steps are, in this order (each boundary is a crash point, see
    item type and accounts), hash the payload: an unchanged payload is skipped (no echo);
 3. unlinked records: look their names up in QuickBooks in one query — a record already there is linked (or
    reported as a conflict), never duplicated; journal every Add BEFORE sending it (with its ExternalGUID);
-4. send Adds and Mods many per message (EditSequences fetched in one query first);
+4. send Adds and Mods many per message (EditSequences fetched in one query first): the QuickBooks sink,
+   :class:`qbsf.sync.pipeline.sink.QuickBooksSink`;
 5. record everything locally in one transaction: crosswalk (QB id stored before Salesforce hears of it),
-   journal completed, payload hashes, failures with backoff, activity log;
+   journal completed, payload hashes, failures by the error policy (:mod:`qbsf.sync.pipeline.failures`, shared
+   with the other direction), activity log;
 6. write the QuickBooks ids back to Salesforce in collections of 200.
 """
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from qbsf.errors import AfterDependency, NeedsUser, QbsfError, Retriable, Skippable, SyncError
+from qbsf.errors import AfterDependency, NeedsUser, QbsfError, Retriable, SyncError
 from qbsf.sync.changes import COLLECTION_SIZE, IDS_PER_QUERY
 from qbsf.sync.conflicts import ConflictPolicy
 from qbsf.sync.crash import crash_point
@@ -56,11 +58,11 @@ from qbsf.sync.merge import (
     same,
     source_changes,
     stored,
-    stuck_error,
 )
 from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.pipeline.batch import BatchReport, run_batch
-from qbsf.sync.policy import explain, waits_for
+from qbsf.sync.pipeline.failures import FailedRecord, record_failures, stuck_failure
+from qbsf.sync.pipeline.sink import QuickBooksSink
 from qbsf.sync.policy import outcome as failure_outcome
 from qbsf.sync.ports import QbFound, QbWrite, QuickBooksPort, SalesforcePort
 from qbsf.sync.record_guard import map_each, refuse_unsendable, sources_of
@@ -196,6 +198,13 @@ def _describe(error: SyncError) -> str:
     return str(error)
 
 
+def _failed(work: _Work) -> FailedRecord:
+    """A failed record as the shared failure recording takes it (keyed by its Salesforce Id)."""
+    assert work.error is not None
+    return FailedRecord(work.sf_id, work.name, work.error, _describe(work.error), work.version,
+                        work.operation or "sync", sf_id=work.sf_id, qb_id=work.link.qb_id if work.link else None)
+
+
 def _line_label(flat: Mapping[str, Any]) -> str:
     """How a bookkeeper names an invoice line: its item and description."""
     item = flat.get("ItemRef.FullName") or flat.get("ItemRef.ListID") or ""
@@ -224,6 +233,7 @@ class OutboundSync:
         self.notices = Notices(state)
         # Records relinked this cycle to the QuickBooks record of a deleted one: (spec, QuickBooks id, new Id).
         self.relinked: list[tuple[EntitySpec, str, str]] = []
+        self.sink = QuickBooksSink(qb, state, config, self._full_name)
 
     # ------------------------------------------------------------------------------------------ public
     def mapping_for(self, spec: EntitySpec) -> Any:
@@ -505,10 +515,8 @@ class OutboundSync:
                  *(work.line_merge.stuck if work.line_merge is not None else ())]
         if not stuck:
             return
-        message, hint = stuck_error(f"{spec.name} {work.name!r}", stuck, source_side=SALESFORCE,
-                                    policy=self.config.conflict_policy, reverse_sheet=spec.declared.inbound_sheet)
-        logger.warning("%s → %s", message, hint)
-        work.error = NeedsUser(message, hint=hint)
+        work.error = stuck_failure(f"{spec.name} {work.name!r}", stuck, source_side=SALESFORCE,
+                                   policy=self.config.conflict_policy, reverse_sheet=spec.declared.inbound_sheet)
 
     def _target_key(self, spec: EntitySpec) -> Any:
         cls = _qb_class(spec)
@@ -655,47 +663,6 @@ class OutboundSync:
             work.outcome = Outcome.WOULD_CREATE if operation == "create" else Outcome.WOULD_UPDATE
         for work in [w for w in adds + mods if w.failed]:
             report.failures.append((work.sf_id, work.name, _describe(work.error)))  # type: ignore[arg-type]
-
-    def _send(self, spec: EntitySpec, adds: list[_Work], mods: list[_Work]) -> None:
-        if adds:
-            in_flight = {entry.sf_id for entry in self.state.in_flight(spec.name)}
-            for work in adds:
-                if work.sf_id in in_flight:
-                    work.error = Retriable(f"an earlier Add of {spec.name} {work.name!r} is not reconciled yet",
-                                           hint="it is checked against QuickBooks at the start of the next cycle")
-            adds = [w for w in adds if not w.failed]
-            entries = self.state.journal_begin_many([
-                JournalEntry(spec.name, w.sf_id, "add", external_guid=self.qb.external_guid(w.sf_id),
-                             qb_name=self._full_name(spec, w), payload_hash=w.payload_hash) for w in adds])
-            for work, entry in zip(adds, entries, strict=True):
-                work.journal_id = entry.id
-            crash_point("after_journal")
-        self._write(spec, adds, "add")
-        self._write(spec, [w for w in mods if not w.failed], "mod")
-        crash_point("after_qb_write")
-
-    def _fetch_edit_sequences(self, spec: EntitySpec, mods: list[_Work]) -> None:
-        current = self.qb.edit_sequences(spec.qb_entity, [w.link.qb_id for w in mods if w.link is not None])
-        for work in mods:
-            assert work.link is not None
-            found = current.get(work.link.qb_id)
-            if found is None:
-                work.error = Skippable(
-                    f"the QuickBooks {spec.qb_entity} {work.link.qb_id} linked to {spec.name} {work.name!r} no "
-                    f"longer exists", hint=f"run `qbsf link --entity {spec.name} --unlink {work.sf_id}` to create "
-                                           f"it again, or link it to another QuickBooks record")
-                continue
-            agreed_type = (work.base.salesforce or {}).get(OWN + "qb_type") if work.base is not None else None
-            try:
-                work.qb_type = spec.hooks.keep_qb_type(spec.declared, name=work.name, sf_id=work.sf_id,
-                                                       wanted=work.qb_type, found=found.qb_type or "",
-                                                       agreed=agreed_type, qb_name=found.full_name)
-            except SyncError as exc:
-                work.error = exc
-                continue
-            work.link = Link(spec.name, work.sf_id, work.link.qb_id, edit_sequence=found.edit_sequence,
-                             external_guid=work.link.external_guid, qb_name=found.full_name or work.link.qb_name,
-                             written_back=work.link.written_back)
 
     def _merge(self, spec: EntitySpec, mods: list[_Work]) -> None:
         """Three-way merge of each Mod with QuickBooks' current record (:func:`qbsf.sync.merge.merge_fields`).
@@ -861,50 +828,6 @@ class OutboundSync:
                       for line_id, entry in lines.items()}
         return base
 
-    def _write(self, spec: EntitySpec, works: list[_Work], operation: str) -> None:
-        by_type: dict[str, list[_Work]] = defaultdict(list)
-        for work in works:
-            by_type[work.qb_type].append(work)
-        id_field = spec.qb_id_kind
-        for qb_type, group in by_type.items():
-            size = max(1, self.config.qb_batch_size)
-            for start in range(0, len(group), size):
-                chunk = group[start:start + size]
-                payloads = []
-                for work in chunk:
-                    assert work.target is not None
-                    if operation == "add" or work.merge is None:
-                        payload = dict(work.target)
-                    else:
-                        payload = dict(work.merge.send)
-                        if work.line_merge is not None and work.line_merge.lines is not None:
-                            payload["lines"] = [{**{k: v for k, v in line.items() if k not in ("id", "source_id")},
-                                                 "TxnLineID": line["id"]} for line in work.line_merge.lines]
-                        elif work.line_merge is None and work.send_lines and "lines" in work.target:
-                            payload["lines"] = work.target["lines"]
-                    if operation == "add":
-                        payload["ExternalGUID"] = self.qb.external_guid(work.sf_id)
-                    else:
-                        assert work.link is not None
-                        payload[id_field] = work.link.qb_id
-                        payload["EditSequence"] = work.link.edit_sequence
-                    payloads.append(payload)
-                try:
-                    send = self.qb.add_many if operation == "add" else self.qb.mod_many
-                    results = send(qb_type, payloads)
-                except SyncError as exc:
-                    # The whole message failed: Adds stay journaled in flight, to be reconciled next cycle.
-                    results = [QbWrite(error=exc)] * len(chunk)
-                    for work in chunk:
-                        work.journal_id = None if operation == "add" else work.journal_id
-                for work, result in zip(chunk, results, strict=True):
-                    work.write = result
-                    work.operation = operation
-                    if result.error is not None:
-                        work.error = result.error
-                if start + size < len(group):
-                    crash_point("mid_batch")
-
     def _record(self, spec: EntitySpec, works: list[_Work], report: EntityReport) -> None:
         """One transaction: crosswalk, journal, hashes, failures and activity for the whole batch."""
         links: list[Link] = []
@@ -912,7 +835,7 @@ class OutboundSync:
         abandoned: dict[int, str] = {}
         hashes: dict[str, str] = {}
         succeeded: list[str] = []
-        failures: list[FailureInput] = []
+        failed: list[_Work] = []
         events: list[Activity] = []
         bases: dict[str, Base] = {}
         for work in works:
@@ -922,8 +845,7 @@ class OutboundSync:
             if work.error is not None:
                 if work.journal_id is not None:
                     abandoned[work.journal_id] = _describe(work.error)
-                failures.append(FailureInput(work.sf_id, type(work.error).__name__, _describe(work.error),
-                                             version=work.version, waits_for=waits_for(work.error)))
+                failed.append(work)
                 continue
             write = work.write
             assert write is not None and write.qb_id is not None
@@ -981,22 +903,10 @@ class OutboundSync:
             self.bases.put_many(spec.name, bases)
             self.notices.resolve(spec.name, succeeded)
             self.state.clear_failures_many(spec.name, SF_TO_QB, succeeded)
-            states = self.state.fail_many(spec.name, SF_TO_QB, failures)
-            by_key = {state.record_key: state for state in states}
-            for work in works:
-                failure = by_key.get(work.sf_id)
-                if failure is None:
-                    continue
+            states = record_failures(self.state, spec.name, SF_TO_QB, [_failed(work) for work in failed], report,
+                                     cycle=self.cycle, events=events)
+            for work, failure in zip(failed, states, strict=True):
                 work.outcome = failure_outcome(failure)
-                if failure.parked:
-                    report.parked += 1
-                report.failed += 1
-                text = _describe(work.error)  # type: ignore[arg-type]
-                suffix = explain(failure)
-                report.failures.append((work.sf_id, work.name, text))
-                events.append(Activity(spec.name, SF_TO_QB, work.operation or "sync", work.outcome,
-                                       sf_id=work.sf_id, qb_id=work.link.qb_id if work.link else None,
-                                       message=text + suffix, cycle=self.cycle))
             self.state.log_many(events)
         crash_point("after_local_record")
 
@@ -1161,7 +1071,7 @@ class _OutboundBatch:
             mods.extend(w for w in adds if w.adopt is not None and not w.failed)
             adds = [w for w in adds if w.adopt is None and not w.failed]
         if mods and not sync.dry_run:
-            sync._fetch_edit_sequences(spec, mods)
+            sync.sink.edit_sequences(spec, mods)
             sync._merge(spec, [w for w in mods if not w.failed])
         self.adds, self.mods = adds, mods
 
@@ -1169,7 +1079,7 @@ class _OutboundBatch:
         if self.sync.dry_run:
             self.sync._plan(self.spec, self.adds, self.mods, self.report)
         else:
-            self.sync._send(self.spec, self.adds, self.mods)
+            self.sync.sink.write(self.spec, works)
 
     def record(self, works: list[_Work]) -> None:
         if not self.sync.dry_run:

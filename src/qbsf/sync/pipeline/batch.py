@@ -1,8 +1,10 @@
 """The one batch step both directions run: read → skip seen → map → diff → write → record → ack.
 
 A direction supplies its :class:`Stages` — how its records become work items, what it already has, its mapping,
-its diff (the three-way merge of :mod:`qbsf.sync.merge`), its sink's write, the local record (crosswalk, journal,
-bases, failures and the activity log in one transaction) and the acknowledgement to the source — and
+its diff (the three-way merge of :mod:`qbsf.sync.merge`), the write to the other system's sink
+(:mod:`qbsf.sync.pipeline.sink`), the local record (crosswalk, journal, bases, failures and the activity log in one
+transaction; a failed record is recorded by :func:`qbsf.sync.pipeline.failures.record_failures` in both
+directions) and the acknowledgement to the source — and
 :func:`run_batch` runs them in this one order for every batch of every entity. Each stage gets the batch's work
 items and marks a record it cannot take further (an error, or an outcome such as unchanged); a record that fails
 fails alone, the rest of the batch goes on.
@@ -18,8 +20,10 @@ skip_seen    records finished this cycle, parked or      crosswalk, snapshots an
 map          parents synced first, CSV mapping, lines    CSV mapping, Link lookups, status/origin
 diff         unchanged (base) skipped; same-named        echoes and unchanged skipped; same-named
              records linked; Mods merged with QB         records linked; Salesforce read and merged
-write        journal, then Adds/Mods many per message    update by Id / upsert by external id
+write        QuickBooksSink: journal, then Adds/Mods     SalesforceSink: update by Id / upsert by
+             many per message                            external id, then the entity's lines
 record       one transaction (crosswalk, journal, …)     one transaction (snapshots, crosswalk, …)
+             failures: record_failures (one function)    failures: record_failures (one function)
 ack          QuickBooks ids written back to Salesforce   the pass moves the read window when every
                                                          batch is recorded
 ===========  ==========================================  ==========================================
