@@ -1,7 +1,8 @@
 """Crash points: let tests kill the engine (SIGKILL, no cleanup) at a named step boundary of a cycle.
 
 Set ``QBSF_CRASH_AT=<point>`` (or ``<point>:<n>`` to crash on the n-th time the point is reached) in the
-environment of a process running a cycle. Without the variable, :func:`crash_point` costs one dict lookup.
+environment of a process running a cycle: :data:`POINTS` are Salesforce → QuickBooks boundaries,
+:data:`INBOUND_POINTS` QuickBooks → Salesforce ones. Without the variable, :func:`crash_point` costs one dict lookup.
 """
 
 from __future__ import annotations
@@ -22,6 +23,20 @@ POINTS = (
     "mid_write_back",       # the first write-back collection sent to Salesforce
     "after_write_back",     # Salesforce holds the QuickBooks ids, not yet marked locally
     "after_ack",            # the change source acknowledged (watermark moved)
+)
+# The step boundaries of a QuickBooks → Salesforce pass: each batch's, then the pass's own (the read window, the
+# deletions read), in the order a pass reaches them.
+INBOUND_POINTS = (
+    "inbound_after_read",               # a batch read from QuickBooks, nothing mapped or written
+    "inbound_before_sf_write",          # the batch mapped and compared with Salesforce, nothing written there
+    "inbound_mid_write",                # the batch's records written to Salesforce, the entity's lines not yet
+    "inbound_after_sf_write",           # every Salesforce write of the batch answered, nothing recorded locally
+    "inbound_after_record",             # the batch recorded locally and its versions marked seen (one transaction)
+    "inbound_in_window_move",           # inside the transaction that moves the read window: none of it stays
+    "inbound_after_window_move",        # the read window moved and committed; deletions and status not done yet
+    "inbound_after_deletions_written",  # deletions' actions written to Salesforce, nothing of them recorded
+    "inbound_in_deletions_record",      # inside the transaction that records the deletions and marks them seen
+    "inbound_after_deletions",          # the deletions recorded and committed
 )
 _hits: dict[str, int] = {}
 

@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 from qbsf.errors import AfterDependency, ConfigError, NeedsUser, QbsfError, SyncError
 from qbsf.quickbooks.timestamps import CompanyClock, clock_for, company_zone
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
+from qbsf.sync.crash import crash_point
 from qbsf.sync.entities import INBOUND_SPECS, REGISTRY, InboundSpec, inbound_spec
 from qbsf.sync.inbound_linking import link_by_name
 from qbsf.sync.inbound_resync import clear_resend, keep_salesforce, mark_resend, read_current, resend_pending
@@ -429,7 +430,7 @@ class InboundSync:
                     break
                 entity_report = report.entities.setdefault(spec.name, InboundEntityReport())
                 resend = resends[spec.name]
-                finished = self._sync_entity(spec, reads[spec.name], entity_report, resend=resend,
+                finished = self._sync_entity(spec, reads[spec.name], entity_report, resend=resend, full=full,
                                              progress=progress, should_stop=should_stop)
                 if resend and finished:
                     clear_resend(self.state, spec.name)
@@ -566,10 +567,17 @@ class InboundSync:
         return self._qb_clock().corrected(found)  # the same versions as the delta query's
 
     def _sync_entity(self, spec: InboundSpec, read: QuickBooksRead, report: InboundEntityReport, *, resend: bool,
-                     progress: Progress | None, should_stop: Callable[[], bool] | None = None) -> bool:
+                     progress: Progress | None, should_stop: Callable[[], bool] | None = None,
+                     full: bool = False) -> bool:
         """Sync one entity's changes page by page; True when every record read was handled (not stopped half way).
 
         A page is synced in batches of ``batch_size`` and let go: the pass holds a page and a batch, not the read.
+
+        Each batch is acknowledged on its own: its ids + versions are marked seen in the transaction that records
+        it. The read window moves only once every batch is recorded — QuickBooks does not return a read in time
+        order, so moving it per batch could step over a record of a later batch — but a pass that stops or dies
+        after batch k reads the window again and skips batches 1..k as seen: they are not written twice (a reset's
+        re-send included). Only ``full`` (re-read everything) looks at seen versions again.
         """
         cursor, mark, since = read.cursor, read.mark, read.since
         forget = _utc_text(since) if since is not None else None
@@ -587,8 +595,7 @@ class InboundSync:
             for chunk in in_batches(records, size):
                 if should_stop is not None and should_stop():
                     return False  # stop after the batch in hand; the rest is read again next pass (watermark unmoved)
-                self._sync_batch(spec, chunk, report, resend=resend)
-                cursor.remember([(getattr(r, spec.id_field), _version(r)) for r in chunk], forget_before=forget)
+                self._sync_batch(spec, chunk, report, resend=resend, cursor=cursor, forget_before=forget)
                 done += len(chunk)
                 if progress is not None:
                     progress(spec.name, done, total)
@@ -597,7 +604,8 @@ class InboundSync:
         for page in read.pages:
             self._learn_tz(page)
             versions = [(getattr(r, spec.id_field), _version(r)) for r in page]
-            fresh = cursor.unseen(versions) if since is not None else set(versions)
+            # Versions handled before are skipped: the overlap's, and those a stopped pass acknowledged batch by batch
+            fresh = set(versions) if full else cursor.unseen(versions)
             work = [r for r, v in zip(page, versions, strict=True) if v in fresh]
             # What the overlap read again and was handled before does not count as queried (nor cost anything).
             report.queried += len(work)
@@ -627,12 +635,15 @@ class InboundSync:
             if moved:
                 cursor.advance(newest)
             cursor.after_read(read.start, mark_before=mark, whole_read=True, mark_after=newest if moved else mark)
+            crash_point("inbound_in_window_move")
+        crash_point("inbound_after_window_move")
         return True
 
     # ---- one batch ---------------------------------------------------------------------------------------------
     def _sync_batch(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport, *,
-                    resend: bool) -> None:
-        run_batch(_InboundBatch(self, spec, report, resend=resend), records)
+                    resend: bool, cursor: Cursor, forget_before: str | None) -> None:
+        run_batch(_InboundBatch(self, spec, report, resend=resend, cursor=cursor, forget_before=forget_before),
+                  records)
 
     def _read_records(self, spec: InboundSpec, records: Sequence[Any], report: InboundEntityReport) -> list[_Work]:
         """QuickBooks records as work items: flat as the mappings read them; one that cannot be read fails alone,
@@ -933,8 +944,10 @@ class InboundSync:
                             feeds=self._feeds(spec), target=None, policy=self.config.conflict_policy,
                             source_side=QUICKBOOKS, source_modified=None, target_modified=None)
 
-    def _record(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
-        """One transaction: snapshots, crosswalk, open invoices, failures and the activity log for the batch."""
+    def _record(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport, *,
+                acknowledge: Callable[[], None] | None = None) -> None:
+        """One transaction: snapshots, crosswalk, open invoices, failures and the activity log for the batch, and
+        ``acknowledge`` (the batch's versions marked seen) with them."""
         events: list[Activity] = []
         bases: dict[str, Base] = {}
         snapshots: dict[str, tuple[str | None, bool | None, Mapping[str, Any]]] = {}
@@ -1032,6 +1045,8 @@ class InboundSync:
             if cleared:
                 self.state.clear_failures_many(spec.sf_object, QB_TO_SF, cleared)
             self.state.log_many(events)
+            if acknowledge is not None:
+                acknowledge()
         if inactivated:
             self._gone(spec, [(w.qb_id, w.label, w.sf_id or (w.link.sf_id if w.link else None)) for w in inactivated],
                        "made inactive", report, deleted=False)
@@ -1083,6 +1098,7 @@ class InboundSync:
                                        deleted=True, record=False))
             forgotten.append((spec.name, [r.id for r in records]))
         newest = max((d.TimeDeleted for d in deleted if d.TimeDeleted is not None), default=None)
+        crash_point("inbound_after_deletions_written")
         # What was told and the deletions marked seen commit together: a pass stopped in between tells them again
         # after the restart (the Salesforce update is the same value twice), never twice in the activity log.
         with self.state.batch():
@@ -1095,6 +1111,8 @@ class InboundSync:
             self.state.remember_seen(_DELETED, pairs, forget_before=_utc_text(since) if since else None)
             if newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(_DELETED, _utc_text(newest))
+            crash_point("inbound_in_deletions_record")
+        crash_point("inbound_after_deletions")
 
     def _gone(self, spec: InboundSpec, gone: list[tuple[str, str, str | None]], what: str,
               report: InboundEntityReport, *, deleted: bool, record: bool = True) -> Callable[[], None]:
@@ -1145,14 +1163,21 @@ class InboundSync:
 class _InboundBatch:
     """QuickBooks → Salesforce stages of one batch (:func:`qbsf.sync.pipeline.batch.run_batch`)."""
 
-    def __init__(self, sync: InboundSync, spec: InboundSpec, report: InboundEntityReport, *, resend: bool) -> None:
+    def __init__(self, sync: InboundSync, spec: InboundSpec, report: InboundEntityReport, *, resend: bool,
+                 cursor: Cursor, forget_before: str | None) -> None:
         self.sync = sync
         self.spec = spec
         self.report = report
         self.resend = resend
+        self.cursor = cursor
+        self.forget_before = forget_before
+        self.versions: list[tuple[str, str]] = []
 
     def read(self, records: Sequence[Any]) -> list[_Work]:
-        return self.sync._read_records(self.spec, records, self.report)
+        self.versions = [(getattr(r, self.spec.id_field), _version(r)) for r in records]
+        works = self.sync._read_records(self.spec, records, self.report)
+        crash_point("inbound_after_read")
+        return works
 
     def skip_seen(self, works: list[_Work]) -> list[_Work]:
         # Versions handled before were left out when the pass read them (its read window); here each record
@@ -1167,11 +1192,16 @@ class _InboundBatch:
         self.sync._diff(self.spec, works, self.report, resend=self.resend)
 
     def write(self, works: list[_Work]) -> None:
+        crash_point("inbound_before_sf_write")
         self.sync.sink.write(self.spec, works)
+        crash_point("inbound_after_sf_write")
 
     def record(self, works: list[_Work]) -> None:
-        self.sync._record(self.spec, works, self.report)
+        # The batch's acknowledgement commits with its record: a restart skips it as seen, never writes it again.
+        self.sync._record(self.spec, works, self.report, acknowledge=lambda: self.cursor.remember(
+            self.versions, forget_before=self.forget_before))
 
     def ack(self, works: list[_Work]) -> None:
-        # QuickBooks takes no acknowledgement: the pass moves its read window once every batch is recorded.
-        return None
+        # QuickBooks takes no acknowledgement: the batch's versions were marked seen with its record (one
+        # transaction); the pass moves its read window once every batch is recorded (see ``_sync_entity``).
+        crash_point("inbound_after_record")

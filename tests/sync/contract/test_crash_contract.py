@@ -5,10 +5,11 @@ The pass runs in a forked child (qbsf already imported: a fresh interpreter woul
 Salesforce emulator, which stays in the parent and outlives the child; the QuickBooks company and the state store
 are SQLite files the restarted pass opens again.
 
-Salesforce → QuickBooks stops at qbsf's own crash points (``qbsf.sync.crash.POINTS``, ``QBSF_CRASH_AT``).
-QuickBooks → Salesforce has no named points yet, so the child kills itself at the same kind of boundary from outside
-the pass: on entering or leaving its n-th Salesforce write call, and on entering or leaving the call that moves the
-entity's watermark.
+Both directions stop at qbsf's own named crash points (``QBSF_CRASH_AT``): ``qbsf.sync.crash.POINTS`` for
+Salesforce → QuickBooks, ``qbsf.sync.crash.INBOUND_POINTS`` for QuickBooks → Salesforce (every batch boundary, the
+read window's move, the deletions read). The Salesforce → QuickBooks life-cycle check has no named points, so for a
+removal found there the child kills itself at the same kind of boundary from outside the pass: on entering or
+leaving a QuickBooks message that writes, and on entering or leaving the call that moves the check's key.
 """
 
 from __future__ import annotations
@@ -25,19 +26,16 @@ import pytest
 from tests.sync.contract.factories import FACTORIES, removal_actions
 from tests.sync.contract.support import COMPANY_ZONE, QB_TO_SF, SF_TO_QB, Case, ContractWorld, registered_cases
 
-from qbsf.sync.crash import POINTS
+from qbsf.sync.crash import INBOUND_POINTS, POINTS
 
 RECORDS = 3       # per case: with batches of 2, every pass has a first and a last batch
 BATCH = 2
 OUTBOUND_KILLS = [(point, 1) for point in POINTS] + [("after_local_record", 2)]
-INBOUND_KILLS = [
-    ("before_sf_write", 1),    # read and mapped, nothing written to Salesforce
-    ("after_sf_write", 1),     # the first batch in Salesforce, not recorded locally
-    ("before_sf_write", 2),    # the first batch recorded locally, the second not sent
-    ("after_sf_write", 2),     # every batch in Salesforce, the last not recorded
-    ("before_watermark", 1),   # every batch recorded, the transaction moving the watermark not committed
-    ("after_watermark", 1),    # the watermark moved and committed, the pass not finished (deletions, status)
-]
+# QuickBooks → Salesforce: each batch boundary of the first batch, the last batch recorded (the window not moved),
+# and the read window's move; the deletions read's points are the removal cases' (below).
+INBOUND_DELETION_POINTS = [point for point in INBOUND_POINTS if "deletions" in point]
+INBOUND_KILLS = [(point, 1) for point in INBOUND_POINTS if point not in INBOUND_DELETION_POINTS] + [
+    ("inbound_after_record", 2)]
 CASES = [(case, point, hit) for case in registered_cases()
          for point, hit in (OUTBOUND_KILLS if case.direction == SF_TO_QB else INBOUND_KILLS)]
 IDS = [f"{case.label}-{point}:{hit}" for case, point, hit in CASES]
@@ -77,11 +75,10 @@ def _close(world: ContractWorld) -> None:
 
 def _kill_at(point: str, hit: int, watermark: str) -> None:
     """Make this (child) process SIGKILL itself at ``point`` the ``hit``-th time it is reached: entering or leaving a
-    Salesforce write call (``before_sf_write``, ``after_sf_write``), a QuickBooks message with an Add, Mod or Del
-    (``before_qb_write``, ``after_qb_write``), or the ``watermark`` key's move: entering the call that moves it
-    (``before_watermark``, inside its transaction) and once that transaction is committed (``after_watermark``)."""
+    QuickBooks message with an Add, Mod, Del or Void (``before_qb_write``, ``after_qb_write``), or the ``watermark``
+    key's move: entering the call that moves it (``before_watermark``, inside its transaction) and once that
+    transaction is committed (``after_watermark``)."""
     from qbsf.quickbooks.transports.simulator import SimulatorTransport
-    from qbsf.salesforce.client import SalesforceClient
     from qbsf.sync.state import StateStore
 
     hits = {"n": 0}
@@ -91,21 +88,6 @@ def _kill_at(point: str, hit: int, watermark: str) -> None:
             hits["n"] += 1
             if hits["n"] >= hit:
                 os.kill(os.getpid(), signal.SIGKILL)
-
-    request = SalesforceClient.request
-
-    def counted_request(self: Any, method: str, path: str, **kwargs: Any) -> Any:
-        body = kwargs.get("json")
-        reads_only = method.upper() == "GET" or (
-            isinstance(body, dict) and "compositeRequest" in body
-            and all(str(s.get("method", "")).upper() == "GET" for s in body["compositeRequest"]))
-        write = not reads_only and "/oauth2/" not in path
-        if write:
-            reached("before_sf_write")
-        answer = request(self, method, path, **kwargs)
-        if write:
-            reached("after_sf_write")
-        return answer
 
     send = SimulatorTransport.send
 
@@ -143,7 +125,6 @@ def _kill_at(point: str, hit: int, watermark: str) -> None:
             moved["pending"] = False
             reached("after_watermark")  # the transaction that moved the watermark is committed
 
-    SalesforceClient.request = counted_request  # type: ignore[method-assign]
     SimulatorTransport.send = counted_send  # type: ignore[method-assign]
     StateStore.set_watermark = watched  # type: ignore[method-assign]
     StateStore.batch = watched_batch  # type: ignore[method-assign]
@@ -152,12 +133,11 @@ def _kill_at(point: str, hit: int, watermark: str) -> None:
 def _pass_in_child(env: dict[str, str], mappings: dict[str, Any], case: Case, point: str, hit: int,
                    watermark: str | None = None, settings: dict[str, Any] | None = None) -> None:
     """One pass of ``case``'s direction over ``case``'s entity, killed at ``point``:``hit``."""
-    from qbsf.sync.inbound import inbound_spec
-
-    if watermark is None and case.direction == SF_TO_QB:
+    if point in POINTS or point in INBOUND_POINTS:
         os.environ["QBSF_CRASH_AT"] = f"{point}:{hit}"
     else:
-        _kill_at(point, hit, watermark or inbound_spec(case.name).source)  # the key the entity's read moves
+        assert watermark is not None, f"{point} is no named crash point and no key to watch was given"
+        _kill_at(point, hit, watermark)
     world = _world(env, mappings)
     world.settings.update((settings or {}).get("out", {}))
     world.inbound_settings.update((settings or {}).get("in", {}))
@@ -179,6 +159,11 @@ def _killed(env: dict[str, str], mappings: dict[str, Any], case: Case, point: st
 
 def test_the_outbound_kills_cover_every_crash_point() -> None:
     assert {point for point, _ in OUTBOUND_KILLS} == set(POINTS)
+
+
+def test_the_inbound_kills_cover_every_crash_point() -> None:
+    removals = {point for case, _, point, _ in REMOVALS if case.direction == QB_TO_SF}
+    assert {point for point, _ in INBOUND_KILLS} | removals == set(INBOUND_POINTS)
 
 
 @pytest.mark.parametrize(("case", "point", "hit"), CASES, ids=IDS)
@@ -237,16 +222,18 @@ def test_every_direction_is_killed_somewhere() -> None:
 # Removal: the pass that finds a record removed on its source side is killed where it writes the removal's action to
 # the other side, and where it moves the key that says the removals up to then were handled.
 LIFE_CYCLE_CHECKED = "sf:lifecycle_checked"  # SF → QB: the life-cycle check's last run (qbsf.sync.lifecycle)
-QB_DELETIONS_READ = "qb:deleted"              # QB → SF: the deleted-records read's watermark (qbsf.sync.inbound)
 
 
 def _removal_kills(case: Case) -> list[tuple[str, str, int]]:
-    kills = [("before_watermark", 1), ("after_watermark", 1)]
     actions = removal_actions(case) or ["report" if case.direction == SF_TO_QB else "record"]
-    side = "qb" if case.direction == SF_TO_QB else "sf"
+    if case.direction == QB_TO_SF:
+        # the deletions read's own points (its actions written to Salesforce, then recorded with the seen marks),
+        # and just before an action writes to Salesforce: once the read window moved
+        return [(action, point, 1) for action in actions for point in
+                ([] if action == "record" else ["inbound_after_window_move"]) + INBOUND_DELETION_POINTS]
+    kills = [("before_watermark", 1), ("after_watermark", 1)]
     return [(action, point, hit) for action in actions for point, hit in
-            ([(f"before_{side}_write", 1), (f"after_{side}_write", 1)] if action not in ("report", "record") else [])
-            + kills]
+            ([("before_qb_write", 1), ("after_qb_write", 1)] if action != "report" else []) + kills]
 
 
 REMOVALS = [(case, action, point, hit) for case in registered_cases() for action, point, hit in _removal_kills(case)]
@@ -285,7 +272,7 @@ def test_a_removal_handled_by_a_pass_killed_at_each_step_is_recorded_once(case: 
         _close(world)
 
     _killed(env, mappings, case, point, hit, settings=settings,
-            watermark=LIFE_CYCLE_CHECKED if case.direction == SF_TO_QB else QB_DELETIONS_READ)
+            watermark=LIFE_CYCLE_CHECKED if case.direction == SF_TO_QB else None)
 
     world = _world(env, mappings, validating)
     world.sf_state = sf_emulator.state

@@ -24,7 +24,9 @@ write        QuickBooksSink: journal, then Adds/Mods     SalesforceSink: update 
              many per message                            external id, then the entity's lines
 record       one transaction (crosswalk, journal, …)     one transaction (snapshots, crosswalk, …)
              failures: record_failures (one function)    failures: record_failures (one function)
-ack          QuickBooks ids written back to Salesforce   the pass moves the read window when every
+ack          QuickBooks ids written back to Salesforce   the batch's ids + versions marked seen (in
+                                                         the record's transaction): a restart skips
+                                                         them; the read window moves when every
                                                          batch is recorded
 ===========  ==========================================  ==========================================
 

@@ -215,6 +215,7 @@ class SalesforceSink:
     def write(self, spec: Any, works: list[Any]) -> None:
         """Write the records with something to send, then what the entity writes beside each written record."""
         self._write(spec, [w for w in works if w.outcome is None and w.error is None])
+        crash_point("inbound_mid_write")
         self._write_lines(spec, works)
 
     def _write(self, spec: Any, works: list[Any]) -> None:
