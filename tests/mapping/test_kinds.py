@@ -37,7 +37,7 @@ def test_inbound_customer_sheet_wins_over_the_acct_word() -> None:
 
 def test_every_kind_knows_direction_objects_and_child() -> None:
     by_sheet = {kind.sheet: kind for kind in catalogue().kinds}
-    assert len(by_sheet) == 11
+    assert len(by_sheet) == 13
     assert by_sheet["Invoice_to_SF"].sf_object == "QB_Invoice__c"
     assert by_sheet["Invoice_to_SF"].direction is Direction.QB_TO_SF
     lines = by_sheet["OpptyLines_CHILD_Oppty"]

@@ -29,7 +29,8 @@ def test_registry_is_in_dependency_order_and_every_parent_is_declared_first() ->
             assert parent.entity in seen, f"{item.key} needs {parent.entity} first"
         seen.add(item.key)
     assert [item.key for item in REGISTRY] == ["Account", "Contact", "Product2", "Opportunity", "QB_Invoice__c",
-                                               "QB_Payment__c", "QB_Vendor__c", "QB_Bill__c"]
+                                               "QB_Payment__c", "QB_Credit_Memo__c", "QB_Sales_Receipt__c",
+                                               "QB_Vendor__c", "QB_Bill__c"]
 
 
 def test_both_engine_tables_are_views_of_the_declarations() -> None:
@@ -37,6 +38,8 @@ def test_both_engine_tables_are_views_of_the_declarations() -> None:
     assert [(spec.name, spec.sf_object, spec.crosswalk) for spec in INBOUND_SPECS] == [
         ("Customer", "Account", "Account"), ("Item", "Product2", "Product2"),
         ("Invoice", "QB_Invoice__c", "QB_Invoice__c"), ("ReceivePayment", "QB_Payment__c", "QB_Payment__c"),
+        ("CreditMemo", "QB_Credit_Memo__c", "QB_Credit_Memo__c"),
+        ("SalesReceipt", "QB_Sales_Receipt__c", "QB_Sales_Receipt__c"),
         ("Vendor", "QB_Vendor__c", "QB_Vendor__c"), ("Bill", "QB_Bill__c", "QB_Bill__c")]
     for spec in ENTITIES:
         assert spec.declared.outbound is spec and spec.sheet == spec.declared.outbound_sheet
@@ -59,14 +62,15 @@ def test_lookups_by_key_sheet_object_and_quickbooks_entity() -> None:
 
 
 @pytest.mark.parametrize(("lookup", "name", "words"), [
-    (by_key, "Lead", "Account, Contact, Product2, Opportunity, QB_Invoice__c, QB_Payment__c, QB_Vendor__c, "
-                     "QB_Bill__c"),
+    (by_key, "Lead", "Account, Contact, Product2, Opportunity, QB_Invoice__c, QB_Payment__c, QB_Credit_Memo__c, "
+                     "QB_Sales_Receipt__c, QB_Vendor__c, QB_Bill__c"),
     (entity, "Lead", "Account, Contact, Product2, Opportunity"),
     (inbound_spec, "Lead", "Customer (Account), Item (Product2), Invoice (QB_Invoice__c), ReceivePayment "
-                           "(QB_Payment__c), Vendor (QB_Vendor__c) or Bill (QB_Bill__c)"),
+                           "(QB_Payment__c), CreditMemo (QB_Credit_Memo__c), SalesReceipt (QB_Sales_Receipt__c), "
+                           "Vendor (QB_Vendor__c) or Bill (QB_Bill__c)"),
     (by_sheet, "Lead_to_SF", "Acct_to_Customer"),
     (for_sf_object, "Lead", "Account, Contact, Product2, Opportunity"),
-    (for_qb_entity, "Lead", "Customer, Item, Invoice, ReceivePayment, Vendor, Bill"),
+    (for_qb_entity, "Lead", "Customer, Item, Invoice, ReceivePayment, CreditMemo, SalesReceipt, Vendor, Bill"),
 ])
 def test_an_undeclared_entity_is_a_clear_error_naming_the_choices(lookup, name: str, words: str) -> None:
     with pytest.raises(ConfigError, match=name) as info:
@@ -116,6 +120,8 @@ def test_the_mapping_sheets_are_the_registrys() -> None:
          "Oppty_to_Invoice"),
         ("Invoice_to_SF", Direction.QB_TO_SF, "QB_Invoice__c", "Invoice", False, None),
         ("Payment_to_SF", Direction.QB_TO_SF, "QB_Payment__c", "ReceivePayment", False, None),
+        ("CreditMemo_to_SF", Direction.QB_TO_SF, "QB_Credit_Memo__c", "CreditMemo", False, None),
+        ("SalesReceipt_to_SF", Direction.QB_TO_SF, "QB_Sales_Receipt__c", "SalesReceipt", False, None),
         ("Vendor_to_SF", Direction.QB_TO_SF, "QB_Vendor__c", "Vendor", False, None),
         ("Bill_to_SF", Direction.QB_TO_SF, "QB_Bill__c", "Bill", False, None),
     }

@@ -40,14 +40,17 @@ def _when(moment: datetime | date) -> str:
     return moment.isoformat()
 
 
-def delta_query(kind: str, since: datetime | None, *, include_lines: bool = False) -> Query:
+def delta_query(kind: str, since: datetime | None, *, include_lines: bool = False,
+                include_linked: bool = False) -> Query:
     """The query of ``kind`` records modified at or after ``since`` (every record when None), inactive ones
-    included; a transaction's lines only when asked."""
+    included; a transaction's lines and the transactions linked to it only when asked."""
     if kind in _TRANSACTIONS:
         body: dict[str, Any] = {}
         if since is not None:
             body["ModifiedDateRangeFilter"] = {"FromModifiedDate": _when(since)}
         body["IncludeLineItems"] = include_lines
+        if include_linked:
+            body["IncludeLinkedTxns"] = True
         return Query(f"{kind}QueryRq", body)
     body = {"ActiveStatus": "All"}
     if since is not None:

@@ -553,8 +553,8 @@ class InboundSync:
     def _read_changes(self, specs: Sequence[InboundSpec], *, full: bool, resends: Mapping[str, bool],
                       deleted_since: datetime | None) -> tuple[dict[str, QuickBooksRead], Any]:
         """Start every entity's delta read and the deletions read in one message (their pages stream on)."""
-        wanted = [DeltaWanted(spec.name, spec.name, self._cursor(spec), full=full or resends[spec.name])
-                  for spec in specs]
+        wanted = [DeltaWanted(spec.name, spec.name, self._cursor(spec), full=full or resends[spec.name],
+                              lines=spec.declared.reads_lines, linked=spec.declared.reads_linked) for spec in specs]
         list_types = [t for spec in specs if not spec.is_txn for t in spec.deleted_types]
         txn_types = [t for spec in specs if spec.is_txn for t in spec.deleted_types]
         return QuickBooksChanges(self.qb, clock=self._qb_clock).read(
@@ -712,6 +712,13 @@ class InboundSync:
             found = origins.get(work.qb_id)
             spec.hooks.complete_payload(spec.declared, work.payload, work.flat, config=self.config, today=today,
                                         origin_sf_id=found.sf_id if found is not None else None)
+        # What the record's lines or linked transactions carry beyond its flat fields (a credit memo's invoice).
+        mapped = [w for w in todo if w.payload is not None]
+        refused = spec.hooks.complete_from_records(spec.declared, [(w.record, w.payload) for w in mapped],
+                                                   resolver=self.resolver) if mapped else {}
+        for work in mapped:
+            if work.qb_id in refused:
+                work.error, work.payload = refused[work.qb_id], None
         # Never synced and Salesforce has a record of that name: link it (or report it), never a second one.
         link_by_name(spec, works, self.sf, self.state, policy=self.config.on_existing_name, quote=quote)
 

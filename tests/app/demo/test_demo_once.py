@@ -87,7 +87,12 @@ def test_demo_once_syncs_every_seeded_record_exactly_once(tmp_path: Path) -> Non
     assert "part-paid" in first.stdout and "overdue" in first.stdout
     # QB → SF: every top-level QuickBooks customer is one Account, every invoice one QB_Invoice__c
     rows = _table(first.stdout)
-    assert {row["Entity"] for row in rows if row["Direction"] == "QB → SF"} >= {"Customer", "Invoice"}
+    assert {row["Entity"] for row in rows if row["Direction"] == "QB → SF"} >= {
+        "Customer", "Invoice", "Payment", "Credit Memo", "Sales Receipt"}, "a bookkeeper's words, not qbXML's"
+    assert not {row["Entity"] for row in rows} & {"ReceivePayment", "CreditMemo", "SalesReceipt"}
+    for kind in ("credit memo", "sales receipt"):
+        found = re.search(rf"✓ QuickBooks {kind}: (\d+) of (\d+) are in Salesforce, (\d+) exactly once", first.stdout)
+        assert found and int(found.group(1)) > 0 and len(set(found.groups())) == 1, kind
     assert [row["Entity"] for row in rows if row["Direction"] == "SF → QB"] == ["Account", "Contact", "Product2",
                                                                                 "Opportunity"]
     assert "✓ QuickBooks customer: " in first.stdout and "✓ QuickBooks invoice: 56 of 56 are in Salesforce, 56 " \

@@ -150,3 +150,47 @@ def test_invoice_mod_keeps_a_group_named_by_its_id_and_deletes_one_left_out(qb, 
                     "</InvoiceLineMod></InvoiceMod></InvoiceModRq>")
     assert dropped.find("InvoiceLineGroupRet") is None, "QuickBooks deletes a group the Mod leaves out"
     assert txt(dropped, "Subtotal") == "150.00"
+
+
+def test_a_sales_receipt_is_modified_like_an_invoice(qb, txt, shop):
+    """SalesReceiptMod (qbXML 5.0 and later): header elements replace; the lines sent are the receipt's lines."""
+    receipt = qb.ok(f"<SalesReceiptAddRq><SalesReceiptAdd>{CUSTOMER.format(name='Acme')}"
+                    + LINE.format(tag="SalesReceiptLineAdd", item="Widget", qty="2", rest="")
+                    + LINE.format(tag="SalesReceiptLineAdd", item="Setup", qty="1", rest="")
+                    + "</SalesReceiptAdd></SalesReceiptAddRq>")
+    txn_id, widget = txt(receipt, "TxnID"), txt(receipt.find("SalesReceiptLineRet"), "TxnLineID")
+    changed = qb.ok(f"<SalesReceiptModRq><SalesReceiptMod><TxnID>{txn_id}</TxnID><EditSequence>"
+                    f"{txt(receipt, 'EditSequence')}</EditSequence><Memo>Paid at the counter</Memo>"
+                    "<DepositToAccountRef><FullName>Checking</FullName></DepositToAccountRef>"
+                    f"<SalesReceiptLineMod><TxnLineID>{widget}"
+                    "</TxnLineID><Quantity>3</Quantity></SalesReceiptLineMod></SalesReceiptMod></SalesReceiptModRq>")
+    assert (txt(changed, "Memo"), txt(changed, "DepositToAccountRef/FullName"), txt(changed, "Subtotal"),
+            txt(changed, "SalesTaxTotal"), txt(changed, "TotalAmount")) == (
+        "Paid at the counter", "Checking", "300.00", "21.75", "321.75")
+    assert [txt(line, "TxnLineID") for line in changed.findall("SalesReceiptLineRet")] == [widget]
+    stale = qb.one(f"<SalesReceiptModRq><SalesReceiptMod><TxnID>{txn_id}</TxnID><EditSequence>"
+                   f"{txt(receipt, 'EditSequence')}</EditSequence><Memo>Again</Memo></SalesReceiptMod>"
+                   "</SalesReceiptModRq>")
+    assert stale.get("statusCode") == "3200"
+
+
+@pytest.mark.parametrize("kind", ["CreditMemo", "SalesReceipt"])
+def test_show_lists_credit_memos_and_sales_receipts(tmp_path, kind):
+    import json
+
+    from typer.testing import CliRunner
+
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+    from qbsf.sim.quickbooks.cli import app
+
+    path = tmp_path / "company.qbsim"
+    with QuickBooksSimulator(path) as sim:
+        sim.add("Customer", {"Name": "Acme"})
+        sim.add("ItemService", {"Name": "Widget", "SalesOrPurchase": {"Price": "10.00",
+                                                                      "AccountRef": {"FullName": "Sales"}}})
+        made = sim.add(kind, {"CustomerRef": {"FullName": "Acme"}, "RefNumber": "R-1",
+                              f"{kind}LineAdd": [{"ItemRef": {"FullName": "Widget"}, "Quantity": "2"}]})
+    result = CliRunner().invoke(app, ["show", str(path), "--kind", kind])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in result.output.splitlines()]
+    assert (record["TxnID"], record["RefNumber"], record["TotalAmount"]) == (made["TxnID"], "R-1", "20.00")

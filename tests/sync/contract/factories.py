@@ -353,6 +353,53 @@ class BillToQbBill(InboundFactory):
         return target.get("Memo__c") == "Changed in QuickBooks"
 
 
+class CreditMemoToQbCreditMemo(InboundFactory):
+    sf_object, qb_entity, qb_list = "QB_Credit_Memo__c", "CreditMemo", "credit_memos"
+    external_id = "QB_Credit_Memo_ID__c"
+    removal_action = "set:Deleted_In_QuickBooks__c=true"
+    named = False
+
+    def prepare(self, w: ContractWorld) -> None:
+        InvoiceToQbInvoice().prepare(w)
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        (customer,) = [c["ListID"] for c in w.qb_sim.customers() if c["Name"] == InvoiceToQbInvoice.CUSTOMER]
+        (item,) = [i["ListID"] for i in w.qb_sim.items() if i["Name"] == InvoiceToQbInvoice.ITEM]
+        return w.qb_sim.add("CreditMemo", {"CustomerRef": {"ListID": customer}, "RefNumber": f"CM{1000 + number}",
+                                           "CreditMemoLineAdd": [{"ItemRef": {"ListID": item},
+                                                                  "Quantity": str(1 + number)}]})["TxnID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Memo": "Changed in QuickBooks"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo__c") == "Changed in QuickBooks"
+
+
+class SalesReceiptToQbSalesReceipt(InboundFactory):
+    sf_object, qb_entity, qb_list = "QB_Sales_Receipt__c", "SalesReceipt", "sales_receipts"
+    external_id = "QB_Sales_Receipt_ID__c"
+    removal_action = "set:Deleted_In_QuickBooks__c=true"
+    named = False
+
+    def prepare(self, w: ContractWorld) -> None:
+        InvoiceToQbInvoice().prepare(w)
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        (customer,) = [c["ListID"] for c in w.qb_sim.customers() if c["Name"] == InvoiceToQbInvoice.CUSTOMER]
+        (item,) = [i["ListID"] for i in w.qb_sim.items() if i["Name"] == InvoiceToQbInvoice.ITEM]
+        return w.qb_sim.add("SalesReceipt", {"CustomerRef": {"ListID": customer}, "RefNumber": f"SR{1000 + number}",
+                                             "PaymentMethodRef": {"FullName": "Cash"},
+                                             "SalesReceiptLineAdd": [{"ItemRef": {"ListID": item},
+                                                                      "Quantity": str(1 + number)}]})["TxnID"]
+
+    def change(self, w: ContractWorld, qb_id: str) -> None:
+        w.qb_sim.modify(qb_id, {"Memo": "Changed in QuickBooks"})
+
+    def changed(self, w: ContractWorld, qb_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo__c") == "Changed in QuickBooks"
+
+
 def removal_actions(case: Case) -> list[str]:
     """What the entity can be told to do with a record gone from its source side, beside only recording it: the
     sync.on_sf_gone actions it declares (SF → QB), its factory's sync.on_qb_delete action (QB → SF)."""
@@ -367,5 +414,5 @@ FACTORIES: dict[tuple[str, str, str], Factory] = {
     factory.key: factory for factory in (
         AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(),
         CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice(), ReceivePaymentToQbPayment(),
-        VendorToQbVendor(), BillToQbBill())
+        CreditMemoToQbCreditMemo(), SalesReceiptToQbSalesReceipt(), VendorToQbVendor(), BillToQbBill())
 }

@@ -177,7 +177,8 @@ def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed r
     for source, (value, _at) in watermarks.items():
         system, _, name = source.partition(":")
         where = {"qb": "QB → SF", "sf": "SF → QB"}.get(system, "")
-        console.print(f"timestamp {where} {name}: {value}" if where and name else f"timestamp {source}: {value}",
+        console.print(f"timestamp {where} {entity_word(name)}: {value}" if where and name else
+                      f"timestamp {source}: {value}",
                       highlight=False)
 
 

@@ -85,8 +85,8 @@ SETTINGS_FORM: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     *((f"sync.on_sf_gone.{obj}", f"When a synced {obj} leaves Salesforce (report, inactivate, memo, void)", "text", ())
       for obj in _SF_OBJECTS),
     ("sync.lifecycle_check_minutes", "Minutes between checks for records gone from Salesforce", "number", ()),
-    *((f"sync.on_qb_delete.{entity}", f"When a QuickBooks {entity} is deleted (record, or set:Field=value)", "text",
-       ()) for entity in _QB_ENTITIES),
+    *((f"sync.on_qb_delete.{entity}", f"When a QuickBooks {entity_word(entity)} is deleted (record, or "
+       "set:Field=value)", "text", ()) for entity in _QB_ENTITIES),
 )
 
 

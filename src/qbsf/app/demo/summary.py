@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from qbsf.app.words import entity_word
 from qbsf.sync.entities import REGISTRY, SyncedEntity, inbound_entities, outbound_entities
 
 MAX_FAILURES_SHOWN = 20
@@ -121,7 +122,8 @@ def summarise(reports: dict[str, Any] | None, *, inbound_wired: bool, org: Any =
         error = getattr(report, "error", None)
         if error:
             summary.errors.append(f"{direction}: {error}")
-        for entity, counts in (getattr(report, "entities", None) or {}).items():
+        for name, counts in (getattr(report, "entities", None) or {}).items():
+            entity = entity_word(name)  # a bookkeeper's word: Payment, not ReceivePayment
             summary.rows.append(Row(direction, entity, read=_n(counts, "read", "queried"),
                                     created=_n(counts, "created"), modified=_n(counts, "updated", "modified"),
                                     linked=_n(counts, "linked"),

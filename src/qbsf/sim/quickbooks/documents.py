@@ -56,8 +56,11 @@ from qbsf.sim.quickbooks.schema import RET_ORDER, SUB_ORDER
 from qbsf.sim.quickbooks.store import Row
 
 SALES_DOCUMENTS = ("SalesOrder", "Estimate", "CreditMemo")
-_LINE_TAGS = {tag for shapes in DOC_LINES.values() for add, mod, _ in shapes for tag in (add, mod)}
-_READABLE = {"SalesOrder": "Sales Order", "Estimate": "Estimate", "CreditMemo": "Credit Memo", "Bill": "Bill"}
+# A sales receipt is added by company.sales_receipt_add (as an invoice is); only its Mod is served here.
+_LINES = {**DOC_LINES, "SalesReceipt": (("SalesReceiptLineAdd", "SalesReceiptLineMod", "SalesReceiptLineRet"),)}
+_LINE_TAGS = {tag for shapes in _LINES.values() for add, mod, _ in shapes for tag in (add, mod)}
+_READABLE = {"SalesOrder": "Sales Order", "Estimate": "Estimate", "CreditMemo": "Credit Memo", "Bill": "Bill",
+             "SalesReceipt": "Sales Receipt"}
 
 
 def add(company: Company, kind: str, data: dict[str, Any], warnings: list[QbStatus]) -> Row:
@@ -125,7 +128,9 @@ def add(company: Company, kind: str, data: dict[str, Any], warnings: list[QbStat
 
 def mod(company: Company, kind: str, data: dict[str, Any], warnings: list[QbStatus], *,
         check_sequence: bool = True) -> Row:
-    """SalesOrderMod, EstimateMod, CreditMemoMod, BillMod."""
+    """SalesOrderMod, EstimateMod, CreditMemoMod, BillMod, SalesReceiptMod (…/salesreceiptmod: a sales receipt
+    can be modified since qbXML 5.0; its lines follow InvoiceMod's rule and its money stays in its deposit
+    account)."""
     data = latin1(data)
     row = company.get(data.get("TxnID", ""), (kind,))
     if row is None:
@@ -140,7 +145,7 @@ def mod(company: Company, kind: str, data: dict[str, Any], warnings: list[QbStat
     body, party, _ = _header(company, kind, data, dict(row.body), warnings, uses)
     if party is not None:
         row.customer_id = party.id
-    for _, mod_tag, ret_tag in DOC_LINES[kind]:
+    for _, mod_tag, ret_tag in _LINES[kind]:
         if mod_tag not in data:
             continue
         existing = {line["TxnLineID"]: line for line in body.get(ret_tag, [])}
@@ -386,11 +391,11 @@ def _totals(company: Company, row: Row) -> None:
         body["IsPaid"] = "true" if due - paid <= 0 else "false"
         row.balance_cents = to_cents(due - paid)
         return
-    shape = DOC_LINES[row.kind][0][2]
+    shape = _LINES[row.kind][0][2]
     lines = body.get(shape, [])
     subtotal = sum((parse_decimal(line.get("Amount", "0"), "Amount") for line in lines), Decimal(0))
-    # The invoice's tax rule, over this document's lines.
-    rate, tax = company._tax_total({**body, "InvoiceLineRet": lines})
+    # The invoice's tax rule, over this document's lines (a sales receipt's lines are taxed as they stand).
+    rate, tax = company._tax_total(body if shape == "SalesReceiptLineRet" else {**body, "InvoiceLineRet": lines})
     body["Subtotal"] = money(subtotal)
     body["SalesTaxPercentage"] = money(rate)
     body["SalesTaxTotal"] = money(tax)
@@ -418,6 +423,8 @@ def _stock(company: Company, row: Row, sign: int) -> None:
         company._adjust_inventory(row.body.get("CreditMemoLineRet", []), sign)
     elif row.kind == "Bill":
         company._adjust_inventory(row.body.get("ItemLineRet", []), sign)
+    elif row.kind == "SalesReceipt":  # a sale takes parts out of stock
+        company._adjust_inventory(row.body.get("SalesReceiptLineRet", []), -sign)
 
 
 def _vendor_balance(company: Company, vendor_id: str | None) -> None:

@@ -165,7 +165,8 @@ REPEATED = frozenset({
     "ShipToAddress", "AdditionalContactRef", "Contacts", "ContactsRet", "AdditionalNotes", "AdditionalNotesRet",
     "InvoiceLineAdd", "InvoiceLineMod", "InvoiceLineRet", "InvoiceLineGroupAdd", "InvoiceLineGroupMod",
     "AppliedToTxnAdd", "AppliedToTxnRet", "LinkedTxn", "SetCredit", "LinkToTxnID", "DataExt", "DataExtRet",
-    "TxnLineDetail", "InvoiceLineGroupRet", "ItemGroupLine", "SalesReceiptLineAdd", "SalesReceiptLineRet",
+    "TxnLineDetail", "InvoiceLineGroupRet", "ItemGroupLine", "SalesReceiptLineAdd", "SalesReceiptLineMod",
+    "SalesReceiptLineRet",
 })
 
 # QuickBooks' field limits (the schema's maxLength facets), checked on top of the schema so the

@@ -400,8 +400,9 @@ class QuickBooksSimulator:
             elif kind in DOC_KINDS:
                 row = documents.add(company, kind, payload, warnings) if action == "Add" else documents.mod(
                     company, kind, payload, warnings)
-            elif kind == "SalesReceipt" and action == "Add":
-                row = company.sales_receipt_add(payload, warnings)
+            elif kind == "SalesReceipt":
+                row = company.sales_receipt_add(payload, warnings) if action == "Add" else documents.mod(
+                    company, kind, payload, warnings)
             elif kind in (*_LIST_KINDS, *TERMS_KINDS) and not (kind in TERMS_KINDS and action == "Mod") \
                     and kind not in (_NO_ADD if action == "Add" else _NO_MOD):
                 row = company.list_add(kind, payload, warnings) if action == "Add" else company.list_mod(
@@ -927,7 +928,7 @@ class QuickBooksSimulator:
             if row.kind == "Invoice":
                 return links.invoice_mod(self._company, {"TxnID": record_id, **_listify(fields)}, warnings,
                                          check_sequence=False)
-            if row.kind in DOC_KINDS:
+            if row.kind in (*DOC_KINDS, "SalesReceipt"):
                 return documents.mod(self._company, row.kind, {"TxnID": record_id, **_listify(fields)}, warnings,
                                      check_sequence=False)
             if row.kind == "ReceivePayment":

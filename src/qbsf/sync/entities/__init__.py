@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from qbsf.errors import ConfigError
 from qbsf.mapping.kinds import Catalogue, Direction, MappingKind, use_catalogue
-from qbsf.sync.entities import account, bill, contact, invoice, payment, product
+from qbsf.sync.entities import account, bill, contact, credit_memo, invoice, payment, product, sales_receipt
 from qbsf.sync.entities.base import (
     LIST_ID,
     TXN_ID,
@@ -88,6 +88,8 @@ REGISTRY: tuple[SyncedEntity, ...] = (
     invoice.OPPORTUNITY,
     invoice.QB_INVOICE,
     payment.PAYMENT,
+    credit_memo.CREDIT_MEMO,
+    sales_receipt.SALES_RECEIPT,
     bill.VENDOR,
     bill.BILL,
 )

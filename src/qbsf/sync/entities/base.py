@@ -132,9 +132,11 @@ class EntityHooks:
         generic = getattr(qb, "query", None)
         if not entity.qb_query and callable(generic):
             extra = {"missing_ok": True} if missing_ok else {}
+            if entity.reads_linked:
+                extra["include_linked"] = True
             return generic(entity.qb_entity, ids=list(ids) if ids is not None else None,
                            modified_since=modified_since if ids is None else None,
-                           include_inactive=not entity.is_txn, include_lines=False, **extra)
+                           include_inactive=not entity.is_txn, include_lines=entity.reads_lines, **extra)
         query = getattr(qb, entity.qb_query, None) if entity.qb_query else None
         if query is None:
             raise ConfigError(f"the QuickBooks connection cannot read {entity.qb_word} records",
@@ -153,6 +155,15 @@ class EntityHooks:
         """After a batch's records are in Salesforce: write what each carries beyond its own record (a payment's
         lines, one per invoice it pays). ``written`` holds (QuickBooks record, flat values, Salesforce Id, created
         now) of every record of the batch now in Salesforce; returns the errors by QuickBooks id."""
+        return {}
+
+    def complete_from_records(self, entity: SyncedEntity, works: Sequence[tuple[Any, dict[str, Any]]], *,
+                              resolver: Any) -> dict[str, SyncError]:
+        """Add to each mapped record what its QuickBooks record carries beyond the flat fields a mapping reads —
+        its lines or the transactions linked to it (a credit memo's lines summarised, the invoice it was applied
+        to). ``works`` holds (QuickBooks record, Salesforce values) of a batch's mapped records; ``resolver``
+        finds Salesforce Ids by QuickBooks id (the crosswalk first, one query per 200 otherwise). Returns the
+        errors by QuickBooks id: that record fails alone (or waits for its parent)."""
         return {}
 
     def default_deletion(self, entity: SyncedEntity) -> tuple[str, Any] | None:
@@ -215,7 +226,11 @@ class SyncedEntity:
     merges_in_salesforce: bool = False  # Salesforce can merge its records (the loser names MasterRecordId)
     create_inactive: bool = True       # an inactive QuickBooks record never synced still creates a record
     gone_actions: tuple[str, ...] = ()  # default: report/inactivate for lists, report/memo for transactions
-    daily_status: bool = False         # the inbound daily pass turns Open records OverDue (invoices)
+    daily_status: bool = False         # the inbound daily pass turns Open records OverDue (invoices, bills)
+    # What the QuickBooks → Salesforce read asks beside the header: the lines (IncludeLineItems) and the transactions
+    # linked to the record (IncludeLinkedTxns: the invoice a credit memo was applied to).
+    reads_lines: bool = False
+    reads_linked: bool = False
     # The entity whose Salesforce record wrote this QuickBooks record (a mirrored invoice's Opportunity).
     origin: str | None = None
     qb_query: str = ""                 # the client's own query method for it (query_customers); else query(entity)

@@ -195,12 +195,15 @@ class QuickBooksRead:
 
 @dataclass(frozen=True)
 class DeltaWanted:
-    """One QuickBooks entity to read: its cursor, the record kind its query names, and whether to read it all."""
+    """One QuickBooks entity to read: its cursor, the record kind its query names, whether to read it all, and
+    whether its lines and linked transactions come with it."""
 
     entity: str
     kind: str
     cursor: Cursor
     full: bool = False
+    lines: bool = False
+    linked: bool = False
 
 
 class QuickBooksChanges:
@@ -236,7 +239,8 @@ class QuickBooksChanges:
             # QuickBooks' time stamps need around DST (delta_start)
             since = clock.delta_start(start.since, timedelta(0)) if start.since is not None else None
             starts.append((want, mark, start, since))
-            queries.append(delta_query(want.kind, clock.from_modified(since) if since is not None else None))
+            queries.append(delta_query(want.kind, clock.from_modified(since) if since is not None else None,
+                                       include_lines=want.lines, include_linked=want.linked))
         if deleted is not None:
             list_types, txn_types, deleted_since = deleted
             queries.extend(deleted_queries(list_types, txn_types,
