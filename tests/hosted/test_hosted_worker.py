@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qbsf.app.workers import HostedConfig, HostedWorker, company_schema, company_state_url, create_worker_app
+from qbsf.app.workers import HostedConfig, HostedWorker, create_worker_app
 from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry
 
 COMPANIES = ["acme", "globex", "initech", "umbrella"]
@@ -134,15 +134,52 @@ def test_a_worker_is_not_ready_before_it_joins(hosted_url, tmp_path) -> None:
         worker.stop(5)
 
 
-def test_each_company_keeps_its_state_apart(postgres_schema_url, tmp_path) -> None:
-    from sqlalchemy import make_url
+def test_without_named_companies_every_registered_company_is_served_even_one_added_later(hosted_url,
+                                                                                        tmp_path) -> None:
+    from qbsf.sync.tenants import TenantRegistry
 
-    url = company_state_url(postgres_schema_url, "Acme & Sons")
-    schema = make_url(url).query["options"]
-    assert "search_path=qbsf_hosted_" in schema and "_co_acme_sons_" in schema
-    assert company_schema("acme") != company_schema("Acme"), "names differing only in case stay apart"
-    sqlite = company_state_url(f"sqlite:///{tmp_path / 'hosted.db'}", "acme")
-    assert sqlite.startswith("sqlite:///") and sqlite.endswith(".db") and "hosted-" in sqlite
+    engines = FakeEngines()
+    registry = _registry(tmp_path)
+    with TenantRegistry(hosted_url) as tenants:
+        tenants.add("acme")
+        tenants.add("globex")
+        tenants.add("stranger")  # no Web Connector user: nothing could reach its QuickBooks
+    worker = HostedWorker(HostedConfig(database=hosted_url, registry=str(registry)), holder="solo",
+                          engine_factory=engines.factory("solo"))
+    try:
+        worker.tick()
+        _until(lambda: set(engines.placement()) == {"acme", "globex"})
+        with TenantRegistry(hosted_url) as tenants:
+            tenants.add("initech")
+        worker.tick()
+        _until(lambda: set(engines.placement()) == {"acme", "globex", "initech"})
+        with TenantRegistry(hosted_url) as tenants:
+            tenants.remove("globex")
+        worker.tick()
+        _until(lambda: set(engines.placement()) == {"acme", "initech"})
+    finally:
+        worker.stop(5)
+
+
+def test_the_workers_keep_no_schema_of_their_own_per_company(postgres_schema_url, tmp_path) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    worker = HostedWorker(_config(postgres_schema_url, tmp_path), holder="solo",
+                          engine_factory=FakeEngines().factory("solo"))
+    try:
+        worker.tick()
+        assert {t.id for t in worker.tenants.list()} >= set(COMPANIES), "named companies are registered tenants"
+        opened = worker.tenants.open("acme")
+        assert opened.engine is worker.engine and opened.tenant == "acme", "one pool, scoped per company"
+    finally:
+        worker.stop(5)
+    engine = create_engine(postgres_schema_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        schemas = connection.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE '%\\_co\\_%'")
+                                     ).scalars().all()
+    engine.dispose()
+    assert schemas == []
 
 
 def test_serve_refuses_what_cannot_work(tmp_path, capsys) -> None:

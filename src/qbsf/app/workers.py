@@ -7,8 +7,10 @@ companies move to the workers still alive once their leases expire. Everything a
 Salesforce polls, the QuickBooks writes through the Web Connector, the write-backs, the daily OverDue pass — runs
 inside that one engine, so it runs in one place at a time.
 
-Until each company is a tenant of one set of tables, a company's own sync state lives in a schema of its own in
-the hosted PostgreSQL database (``qbsf_co_<name>_<hash>``), or beside the database file on SQLite.
+Every company is a tenant of the one state database (``qbsf tenants add``): its sync state lives in the shared
+state tables, every row carrying its company and every statement scoped to it (qbsf.sync.tenant_scope), opened
+with ``TenantRegistry.open(company)`` over one connection pool per worker process. Without explicit companies a
+worker serves every tenant that has a Web Connector user, and picks up companies added while it runs.
 
 Beside ``/qbwc`` every worker serves ``/healthz`` (the process answers), ``/readyz`` (its database is reachable and
 it has joined the workers) and ``/metrics`` (Prometheus text format, read from the shared tables, so every worker
@@ -18,11 +20,9 @@ gives the whole deployment's figures).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import re
 import socket
 import threading
 import time
@@ -32,8 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import make_url, text
 
 from qbsf.errors import ConfigError
 
@@ -76,43 +75,6 @@ class HostedConfig:
         return cls(**json.loads(raw))
 
 
-def company_schema(company: str, prefix: str = "qbsf") -> str:
-    """The PostgreSQL schema holding ``company``'s sync state: readable, unique, within PostgreSQL's 63 bytes.
-
-    ``prefix`` is the hosted database's own schema when its URL names one (``options=-csearch_path=…``), so two
-    deployments sharing a database never share a company's state."""
-    slug = re.sub(r"[^a-z0-9]+", "_", company.lower()).strip("_")[:24] or "company"
-    return f"{prefix[:20]}_co_{slug}_{hashlib.sha256(company.encode('utf-8')).hexdigest()[:8]}"
-
-
-def _search_path(url: Any) -> str | None:
-    options = url.query.get("options")
-    text_value = " ".join(options) if isinstance(options, tuple) else str(options or "")
-    match = re.search(r"search_path\s*=\s*([A-Za-z0-9_]+)", text_value)
-    return match.group(1) if match else None
-
-
-def company_state_url(database: str, company: str) -> str:
-    """``company``'s state database in the hosted database: its own schema (created when missing) on PostgreSQL,
-    a file beside the database on SQLite."""
-    url = make_url(database)
-    if url.get_backend_name() == "postgresql":
-        schema = company_schema(company, _search_path(url) or "qbsf")
-        admin = create_engine(url, poolclass=NullPool)
-        try:
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        finally:
-            admin.dispose()
-        return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        path = Path(url.database)
-        suffix = path.suffix or ".db"
-        return f"sqlite:///{path.with_name(f'{path.stem}-{company_schema(company)}{suffix}')}"
-    raise ConfigError(f"hosted mode cannot keep company state in {url.render_as_string(hide_password=True)}",
-                      hint="use a PostgreSQL URL (or a SQLite file for a single worker)")
-
-
 class CompanyEngine(Protocol):
     """A company's running sync engine, as the worker starts and stops it."""
 
@@ -124,18 +86,38 @@ class CompanyEngine(Protocol):
 EngineFactory = Callable[[str, Any, int], CompanyEngine]
 
 
-class ConnectorEngine:
-    """The production engine of one company: `qbsf run`'s connector over the shared Web Connector bridge."""
+def ensure_tenant(registry: Any, company: str, settings_file: str = "") -> None:
+    """Register ``company`` as a tenant of the deployment's database when it is not yet (with its settings file);
+    several workers starting at once may all try."""
+    from sqlalchemy.exc import IntegrityError
 
-    def __init__(self, config: HostedConfig, shared: Any, company: str, bridge: Any, epoch: int) -> None:
+    if company in {tenant.id for tenant in registry.list()}:
+        return
+    try:
+        registry.add(company, config=settings_file)
+    except (ConfigError, IntegrityError):  # another worker (or `qbsf serve`) registered it first
+        if company not in {tenant.id for tenant in registry.list()}:
+            raise
+    else:
+        log.info("company %s registered as a tenant of the state database", company)
+
+
+class ConnectorEngine:
+    """The production engine of one company: `qbsf run`'s connector over the shared Web Connector bridge, its state
+    the company's rows of the deployment's state database, its secrets the company's own (encrypted there)."""
+
+    def __init__(self, worker: HostedWorker, company: str, bridge: Any, epoch: int) -> None:
         from qbsf.app.commands.qbwc import WebConnectorServices
         from qbsf.app.context import AppContext
         from qbsf.app.runtime import Connector, count_report
         from qbsf.quickbooks.transports.webconnector import WebConnectorTransport
+        from qbsf.sync.tenant_secrets import TenantSecretStore
 
-        context = AppContext(config=config.companies.get(company) or config.default_config)
+        config, shared = worker.config, worker.shared
+        state = worker.tenants.open(company)
+        context = AppContext(config=worker.settings_file(company), secrets=TenantSecretStore(state))
         settings = context.load().settings
-        settings = settings.model_copy(update={"state_url": company_state_url(config.database, company)})
+        settings = settings.model_copy(update={"state_url": config.database})
         transport = WebConnectorTransport(bridge, session_wait=3600.0, response_timeout=900.0)
 
         class HostedServices(WebConnectorServices):
@@ -145,7 +127,9 @@ class ConnectorEngine:
                 shared.record_cycle(company, epoch, synced=synced, failed=failed)
                 return report
 
-        self.services = HostedServices(settings, context.secret_store(), transport)
+        # Its own heartbeat row in Salesforce: companies of one deployment share the state database's URL.
+        self.services = HostedServices(settings, context.secret_store(), transport, state=state, owns_state=True,
+                                       machine_id=f"hosted:{company}")
         self.connector = Connector(self.services, settings)
 
     def start(self) -> None:
@@ -164,51 +148,117 @@ class HostedWorker:
 
     def __init__(self, config: HostedConfig, *, holder: str | None = None,
                  engine_factory: EngineFactory | None = None, clock: Callable[[], float] = time.time) -> None:
-        from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry
         from qbsf.quickbooks.webconnector.shared import SharedSessions, SharedWebConnectorService
         from qbsf.sync.leases import COMPANY_PREFIX, WORKER_PREFIX, Leases
         from qbsf.sync.state import StateStore
+        from qbsf.sync.tenants import TenantRegistry
 
         self.config = config
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
-        StateStore(config.database).close()  # creates or upgrades the tables, once for all workers
         url = make_url(config.database)
-        options: dict[str, Any] = {"pool_pre_ping": True}
-        if url.get_backend_name() == "postgresql":
-            options.update(pool_size=config.pool_size, max_overflow=config.max_overflow)
-        else:
-            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine = create_engine(url, **options)
+        pool = ({"pool_size": config.pool_size, "max_overflow": config.max_overflow}
+                if url.get_backend_name() == "postgresql" else None)
+        # One store (and one connection pool) for the deployment's tables and every company's rows: it creates or
+        # upgrades the tables; each company's engine gets a store scoped to it (TenantRegistry.open).
+        self.store = StateStore(config.database, pool=pool)
+        self.engine = self.store.engine
+        self.tenants = TenantRegistry(config.database, state=self.store)
         self.shared = SharedSessions(self.engine, clock=clock, idle_timeout=config.idle_timeout,
                                      quiet_timeout=config.quiet_timeout)
-        registry = WebConnectorRegistry.load(Path(config.registry))
+        self._registry_path = Path(config.registry)
+        self._registry_stamp: float | None = None
+        registry = self._load_registry()
         users = registry.users()
         if not users.users():
             raise ConfigError(f"no Web Connector user in {registry.path}",
                               hint="register each company first: qbsf qwc --company NAME --url https://HOST/qbwc")
         self.service = SharedWebConnectorService(users, self.shared, poll_wait=config.poll_wait,
                                                  stale_after=config.stale_after)
-        for company, registration in sorted(registry.companies.items()):
-            self.service.add_company(company, company_file=registration.company_file or "",
-                                     run_every_minutes=registration.run_every_minutes)
-        self.companies = sorted(config.companies) if config.engine else []
+        self._web_connector_companies: set[str] = set()
+        self._add_web_connector_companies(registry)
+        for company, settings_file in sorted(config.companies.items()):
+            ensure_tenant(self.tenants, company, settings_file or "")
+        self._known_tenants: dict[str, str] = {}
+        self.companies: list[str] = []
         self.leases = Leases(self.engine, self.holder, ttl=config.lease_ttl, clock=clock)
         self._company_prefix, self._worker_lease = COMPANY_PREFIX, WORKER_PREFIX + self.holder
         self._factory = engine_factory or (lambda company, bridge, epoch: ConnectorEngine(
-            config, self.shared, company, bridge, epoch))
+            self, company, bridge, epoch))
         self.held: dict[str, int] = {}
         self.engines: dict[str, CompanyEngine] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="qbsf-engine")
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._skipped: set[str] = set()
         self.ready = False
+
+    # ----- companies ---------------------------------------------------------------------------------------------
+
+    def _load_registry(self) -> Any:
+        from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry
+
+        with contextlib.suppress(OSError):
+            self._registry_stamp = self._registry_path.stat().st_mtime
+        return WebConnectorRegistry.load(self._registry_path)
+
+    def _add_web_connector_companies(self, registry: Any) -> None:
+        for company, registration in sorted(registry.companies.items()):
+            if company not in self._web_connector_companies:
+                self.service.add_company(company, company_file=registration.company_file or "",
+                                         run_every_minutes=registration.run_every_minutes)
+                self._web_connector_companies.add(company)
+
+    def _reload_registry(self) -> None:
+        """A company given a Web Connector user (`qbsf qwc`) while the worker runs can log in at once."""
+        try:
+            stamp = self._registry_path.stat().st_mtime
+        except OSError:
+            return
+        if stamp == self._registry_stamp:
+            return
+        registry = self._load_registry()
+        for user in registry.users().users():
+            if self.service.users.get(user.username) != user:
+                self.service.users.add_hashed(user.username, user.password_hash, user.company)
+        self._add_web_connector_companies(registry)
+
+    def settings_file(self, company: str) -> str | None:
+        """``company``'s settings file: the one `qbsf serve` named, else the one registered with the company
+        (`qbsf tenants add --company-config`), else the deployment's."""
+        explicit = self.config.companies.get(company)
+        if explicit:
+            return explicit
+        if company not in self._known_tenants:
+            self._known_tenants = {tenant.id: tenant.config for tenant in self.tenants.list()}
+        return self._known_tenants.get(company) or self.config.default_config
+
+    def served_companies(self) -> list[str]:
+        """The companies whose engines the workers run: those `qbsf serve` named, else every registered company
+        (tenant) of the database with a Web Connector user — so one added while the workers run is served."""
+        if not self.config.engine:
+            return []
+        if self.config.companies:
+            return sorted(self.config.companies)
+        self._reload_registry()
+        self._known_tenants = {tenant.id: tenant.config for tenant in self.tenants.list()}
+        served = sorted(set(self._known_tenants) & self._web_connector_companies)
+        for company in sorted(set(self._known_tenants) - self._web_connector_companies - self._skipped):
+            from qbsf.sync.tenants import DEFAULT_TENANT
+
+            if company != DEFAULT_TENANT:
+                log.warning("company %s has no Web Connector user yet: run `qbsf qwc --company %s --url …`",
+                            company, company)
+            self._skipped.add(company)
+        return served
 
     # ----- scheduling --------------------------------------------------------------------------------------------
 
     def tick(self) -> None:
         """One round: renew what this worker holds, drop what it lost, take its share of the free companies."""
+        companies = self.served_companies()
         with self._lock:
+            self.companies = companies
             lost = self.leases.renew(self.held)
             for name in lost:
                 epoch = self.held.pop(name)
@@ -218,6 +268,11 @@ class HostedWorker:
                     self._stop_engine(name[len(self._company_prefix):])
             if self._worker_lease not in self.held:
                 self.held.update(self.leases.claim([self._worker_lease], 1))
+            for name in [n for n in self.held if n.startswith(self._company_prefix)
+                         and n[len(self._company_prefix):] not in companies]:
+                # The company was removed (`qbsf tenants remove`): its engine stops here, and nowhere takes it.
+                epoch = self.held.pop(name)
+                self._pool.submit(self._hand_back, name[len(self._company_prefix):], name, epoch)
             target = self.leases.share(len(self.companies), self.leases.live_workers())
             mine = [name for name in self.held if name.startswith(self._company_prefix)]
             if len(mine) < target:
@@ -293,7 +348,7 @@ class HostedWorker:
                 self.leases.release(name, epoch)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.shared.close()
-        self.engine.dispose()
+        self.store.close()
 
     # ----- health and metrics ------------------------------------------------------------------------------------
 

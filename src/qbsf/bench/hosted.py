@@ -7,7 +7,8 @@ The bench builds a whole hosted deployment on this machine:
   SQLite file with one worker and says so;
 - one Salesforce emulator org holding every company's Accounts — the same names in every company, each company's
   marked by its ``Site``, which that company's eligibility condition selects;
-- ``qbsf serve --workers W`` as a child process, with a settings file per company (Account → Customer);
+- ``qbsf serve --workers W`` as a child process, serving every company registered in the database (as ``qbsf
+  tenants add NAME --company-config FILE`` does), each with its settings file (Account → Customer);
 - one QuickBooks simulator and one Web Connector stand-in per company, speaking SOAP to the one address over
   loopback, each running sessions back to back until its company is in sync (its Customers in QuickBooks, their
   ListIDs written back to Salesforce);
@@ -259,16 +260,17 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
     emulator = start_emulator(org)
     say(f"Salesforce emulator at {emulator.url}: {len(owner)} Accounts for {len(names)} companies")
 
+    settings_dir = tmp / "companies"
+    settings_dir.mkdir()
     registry = registry_class.load(tmp / "webconnector.json")
     for company in names:
         registry.register(company, username=f"{company}-qbwc", password=BENCH_PASSWORD.format(company=company),
                           run_every_minutes=1)
     registry.save()
+    register_companies(database, {company: settings_dir / f"{company}.toml" for company in names})
     mappings = tmp / "mappings"
     mappings.mkdir()
     shutil.copy(example_mappings / MAPPING, mappings / MAPPING)
-    settings_dir = tmp / "companies"
-    settings_dir.mkdir()
     for company in names:
         (settings_dir / f"{company}.toml").write_text(
             f'mappings_dir = "{mappings}"\n\n[salesforce]\ninstance_url = "{emulator.url}"\n'
@@ -277,11 +279,14 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
             encoding="utf-8")
 
     port = _free_port()
-    env = {**os.environ, "QBSF_SALESFORCE__CLIENT_SECRET": emulator.client_secret,
+    from qbsf.secret_box import KEY_ENV, new_key
+
+    # Each company's tokens are stored encrypted in the database: the deployment's key, for this run only.
+    env = {**os.environ, "QBSF_SALESFORCE__CLIENT_SECRET": emulator.client_secret, KEY_ENV: new_key(),
            "XDG_DATA_HOME": str(tmp / "data"), "XDG_STATE_HOME": str(tmp / "state"),
            "XDG_CONFIG_HOME": str(tmp / "config"), "HOME": str(tmp)}
     command = [sys.executable, "-m", "qbsf.app.cli", "serve", "--workers", str(workers), "--database", database,
-               "--registry", str(tmp / "webconnector.json"), "--companies", str(settings_dir), "--port", str(port),
+               "--registry", str(tmp / "webconnector.json"), "--port", str(port),
                "--poll-wait", "2", "--lease-seconds", "6", "--stale-after", "15"]
     log_file = (tmp / "serve.log").open("w")
     serve = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
@@ -377,6 +382,16 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
         result.sessions_per_s = round(steady_sessions / steady_seconds, 2)
         result.steady_seconds = round(steady_seconds, 1)
     return result
+
+
+def register_companies(database: str, settings: dict[str, Path]) -> None:
+    """Register every company as a tenant of the deployment's database with its settings file, as `qbsf tenants add
+    NAME --company-config FILE` does: `qbsf serve` then serves every one of them."""
+    from qbsf.sync.tenants import TenantRegistry
+
+    with TenantRegistry(database) as registry:
+        for company, path in settings.items():
+            registry.add(company, config=str(path))
 
 
 def _wait_ready(base: str, serve: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
@@ -492,21 +507,18 @@ def _shared_state(database: str) -> str:
 
 
 def _cross_tenant_state(names: list[str], owner: dict[str, str], database: str) -> int:
-    """Crosswalk rows in a company's state that name another company's Salesforce record."""
-    from sqlalchemy import create_engine, text
+    """Crosswalk rows of a company (tenant) that name another company's Salesforce record."""
+    from sqlalchemy import create_engine, select
     from sqlalchemy.pool import NullPool
 
-    from qbsf.app.workers import company_state_url
+    from qbsf.sync.state import crosswalk_table as crosswalk
 
-    crossed = 0
-    for company in names:
-        engine = create_engine(company_state_url(database, company), poolclass=NullPool)
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(text("SELECT sf_id FROM crosswalk")).scalars().all()
-        except Exception:  # a company whose engine never started has no state yet
-            rows = []
-        finally:
-            engine.dispose()
-        crossed += sum(1 for sf_id in rows if sf_id in owner and owner[sf_id] != company)
-    return crossed
+    engine = create_engine(database, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(crosswalk.c.tenant, crosswalk.c.sf_id)).all()
+    except Exception:  # no engine ever started: no state yet
+        rows = []
+    finally:
+        engine.dispose()
+    return sum(1 for tenant, sf_id in rows if sf_id in owner and owner[sf_id] != tenant)

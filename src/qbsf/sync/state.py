@@ -348,7 +348,7 @@ def database_url(target: str | Path) -> str:
     return f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
-def _make_engine(target: str | Path) -> Engine:
+def _make_engine(target: str | Path, options: dict[str, Any] | None = None) -> Engine:
     url_text = database_url(target)
     try:
         url = make_url(url_text)
@@ -357,7 +357,7 @@ def _make_engine(target: str | Path) -> Engine:
                           hint="use a file path, ':memory:' or e.g. postgresql+psycopg://user@host/qbsf") from exc
     if url.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, pool_pre_ping=True)
+            return create_engine(url, pool_pre_ping=True, **(options or {}))
         except (ModuleNotFoundError, NoSuchModuleError) as exc:
             raise ConfigError(f"no database driver for {url.drivername!r}",
                               hint="install the driver (e.g. pip install psycopg) or use a SQLite file") from exc
@@ -423,12 +423,14 @@ class StateStore:
     """
 
     def __init__(self, target: str | Path = ":memory:", *, clock: Callable[[], datetime] | None = None,
-                 retry_policy: RetryPolicy | None = None, tenant: str | None = None) -> None:
+                 retry_policy: RetryPolicy | None = None, tenant: str | None = None,
+                 pool: dict[str, Any] | None = None) -> None:
+        """``pool``: connection pool options for a database server (a hosted worker's many companies share one)."""
         from qbsf.sync import tenants
 
         self.tenant = tenants.check_tenant_id(tenant if tenant is not None else tenants.DEFAULT_TENANT)
         self.url = database_url(target)
-        self.engine = _make_engine(target)
+        self.engine = _make_engine(target, pool)
         tenant_scope.install(self.engine)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.retry_policy = retry_policy or RetryPolicy()

@@ -4,7 +4,9 @@
     qbsf serve --workers 2 --database "$QBSF_DATABASE_URL" --sync acme=acme.toml --sync globex=globex.toml
 
 Every worker answers every Web Connector call (sessions live in the database) and runs the sync engines of its
-share of the companies (leases). `/healthz`, `/readyz` and `/metrics` sit beside `/qbwc`.
+share of the companies (leases). Without --sync or --companies the workers serve every company registered in the
+database (`qbsf tenants add`) that has a Web Connector user (`qbsf qwc`), including ones added while they run.
+`/healthz`, `/readyz` and `/metrics` sit beside `/qbwc`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,19 @@ def check_database(database: str, workers: int) -> None:
         raise ConfigError(f"--database: {backend} is not supported for hosted mode", hint="use PostgreSQL")
 
 
+def register_tenants(database: str, profiles: dict[str, str | None]) -> list[str]:
+    """Register each company named on the command line as a tenant of the deployment's database (with its settings
+    file) when it is not yet — creating or upgrading the database first, once, before the workers start — and
+    return every registered company."""
+    from qbsf.app.workers import ensure_tenant
+    from qbsf.sync.tenants import DEFAULT_TENANT, TenantRegistry
+
+    with TenantRegistry(database) as registry:
+        for company, settings_file in sorted(profiles.items()):
+            ensure_tenant(registry, company, settings_file or "")
+        return [tenant.id for tenant in registry.list() if tenant.id != DEFAULT_TENANT]
+
+
 def serve(
     database: Annotated[str, typer.Option("--database", envvar="QBSF_DATABASE_URL", help="The database every worker "
                                           "shares (sessions, leases, each company's state), e.g. "
@@ -75,7 +90,9 @@ def serve(
                                       "addresses).")] = "127.0.0.1",
     registry: RegistryOption = None,
     sync: Annotated[list[str] | None, typer.Option(
-        "--sync", help="NAME or NAME=SETTINGS.toml (repeatable): a company whose sync engine the workers run.")]
+        "--sync", help="NAME or NAME=SETTINGS.toml (repeatable): a company whose sync engine the workers run "
+                       "(registered as a company of the database when it is not yet); default: every company "
+                       "registered with `qbsf tenants add` that has a Web Connector user.")]
     = None,
     companies: Annotated[Path | None, typer.Option(
         "--companies", help="Folder of NAME.toml settings files, one per company (instead of --sync).")] = None,
@@ -104,8 +121,14 @@ def serve(
     if engine:
         if companies is not None:
             profiles.update(companies_from_dir(companies, reg))
-        if sync or companies is None:
+        if sync:
             profiles.update(parse_sync_options(sync, reg, config))
+        profiles = {company: str(Path(path).resolve()) if path else None for company, path in profiles.items()}
+    tenants = register_tenants(database, profiles)
+    if engine and not profiles and not set(tenants) & set(reg.companies):
+        # No company registered in the database yet: the single-company rule of `qbsf qbwc serve`.
+        profiles = parse_sync_options(None, reg, config)
+        register_tenants(database, profiles)
     hosted = HostedConfig(database=database, registry=str(reg.path), companies=profiles, default_config=config,
                           lease_ttl=lease_ttl, poll_wait=poll_wait, stale_after=stale_after, public_url=public_url,
                           engine=engine)
