@@ -48,6 +48,7 @@ def test_partial_payment_across_two_invoices(world, inbound) -> None:
     assert [(r["Invoice__c"], r["Amount_Applied__c"], r["Invoice_Balance__c"]) for r in lines] == [
         (sf_invoices[invoices[0]["TxnID"]]["Id"], 300.0, 0.0), (sf_invoices[invoices[1]["TxnID"]]["Id"], 100.0, 200.0)]
     assert {r["Status__c"] for r in sf_invoices.values()} == {"Paid", "Open"}  # the invoices moved too
+    assert record.get("Invoice__c") is None, "two invoices: the lines name them, the payment names none"
     # Nothing changed since: no echo, nothing written.
     again = inbound().run()
     assert again.ok and again.sf_calls == 0 and again.total("created") == again.total("updated") == 0
@@ -66,6 +67,25 @@ def test_payment_reapplied_in_quickbooks_moves_its_lines(world, inbound) -> None
     lines = _records(world, "QB_Payment_Line__c", Payment__c=record["Id"])
     invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
     assert [(r["Invoice__c"], r["Amount_Applied__c"]) for r in lines] == [(invoice["Id"], 200.0)]
+    assert record["Invoice__c"] == invoice["Id"], "now applied to one invoice: the payment names it"
+
+
+def test_a_payment_applied_to_one_invoice_names_it(world, inbound) -> None:
+    customer, invoices = _company(world)
+    payment = _pay(world, customer, [(invoices[1], "120.00")], "120.00", ref="CHK-10")
+    assert inbound().run().ok
+    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
+    assert (record["Invoice__c"], invoice["Balance__c"]) == (invoice["Id"], 180.0)
+    # Paid on account when it is re-applied to both invoices: the lines name them, the payment no longer names one.
+    world.qb_sim.advance(60)
+    world.qb_sim.modify(payment["TxnID"], {"AppliedToTxnMod": [
+        {"TxnID": invoices[0]["TxnID"], "PaymentAmount": "60.00"},
+        {"TxnID": invoices[1]["TxnID"], "PaymentAmount": "60.00"}]})
+    assert inbound().run().ok
+    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    assert record.get("Invoice__c") is None
+    assert len(_records(world, "QB_Payment_Line__c", Payment__c=record["Id"])) == 2
 
 
 def test_payment_deleted_in_quickbooks_is_kept_and_flagged(world, inbound) -> None:

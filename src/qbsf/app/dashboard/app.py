@@ -741,7 +741,7 @@ def _watermark_label(source: str) -> str:
     """``qb:Customer`` → ``↓ QB → SF · Customer`` (the state store names sources by system and entity)."""
     system, _, entity = source.partition(":")
     direction = {"qb": "↓ QB → SF", "sf": "↑ SF → QB"}.get(system.lower())
-    return f"{direction} · {entity}" if direction and entity else source
+    return f"{direction} · {entity_word(entity)}" if direction and entity else source
 
 
 def _page_context(dash: Dashboard, request: Request) -> dict[str, Any]:

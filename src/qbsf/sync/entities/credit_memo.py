@@ -92,17 +92,18 @@ def applied_invoice(record: Any) -> str | None:
 
 
 def link_invoices(entity: SyncedEntity, works: Sequence[tuple[Any, dict[str, Any]]], field: str,
-                  invoice_of: Any, *, resolver: Any) -> dict[str, SyncError]:
+                  invoice_of: Any, *, resolver: Any, wait: bool = True) -> dict[str, SyncError]:
     """Fill ``field`` of each payload with the Salesforce Id of the invoice ``invoice_of(record)`` names (one
     crosswalk look-up for the batch; None when the record names none). A record naming an invoice that is not in
-    Salesforce yet waits for it (retried as soon as the invoice is linked)."""
+    Salesforce yet waits for it (retried as soon as the invoice is linked) — or, without ``wait``, goes now with
+    the field empty (for a record whose lines name the invoice too)."""
     wanted = {str(record.TxnID): invoice_of(record) for record, _ in works}
     invoices = sorted({txn_id for txn_id in wanted.values() if txn_id})
     found = resolver.find_ids(INVOICE_OBJECT, INVOICE_ID_FIELD, invoices) if invoices else {}
     errors: dict[str, SyncError] = {}
     for record, payload in works:
         txn_id = wanted[str(record.TxnID)]
-        if txn_id and txn_id not in found:
+        if txn_id and txn_id not in found and wait:
             label = f"{entity.qb_word} {record.RefNumber or record.TxnID}"
             errors[str(record.TxnID)] = AfterDependency(
                 f"{label} is applied to QuickBooks invoice {txn_id}, which is not in Salesforce yet",

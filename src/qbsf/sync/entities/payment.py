@@ -5,6 +5,8 @@ changed in QuickBooks (its own modified-since read), not only because QuickBooks
 lines are the invoices it is applied to (AppliedToTxnRet): each becomes a ``QB_Payment_Line__c`` named by the
 payment's and the invoice's TxnIDs (``QB_Payment_Line_ID__c``), linked to the payment and to the mirrored
 ``QB_Invoice__c``. When a payment is re-applied in QuickBooks, the lines of invoices it no longer pays are deleted.
+A payment applied to exactly one invoice also names it on the payment itself (``QB_Payment__c.Invoice__c``, the
+lookup a page layout or report shows without the lines); one applied to several leaves it empty.
 A payment deleted in QuickBooks keeps its record in Salesforce with ``Deleted_In_QuickBooks__c`` ticked (the
 default ``sync.on_qb_delete`` action of this entity).
 """
@@ -40,6 +42,15 @@ class PaymentHooks(EntityHooks):
 
     def default_deletion(self, entity: SyncedEntity) -> tuple[str, Any] | None:
         return ("Deleted_In_QuickBooks__c", True)
+
+    def complete_from_records(self, entity: SyncedEntity, works: Sequence[tuple[Any, dict[str, Any]]], *,
+                              resolver: Any) -> dict[str, SyncError]:
+        """``Invoice__c``: the invoice a payment applied to exactly one invoice pays. Found like its lines' (the
+        crosswalk), and like them left empty when the invoice is not in Salesforce yet — the payment does not wait
+        for it (a full pass syncs invoices first; a payment synced alone keeps its own data)."""
+        from qbsf.sync.entities.credit_memo import link_invoices
+
+        return link_invoices(entity, works, "Invoice__c", only_invoice, resolver=resolver, wait=False)
 
     def write_lines(self, entity: SyncedEntity, written: Sequence[tuple[Any, Mapping[str, Any], str, bool]], *,
                     sf: Any, resolver: Any) -> dict[str, SyncError]:
@@ -79,6 +90,12 @@ class PaymentHooks(EntityHooks):
         if stale:
             sf.delete_many(stale)
         return errors
+
+
+def only_invoice(record: Any) -> str | None:
+    """The TxnID of the one invoice a payment pays (None when it pays none or several)."""
+    paid = {str(line.TxnID) for line in record.lines if line.TxnID}
+    return next(iter(paid)) if len(paid) == 1 else None
 
 
 def _stale_lines(sf: Any, wanted: Mapping[str, set[str]]) -> list[str]:
