@@ -86,7 +86,6 @@ Progress = Callable[[str, int, int], None]
 # Salesforce ids per SOQL IN list: keeps the query URL well under Salesforce's 16,384-character limit.
 IDS_PER_QUERY = 200
 _TZ_WATERMARK = "qb:company_utc_offset"
-_STATUS_DAY = "qb:Invoice:status_day"
 _DELETED = "qb:deleted"
 
 
@@ -437,10 +436,10 @@ class InboundSync:
             stopped = should_stop is not None and should_stop()
             if specs and not stopped and gone is not None:
                 self._deletions(specs, report, gone, deleted_since)
-            status_spec = next((spec for spec in specs if spec.declared.daily_status), None)
-            if status_spec is not None and not stopped:
-                refreshed = self.refresh_invoice_status()
-                report.entities.setdefault(status_spec.name, InboundEntityReport()).status_refreshed += refreshed
+            status_specs = [spec for spec in specs if spec.declared.daily_status]
+            if status_specs and not stopped:
+                for name, refreshed in self.refresh_status(status_specs).items():
+                    report.entities.setdefault(name, InboundEntityReport()).status_refreshed += refreshed
         except QbsfError as exc:
             report.error = str(exc)
             logger.error("QB → SF pass %s stopped: %s", report.cycle, exc)
@@ -457,21 +456,32 @@ class InboundSync:
         return report
 
     def refresh_invoice_status(self, *, today: date | None = None) -> int:
-        """The daily pass: invoices sent as Open whose due date has passed become OverDue in Salesforce.
+        """The daily pass of every entity that declares one (invoices, bills); how many records turned OverDue."""
+        return sum(self.refresh_status(today=today).values())
 
-        Runs at most once per company day unless ``today`` is given; needs no QuickBooks message and costs one
-        Salesforce call per 200 invoices that actually turned OverDue. Returns how many did.
+    def refresh_status(self, specs: Sequence[InboundSpec] | None = None, *,
+                       today: date | None = None) -> dict[str, int]:
+        """The daily pass: records sent as Open whose due date has passed become OverDue in Salesforce, for every
+        entity whose declaration asks for it (``daily_status``: invoices, bills; the balance is the declaration's
+        ``balance_field``).
+
+        Runs at most once per company day and entity unless ``today`` is given; needs no QuickBooks message and
+        costs one Salesforce call per 200 records that actually turned OverDue. Returns how many did, by entity.
         """
         tz = self._company_tz()
         day = today or (company_today(self.clock(), tz) if tz is not None else None)
         if day is None:
-            return 0  # no invoice seen yet, so nothing can be overdue
-        if today is None and self.state.get_watermark(_STATUS_DAY) == day.isoformat():
+            return {}  # no QuickBooks record seen yet, so nothing can be overdue
+        wanted = [spec for spec in (INBOUND_SPECS if specs is None else specs) if spec.declared.daily_status]
+        return {spec.name: self._refresh_status(spec, day, once_a_day=today is None) for spec in wanted}
+
+    def _refresh_status(self, spec: InboundSpec, day: date, *, once_a_day: bool) -> int:
+        mark = f"{spec.source}:status_day"  # qb:Invoice:status_day, qb:Bill:status_day
+        if once_a_day and self.state.get_watermark(mark) == day.isoformat():
             return 0
-        overdue = newly_overdue(self.store.open_invoices(due_before=day), day)
-        spec = next(spec for spec in INBOUND_SPECS if spec.declared.daily_status)
+        overdue = newly_overdue(self.store.open_invoices(due_before=day, entity=spec.name), day)
         snapshots = self.store.snapshots(spec.name, [invoice.txn_id for invoice in overdue])
-        # By Id, never by upsert: a status alone must not create a QB_Invoice__c someone deleted in Salesforce.
+        # By Id, never by upsert: a status alone must not create a record someone deleted in Salesforce.
         known = [(i, snapshots[i.txn_id]) for i in overdue if i.txn_id in snapshots and snapshots[i.txn_id].sf_id]
         lost = [i.txn_id for i in overdue if i.txn_id not in {k.txn_id for k, _ in known}]
         results = self.sf.update_many(spec.sf_object, [{"Id": snap.sf_id, self.config.status_field: OVERDUE}
@@ -495,17 +505,18 @@ class InboundSync:
         bases = {txn_id: base.updated(salesforce={status_key: OVERDUE}, quickbooks={OWN + status_key: OVERDUE})
                  for txn_id, base in self.bases.get_many(spec.crosswalk, updated).items()}
         with self.state.batch():
-            self.store.set_invoice_statuses(turned)
+            self.store.set_invoice_statuses(turned, entity=spec.name)
             self.store.set_snapshots(spec.name, updated)
             self.bases.put_many(spec.crosswalk, bases)
             if lost:
                 self.store.forget(spec.name, lost)
             self.state.log_many(events)
             # A failed update is tried again on the next pass, not tomorrow.
-            if today is None and len(turned) == len(known):
-                self.state.set_watermark(_STATUS_DAY, day.isoformat())
+            if once_a_day and len(turned) == len(known):
+                self.state.set_watermark(mark, day.isoformat())
         if turned:
-            logger.info("✓ %d invoice(s) now OverDue (due date passed, %s)", len(turned), day.isoformat())
+            logger.info("✓ %d %s(s) now OverDue (due date passed, %s)", len(turned), spec.declared.qb_word.lower(),
+                        day.isoformat())
         return len(turned)
 
     # ---- counters ----------------------------------------------------------------------------------------------
@@ -1020,7 +1031,7 @@ class InboundSync:
                     written_back.append(work.link.sf_id)  # the update carried the external id too
             if spec.declared.daily_status:
                 statuses.append(OpenInvoice(work.qb_id, as_date(work.flat.get("DueDate")),
-                                            as_decimal(work.flat.get("BalanceRemaining")),
+                                            as_decimal(work.flat.get(spec.declared.balance_field)),
                                             str(agreed.get(self.config.status_field) or "")))
             was_active = work.snapshot.active if work.snapshot is not None else None
             if work.active is False and was_active is not False and not spec.is_txn:
@@ -1045,7 +1056,7 @@ class InboundSync:
             if written_back:
                 self.state.mark_written_back_many(spec.crosswalk, written_back)
             if statuses:
-                self.store.set_invoice_statuses(statuses)
+                self.store.set_invoice_statuses(statuses, entity=spec.name)
             # What happens next is the error policy's (qbsf.sync.policy), recorded as in the other direction:
             # backoff, wait for the parent, parked for a person, or recorded only — and the log says which.
             record_failures(self.state, spec.sf_object, QB_TO_SF, failed, report, cycle=self.cycle, events=events)

@@ -1,4 +1,5 @@
-"""Invoice Status as Salesforce shows it: Paid, OverDue or Open, derived from the QuickBooks invoice.
+"""Invoice Status as Salesforce shows it: Paid, OverDue or Open, derived from the QuickBooks invoice — and from
+any record whose declaration asks for it (a bill: ``daily_status`` and its ``balance_field``, OpenAmount).
 
 - **Paid** when ``BalanceRemaining`` is 0 (or less: an overpaid invoice is paid);
 - **OverDue** when the due date has passed *in the company's time zone* and a balance remains;

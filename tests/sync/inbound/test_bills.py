@@ -46,3 +46,36 @@ def test_an_unpaid_bill_past_its_due_date_is_overdue(world, inbound) -> None:
     assert inbound().run().ok
     (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
     assert (sf_bill["Name"], sf_bill["Status__c"]) == ("QB Bill", "OverDue")  # no vendor invoice number: the default
+
+
+def test_an_open_bill_turns_overdue_the_day_after_its_due_date_with_no_quickbooks_change(world, inbound) -> None:
+    from datetime import datetime
+
+    sim = world.qb_sim
+    today = sim.now().astimezone(sim.tz).date()
+    sim.set_clock(datetime(today.year, today.month, today.day, 12, 0))
+    vendor = sim.add("Vendor", {"Name": "Toner Co"})
+    bill = sim.add("Bill", {"VendorRef": {"ListID": vendor["ListID"]}, "RefNumber": "T-1",
+                            "DueDate": (today + timedelta(days=1)).isoformat(),
+                            "ExpenseLineAdd": [{"AccountRef": {"FullName": "Office Supplies"}, "Amount": "40.00"}]})
+    assert inbound().run().ok
+    sim.set_clock(datetime(today.year, today.month, today.day, 23, 30) + timedelta(days=1))
+    on_due_day = inbound().run()
+    assert on_due_day.ok and on_due_day.entities["Bill"].status_refreshed == 0, "due today is not overdue"
+    sim.set_clock(datetime(today.year, today.month, today.day, 0, 5) + timedelta(days=2))
+    report = inbound().run()
+    assert report.ok and report.entities["Bill"].queried == 0, "nothing changed in QuickBooks"
+    assert report.entities["Bill"].status_refreshed == 1 and report.sf_calls == 1
+    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    assert sf_bill["Status__c"] == "OverDue"
+    assert inbound().run().sf_calls == 0, "once a day"
+    # Paid by check: Paid, and the daily pass forgets it.
+    sim.advance(60)
+    sim.add("BillPaymentCheck", {"PayeeEntityRef": {"ListID": vendor["ListID"]}, "RefNumber": "3002",
+                                 "BankAccountRef": {"FullName": "Checking"},
+                                 "AppliedToTxnAdd": [{"TxnID": bill["TxnID"], "PaymentAmount": "40.00"}]})
+    assert inbound().run().ok
+    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    assert sf_bill["Status__c"] == "Paid"
+    sim.advance(3 * 86400)
+    assert inbound().refresh_status() == {"Invoice": 0, "Bill": 0}

@@ -227,6 +227,9 @@ class SyncedEntity:
     create_inactive: bool = True       # an inactive QuickBooks record never synced still creates a record
     gone_actions: tuple[str, ...] = ()  # default: report/inactivate for lists, report/memo for transactions
     daily_status: bool = False         # the inbound daily pass turns Open records OverDue (invoices, bills)
+    # The QuickBooks field holding what is still owed: the status (Paid / OverDue / Open) is derived from it and the
+    # due date, on each sync and by the daily pass (an invoice's BalanceRemaining, a bill's OpenAmount).
+    balance_field: str = "BalanceRemaining"
     # What the QuickBooks → Salesforce read asks beside the header: the lines (IncludeLineItems) and the transactions
     # linked to the record (IncludeLinkedTxns: the invoice a credit memo was applied to).
     reads_lines: bool = False

@@ -73,7 +73,7 @@ class InvoiceHooks(EntityHooks):
                          config: Any, today: Any, origin_sf_id: str | None) -> None:
         from qbsf.sync.invoice_status import derive_status
 
-        payload[config.status_field] = derive_status(flat.get("BalanceRemaining"), flat.get("DueDate"), today)
+        payload[config.status_field] = derive_status(flat.get(entity.balance_field), flat.get("DueDate"), today)
         field = getattr(config, "opportunity_field", None)
         if origin_sf_id is not None and field and field not in payload:
             payload[str(field)] = origin_sf_id
