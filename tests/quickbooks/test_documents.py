@@ -346,3 +346,50 @@ def test_fields_quickbooks_takes_one_at_a_time_fail_that_record_alone(client):
         FullName="Checking"), RefNumber="77", IsToBePrinted=True, lines=[rec.AppliedToTxn(TxnID="1-1")])
     [refused] = client.add_many([check])
     assert "IsToBePrinted and RefNumber are both given" in str(refused.error)
+
+
+def test_a_credit_memo_applied_by_a_payment_line(client):
+    """SetCredit as data: a payment line applies a credit memo to the invoice it pays; the answer's line lists the
+    credit memo it drew on (LinkedTxn), and the memo's CreditRemaining and the invoice's balance fall."""
+    invoice = client.add(rec.Invoice(CustomerRef=rec.Ref(FullName="Acme"), lines=[
+        _line(rec.InvoiceLine, "Consulting", 1)]))
+    memo = client.add(rec.CreditMemo(CustomerRef=rec.Ref(FullName="Acme"),
+                                     lines=[_line(rec.CreditMemoLine, "Setup", 1)]))
+    payment = client.add(rec.ReceivePayment(CustomerRef=rec.Ref(FullName="Acme"), TotalAmount=Decimal(100),
+                                            lines=[rec.AppliedToTxn(TxnID=invoice.TxnID, Amount=Decimal(100),
+                                                                    SetCredit=[rec.SetCredit(
+                                                                        CreditTxnID=memo.TxnID,
+                                                                        AppliedAmount=Decimal("30"))])]))
+    (line,) = payment.lines
+    assert [(link.TxnID, link.TxnType, link.Amount) for link in line.linked] == [
+        (memo.TxnID, "CreditMemo", Decimal("-30.00"))]
+    assert line.BalanceRemaining == Decimal("20.00")
+    [memo_now] = client.query("CreditMemo", ids=[memo.TxnID], include_linked=True)
+    assert memo_now.CreditRemaining == Decimal("10.00")
+    assert [(link.TxnID, link.TxnType) for link in memo_now.linked] == [(invoice.TxnID, "Invoice")]
+    _, body = add_body(rec.ReceivePayment(CustomerRef=rec.Ref(FullName="Acme"), lines=[rec.AppliedToTxn(
+        TxnID="1-1", Amount=Decimal(0), SetCredit=[rec.SetCredit(CreditTxnID="2-1", AppliedAmount=Decimal("5"))])]),
+        entities.entity("ReceivePayment"))
+    assert body["AppliedToTxnAdd"] == [{"TxnID": "1-1", "PaymentAmount": Decimal(0), "SetCredit": [
+        {"CreditTxnID": "2-1", "AppliedAmount": Decimal("5")}]}]
+
+
+def test_an_invoice_made_from_a_sales_order_whole_or_by_line(client):
+    """LinkToTxnID (the whole order) and a line's LinkToTxn (one line of it) as data: the order counts what was
+    invoiced and is fully invoiced once every line is."""
+    order = client.add(rec.SalesOrder(CustomerRef=rec.Ref(FullName="Acme"), lines=[
+        _line(rec.SalesOrderLine, "Consulting", 4), _line(rec.SalesOrderLine, "Setup", 1)]))
+    consulting = order.lines[0].TxnLineID
+    part = client.add(rec.Invoice(CustomerRef=rec.Ref(FullName="Acme"), lines=[rec.InvoiceLine(
+        Quantity=Decimal(3), LinkToTxn=rec.LinkToTxn(TxnID=order.TxnID, TxnLineID=consulting))]))
+    assert [(line.ItemRef.FullName, line.Quantity) for line in part.lines] == [("Consulting", Decimal(3))]
+    [order_now] = client.query("SalesOrder", ids=[order.TxnID], include_lines=True)
+    assert [line.Invoiced for line in order_now.lines] == [Decimal(3), Decimal(0)]
+    assert order_now.IsFullyInvoiced is False
+    rest = client.add(rec.Invoice(CustomerRef=rec.Ref(FullName="Acme"), LinkToTxnID=[order.TxnID]))
+    assert [(line.ItemRef.FullName, line.Quantity) for line in rest.lines] == [
+        ("Consulting", Decimal(1)), ("Setup", Decimal(1))]
+    [order_now] = client.query("SalesOrder", ids=[order.TxnID])
+    assert order_now.IsFullyInvoiced is True
+    # Neither is a flat field a mapping could name: they are the lines' and the Add's own aggregates.
+    assert "LinkToTxn" not in rec.flat_fields(rec.InvoiceLine) and "LinkToTxnID" not in rec.flat_fields(rec.Invoice)

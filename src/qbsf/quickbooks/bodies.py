@@ -7,6 +7,7 @@ wrappers, the lines each entity declares in :mod:`qbsf.quickbooks.entities`, Ext
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -79,9 +80,19 @@ def _value(value: Any, kind: str) -> Any:
     return value
 
 
+def _data_body(value: Any) -> Any:
+    """An aggregate of its own (SetCredit, LinkToTxn) as its element's body: its non-empty fields; a plain value
+    (a LinkToTxnID) as it is."""
+    if not dataclasses.is_dataclass(value):
+        return value
+    kinds = rec.field_kinds(type(value))
+    return {name: _value(getattr(value, name), kind) for name, kind in kinds.items()
+            if name != "extra" and not _blank(getattr(value, name), kind)}
+
+
 def _blank(value: Any, kind: str) -> bool:
-    """Nothing to say on an Add: None, "", or a reference/address whose parts are all empty."""
-    if value is None or value == "":
+    """Nothing to say on an Add: None, "", an empty list, or a reference/address whose parts are all empty."""
+    if value is None or value == "" or (kind == "list" and not value):
         return True
     if kind == "ref":
         return not value.ListID and not value.FullName
@@ -96,10 +107,16 @@ def _line_body(line: Any, element: str, shape: LineShape) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name, kind in kinds.items():
         sent = shape.write_names.get(name, name)
-        if sent not in order or name == "TxnLineID" or kind == "list":
+        if sent not in order or name == "TxnLineID":
             continue
         value = getattr(line, name)
-        if not _blank(value, kind):
+        if _blank(value, kind):
+            continue
+        if kind == "list":  # the credits a payment line applies (SetCredit)
+            body[sent] = [_data_body(item) for item in value]
+        elif kind == "data":  # the other transaction's line this one is made from (LinkToTxn)
+            body[sent] = _data_body(value)
+        else:
             body[sent] = _value(value, kind)
     return body
 
@@ -116,12 +133,12 @@ def add_body(record: Any, entity: QbEntity) -> tuple[str, dict[str, Any]]:
     body: dict[str, Any] = {}
     wrapped = isinstance(record, _WRAPPED_ITEMS)
     for name, kind in kinds.items():
-        if kind == "list" or name in ("extra", "kind") or (wrapped and name in _ITEM_SIDE):
+        if name in ("extra", "kind") or (wrapped and name in _ITEM_SIDE):
             continue
         value = getattr(record, name)
         if name not in order or _blank(value, kind):
-            continue
-        body[name] = _value(value, kind)
+            continue  # lines (record attributes in lower case) are not elements: they follow below
+        body[name] = [_data_body(item) for item in value] if kind == "list" else _value(value, kind)
     if wrapped:
         side_tag, side = _item_side(record, kinds, mod=False, changed=None)
         if side:

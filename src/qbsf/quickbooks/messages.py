@@ -338,7 +338,7 @@ def parse_record(cls: type, element: etree._Element) -> Any:
         if not isinstance(tag, str):
             continue
         kind = kinds.get(tag)
-        if kind is None or kind == "list":
+        if kind is None or kind in ("list", "data"):
             if tag in lines:
                 getattr(record, lines[tag].attr).append(parse_record(lines[tag].record, child))
             elif tag in groups:

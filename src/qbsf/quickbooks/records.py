@@ -9,6 +9,7 @@ Records are plain slotted dataclasses named and spelled as qbXML spells them (``
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import typing
 from dataclasses import dataclass, field, fields
@@ -41,6 +42,7 @@ __all__ = [
     "ItemNonInventory",
     "ItemService",
     "LineGroup",
+    "LinkToTxn",
     "LinkedTxn",
     "ReceivePayment",
     "Ref",
@@ -48,6 +50,7 @@ __all__ = [
     "SalesOrderLine",
     "SalesReceipt",
     "SalesReceiptLine",
+    "SetCredit",
     "Terms",
     "Vendor",
     "account_from_flat",
@@ -193,6 +196,28 @@ class ItemInventory(_ItemBase):
 
 
 @dataclass(slots=True)
+class LinkToTxn:
+    """A line made from a line of another transaction (InvoiceLineAdd/LinkToTxn: the sales order or estimate and its
+    line; QuickBooks copies what the line leaves out and counts the quantity as invoiced). Sent on an Add only."""
+
+    TxnID: str | None = None
+    TxnLineID: str | None = None
+
+
+@dataclass(slots=True)
+class SetCredit:
+    """A credit memo's credit applied to the invoice a payment line pays (AppliedToTxnAdd/Mod SetCredit): the credit
+    memo (CreditTxnID) and how much of what remains on it (AppliedAmount); ``Override`` lets QuickBooks take it even
+    when the invoice and the credit were made for different items or accounts. QuickBooks answers with a LinkedTxn
+    to the credit memo on the payment line (``AppliedToTxn.linked``)."""
+
+    CreditTxnID: str | None = None
+    TxnLineID: str | None = None
+    AppliedAmount: Decimal | None = None
+    Override: bool | None = None
+
+
+@dataclass(slots=True)
 class _SalesLine:
     """The line Intuit gives an invoice, a credit memo and a sales receipt alike (in this element order). Each
     document has its own subclass, so a line of one document is never taken for another's."""
@@ -213,7 +238,10 @@ class _SalesLine:
 
 @dataclass(slots=True)
 class InvoiceLine(_SalesLine):
-    """One invoice line; TxnLineID is None for a line not yet in QuickBooks (sent as -1)."""
+    """One invoice line; TxnLineID is None for a line not yet in QuickBooks (sent as -1). ``LinkToTxn`` (Add only)
+    makes it from a line of a sales order or estimate."""
+
+    LinkToTxn: LinkToTxn | None = None
 
 
 @dataclass(slots=True)
@@ -346,12 +374,15 @@ class AppliedToTxn:
     Amount: Decimal | None = None
     DiscountAmount: Decimal | None = None
     DiscountAccountRef: Ref | None = None
+    SetCredit: list[SetCredit] = field(default_factory=list)
+    linked: list[LinkedTxn] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Invoice:
-    """An invoice with its lines; BalanceRemaining and IsPaid come back from QuickBooks."""
+    """An invoice with its lines; BalanceRemaining and IsPaid come back from QuickBooks. ``LinkToTxnID`` (Add only)
+    makes it from whole sales orders or estimates: QuickBooks copies their open lines onto it."""
 
     TxnID: str | None = None
     TimeCreated: datetime | None = None
@@ -386,6 +417,7 @@ class Invoice:
     CustomerSalesTaxCodeRef: Ref | None = None
     Other: str | None = None
     ExternalGUID: str | None = None
+    LinkToTxnID: list[str] = field(default_factory=list)
     lines: list[InvoiceLine] = field(default_factory=list)
     groups: list[LineGroup] = field(default_factory=list)
     linked: list[LinkedTxn] = field(default_factory=list)
@@ -790,6 +822,8 @@ def _kind_of(annotation: Any) -> str:
     origin = typing.get_origin(base)
     if origin is list:
         return "list"
+    if base not in _KIND_BY_TYPE and dataclasses.is_dataclass(base):
+        return "data"  # an aggregate of its own (LinkToTxn): sent as it is, never a flat field
     return _KIND_BY_TYPE.get(base, "str")
 
 
@@ -817,7 +851,7 @@ def _spec(cls: type) -> _Spec:
             short = f.name.removesuffix("Address")
             for n in range(1, 6):
                 aliases[f"{short}Addr{n}"] = f"{f.name}.Addr{n}"
-        elif kind == "list":
+        elif kind in ("list", "data"):
             continue
         else:
             flat[f.name] = kind
@@ -859,7 +893,7 @@ def to_flat(record: Any) -> dict[str, Any]:
         elif kind == "address":
             for sub in Address.__slots__:
                 out[f"{name}.{sub}"] = getattr(value, sub) if value else None
-        elif kind != "list":
+        elif kind not in ("list", "data"):
             out[name] = value
     return out
 

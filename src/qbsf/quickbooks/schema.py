@@ -276,6 +276,9 @@ ORDER: dict[str, tuple[str, ...]] = {
         "TxnID", "PaymentAmount", "TxnLineDetail", "SetCredit", "DiscountAmount", "DiscountAccountRef",
         "DiscountClassRef",
     ),
+    # A credit memo applied inside AppliedToTxnAdd/Mod, and a line made from another transaction's line.
+    "SetCredit": ("CreditTxnID", "TxnLineID", "AppliedAmount", "Override"),
+    "LinkToTxn": ("TxnID", "TxnLineID"),
     "AppliedToTxnMod": (
         "TxnID", "PaymentAmount", "SetCredit", "DiscountAmount", "DiscountAccountRef", "DiscountClassRef",
     ),
