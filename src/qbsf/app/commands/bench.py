@@ -117,13 +117,21 @@ def inbound(customers: int = typer.Option(10_000, help="customers changed in Qui
             invoices: int = typer.Option(20_000, help="invoices changed in QuickBooks"),
             delta: int = typer.Option(100, help="records changed before the second run"),
             latency: bool = typer.Option(True, help="emulators' latency models on"),
-            overlap: float = typer.Option(10.0, help="seconds the delta query reaches back before the watermark")
+            overlap: float = typer.Option(10.0, help="seconds the delta query reaches back before the watermark"),
+            payments: int = typer.Option(1_000, help="payments received, one on each of the first invoices"),
+            credit_memos: int = typer.Option(500, "--credit-memos", help="credit memos (a quarter of the delta "
+                                                                          "applies its credit to an invoice)"),
+            sales_receipts: int = typer.Option(500, "--sales-receipts", help="sales receipts (cash sales)"),
+            vendors: int = typer.Option(100, help="vendors"),
+            bills: int = typer.Option(500, help="bills over the vendors (a quarter of the delta pays one by check)"),
             ) -> None:
-    """QuickBooks → Salesforce: a first full pass, then a delta, against both emulators."""
+    """QuickBooks → Salesforce: a first full pass, then a delta, against both emulators; with the documents it
+    brings beside invoices (payments, credit memos, sales receipts, vendors, bills; 0 leaves one out)."""
     from qbsf.bench.inbound import run_inbound_bench
 
     result = run_inbound_bench(customers=customers, invoices=invoices, delta=delta, latency=latency,
-                               overlap=overlap)
+                               overlap=overlap, payments=payments, credit_memos=credit_memos,
+                               sales_receipts=sales_receipts, vendors=vendors, bills=bills)
     for line in result.lines():
         typer.echo(line)
     if result.failed or result.full.error or result.changed.error:
