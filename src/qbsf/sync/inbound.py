@@ -783,6 +783,11 @@ class InboundSync:
         for work in works:
             if work.payload is None or work.outcome is not None:
                 continue
+            if not spec.declared.inbound_creates and work.link is None:
+                work.outcome = Outcome.SKIPPED  # its values go back only to records Salesforce sent
+                work.note = f"made in QuickBooks, not sent from a Salesforce {spec.sf_word}: left in QuickBooks"
+                report.skipped += 1
+                continue
             if not spec.declared.create_inactive and work.active is False and work.link is None \
                     and work.snapshot is None:
                 work.outcome = Outcome.SKIPPED  # an inactive customer never synced: no new Account for it

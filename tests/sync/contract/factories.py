@@ -229,6 +229,41 @@ class OpportunityToInvoice(OutboundFactory):
         w.sf_state.update("Opportunity", sf_id, {"StageName": "Closed Lost"})
 
 
+class OrderToSalesOrder(OutboundFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Order", "SalesOrder", "sales_orders", "QB_Sales_Order_ID__c"
+    qb_id_kind = "TxnID"
+    ACCOUNT, PRODUCT = "Contract Order Buyer", "Contract Order Service"
+
+    def prepare(self, w: ContractWorld) -> None:
+        w.sf_state.insert("Account", {"Name": self.ACCOUNT})
+        ProductToItem().make(w, 0, self.PRODUCT)
+        w.sync_out(["Account", "Product2"])
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        sf = w.sf_state
+        (account,) = [a["Id"] for a in sf.records("Account") if a["Name"] == self.ACCOUNT]
+        (entry,) = [e["Id"] for e in sf.records("PricebookEntry")
+                    if sf.get("Product2", e["Product2Id"])["Name"] == self.PRODUCT]
+        order = sf.insert("Order", {"AccountId": account, "EffectiveDate": "2026-05-01", "Status": "Draft",
+                                    "Pricebook2Id": sf.standard_pricebook_id, "PoNumber": f"PO-{number}"})
+        sf.insert("OrderItem", {"OrderId": order, "PricebookEntryId": entry, "Quantity": 1 + number,
+                                "UnitPrice": 100})
+        sf.update("Order", order, {"Status": "Activated"})
+        return order
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Order", sf_id, {"PoNumber": "PO-CHANGED"})
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        return target.get("PONumber") == "PO-CHANGED"
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete("Order", sf_id)
+
+    def retire(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Order", sf_id, {"Status": "Draft"})
+
+
 # ---- QuickBooks → Salesforce -----------------------------------------------------------------------------------
 class CustomerToAccount(InboundFactory):
     sf_object, qb_entity, qb_list, external_id = "Account", "Customer", "customers", "QB_Customer_ID__c"
@@ -412,7 +447,7 @@ def removal_actions(case: Case) -> list[str]:
 
 FACTORIES: dict[tuple[str, str, str], Factory] = {
     factory.key: factory for factory in (
-        AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(),
+        AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(), OrderToSalesOrder(),
         CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice(), ReceivePaymentToQbPayment(),
         CreditMemoToQbCreditMemo(), SalesReceiptToQbSalesReceipt(), VendorToQbVendor(), BillToQbBill())
 }

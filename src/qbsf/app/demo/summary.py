@@ -55,6 +55,9 @@ class Agreement:
         if self.other_side == "QuickBooks":
             return (f"{self.kind}: {self.with_id} of {self.total} carry a QuickBooks id, {self.found} found in "
                     f"QuickBooks")
+        if self.other_side == "Salesforce values":
+            return (f"{self.kind}: {self.total} sent from Salesforce, {self.found} with QuickBooks' values back in "
+                    f"Salesforce")
         return f"{self.kind}: {self.with_id} of {self.total} are in Salesforce, {self.found} exactly once"
 
 
@@ -136,7 +139,7 @@ def summarise(reports: dict[str, Any] | None, *, inbound_wired: bool, org: Any =
     if org is not None and sim is not None:
         summary.agreement = agreement(org, sim, inbound=inbound_wired)
         summary.qb_counts = {"customers and jobs": len(sim.customers()), "items": len(sim.items()),
-                             "invoices": len(sim.invoices())}
+                             "invoices": len(sim.invoices()), "sales orders": len(sim.sales_orders())}
     return summary
 
 
@@ -162,12 +165,35 @@ def agreement(org: Any, sim: Any, *, inbound: bool = False) -> list[Agreement]:
         found = qb_records(sim, item)
         if found is None or org.schema.get(item.sf_object) is None:
             continue
+        if not item.inbound_creates:
+            result.append(_values_back(org, sim, item, found))
+            continue
         seen = Counter(r.get(item.qb_id_field) for r in org.records(item.sf_object) if r.get(item.qb_id_field))
         # only the records the entity syncs (a sub-customer is no Account)
         wanted = [r[item.qb_id_kind] for r in found if not item.hooks.skip_inbound(item, _flat(r))]
         result.append(Agreement(f"QuickBooks {item.qb_word.lower()}", len(wanted), sum(1 for w in wanted if seen[w]),
                                 sum(1 for w in wanted if seen[w] == 1), other_side="Salesforce"))
     return result
+
+
+def _values_back(org: Any, sim: Any, item: SyncedEntity, found: list[dict[str, Any]]) -> Agreement:
+    """An entity whose QuickBooks values only go back to the records Salesforce sent (a sales order's state to its
+    Order): of the QuickBooks records linked to one, how many Salesforce shows as QuickBooks holds them (the example
+    inbound sheet's fields, compared as QuickBooks' true/false)."""
+    from qbsf.resources import example_mappings_dir
+    from qbsf.sync.engine import load_mappings
+
+    sheet = load_mappings(example_mappings_dir()).get(item.inbound_sheet or "")
+    pairs = [(rule.source, rule.target) for rule in getattr(sheet, "rules", ())]
+    linked = {r.get(item.qb_id_field): r for r in org.records(item.sf_object) if r.get(item.qb_id_field)}
+    sent = [r for r in found if r.get(item.qb_id_kind) in linked]
+
+    def agrees(record: dict[str, Any]) -> bool:
+        held = linked[record[item.qb_id_kind]]
+        return all(str(record.get(qb) or "false").casefold() == str(bool(held.get(sf))).casefold()
+                   for qb, sf in pairs)
+    return Agreement(f"QuickBooks {item.qb_word.lower()}", len(sent), len(sent), sum(1 for r in sent if agrees(r)),
+                     other_side="Salesforce values")
 
 
 def qb_records(sim: Any, item: SyncedEntity) -> list[dict[str, Any]] | None:

@@ -16,7 +16,17 @@ from collections.abc import Iterable
 
 from qbsf.errors import ConfigError
 from qbsf.mapping.kinds import Catalogue, Direction, MappingKind, use_catalogue
-from qbsf.sync.entities import account, bill, contact, credit_memo, invoice, payment, product, sales_receipt
+from qbsf.sync.entities import (
+    account,
+    bill,
+    contact,
+    credit_memo,
+    invoice,
+    order,
+    payment,
+    product,
+    sales_receipt,
+)
 from qbsf.sync.entities.base import (
     LIST_ID,
     TXN_ID,
@@ -87,6 +97,7 @@ REGISTRY: tuple[SyncedEntity, ...] = (
     product.PRODUCT,
     invoice.OPPORTUNITY,
     invoice.QB_INVOICE,
+    order.ORDER,
     payment.PAYMENT,
     credit_memo.CREDIT_MEMO,
     sales_receipt.SALES_RECEIPT,

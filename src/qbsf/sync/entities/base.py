@@ -56,6 +56,8 @@ class ChildSpec:
     file_words: tuple[str, ...] = ()
     # Standard Salesforce fields only the line object has (a mapping of another object's fields is refused).
     own_fields: frozenset[str] = frozenset()
+    # How the lines are ordered when read: Salesforce returns child rows in no set order (OrderItem has no SortOrder).
+    order_by: str = "SortOrder, CreatedDate, Id"
 
 
 Lines = ChildSpec
@@ -225,6 +227,10 @@ class SyncedEntity:
     link_fields: tuple[str, ...] = ()  # Salesforce fields `qbsf link` also matches on (Email, Phone)
     merges_in_salesforce: bool = False  # Salesforce can merge its records (the loser names MasterRecordId)
     create_inactive: bool = True       # an inactive QuickBooks record never synced still creates a record
+    # Whether the QuickBooks → Salesforce sheet may create Salesforce records. False: it only writes QuickBooks'
+    # values back to the records Salesforce sent (a sales order's IsFullyInvoiced back to its Order); a QuickBooks
+    # record no Salesforce record wrote stays in QuickBooks.
+    inbound_creates: bool = True
     gone_actions: tuple[str, ...] = ()  # default: report/inactivate for lists, report/memo for transactions
     daily_status: bool = False         # the inbound daily pass turns Open records OverDue (invoices, bills)
     # The QuickBooks field holding what is still owed: the status (Paid / OverDue / Open) is derived from it and the

@@ -71,13 +71,15 @@ class Query:
     child_fields: Sequence[str] = field(default_factory=tuple)
     order_by: str = "SystemModstamp, Id"
     # Salesforce returns child rows in no set order: without this, invoice lines would shuffle between cycles.
-    child_order_by: str = "SortOrder, CreatedDate, Id"
+    # None: the lines' declared order (ChildSpec.order_by).
+    child_order_by: str | None = None
 
     def soql(self) -> str:
         """The SOQL text."""
         select = list(self.fields)
         if self.spec.child is not None and self.child_fields:
-            order = f" ORDER BY {self.child_order_by}" if self.child_order_by else ""
+            by = self.spec.child.order_by if self.child_order_by is None else self.child_order_by
+            order = f" ORDER BY {by}" if by else ""
             select.append(f"(SELECT {', '.join(self.child_fields)} FROM {self.spec.child.relationship}{order})")
         text = f"SELECT {', '.join(select)} FROM {self.spec.sf_object}"
         conditions = [f"({condition})" for condition in self.conditions if condition]
