@@ -86,7 +86,7 @@ def test_emulator_schema_is_built_from_the_package() -> None:
     assert schema.get("Product2").field("QB_Item_Type__c").defaultValue == "Service"
 
 
-@pytest.mark.parametrize("obj", ["Account", "Contact", "Product2", "Opportunity"])
+@pytest.mark.parametrize("obj", ["Account", "Contact", "Product2", "Opportunity", "Order", "Quote"])
 def test_each_object_has_a_queue_trigger_calling_the_handler(obj: str) -> None:
     source = (DEFAULT / "triggers" / f"QBSync{obj}Trigger.trigger").read_text()
     assert re.search(rf"trigger QBSync{obj}Trigger on {obj} ?\(after insert, after update, after delete", source)
@@ -100,12 +100,22 @@ def test_line_item_trigger_queues_the_parent_opportunity() -> None:
     assert "QBSyncQueueHandler.enqueueParents(Trigger.isDelete ? Trigger.old : Trigger.new)" in source
 
 
+@pytest.mark.parametrize(("line", "parent", "field"), [("OrderItem", "Order", "OrderId"),
+                                                      ("QuoteLineItem", "Quote", "QuoteId")])
+def test_order_and_quote_line_triggers_queue_their_parent(line: str, parent: str, field: str) -> None:
+    source = (DEFAULT / "triggers" / f"QBSync{line}Trigger.trigger").read_text()
+    assert re.search(rf"on {line} ?\(after insert, after update, after delete\)", source)
+    assert (f"QBSyncQueueHandler.enqueueParents('{parent}', '{field}', Trigger.isDelete ? Trigger.old : "
+            f"Trigger.new)") in source
+
+
 def test_handler_does_one_query_one_dml_and_skips_connector_write_backs() -> None:
     handler = (DEFAULT / "classes" / "QBSyncQueueHandler.cls").read_text()
     assert handler.count("insert as system rows;") == 1 and handler.count("FROM QBSync_Queue__c") == 1
     assert "QBSF_Settings__c.getInstance()" in handler and "static Boolean disabled" not in handler
     assert "Payload__c" not in handler
-    for owned in ("qb_customer_id__c", "qb_item_id__c", "qb_invoice_id__c"):
+    for owned in ("qb_customer_id__c", "qb_item_id__c", "qb_invoice_id__c", "qb_sales_order_id__c",
+                  "qb_fully_invoiced__c", "qb_manually_closed__c", "qb_estimate_id__c", "qb_estimate_active__c"):
         assert owned in handler
     tests = (DEFAULT / "classes" / "QBSyncQueueHandlerTest.cls").read_text()
     assert tests.startswith("/**") and "@IsTest" in tests

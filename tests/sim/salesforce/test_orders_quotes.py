@@ -118,3 +118,38 @@ def test_orders_and_quotes_over_rest_with_their_children(books, sf_emulator):
         for sobject in ("Order", "OrderItem", "Quote", "QuoteLineItem"):
             described = api.get(f"{V}/sobjects/{sobject}/describe").json()
             assert described["name"] == sobject and described["custom"] is False
+
+
+def test_the_opportunitys_synced_quote_is_the_one_quote_syncing(books):
+    state = books["state"]
+    first = state.insert("Quote", {"Name": "First", "OpportunityId": books["opportunity"]})
+    second = state.insert("Quote", {"Name": "Second", "OpportunityId": books["opportunity"]})
+    assert (state.get("Quote", first)["IsSyncing"], state.get("Quote", second)["IsSyncing"]) == (False, False)
+    before = state.get("Quote", first)["SystemModstamp"]
+    state.update("Opportunity", books["opportunity"], {"SyncedQuoteId": first})
+    assert state.get("Quote", first)["IsSyncing"] is True
+    assert state.get("Quote", first)["SystemModstamp"] >= before
+    state.update("Opportunity", books["opportunity"], {"SyncedQuoteId": second})
+    assert (state.get("Quote", first)["IsSyncing"], state.get("Quote", second)["IsSyncing"]) == (False, True)
+    other = state.insert("Opportunity", {"Name": "Other deal", "StageName": "Prospecting", "CloseDate": "2026-04-01",
+                                         "AccountId": books["account"]})
+    foreign = refused(lambda: state.update("Opportunity", other, {"SyncedQuoteId": second}))
+    assert foreign.error_code == "FIELD_INTEGRITY_EXCEPTION" and "SyncedQuoteId" in foreign.fields
+    readonly = refused(lambda: state.update("Quote", first, {"IsSyncing": True}))
+    assert (readonly.error_code, readonly.fields) == ("INVALID_FIELD_FOR_INSERT_UPDATE", ["IsSyncing"])
+    state.delete("Quote", second)
+    assert state.get("Opportunity", books["opportunity"])["SyncedQuoteId"] is None
+
+
+def test_syncing_quotes_are_found_by_soql(books):
+    state = books["state"]
+    quote = state.insert("Quote", {"Name": "Synced", "OpportunityId": books["opportunity"]})
+    state.insert("Quote", {"Name": "Not synced", "OpportunityId": books["opportunity"]})
+    state.update("Opportunity", books["opportunity"], {"SyncedQuoteId": quote})
+    from qbsf.sim.salesforce.soql import Engine, parse
+
+    rows = Engine(state, "62.0").run(parse("SELECT Id, Name FROM Quote WHERE IsSyncing = true"))["records"]
+    assert [row["Name"] for row in rows] == ["Synced"]
+    (opportunity,) = Engine(state, "62.0").run(parse(
+        f"SELECT SyncedQuote.Name FROM Opportunity WHERE Id = '{books['opportunity']}'"))["records"]
+    assert opportunity["SyncedQuote"]["Name"] == "Synced"

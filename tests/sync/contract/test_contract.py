@@ -26,8 +26,6 @@ CASES = registered_cases()
 # What the contract found and is not fixed yet: (test, case) → the defect. Each is an xfail(strict=True), so the
 # fix makes it pass and the marker must go.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("queue", "Order->SalesOrder"): "the package has no Order/OrderItem trigger yet: with sync.change_source = queue "
-                                    "no QBSync_Queue__c row names an Order, so none is read",
 }
 
 

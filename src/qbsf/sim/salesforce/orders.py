@@ -15,8 +15,15 @@ standard-objects/object-order.html, …/object-orderitem.html, …/object-quote.
   Quote.AccountId is its Opportunity's Account; a new quote takes the Opportunity's price book and starts as Draft.
 - Order.StatusCode is the category of Status (Draft or Activated); OrderNumber, QuoteNumber, OrderItemNumber and
   LineNumber are auto-numbers.
+- Quote syncing (help.salesforce.com/s/articleView?id=sales.quotes_synch.htm, "Sync Quotes and Opportunities"):
+  Opportunity.SyncedQuoteId names the one quote the opportunity syncs with, and that quote's IsSyncing is true; an
+  opportunity "can sync with only one quote at a time", so syncing another quote stops the first. The quote must be
+  one of the opportunity's own (it is "linked to the opportunity that it was created from"); deleting the synced
+  quote clears the field (a lookup to a deleted record). Starting or stopping the sync saves the quote (IsSyncing
+  changes, so does its SystemModstamp). The product sync between the two records' lines is not emulated.
 
-The state calls :func:`derive` before a record is saved and :func:`roll_up` after, like its other business rules.
+The state calls :func:`derive` before a record is saved and :func:`roll_up` after, like its other business rules
+(:func:`check_synced_quote` and :func:`sync_quotes` for an Opportunity).
 """
 
 from __future__ import annotations
@@ -101,3 +108,27 @@ def roll_up(state: SalesforceState, sobject: str, record: dict[str, Any]) -> Non
     now = state.now()
     updated.update({"SystemModstamp": now, "LastModifiedDate": now})
     state._put(parent_object, parent_id, updated)
+
+
+def check_synced_quote(state: SalesforceState, record: dict[str, Any]) -> None:
+    """Before an Opportunity is saved: its synced quote must be one of its own quotes."""
+    quote_id = record.get("SyncedQuoteId")
+    if not quote_id:
+        return
+    quote = state._tables["Quote"].get(quote_id)
+    if quote is None or quote.get("IsDeleted") or quote.get("OpportunityId") != record.get("Id"):
+        raise _integrity("The synced quote must be a quote of this opportunity.", "SyncedQuoteId")
+
+
+def sync_quotes(state: SalesforceState, opportunity: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """After an Opportunity is saved: the quote it stopped syncing with and the one it syncs with now."""
+    before = (previous or {}).get("SyncedQuoteId")
+    after = opportunity.get("SyncedQuoteId")
+    if before == after:
+        return
+    now = state.now()
+    for quote_id, syncing in ((before, False), (after, True)):
+        quote = state._tables["Quote"].get(quote_id or "")
+        if quote is not None and not quote.get("IsDeleted"):
+            state._put("Quote", quote_id, {**quote, "IsSyncing": syncing, "SystemModstamp": now,
+                                           "LastModifiedDate": now})

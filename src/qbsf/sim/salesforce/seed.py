@@ -77,9 +77,9 @@ def seed_demo(state: SalesforceState, *, accounts: int = 8, seed: int = 1) -> De
 
 
 def _orders_and_quotes(state: SalesforceState, made: DemoData, rng: random.Random) -> None:
-    """An activated order for every third account and a quote for every fourth opportunity, two lines each, priced
-    from the standard price book. Their own random stream, so the accounts and opportunities stay the ones earlier
-    versions seeded. An order is activated after its products are added, as Salesforce requires."""
+    """An activated order for every third account and a synced quote for every fourth opportunity, two lines each,
+    priced from the standard price book. Their own random stream, so the accounts and opportunities stay the ones
+    earlier versions seeded. An order is activated after its products are added, as Salesforce requires."""
     book = state.standard_pricebook_id
     entries = {e["Product2Id"]: e["Id"] for e in state.table("PricebookEntry").values()
                if e.get("Pricebook2Id") == book}
@@ -103,6 +103,8 @@ def _orders_and_quotes(state: SalesforceState, made: DemoData, rng: random.Rando
         for product in rng.sample(made.products, 2):
             state.insert("QuoteLineItem", {"QuoteId": quote, "PricebookEntryId": entries[product],
                                            "Quantity": rng.randint(1, 5), "UnitPrice": _price(state, product)})
+        # the opportunity syncs with its quote: the offer qbsf sends to QuickBooks as an estimate
+        state.update("Opportunity", opportunity, {"SyncedQuoteId": quote})
         made.quotes.append(quote)
 
 

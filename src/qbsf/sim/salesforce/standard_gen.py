@@ -289,6 +289,12 @@ def build(describe_dir: Path) -> dict[str, Any]:
                for name in ("Account", "Contact", "Opportunity")]
     objects += _reference_objects()
     by_name = {o["name"]: o for o in objects}
+    # Quote syncing (help.salesforce.com/s/articleView?id=sales.quotes_synch.htm): the opportunity's Synced Quote
+    # field names the one quote it syncs with, and that quote's IsSyncing is true. The recorded Opportunity describe
+    # comes from an org without quotes, so the field is added here as the object reference gives it (a nillable
+    # reference to Quote set by update — a new opportunity has no quote yet; relationship SyncedQuote).
+    by_name["Opportunity"]["fields"].append(
+        _field("SyncedQuoteId", "reference", "Quote ID", 18, ref="Quote", rel="SyncedQuote", createable=False))
     for parent, child, field, relationship, cascade in CHILDREN:
         by_name[parent].setdefault("childRelationships", []).append(
             {"childSObject": child, "field": field, "relationshipName": relationship, "cascadeDelete": cascade})

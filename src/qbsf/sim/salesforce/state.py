@@ -33,11 +33,17 @@ DEMO_PASSWORD = "demo"
 AUDIT_FIELDS = ("Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
                 "SystemModstamp")
 # Objects whose changes the package's Apex triggers put on QBSync_Queue__c.
-QUEUED_OBJECTS = ("Account", "Contact", "Product2", "Opportunity")
+QUEUED_OBJECTS = ("Account", "Contact", "Product2", "Opportunity", "Order", "Quote")
+# Lines whose triggers queue their parent as an Update (QBSyncOpportunityLineItemTrigger, QBSyncOrderItemTrigger,
+# QBSyncQuoteLineItemTrigger).
+QUEUED_PARENTS = {"OpportunityLineItem": ("Opportunity", "OpportunityId"), "OrderItem": ("Order", "OrderId"),
+                  "QuoteLineItem": ("Quote", "QuoteId")}
 QUEUE_OBJECT = "QBSync_Queue__c"
 # The package's QBSyncQueueHandler: fields qbsf writes back (lower case), and audit fields it ignores.
 CONNECTOR_FIELDS = {"Account": {"qb_customer_id__c"}, "Contact": {"qb_customer_id__c"},
-                    "Product2": {"qb_item_id__c"}, "Opportunity": {"qb_invoice_id__c"}}
+                    "Product2": {"qb_item_id__c"}, "Opportunity": {"qb_invoice_id__c"},
+                    "Order": {"qb_sales_order_id__c", "qb_fully_invoiced__c", "qb_manually_closed__c"},
+                    "Quote": {"qb_estimate_id__c", "qb_estimate_active__c"}}
 TRIGGER_SYSTEM_FIELDS = {"lastmodifieddate", "lastmodifiedbyid", "systemmodstamp", "lastvieweddate",
                          "lastreferenceddate"}
 FAULT_KINDS = ("UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED")
@@ -671,6 +677,7 @@ class SalesforceState:
             record["IsWon"] = stage == "Closed Won"
             record["ForecastCategory"] = "Closed" if record["IsWon"] else ("Omitted" if record["IsClosed"]
                                                                            else "Pipeline")
+            orders.check_synced_quote(self, record)
         elif obj.name == "PricebookEntry":
             self._derive_pricebook_entry(record, creating)
         elif obj.name == "OpportunityLineItem":
@@ -753,6 +760,8 @@ class SalesforceState:
             self._roll_up_opportunity(record.get("OpportunityId"), record)
         elif obj.name in orders.OBJECTS:
             orders.roll_up(self, obj.name, record)
+        elif obj.name == "Opportunity":
+            orders.sync_quotes(self, record, previous)
         elif obj.name == "Product2" and operation == "Update":
             for entry in self._children_or_scan("PricebookEntry", "Product2Id", record["Id"]):
                 self._put("PricebookEntry", entry["Id"], {**entry, "Name": record.get("Name"),
@@ -760,9 +769,15 @@ class SalesforceState:
         if fire_triggers and self.package_installed and self.schema.get(QUEUE_OBJECT) is not None:
             if obj.name in QUEUED_OBJECTS:
                 self._enqueue(obj, record, operation, previous)
-            elif obj.name == "OpportunityLineItem" and record.get("OpportunityId"):
-                # QBSyncOpportunityLineItemTrigger: a line change queues its Opportunity as an Update.
-                self._enqueue(self.schema.objects["Opportunity"], {"Id": record["OpportunityId"]}, "Update", None)
+            if obj.name == "Opportunity" and operation == "Update":
+                # QBSyncQueueHandler: the quotes that start and stop syncing with the Opportunity are queued too.
+                for quote_id in {(previous or {}).get("SyncedQuoteId"), record.get("SyncedQuoteId")} - {None}:
+                    if (previous or {}).get("SyncedQuoteId") != record.get("SyncedQuoteId"):
+                        self._enqueue(self.schema.objects["Quote"], {"Id": quote_id}, "Update", None)
+            elif obj.name in QUEUED_PARENTS and record.get(QUEUED_PARENTS[obj.name][1]):
+                # QBSyncOpportunityLineItemTrigger, QBSyncOrderItemTrigger: a line change queues its parent (Update).
+                parent, field = QUEUED_PARENTS[obj.name]
+                self._enqueue(self.schema.objects[parent], {"Id": record[field]}, "Update", None)
 
     def _roll_up_opportunity(self, opportunity_id: str | None, line: dict[str, Any]) -> None:
         opportunity = self._tables["Opportunity"].get(opportunity_id or "")
