@@ -36,6 +36,10 @@ TEMPLATE = Catalogue(
         MappingKind("SalesOrder_to_Order", QB, "Order", "SalesOrder"),
         MappingKind("OrderLines_CHILD_Order", SF, "OrderItem", "SalesOrderLine", child=True,
                     parent_sheet="Order_to_SalesOrder"),
+        MappingKind("Quote_to_Estimate", SF, "Quote", "Estimate"),
+        MappingKind("Estimate_to_Quote", QB, "Quote", "Estimate"),
+        MappingKind("QuoteLines_CHILD_Quote", SF, "QuoteLineItem", "EstimateLine", child=True,
+                    parent_sheet="Quote_to_Estimate"),
     ],
     words={"acct": "Acct_to_Customer", "account": "Acct_to_Customer", "product": "Product_to_Item",
            "oppty": "Oppty_to_Invoice", "opportunity": "Oppty_to_Invoice", "invoice": "Invoice_to_SF",
@@ -43,13 +47,15 @@ TEMPLATE = Catalogue(
            "opptylines": "OpptyLines_CHILD_Oppty", "_child_oppty": "OpptyLines_CHILD_Oppty",
            "payment": "Payment_to_SF", "vendor": "Vendor_to_SF", "bill": "Bill_to_SF",
            "creditmemo": "CreditMemo_to_SF", "salesreceipt": "SalesReceipt_to_SF",
-           "orderlines": "OrderLines_CHILD_Order"},
+           "orderlines": "OrderLines_CHILD_Order",
+           "quotelines": "QuoteLines_CHILD_Quote"},
     own_fields={"Account": frozenset({"BillingStreet", "BillingCity", "Industry", "Website"}),
                 "Contact": frozenset({"FirstName", "LastName", "Email", "MailingStreet"}),
                 "Product2": frozenset({"ProductCode", "Family"}),
                 "Opportunity": frozenset({"StageName", "CloseDate"}),
                 "OpportunityLineItem": frozenset({"UnitPrice", "Quantity"}),
-                "OrderItem": frozenset({"UnitPrice", "Quantity"})},
+                "OrderItem": frozenset({"UnitPrice", "Quantity"}),
+                "QuoteLineItem": frozenset({"UnitPrice", "Quantity"})},
 )
 
 

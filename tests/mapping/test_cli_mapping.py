@@ -24,7 +24,7 @@ def test_check_good_files_prints_one_summary_line_each(examples_dir: Path) -> No
     result = runner.invoke(app, ["mapping", "check", *map(str, files)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == len(files) == 16
+    assert len(lines) == len(files) == 19
     assert all(": OK " in line for line in lines)
 
 

@@ -37,12 +37,13 @@ def test_inbound_customer_sheet_wins_over_the_acct_word() -> None:
 
 def test_every_kind_knows_direction_objects_and_child() -> None:
     by_sheet = {kind.sheet: kind for kind in catalogue().kinds}
-    assert len(by_sheet) == 13
+    assert len(by_sheet) == 19
     assert by_sheet["Invoice_to_SF"].sf_object == "QB_Invoice__c"
     assert by_sheet["Invoice_to_SF"].direction is Direction.QB_TO_SF
     lines = by_sheet["OpptyLines_CHILD_Oppty"]
     assert lines.child and lines.parent_sheet == "Oppty_to_Invoice" and lines.qb_entity == "InvoiceLine"
-    assert [k.sheet for k in catalogue().kinds if k.child] == ["OpptyLines_CHILD_Oppty"]
+    assert [k.sheet for k in catalogue().kinds if k.child] == ["OpptyLines_CHILD_Oppty", "OrderLines_CHILD_Order",
+                                                              "QuoteLines_CHILD_Quote"]
     assert by_sheet["Contact_to_SubCustomer"].qb_entity == "Customer"
 
 
@@ -57,7 +58,7 @@ def test_two_different_sheet_names_are_ambiguous() -> None:
 
 
 def test_child_marker_without_a_child_parent_is_refused() -> None:
-    with pytest.raises(UnknownKind, match="only child sheet is OpptyLines_CHILD_Oppty"):
+    with pytest.raises(UnknownKind, match=r"the child sheets are OpptyLines_CHILD_Oppty .* or OrderLines_CHILD_Order"):
         kind_from_filename("Acct_CHILD_x.csv")
 
 

@@ -31,7 +31,8 @@ def test_every_entity_comes_after_its_parents() -> None:
     for spec in ENTITIES:
         for parent in spec.depends_on:
             assert position[parent] < position[spec.name], f"{spec.name} needs {parent} first"
-    assert [spec.name for spec in ENTITIES] == ["Account", "Contact", "Product2", "Opportunity", "Order"]
+    assert [spec.name for spec in ENTITIES] == ["Account", "Contact", "Product2", "Opportunity", "Order",
+                                                "Quote"]
     assert OPPORTUNITY.depends_on == ("Account", "Product2")
     assert CONTACT.depends_on == ("Account",)
 

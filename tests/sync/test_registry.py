@@ -29,15 +29,15 @@ def test_registry_is_in_dependency_order_and_every_parent_is_declared_first() ->
             assert parent.entity in seen, f"{item.key} needs {parent.entity} first"
         seen.add(item.key)
     assert [item.key for item in REGISTRY] == ["Account", "Contact", "Product2", "Opportunity", "QB_Invoice__c",
-                                               "Order", "QB_Payment__c", "QB_Credit_Memo__c", "QB_Sales_Receipt__c",
-                                               "QB_Vendor__c", "QB_Bill__c"]
+                                               "Order", "Quote", "QB_Payment__c", "QB_Credit_Memo__c",
+                                               "QB_Sales_Receipt__c", "QB_Vendor__c", "QB_Bill__c"]
 
 
 def test_both_engine_tables_are_views_of_the_declarations() -> None:
-    assert [spec.name for spec in ENTITIES] == ["Account", "Contact", "Product2", "Opportunity", "Order"]
+    assert [spec.name for spec in ENTITIES] == ["Account", "Contact", "Product2", "Opportunity", "Order", "Quote"]
     assert [(spec.name, spec.sf_object, spec.crosswalk) for spec in INBOUND_SPECS] == [
         ("Customer", "Account", "Account"), ("Item", "Product2", "Product2"),
-        ("Invoice", "QB_Invoice__c", "QB_Invoice__c"), ("SalesOrder", "Order", "Order"),
+        ("Invoice", "QB_Invoice__c", "QB_Invoice__c"), ("SalesOrder", "Order", "Order"), ("Estimate", "Quote", "Quote"),
         ("ReceivePayment", "QB_Payment__c", "QB_Payment__c"),
         ("CreditMemo", "QB_Credit_Memo__c", "QB_Credit_Memo__c"),
         ("SalesReceipt", "QB_Sales_Receipt__c", "QB_Sales_Receipt__c"),
@@ -63,16 +63,16 @@ def test_lookups_by_key_sheet_object_and_quickbooks_entity() -> None:
 
 
 @pytest.mark.parametrize(("lookup", "name", "words"), [
-    (by_key, "Lead", "Account, Contact, Product2, Opportunity, QB_Invoice__c, Order, QB_Payment__c, "
+    (by_key, "Lead", "Account, Contact, Product2, Opportunity, QB_Invoice__c, Order, Quote, QB_Payment__c, "
                      "QB_Credit_Memo__c, QB_Sales_Receipt__c, QB_Vendor__c, QB_Bill__c"),
-    (entity, "Lead", "Account, Contact, Product2, Opportunity, Order"),
+    (entity, "Lead", "Account, Contact, Product2, Opportunity, Order, Quote"),
     (inbound_spec, "Lead", "Customer (Account), Item (Product2), Invoice (QB_Invoice__c), SalesOrder (Order), "
-                           "ReceivePayment (QB_Payment__c), CreditMemo (QB_Credit_Memo__c), SalesReceipt "
-                           "(QB_Sales_Receipt__c), Vendor (QB_Vendor__c) or Bill (QB_Bill__c)"),
+                           "Estimate (Quote), ReceivePayment (QB_Payment__c), CreditMemo (QB_Credit_Memo__c), "
+                           "SalesReceipt (QB_Sales_Receipt__c), Vendor (QB_Vendor__c) or Bill (QB_Bill__c)"),
     (by_sheet, "Lead_to_SF", "Acct_to_Customer"),
-    (for_sf_object, "Lead", "Account, Contact, Product2, Opportunity, Order"),
-    (for_qb_entity, "Lead", "Customer, Item, Invoice, SalesOrder, ReceivePayment, CreditMemo, SalesReceipt, Vendor, "
-                            "Bill"),
+    (for_sf_object, "Lead", "Account, Contact, Product2, Opportunity, Order, Quote"),
+    (for_qb_entity, "Lead", "Customer, Item, Invoice, SalesOrder, Estimate, ReceivePayment, CreditMemo, SalesReceipt, "
+                            "Vendor, Bill"),
 ])
 def test_an_undeclared_entity_is_a_clear_error_naming_the_choices(lookup, name: str, words: str) -> None:
     with pytest.raises(ConfigError, match=name) as info:
@@ -129,6 +129,9 @@ def test_the_mapping_sheets_are_the_registrys() -> None:
         ("Order_to_SalesOrder", Direction.SF_TO_QB, "Order", "SalesOrder", False, None),
         ("OrderLines_CHILD_Order", Direction.SF_TO_QB, "OrderItem", "SalesOrderLine", True, "Order_to_SalesOrder"),
         ("SalesOrder_to_Order", Direction.QB_TO_SF, "Order", "SalesOrder", False, None),
+        ("Quote_to_Estimate", Direction.SF_TO_QB, "Quote", "Estimate", False, None),
+        ("QuoteLines_CHILD_Quote", Direction.SF_TO_QB, "QuoteLineItem", "EstimateLine", True, "Quote_to_Estimate"),
+        ("Estimate_to_Quote", Direction.QB_TO_SF, "Quote", "Estimate", False, None),
     }
     assert CATALOGUE.kind_from_filename("Oppty.csv").sheet == "Oppty_to_Invoice"
     assert CATALOGUE.owner_of_field(CATALOGUE.kind_by_sheet("Product_to_Item"), "BillingStreet") == "Account"

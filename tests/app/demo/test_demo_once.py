@@ -94,7 +94,9 @@ def test_demo_once_syncs_every_seeded_record_exactly_once(tmp_path: Path) -> Non
         found = re.search(rf"✓ QuickBooks {kind}: (\d+) of (\d+) are in Salesforce, (\d+) exactly once", first.stdout)
         assert found and int(found.group(1)) > 0 and len(set(found.groups())) == 1, kind
     assert [row["Entity"] for row in rows if row["Direction"] == "SF → QB"] == ["Account", "Contact", "Product2",
-                                                                                "Opportunity"]
+                                                                                "Opportunity", "Order", "Quote"]
+    assert "✓ Order: 8 of 8 carry a QuickBooks id" in first.stdout and "✓ Quote: 6 of 6 carry" in first.stdout
+    assert "✓ QuickBooks sales order: 8 sent from Salesforce, 8 with QuickBooks' values back" in first.stdout
     assert "✓ QuickBooks customer: " in first.stdout and "✓ QuickBooks invoice: 56 of 56 are in Salesforce, 56 " \
         "exactly once" in first.stdout
 
@@ -164,4 +166,5 @@ def test_demo_once_exits_1_when_records_fail(tmp_path: Path) -> None:
     rows = {(row["Direction"], row["Entity"]): row for row in _table(done.stdout)}
     assert rows[("SF → QB", "Account")]["Failed"] == "24"
     assert "Fax is required but Fax is empty" in done.stdout
-    assert "more failed records" in done.stdout and "✗ 96 failed" in done.stdout
+    # 24 Accounts, then what waits for them: 48 Contacts, 24 Opportunities, 8 Orders, 6 Quotes
+    assert "more failed records" in done.stdout and "✗ 110 failed" in done.stdout

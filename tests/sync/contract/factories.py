@@ -264,6 +264,45 @@ class OrderToSalesOrder(OutboundFactory):
         w.sf_state.update("Order", sf_id, {"Status": "Draft"})
 
 
+class QuoteToEstimate(OutboundFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Quote", "Estimate", "estimates", "QB_Estimate_ID__c"
+    qb_id_kind = "TxnID"
+    ACCOUNT, PRODUCT = "Contract Quote Buyer", "Contract Quote Service"
+
+    def prepare(self, w: ContractWorld) -> None:
+        w.sf_state.insert("Account", {"Name": self.ACCOUNT})
+        ProductToItem().make(w, 0, self.PRODUCT)
+        w.sync_out(["Account", "Product2"])
+
+    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+        # Each quote is the synced quote of its own opportunity (an opportunity syncs with one quote at a time).
+        sf = w.sf_state
+        (account,) = [a["Id"] for a in sf.records("Account") if a["Name"] == self.ACCOUNT]
+        (entry,) = [e["Id"] for e in sf.records("PricebookEntry")
+                    if sf.get("Product2", e["Product2Id"])["Name"] == self.PRODUCT]
+        opportunity = sf.insert("Opportunity", {"Name": f"Contract quoted deal {number}", "AccountId": account,
+                                                "StageName": "Proposal/Price Quote", "CloseDate": "2026-05-01",
+                                                "Pricebook2Id": sf.standard_pricebook_id})
+        quote = sf.insert("Quote", {"Name": name or f"Contract Quote {number}", "OpportunityId": opportunity})
+        sf.insert("QuoteLineItem", {"QuoteId": quote, "PricebookEntryId": entry, "Quantity": 1 + number,
+                                    "UnitPrice": 100})
+        sf.update("Opportunity", opportunity, {"SyncedQuoteId": quote})
+        return quote
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update("Quote", sf_id, {"Name": "Renamed contract quote"})
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        return target.get("Memo") == "Quote: Renamed contract quote"
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete("Quote", sf_id)
+
+    def retire(self, w: ContractWorld, sf_id: str) -> None:
+        opportunity = w.sf_state.get("Quote", sf_id)["OpportunityId"]
+        w.sf_state.update("Opportunity", opportunity, {"SyncedQuoteId": None})
+
+
 # ---- QuickBooks → Salesforce -----------------------------------------------------------------------------------
 class CustomerToAccount(InboundFactory):
     sf_object, qb_entity, qb_list, external_id = "Account", "Customer", "customers", "QB_Customer_ID__c"
@@ -448,6 +487,7 @@ def removal_actions(case: Case) -> list[str]:
 FACTORIES: dict[tuple[str, str, str], Factory] = {
     factory.key: factory for factory in (
         AccountToCustomer(), ContactToSubCustomer(), ProductToItem(), OpportunityToInvoice(), OrderToSalesOrder(),
+        QuoteToEstimate(),
         CustomerToAccount(), ItemToProduct(), InvoiceToQbInvoice(), ReceivePaymentToQbPayment(),
         CreditMemoToQbCreditMemo(), SalesReceiptToQbSalesReceipt(), VendorToQbVendor(), BillToQbBill())
 }

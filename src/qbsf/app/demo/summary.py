@@ -139,7 +139,8 @@ def summarise(reports: dict[str, Any] | None, *, inbound_wired: bool, org: Any =
     if org is not None and sim is not None:
         summary.agreement = agreement(org, sim, inbound=inbound_wired)
         summary.qb_counts = {"customers and jobs": len(sim.customers()), "items": len(sim.items()),
-                             "invoices": len(sim.invoices()), "sales orders": len(sim.sales_orders())}
+                             "invoices": len(sim.invoices()), "sales orders": len(sim.sales_orders()),
+                             "estimates": len(sim.estimates())}
     return summary
 
 
