@@ -1,8 +1,9 @@
 """`qbsf bench outbound`: an initial Salesforce → QuickBooks sync at scale, against both emulators.
 
 Seeds the Salesforce emulator (10,000 Accounts, 1,000 Products, 2,000 Closed Won Opportunities × 5 lines by
-default), turns the emulators' latency models on, runs one engine pass, and reports records/s, Salesforce API
-calls and QuickBooks messages per 1,000 records. :func:`seed_org` is also what the sync tests seed with.
+default, and ``orders`` Activated Orders × 5 products), turns the emulators' latency models on, runs one engine
+pass, and reports records/s, Salesforce API calls and QuickBooks messages per 1,000 records. :func:`seed_org` is
+also what the sync tests seed with.
 """
 
 from __future__ import annotations
@@ -31,19 +32,22 @@ class SeededOrg:
     products: list[str] = field(default_factory=list)
     opportunities: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        """Records that become QuickBooks records (lines are part of their invoice)."""
-        return len(self.accounts) + len(self.contacts) + len(self.products) + len(self.opportunities)
+        """Records that become QuickBooks records (lines are part of their invoice or sales order)."""
+        return len(self.accounts) + len(self.contacts) + len(self.products) + len(self.opportunities) \
+            + len(self.orders)
 
 
 def seed_org(state: Any, *, accounts: int = 0, contacts: int = 0, products: int = 0, opportunities: int = 0,
-             lines: int = 5, seed: int = 7, prefix: str = "") -> SeededOrg:
+             lines: int = 5, seed: int = 7, prefix: str = "", orders: int = 0) -> SeededOrg:
     """Create realistic records in a ``SalesforceState`` through its Python API (no API calls are counted).
 
-    Contacts and Opportunities are spread over the Accounts; each Opportunity is Closed Won with ``lines`` line
-    items over the Products (standard price book entries are created for every Product).
+    Contacts, Opportunities and Orders are spread over the Accounts; each Opportunity is Closed Won and each Order
+    Activated, with ``lines`` line items over the Products (standard price book entries are created for every
+    Product).
     """
     rng = random.Random(seed)
     seeded = SeededOrg()
@@ -80,6 +84,18 @@ def seed_org(state: Any, *, accounts: int = 0, contacts: int = 0, products: int 
                 seeded.lines.append(state.insert("OpportunityLineItem", {
                     "OpportunityId": opportunity, "PricebookEntryId": entry, "Quantity": 1 + line,
                     "UnitPrice": 10 + (number + line) % 50}))
+        for number in range(orders):
+            # Salesforce adds an order's products while it is Draft, then activates it.
+            order = state.insert("Order", {
+                "AccountId": seeded.accounts[number % len(seeded.accounts)], "EffectiveDate": "2026-03-31",
+                "Status": "Draft", "Pricebook2Id": state.standard_pricebook_id, "PoNumber": f"PO-{number:05d}"})
+            for line in range(lines):
+                entry = entries[(number * lines + line) % len(entries)]
+                seeded.lines.append(state.insert("OrderItem", {
+                    "OrderId": order, "PricebookEntryId": entry, "Quantity": 1 + line,
+                    "UnitPrice": 10 + (number + line) % 50}))
+            state.update("Order", order, {"Status": "Activated"})
+            seeded.orders.append(order)
     return seeded
 
 
@@ -126,7 +142,8 @@ class OutboundBench:
 
 
 def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportunities: int = 2_000,
-                       lines: int = 5, contacts: int = 0, latency: bool = True, sf_latency: float = 0.05,
+                       lines: int = 5, contacts: int = 0, orders: int = 0, latency: bool = True,
+                       sf_latency: float = 0.05,
                        qb_per_message: float = 0.040, qb_per_request: float = 0.002, batch_size: int = 1_000,
                        apart: bool = False, sf_timeout: float = 300.0, progress: Any = None) -> OutboundBench:
     """Seed the emulators, run one full Salesforce → QuickBooks pass, and measure it.
@@ -146,7 +163,7 @@ def run_outbound_bench(*, accounts: int = 10_000, products: int = 1_000, opportu
     org = SalesforceState()
     seed_started = time.perf_counter()
     seeded = seed_org(org, accounts=accounts, contacts=contacts, products=products, opportunities=opportunities,
-                      lines=lines)
+                      lines=lines, orders=orders)
     seed_seconds = time.perf_counter() - seed_started
     sim = QuickBooksSimulator()
     model = LatencyModel(per_message=qb_per_message, per_request=qb_per_request) if latency else None

@@ -93,7 +93,8 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
 def outbound(accounts: int = typer.Option(10_000, help="Accounts to sync"),
              products: int = typer.Option(1_000, help="Products to sync"),
              opportunities: int = typer.Option(2_000, help="Closed Won Opportunities to sync"),
-             lines: int = typer.Option(5, help="line items per Opportunity"),
+             lines: int = typer.Option(5, help="line items per Opportunity (and per Order)"),
+             orders: int = typer.Option(200, "--orders", min=0, help="Activated Orders to sync (sales orders)"),
              latency: bool = typer.Option(True, help="emulators' latency models on"),
              sf_latency_ms: float = typer.Option(50.0, help="latency model: milliseconds per Salesforce call"),
              qb_message_ms: float = typer.Option(40.0, help="latency model: milliseconds per QuickBooks message"),
@@ -105,8 +106,9 @@ def outbound(accounts: int = typer.Option(10_000, help="Accounts to sync"),
     from qbsf.bench.outbound import run_outbound_bench
 
     result = run_outbound_bench(accounts=accounts, products=products, opportunities=opportunities, lines=lines,
-                                latency=latency, sf_latency=sf_latency_ms / 1000, qb_per_message=qb_message_ms / 1000,
-                                qb_per_request=qb_request_ms / 1000, batch_size=batch, apart=apart)
+                                orders=orders, latency=latency, sf_latency=sf_latency_ms / 1000,
+                                qb_per_message=qb_message_ms / 1000, qb_per_request=qb_request_ms / 1000,
+                                batch_size=batch, apart=apart)
     typer.echo(result.line())
     if result.failed or result.error:
         raise typer.Exit(1)
