@@ -76,8 +76,11 @@ def test_an_order_line_removed_in_salesforce_is_removed_from_the_sales_order(wor
     widget_line = before["SalesOrderLineRet"][0]["TxnLineID"]
     sf = world.sf_state
     (widget, gadget) = sorted(sf.records("OrderItem"), key=lambda line: line["OrderItemNumber"])
+    # an activated order's products cannot be deleted: the user takes it back to Draft, edits, activates again
+    sf.update("Order", order, {"Status": "Draft"})
     sf.delete("OrderItem", gadget["Id"])
     sf.update("OrderItem", widget["Id"], {"Quantity": 5})
+    sf.update("Order", order, {"Status": "Activated"})
     report = world.engine().sync_sf_to_qb(["Order"])
     assert report.ok, report.failures
     after = _sales_order(world, order)

@@ -153,3 +153,17 @@ def test_syncing_quotes_are_found_by_soql(books):
     (opportunity,) = Engine(state, "62.0").run(parse(
         f"SELECT SyncedQuote.Name FROM Opportunity WHERE Id = '{books['opportunity']}'"))["records"]
     assert opportunity["SyncedQuote"]["Name"] == "Synced"
+
+
+def test_an_activated_orders_products_are_edited_not_deleted(books):
+    state = books["state"]
+    order = state.insert("Order", {"AccountId": books["account"], "EffectiveDate": "2026-03-01", "Status": "Draft",
+                                   "Pricebook2Id": books["standard_book"]})
+    line = state.insert("OrderItem", {"OrderId": order, "PricebookEntryId": books["standard"], "Quantity": 1,
+                                      "UnitPrice": 100})
+    state.update("Order", order, {"Status": "Activated"})
+    state.update("OrderItem", line, {"Quantity": 3})
+    assert refused(lambda: state.delete("OrderItem", line)).error_code == "DELETE_FAILED"
+    state.update("Order", order, {"Status": "Draft"})
+    state.delete("OrderItem", line)
+    assert state.get("Order", order)["TotalAmount"] == 0

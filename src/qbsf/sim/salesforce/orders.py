@@ -15,6 +15,10 @@ standard-objects/object-order.html, …/object-orderitem.html, …/object-quote.
   Quote.AccountId is its Opportunity's Account; a new quote takes the Opportunity's price book and starts as Draft.
 - Order.StatusCode is the category of Status (Draft or Activated); OrderNumber, QuoteNumber, OrderItemNumber and
   LineNumber are auto-numbers.
+- "After an order […] is activated, you can't delete its order products. But you can still edit an order product's
+  fields." (help.salesforce.com/apex/HTViewHelpDoc?id=sales.orderproduct_edit.htm, "Editing and Deletion
+  Considerations for Order Products"): a user takes the order back to Draft to remove a product, then activates it
+  again. The error code is the one the emulator uses for other refused deletes (no recorded answer here).
 - Quote syncing (help.salesforce.com/s/articleView?id=sales.quotes_synch.htm, "Sync Quotes and Opportunities"):
   Opportunity.SyncedQuoteId names the one quote the opportunity syncs with, and that quote's IsSyncing is true; an
   opportunity "can sync with only one quote at a time", so syncing another quote stops the first. The quote must be
@@ -132,3 +136,13 @@ def sync_quotes(state: SalesforceState, opportunity: dict[str, Any], previous: d
         if quote is not None and not quote.get("IsDeleted"):
             state._put("Quote", quote_id, {**quote, "IsSyncing": syncing, "SystemModstamp": now,
                                            "LastModifiedDate": now})
+
+
+def check_delete(state: SalesforceState, sobject: str, record: dict[str, Any]) -> None:
+    """Before a record is deleted by a user (not by its parent's cascade): an activated order keeps its products."""
+    if sobject != "OrderItem":
+        return
+    order = state._tables["Order"].get(record.get("OrderId") or "") or {}
+    if order.get("StatusCode") == "Activated" and not order.get("IsDeleted"):
+        raise ApiError(400, "DELETE_FAILED", "You can't delete order products of an activated order: set the "
+                                             "order's Status back to Draft first.", [])

@@ -634,6 +634,8 @@ class SalesforceState:
 
     def _delete(self, obj: ObjectDef, record_id: str, *, cascading: bool = False) -> None:
         record = dict(self._existing(obj, record_id))
+        if not cascading and obj.name in orders.OBJECTS:
+            orders.check_delete(self, obj.name, record)
         rid = record["Id"]
         # Children first: master-detail and Salesforce's own cascades delete, other lookups are cleared.
         for other in self.schema.objects.values():
