@@ -144,3 +144,17 @@ def test_a_sales_order_made_in_quickbooks_creates_no_order_in_salesforce(world, 
     assert report.ok, report.failures
     assert world.sf_state.records("Order") == []
     assert report.entities["SalesOrder"].skipped == 1
+
+
+def test_an_order_deleted_in_salesforce_is_not_brought_back_by_its_sales_orders_state(world, shop) -> None:
+    order = _order(world, shop, [("Widget", 2)])
+    assert world.engine().sync_sf_to_qb(["Order"]).ok
+    sales_order = _sales_order(world, order)
+    world.sf_state.update("Order", order, {"Status": "Draft"})
+    world.sf_state.delete("Order", order)
+    world.qb_sim.advance(60)
+    world.qb_sim.modify(sales_order["TxnID"], {"IsManuallyClosed": "true"})
+    report = _inbound(world).run(["SalesOrder"])
+    assert report.ok, report.failures
+    assert [r for r in world.sf_state.records("Order")] == []
+    assert report.entities["SalesOrder"].skipped == 1

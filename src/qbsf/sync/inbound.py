@@ -757,6 +757,12 @@ class InboundSync:
         self._read_salesforce(spec, [w for w in works if w.changes is None and w.outcome is None and w.error is None
                                      and (w.snapshot is not None or w.base is not None)])
         self._keep_salesforce_data(spec, works, resend=resend)
+        if not spec.declared.inbound_creates:
+            for work in works:  # values go back to a record Salesforce holds; one deleted there is not made again
+                if work.outcome is None and work.error is None and work.sf_read and work.sf_row is None:
+                    work.outcome, work.recreate = Outcome.SKIPPED, False
+                    work.note = f"its {spec.sf_word} was deleted in Salesforce: not created again"
+                    report.skipped += 1
 
     def _keep_deleted_in_salesforce(self, spec: InboundSpec, works: list[_Work], report: InboundEntityReport) -> None:
         """A QuickBooks record whose Salesforce record was deleted (or merged away) there is not created again.
