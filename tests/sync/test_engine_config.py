@@ -42,7 +42,7 @@ def test_an_entity_without_a_mapping_is_refused_by_name(sf_client, qb_client, tm
     mappings = {k: v for k, v in load_mappings(EXAMPLE_MAPPINGS).items() if k != "Product_to_Item"}
     with StateStore(tmp_path / "s.db") as state:
         engine = SyncEngine(SyncConfig(), sf_client, qb_client, state, mappings)
-        assert [spec.name for spec in engine.entities()] == ["Account", "Contact", "Opportunity"]
+        assert [spec.name for spec in engine.entities()] == ["Account", "Contact", "Opportunity", "Order", "Quote"]
         with pytest.raises(ConfigError, match="no mapping for Product_to_Item"):
             engine.sync_sf_to_qb(["Product2"])
 

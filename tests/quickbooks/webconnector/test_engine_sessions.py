@@ -71,7 +71,7 @@ def test_the_engine_syncs_a_whole_org_through_one_session(sync_setup, sf_state, 
     report = out["report"]
     assert report.ok, (report.error, report.failures)
     assert {name: r.created for name, r in report.entities.items()} == {
-        "Account": 4, "Contact": 2, "Product2": 2, "Opportunity": 2}
+        "Account": 4, "Contact": 2, "Product2": 2, "Opportunity": 2, "Order": 0, "Quote": 0}
     assert log["percents"][-1] == 100 and log["errors"] == []
     assert log["percents"] == sorted(log["percents"]), "the percentage only goes up"
     account = sf_state.get("Account", seeded.accounts[0])

@@ -44,5 +44,6 @@ def test_unknown_entity_is_a_config_error_with_the_fix(cli_env) -> None:
     # qbsf's main() prints a QbsfError as one red line and exits 2.
     assert isinstance(result.exception, ConfigError)
     assert "'Deposit' is not an entity the QuickBooks → Salesforce sync knows" in str(result.exception)
-    assert "Customer (Account), Item (Product2), Invoice (QB_Invoice__c), ReceivePayment (QB_Payment__c)" in (
+    assert "Customer (Account), Item (Product2), Invoice (QB_Invoice__c), SalesOrder (Order), Estimate (Quote), " \
+        "ReceivePayment (QB_Payment__c)" in (
         result.exception.hint or "")

@@ -42,10 +42,11 @@ def test_first_run_syncs_everything_with_progress_and_the_manuals_lines(world, i
     assert report.ok, report.failures
     assert report.lines() == ["✓ Queried 3 QB Customers", "✓ 3 synced, ✗ 0 failed", "✓ Queried 1 QB Item",
                               "✓ 1 synced, ✗ 0 failed", "✓ Queried 1 QB Invoice", "✓ 1 synced, ✗ 0 failed",
-                              "✓ Queried 0 QB Payments", "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Credit Memos",
-                              "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Sales Receipts", "✓ 0 synced, ✗ 0 failed",
-                              "✓ Queried 0 QB Vendors",
-                              "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Bills", "✓ 0 synced, ✗ 0 failed"]
+                              "✓ Queried 0 QB Sales Orders", "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Estimates",
+                              "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Payments", "✓ 0 synced, ✗ 0 failed",
+                              "✓ Queried 0 QB Credit Memos", "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Sales Receipts",
+                              "✓ 0 synced, ✗ 0 failed", "✓ Queried 0 QB Vendors", "✓ 0 synced, ✗ 0 failed",
+                              "✓ Queried 0 QB Bills", "✓ 0 synced, ✗ 0 failed"]
     assert ("Customer", 3, 3) in seen and ("Invoice", 0, 1) in seen
     account = _one(world, "Account", "QB_Customer_ID__c", customers[0]["ListID"])
     assert (account["Name"], account["Phone"], account["BillingCity"]) == ("Customer 0", "555-0100", "Oakland")
