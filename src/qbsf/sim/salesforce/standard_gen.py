@@ -37,6 +37,8 @@ CHILDREN = [
     ("PricebookEntry", "QuoteLineItem", "PricebookEntryId", "QuoteLineItems", False),
 ]
 _SKIPPED_TYPES = {"address", "location"}
+# Fields an emulated object has beyond its recorded describe (recorded in an org without that feature), by object.
+ADDED_TO_RECORDED = {"Opportunity": ("SyncedQuoteId",)}
 
 
 def _field(name: str, type_: str, label: str, length: int = 0, *, nillable: bool = True, createable: bool = True,
