@@ -49,7 +49,8 @@ def test_the_documents_cost_what_invoices_cost_per_thousand_records() -> None:
     assert per_thousand["Invoice"] == per_thousand["Credit Memo"] == per_thousand["Sales Receipt"] == \
         per_thousand["Bill"] == 5.0
     assert per_thousand["Payment"] == 10.0
-    assert {item.entity: item.records for item in result.by_entity} == {
+    # (sales orders and estimates come back only to what Salesforce sent: none here)
+    assert {item.entity: item.records for item in result.by_entity if item.records} == {
         "Customer": 50, "Item": 1, "Invoice": 400, "Payment": 400, "Credit Memo": 400, "Sales Receipt": 400,
         "Vendor": 10, "Bill": 400}
     # The delta also applied 10 credits (each memo, its invoice and the payment carrying the credit change) and
