@@ -91,3 +91,28 @@ def test_admin_page_is_absent_without_companies(dashboard_client, config_file, m
         assert dashboard_client(dash).get("/admin").status_code == 404
     finally:
         reset_logging()
+
+
+def test_the_last_session_comes_from_the_shared_tables_whichever_worker_served_it(board, dashboard_client) -> None:
+    from sqlalchemy import update
+
+    from qbsf.quickbooks.webconnector.shared import SharedSessions, _record_json, wc_company
+
+    # A worker of `qbsf serve` served beta's latest session: this process only saw an older one (#7, cut off).
+    shared = SharedSessions(board.tenancy.registry().state.engine, listen=False)
+    shared.ensure_company("beta")
+    now = datetime.now(UTC)
+    record = SessionRecord(42, now - timedelta(seconds=30), now - timedelta(seconds=10), "completed", 5)
+    with shared.begin() as connection:
+        connection.execute(update(wc_company).where(wc_company.c.company == "beta").values(
+            last_session=_record_json(record)))
+    shared.close()
+    client = dashboard_client(board)
+    beta = _row(client.get("/admin").text, "beta")
+    assert 'data-light="Web Connector" data-level="ok"' in beta and "#42 completed" in beta
+    assert "QuickBooks is closed" not in beta
+    acme = _row(client.get("/admin").text, "acme")
+    assert "#3 completed" in acme, "a company the shared tables do not know keeps this process's session"
+    board.webconnector_statuses = None  # a dashboard beside no endpoint at all (the workers serve /qbwc)
+    companies = {c["id"]: c for c in client.get("/api/admin/companies").json()["companies"]}
+    assert companies["beta"]["session"]["number"] == 42 and companies["beta"]["session"]["outcome"] == "completed"

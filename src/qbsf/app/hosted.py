@@ -96,6 +96,17 @@ class Tenancy:
         return WebServerAuth(login_url, sf.client_id, _secret(sf.client_secret), secrets=self.secrets(tenant),
                              interactive=False)
 
+    def web_connector_statuses(self) -> list[Any]:
+        """Every company's Web Connector state as the deployment's workers left it in the shared session tables
+        (qbsf.quickbooks.webconnector.shared): the last session whichever worker served it."""
+        from qbsf.quickbooks.webconnector.shared import SharedSessions
+
+        shared = SharedSessions(self.registry().state.engine, listen=False)
+        try:
+            return shared.statuses()
+        finally:
+            shared.close()
+
     def close(self) -> None:
         for store in self._stores.values():
             store.close()

@@ -68,8 +68,30 @@ def company_rows(dash: Any, webconnector: list[dict[str, Any]] | None) -> list[d
     return rows
 
 
+def session_statuses(dash: Any) -> list[Any]:
+    """Each company's latest Web Connector session: from the deployment's shared session tables (any worker of
+    `qbsf serve` may have served it) or from this process's own endpoint (`qbsf qbwc serve`), the newer of the two."""
+    own = list(dash.webconnector_statuses()) if dash.webconnector_statuses is not None else []
+    try:
+        shared = dash.tenancy.web_connector_statuses()
+    except Exception as exc:  # the page still shows this process's sessions
+        log.warning("the admin page could not read the shared Web Connector sessions: %s", exc)
+        shared = []
+    latest: dict[str, Any] = {}
+    for status in [*shared, *own]:
+        known = latest.get(status.company)
+        if known is None or _order(status) >= _order(known):
+            latest[status.company] = status
+    return [latest[company] for company in sorted(latest)]
+
+
+def _order(status: Any) -> tuple[bool, datetime]:
+    started = status.last_session.started if status.last_session is not None else None
+    return status.active, started or datetime.min.replace(tzinfo=UTC)
+
+
 def add_admin_routes(app: FastAPI, dash: Any, templates: Any,
-                     webconnector: Callable[[Any], list[dict[str, Any]] | None]) -> None:
+                     webconnector: Callable[..., list[dict[str, Any]] | None]) -> None:
     """``GET /admin``, ``GET /api/admin/companies``, ``POST /admin/companies/{company}/salesforce-login``."""
 
     def hosted() -> bool:
@@ -83,7 +105,7 @@ def add_admin_routes(app: FastAPI, dash: Any, templates: Any,
         from qbsf import __version__
 
         return templates.TemplateResponse(request, "admin.html", {
-            "companies": company_rows(dash, webconnector(dash)), "version": __version__,
+            "companies": company_rows(dash, webconnector(dash, session_statuses(dash))), "version": __version__,
             "hosted_login": getattr(dash, "hosted_login", None),
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")})
 
@@ -92,7 +114,7 @@ def add_admin_routes(app: FastAPI, dash: Any, templates: Any,
         """The same as JSON (for monitoring)."""
         if not hosted():
             return JSONResponse({"error": "qbsf is not serving several companies here"}, status_code=404)
-        return JSONResponse({"companies": company_rows(dash, webconnector(dash))})
+        return JSONResponse({"companies": company_rows(dash, webconnector(dash, session_statuses(dash)))})
 
     @app.post("/admin/companies/{company}/salesforce-login")
     def salesforce_login(company: str) -> Response:

@@ -680,13 +680,14 @@ def _when(moment: datetime | None, now: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC ({relative})"
 
 
-def _webconnector(dash: Dashboard) -> list[dict[str, Any]] | None:
-    """The Web Connector panel's rows: one per company, with the outcome in plain words; None hides the panel."""
-    if dash.webconnector_statuses is None:
+def _webconnector(dash: Dashboard, statuses: Sequence[Any] | None = None) -> list[dict[str, Any]] | None:
+    """The Web Connector panel's rows: one per company, with the outcome in plain words; None hides the panel.
+    ``statuses``: these instead of this process's own (the admin page passes the deployment's)."""
+    if statuses is None and dash.webconnector_statuses is None:
         return None
     now = datetime.now(UTC)
     rows = []
-    for status in dash.webconnector_statuses():
+    for status in statuses if statuses is not None else dash.webconnector_statuses():
         last = status.last_session
         outcome, level, message = "no session yet", "muted", ""
         if status.active:

@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -336,6 +336,11 @@ class SharedSessions:
             wc_request.c.epoch == wc_company.c.engine_epoch).scalar_subquery().label("queued"))
         with self.begin() as connection:
             return list(connection.execute(select(wc_company, queued).order_by(wc_company.c.company)).all())
+
+    def statuses(self) -> list[CompanyStatus]:
+        """Every company's Web Connector state as the workers left it in the shared tables (one query): what
+        status pages show wherever they run, whichever worker served the session."""
+        return [_status(row) for row in self.company_rows()]
 
     # ----- tickets -----------------------------------------------------------------------------------------------
 
@@ -795,19 +800,22 @@ class SharedBridge:
 
     def status(self) -> CompanyStatus:
         """The company's Web Connector state for the dashboard and metrics."""
-        from datetime import timedelta
-
         with self.shared.begin() as connection:
             row = self._row(connection)
             queued = int(connection.execute(select(func.count()).select_from(wc_request).where(
                 wc_request.c.company == self.company, wc_request.c.state == "queued",
                 wc_request.c.epoch == row.engine_epoch)).scalar_one())
-        current, last = _record(row.current_session), _record(row.last_session)
-        next_poll = None
-        if last is not None and row.run_every_minutes:
-            next_poll = last.started + timedelta(minutes=row.run_every_minutes)
-        return CompanyStatus(company=self.company, active=row.active_session is not None,
-                             last_session=current or last, next_poll_expected=next_poll, queued_requests=queued)
+        return _status(row, queued)
+
+
+def _status(row: Any, queued: int | None = None) -> CompanyStatus:
+    current, last = _record(row.current_session), _record(row.last_session)
+    next_poll = None
+    if last is not None and row.run_every_minutes:
+        next_poll = last.started + timedelta(minutes=row.run_every_minutes)
+    return CompanyStatus(company=row.company, active=row.active_session is not None, last_session=current or last,
+                         next_poll_expected=next_poll,
+                         queued_requests=int(row.queued if queued is None else queued))
 
 
 class SharedWebConnectorService(WebConnectorService):
