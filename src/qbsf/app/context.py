@@ -63,8 +63,9 @@ def cli_context(ctx: Any, config: str | None) -> AppContext:
     return ctx.obj
 
 
-def hoist_config(args: list[str]) -> list[str]:
-    """``sync status --config X`` → ``--config X sync status``: the group's ``--config`` is read wherever it is."""
+def hoist_config(args: list[str], names: tuple[str, ...] = ("--config",)) -> list[str]:
+    """``sync status --config X`` → ``--config X sync status``: the group's ``--config`` (and the other group
+    options in ``names``) is read wherever it is."""
     rest: list[str] = []
     front: list[str] = []
     index = 0
@@ -73,11 +74,11 @@ def hoist_config(args: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(args[index:])
             break
-        if arg == "--config" and index + 1 < len(args):
+        if arg in names and index + 1 < len(args):
             front.extend(args[index:index + 2])
             index += 2
             continue
-        if arg.startswith("--config="):
+        if arg.startswith(tuple(f"{name}=" for name in names)):
             front.append(arg)
         else:
             rest.append(arg)
@@ -88,5 +89,13 @@ def hoist_config(args: list[str]) -> list[str]:
 class ConfigAnywhere(TyperGroup):
     """A command group whose ``--config`` may also follow the subcommand, as the README writes it."""
 
+    hoisted: tuple[str, ...] = ("--config",)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_config(list(args)))
+        return super().parse_args(ctx, hoist_config(list(args), self.hoisted))
+
+
+class ConfigAndTenantAnywhere(ConfigAnywhere):
+    """As :class:`ConfigAnywhere`, for ``--tenant COMPANY`` too (a hosted deployment's company)."""
+
+    hoisted = ("--config", "--tenant")

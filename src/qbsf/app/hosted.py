@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from qbsf.app.context import AppContext
+from qbsf.app.settings import LoadedSettings
 from qbsf.errors import ConfigError, QbsfError
 from qbsf.secret_box import KeyRing, SecretBoxError
 
@@ -114,6 +116,80 @@ class Tenancy:
         if self._registry is not None:
             self._registry.close()
             self._registry = None
+
+
+@dataclass
+class TenantContext(AppContext):
+    """One company of a hosted deployment for a command (``--tenant COMPANY``): its own settings file (else the
+    deployment's), its encrypted secrets, and the deployment's state database, scoped to it."""
+
+    tenant: str = ""
+    state_url: str = ""
+    #: The company's state store (qbsf.sync.state.StateStore), open for the command.
+    store: Any = None
+
+    def load(self) -> LoadedSettings:
+        """The company's settings; its state is always the deployment's database (its own ``state_url`` is
+        ignored, as `qbsf serve` ignores it)."""
+        import dataclasses
+
+        loaded = super().load()
+        return dataclasses.replace(loaded, settings=loaded.settings.model_copy(update={"state_url": self.state_url}))
+
+
+def tenant_context(config: str | None, tenant: str) -> TenantContext:
+    """``tenant``'s context in the deployment whose settings (its ``state_url``) ``config`` names; a ConfigError
+    naming the registered companies when it is not one of them."""
+    from qbsf.sync.tenant_secrets import TenantSecretStore
+    from qbsf.sync.tenants import TenantRegistry
+
+    url = AppContext(config=config).load().settings.resolved_state_url()
+    registry = TenantRegistry(url)
+    try:
+        found = registry.get(tenant)
+        store = registry.open(tenant)
+    except QbsfError:
+        registry.close()
+        raise
+    # The store stays open for the command (it holds the company's secrets); the process ends with it.
+    return TenantContext(config=found.config or config, secrets=TenantSecretStore(store), tenant=tenant,
+                         state_url=url, store=store)
+
+
+def company_status(context: TenantContext, *, now: float | None = None) -> dict[str, Any]:
+    """A hosted company's status for `qbsf status --tenant`: which worker runs its sync (lease), its last finished
+    cycle and Web Connector session (the shared tables), and its failing records (its own state)."""
+    from datetime import UTC, datetime
+
+    from qbsf.app.runtime import ONLINE_WINDOW
+    from qbsf.quickbooks.webconnector.shared import SharedSessions
+    from qbsf.sync.leases import COMPANY_PREFIX, Leases
+
+    store = context.store
+    now = time.time() if now is None else now
+    shared = SharedSessions(store.engine, listen=False)
+    try:
+        row = next((r for r in shared.company_rows() if r.company == context.tenant), None)
+        session = next((s for s in shared.statuses() if s.company == context.tenant), None)
+    finally:
+        shared.close()
+    lease = next((lease for lease in Leases(store.engine, "status").all(COMPANY_PREFIX)
+                  if lease.name == COMPANY_PREFIX + context.tenant), None)
+    failures = store.failures()
+    worker = lease.holder if lease is not None and lease.expires_at > now else None
+    last_cycle = row.last_cycle_end if row is not None else None
+    last = session.last_session if session is not None else None
+    return {
+        "company": context.tenant, "worker": worker,
+        "last_cycle": datetime.fromtimestamp(last_cycle, UTC).isoformat() if last_cycle else None,
+        "last_cycle_seconds_ago": round(now - last_cycle, 1) if last_cycle else None,
+        "cycles": row.cycles if row is not None else 0,
+        "online": bool(worker and last_cycle and now - last_cycle <= ONLINE_WINDOW.total_seconds()),
+        "web_connector_session": {"number": last.number, "started": last.started.isoformat(),
+                                  "outcome": last.outcome or ("running" if session.active else "")}
+        if last is not None and session is not None else None,
+        "failures": len(failures), "parked": sum(1 for f in failures if f.parked),
+    }
 
 
 class LoginError(QbsfError):

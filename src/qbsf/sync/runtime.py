@@ -29,9 +29,10 @@ def state_url(settings: Any) -> str:
 
 
 @contextlib.contextmanager
-def open_state(settings: Any) -> Iterator[StateStore]:
-    """The state store the settings name, closed afterwards."""
-    state = StateStore(state_url(settings))
+def open_state(settings: Any, *, tenant: str | None = None) -> Iterator[StateStore]:
+    """The state store the settings name (``tenant``'s rows of it: a hosted deployment's company), closed
+    afterwards."""
+    state = StateStore(state_url(settings), tenant=tenant)
     try:
         yield state
     finally:
@@ -45,8 +46,10 @@ def mappings_dir(settings: Any) -> Path:
 
 
 @contextlib.contextmanager
-def open_engine(settings: Any, secrets: Any, transport_for: Callable[[Any], Any]) -> Iterator[SyncEngine]:
-    """A :class:`SyncEngine` on the configured Salesforce org, QuickBooks company, state and mappings.
+def open_engine(settings: Any, secrets: Any, transport_for: Callable[[Any], Any], *,
+                tenant: str | None = None) -> Iterator[SyncEngine]:
+    """A :class:`SyncEngine` on the configured Salesforce org, QuickBooks company, state (``tenant``'s rows of it)
+    and mappings.
 
     ``transport_for(settings.quickbooks)`` builds the QuickBooks transport (``qbsf.app.transports``)."""
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
@@ -62,7 +65,7 @@ def open_engine(settings: Any, secrets: Any, transport_for: Callable[[Any], Any]
     qb = QuickBooksClient(transport, default_accounts=DefaultAccounts(
         income=config.income_account or None, cogs=config.cogs_account or None,
         asset=config.asset_account or None, expense=config.expense_account or None, ar=config.ar_account or None))
-    state = StateStore(state_url(settings))
+    state = StateStore(state_url(settings), tenant=tenant)
     try:
         yield SyncEngine(settings, sf, qb, state, mappings)  # the settings: QB → SF reads its own from them
     finally:

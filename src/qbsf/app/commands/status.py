@@ -16,10 +16,16 @@ CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Setti
 
 @app.callback(invoke_without_command=True)
 def status(config: str | None = CONFIG_OPTION,
-           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+           as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+           tenant: str | None = typer.Option(None, "--tenant", help="A company of a hosted deployment (`qbsf "
+                                                                    "tenants list`), whose state the --config "
+                                                                    "settings' state_url holds.")) -> None:
     """Exit 0 when the connector is online and syncing, 1 when it is offline or its last cycle stopped (monitoring)."""
     from qbsf.app.runtime import ONLINE_WINDOW, Heartbeat
     from qbsf.app.wiring import heartbeat_path
+
+    if tenant is not None:
+        _hosted_status(config, tenant, as_json)
 
     settings = AppContext(config=config).load().settings
     heartbeat = Heartbeat(heartbeat_path(settings))
@@ -48,6 +54,39 @@ def status(config: str | None = CONFIG_OPTION,
         if failures:
             typer.echo(f"⚠ {failures} record(s) failing, {parked} waiting for you (see the dashboard)")
     raise typer.Exit(0 if online and not halted else 1)
+
+
+def _hosted_status(config: str | None, tenant: str, as_json: bool) -> None:
+    """`qbsf status --tenant COMPANY`: the company as the deployment's workers run it (no heartbeat file)."""
+    from qbsf.app.hosted import company_status, tenant_context
+
+    report = company_status(tenant_context(config, tenant))
+    if as_json:
+        typer.echo(json.dumps(report))
+        raise typer.Exit(0 if report["online"] else 1)
+    ago = report["last_cycle_seconds_ago"]
+    cycle = f"last cycle {_seconds(ago)} ago" if ago is not None else "no cycle finished yet"
+    if report["online"]:
+        typer.echo(f"✓ {tenant} — Syncing on worker {report['worker']} ({cycle}, {report['cycles']} cycles)")
+    elif report["worker"]:
+        typer.echo(f"✗ {tenant} — Worker {report['worker']} runs it but {cycle} → see that worker's log")
+    else:
+        typer.echo(f"✗ {tenant} — No worker runs it ({cycle}) → start `qbsf serve`, and check the company has a "
+                   "Web Connector user (qbsf tenants show)")
+    session = report["web_connector_session"]
+    if session:
+        typer.echo(f"{'✓' if session['outcome'] == 'completed' else '⚠'} QuickBooks — Web Connector session "
+                   f"#{session['number']} {session['outcome']} (started {session['started']})")
+    else:
+        typer.echo("✗ QuickBooks — no Web Connector session yet")
+    if report["failures"]:
+        typer.echo(f"⚠ {report['failures']} record(s) failing, {report['parked']} waiting for you "
+                   f"(qbsf sync --tenant {tenant} status)")
+    raise typer.Exit(0 if report["online"] else 1)
+
+
+def _seconds(seconds: float) -> str:
+    return f"{int(seconds)} s" if seconds < 120 else f"{int(seconds // 60)} min"
 
 
 def _failures(url: str) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qbsf.app.context import AppContext, ConfigAnywhere, cli_context
+from qbsf.app.context import AppContext, ConfigAndTenantAnywhere, cli_context
 from qbsf.app.transports import quickbooks_transport
 from qbsf.app.words import entity_word
 from qbsf.sync.engine import CycleReport, SyncEngine
@@ -28,9 +28,11 @@ from qbsf.sync.linking import LINKABLE, accept, propose, unlink
 from qbsf.sync.runtime import open_engine, open_state
 
 app = typer.Typer(help="Run the sync engine: Salesforce → QuickBooks passes, status, retries.", no_args_is_help=True,
-                  cls=ConfigAnywhere)
+                  cls=ConfigAndTenantAnywhere)
 
 CONFIG_OPTION = typer.Option(None, "--config", envvar="QBSF_CONFIG", help="Settings TOML file to use.")
+TENANT_OPTION = typer.Option(None, "--tenant", help="A company of a hosted deployment (`qbsf tenants list`): its "
+                                                    "settings, secrets and state in the deployment's database.")
 EntityOption = Annotated[list[str] | None, typer.Option(
     "--entity", "-e", help=f"{say(spec.name for spec in ENTITIES)} (repeatable).")]
 
@@ -40,9 +42,17 @@ def _context(ctx: typer.Context, config: str | None) -> AppContext:
 
 
 @app.callback()
-def _sync(ctx: typer.Context, config: str | None = CONFIG_OPTION) -> None:
-    """Sync commands share one ``--config`` option."""
-    _context(ctx, config)
+def _sync(ctx: typer.Context, config: str | None = CONFIG_OPTION, tenant: str | None = TENANT_OPTION) -> None:
+    """Sync commands share one ``--config`` option (and ``--tenant`` for a hosted deployment's company)."""
+    context = _context(ctx, config)
+    if tenant is not None:
+        from qbsf.app.hosted import tenant_context
+
+        ctx.obj = tenant_context(context.config, tenant)
+
+
+def _tenant(ctx: typer.Context) -> str | None:
+    return getattr(ctx.obj, "tenant", None) or None
 
 
 @contextmanager
@@ -105,7 +115,8 @@ def sf_to_qb(ctx: typer.Context, entity_names: EntityOption = None,
              progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
     """Run one Salesforce → QuickBooks pass now."""
     console = Console()
-    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store(), quickbooks_transport) as engine:
+    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store(), quickbooks_transport,
+                     tenant=_tenant(ctx)) as engine:
         names = [entity(name).name for name in entity_names] if entity_names else None
         with _progress(console, progress) as update:
             report = engine.sync_sf_to_qb(names, full=full, dry_run=dry_run, progress=update)
@@ -126,8 +137,8 @@ def qb_to_sf(ctx: typer.Context,
              progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
     """Run one QuickBooks → Salesforce pass now (↓ QB → SF)."""
     console = Console()
-    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store(), quickbooks_transport) as engine, \
-            _progress(console, progress) as update:
+    with open_engine(ctx.obj.load().settings, ctx.obj.secret_store(), quickbooks_transport,
+                     tenant=_tenant(ctx)) as engine, _progress(console, progress) as update:
         report = engine.sync_qb_to_sf(entity_names, full=full, reset=reset, progress=update)
     for line in [*report.lines(), report.summary()]:
         console.print(line, highlight=False, soft_wrap=True)
@@ -139,7 +150,7 @@ def qb_to_sf(ctx: typer.Context,
 def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed records to list.")] = 20,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Totals per entity from the activity log, records failing now, and the watermarks."""
-    with open_state(ctx.obj.load().settings) as state:
+    with open_state(ctx.obj.load().settings, tenant=_tenant(ctx)) as state:
         totals = state.totals()
         failures = state.failures()
         watermarks = state.watermarks()
@@ -186,7 +197,7 @@ def status(ctx: typer.Context, limit: Annotated[int, typer.Option(help="Failed r
 def retry(ctx: typer.Context, ids: Annotated[list[str] | None, typer.Argument(help="Salesforce Ids")] = None,
           entity_name: Annotated[str | None, typer.Option("--entity", "-e")] = None) -> None:
     """Un-park failed records (all, one entity's, or the listed Ids) so the next pass retries them."""
-    with open_state(ctx.obj.load().settings) as state:
+    with open_state(ctx.obj.load().settings, tenant=_tenant(ctx)) as state:
         count = state.retry(entity=entity(entity_name).name if entity_name else None, keys=ids or None)
     typer.echo(f"✓ {count} failed record(s) will be retried on the next pass")
 
