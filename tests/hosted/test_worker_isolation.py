@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.pool import NullPool
 from starlette.applications import Starlette
@@ -64,7 +65,23 @@ def _in_sync(org: Any, book: Book) -> bool:
             and all(accounts[name].get("QB_Customer_ID__c") == customers[name]["ListID"] for name in accounts))
 
 
-def test_two_identical_companies_through_the_workers_nothing_crosses(hosted_url, tmp_path) -> None:
+def _wait_endpoint(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log_path.read_text()[-2000:]
+        try:
+            if httpx.get(f"{base}/qbwc?wsdl", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"the endpoint did not start: {log_path.read_text()[-2000:]}")
+
+
+@pytest.mark.parametrize("command", ["serve", "qbwc serve"])
+def test_two_identical_companies_through_the_workers_nothing_crosses(hosted_url, tmp_path, command) -> None:
     from qbsf.quickbooks.webconnector.qwc import WebConnectorRegistry
     from qbsf.secret_box import KEY_ENV, new_key
     from qbsf.sim.salesforce import SalesforceState
@@ -110,10 +127,15 @@ def test_two_identical_companies_through_the_workers_nothing_crosses(hosted_url,
 
     port = bench._free_port()
     log_path = tmp_path / "serve.log"
+    if command == "serve":  # the hosted workers: every company registered in the database
+        args = ["serve", "--workers", str(workers), "--database", hosted_url, "--poll-wait", "2",
+                "--lease-seconds", "6"]
+    else:  # one process, every company of the --config settings' state database
+        (tmp_path / "deployment.toml").write_text(f'state_url = "{hosted_url}"\n', encoding="utf-8")
+        args = ["qbwc", "serve", "--config", str(tmp_path / "deployment.toml")]
     with log_path.open("w") as log_file:
         serve = subprocess.Popen(
-            [sys.executable, "-m", "qbsf.app.cli", "serve", "--workers", str(workers), "--database", hosted_url,
-             "--registry", str(registry.path), "--port", str(port), "--poll-wait", "2", "--lease-seconds", "6"],
+            [sys.executable, "-m", "qbsf.app.cli", *args, "--registry", str(registry.path), "--port", str(port)],
             env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     stop = threading.Event()
@@ -136,7 +158,7 @@ def test_two_identical_companies_through_the_workers_nothing_crosses(hosted_url,
 
     threads = [threading.Thread(target=company, args=(name,), daemon=True) for name in COMPANIES]
     try:
-        bench._wait_ready(base, serve, log_path, timeout=120)
+        _wait_endpoint(base, serve, log_path)
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 240
@@ -160,6 +182,18 @@ def test_two_identical_companies_through_the_workers_nothing_crosses(hosted_url,
         assert customers["Acme Inc"]["Phone"] == PHONES[name]["sf"], f"{other}'s Salesforce value in {name}"
         assert accounts["Northwind"]["Phone"] == PHONES[name]["qb"], f"{other}'s QuickBooks value in {name}"
         assert accounts["Northwind"]["QB_Customer_ID__c"] == listids[name]
+
+    # Every line about a company's work names that company (its engine's lines and its Web Connector calls'); the
+    # workers log at INFO on standard error.
+    lines = [line for line in log.splitlines() if line.strip()]
+    for name in COMPANIES if command == "serve" else ():
+        other = "beta" if name == "acme" else "acme"
+        mine = [line for line in lines if line.endswith(f"company={name}")]
+        assert any("authenticated for company" in line for line in mine), "a Web Connector call's line"
+        assert any("Account:" in line for line in mine), "an engine line"
+        assert all(f"'{other}'" not in line for line in mine)
+        named = [line for line in lines if f"'{name}'" in line or f"company {name}" in line]
+        assert named and all(line.endswith(f"company={name}") for line in named), named[:3]
 
     from qbsf.sync.state import crosswalk_table
 

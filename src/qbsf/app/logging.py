@@ -295,9 +295,20 @@ def _drop_noise(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[st
     return event_dict
 
 
+def _add_company(logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    # The company whose work wrote the line (qbsf.log_context), in processes serving several.
+    from qbsf.log_context import current_company
+
+    company = current_company()
+    if company is not None:
+        event_dict.setdefault("company", company)
+    return event_dict
+
+
 def _shared_processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
+        _add_company,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

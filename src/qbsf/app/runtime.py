@@ -253,7 +253,10 @@ class Connector:
                 return False
             self._stop.clear()
             self._state = State.STARTING
-            self._thread = threading.Thread(target=self.run, name="qbsf-connector", daemon=True)
+            from qbsf.log_context import in_current_context
+
+            # The loop's log lines name the company it was started for (hosted mode serves many).
+            self._thread = threading.Thread(target=in_current_context(self.run), name="qbsf-connector", daemon=True)
             self._thread.start()
             return True
 

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from sqlalchemy import make_url, text
 
 from qbsf.errors import ConfigError
+from qbsf.log_context import company_context, in_current_context
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class HostedConfig:
     engine: bool = True
     pool_size: int = 10
     max_overflow: int = 40
+    log_level: str = "INFO"
 
     def to_env(self) -> str:
         """JSON for :data:`CONFIG_ENV`."""
@@ -84,6 +86,16 @@ class CompanyEngine(Protocol):
 
 
 EngineFactory = Callable[[str, Any, int], CompanyEngine]
+
+
+def in_company(company: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``target`` run in a context naming ``company``: its log lines (and its engine thread's) say which company."""
+    def wrap(target: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with company_context(company):
+                return target(*args, **kwargs)
+        return in_current_context(run)
+    return wrap
 
 
 def ensure_tenant(registry: Any, company: str, settings_file: str = "") -> None:
@@ -272,7 +284,8 @@ class HostedWorker:
                          and n[len(self._company_prefix):] not in companies]:
                 # The company was removed (`qbsf tenants remove`): its engine stops here, and nowhere takes it.
                 epoch = self.held.pop(name)
-                self._pool.submit(self._hand_back, name[len(self._company_prefix):], name, epoch)
+                company = name[len(self._company_prefix):]
+                self._pool.submit(in_company(company)(self._hand_back), company, name, epoch)
             target = self.leases.share(len(self.companies), self.leases.live_workers())
             mine = [name for name in self.held if name.startswith(self._company_prefix)]
             if len(mine) < target:
@@ -285,10 +298,11 @@ class HostedWorker:
                 name = sorted(mine)[-1]
                 epoch = self.held.pop(name)
                 company = name[len(self._company_prefix):]
-                self._pool.submit(self._hand_back, company, name, epoch)
+                self._pool.submit(in_company(company)(self._hand_back), company, name, epoch)
             self.ready = self._worker_lease in self.held
 
     def _start_engine(self, company: str, epoch: int) -> None:
+        @in_company(company)
         def start() -> None:
             if not self.shared.attach_engine(company, epoch):
                 return
@@ -309,7 +323,7 @@ class HostedWorker:
     def _stop_engine(self, company: str) -> None:
         engine = self.engines.pop(company, None)
         if engine is not None:
-            self._pool.submit(engine.stop, 30.0)
+            self._pool.submit(in_company(company)(engine.stop), 30.0)
 
     def _hand_back(self, company: str, name: str, epoch: int) -> None:
         with self._lock:
@@ -341,8 +355,8 @@ class HostedWorker:
         with self._lock:
             engines, self.engines = dict(self.engines), {}
             held, self.held = dict(self.held), {}
-        for engine in engines.values():
-            engine.stop(wait)
+        for company, engine in engines.items():
+            in_company(company)(engine.stop)(wait)
         for name, epoch in held.items():
             with contextlib.suppress(Exception):
                 self.leases.release(name, epoch)
@@ -429,6 +443,12 @@ def create_worker_app(config: HostedConfig | None = None, *, worker: HostedWorke
     from qbsf.quickbooks.webconnector import create_app
 
     config = config or (worker.config if worker is not None else HostedConfig.from_env())
+    if worker is None:
+        from qbsf.app.logging import configure_logging
+
+        # Each worker process logs to its standard error (the process manager keeps it), every company's lines
+        # naming the company.
+        configure_logging(console=True, level=config.log_level)
     hosted = worker or HostedWorker(config)
     soap = create_app(hosted.service, public_url=config.public_url)
 

@@ -285,11 +285,38 @@ def parse_sync_options(values: list[str] | None, reg: WebConnectorRegistry, defa
     return profiles
 
 
+def registered_tenants(url: str, reg: WebConnectorRegistry) -> dict[str, str]:
+    """The companies registered in the state database at ``url`` (`qbsf tenants add`) that have a Web Connector
+    user here: {company: its settings file ("" = the deployment's)}."""
+    from qbsf.sync.tenants import DEFAULT_TENANT, TenantRegistry
+
+    with TenantRegistry(url) as registry:
+        return {tenant.id: tenant.config for tenant in registry.list()
+                if tenant.id != DEFAULT_TENANT and tenant.id in reg.companies}
+
+
+def sync_profiles(values: list[str] | None, reg: WebConnectorRegistry, default_config: str | None,
+                  tenants: dict[str, str]) -> dict[str, str | None]:
+    """The companies whose sync runs here, each with its settings file: those ``--sync`` names (NAME alone: its
+    registered settings file), else every company of the deployment's database (``tenants``), else the rule of
+    :func:`parse_sync_options`."""
+    if not values and tenants:
+        return {company: tenants[company] or default_config for company in sorted(tenants)}
+    profiles = parse_sync_options(values, reg, default_config)
+    for value in values or []:
+        name = value.partition("=")[0].strip()
+        if "=" not in value and tenants.get(name):
+            profiles[name] = tenants[name]
+    return profiles
+
+
 class CompanyEngines:
     """One connector runtime per company, each with its own settings: Salesforce org, state store, mappings."""
 
     def __init__(self) -> None:
         self.running: dict[str, tuple[WebConnectorServices, Any]] = {}
+        #: Whether each company's log lines name it (several companies, or companies of a shared database).
+        self.named = False
         #: The state databases whose registered companies (tenants) run here, by URL (qbsf.app.hosted.Tenancy).
         self.tenancies: dict[str, Any] = {}
 
@@ -332,8 +359,11 @@ class CompanyEngines:
                                   f"{state_url(settings)}", hint="give each company its own settings file with "
                                                                  "its own state_url, or register each as a company "
                                                                  "of that database: qbsf tenants add NAME")
+        from qbsf.log_context import company_context
+
         services = WebConnectorServices(settings, secrets_store, transport, state=state, owns_state=True)
-        services.connect_salesforce()
+        with company_context(company if self.named else None):  # its log lines name it
+            services.connect_salesforce()
         self.running[company] = (services, Connector(services, settings))
 
     def adopt(self, company: str, services: WebConnectorServices, connector: Any) -> None:
@@ -347,9 +377,12 @@ class CompanyEngines:
             connector.stop()
 
     def start(self) -> None:
-        """Start every company's cycles."""
-        for _services, connector in self.running.values():
-            connector.start()
+        """Start every company's cycles (each one's log lines name its company)."""
+        from qbsf.log_context import company_context
+
+        for company, (_services, connector) in self.running.items():
+            with company_context(company if self.named else None):
+                connector.start()
 
     def stop(self, wait: float = 10.0) -> None:
         """Unblock cycles waiting for a poll, stop every loop, release clients and state stores."""
@@ -450,8 +483,10 @@ def serve(
     registry: RegistryOption = None,
     sync: Annotated[list[str] | None, typer.Option(
         "--sync", help="NAME or NAME=SETTINGS.toml (repeatable): run the sync engine for that company with its own "
-                       "settings (Salesforce org, state, mappings); default: the only registered company with "
-                       "--config.")] = None,
+                       "settings (Salesforce org, state, mappings; NAME alone: the settings file it was registered "
+                       "with by `qbsf tenants add`, else --config); default: every company registered in the "
+                       "--config state database that has a Web Connector user, else the only registered "
+                       "company with --config.")] = None,
     engine: Annotated[bool, typer.Option("--engine/--no-engine", help="Run the sync engine behind the endpoint "
                                                                       "(--no-engine: test the connection only).")]
     = True,
@@ -463,7 +498,10 @@ def serve(
     = None,
 ) -> None:
     """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) with the sync engine behind it."""
+    from types import SimpleNamespace
+
     from qbsf.app.context import AppContext
+    from qbsf.app.hosted import TenantContext
 
     check_listen(host, cert, key, public_url)
     reg = WebConnectorRegistry.load(registry_path(registry))
@@ -471,11 +509,20 @@ def serve(
     engines = CompanyEngines()
     contexts: dict[str, AppContext] = {}
     if engine:
-        for company, company_config in parse_sync_options(sync, reg, config).items():
+        deployment_url = AppContext(config=config).load().settings.resolved_state_url()
+        tenants = registered_tenants(deployment_url, reg)
+        profiles = sync_profiles(sync, reg, config, tenants)
+        engines.named = len(profiles) > 1 or bool(tenants)  # several companies: each log line names its own
+        for company, company_config in profiles.items():
             context = AppContext(config=company_config)
-            tenant_secrets = engines.tenant_secrets(company, context.load().settings, config)
-            if tenant_secrets is not None:  # a company of a shared state database: its own encrypted secrets
-                context = AppContext(config=company_config, secrets=tenant_secrets)
+            if company in tenants:  # a company of the deployment's database: its state and encrypted secrets there
+                secrets_store = engines.tenant_secrets(company, SimpleNamespace(state_url=deployment_url), config)
+                context = TenantContext(config=company_config, secrets=secrets_store, tenant=company,
+                                        state_url=deployment_url)
+            else:
+                tenant_secrets = engines.tenant_secrets(company, context.load().settings, config)
+                if tenant_secrets is not None:  # a company of a shared state database: its own encrypted secrets
+                    context = AppContext(config=company_config, secrets=tenant_secrets)
             contexts[company] = context
             engines.add(company, context.load().settings, context.secret_store(),
                         sync_transport(service, reg, company))

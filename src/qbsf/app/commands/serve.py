@@ -60,6 +60,13 @@ def check_database(database: str, workers: int) -> None:
         raise ConfigError(f"--database: {backend} is not supported for hosted mode", hint="use PostgreSQL")
 
 
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"--log-level {text!r} is not a log level", hint="use debug, info, warning or error")
+    return level
+
+
 def register_tenants(database: str, profiles: dict[str, str | None]) -> list[str]:
     """Register each company named on the command line as a tenant of the deployment's database (with its settings
     file) when it is not yet — creating or upgrading the database first, once, before the workers start — and
@@ -107,6 +114,9 @@ def serve(
                                                                           "for the engine before NoOp.")] = 10.0,
     stale_after: Annotated[float, typer.Option("--stale-after", min=1.0, help="A login while the company's session "
                                                "has been silent this long ends that session.")] = 120.0,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error: the workers' log on "
+                                                               "standard error, each line naming its company.")]
+    = "info",
 ) -> None:
     """Serve many companies from several worker processes: /qbwc, /healthz, /readyz, /metrics."""
     import uvicorn
@@ -131,7 +141,7 @@ def serve(
         register_tenants(database, profiles)
     hosted = HostedConfig(database=database, registry=str(reg.path), companies=profiles, default_config=config,
                           lease_ttl=lease_ttl, poll_wait=poll_wait, stale_after=stale_after, public_url=public_url,
-                          engine=engine)
+                          engine=engine, log_level=_log_level(log_level))
     os.environ[CONFIG_ENV] = hosted.to_env()
     scheme = "https" if cert else "http"
     typer.echo(f"✓ qbsf serving {len(reg.companies)} compan{'y' if len(reg.companies) == 1 else 'ies'} with "

@@ -8,6 +8,7 @@ with that ticket reaches that company's :class:`CompanyBridge` only.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import secrets
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from qbsf import __version__
 from qbsf.errors import SyncError
+from qbsf.log_context import enter_company
 from qbsf.quickbooks.webconnector.bridge import BridgeBusy, CompanyBridge, CompanyStatus, Next
 from qbsf.quickbooks.webconnector.hcp import parse_hcp_response
 from qbsf.quickbooks.webconnector.soap import SoapCall, SoapFault
@@ -49,6 +51,13 @@ def closing_request(version: str) -> str:
     """The request that ends a session with 100 % when the engine finished while QBWC was pausing (NoOp)."""
     return (f'<?xml version="1.0" encoding="utf-8"?><?qbxml version="{version}"?><QBXML>'
             '<QBXMLMsgsRq onError="stopOnError"><HostQueryRq requestID="qbsf-end"/></QBXMLMsgsRq></QBXML>')
+
+
+def _named(session: WebSession | None) -> WebSession | None:
+    """``session``, after naming its company in the call's log lines."""
+    if session is not None:
+        enter_company(session.company)
+    return session
 
 
 def ticket_label(ticket: str) -> str:
@@ -141,7 +150,12 @@ class WebConnectorService:
     # ----- dispatch ----------------------------------------------------------------------------------------------
 
     def dispatch(self, call: SoapCall, *, client: str = "") -> str | int | Sequence[str]:
-        """Run one decoded call and return its result (raises :class:`SoapFault` for a bad part)."""
+        """Run one decoded call and return its result (raises :class:`SoapFault` for a bad part).
+
+        It runs in a context of its own: once the ticket (or user) names the company, the call's log lines do."""
+        return contextvars.copy_context().run(self._dispatch, call, client)
+
+    def _dispatch(self, call: SoapCall, client: str) -> str | int | Sequence[str]:
         self._expire_sessions()
         op = call.operation
         if op == "serverVersion":
@@ -191,6 +205,7 @@ class WebConnectorService:
         if user is None:
             # A random decoy ticket: it is never registered, so nothing can be done with it.
             return [secrets.token_urlsafe(16), INVALID_USER]
+        enter_company(user.company)
         bridge = self.bridge(user.company)
         if not bridge.has_work():
             log.info("Web Connector %r: no work for company %r", user.username, user.company)
@@ -326,11 +341,11 @@ class WebConnectorService:
 
     def _get_session(self, ticket: str) -> WebSession | None:
         with self._lock:
-            return self._sessions.get(ticket)
+            return _named(self._sessions.get(ticket))
 
     def _pop_session(self, ticket: str) -> WebSession | None:
         with self._lock:
-            return self._sessions.pop(ticket, None)
+            return _named(self._sessions.pop(ticket, None))
 
     def _session(self, ticket: str) -> WebSession | None:
         session = self._get_session(ticket)

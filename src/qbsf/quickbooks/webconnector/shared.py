@@ -55,6 +55,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from qbsf.log_context import enter_company
 from qbsf.quickbooks.webconnector.bridge import (
     BridgeBusy,
     CompanyStatus,
@@ -871,6 +872,7 @@ class SharedWebConnectorService(WebConnectorService):
 
     def _track(self, session: WebSession | None) -> WebSession | None:
         if session is not None:
+            enter_company(session.company)  # the call's log lines name the ticket's company
             loaded = getattr(self._loaded, "sessions", None)
             if loaded is not None:
                 loaded.append(session)
@@ -886,7 +888,10 @@ class SharedWebConnectorService(WebConnectorService):
         for loaded in getattr(self._loaded, "sessions", None) or []:
             if loaded.ticket == ticket:
                 loaded._popped = True  # type: ignore[attr-defined]
-        return self.shared.pop_ticket(ticket)
+        session = self.shared.pop_ticket(ticket)
+        if session is not None:
+            enter_company(session.company)
+        return session
 
     def _retire_silent_session(self, company: str) -> bool:
         bridge = self.bridge(company)
