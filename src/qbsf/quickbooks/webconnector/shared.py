@@ -67,7 +67,7 @@ from qbsf.quickbooks.webconnector.bridge import (
 )
 from qbsf.quickbooks.webconnector.hcp import CompanySettings, HcpResponse, HostInfo
 from qbsf.quickbooks.webconnector.service import WebConnectorService, WebSession, ticket_label
-from qbsf.quickbooks.webconnector.users import UserDirectory
+from qbsf.quickbooks.webconnector.users import LoginThrottle, Refusal, ThrottleStatus, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,17 @@ wc_request = Table(
     Column("error", Text),
     Column("created", Float, nullable=False),
     Index("wc_request_company_state", "company", "state"),
+)
+
+wc_login_throttle = Table(
+    "wc_login_throttle", metadata,
+    # The company the attempted user name serves ("" for a name no company has) and the caller's address.
+    Column("company", String(200), primary_key=True),
+    Column("client", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("refused", Integer, nullable=False, default=0),
+    Column("last_failure", Float, nullable=False),  # wall-clock seconds
+    Column("blocked_until", Float, nullable=False),
 )
 
 #: How long a wait goes without looking at the tables again, in case a wake-up signal was lost.
@@ -819,12 +830,92 @@ def _status(row: Any, queued: int | None = None) -> CompanyStatus:
                          queued_requests=int(row.queued if queued is None else queued))
 
 
+class SharedLoginThrottle(LoginThrottle):
+    """:class:`~qbsf.quickbooks.webconnector.users.LoginThrottle`'s delays, counted in the shared database per
+    (company, client address): every worker sees every failure, so a caller cannot dodge its delay by reaching
+    another worker; and the key is the company the attempted user name serves, so wrong passwords for one company
+    never hold back another company's Web Connector from the same address (an accounting firm's office runs many).
+    A user name no company has counts under company "" for that address: guessing names holds back only guessing.
+
+    Times are wall-clock seconds, as every worker reads them.
+    """
+
+    def __init__(self, engine: Engine, company_of: Callable[[str], str], **options: Any) -> None:
+        options.setdefault("clock", time.time)
+        options.setdefault("wall_clock", options["clock"])
+        super().__init__(**options)
+        self.engine = engine
+        self.company_of = company_of
+
+    def _key(self, user: str) -> str:
+        return self.company_of(user) or ""
+
+    def check(self, user: str, client: str) -> Refusal | None:
+        """A refusal while (the user's company, ``client``) waits out its delay, else None."""
+        company, now = self._key(user), self._clock()
+        with self.engine.begin() as connection:
+            row = connection.execute(select(wc_login_throttle).where(
+                wc_login_throttle.c.company == company, wc_login_throttle.c.client == client)).first()
+            if row is None or now >= row.blocked_until:
+                return None
+            connection.execute(update(wc_login_throttle).where(
+                wc_login_throttle.c.company == company, wc_login_throttle.c.client == client).values(
+                refused=wc_login_throttle.c.refused + 1))
+        return Refusal(user, client, row.failures, row.blocked_until - now, False, company=company)
+
+    def failed(self, user: str, client: str) -> None:
+        """Count one wrong password (or unknown user name) from ``client``."""
+        company, now = self._key(user), self._clock()
+        with self.engine.begin() as connection:
+            # Failures not repeated for ``forget_after`` are forgotten: the table stays small.
+            connection.execute(delete(wc_login_throttle).where(
+                wc_login_throttle.c.last_failure < now - self.forget_after, wc_login_throttle.c.blocked_until < now))
+            if connection.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            connection.execute(dialect_insert(wc_login_throttle).values(
+                company=company, client=client, failures=0, refused=0, last_failure=now, blocked_until=now)
+                .on_conflict_do_nothing(index_elements=["company", "client"]))
+            row = connection.execute(select(wc_login_throttle).where(
+                wc_login_throttle.c.company == company, wc_login_throttle.c.client == client).with_for_update()).one()
+            failures = row.failures + 1
+            connection.execute(update(wc_login_throttle).where(
+                wc_login_throttle.c.company == company, wc_login_throttle.c.client == client).values(
+                failures=failures, last_failure=now,
+                blocked_until=max(row.blocked_until, now + self._delay(failures, self.free_failures))))
+
+    def succeeded(self, user: str, client: str) -> None:
+        """A good login forgets that company's failures from ``client``."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(wc_login_throttle).where(
+                wc_login_throttle.c.company == self._key(user), wc_login_throttle.c.client == client))
+
+    def tracked(self) -> int:
+        """How many (company, address) keys have failures not yet forgotten."""
+        return len(self.statuses())
+
+    def statuses(self) -> list[ThrottleStatus]:
+        """Every (company, address) with failures not yet forgotten, most recent first (``username`` holds the
+        company here)."""
+        now = self._clock()
+        with self.engine.begin() as connection:
+            rows = connection.execute(select(wc_login_throttle).where(or_(
+                wc_login_throttle.c.last_failure >= now - self.forget_after,
+                wc_login_throttle.c.blocked_until > now)).order_by(wc_login_throttle.c.last_failure.desc())).all()
+        return [ThrottleStatus(row.company, row.client, row.failures, row.refused, row.last_failure,
+                               row.blocked_until) for row in rows]
+
+
 class SharedWebConnectorService(WebConnectorService):
     """The Web Connector service whose tickets and company bridges live in the shared tables: every worker
     process runs one, and any of them answers any call of any session."""
 
     def __init__(self, users: UserDirectory, shared: SharedSessions, **options: Any) -> None:
         options.setdefault("clock", shared.clock)
+        # Wrong passwords are counted where every worker sees them, per company and address.
+        users.throttle = SharedLoginThrottle(shared.engine, lambda name: getattr(users.get(name), "company", ""),
+                                             clock=shared.clock)
         super().__init__(users, idle_timeout=shared.idle_timeout, quiet_timeout=shared.quiet_timeout, **options)
         self.shared = shared
         self._loaded = threading.local()
@@ -865,6 +956,11 @@ class SharedWebConnectorService(WebConnectorService):
         if session is not None and session.ended and session.outcome == "completed":
             return 100  # the first 100 % was lost with the worker that sent it
         return super().receive_response_xml(ticket, response, hresult, message)
+
+    def login_throttles(self) -> list[dict[str, object]]:
+        """Logins held back after wrong passwords, per company and client address, from the shared table."""
+        return [{**status.to_dict(), "username": "", "company": status.username}
+                for status in self.users.throttle.statuses()]
 
     def sessions(self) -> list[WebSession]:
         """Not listed across workers (tickets are kept hashed); use :meth:`SharedSessions.tickets` for a count."""

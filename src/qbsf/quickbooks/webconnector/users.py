@@ -84,9 +84,15 @@ class Refusal:
     failures: int
     retry_in: float
     by_address: bool  # True: the address has failed across many user names, not just this one
+    #: The throttle counts per company (hosted workers): the company the user name serves, "" for none.
+    company: str | None = None
 
     def __str__(self) -> str:
-        scope = "from this address for any user" if self.by_address else "for this user from this address"
+        if self.company is not None:
+            scope = (f"for company {self.company} from this address" if self.company
+                     else "with user names no company has, from this address")
+        else:
+            scope = "from this address for any user" if self.by_address else "for this user from this address"
         return f"{self.failures} failed attempts {scope}; next attempt allowed in {self.retry_in:.0f} s"
 
 
