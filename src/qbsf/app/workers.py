@@ -168,7 +168,10 @@ class HostedWorker:
         self.config = config
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         url = make_url(config.database)
-        pool = ({"pool_size": config.pool_size, "max_overflow": config.max_overflow}
+        # No ping before each use: it doubled the round trips of every short transaction. After a database restart
+        # the first statement on a dead connection fails and SQLAlchemy renews the whole pool; that company's cycle
+        # (or that Web Connector call, which the Web Connector repeats) is retried.
+        pool = ({"pool_size": config.pool_size, "max_overflow": config.max_overflow, "pool_pre_ping": False}
                 if url.get_backend_name() == "postgresql" else None)
         # One store (and one connection pool) for the deployment's tables and every company's rows: it creates or
         # upgrades the tables; each company's engine gets a store scoped to it (TenantRegistry.open).

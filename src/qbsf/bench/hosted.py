@@ -287,7 +287,7 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
            "XDG_CONFIG_HOME": str(tmp / "config"), "HOME": str(tmp)}
     command = [sys.executable, "-m", "qbsf.app.cli", "serve", "--workers", str(workers), "--database", database,
                "--registry", str(tmp / "webconnector.json"), "--port", str(port),
-               "--poll-wait", "2", "--lease-seconds", "6", "--stale-after", "15"]
+               "--poll-wait", "2", "--lease-seconds", "6", "--stale-after", "15", "--log-level", "warning"]
     log_file = (tmp / "serve.log").open("w")
     serve = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -363,8 +363,11 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
         steady_seconds = time.perf_counter() - steady_started
         steady_sessions = run.sessions - steady_from
         stop.set()
+        # The stand-ins finish the call in hand; one stuck in a call (a worker just killed) is left behind rather
+        # than stretching the run past --timeout.
+        join_until = time.monotonic() + 15
         for thread in threads:
-            thread.join(30)
+            thread.join(max(0.0, join_until - time.monotonic()))
         if kill_thread is not None:
             kill_thread.join(5)
     finally:
@@ -412,7 +415,7 @@ def _stop(serve: subprocess.Popen[bytes]) -> None:
     if serve.poll() is None:
         os.killpg(serve.pid, signal.SIGTERM)
         try:
-            serve.wait(60)
+            serve.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(serve.pid, signal.SIGKILL)
             serve.wait(10)

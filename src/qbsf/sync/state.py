@@ -357,7 +357,7 @@ def _make_engine(target: str | Path, options: dict[str, Any] | None = None) -> E
                           hint="use a file path, ':memory:' or e.g. postgresql+psycopg://user@host/qbsf") from exc
     if url.get_backend_name() != "sqlite":
         try:
-            return create_engine(url, pool_pre_ping=True, **(options or {}))
+            return create_engine(url, **{"pool_pre_ping": True, **(options or {})})
         except (ModuleNotFoundError, NoSuchModuleError) as exc:
             raise ConfigError(f"no database driver for {url.drivername!r}",
                               hint="install the driver (e.g. pip install psycopg) or use a SQLite file") from exc

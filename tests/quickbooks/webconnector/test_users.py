@@ -114,3 +114,28 @@ def test_the_hash_carries_its_cost() -> None:
     cheap = hash_password("password-1", cost=2**10)
     assert cheap.split("$")[1] == "1024" and verify_password("password-1", cheap)
     assert hash_password("password-1").split("$")[1] == str(2**14)
+
+
+def test_a_verified_password_is_recognised_without_scrypt_and_a_guess_never_is(monkeypatch) -> None:
+    from qbsf.quickbooks.webconnector import users as users_module
+
+    checked: list[str] = []
+    real = users_module.verify_password
+    monkeypatch.setattr(users_module, "verify_password", lambda password, stored: (checked.append(password),
+                                                                                   real(password, stored))[1])
+    users = UserDirectory()
+    users.add_hashed("acme-qbwc", hash_password("right-password", cost=2**10), "acme")
+    for _session in range(3):  # the Web Connector logs in every few minutes with the same password
+        assert users.authenticate("acme-qbwc", "right-password", client="10.0.0.5").company == "acme"
+    assert checked == ["right-password"], "scrypt ran for the first login only"
+    assert users.authenticate("acme-qbwc", "right-passwore", client="10.0.0.6") is None
+    assert checked[-1] == "right-passwore", "a wrong password always goes through scrypt"
+    users.add_hashed("acme-qbwc", hash_password("new-password", cost=2**10), "acme")  # the password was changed
+    assert users.authenticate("acme-qbwc", "right-password", client="10.0.0.5") is None
+    assert users.authenticate("acme-qbwc", "new-password", client="10.0.0.5").company == "acme"
+    monkeypatch.setattr(UserDirectory, "REMEMBER_SECONDS", -1.0)
+    users.add_hashed("acme-qbwc", hash_password("new-password", cost=2**10), "acme")
+    before = len(checked)
+    users.authenticate("acme-qbwc", "new-password", client="10.0.0.5")
+    users.authenticate("acme-qbwc", "new-password", client="10.0.0.5")
+    assert len(checked) == before + 2, "past its time a password is verified with scrypt again"

@@ -144,6 +144,8 @@ wc_login_throttle = Table(
     Column("blocked_until", Float, nullable=False),
 )
 
+#: A ticket's ``last_seen`` is written again once it moved this many seconds (it measures silences of minutes).
+SEEN_RESOLUTION = 5.0
 #: How long a wait goes without looking at the tables again, in case a wake-up signal was lost.
 RECHECK_SECONDS = 1.0
 _CHANNEL = "qbsf_wc"
@@ -269,8 +271,10 @@ class SharedSessions:
 
     def changed(self, connection: Connection, company: str) -> None:
         """``company`` changed in ``connection``'s transaction: its waiters here and in every worker wake at commit."""
-        self.signals.notify(connection, company)
-        connection.info.setdefault("qbsf_changed", set()).add(company)
+        changed = connection.info.setdefault("qbsf_changed", set())
+        if company not in changed:  # one NOTIFY per company and transaction is enough (the payload is the name)
+            self.signals.notify(connection, company)
+            changed.add(company)
 
     def ensure_company(self, company: str, *, company_file: str = "", run_every_minutes: float | None = None,
                        ) -> None:
@@ -366,13 +370,26 @@ class SharedSessions:
         """The session of ``ticket``, if the database knows it."""
         with self.begin() as connection:
             row = connection.execute(select(wc_ticket).where(wc_ticket.c.ticket_key == ticket_key(ticket))).first()
-        return None if row is None else self._session_from(ticket, row)
+        if row is None:
+            return None
+        session = self._session_from(ticket, row)
+        session._stored = self._ticket_values(session)  # type: ignore[attr-defined]  # what save_ticket compares
+        return session
 
     def save_ticket(self, session: WebSession) -> None:
-        """Write back what a call changed in ``session`` (no-op if the ticket was removed meanwhile)."""
+        """Write back what a call changed in ``session`` (no-op if the ticket was removed meanwhile).
+
+        Nothing is written when only ``last_seen`` moved, by less than :data:`SEEN_RESOLUTION` seconds: most calls
+        change nothing else, and the expiry and silence checks work in tens of seconds."""
+        values = self._ticket_values(session)
+        stored = getattr(session, "_stored", None)
+        if stored is not None and {k: v for k, v in values.items() if k != "last_seen"} == {
+                k: v for k, v in stored.items() if k != "last_seen"} and \
+                values["last_seen"] - stored["last_seen"] < SEEN_RESOLUTION:
+            return
         with self.begin() as connection:
             connection.execute(update(wc_ticket).where(wc_ticket.c.ticket_key == ticket_key(session.ticket))
-                               .values(**self._ticket_values(session)))
+                               .values(**values))
 
     def pop_ticket(self, ticket: str) -> WebSession | None:
         """Remove ``ticket`` and return its session."""
@@ -846,6 +863,7 @@ class SharedLoginThrottle(LoginThrottle):
         super().__init__(**options)
         self.engine = engine
         self.company_of = company_of
+        self._clean = threading.local()
 
     def _key(self, user: str) -> str:
         return self.company_of(user) or ""
@@ -856,6 +874,9 @@ class SharedLoginThrottle(LoginThrottle):
         with self.engine.begin() as connection:
             row = connection.execute(select(wc_login_throttle).where(
                 wc_login_throttle.c.company == company, wc_login_throttle.c.client == client)).first()
+            # A good login right after a check that found nothing to forget skips the delete (one statement less
+            # per session).
+            self._clean.key = (company, client) if row is None else None
             if row is None or now >= row.blocked_until:
                 return None
             connection.execute(update(wc_login_throttle).where(
@@ -887,6 +908,8 @@ class SharedLoginThrottle(LoginThrottle):
 
     def succeeded(self, user: str, client: str) -> None:
         """A good login forgets that company's failures from ``client``."""
+        if getattr(self._clean, "key", None) == (self._key(user), client):
+            return
         with self.engine.begin() as connection:
             connection.execute(delete(wc_login_throttle).where(
                 wc_login_throttle.c.company == self._key(user), wc_login_throttle.c.client == client))

@@ -216,10 +216,17 @@ class LoginThrottle:
 class UserDirectory:
     """The Web Connector users this endpoint accepts, each bound to exactly one company."""
 
+    #: How long a password verified with scrypt is recognised without scrypt again (see :meth:`_remembered`).
+    REMEMBER_SECONDS = 900.0
+
     def __init__(self, throttle: LoginThrottle | None = None) -> None:
         self.throttle = throttle if throttle is not None else LoginThrottle()
         self._users: dict[str, WebConnectorUser] = {}
         self._lock = threading.Lock()
+        # user key → (HMAC of its stored hash and the password that matched it, until when); the HMAC key is random
+        # and lives in this process only.
+        self._verified: dict[str, tuple[bytes, float]] = {}
+        self._verified_key = secrets.token_bytes(32)
 
     @staticmethod
     def _key(username: str) -> str:
@@ -246,6 +253,25 @@ class UserDirectory:
             self._users[self._key(username)] = user
         return user
 
+    def _digest(self, user: WebConnectorUser, password: str) -> bytes:
+        return hmac.new(self._verified_key, f"{user.password_hash}\x00{password}".encode(), hashlib.sha256).digest()
+
+    def _remember(self, user: WebConnectorUser, password: str) -> None:
+        with self._lock:
+            self._verified[self._key(user.username)] = (self._digest(user, password),
+                                                        time.monotonic() + self.REMEMBER_SECONDS)
+
+    def _remembered(self, user: WebConnectorUser, password: str) -> bool:
+        """Whether this exact password matched this user's stored hash within :data:`REMEMBER_SECONDS`.
+
+        Every company's Web Connector logs in every few minutes with the same password; scrypt (tens of ms of a
+        core, on purpose) then ran for every session of every company. Only a password already verified is
+        recognised: a wrong one (a guess) still costs scrypt, and a changed password hash never matches."""
+        with self._lock:
+            entry = self._verified.get(self._key(user.username))
+        return (entry is not None and entry[1] > time.monotonic()
+                and hmac.compare_digest(entry[0], self._digest(user, password)))
+
     def get(self, username: str) -> WebConnectorUser | None:
         """The user named ``username``, if registered."""
         with self._lock:
@@ -267,7 +293,12 @@ class UserDirectory:
             log.warning("Web Connector login for %r from %s refused: %s", username, address, refusal)
             return None
         user = self.get(username)
-        ok = verify_password(password, user.password_hash if user else _DECOY_HASH) and user is not None
+        if user is not None and self._remembered(user, password):
+            ok = True
+        else:
+            ok = verify_password(password, user.password_hash if user else _DECOY_HASH) and user is not None
+            if ok and user is not None:
+                self._remember(user, password)
         if not ok:
             self.throttle.failed(name, address)
             log.warning("Web Connector login failed for %r from %s", username, address)
