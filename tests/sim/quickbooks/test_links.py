@@ -309,3 +309,15 @@ def test_show_lists_bill_payments(tmp_path):
     (record,) = [json.loads(line) for line in result.output.splitlines()]
     assert (record["RefNumber"], record["Amount"], record["AppliedToTxnRet"][0]["TxnID"]) == (
         "77", "3.00", made["TxnID"])
+
+
+def test_a_credit_set_by_a_payment_mod_is_said_to_be_unsupported_never_dropped_silently(qb, txt, company):
+    invoice_id, memo_id = invoice(qb, txt), credit_memo(qb, txt)
+    paid = qb.ok(payment(invoice_id, "100.00", [], total="100.00"))
+    answer = qb.one(f"<ReceivePaymentModRq><ReceivePaymentMod><TxnID>{txt(paid, 'TxnID')}</TxnID><EditSequence>"
+                    f"{txt(paid, 'EditSequence')}</EditSequence><AppliedToTxnMod><TxnID>{invoice_id}</TxnID>"
+                    f"<PaymentAmount>100.00</PaymentAmount><SetCredit><CreditTxnID>{memo_id}</CreditTxnID>"
+                    "<AppliedAmount>70.00</AppliedAmount></SetCredit></AppliedToTxnMod></ReceivePaymentMod>"
+                    "</ReceivePaymentModRq>")
+    assert answer.get("statusCode") == "530" and '"AppliedToTxnMod/SetCredit"' in answer.get("statusMessage")
+    assert txt(one_of(qb, txt, "CreditMemo", memo_id), "CreditRemaining") == "70.00"

@@ -227,6 +227,9 @@ def payment_mod(company: Company, data: dict[str, Any], warnings: list[QbStatus]
               for applied in row.body.get("AppliedToTxnRet", [])}
     if "AppliedToTxnMod" in data:
         wanted = [(applied.get("TxnID", ""), applied.get("PaymentAmount")) for applied in data["AppliedToTxnMod"]]
+        # A credit applied by a Mod (SetCredit) or a discount is not modelled here: said, never silently dropped.
+        warnings.extend(unsupported(f"AppliedToTxnMod/{key}") for applied in data["AppliedToTxnMod"]
+                        for key in applied if key not in ("TxnID", "PaymentAmount"))
     elif customer.id != row.customer_id:
         wanted = []  # another customer's payment no longer pays this customer's invoices
     else:
