@@ -16,7 +16,15 @@ def test_a_failed_write_back_is_retried_by_a_cycle_without_changes(world, monkey
             raise Retriable("Salesforce did not answer in time")
         return real_update_many(sobject, records, *args, **kwargs)
 
+    real_update_and_read = world.sf.update_and_read
+
+    def composite_failing_while_down(sobject, records, *args, **kwargs):
+        if down[0]:
+            raise Retriable("Salesforce did not answer in time")
+        return real_update_and_read(sobject, records, *args, **kwargs)
+
     monkeypatch.setattr(world.sf, "update_many", failing_while_down)
+    monkeypatch.setattr(world.sf, "update_and_read", composite_failing_while_down)  # the write-back's one call
     first = world.engine().sync_sf_to_qb(["Account"])
     assert first.error is None and len(world.customers()) == 1
     assert not world.sf_state.get("Account", account).get("QB_Customer_ID__c"), "the write-back failed"

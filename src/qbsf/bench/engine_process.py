@@ -4,12 +4,18 @@ The Salesforce emulator is served over HTTP by the bench's process, and QuickBoo
 simulator there over a pipe (:class:`PipeTransport`: one qbXML message in, its response out, as any transport).
 The engine's process is started fresh (``spawn``: it inherits none of the emulators' memory) and reports its own
 peak resident set size (``ru_maxrss``) with the pass's counts.
+
+``QBSF_BENCH_TRACEMALLOC=N`` (environment) makes the engine's process trace its Python allocations
+(:mod:`tracemalloc`) and print, at the end of the pass, the traced peak and the ``N`` allocation sites
+(file:line) holding the most memory still alive — what the pass keeps, by where it was allocated.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -66,8 +72,67 @@ class EngineRun:
     by_entity: dict[str, int] = field(default_factory=dict)
 
 
+TRACE_ENV = "QBSF_BENCH_TRACEMALLOC"
+FRAMES_ENV = "QBSF_BENCH_TRACEMALLOC_FRAMES"  # frames kept per allocation (1 = fastest; more for the tracebacks)
+SAMPLE_SECONDS = 10.0
+
+
+def _trace_sites() -> int:
+    """How many allocation sites to print (``QBSF_BENCH_TRACEMALLOC``; 0 = no tracing)."""
+    text = os.environ.get(TRACE_ENV, "").strip()
+    return int(text) if text.isdigit() else (25 if text else 0)
+
+
+def _rss_mb() -> float:
+    """This process's resident set size now (Linux /proc), in MB."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * resource.getpagesize() / 2**20
+
+
+def _sample_memory() -> None:
+    """Every few seconds while tracing: resident memory and the traced Python memory (now, peak), to stderr."""
+    import tracemalloc
+
+    started = time.monotonic()
+    while tracemalloc.is_tracing():
+        current, peak = tracemalloc.get_traced_memory()
+        print(f"engine memory at {time.monotonic() - started:6.0f} s: RSS {_rss_mb():,.0f} MB, traced "
+              f"{current / 2**20:,.1f} MiB (peak {peak / 2**20:,.1f})", file=sys.stderr, flush=True)
+        time.sleep(SAMPLE_SECONDS)
+
+
+def allocation_report(top: int) -> str:
+    """The traced peak and the ``top`` sites (file:line) holding the most memory now, as printed lines."""
+    import tracemalloc
+
+    current, peak = tracemalloc.get_traced_memory()
+    snapshot = tracemalloc.take_snapshot().filter_traces((
+        tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+        tracemalloc.Filter(False, "<unknown>")))
+    lines = [f"engine's traced Python memory: {current / 2**20:,.1f} MiB alive at the end, {peak / 2**20:,.1f} MiB "
+             f"at its peak; the {top} sites holding the most:"]
+    for stat in snapshot.statistics("lineno")[:top]:
+        frame = stat.traceback[0]
+        lines.append(f"  {stat.size / 2**20:8.2f} MiB {stat.count:>9,} blocks  {frame.filename}:{frame.lineno}")
+    lines.append("where the three biggest were allocated from (innermost last):")
+    for stat in snapshot.statistics("traceback")[:3]:
+        lines.append(f"  {stat.size / 2**20:8.2f} MiB {stat.count:>9,} blocks")
+        lines.extend(f"      {frame.filename}:{frame.lineno}" for frame in stat.traceback)
+    return "\n".join(lines)
+
+
 def _engine_main(job: EngineJob, connection: Connection) -> None:
     """The engine's process: one full Salesforce → QuickBooks pass, then its figures over the pipe."""
+    sites = _trace_sites()
+    if sites:
+        import tracemalloc
+
+        frames = os.environ.get(FRAMES_ENV, "").strip()
+        tracemalloc.start(int(frames) if frames.isdigit() else 1)
+        threading.Thread(target=_sample_memory, name="qbsf-bench-memory", daemon=True).start()
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
     from qbsf.salesforce.auth import ClientCredentialsAuth
     from qbsf.salesforce.client import SalesforceClient
@@ -85,6 +150,8 @@ def _engine_main(job: EngineJob, connection: Connection) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         report = engine.sync_sf_to_qb(full=True)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        if sites:
+            print(allocation_report(sites), file=sys.stderr, flush=True)
         state.close()
         sf.close()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

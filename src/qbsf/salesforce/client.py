@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote as urlquote
+from urllib.parse import urlencode
 
 import httpx
 from tenacity import (
@@ -45,6 +46,10 @@ log = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "62.0"
 COLLECTION_LIMIT = 200  # sObject Collections: at most 200 records per request
 COMPOSITE_LIMIT = 25  # composite: at most 25 subrequests per request
+# ... of which at most 5 may be sObject Collections or query operations (Query, QueryAll): "You can have up to 25
+# subrequests in a single call. Up to 5 of these subrequests can be sObject Collections or query operations"
+# (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-composite-post.html).
+COMPOSITE_HEAVY_LIMIT = 5
 CALL_OPTIONS = "client=qbsf"
 USAGE_WARNING = 0.9  # share of the daily API allocation at which qbsf warns once
 UNCERTAIN_STATUSES = (500, 502, 504)  # the server may have acted before failing: never blindly resend a create
@@ -327,9 +332,10 @@ class SalesforceClient:
         return [record for page in self.iter_query(soql, include_deleted=True, batch_size=batch_size)
                 for record in page]
 
-    def count(self, soql: str) -> int:
-        """``totalSize`` of a ``SELECT COUNT() …`` query."""
-        return int(self._json("GET", "query", params={"q": soql}).get("totalSize", 0))
+    def count(self, soql: str, *, include_deleted: bool = False) -> int:
+        """``totalSize`` of a ``SELECT COUNT() …`` query (``queryAll`` with ``include_deleted``)."""
+        resource = "queryAll" if include_deleted else "query"
+        return int(self._json("GET", resource, params={"q": soql}).get("totalSize", 0))
 
     def get(self, sobject: str, record_id: str, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """One record by Id (optionally only ``fields``)."""
@@ -528,6 +534,50 @@ class SalesforceClient:
         return [r for r in results if r is not None]
 
     # ---- composite ---------------------------------------------------------------------------------------------
+    def update_and_read(self, sobject: str, records: Sequence[Mapping[str, Any]], *,
+                        before: Mapping[str, str] | None = None, after: Mapping[str, str] | None = None
+                        ) -> tuple[list[RecordResult], dict[str, dict[str, Any]]]:
+        """Update ``records`` by Id (sObject Collections of 200, ``allOrNone=false``) in ONE ``/composite`` call,
+        with SOQL reads run just before them (``before``: referenceId → SOQL) and just after them (``after``).
+
+        Subrequests run in order, each seeing what the earlier ones committed, and the whole call counts as one API
+        call. Collections and queries together are at most :data:`COMPOSITE_HEAVY_LIMIT` (Salesforce's limit), so
+        with two reads up to 600 records fit one call. Returns one :class:`RecordResult` per record (in input
+        order; a collection refused as a whole fails each of its records with that error) and the first page of each
+        read that succeeded (referenceId → query body). Records must have distinct Ids.
+        """
+        reads_before, reads_after = dict(before or {}), dict(after or {})
+        chunks = [list(records[start:start + COLLECTION_LIMIT]) for start in range(0, len(records), COLLECTION_LIMIT)]
+        heavy = len(chunks) + len(reads_before) + len(reads_after)
+        if heavy > COMPOSITE_HEAVY_LIMIT:
+            raise QbsfError(f"{len(chunks)} collections and {len(reads_before) + len(reads_after)} queries do not fit "
+                            f"one composite call (at most {COMPOSITE_HEAVY_LIMIT})",
+                            hint=f"send at most {COLLECTION_LIMIT * (COMPOSITE_HEAVY_LIMIT - 2)} records with 2 reads")
+        if any(not record.get("Id") for record in records):
+            raise QbsfError(f"every {sobject} record to update needs its Id", hint="update records by Id")
+        subrequests: list[dict[str, Any]] = [_query_subrequest(reference, soql)
+                                             for reference, soql in reads_before.items()]
+        for number, chunk in enumerate(chunks):
+            subrequests.append({"method": "PATCH", "url": "composite/sobjects", "referenceId": f"update_{number}",
+                                "body": {"allOrNone": False,
+                                         "records": [self._with_type(sobject, record) for record in chunk]}})
+        subrequests.extend(_query_subrequest(reference, soql) for reference, soql in reads_after.items())
+        answers = {result.reference_id: result for result in self.composite(subrequests)}
+        results: list[RecordResult] = []
+        for number, chunk in enumerate(chunks):
+            answer = answers.get(f"update_{number}")
+            start = number * COLLECTION_LIMIT
+            if answer is not None and answer.ok and isinstance(answer.body, list) and len(answer.body) == len(chunk):
+                results.extend(_record_result(start + i, item, sobject) for i, item in enumerate(answer.body))
+                continue
+            error = (answer.error if answer is not None else None) or SalesforceRetriable(
+                "the collection got no answer in the composite call", error_code="BAD_RESPONSE", sobject=sobject,
+                hint="qbsf retries on the next cycle")
+            results.extend(RecordResult(start + i, False, errors=[error]) for i in range(len(chunk)))
+        pages = {reference: answers[reference].body for reference in [*reads_before, *reads_after]
+                 if reference in answers and answers[reference].ok and isinstance(answers[reference].body, dict)}
+        return results, pages
+
     def composite(self, subrequests: Sequence[Mapping[str, Any]], *, all_or_none: bool = False,
                   collate: bool = False) -> list[CompositeResult]:
         """Run subrequests (``method``, ``url``, ``referenceId``, optional ``body``) 25 a call, in order.
@@ -565,6 +615,11 @@ class SalesforceClient:
                 results.append(CompositeResult(str(item.get("referenceId")), int(item.get("httpStatusCode", 0)),
                                                item.get("body"), dict(item.get("httpHeaders") or {})))
         return results
+
+
+def _query_subrequest(reference: str, soql: str) -> dict[str, Any]:
+    """A composite ``query`` subrequest: the SOQL travels in the url's ``q`` parameter."""
+    return {"method": "GET", "referenceId": reference, "url": f"query?{urlencode({'q': soql})}"}
 
 
 def _body(response: httpx.Response) -> Any:

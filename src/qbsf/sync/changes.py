@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qbsf.errors import QbsfError, Retriable
 from qbsf.sync.entities import (
@@ -26,6 +26,9 @@ from qbsf.sync.entities import (
 )
 from qbsf.sync.pipeline.source import Cursor, ReadStart, salesforce_pages
 from qbsf.sync.state import StateStore
+
+if TYPE_CHECKING:
+    from qbsf.sync.write_back import OwnWriteLedger, OwnWrites
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +148,9 @@ class SystemModstampPoller:
         self._prefetched: dict[str, list[dict[str, Any]]] = {}  # SOQL → every record it returned (one page)
         self._prefetched_counts: dict[str, int] = {}  # COUNT() SOQL → totalSize
         self.errors: dict[str, str] = {}  # entity → why its read failed in the last pass (the others went on)
+        # The engine's write-backs during each entity's poll (qbsf.sync.write_back): remembered as seen, and the
+        # watermark moved past them once the poll is over. Not needed when the integration user is excluded.
+        self.own_writes: OwnWriteLedger | None = None
 
     def _window(self, spec: EntitySpec) -> Cursor:
         return Cursor(self.state, spec.watermark_source, entity=spec.name, overlap=self.overlap,
@@ -279,6 +285,8 @@ class SystemModstampPoller:
             pending = _PendingPoll()
             self._pending[spec.name] = pending
             yielded = False
+            if self.own_writes is not None and not self.exclude_user:
+                self.own_writes.begin(spec.name)
             try:
                 pending.plan = self._plan(spec, since, full)
                 for records in self._pages_of(spec, pending.plan, pending):
@@ -293,10 +301,14 @@ class SystemModstampPoller:
                                len(records) - len(batch))
                     if batch or not yielded:
                         pending.versions.update((record["Id"], versions[record["Id"]]) for record in batch)
+                        if self.own_writes is not None:
+                            self.own_writes.expect(spec.name, pending.versions)
                         yielded = pending.awaiting = True
                         yield ChangeBatch(spec=spec, records=batch, source="poll")
             except QbsfError as exc:
                 self._pending.pop(spec.name, None)
+                if self.own_writes is not None:
+                    self.own_writes.end(spec.name)
                 if isinstance(exc, Retriable):
                     raise
                 self.errors[spec.name] = str(exc)
@@ -332,15 +344,21 @@ class SystemModstampPoller:
     def _finish(self, name: str) -> None:
         """An entity's read is over and acknowledged: move its watermark when every record was handled."""
         pending = self._pending.pop(name)
+        own = self.own_writes.end(name) if self.own_writes is not None else None
         if not pending.complete:
             return
         spec = entity(name)
         source = spec.watermark_source
+        current = self.state.get_watermark(source)
+        newest = current
+        if pending.newest is not None:
+            newest = max(pending.newest, current) if current else pending.newest
+        past_own = self._past_own_writes(spec, newest, own)
         with self.state.batch():
-            current = self.state.get_watermark(source)
-            newest = current
-            if pending.newest is not None:
-                newest = max(pending.newest, current) if current else pending.newest
+            if past_own is not None:
+                logger.info("%s: the engine's own write-backs up to %s are not read again", spec.name, past_own)
+                newest = past_own
+            if newest is not None and newest != current:
                 self.state.set_watermark(source, newest)
                 forget = soql_datetime(parse_sf_datetime(newest) - self.overlap)
                 self.state.remember_seen(source, (), forget_before=forget)
@@ -348,6 +366,32 @@ class SystemModstampPoller:
             if plan is not None and plan.start is not None:
                 self._window(spec).after_read(plan.start, mark_before=plan.mark, whole_read=pending.whole,
                                               mark_after=parse_sf_datetime(newest) if newest else None)
+
+    def _past_own_writes(self, spec: EntitySpec, newest: str | None, own: OwnWrites | None) -> str | None:
+        """How far the watermark may move past ``newest`` over the engine's own write-backs of this poll (None: not
+        at all): up to the newest own write, short of the oldest version not proven own.
+
+        Only when one ``COUNT()`` of every record of the object changed since ``newest`` (deleted ones included, no
+        other condition) equals the number of records the engine alone wrote since: every own write is among them,
+        so the two sets are the same and nobody else changed a record in between — else the next poll reads the
+        write-back, as before (it costs reads, never a change)."""
+        if own is None or own.unproven or own.newest is None or newest is None:
+            return None
+        target = own.newest
+        if own.cap is not None:
+            target = min(target, soql_datetime(parse_sf_datetime(own.cap) - timedelta(milliseconds=1)))
+        if target <= newest:
+            return None
+        count = _count_all(self.sf)
+        if count is None:
+            return None
+        try:
+            changed = count(f"SELECT COUNT() FROM {spec.sf_object} WHERE SystemModstamp > {newest}")
+        except QbsfError as exc:
+            logger.info("%s: own write-backs not confirmed (%s); the next poll reads them", spec.name, exc)
+            return None
+        written = self.state.count_seen_between(spec.watermark_source, _after(newest), "9999", entity=spec.name)
+        return target if changed == written else None
 
     def read_ids(self, spec: EntitySpec, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Read listed records of ``spec`` (eligible ones only) in as few queries as the URL length allows."""
@@ -508,6 +552,20 @@ class QueueSource:
         updates = [{"Id": row_id, "Status__c": status, "Error__c": (message or "")[:QUEUE_ERROR_LENGTH] or None,
                     "Processed_At__c": processed_at} for row_id, (status, message) in finished.items()]
         self._update(updates)
+
+
+def _after(version: str) -> str:
+    """The first version after ``version`` (one millisecond later), in the poll's text form."""
+    return soql_datetime(parse_sf_datetime(version) + timedelta(milliseconds=1))
+
+
+def _count_all(sf: Any) -> Any:
+    """A ``COUNT()`` that includes deleted records (the client's ``count(…, include_deleted=True)``), or None."""
+    for candidate in (sf, getattr(sf, "client", None)):
+        count = getattr(candidate, "count", None)
+        if callable(count) and hasattr(candidate, "iter_query"):
+            return lambda soql, count=count: int(count(soql, include_deleted=True))
+    return None
 
 
 def _succeeded(result: Any) -> bool:

@@ -28,6 +28,7 @@ from qbsf.sync.cycle_reads import room_for
 from qbsf.sync.entities import EntitySpec, dependency_order
 from qbsf.sync.outbound import EntityReport, OutboundConfig, OutboundSync, SoqlLinkResolver
 from qbsf.sync.state import Direction, RetryPolicy, StateStore
+from qbsf.sync.write_back import OwnWriteLedger
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,9 @@ class SyncEngine:
             self.sf, state, mapped_fields=self._mapped_fields(), mapped_child_fields=self._mapped_child_fields(),
             eligibility=self.config.eligibility, overlap=self.config.poll_overlap,
             exclude_user=self.config.exclude_user)
+        # The engine's own write-backs, remembered as seen by the poll (qbsf.sync.write_back).
+        self.own_writes = OwnWriteLedger()
+        self.poller.own_writes = self.own_writes
         if source is not None:
             self.source: ChangeSource = source
         elif self.config.change_source == "queue":
@@ -275,6 +279,7 @@ class SyncEngine:
                               hint="add the mapping CSV to the mappings folder (see examples/mappings)")
         outbound = OutboundSync(self.config, self.sf, self.qb, self.state, self.mappings,
                                 link_resolver=self.resolver, dry_run=dry_run, cycle=report.cycle)
+        outbound.own_writes = self.own_writes  # type: ignore[attr-defined]  # read by qbsf.sync.write_back
         try:
             if not dry_run:
                 report.reconciled = outbound.reconcile_in_flight()

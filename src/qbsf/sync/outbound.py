@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from qbsf.errors import AfterDependency, NeedsUser, QbsfError, Retriable, SyncError
-from qbsf.sync.changes import COLLECTION_SIZE, IDS_PER_QUERY
+from qbsf.errors import AfterDependency, NeedsUser, SyncError
+from qbsf.sync.changes import IDS_PER_QUERY
 from qbsf.sync.conflicts import ConflictPolicy
 from qbsf.sync.crash import crash_point
 from qbsf.sync.entities import (
@@ -76,6 +76,7 @@ from qbsf.sync.state import (
     RetryPolicy,
     StateStore,
 )
+from qbsf.sync.write_back import write_back
 
 logger = logging.getLogger(__name__)
 
@@ -912,42 +913,7 @@ class OutboundSync:
 
     def _write_back(self, spec: EntitySpec, report: EntityReport) -> None:
         """Write QuickBooks ids Salesforce does not hold yet (this batch's, and any a crash left behind)."""
-        pending = self.state.pending_write_backs(spec.name)
-        if not pending:
-            return
-        done: list[str] = []
-        gave_up: list[Activity] = []
-        first = True
-        for start in range(0, len(pending), COLLECTION_SIZE):
-            chunk = pending[start:start + COLLECTION_SIZE]
-            try:
-                results = self.sf.update_many(spec.sf_object, [{"Id": link.sf_id, spec.qb_id_field: link.qb_id}
-                                                               for link in chunk])
-            except QbsfError as exc:
-                logger.warning("%s: writing %d QuickBooks id(s) back to Salesforce failed (%s); retrying next "
-                               "cycle", spec.name, len(chunk), exc)
-                continue
-            for link, result in zip(chunk, results, strict=True):
-                if result.ok:
-                    done.append(link.sf_id)
-                elif isinstance(result.error, Retriable):
-                    logger.warning("%s %s: QuickBooks id write-back failed (%s); retrying next cycle", spec.name,
-                                   link.sf_id, result.message)
-                else:
-                    # Deleted, or refused for good: retrying every cycle would only spend API calls.
-                    done.append(link.sf_id)
-                    gave_up.append(Activity(spec.name, SF_TO_QB, "write_back", Outcome.FAILED, sf_id=link.sf_id,
-                                            qb_id=link.qb_id, cycle=self.cycle,
-                                            message=f"the QuickBooks id could not be written to {spec.sf_object}."
-                                                    f"{spec.qb_id_field}: {result.message}"))
-            if first:
-                crash_point("mid_write_back")
-                first = False
-        crash_point("after_write_back")
-        with self.state.batch():
-            self.state.mark_written_back_many(spec.name, done)
-            self.state.log_many(gave_up)
-        report.written_back += len(done) - len(gave_up)
+        write_back(self, spec, report)  # one composite call per 400 ids, the engine's own writes remembered
 
     def write_back_left_behind(self, spec: EntitySpec) -> None:
         """Write back QuickBooks ids an interrupted cycle (or a reconcile) left unwritten, though no record of

@@ -689,6 +689,14 @@ class StateStore:
                 seen_table.c.version >= low, seen_table.c.version <= high))
             return {row.record_id for row in rows}
 
+    def count_seen_between(self, source: str, low: str, high: str, *, entity: str | None = None) -> int:
+        """How many record ids have a remembered version in [``low``, ``high``] (counted here, not loaded)."""
+        key = entity_of_source(source) if entity is None else entity
+        with self._tx() as connection:
+            return int(connection.execute(select(func.count(seen_table.c.record_id.distinct())).where(
+                seen_table.c.entity == key, seen_table.c.source == source,
+                seen_table.c.version >= low, seen_table.c.version <= high)).scalar() or 0)
+
     def remember_seen(self, source: str, versions: Iterable[tuple[str, str]], *,
                       forget_before: str | None = None, entity: str | None = None) -> None:
         """Remember processed (record id, version) pairs; drop those with a version older than ``forget_before``."""
