@@ -3,11 +3,16 @@
 The Salesforce emulator is served over HTTP by the bench's process, and QuickBooks requests travel to the
 simulator there over a pipe (:class:`PipeTransport`: one qbXML message in, its response out, as any transport).
 The engine's process is started fresh (``spawn``: it inherits none of the emulators' memory) and reports its own
-peak resident set size (``ru_maxrss``) with the pass's counts.
+peak resident set size with the pass's counts: ``VmHWM`` of ``/proc/self/status``, the high-water mark of the
+process's own memory. Not ``getrusage``'s ``ru_maxrss``: Linux carries it over ``execve`` from the forked copy of
+the bench's process — which holds the seeded emulator — so it grew with the records seeded, not with the engine
+(10,000 Accounts: 177 MB by ``ru_maxrss``; the engine's own high-water mark stayed near 130 MB).
 
 ``QBSF_BENCH_TRACEMALLOC=N`` (environment) makes the engine's process trace its Python allocations
-(:mod:`tracemalloc`) and print, at the end of the pass, the traced peak and the ``N`` allocation sites
-(file:line) holding the most memory still alive — what the pass keeps, by where it was allocated.
+(:mod:`tracemalloc`, ``QBSF_BENCH_TRACEMALLOC_FRAMES`` frames each, 1 by default) and print, at the end of the
+pass, the traced peak and the ``N`` allocation sites (file:line) holding the most memory still alive — what the
+pass keeps, by where it was allocated. With it, or with ``QBSF_BENCH_MEMORY=1`` alone (no tracing), the process
+prints its resident memory every 10 s (``QBSF_BENCH_MEMORY=S``: every S seconds) with the entity the pass is at.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class EngineRun:
 
 TRACE_ENV = "QBSF_BENCH_TRACEMALLOC"
 FRAMES_ENV = "QBSF_BENCH_TRACEMALLOC_FRAMES"  # frames kept per allocation (1 = fastest; more for the tracebacks)
+MEMORY_ENV = "QBSF_BENCH_MEMORY"  # resident memory every SAMPLE_SECONDS, without tracing
 SAMPLE_SECONDS = 10.0
 
 
@@ -92,15 +98,36 @@ def _rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
+_WHERE = ["starting"]  # the entity the pass is syncing, and how far (set by the pass's progress callback)
+
+
+def _progress(name: str, done: int, total: int) -> None:
+    _WHERE[0] = f"{name} {done:,}/{total:,}"
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak resident set size (``VmHWM``), in MB; ``ru_maxrss`` where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except (OSError, IndexError, ValueError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def _sample_memory() -> None:
-    """Every few seconds while tracing: resident memory and the traced Python memory (now, peak), to stderr."""
+    """Every few seconds: resident memory, the traced Python memory (now, peak) and where the pass is, to stderr."""
     import tracemalloc
 
     started = time.monotonic()
-    while tracemalloc.is_tracing():
+    while True:
         current, peak = tracemalloc.get_traced_memory()
-        print(f"engine memory at {time.monotonic() - started:6.0f} s: RSS {_rss_mb():,.0f} MB, traced "
-              f"{current / 2**20:,.1f} MiB (peak {peak / 2**20:,.1f})", file=sys.stderr, flush=True)
+        traced = f", traced {current / 2**20:,.1f} MiB (peak {peak / 2**20:,.1f})" if tracemalloc.is_tracing() else ""
+        print(f"engine memory at {time.monotonic() - started:6.0f} s: RSS {_rss_mb():,.0f} MB (peak "
+              f"{_peak_rss_mb():,.0f}, getrusage {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f})"
+              f"{traced}; {_WHERE[0]}",
+              file=sys.stderr, flush=True)
         time.sleep(SAMPLE_SECONDS)
 
 
@@ -132,7 +159,16 @@ def _engine_main(job: EngineJob, connection: Connection) -> None:
 
         frames = os.environ.get(FRAMES_ENV, "").strip()
         tracemalloc.start(int(frames) if frames.isdigit() else 1)
+    every = os.environ.get(MEMORY_ENV, "").strip()
+    sample = bool(sites) or bool(every)
+    if sample:
+        global SAMPLE_SECONDS
+        SAMPLE_SECONDS = float(every) if every.replace(".", "", 1).isdigit() and float(every) > 0 else SAMPLE_SECONDS
         threading.Thread(target=_sample_memory, name="qbsf-bench-memory", daemon=True).start()
+        import logging
+
+        # the engine's own log lines between the samples say which step the memory went to
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="engine log: %(message)s")
     from qbsf.quickbooks.client import DefaultAccounts, QuickBooksClient
     from qbsf.salesforce.auth import ClientCredentialsAuth
     from qbsf.salesforce.client import SalesforceClient
@@ -148,13 +184,14 @@ def _engine_main(job: EngineJob, connection: Connection) -> None:
         engine = SyncEngine(SyncConfig(income_account=job.income_account, batch_size=job.batch_size), sf, qb, state,
                             load_mappings(job.mappings))
         started, cpu_started = time.perf_counter(), time.process_time()
-        report = engine.sync_sf_to_qb(full=True)
+        report = engine.sync_sf_to_qb(full=True, progress=_progress if sample else None)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        _WHERE[0] = "the pass is over"
         if sites:
             print(allocation_report(sites), file=sys.stderr, flush=True)
         state.close()
         sf.close()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        peak = _peak_rss_mb()
         connection.send(("done", EngineRun(
             seconds=seconds, cpu_seconds=cpu, peak_rss_mb=peak, sf_calls=report.sf_calls,
             qb_messages=report.qb_messages, created=report.total("created"), failed=report.total("failed"),
