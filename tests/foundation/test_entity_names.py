@@ -20,7 +20,6 @@ SHARED = ("sync", "app")
 ALLOWED = {
     "sync/entities": "the registry itself: one module per synced pair",
     "sync/migrations": "state upgrades convert rows as earlier releases stored them, by their entity names",
-    "sync/adapters.py": "the QuickBooks adapter, whose entity tables become QuickBooks data (quickbooks/entities.py)",
     "app/demo/seed.py": "demo data: records of the demo org, not behaviour",
     "app/demo/mappings.py": "demo data: sample records shown beside the mappings",
 }

@@ -233,10 +233,6 @@ class QuickBooksAdapter:
         """Records of ``qb_entity`` modified since ``since`` (transactions without their lines)."""
         return [self._found(r) for r in self.client.query(qb_entity, modified_since=since)]
 
-    def invoices_modified_since(self, since: datetime) -> list[QbFound]:
-        """Invoices modified since ``since`` (headers only)."""
-        return self.modified_since("Invoice", since)
-
     def list_all(self, qb_entity: str) -> list[QbFound]:
         """Every active record of ``qb_entity`` (Customer, Item, Vendor …)."""
         return [self._found(r) for r in self.client.query(qb_entity)]

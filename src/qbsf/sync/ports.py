@@ -76,8 +76,9 @@ class QuickBooksPort(Protocol):
         """Records of ``qb_entity`` (Customer or Item) with these full names, in one query."""
         ...
 
-    def invoices_modified_since(self, since: datetime) -> list[QbFound]:
-        """Invoices modified since ``since`` (to reconcile journaled Adds that carry no name)."""
+    def modified_since(self, qb_entity: str, since: datetime) -> list[QbFound]:
+        """Records of ``qb_entity`` modified since ``since``, headers only (to reconcile journaled Adds of an entity
+        whose records carry no unique name, such as invoices)."""
         ...
 
     def list_all(self, qb_entity: str) -> list[QbFound]:

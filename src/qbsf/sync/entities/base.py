@@ -63,6 +63,19 @@ class ChildSpec:
 Lines = ChildSpec
 
 
+def _record_classes(names: Iterable[str]) -> tuple[type, ...]:
+    """The record classes QuickBooks' declarations give these entities or types (none for one it does not know)."""
+    from qbsf.quickbooks import entities as quickbooks
+
+    found: list[type] = []
+    for name in names:
+        try:
+            found.extend(quickbooks.record_classes(name))
+        except quickbooks.UnknownEntityError:
+            continue
+    return tuple(dict.fromkeys(found))
+
+
 class EntityHooks:
     """The business rules of one entity; the defaults are what a plain entity needs (override only what differs).
 
@@ -73,26 +86,25 @@ class EntityHooks:
 
     # ---- QuickBooks shape --------------------------------------------------------------------------------------
     def record_class(self, entity: SyncedEntity) -> type | None:
-        """The QuickBooks record class whose field names the entity's mappings use (one spelling per field)."""
-        from qbsf.quickbooks import records
-
-        cls = getattr(records, entity.qb_types[0] if entity.qb_types else entity.qb_entity, None)
-        return cls if isinstance(cls, type) else None
+        """The QuickBooks record class whose field names the entity's mappings use (one spelling per field): its
+        first type's, as QuickBooks' declarations give it (:func:`qbsf.quickbooks.entities.record_classes`)."""
+        found = _record_classes(entity.qb_types[:1] or (entity.qb_entity,))
+        return found[0] if found else None
 
     def line_class(self, entity: SyncedEntity) -> type | None:
         """The QuickBooks record class of the entity's lines (None when it has none)."""
-        from qbsf.quickbooks import records
+        from qbsf.quickbooks import entities as quickbooks
 
-        element = entity.lines.element if entity.lines is not None else ""
-        cls = getattr(records, element, None) if element else None
-        return cls if isinstance(cls, type) else None
+        if entity.lines is None:
+            return None
+        try:
+            return quickbooks.line_record(entity.lines.element)
+        except quickbooks.UnknownEntityError:
+            return None
 
     def record_classes(self, entity: SyncedEntity) -> tuple[type, ...]:
         """Every QuickBooks record class the entity can be (an Item is a service, non-inventory or inventory)."""
-        from qbsf.quickbooks import records
-
-        found = [getattr(records, name, None) for name in (entity.qb_types or (entity.qb_entity,))]
-        return tuple(cls for cls in found if isinstance(cls, type))
+        return _record_classes(entity.qb_types or (entity.qb_entity,))
 
     # ---- Salesforce → QuickBooks -------------------------------------------------------------------------------
     def qb_type(self, entity: SyncedEntity, target: dict[str, Any], record: Mapping[str, Any], config: Any) -> str:

@@ -48,7 +48,7 @@ class InvoiceHooks(EntityHooks):
 
     def find_written(self, entity: SyncedEntity, qb: Any, names: Sequence[str], since: datetime) -> list[Any]:
         # An invoice has no unique name: the invoices modified since the interrupted Add are searched instead.
-        return list(qb.invoices_modified_since(since))
+        return list(qb.modified_since(entity.qb_entity, since))
 
     # ---- QuickBooks → Salesforce -------------------------------------------------------------------------------
     def prepare_inbound(self, entity: SyncedEntity, flats: Sequence[dict[str, Any]], qb: Any) -> None:
