@@ -31,11 +31,11 @@ from qbsf.sync.crash import INBOUND_POINTS, POINTS
 RECORDS = 3       # per case: with batches of 2, every pass has a first and a last batch
 BATCH = 2
 OUTBOUND_KILLS = [(point, 1) for point in POINTS] + [("after_local_record", 2)]
-# QuickBooks → Salesforce: each batch boundary of the first batch, the last batch recorded (the window not moved),
-# and the read window's move; the deletions read's points are the removal cases' (below).
+# QuickBooks → Salesforce: each batch boundary of the first batch, the last batch written but not recorded and
+# recorded (the window not moved), and the read window's move; the deletions read's points are the removal cases'.
 INBOUND_DELETION_POINTS = [point for point in INBOUND_POINTS if "deletions" in point]
 INBOUND_KILLS = [(point, 1) for point in INBOUND_POINTS if point not in INBOUND_DELETION_POINTS] + [
-    ("inbound_after_record", 2)]
+    ("inbound_after_sf_write", 2), ("inbound_after_record", 2)]
 CASES = [(case, point, hit) for case in registered_cases()
          for point, hit in (OUTBOUND_KILLS if case.direction == SF_TO_QB else INBOUND_KILLS)]
 IDS = [f"{case.label}-{point}:{hit}" for case, point, hit in CASES]
