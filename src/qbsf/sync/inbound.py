@@ -1055,6 +1055,12 @@ class InboundSync:
             events.append(Activity(spec.sf_object, QB_TO_SF, "upsert", Outcome.SKIPPED,
                                    qb_id=alike[0].qb_id if len(alike) == 1 else None, cycle=self.cycle,
                                    message=message))
+        # Records made inactive: the configured action is written to Salesforce first and told in the batch's own
+        # transaction, so a pass that dies in between finds them again (their version not seen yet) and tells them
+        # once; the values both sides agree on take the action's field with the batch's bases.
+        told = self._gone(spec, [(w.qb_id, w.label, w.sf_id or (w.link.sf_id if w.link else None))
+                                 for w in inactivated], "made inactive", report, deleted=False, record=False,
+                          agreed=bases) if inactivated else None
         with self.state.batch():
             self.store.set_snapshots(spec.name, snapshots, edit_sequences)
             for old in recreated:
@@ -1074,11 +1080,10 @@ class InboundSync:
             if cleared:
                 self.state.clear_failures_many(spec.sf_object, QB_TO_SF, cleared)
             self.state.log_many(events)
+            if told is not None:
+                told()
             if acknowledge is not None:
                 acknowledge()
-        if inactivated:
-            self._gone(spec, [(w.qb_id, w.label, w.sf_id or (w.link.sf_id if w.link else None)) for w in inactivated],
-                       "made inactive", report, deleted=False)
 
     def _link_new(self, spec: InboundSpec, links: list[Link]) -> None:
         # Never re-point an existing link: a Salesforce record already linked keeps its QuickBooks record.
@@ -1144,11 +1149,13 @@ class InboundSync:
         crash_point("inbound_after_deletions")
 
     def _gone(self, spec: InboundSpec, gone: list[tuple[str, str, str | None]], what: str,
-              report: InboundEntityReport, *, deleted: bool, record: bool = True) -> Callable[[], None]:
+              report: InboundEntityReport, *, deleted: bool, record: bool = True,
+              agreed: dict[str, Base] | None = None) -> Callable[[], None]:
         """Apply the configured action to records deleted or made inactive in QuickBooks; log each one.
 
         With ``record=False`` the state is not written yet: the returned function writes it (the caller commits it
-        with what else must commit at the same time)."""
+        with what else must commit at the same time). ``agreed`` holds bases the caller is about to store (its
+        batch's): the action's field is added to those in place, the others are read from the store."""
         action = self.config.deletion_action(spec.name)
         events = []
         results: dict[str, Any] = {}
@@ -1161,8 +1168,12 @@ class InboundSync:
         # qbsf's own write: the values both sides agreed now hold it, so the next Salesforce → QuickBooks pass
         # does not read it as a Salesforce change (and fail it against a record QuickBooks no longer has).
         key = str(action.field).casefold()
+        pending = agreed if agreed is not None else {}
+        for qb_id in [qb_id for qb_id in written if qb_id in pending]:
+            pending[qb_id] = pending[qb_id].updated(salesforce={key: action.value})
+        stored = [qb_id for qb_id in written if qb_id not in pending]
         bases = {qb_id: base.updated(salesforce={key: action.value})
-                 for qb_id, base in self.bases.get_many(spec.crosswalk, written).items()} if written else {}
+                 for qb_id, base in self.bases.get_many(spec.crosswalk, stored).items()} if stored else {}
         for qb_id, label, sf_id in gone:
             answer = results.get(qb_id)
             if answer is not None and not answer.success:

@@ -123,3 +123,33 @@ def test_a_reset_re_send_killed_after_batch_2_of_4_re_sends_only_batches_3_and_4
     written.clear()
     again = run.run()  # the re-send is finished: later passes sync changes only
     assert again.entities["Customer"].synced == 0 and written == []
+
+
+def test_an_inactivation_the_pass_died_telling_is_told_once_by_the_next_pass(world, inbound, monkeypatch) -> None:
+    from qbsf.errors import Retriable
+    from qbsf.sync.inbound import DeletionAction
+    from qbsf.sync.state import Direction
+
+    action = {"Customer": DeletionAction.parse("set:Site=inactive in QuickBooks")}
+    customer = world.qb_sim.add("Customer", {"Name": "Fading Traders"})
+    assert inbound(on_deleted=action).run(["Customer"]).ok
+    world.qb_sim.advance(60)
+    world.qb_sim.modify(customer["ListID"], {"IsActive": "false"})
+    update_many = world.sf.update_many
+
+    def dies_on_the_action(sobject: str, records: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        if any(set(record) == {"Id", "Site"} for record in records):
+            raise Retriable("Salesforce went away", hint="try again")
+        return update_many(sobject, records, *args, **kwargs)
+
+    monkeypatch.setattr(world.sf, "update_many", dies_on_the_action)
+    assert inbound(on_deleted=action).run(["Customer"]).error is not None
+    monkeypatch.setattr(world.sf, "update_many", update_many)
+
+    report = inbound(on_deleted=action).run(["Customer"])
+    assert report.ok and report.entities["Customer"].inactivated == 1
+    (account,) = world.sf_state.records("Account")
+    assert account["Site"] == "inactive in QuickBooks"
+    told = [a for a in world.state.recent(50, direction=Direction.QB_TO_SF) if a.operation == "inactivate"]
+    assert [a.qb_id for a in told] == [customer["ListID"]], "told once"
+    assert inbound(on_deleted=action).run(["Customer"]).entities["Customer"].inactivated == 0
