@@ -68,6 +68,21 @@ def test_crash_hook_kills_at_the_nth_hit() -> None:
     assert result.stdout.splitlines() == ["passed 0"]
 
 
+def test_crash_hook_raises_at_the_nth_hit_when_asked_to(monkeypatch) -> None:
+    from qbsf.sync import crash
+
+    monkeypatch.setenv(crash.ENV_VAR, "inbound_after_read:2")
+    monkeypatch.setenv(crash.HOW_VAR, "raise")
+    crash.reset()
+    try:
+        crash.crash_point("inbound_after_read")
+        crash.crash_point("after_qb_write")
+        with pytest.raises(crash.CrashPointReached, match="inbound_after_read"):
+            crash.crash_point("inbound_after_read")
+    finally:
+        crash.reset()
+
+
 CRASHES = [
     ("after_journal", 1),        # Adds journaled, nothing sent
     ("mid_batch", 1),            # first Account message answered, the rest never sent

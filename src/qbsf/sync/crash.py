@@ -3,6 +3,9 @@
 Set ``QBSF_CRASH_AT=<point>`` (or ``<point>:<n>`` to crash on the n-th time the point is reached) in the
 environment of a process running a cycle: :data:`POINTS` are Salesforce → QuickBooks boundaries,
 :data:`INBOUND_POINTS` QuickBooks → Salesforce ones. Without the variable, :func:`crash_point` costs one dict lookup.
+
+With ``QBSF_CRASH_HOW=raise`` the point raises :class:`CrashPointReached` instead: an unexpected error escaping the
+pass, every ``with`` block on the way out unwinding (an open state transaction rolls back), the process alive.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 logger = logging.getLogger(__name__)
 
 ENV_VAR = "QBSF_CRASH_AT"
+HOW_VAR = "QBSF_CRASH_HOW"
 # The step boundaries of one outbound batch, in the order a cycle reaches them.
 POINTS = (
     "after_journal",        # Adds journaled, nothing sent to QuickBooks yet
@@ -41,6 +45,15 @@ INBOUND_POINTS = (
 _hits: dict[str, int] = {}
 
 
+class CrashPointReached(RuntimeError):
+    """Raised at a crash point when ``QBSF_CRASH_HOW=raise`` (not a qbsf error: nothing on the way catches it)."""
+
+
+def reset() -> None:
+    """Forget how often each point was reached (a process that runs several passes, one of them crashed)."""
+    _hits.clear()
+
+
 def crash_point(name: str) -> None:
     """Kill this process with SIGKILL when ``QBSF_CRASH_AT`` names ``name`` (at its n-th hit with ``name:n``)."""
     wanted = os.environ.get(ENV_VAR)
@@ -51,5 +64,8 @@ def crash_point(name: str) -> None:
         return
     _hits[name] = _hits.get(name, 0) + 1
     if _hits[name] >= (int(count) if count.isdigit() else 1):
+        if os.environ.get(HOW_VAR) == "raise":
+            logger.warning("crash point %s reached: raising", name)
+            raise CrashPointReached(f"crash point {name} reached")
         logger.warning("crash point %s reached: killing the process", name)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -7,9 +7,11 @@ are SQLite files the restarted pass opens again.
 
 Both directions stop at qbsf's own named crash points (``QBSF_CRASH_AT``): ``qbsf.sync.crash.POINTS`` for
 Salesforce → QuickBooks, ``qbsf.sync.crash.INBOUND_POINTS`` for QuickBooks → Salesforce (every batch boundary, the
-read window's move, the deletions read). The Salesforce → QuickBooks life-cycle check has no named points, so for a
-removal found there the child kills itself at the same kind of boundary from outside the pass: on entering or
-leaving a QuickBooks message that writes, and on entering or leaving the call that moves the check's key.
+read window's move, the deletions read). QuickBooks → Salesforce is also stopped by an unexpected error raised at
+each of its batch and window points (``QBSF_CRASH_HOW=raise``, in this process). The Salesforce → QuickBooks
+life-cycle check has no named points, so for a removal found there the child kills itself at the same kind of
+boundary from outside the pass: on entering or leaving a QuickBooks message that writes, and on entering or leaving
+the call that moves the check's key.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pytest
 from tests.sync.contract.factories import FACTORIES, removal_actions
 from tests.sync.contract.support import COMPANY_ZONE, QB_TO_SF, SF_TO_QB, Case, ContractWorld, registered_cases
 
+from qbsf.sync import crash
 from qbsf.sync.crash import INBOUND_POINTS, POINTS
 
 RECORDS = 3       # per case: with batches of 2, every pass has a first and a last batch
@@ -168,10 +171,9 @@ def test_the_inbound_kills_cover_every_crash_point() -> None:
     assert {point for point, _ in INBOUND_KILLS} | removals == set(INBOUND_POINTS)
 
 
-@pytest.mark.parametrize(("case", "point", "hit"), CASES, ids=IDS)
-def test_a_pass_killed_at_each_step_boundary_restarts_to_exactly_once(case: Case, point: str, hit: int, sf_emulator,
-                                                                     example_mappings, validating,
-                                                                     tmp_path: Path) -> None:
+def _made(case: Case, sf_emulator: Any, example_mappings: dict[str, Any],
+          tmp_path: Path) -> tuple[dict[str, str], dict[str, Any], Any, list[str], int, int]:
+    """``case``'s sample records on its source side, nothing synced yet (every file closed again)."""
     factory = FACTORIES.get(case.key)
     assert factory is not None, f"{case.label} has no sample-record factory (tests/sync/contract/factories.py)"
     env = {"SF_URL": sf_emulator.url, "SF_ID": sf_emulator.client_id, "SF_SECRET": sf_emulator.client_secret,
@@ -185,9 +187,13 @@ def test_a_pass_killed_at_each_step_boundary_restarts_to_exactly_once(case: Case
         before_sf, before_qb = len(factory.sf_records(world)), len(factory.qb_records(world))
     finally:
         _close(world)  # nothing of the parent's is open on the files while the child runs
+    return env, mappings, factory, made, before_sf, before_qb
 
-    _killed(env, mappings, case, point, hit)
 
+def _restarts_to_exactly_once(case: Case, env: dict[str, str], mappings: dict[str, Any], factory: Any,
+                              made: list[str], before_sf: int, before_qb: int, sf_emulator: Any,
+                              validating: Any) -> None:
+    """The pass after the crash, and one more: every record on the other side once, linked, nothing left to do."""
     world = _world(env, mappings, validating)
     world.sf_state = sf_emulator.state
     try:
@@ -215,6 +221,41 @@ def test_a_pass_killed_at_each_step_boundary_restarts_to_exactly_once(case: Case
             assert sf_emulator.state.get(case.sf_object, sf_id)[case.qb_id_field] == qb_id
     finally:
         _close(world)
+
+
+@pytest.mark.parametrize(("case", "point", "hit"), CASES, ids=IDS)
+def test_a_pass_killed_at_each_step_boundary_restarts_to_exactly_once(case: Case, point: str, hit: int, sf_emulator,
+                                                                     example_mappings, validating,
+                                                                     tmp_path: Path) -> None:
+    env, mappings, factory, made, before_sf, before_qb = _made(case, sf_emulator, example_mappings, tmp_path)
+    _killed(env, mappings, case, point, hit)
+    _restarts_to_exactly_once(case, env, mappings, factory, made, before_sf, before_qb, sf_emulator, validating)
+
+
+# QuickBooks → Salesforce also fails with an unexpected error at each batch and window boundary (in this process,
+# ``QBSF_CRASH_HOW=raise``): whatever unwinds on the way out leaves nothing half recorded.
+RAISES = [(case, point) for case in registered_cases() if case.direction == QB_TO_SF
+          for point, hit in INBOUND_KILLS if hit == 1]
+
+
+@pytest.mark.parametrize(("case", "point"), RAISES, ids=[f"{case.label}-{point}" for case, point in RAISES])
+def test_a_pass_failing_at_each_step_boundary_restarts_to_exactly_once(case: Case, point: str, sf_emulator,
+                                                                      example_mappings, validating, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    env, mappings, factory, made, before_sf, before_qb = _made(case, sf_emulator, example_mappings, tmp_path)
+    world = _world(env, mappings)
+    world.sf_state = sf_emulator.state
+    monkeypatch.setenv(crash.ENV_VAR, f"{point}:1")
+    monkeypatch.setenv(crash.HOW_VAR, "raise")
+    crash.reset()
+    try:
+        with pytest.raises(crash.CrashPointReached):
+            world.inbound_sync().run([case.name])
+    finally:
+        monkeypatch.delenv(crash.ENV_VAR)
+        crash.reset()
+        _close(world)
+    _restarts_to_exactly_once(case, env, mappings, factory, made, before_sf, before_qb, sf_emulator, validating)
 
 
 def test_every_direction_is_killed_somewhere() -> None:
