@@ -139,6 +139,20 @@ def test_composite_chunks_by_25_and_refuses_cross_chunk_references(sf_client) ->
         sf_client.composite([{"method": "GET", "url": "limits"}])
 
 
+def test_composite_sends_at_most_five_queries_a_call(sf_client, sf_state) -> None:
+    sf_state.insert("Account", {"Name": "Acme"})
+    reads = [{"method": "GET", "url": "query?q=SELECT+Name+FROM+Account", "referenceId": f"q{i}"} for i in range(12)]
+    writes = [{"method": "POST", "url": "sobjects/Account", "referenceId": f"a{i}", "body": {"Name": f"A{i}"}}
+              for i in range(3)]
+    calls = sf_client.calls
+    results = sf_client.composite([*reads, *writes])
+    assert sf_client.calls - calls == 3, "12 queries: 5 + 5 + 2, the writes ride along"
+    assert [r.reference_id for r in results] == [f"q{i}" for i in range(12)] + [f"a{i}" for i in range(3)]
+    assert all(r.ok for r in results) and results[11].body["records"][0]["Name"] == "Acme"
+    with pytest.raises(NeedsUser, match="5 of them collections or queries"):
+        sf_client.composite(reads, all_or_none=True)
+
+
 def test_composite_all_or_none_rolls_back(sf_client, sf_state) -> None:
     results = sf_client.composite([
         {"method": "POST", "url": "sobjects/Account", "referenceId": "ok", "body": {"Name": "Rolled back"}},

@@ -123,7 +123,8 @@ def test_update_and_read_answers_each_record_and_each_read_in_one_call(sf_state,
     assert pages["was"]["records"][0].get("Phone") is None and pages["now"]["records"][0]["Phone"] == "1"
 
 
-def test_after_a_large_initial_sync_the_first_idle_cycle_costs_one_call() -> None:
-    # 2,500 write-back echoes span two query pages: before, the first idle cycle read them again (3 calls)
+def test_after_a_large_initial_sync_the_first_idle_cycle_costs_what_a_settled_one_costs() -> None:
+    # 2,500 write-back echoes span two query pages: before, the first idle cycle read them again (two more calls)
     result = measure_idle(2, accounts=2_500, timeout=600)
-    assert result.sf_by_cycle == (1, 1), result.line()
+    first, settled = result.sf_by_cycle
+    assert first == settled <= 3, result.line()

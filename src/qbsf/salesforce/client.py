@@ -144,6 +144,29 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[tuple[int, Sequence[Any
         yield start, items[start:start + size]
 
 
+_VERSIONED = re.compile(r"^/?services/data/v[\d.]+/")
+
+
+def is_heavy_subrequest(url: str) -> bool:
+    """True for a composite subrequest Salesforce counts among its 5 collections or queries per call."""
+    resource = _VERSIONED.sub("", url).lstrip("/")
+    return resource.split("?", 1)[0].split("/", 1)[0] in ("query", "queryAll") or resource.startswith(
+        "composite/sobjects")
+
+
+def _composite_calls(subrequests: Sequence[dict[str, Any]]) -> Iterator[tuple[int, Sequence[dict[str, Any]]]]:
+    """Subrequests in order, cut into calls of at most 25, of which at most 5 collections or queries."""
+    start, heavy = 0, 0
+    for index, sub in enumerate(subrequests):
+        weight = 1 if is_heavy_subrequest(str(sub["url"])) else 0
+        if index - start == COMPOSITE_LIMIT or heavy + weight > COMPOSITE_HEAVY_LIMIT:
+            yield start, subrequests[start:index]
+            start, heavy = index, 0
+        heavy += weight
+    if start < len(subrequests):
+        yield start, subrequests[start:]
+
+
 class SalesforceClient:
     """A Salesforce REST API client for one org.
 
@@ -580,7 +603,8 @@ class SalesforceClient:
 
     def composite(self, subrequests: Sequence[Mapping[str, Any]], *, all_or_none: bool = False,
                   collate: bool = False) -> list[CompositeResult]:
-        """Run subrequests (``method``, ``url``, ``referenceId``, optional ``body``) 25 a call, in order.
+        """Run subrequests (``method``, ``url``, ``referenceId``, optional ``body``) in order: 25 a call, at most 5
+        of them collections or queries (Salesforce's limits, :data:`COMPOSITE_HEAVY_LIMIT`).
 
         Later subrequests may use ``@{ref.id}`` to refer to earlier ones in the same call; a reference to a
         subrequest that would land in another call is refused before anything is sent.
@@ -593,11 +617,12 @@ class SalesforceClient:
             item = dict(sub)
             item["url"] = self._url(str(sub["url"]), "")
             prepared.append(item)
-        chunks = list(_chunks(prepared, COMPOSITE_LIMIT))
+        chunks = list(_composite_calls(prepared))
         if len(chunks) > 1:
             if all_or_none:
                 raise NeedsUser(f"{len(prepared)} subrequests cannot be all-or-none: composite allows "
-                                f"{COMPOSITE_LIMIT} per call", hint="split the work into independent groups")
+                                f"{COMPOSITE_LIMIT} per call, {COMPOSITE_HEAVY_LIMIT} of them collections or "
+                                f"queries", hint="split the work into independent groups")
             for _, chunk in chunks:
                 own = {sub["referenceId"] for sub in chunk}
                 for sub in chunk:

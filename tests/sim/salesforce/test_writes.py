@@ -151,6 +151,16 @@ def test_composite_without_all_or_none_keeps_successes_and_fails_dependents(sf_e
 def test_composite_limits(api):
     many = {"compositeRequest": [{"method": "GET", "url": f"{V}/limits", "referenceId": f"r{i}"} for i in range(26)]}
     assert api.post(f"{V}/composite", json=many).json()[0]["errorCode"] == "LIMIT_EXCEEDED"
+    # at most 5 of them may be sObject Collections or queries (Salesforce's composite page, cited in rest.py)
+    queries = [{"method": "GET", "url": f"{V}/query?q=SELECT+Id+FROM+Account", "referenceId": f"q{i}"}
+               for i in range(5)]
+    limits = [{"method": "GET", "url": f"{V}/limits", "referenceId": f"l{i}"} for i in range(15)]
+    five = api.post(f"{V}/composite", json={"compositeRequest": [*queries, *limits]})
+    assert five.status_code == 200 and len(five.json()["compositeResponse"]) == 20
+    collection = {"method": "PATCH", "url": f"{V}/composite/sobjects", "referenceId": "c0",
+                  "body": {"allOrNone": False, "records": []}}
+    refused = api.post(f"{V}/composite", json={"compositeRequest": [*queries, collection]}).json()
+    assert refused[0]["errorCode"] == "LIMIT_EXCEEDED" and "5 sObject Collections or query" in refused[0]["message"]
 
 
 def test_updated_and_deleted_windows(sf_emulator, api):

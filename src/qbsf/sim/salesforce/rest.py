@@ -28,6 +28,7 @@ from qbsf.sim.salesforce.values import ApiError, format_datetime, parse_datetime
 log = logging.getLogger(__name__)
 COLLECTION_LIMIT = 200
 COMPOSITE_LIMIT = 25
+COMPOSITE_HEAVY_LIMIT = 5  # collections and queries among them (see composite())
 DEFAULT_BATCH = 2000
 CURSOR_IDLE_SECONDS = 15 * 60
 _VERSION = re.compile(r"^v(\d{2,3}\.\d)$")
@@ -37,6 +38,13 @@ _ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                            "AllOrNone header", "fields": []}
 _LIMIT_NAMES = ("DailyBulkApiBatches", "DailyAsyncApexExecutions", "DataStorageMB", "FileStorageMB",
                 "HourlyTimeBasedWorkflow", "SingleEmail")
+
+
+def _heavy(url: str) -> bool:
+    """A composite subrequest counted among the 5 collections or queries: query, queryAll, composite/sobjects."""
+    resource = re.sub(r"^/?services/data/v[\d.]+/", "", url).lstrip("/")
+    return resource.split("?", 1)[0].split("/", 1)[0] in ("query", "queryAll") or resource.startswith(
+        "composite/sobjects")
 
 
 @dataclass
@@ -500,6 +508,14 @@ class RestApi:
         subrequests = body["compositeRequest"]
         if len(subrequests) > COMPOSITE_LIMIT:
             raise ApiError(400, "LIMIT_EXCEEDED", f"Composite request limited to {COMPOSITE_LIMIT} subrequests")
+        # "You can have up to 25 subrequests in a single call. Up to 5 of these subrequests can be sObject
+        # Collections or query operations, including Query and QueryAll requests."
+        # https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-composite-post.html
+        heavy = sum(1 for sub in subrequests if isinstance(sub, dict) and _heavy(str(sub.get("url", ""))))
+        if heavy > COMPOSITE_HEAVY_LIMIT:
+            raise ApiError(400, "LIMIT_EXCEEDED", f"Composite request limited to {COMPOSITE_HEAVY_LIMIT} sObject "
+                                                  f"Collections or query operations, found {heavy}")
+        self.state.composite_heavy += heavy
         all_or_none = bool(body.get("allOrNone", False))
         seen: set[str] = set()
         for sub in subrequests:

@@ -89,6 +89,7 @@ class SalesforceState:
         self.package_installed = package_installed
         self.daily_api_limit = daily_api_limit
         self.api_calls = 0
+        self.composite_heavy = 0  # collections and queries sent inside composite calls (5 at most per call)
         self._api_day_started: float | None = None
         self.latency = 0.0
         self.token_lifetime: float | None = None
