@@ -202,8 +202,11 @@ def test_two_identical_companies_through_the_workers_nothing_crosses(hosted_url,
         with engine.connect() as connection:
             rows = connection.execute(select(crosswalk_table.c.tenant, crosswalk_table.c.entity,
                                              crosswalk_table.c.sf_id, crosswalk_table.c.qb_id)).all()
-            schemas = connection.execute(text(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE '%\\_co\\_%'")).scalars().all() if postgres else []
+            # a schema of the test's own is its tables' home; any other starting with its name would be per company
+            own = hosted_url.rsplit("search_path%3D", 1)[-1]
+            schemas = connection.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :own AND "
+                                              "nspname <> :schema"), {"own": f"{own}%", "schema": own}
+                                         ).scalars().all() if postgres else []
     finally:
         engine.dispose()
     links = {name: {sf_id: qb_id for tenant, _entity, sf_id, qb_id in rows if tenant == name} for name in COMPANIES}

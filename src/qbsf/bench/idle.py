@@ -28,6 +28,8 @@ class IdleResult:
     first_cycle_sf_calls: int
     sf_by_cycle: tuple[int, ...] = ()
     qb_by_cycle: tuple[int, ...] = ()
+    # queries and collections each idle cycle sent inside composite calls (Salesforce allows 5 a call)
+    sf_queries_by_cycle: tuple[int, ...] = ()
 
     @property
     def sf_calls_per_cycle(self) -> float:
@@ -97,12 +99,14 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             calls_before, messages_before = sf_state.api_calls, sim.stats.messages
             sf_by_cycle: list[int] = []
             qb_by_cycle: list[int] = []
+            queries_by_cycle: list[int] = []
             for number in range(2, idle_cycles + 2):
                 time.sleep(pause)
-                calls, messages = sf_state.api_calls, sim.stats.messages
+                calls, messages, queries = sf_state.api_calls, sim.stats.messages, sf_state.composite_heavy
                 connector.run_now()  # the same work as a timer tick, without waiting for it
                 _wait(lambda n=number: (connector.status().last_cycle or _NoCycle).number >= n, timeout)
                 sf_by_cycle.append(sf_state.api_calls - calls)
+                queries_by_cycle.append(sf_state.composite_heavy - queries)
                 qb_by_cycle.append(sim.stats.messages - messages)
             sf_calls = sf_state.api_calls - calls_before
             qb_messages = sim.stats.messages - messages_before
@@ -112,7 +116,8 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             state.close()
     return IdleResult(idle_cycles=idle_cycles, sf_calls=sf_calls, qb_messages=qb_messages,
                       polling_interval=polling_interval, first_cycle_sf_calls=first,
-                      sf_by_cycle=tuple(sf_by_cycle), qb_by_cycle=tuple(qb_by_cycle))
+                      sf_by_cycle=tuple(sf_by_cycle), qb_by_cycle=tuple(qb_by_cycle),
+                      sf_queries_by_cycle=tuple(queries_by_cycle))
 
 
 class _NoCycle:
