@@ -74,7 +74,14 @@ from qbsf.sync.merge_state import BaseStore, qb_key
 from qbsf.sync.pipeline.batch import BatchReport, run_batch
 from qbsf.sync.pipeline.failures import FailedRecord, record_failures, stuck_failure
 from qbsf.sync.pipeline.sink import SalesforceSink
-from qbsf.sync.pipeline.source import Cursor, DeltaWanted, QuickBooksChanges, QuickBooksRead, in_batches
+from qbsf.sync.pipeline.source import (
+    Cursor,
+    DeltaWanted,
+    QuickBooksChanges,
+    QuickBooksRead,
+    in_batches,
+    parse_utc,
+)
 from qbsf.sync.policy import waits_for
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
 from qbsf.sync.state import Activity, Direction, Link, Outcome, StateStore
@@ -255,16 +262,6 @@ def _unwrap(client: Any) -> Any:
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_utc(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _qb_word(name: str) -> str:
@@ -866,7 +863,7 @@ class InboundSync:
             assert work.payload is not None
             row = by_id.get(work.qb_id.casefold())
             qb_modified = work.record.TimeModified
-            sf_modified = _parse_utc(str(row.get("LastModifiedDate"))) if row else None
+            sf_modified = parse_utc(str(row.get("LastModifiedDate"))) if row else None
             base = work.base or _snapshot_base(work.snapshot)
             by_name = {str(k).casefold(): v for k, v in row.items()} if row is not None else None
             work.merge = merge_fields(
@@ -1095,13 +1092,13 @@ class InboundSync:
     # ---- deletions and inactivation ----------------------------------------------------------------------------
     def _deleted_start(self) -> datetime | None:
         """Where the deletions read starts (UTC): the deletions watermark less the overlap (None: every one)."""
-        mark = _parse_utc(self.state.get_watermark(_DELETED))
+        mark = parse_utc(self.state.get_watermark(_DELETED))
         # TimeDeleted and FromDeletedDate in QuickBooks' terms, as for changes
         return self._qb_clock().delta_start(mark, self.config.overlap) if mark is not None else None
 
     def _deletions(self, specs: Sequence[InboundSpec], report: InboundReport, pages: Iterable[list[Any]],
                    since: datetime | None) -> None:
-        mark = _parse_utc(self.state.get_watermark(_DELETED))
+        mark = parse_utc(self.state.get_watermark(_DELETED))
         clock = self._qb_clock()
         deleted = clock.corrected(record for page in pages for record in page)
         pairs = [(d.id, _utc_text(d.TimeDeleted) if d.TimeDeleted else "") for d in deleted]

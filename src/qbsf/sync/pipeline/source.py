@@ -49,7 +49,8 @@ def _text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _parse(text: str | None) -> datetime | None:
+def parse_utc(text: str | None) -> datetime | None:
+    """An ISO 8601 instant (a watermark, a Salesforce date-time) in UTC; naive text counts as UTC, bad text as none."""
     if not text:
         return None
     try:
@@ -86,7 +87,7 @@ class Cursor:
     # ---- the watermark -----------------------------------------------------------------------------------------
     def watermark(self) -> datetime | None:
         """W: the newest version time handled (None = never read: the first read takes everything)."""
-        return _parse(self.state.get_watermark(self.source))
+        return parse_utc(self.state.get_watermark(self.source))
 
     def advance(self, newest: datetime | None) -> bool:
         """Move W to ``newest`` when it is newer; True when it moved. Call once the read up to it was handled."""
@@ -118,11 +119,11 @@ class Cursor:
 
     def settled(self) -> datetime | None:
         """Every record stamped at or before this has been read and no more can arrive there (or None)."""
-        return _parse(self._get(SETTLED))
+        return parse_utc(self._get(SETTLED))
 
     def _quiet(self) -> tuple[datetime | None, datetime | None]:
         mark, _, seen_at = (self._get(QUIET) or "").partition(" ")
-        return _parse(mark), _parse(seen_at)
+        return parse_utc(mark), parse_utc(seen_at)
 
     def start(self, mark: datetime | None) -> ReadStart:
         """Where the read after watermark ``mark`` starts."""
