@@ -194,10 +194,17 @@ class ProductToItem(OutboundFactory):
         return self.make(w, 0, name), item["ListID"]
 
 
-class OpportunityToInvoice(OutboundFactory):
-    sf_object, qb_entity, qb_list, qb_id_field = "Opportunity", "Invoice", "invoices", "QB_Invoice_ID__c"
+class SalesDocumentFactory(OutboundFactory):
+    """A Salesforce sales document with one line, sent to QuickBooks as a transaction. Each document buys from its
+    own Account the one Product2 its own price-book entry sells (both made and synced by :meth:`prepare`); a
+    subclass names them, writes its document and line (:meth:`make_document`), and says which change of the
+    document's own field shows in which QuickBooks field and how a document is taken out of the sync."""
+
     qb_id_kind = "TxnID"
-    ACCOUNT, PRODUCT = "Contract Buyer Inc", "Contract Service"
+    ACCOUNT: ClassVar[str]
+    PRODUCT: ClassVar[str]
+    # ({Salesforce field: new value}, (QuickBooks field, the value it then shows)) — what change/changed use.
+    CHANGE: ClassVar[tuple[dict[str, Any], tuple[str, str]]]
 
     def prepare(self, w: ContractWorld) -> None:
         w.sf_state.insert("Account", {"Name": self.ACCOUNT})
@@ -209,6 +216,30 @@ class OpportunityToInvoice(OutboundFactory):
         (account,) = [a["Id"] for a in sf.records("Account") if a["Name"] == self.ACCOUNT]
         (entry,) = [e["Id"] for e in sf.records("PricebookEntry")
                     if sf.get("Product2", e["Product2Id"])["Name"] == self.PRODUCT]
+        return self.make_document(w, number, name, account, entry)
+
+    def make_document(self, w: ContractWorld, number: int, name: str | None, account: str, entry: str) -> str:
+        """The document for ``account`` with one line of ``entry`` (quantity 1 + number at 100); returns its Id."""
+        raise AssertionError(f"{type(self).__name__} makes no document")
+
+    def change(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.update(self.sf_object, sf_id, self.CHANGE[0])
+
+    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
+        field, shown = self.CHANGE[1]
+        return target.get(field) == shown
+
+    def remove(self, w: ContractWorld, sf_id: str) -> None:
+        w.sf_state.delete(self.sf_object, sf_id)
+
+
+class OpportunityToInvoice(SalesDocumentFactory):
+    sf_object, qb_entity, qb_list, qb_id_field = "Opportunity", "Invoice", "invoices", "QB_Invoice_ID__c"
+    ACCOUNT, PRODUCT = "Contract Buyer Inc", "Contract Service"
+    CHANGE = ({"Name": "Renamed contract deal"}, ("Memo", "Opportunity: Renamed contract deal"))
+
+    def make_document(self, w: ContractWorld, number: int, name: str | None, account: str, entry: str) -> str:
+        sf = w.sf_state
         opportunity = sf.insert("Opportunity", {"Name": name or f"Contract Deal {number}", "StageName": "Closed Won",
                                                 "CloseDate": "2026-05-01", "AccountId": account,
                                                 "Pricebook2Id": sf.standard_pricebook_id})
@@ -216,34 +247,17 @@ class OpportunityToInvoice(OutboundFactory):
                                           "Quantity": 1 + number, "UnitPrice": 100})
         return opportunity
 
-    def change(self, w: ContractWorld, sf_id: str) -> None:
-        w.sf_state.update("Opportunity", sf_id, {"Name": "Renamed contract deal"})
-
-    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
-        return target.get("Memo") == "Opportunity: Renamed contract deal"
-
-    def remove(self, w: ContractWorld, sf_id: str) -> None:
-        w.sf_state.delete("Opportunity", sf_id)
-
     def retire(self, w: ContractWorld, sf_id: str) -> None:
         w.sf_state.update("Opportunity", sf_id, {"StageName": "Closed Lost"})
 
 
-class OrderToSalesOrder(OutboundFactory):
+class OrderToSalesOrder(SalesDocumentFactory):
     sf_object, qb_entity, qb_list, qb_id_field = "Order", "SalesOrder", "sales_orders", "QB_Sales_Order_ID__c"
-    qb_id_kind = "TxnID"
     ACCOUNT, PRODUCT = "Contract Order Buyer", "Contract Order Service"
+    CHANGE = ({"PoNumber": "PO-CHANGED"}, ("PONumber", "PO-CHANGED"))
 
-    def prepare(self, w: ContractWorld) -> None:
-        w.sf_state.insert("Account", {"Name": self.ACCOUNT})
-        ProductToItem().make(w, 0, self.PRODUCT)
-        w.sync_out(["Account", "Product2"])
-
-    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+    def make_document(self, w: ContractWorld, number: int, name: str | None, account: str, entry: str) -> str:
         sf = w.sf_state
-        (account,) = [a["Id"] for a in sf.records("Account") if a["Name"] == self.ACCOUNT]
-        (entry,) = [e["Id"] for e in sf.records("PricebookEntry")
-                    if sf.get("Product2", e["Product2Id"])["Name"] == self.PRODUCT]
         order = sf.insert("Order", {"AccountId": account, "EffectiveDate": "2026-05-01", "Status": "Draft",
                                     "Pricebook2Id": sf.standard_pricebook_id, "PoNumber": f"PO-{number}"})
         sf.insert("OrderItem", {"OrderId": order, "PricebookEntryId": entry, "Quantity": 1 + number,
@@ -251,35 +265,18 @@ class OrderToSalesOrder(OutboundFactory):
         sf.update("Order", order, {"Status": "Activated"})
         return order
 
-    def change(self, w: ContractWorld, sf_id: str) -> None:
-        w.sf_state.update("Order", sf_id, {"PoNumber": "PO-CHANGED"})
-
-    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
-        return target.get("PONumber") == "PO-CHANGED"
-
-    def remove(self, w: ContractWorld, sf_id: str) -> None:
-        w.sf_state.delete("Order", sf_id)
-
     def retire(self, w: ContractWorld, sf_id: str) -> None:
         w.sf_state.update("Order", sf_id, {"Status": "Draft"})
 
 
-class QuoteToEstimate(OutboundFactory):
+class QuoteToEstimate(SalesDocumentFactory):
     sf_object, qb_entity, qb_list, qb_id_field = "Quote", "Estimate", "estimates", "QB_Estimate_ID__c"
-    qb_id_kind = "TxnID"
     ACCOUNT, PRODUCT = "Contract Quote Buyer", "Contract Quote Service"
+    CHANGE = ({"Name": "Renamed contract quote"}, ("Memo", "Quote: Renamed contract quote"))
 
-    def prepare(self, w: ContractWorld) -> None:
-        w.sf_state.insert("Account", {"Name": self.ACCOUNT})
-        ProductToItem().make(w, 0, self.PRODUCT)
-        w.sync_out(["Account", "Product2"])
-
-    def make(self, w: ContractWorld, number: int, name: str | None = None) -> str:
+    def make_document(self, w: ContractWorld, number: int, name: str | None, account: str, entry: str) -> str:
         # Each quote is the synced quote of its own opportunity (an opportunity syncs with one quote at a time).
         sf = w.sf_state
-        (account,) = [a["Id"] for a in sf.records("Account") if a["Name"] == self.ACCOUNT]
-        (entry,) = [e["Id"] for e in sf.records("PricebookEntry")
-                    if sf.get("Product2", e["Product2Id"])["Name"] == self.PRODUCT]
         opportunity = sf.insert("Opportunity", {"Name": f"Contract quoted deal {number}", "AccountId": account,
                                                 "StageName": "Proposal/Price Quote", "CloseDate": "2026-05-01",
                                                 "Pricebook2Id": sf.standard_pricebook_id})
@@ -288,15 +285,6 @@ class QuoteToEstimate(OutboundFactory):
                                     "UnitPrice": 100})
         sf.update("Opportunity", opportunity, {"SyncedQuoteId": quote})
         return quote
-
-    def change(self, w: ContractWorld, sf_id: str) -> None:
-        w.sf_state.update("Quote", sf_id, {"Name": "Renamed contract quote"})
-
-    def changed(self, w: ContractWorld, sf_id: str, target: dict[str, Any]) -> bool:
-        return target.get("Memo") == "Quote: Renamed contract quote"
-
-    def remove(self, w: ContractWorld, sf_id: str) -> None:
-        w.sf_state.delete("Quote", sf_id)
 
     def retire(self, w: ContractWorld, sf_id: str) -> None:
         opportunity = w.sf_state.get("Quote", sf_id)["OpportunityId"]
