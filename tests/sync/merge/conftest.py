@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.sync.merge.support import state_config
 
 from qbsf.sync.conflicts import ConflictPolicy
 from qbsf.sync.inbound import InboundConfig, InboundSync
@@ -88,8 +89,7 @@ def _shown_everywhere(world, tmp_path: Path, *texts: str) -> None:
 
     failures = [f.message for f in world.state.failures()]
     assert any(all(text in message for text in texts) for message in failures), failures
-    config = tmp_path / "shown.toml"
-    config.write_text(f'state_url = "sqlite:///{world.state.engine.url.database}"\n', encoding="utf-8")
+    config = state_config(world, tmp_path)
     listed = CliRunner().invoke(app, ["sync", "--config", str(config), "status", "--json"])
     assert listed.exit_code == 0, listed.output
     rows = [json.dumps(row, ensure_ascii=False) for row in json.loads(listed.output)["failures"]]

@@ -8,14 +8,10 @@ policy and logged once with both values, and both systems end equal (and stay so
 from __future__ import annotations
 
 import pytest
+from tests.sync.merge.support import ORDERS, POLICIES, activity, run
 
 from qbsf.bench.outbound import seed_org
 from qbsf.sync.merge import Base, merge_fields
-
-ORDERS = {"sf_first": ("sf_to_qb", "qb_to_sf"), "qb_first": ("qb_to_sf", "sf_to_qb")}
-# (policy, which side edits last) → the side that wins a field changed on both sides.
-POLICIES = [("quickbooks", "salesforce", "quickbooks"), ("salesforce", "quickbooks", "salesforce"),
-            ("newest", "quickbooks", "quickbooks"), ("newest", "salesforce", "salesforce")]
 
 
 def _synced_account(world, passes) -> tuple[str, str]:
@@ -25,13 +21,6 @@ def _synced_account(world, passes) -> tuple[str, str]:
     cycle["qb_to_sf"]()
     account = world.sf_state.get("Account", seeded.accounts[0])
     return account["Id"], account["QB_Customer_ID__c"]
-
-
-def _run(passes, policy: str, order: str, cycles: int = 2) -> None:
-    cycle = passes(policy)
-    for _ in range(cycles):
-        for name in ORDERS[order]:
-            cycle[name]()
 
 
 def _edit(world, clock, account_id: str, list_id: str, sf: dict, qb: dict, last: str) -> None:
@@ -45,15 +34,11 @@ def _edit(world, clock, account_id: str, list_id: str, sf: dict, qb: dict, last:
             world.qb_sim.modify(list_id, values)
 
 
-def _conflicts(world) -> list[str]:
-    return [a.message or "" for a in world.state.recent(500) if a.operation == "conflict"]
-
-
 def _quiet_cycle(world, passes, policy: str, order: str, account_id: str, list_id: str) -> None:
     """One more cycle changes nothing on either side: the merge settled, nothing ping-pongs."""
     sequence = world.qb_sim.get(list_id)["EditSequence"]
     stamp = world.sf_state.get("Account", account_id)["SystemModstamp"]
-    _run(passes, policy, order, cycles=1)
+    run(passes, policy, order, cycles=1)
     assert world.qb_sim.get(list_id)["EditSequence"] == sequence
     assert world.sf_state.get("Account", account_id)["SystemModstamp"] == stamp
 
@@ -65,13 +50,13 @@ def test_different_fields_edited_on_each_side_both_survive(world, passes, clock,
     account_id, list_id = _synced_account(world, passes)
     _edit(world, clock, account_id, list_id, {"BillingCity": "Sacramento"}, {"Phone": "(415) 555-0199"}, last)
 
-    _run(passes, policy, order)
+    run(passes, policy, order)
 
     account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
     assert (account["BillingCity"], customer["BillAddress"]["City"]) == ("Sacramento", "Sacramento")
     assert (account["Phone"], customer["Phone"]) == ("(415) 555-0199", "(415) 555-0199"), \
         "the bookkeeper's Phone survives, whichever pass ran first"
-    assert _conflicts(world) == [], "different fields are no conflict"
+    assert activity(world, "conflict") == [], "different fields are no conflict"
     _quiet_cycle(world, passes, policy, order, account_id, list_id)
 
 
@@ -83,14 +68,14 @@ def test_same_field_edited_on_both_sides_is_decided_by_the_policy_and_carried_ou
     _edit(world, clock, account_id, list_id, {"Phone": "(415) 555-7777", "Fax": "(415) 555-0808"},
           {"Phone": "(415) 555-1111", "AltPhone": "(415) 555-0101"}, last)
 
-    _run(passes, policy, order)
+    run(passes, policy, order)
 
     expected = "(415) 555-7777" if winner == "salesforce" else "(415) 555-1111"
     account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
     assert (account["Phone"], customer["Phone"]) == (expected, expected), "the decision reached both systems"
     assert (account["Fax"], customer["Fax"]) == ("(415) 555-0808", "(415) 555-0808")
     assert customer["AltPhone"] == "(415) 555-0101", "a QuickBooks field outside the mapping is never touched"
-    (logged,) = _conflicts(world)
+    (logged,) = activity(world, "conflict")
     assert "QuickBooks '(415) 555-1111'" in logged and "Salesforce '(415) 555-7777'" in logged
     assert f"{winner} wins" in logged
     _quiet_cycle(world, passes, policy, order, account_id, list_id)
@@ -100,10 +85,10 @@ def test_same_field_edited_on_both_sides_is_decided_by_the_policy_and_carried_ou
 def test_an_edit_made_to_the_same_value_on_both_sides_is_no_conflict(world, passes, clock, order) -> None:
     account_id, list_id = _synced_account(world, passes)
     _edit(world, clock, account_id, list_id, {"Phone": "(415) 555-4242"}, {"Phone": "(415) 555-4242"}, "salesforce")
-    _run(passes, "newest", order)
+    run(passes, "newest", order)
     assert world.qb_sim.get(list_id)["Phone"] == world.sf_state.get("Account", account_id)["Phone"] == \
         "(415) 555-4242"
-    assert _conflicts(world) == []
+    assert activity(world, "conflict") == []
 
 
 # ---- the merge itself, without systems -------------------------------------------------------------------------
@@ -156,7 +141,7 @@ def test_a_state_store_from_before_bases_upgrades_and_still_merges(world, passes
         connection.execute(delete(base_table))  # as revision 0004 leaves a database synced before it
     _edit(world, clock, account_id, list_id, {"BillingCity": "Fresno"}, {"Phone": "(415) 555-0123"}, "quickbooks")
 
-    _run(passes, "newest", order)
+    run(passes, "newest", order)
 
     account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
     assert (account["BillingCity"], customer["BillAddress"]["City"]) == ("Fresno", "Fresno")
@@ -194,10 +179,7 @@ def test_a_quickbooks_win_no_inbound_row_carries_back_fails_the_account_visibly(
     account_id, list_id = _synced_account(world, passes)
     _edit(world, clock, account_id, list_id, {"Fax": "(415) 555-0808"}, {"Fax": "(415) 555-0909"}, last)
 
-    cycle = passes(policy, strict=False)
-    for _ in range(2):
-        for name in ORDERS[order]:
-            cycle[name]()
+    run(passes, policy, order, strict=False)
 
     account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
     if winner == "salesforce":
@@ -217,7 +199,7 @@ def test_a_quickbooks_win_no_inbound_row_carries_back_fails_the_account_visibly(
     # The bookkeeper's value is typed into Salesforce too: they agree, the record syncs and the failure closes.
     clock.advance(60)
     world.sf_state.update("Account", account_id, {"Fax": "(415) 555-0909"})
-    _run(passes, policy, order, cycles=1)
+    run(passes, policy, order, cycles=1)
     assert world.state.failures() == []
     _quiet_cycle(world, passes, policy, order, account_id, list_id)
 
@@ -232,14 +214,11 @@ def test_a_salesforce_win_no_outbound_row_carries_back_fails_the_customer_visibl
     _without_row(world, tmp_path, "Acct_to_Customer", "Fax", "Fax")  # Fax comes from QuickBooks only
     account_id, list_id = _synced_account(world, passes)
     world.qb_sim.modify(list_id, {"Fax": "(415) 555-0001"})
-    _run(passes, policy, order, cycles=1)
+    run(passes, policy, order, cycles=1)
     assert world.sf_state.get("Account", account_id)["Fax"] == "(415) 555-0001", "both sides agree on the Fax"
     _edit(world, clock, account_id, list_id, {"Fax": "(415) 555-0808"}, {"Fax": "(415) 555-0909"}, last)
 
-    cycle = passes(policy, strict=False)
-    for _ in range(2):
-        for name in ORDERS[order]:
-            cycle[name]()
+    run(passes, policy, order, strict=False)
 
     account, customer = world.sf_state.get("Account", account_id), world.qb_sim.get(list_id)
     if winner == "quickbooks":

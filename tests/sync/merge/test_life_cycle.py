@@ -8,19 +8,14 @@ import json
 import logging
 
 import pytest
+from tests.sync.merge.support import activity, run, state_config
 
 from qbsf.bench.outbound import seed_org
 from qbsf.sync.lifecycle import Notices
 
 
 def _cycle(world, passes, **settings) -> None:
-    cycle = passes("newest", lifecycle_check_minutes=0, **settings)
-    cycle["sf_to_qb"]()
-    cycle["qb_to_sf"]()
-
-
-def _activity(world, operation: str) -> list[str]:
-    return [a.message or "" for a in world.state.recent(500) if a.operation == operation]
+    run(passes, "newest", "sf_first", cycles=1, lifecycle_check_minutes=0, **settings)
 
 
 def _status_json(world, tmp_path) -> dict:
@@ -29,9 +24,7 @@ def _status_json(world, tmp_path) -> dict:
 
     from qbsf.app.cli import app
 
-    config = tmp_path / "qbsf.toml"
-    config.write_text(f'state_url = "sqlite:///{world.state.engine.url.database}"\n', encoding="utf-8")
-    result = CliRunner().invoke(app, ["sync", "--config", str(config), "status", "--json"])
+    result = CliRunner().invoke(app, ["sync", "--config", str(state_config(world, tmp_path)), "status", "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -47,7 +40,7 @@ def test_an_opportunity_no_longer_closed_won_after_invoicing_is_told_and_handled
     with caplog.at_level(logging.WARNING):
         _cycle(world, passes, on_sf_gone={"Opportunity": action})
 
-    (told,) = _activity(world, "ineligible")
+    (told,) = activity(world, "ineligible")
     assert "Opportunity" in told and "no longer meets the sync condition" in told and "To do:" in told
     assert any("no longer meets the sync condition" in r.getMessage() for r in caplog.records)
     (notice,) = Notices(world.state).open()
@@ -55,7 +48,7 @@ def test_an_opportunity_no_longer_closed_won_after_invoicing_is_told_and_handled
     after = world.qb_sim.get(invoice["TxnID"])
     assert ("deal no longer Closed Won" in (after.get("Memo") or "")) is memo
     _cycle(world, passes, on_sf_gone={"Opportunity": action})
-    assert len(_activity(world, "ineligible")) == 1, "told once"
+    assert len(activity(world, "ineligible")) == 1, "told once"
     # Back to Closed Won: it syncs again and the notice is closed.
     world.sf_state.update("Opportunity", seeded.opportunities[0], {"StageName": "Closed Won",
                                                                    "Description": "won after all"})
@@ -136,7 +129,7 @@ def test_a_deleted_account_is_told_its_customer_made_inactive_and_a_recreated_on
     _cycle(world, passes, on_sf_gone={"Account": "inactivate"})
 
     assert world.qb_sim.get(list_id)["IsActive"] == "false"
-    (told,) = _activity(world, "deleted")
+    (told,) = activity(world, "deleted")
     assert "was deleted in Salesforce" in told and "made inactive" in told and "Recycle Bin" in told
     status = _status_json(world, tmp_path)
     assert [n["kind"] for n in status["notices"]] == ["deleted"]
@@ -151,7 +144,7 @@ def test_a_deleted_account_is_told_its_customer_made_inactive_and_a_recreated_on
     assert Notices(world.state).open() == []
     assert world.sf_state.get("QB_Invoice__c", shown["Id"])["Linked_Account__c"] == recreated, \
         "the invoice shown against the deleted Account follows the recreated one"
-    assert not [m for m in _activity(world, "add") + _activity(world, "sync") if account["Id"] in m]
+    assert not [m for m in activity(world, "add") + activity(world, "sync") if account["Id"] in m]
     assert [c["ListID"] for c in world.customers()] == [list_id], "never a second customer"
 
 
@@ -165,7 +158,7 @@ def test_two_merged_accounts_leave_no_silent_orphan(world, passes) -> None:
 
     _cycle(world, passes)
 
-    (told,) = _activity(world, "merged")
+    (told,) = activity(world, "merged")
     assert f"was merged into Account {winner['Id']}" in told and "merge the two customers in QuickBooks" in told
     assert world.qb_sim.get(loser["QB_Customer_ID__c"])["IsActive"] == "true", "report only by default"
     assert [n.kind for n in Notices(world.state).open()] == ["merged"]

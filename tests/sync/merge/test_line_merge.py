@@ -10,12 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from tests.sync.merge.support import ORDERS, POLICIES, activity, run
 
 from qbsf.bench.outbound import seed_org
-
-ORDERS = {"sf_first": ("sf_to_qb", "qb_to_sf"), "qb_first": ("qb_to_sf", "sf_to_qb")}
-POLICIES = [("quickbooks", "salesforce", "quickbooks"), ("salesforce", "quickbooks", "salesforce"),
-            ("newest", "quickbooks", "quickbooks"), ("newest", "salesforce", "salesforce")]
 
 
 def _synced_invoice(world, passes) -> tuple[str, str, list[str]]:
@@ -27,13 +24,6 @@ def _synced_invoice(world, passes) -> tuple[str, str, list[str]]:
     (invoice,) = world.qb_sim.invoices()
     items = sorted(world.sf_state.records("OpportunityLineItem"), key=lambda line: line.get("SortOrder") or 0)
     return seeded.opportunities[0], invoice["TxnID"], [line["Id"] for line in items]
-
-
-def _run(passes, policy: str, order: str, cycles: int = 2, *, strict: bool = True, **settings) -> None:
-    cycle = passes(policy, strict=strict, **settings)
-    for _ in range(cycles):
-        for name in ORDERS[order]:
-            cycle[name]()
 
 
 def _lines(world, txn_id: str) -> list[dict]:
@@ -51,13 +41,9 @@ def _qb_edit(world, txn_id: str, changes: dict[str, dict], add: list[dict] | Non
     world.qb_sim.modify(txn_id, {"InvoiceLineMod": mods + [{"TxnLineID": "-1", **line} for line in add or []]})
 
 
-def _activity(world, operation: str) -> list[str]:
-    return [a.message or "" for a in world.state.recent(500) if a.operation == operation]
-
-
 def _quiet_cycle(world, passes, policy: str, order: str, txn_id: str, **settings) -> None:
     sequence = world.qb_sim.get(txn_id)["EditSequence"]
-    _run(passes, policy, order, cycles=1, **settings)
+    run(passes, policy, order, cycles=1, **settings)
     assert world.qb_sim.get(txn_id)["EditSequence"] == sequence, "the merge settled: nothing more is written"
 
 
@@ -86,16 +72,16 @@ def test_a_line_added_in_quickbooks_is_kept_and_reported_once(world, passes, clo
     clock.advance(60)
     world.sf_state.update("Opportunity", opportunity, {"Name": "Renamed after invoicing"})
 
-    _run(passes, policy, order)
+    run(passes, policy, order)
 
     invoice = world.qb_sim.get(txn_id)
     assert invoice["Memo"] == "Opportunity: Renamed after invoicing"
     assert _line_of(world, txn_id, freight["ListID"])["Amount"] == "25.00", "the bookkeeper's line is kept"
     assert Decimal(invoice["Subtotal"]) == total + 25
-    (reported,) = _activity(world, "line")
+    (reported,) = activity(world, "line")
     assert "Freight" in reported and "25.00" in reported and "only in QuickBooks" in reported
     _quiet_cycle(world, passes, policy, order, txn_id)
-    assert len(_activity(world, "line")) == 1, "reported once"
+    assert len(activity(world, "line")) == 1, "reported once"
 
 
 @pytest.mark.parametrize("order", ORDERS)
@@ -107,12 +93,12 @@ def test_salesforce_owning_the_lines_removes_a_quickbooks_line_with_a_warning(wo
     clock.advance(60)
     world.sf_state.update("Opportunity", opportunity, {"Name": "Salesforce owns these lines"})
 
-    _run(passes, "newest", order, line_owner={"Opportunity": "salesforce"})
+    run(passes, "newest", order, line_owner={"Opportunity": "salesforce"})
 
     invoice = world.qb_sim.get(txn_id)
     assert not [line for line in invoice["InvoiceLineRet"] if line["ItemRef"]["ListID"] == freight["ListID"]]
     assert Decimal(invoice["Subtotal"]) == total
-    (removed,) = _activity(world, "line")
+    (removed,) = activity(world, "line")
     assert "removed line" in removed and "Freight" in removed and "25.00" in removed
     _quiet_cycle(world, passes, "newest", order, txn_id, line_owner={"Opportunity": "salesforce"})
 
@@ -129,13 +115,13 @@ def test_a_line_edited_in_quickbooks_keeps_the_edit_while_salesforce_edits_anoth
     world.sf_state.update("OpportunityLineItem", _line_item_behind(world, second), {"Quantity": 7})
     world.sf_state.update("Opportunity", opportunity, {"Description": "seven of the second"})
 
-    _run(passes, policy, order)
+    run(passes, policy, order)
 
     lines = {line["TxnLineID"]: line for line in _lines(world, txn_id)}
     assert set(lines) == {first["TxnLineID"], second["TxnLineID"]}, "both lines keep their TxnLineID"
     assert Decimal(lines[first["TxnLineID"]]["Rate"]) == 99, "the bookkeeper's rate stays"
     assert Decimal(lines[second["TxnLineID"]]["Quantity"]) == 7, "Salesforce's quantity arrives"
-    assert _activity(world, "conflict") == []
+    assert activity(world, "conflict") == []
     _quiet_cycle(world, passes, policy, order, txn_id)
 
 
@@ -153,12 +139,12 @@ def test_the_same_line_edited_on_both_sides_follows_the_policy(world, passes, cl
         edit()
     world.sf_state.update("Opportunity", opportunity, {"Description": "quantity changed on both sides"})
 
-    _run(passes, policy, order, strict=winner == "salesforce")
+    run(passes, policy, order, strict=winner == "salesforce")
 
     line = {line["TxnLineID"]: line for line in _lines(world, txn_id)}[lines[0]["TxnLineID"]]
     if winner == "salesforce":
         assert Decimal(line["Quantity"]) == 11
-        (logged,) = _activity(world, "conflict")
+        (logged,) = activity(world, "conflict")
         assert "line 1 Quantity" in logged and "salesforce wins" in logged and "11" in logged and "22" in logged
         _quiet_cycle(world, passes, policy, order, txn_id)
         return
@@ -171,7 +157,7 @@ def test_the_same_line_edited_on_both_sides_follows_the_policy(world, passes, cl
     # The bookkeeper's quantity is typed into Salesforce too: the two agree and the failure closes.
     clock.advance(60)
     world.sf_state.update("OpportunityLineItem", item_id, {"Quantity": 22})
-    _run(passes, policy, order, cycles=1)
+    run(passes, policy, order, cycles=1)
     assert world.state.failures() == []
     _quiet_cycle(world, passes, policy, order, txn_id)
 
@@ -203,11 +189,11 @@ def test_a_salesforce_change_to_a_paid_invoice_warns_with_the_new_open_balance(w
     world.sf_state.update("OpportunityLineItem", _line_item_behind(world, first), {"Quantity": 10})
     world.sf_state.update("Opportunity", opportunity, {"Description": "ten of the first"})
 
-    _run(passes, "newest", order)
+    run(passes, "newest", order)
 
     balance = Decimal(world.qb_sim.get(txn_id)["BalanceRemaining"])
     assert balance == Decimal(first["Rate"]) * (10 - Decimal(first["Quantity"]))
-    (warning,) = _activity(world, "paid_invoice")
+    (warning,) = activity(world, "paid_invoice")
     assert "payments applied" in warning and f"open balance now {balance:.2f}" in warning
     (shown,) = world.sf_state.records("QB_Invoice__c")
     assert Decimal(str(shown["Balance__c"])) == balance, "Salesforce shows the new open balance too"
@@ -229,7 +215,7 @@ def test_an_item_group_added_in_quickbooks_survives_a_salesforce_line_edit(world
     world.sf_state.update("OpportunityLineItem", _line_item_behind(world, lines[0]), {"Quantity": 4})
     world.sf_state.update("Opportunity", opportunity, {"Description": "four of the first"})
 
-    _run(passes, "newest", "sf_first", line_owner={"Opportunity": owner})
+    run(passes, "newest", "sf_first", line_owner={"Opportunity": owner})
 
     invoice = world.qb_sim.get(txn_id)
     assert [g["TxnLineID"] for g in invoice["InvoiceLineGroupRet"]] == [group["TxnLineID"]], "the group stays"
@@ -262,14 +248,14 @@ def test_a_line_deleted_in_quickbooks_and_edited_in_salesforce_follows_the_polic
         clock.advance(60)
         edit()
 
-    _run(passes, policy, order, strict=winner == "salesforce")
+    run(passes, policy, order, strict=winner == "salesforce")
 
     lines = _lines(world, txn_id)
     if winner == "salesforce":
         assert [Decimal(line["Quantity"]) for line in lines if line["ItemRef"] == first["ItemRef"]] == [9], \
             "Salesforce's edited line is back in QuickBooks"
         assert second["TxnLineID"] in {line["TxnLineID"] for line in lines}
-        (logged,) = _activity(world, "conflict")
+        (logged,) = activity(world, "conflict")
         assert "QuickBooks 'deleted'" in logged and "Salesforce 'changed'" in logged and "salesforce wins" in logged
         _quiet_cycle(world, passes, policy, order, txn_id)
         return
@@ -281,7 +267,7 @@ def test_a_line_deleted_in_quickbooks_and_edited_in_salesforce_follows_the_polic
     clock.advance(60)
     world.sf_state.delete("OpportunityLineItem", item_id)
     world.sf_state.update("Opportunity", opportunity, {"Description": "first line dropped"})
-    _run(passes, policy, order, cycles=1)
+    run(passes, policy, order, cycles=1)
     assert world.state.failures() == []
     _quiet_cycle(world, passes, policy, order, txn_id)
 
@@ -305,12 +291,12 @@ def test_a_line_deleted_in_salesforce_and_edited_in_quickbooks_follows_the_polic
         clock.advance(60)
         edit()
 
-    _run(passes, policy, order, strict=winner == "salesforce")
+    run(passes, policy, order, strict=winner == "salesforce")
 
     lines = {line["TxnLineID"]: line for line in _lines(world, txn_id)}
     if winner == "salesforce":
         assert list(lines) == [second["TxnLineID"]], "the line Salesforce deleted is gone from QuickBooks too"
-        (logged,) = _activity(world, "conflict")
+        (logged,) = activity(world, "conflict")
         assert "QuickBooks 'changed'" in logged and "Salesforce 'deleted'" in logged and "salesforce wins" in logged
         _quiet_cycle(world, passes, policy, order, txn_id)
         return
@@ -322,6 +308,6 @@ def test_a_line_deleted_in_salesforce_and_edited_in_quickbooks_follows_the_polic
     clock.advance(60)
     _qb_remove(world, txn_id, first["TxnLineID"])
     world.sf_state.update("Opportunity", opportunity, {"Description": "agreed"})
-    _run(passes, policy, order, cycles=1)
+    run(passes, policy, order, cycles=1)
     assert world.state.failures() == []
     _quiet_cycle(world, passes, policy, order, txn_id)
