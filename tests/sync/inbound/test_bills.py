@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
-def _records(world, sobject: str, **where) -> list[dict]:
-    return [r for r in world.sf_state.records(sobject) if all(r.get(k) == v for k, v in where.items())]
+from tests.sync.inbound import support
 
 
 def test_a_bill_paid_by_check_in_quickbooks_turns_paid_in_salesforce(world, inbound) -> None:
@@ -20,10 +18,10 @@ def test_a_bill_paid_by_check_in_quickbooks_turns_paid_in_salesforce(world, inbo
                             "ExpenseLineAdd": [{"AccountRef": {"FullName": "Office Supplies"}, "Amount": "65.50"}]})
     report = inbound().run()
     assert report.ok, report.failures
-    (sf_vendor,) = _records(world, "QB_Vendor__c", QB_Vendor_ID__c=vendor["ListID"])
+    (sf_vendor,) = support.records(world, "QB_Vendor__c", QB_Vendor_ID__c=vendor["ListID"])
     assert (sf_vendor["Name"], sf_vendor["Company_Name__c"], sf_vendor["City__c"], sf_vendor["Balance__c"],
             sf_vendor["Active__c"]) == ("Paper Co", "Paper Company", "Elko", 65.5, True)
-    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    (sf_bill,) = support.records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
     assert (sf_bill["Name"], sf_bill["Vendor__c"], sf_bill["Amount__c"], sf_bill["Open_Balance__c"],
             sf_bill["Status__c"]) == ("Bill PC-1001", sf_vendor["Id"], 65.5, 65.5, "Open")
     sim.advance(60)
@@ -32,7 +30,7 @@ def test_a_bill_paid_by_check_in_quickbooks_turns_paid_in_salesforce(world, inbo
                                  "AppliedToTxnAdd": [{"TxnID": bill["TxnID"], "PaymentAmount": "65.50"}]})
     again = inbound().run()
     assert again.ok, again.failures
-    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    (sf_bill,) = support.records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
     assert (sf_bill["Open_Balance__c"], sf_bill["Status__c"]) == (0.0, "Paid")
 
 
@@ -44,7 +42,7 @@ def test_an_unpaid_bill_past_its_due_date_is_overdue(world, inbound) -> None:
                             .isoformat(), "DueDate": (today - timedelta(days=10)).isoformat(),
                             "ExpenseLineAdd": [{"AccountRef": {"FullName": "Office Supplies"}, "Amount": "12.00"}]})
     assert inbound().run().ok
-    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    (sf_bill,) = support.records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
     assert (sf_bill["Name"], sf_bill["Status__c"]) == ("QB Bill", "OverDue")  # no vendor invoice number: the default
 
 
@@ -66,7 +64,7 @@ def test_an_open_bill_turns_overdue_the_day_after_its_due_date_with_no_quickbook
     report = inbound().run()
     assert report.ok and report.entities["Bill"].queried == 0, "nothing changed in QuickBooks"
     assert report.entities["Bill"].status_refreshed == 1 and report.sf_calls == 1
-    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    (sf_bill,) = support.records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
     assert sf_bill["Status__c"] == "OverDue"
     assert inbound().run().sf_calls == 0, "once a day"
     # Paid by check: Paid, and the daily pass forgets it.
@@ -75,7 +73,7 @@ def test_an_open_bill_turns_overdue_the_day_after_its_due_date_with_no_quickbook
                                  "BankAccountRef": {"FullName": "Checking"},
                                  "AppliedToTxnAdd": [{"TxnID": bill["TxnID"], "PaymentAmount": "40.00"}]})
     assert inbound().run().ok
-    (sf_bill,) = _records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
+    (sf_bill,) = support.records(world, "QB_Bill__c", QB_Bill_ID__c=bill["TxnID"])
     assert sf_bill["Status__c"] == "Paid"
     sim.advance(3 * 86400)
     assert inbound().refresh_status() == {"Invoice": 0, "Bill": 0}

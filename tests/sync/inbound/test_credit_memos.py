@@ -4,29 +4,16 @@ a cash sale reaches its Account; deleted ones stay in Salesforce, flagged."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from tests.sync.inbound import support
 
 from qbsf.sync.state import Direction, Outcome
 
 
-def _records(world, sobject: str, **where) -> list[dict]:
-    return [r for r in world.sf_state.records(sobject) if all(r.get(k) == v for k, v in where.items())]
-
-
 def _company(world) -> tuple[dict, dict, dict, dict]:
     """Acme with an item, a service and an invoice of 300.00."""
-    sim = world.qb_sim
-    customer = sim.add("Customer", {"Name": "Acme Inc"})
-    consulting = sim.add("ItemService", {"Name": "Consulting", "SalesOrPurchase": {
-        "Price": "150.00", "AccountRef": {"FullName": "Sales"}}})
-    widget = sim.add("ItemNonInventory", {"Name": "Widget", "SalesOrPurchase": {
-        "Price": "10.00", "AccountRef": {"FullName": "Sales"}}})
-    today = sim.now().astimezone(sim.tz).date()
-    invoice = sim.add("Invoice", {
-        "CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": "1001", "TxnDate": today.isoformat(),
-        "DueDate": (today + timedelta(days=30)).isoformat(),
-        "InvoiceLineAdd": [{"ItemRef": {"ListID": consulting["ListID"]}, "Quantity": "2"}]})
-    return customer, consulting, widget, invoice
+    customer, consulting = support.customer(world), support.item(world)
+    widget = support.item(world, "Widget", price="10.00", kind="ItemNonInventory", desc=None)
+    return customer, consulting, widget, support.invoice(world, customer, consulting)
 
 
 def _apply(world, customer: dict, invoice: dict, memo: dict, amount: str) -> dict:
@@ -47,21 +34,21 @@ def test_a_credit_memo_applied_to_an_invoice_lowers_its_balance_and_shows_the_cr
     report = inbound().run()
     assert report.ok, report.failures
     assert report.entities["CreditMemo"].created == 1
-    account = _records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
-    (record,) = _records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
+    account = support.records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
+    (record,) = support.records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
     assert (record["Name"], record["Credit_Number__c"], record["Amount__c"], record["Credit_Remaining__c"],
             record["Status__c"], record["Linked_Account__c"], record.get("Invoice__c"), record["Memo__c"]) == (
         "Credit Memo CM-7", "CM-7", 95.0, 95.0, "Open", account["Id"], None, "Damaged on delivery")
     assert record["Lines_Summary__c"] == "Widget × 2: 20.00\nConsulting × 0.5: 75.00"
-    (sf_invoice,) = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
+    (sf_invoice,) = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
     assert sf_invoice["Balance__c"] == 300.0
 
     world.qb_sim.advance(60)
     _apply(world, customer, invoice, memo, "60.00")
     report = inbound().run()
     assert report.ok, report.failures
-    (record,) = _records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
-    (sf_invoice,) = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
+    (record,) = support.records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
+    (sf_invoice,) = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
     assert (sf_invoice["Balance__c"], sf_invoice["Status__c"]) == (240.0, "Open")
     assert (record["Credit_Remaining__c"], record["Status__c"], record["Invoice__c"]) == (35.0, "Open",
                                                                                           sf_invoice["Id"])
@@ -69,8 +56,8 @@ def test_a_credit_memo_applied_to_an_invoice_lowers_its_balance_and_shows_the_cr
     world.qb_sim.advance(60)
     _apply(world, customer, invoice, memo, "35.00")
     assert inbound().run().ok
-    (record,) = _records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
-    (sf_invoice,) = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
+    (record,) = support.records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
+    (sf_invoice,) = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
     assert (record["Credit_Remaining__c"], record["Status__c"], sf_invoice["Balance__c"]) == (0.0, "Used", 205.0)
     # Nothing changed since: no echo, nothing written.
     again = inbound().run()
@@ -87,11 +74,11 @@ def test_a_credit_memo_applied_to_an_invoice_not_in_salesforce_waits_for_it(worl
     assert report.entities["CreditMemo"].failed == 1
     (_, _, message) = report.entities["CreditMemo"].failures[0]
     assert f"is applied to QuickBooks invoice {invoice['TxnID']}, which is not in Salesforce yet" in message
-    assert not _records(world, "QB_Credit_Memo__c")
+    assert not support.records(world, "QB_Credit_Memo__c")
     # Once the invoice is in Salesforce the credit memo follows, linked to it.
     assert inbound().run().ok
-    (sf_invoice,) = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
-    (record,) = _records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
+    (sf_invoice,) = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
+    (record,) = support.records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
     assert (record["Invoice__c"], record["Status__c"], record["Lines_Summary__c"]) == (sf_invoice["Id"], "Used",
                                                                                        "Widget: 10.00")
 
@@ -102,18 +89,18 @@ def test_a_credit_memo_deleted_in_quickbooks_is_kept_and_flagged(world, inbound)
                                            "CreditMemoLineAdd": [{"ItemRef": {"ListID": widget["ListID"]}}]})
     _apply(world, customer, invoice, memo, "10.00")
     assert inbound().run().ok
-    (sf_invoice,) = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
+    (sf_invoice,) = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
     assert sf_invoice["Balance__c"] == 290.0
     world.qb_sim.advance(60)
     world.qb_sim.delete(memo["TxnID"])
     report = inbound().run()
     assert report.ok, report.failures
-    (record,) = _records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
+    (record,) = support.records(world, "QB_Credit_Memo__c", QB_Credit_Memo_ID__c=memo["TxnID"])
     assert record["Deleted_In_QuickBooks__c"] is True
     logged = [a for a in world.state.recent(20, direction=Direction.QB_TO_SF)
               if a.qb_id == memo["TxnID"] and a.outcome is Outcome.UPDATED]
     assert logged and "deleted in QuickBooks" in logged[0].message
-    (sf_invoice,) = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
+    (sf_invoice,) = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoice["TxnID"])
     assert sf_invoice["Balance__c"] == 300.0, "the credit is taken back from the invoice"
 
 
@@ -128,12 +115,12 @@ def test_a_sales_receipt_reaches_its_account_and_a_deleted_one_is_flagged(world,
     report = inbound().run()
     assert report.ok, report.failures
     assert report.entities["SalesReceipt"].created == 2
-    account = _records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
-    (record,) = _records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=sale["TxnID"])
+    account = support.records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
+    (record,) = support.records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=sale["TxnID"])
     assert (record["Name"], record["Receipt_Number__c"], record["Amount__c"], record["Payment_Method__c"],
             record["Deposit_To__c"], record["Linked_Account__c"], record["Deleted_In_QuickBooks__c"]) == (
         "Sales Receipt SR-1", "SR-1", 30.0, "Cash", "Undeposited Funds", account["Id"], False)
-    (cash,) = _records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=walk_in["TxnID"])
+    (cash,) = support.records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=walk_in["TxnID"])
     assert (cash["Amount__c"], cash["Deposit_To__c"], cash.get("Linked_Account__c")) == (150.0, "Checking", None)
 
     world.qb_sim.advance(60)
@@ -141,7 +128,7 @@ def test_a_sales_receipt_reaches_its_account_and_a_deleted_one_is_flagged(world,
     world.qb_sim.delete(walk_in["TxnID"])
     report = inbound().run()
     assert report.ok, report.failures
-    (record,) = _records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=sale["TxnID"])
-    (cash,) = _records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=walk_in["TxnID"])
+    (record,) = support.records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=sale["TxnID"])
+    (cash,) = support.records(world, "QB_Sales_Receipt__c", QB_Sales_Receipt_ID__c=walk_in["TxnID"])
     assert (record["Memo__c"], record["Deleted_In_QuickBooks__c"]) == ("Paid at the counter", False)
     assert cash["Deleted_In_QuickBooks__c"] is True

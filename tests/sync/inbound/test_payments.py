@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from tests.sync.inbound import support
 
 from qbsf.sync.state import Direction, Outcome
 
 
 def _company(world) -> tuple[dict, list[dict]]:
     """Acme with two invoices of 300.00 each."""
-    customer = world.qb_sim.add("Customer", {"Name": "Acme Inc"})
-    item = world.qb_sim.add("ItemService", {"Name": "Consulting", "SalesOrPurchase": {
-        "Price": "150.00", "AccountRef": {"FullName": "Sales"}}})
-    today = world.qb_sim.now().astimezone(world.qb_sim.tz).date()
-    invoices = [world.qb_sim.add("Invoice", {
-        "CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": f"100{n}", "TxnDate": today.isoformat(),
-        "DueDate": (today + timedelta(days=30)).isoformat(),
-        "InvoiceLineAdd": [{"ItemRef": {"ListID": item["ListID"]}, "Quantity": "2"}]}) for n in (1, 2)]
-    return customer, invoices
+    customer, consulting = support.customer(world), support.item(world)
+    return customer, [support.invoice(world, customer, consulting, ref=f"100{n}") for n in (1, 2)]
 
 
 def _pay(world, customer: dict, applied: list[tuple[dict, str]], total: str, ref: str = "CHK-9") -> dict:
@@ -25,10 +18,6 @@ def _pay(world, customer: dict, applied: list[tuple[dict, str]], total: str, ref
         "CustomerRef": {"ListID": customer["ListID"]}, "RefNumber": ref, "TotalAmount": total,
         "PaymentMethodRef": {"FullName": "Check"},
         "AppliedToTxnAdd": [{"TxnID": invoice["TxnID"], "PaymentAmount": amount} for invoice, amount in applied]})
-
-
-def _records(world, sobject: str, **where) -> list[dict]:
-    return [r for r in world.sf_state.records(sobject) if all(r.get(k) == v for k, v in where.items())]
 
 
 def test_partial_payment_across_two_invoices(world, inbound) -> None:
@@ -39,12 +28,12 @@ def test_partial_payment_across_two_invoices(world, inbound) -> None:
     report = inbound().run()
     assert report.ok, report.failures
     assert report.entities["ReceivePayment"].created == 1
-    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
-    account = _records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
+    (record,) = support.records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    account = support.records(world, "Account", QB_Customer_ID__c=customer["ListID"])[0]
     assert (record["Name"], record["Amount__c"], record["Unused_Amount__c"], record["Payment_Method__c"],
             record["Linked_Account__c"]) == ("Payment CHK-9", 450.0, 50.0, "Check", account["Id"])
     sf_invoices = {r["QB_Invoice_ID__c"]: r for r in world.sf_state.records("QB_Invoice__c")}
-    lines = sorted(_records(world, "QB_Payment_Line__c", Payment__c=record["Id"]), key=lambda r: r["Name"])
+    lines = sorted(support.records(world, "QB_Payment_Line__c", Payment__c=record["Id"]), key=lambda r: r["Name"])
     assert [(r["Invoice__c"], r["Amount_Applied__c"], r["Invoice_Balance__c"]) for r in lines] == [
         (sf_invoices[invoices[0]["TxnID"]]["Id"], 300.0, 0.0), (sf_invoices[invoices[1]["TxnID"]]["Id"], 100.0, 200.0)]
     assert {r["Status__c"] for r in sf_invoices.values()} == {"Paid", "Open"}  # the invoices moved too
@@ -63,9 +52,9 @@ def test_payment_reapplied_in_quickbooks_moves_its_lines(world, inbound) -> None
     world.qb_sim.modify(payment["TxnID"], {"AppliedToTxnMod": [{"TxnID": invoices[1]["TxnID"],
                                                                 "PaymentAmount": "200.00"}]})
     assert inbound().run(["ReceivePayment"]).ok
-    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
-    lines = _records(world, "QB_Payment_Line__c", Payment__c=record["Id"])
-    invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
+    (record,) = support.records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    lines = support.records(world, "QB_Payment_Line__c", Payment__c=record["Id"])
+    invoice = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
     assert [(r["Invoice__c"], r["Amount_Applied__c"]) for r in lines] == [(invoice["Id"], 200.0)]
     assert record["Invoice__c"] == invoice["Id"], "now applied to one invoice: the payment names it"
 
@@ -74,8 +63,8 @@ def test_a_payment_applied_to_one_invoice_names_it(world, inbound) -> None:
     customer, invoices = _company(world)
     payment = _pay(world, customer, [(invoices[1], "120.00")], "120.00", ref="CHK-10")
     assert inbound().run().ok
-    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
-    invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
+    (record,) = support.records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    invoice = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[1]["TxnID"])[0]
     assert (record["Invoice__c"], invoice["Balance__c"]) == (invoice["Id"], 180.0)
     # Paid on account when it is re-applied to both invoices: the lines name them, the payment no longer names one.
     world.qb_sim.advance(60)
@@ -83,9 +72,9 @@ def test_a_payment_applied_to_one_invoice_names_it(world, inbound) -> None:
         {"TxnID": invoices[0]["TxnID"], "PaymentAmount": "60.00"},
         {"TxnID": invoices[1]["TxnID"], "PaymentAmount": "60.00"}]})
     assert inbound().run().ok
-    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    (record,) = support.records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
     assert record.get("Invoice__c") is None
-    assert len(_records(world, "QB_Payment_Line__c", Payment__c=record["Id"])) == 2
+    assert len(support.records(world, "QB_Payment_Line__c", Payment__c=record["Id"])) == 2
 
 
 def test_payment_deleted_in_quickbooks_is_kept_and_flagged(world, inbound) -> None:
@@ -96,10 +85,10 @@ def test_payment_deleted_in_quickbooks_is_kept_and_flagged(world, inbound) -> No
     world.qb_sim.delete(payment["TxnID"])
     report = inbound().run()
     assert report.ok, report.failures
-    (record,) = _records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
+    (record,) = support.records(world, "QB_Payment__c", QB_Payment_ID__c=payment["TxnID"])
     assert record["Deleted_In_QuickBooks__c"] is True
     logged = [a for a in world.state.recent(20, direction=Direction.QB_TO_SF)
               if a.qb_id == payment["TxnID"] and a.outcome is Outcome.UPDATED]
     assert logged and "deleted in QuickBooks" in logged[0].message
-    invoice = _records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[0]["TxnID"])[0]
+    invoice = support.records(world, "QB_Invoice__c", QB_Invoice_ID__c=invoices[0]["TxnID"])[0]
     assert invoice["Status__c"] == "Open", "the invoice is open again"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+from tests.sync.inbound import support
+
 LONG_STREET = "1200 Industrial Parkway Northeast, Building 7, Loading Dock Entrance C"  # 70 characters
 LONG_NAME = "Northwind Traders International Holdings Group"  # 46 characters: QuickBooks keeps 41
-
-
-def _one(world, sobject: str, field: str, value: str) -> dict:
-    found = [r for r in world.sf_state.records(sobject) if r.get(field) == value]
-    assert len(found) == 1, f"{len(found)} {sobject} records with {field} = {value!r}"
-    return found[0]
 
 
 def _synced_both_ways(world):
@@ -64,7 +60,7 @@ def test_reset_never_shortens_a_salesforce_value_quickbooks_holds_only_in_part(w
 
 def test_a_street_over_two_quickbooks_lines_comes_back_whole(world) -> None:
     _synced_both_ways(world)
-    account = _one(world, "Account", "Name", "From QuickBooks")
+    account = support.one(world, "Account", "Name", "From QuickBooks")
     assert account["BillingStreet"] == "77 Harbor Road\nSuite 400"
     # Sent back through the outbound mapping it is the same two lines: no Mod, no echo.
     report = world.engine().run_cycle()
@@ -79,7 +75,7 @@ def test_an_account_deleted_in_salesforce_is_recreated_by_a_reset(world) -> None
     world.sf_state.delete("Account", plain)
     report = engine.sync_qb_to_sf(reset=True)
     assert report.ok, report.failures
-    recreated = _one(world, "Account", "QB_Customer_ID__c", list_id)
+    recreated = support.one(world, "Account", "QB_Customer_ID__c", list_id)
     assert recreated["Id"] != plain and recreated["Name"] == "Plain Co" and recreated["Phone"] == "555-0102"
     assert world.state.lookup_qb_many("Account", [list_id])[list_id].sf_id == recreated["Id"]
     # Both directions go on with the recreated Account: no failure, no second QuickBooks customer.
@@ -89,13 +85,13 @@ def test_an_account_deleted_in_salesforce_is_recreated_by_a_reset(world) -> None
 
 def test_an_account_deleted_in_salesforce_is_recreated_when_its_customer_changes(world) -> None:
     engine, _long_one, _plain = _synced_both_ways(world)
-    account = _one(world, "Account", "Name", "From QuickBooks")
+    account = support.one(world, "Account", "Name", "From QuickBooks")
     world.sf_state.delete("Account", account["Id"])
     world.qb_sim.advance(60)
     world.qb_sim.modify(account["QB_Customer_ID__c"], {"Phone": "555-0177"})
     report = engine.sync_qb_to_sf()
     assert report.ok, report.failures
-    recreated = _one(world, "Account", "QB_Customer_ID__c", account["QB_Customer_ID__c"])
+    recreated = support.one(world, "Account", "QB_Customer_ID__c", account["QB_Customer_ID__c"])
     assert recreated["Id"] != account["Id"] and recreated["Phone"] == "555-0177"
 
 
