@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.mapping.support import mapping_from_rows
 
-from qbsf.mapping import Catalogue, Direction, Mapping, MappingKind, load_mapping_bytes, use_catalogue
-from qbsf.mapping.loader import HEADER_LINE
+from qbsf.mapping import Catalogue, Direction, Mapping, MappingKind, use_catalogue
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mappings"
 
@@ -71,11 +71,7 @@ def template_catalogue() -> Iterator[Catalogue]:
 def mapping_of() -> Callable[..., Mapping]:
     """``mapping_of("Name,Name,Y,Trim", name="Acct_to_Customer.csv")``: a compiled mapping from data rows."""
 
-    def build(*rows: str, name: str = "Acct_to_Customer.csv") -> Mapping:
-        text = "\n".join([HEADER_LINE, *rows]) + "\n"
-        return load_mapping_bytes(text.encode("utf-8"), name)
-
-    return build
+    return mapping_from_rows
 
 
 @pytest.fixture
@@ -83,8 +79,7 @@ def one() -> Callable[..., object]:
     """``one("Trim|Upper", "  x ")``: the value one transformation chain makes of one input (None if empty)."""
 
     def transform(chain: str, value: object, default: str = "", lookups: object = None) -> object:
-        text = f"Src,Dst,N,\"{chain.replace(chr(34), chr(34) * 2)}\",\"{default}\",\n"
-        mapping = load_mapping_bytes((HEADER_LINE + "\n" + text).encode("utf-8"), "Acct_to_Customer.csv")
+        mapping = mapping_from_rows(f"Src,Dst,N,\"{chain.replace(chr(34), chr(34) * 2)}\",\"{default}\",")
         result = mapping.apply({"Id": "001A", "Src": value}, lookups)  # type: ignore[arg-type]
         return result if not isinstance(result, dict) else result["Dst"]
 

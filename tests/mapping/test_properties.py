@@ -2,9 +2,7 @@
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
-from qbsf.mapping import load_mapping_bytes
-from qbsf.mapping.loader import HEADER_LINE
+from tests.mapping.support import mapping_from_rows
 
 _values = st.one_of(st.none(), st.text(max_size=80), st.integers(), st.floats(allow_nan=False), st.booleans())
 _n = st.integers(min_value=0, max_value=200)
@@ -15,7 +13,7 @@ _n = st.integers(min_value=0, max_value=200)
 def test_left_right_mid_never_raise(value: object, left: int, right: int, start: int, length: int) -> None:
     rows = [f"Src,L,N,Left:{left},,", f"Src,R,N,Right:{right},,", f"Src,M,N,Mid:{start}:{length},,",
             f"Src,M1,N,Mid:{start},,"]
-    mapping = load_mapping_bytes("\n".join([HEADER_LINE, *rows]).encode(), "Acct_to_Customer.csv")
+    mapping = mapping_from_rows(*rows)
     result = mapping.apply({"Src": value})
     assert isinstance(result, dict)
     text = "" if value is None else str(value) if not isinstance(value, bool) else str(value).lower()
