@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import pytest
 
@@ -24,15 +25,80 @@ def registry(tmp_path) -> WebConnectorRegistry:
     return reg
 
 
-def test_the_runtime_syncs_through_scheduled_web_connector_sessions(registry, sf_emulator, sf_state, qb_sim,
-                                                                    tmp_path) -> None:
-    settings = Settings(
-        salesforce={"instance_url": sf_emulator.url, "client_id": sf_emulator.client_id,
-                    "client_secret": sf_emulator.client_secret},
+def _settings(emulator, tmp_path, name: str) -> Settings:
+    return Settings(
+        salesforce={"instance_url": emulator.url, "client_id": emulator.client_id,
+                    "client_secret": emulator.client_secret},
         quickbooks={"transport": "webconnector", "default_accounts": {
             "income": "Sales", "cogs": "Cost of Goods Sold", "inventory_asset": "Inventory Asset"}},
-        sync={"polling_interval": 1}, state_url=f"sqlite:///{tmp_path / 'state.db'}",
+        sync={"polling_interval": 1}, state_url=f"sqlite:///{tmp_path / f'{name}-state.db'}",
         mappings_dir=str(EXAMPLE_MAPPINGS))
+
+
+class TwoCompanies:
+    """Acme (2 Accounts) and Globex (3 Accounts): each its own Salesforce org and emulator, its own QuickBooks
+    company file and Web Connector user, engines behind one Web Connector service."""
+
+    LOGINS: ClassVar[dict[str, tuple[str, str]]] = {"acme": ("acme-qbwc", "acme-password-1"),
+                                                     "globex": ("globex-qbwc", "globex-password-2")}
+
+    def __init__(self, registry: WebConnectorRegistry, sf_schema, tmp_path) -> None:
+        from qbsf.app.commands.qbwc import CompanyEngines
+        from qbsf.sim.quickbooks import QuickBooksSimulator
+        from qbsf.sim.salesforce import SalesforceState, start_emulator
+
+        registry.register("globex", password="globex-password-2")
+        self.registry, self.tmp_path = registry, tmp_path
+        self.orgs = {name: SalesforceState(sf_schema) for name in ("acme", "globex")}
+        seed_org(self.orgs["acme"], accounts=2, prefix="Acme ")
+        seed_org(self.orgs["globex"], accounts=3, prefix="Globex ")
+        self.emulators = {name: start_emulator(org) for name, org in self.orgs.items()}
+        self.books = {name: QuickBooksSimulator(company_name=name) for name in self.orgs}
+        self.service = build_service(registry, poll_wait=0.2)
+        self.engines = CompanyEngines()
+
+    def settings(self, name: str, *, state_url: str | None = None, file_of: str | None = None) -> Settings:
+        """``name``'s settings: its own state file (``file_of``'s to share another's), or ``state_url``."""
+        settings = _settings(self.emulators[name], self.tmp_path, file_of or name)
+        if state_url is not None:
+            settings.state_url = state_url
+        return settings
+
+    def add(self, name: str, settings: Settings) -> None:
+        self.engines.add(name, settings, None, sync_transport(self.service, self.registry, name))
+
+    def sync(self, timeout: float) -> None:
+        """Run both companies' Web Connector sessions until each file holds its org's Accounts, then stop."""
+        self.engines.start()
+        with BackgroundServer(create_app(self.service)) as server:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not (len(self.books["acme"].customers()) == 2
+                                                       and len(self.books["globex"].customers()) == 3):
+                for name, book in self.books.items():
+                    with WebConnectorStandIn(server.url, *self.LOGINS[name], book) as wc:
+                        wc.run_session()
+            self.engines.stop()
+
+    def close(self) -> None:
+        self.engines.stop()
+        for emulator in self.emulators.values():
+            emulator.stop()
+        for book in self.books.values():
+            book.close()
+
+
+@pytest.fixture
+def two_companies(registry, sf_schema, tmp_path):
+    world = TwoCompanies(registry, sf_schema, tmp_path)
+    try:
+        yield world
+    finally:
+        world.close()
+
+
+def test_the_runtime_syncs_through_scheduled_web_connector_sessions(registry, sf_emulator, sf_state, qb_sim,
+                                                                    tmp_path) -> None:
+    settings = _settings(sf_emulator, tmp_path, "acme")
     seed_org(sf_state, accounts=3, contacts=1, products=1, opportunities=1, lines=1)
     service = build_service(registry, poll_wait=0.2)
     services = WebConnectorServices(settings, None, sync_transport(service, registry, "acme"))
@@ -64,53 +130,15 @@ def test_sync_transport_needs_a_registered_company(registry) -> None:
     assert transport.session_wait == 5 * 60 + 120, "a cycle may wait one Web Connector interval for its poll"
 
 
-def _settings(emulator, tmp_path, name: str) -> Settings:
-    return Settings(
-        salesforce={"instance_url": emulator.url, "client_id": emulator.client_id,
-                    "client_secret": emulator.client_secret},
-        quickbooks={"transport": "webconnector", "default_accounts": {
-            "income": "Sales", "cogs": "Cost of Goods Sold", "inventory_asset": "Inventory Asset"}},
-        sync={"polling_interval": 1}, state_url=f"sqlite:///{tmp_path / f'{name}-state.db'}",
-        mappings_dir=str(EXAMPLE_MAPPINGS))
-
-
-def test_each_company_syncs_its_own_org_into_its_own_file(registry, sf_schema, tmp_path) -> None:
-    from qbsf.app.commands.qbwc import CompanyEngines
-    from qbsf.sim.quickbooks import QuickBooksSimulator
-    from qbsf.sim.salesforce import SalesforceState, start_emulator
-
-    registry.register("globex", password="globex-password-2")
-    orgs = {name: SalesforceState(sf_schema) for name in ("acme", "globex")}
-    seed_org(orgs["acme"], accounts=2, prefix="Acme ")
-    seed_org(orgs["globex"], accounts=3, prefix="Globex ")
-    emulators = {name: start_emulator(org) for name, org in orgs.items()}
-    books = {name: QuickBooksSimulator(company_name=name) for name in orgs}
-    service = build_service(registry, poll_wait=0.2)
-    engines = CompanyEngines()
-    try:
-        for name in orgs:
-            engines.add(name, _settings(emulators[name], tmp_path, name), None,
-                        sync_transport(service, registry, name))
-        with pytest.raises(ConfigError, match="share the state database"):
-            engines.add("globex", _settings(emulators["globex"], tmp_path, "acme"), None,
-                        sync_transport(service, registry, "globex"))
-        engines.start()
-        logins = {"acme": ("acme-qbwc", "acme-password-1"), "globex": ("globex-qbwc", "globex-password-2")}
-        with BackgroundServer(create_app(service)) as server:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not (len(books["acme"].customers()) == 2
-                                                       and len(books["globex"].customers()) == 3):
-                for name, book in books.items():
-                    with WebConnectorStandIn(server.url, *logins[name], book) as wc:
-                        wc.run_session()
-            engines.stop()
-    finally:
-        for emulator in emulators.values():
-            emulator.stop()
-    assert sorted(c["Name"][:5] for c in books["acme"].customers()) == ["Acme ", "Acme "]
-    assert sorted(c["Name"][:7] for c in books["globex"].customers()) == ["Globex "] * 3
-    for book in books.values():
-        book.close()
+def test_each_company_syncs_its_own_org_into_its_own_file(two_companies) -> None:
+    two = two_companies
+    for name in ("acme", "globex"):
+        two.add(name, two.settings(name))
+    with pytest.raises(ConfigError, match="share the state database"):
+        two.add("globex", two.settings("globex", file_of="acme"))
+    two.sync(timeout=20)
+    assert sorted(c["Name"][:5] for c in two.books["acme"].customers()) == ["Acme ", "Acme "]
+    assert sorted(c["Name"][:7] for c in two.books["globex"].customers()) == ["Globex "] * 3
 
 
 def test_sync_options_name_registered_companies_once(registry) -> None:
@@ -147,53 +175,26 @@ def test_stopping_while_waiting_for_the_first_poll_does_not_hang(registry, sf_em
 
 
 def test_companies_registered_as_tenants_share_one_state_database_and_each_ticket_reaches_its_own(
-        registry, sf_schema, tmp_path) -> None:
+        two_companies, tmp_path) -> None:
     """Two Web Connector companies, one state database: each user's sessions carry its own company's records only,
     and the state rows each engine wrote belong to its company."""
-    from qbsf.app.commands.qbwc import CompanyEngines
-    from qbsf.sim.quickbooks import QuickBooksSimulator
-    from qbsf.sim.salesforce import SalesforceState, start_emulator
     from qbsf.sync.tenants import TenantRegistry
 
-    registry.register("globex", password="globex-password-2")
+    two = two_companies
     shared = f"sqlite:///{tmp_path / 'hosted-state.db'}"
     with TenantRegistry(shared) as tenants:
         tenants.add("acme")
         tenants.add("globex")
-    orgs = {name: SalesforceState(sf_schema) for name in ("acme", "globex")}
-    seed_org(orgs["acme"], accounts=2, prefix="Acme ")
-    seed_org(orgs["globex"], accounts=3, prefix="Globex ")
-    emulators = {name: start_emulator(org) for name, org in orgs.items()}
-    books = {name: QuickBooksSimulator(company_name=name) for name in orgs}
-    service = build_service(registry, poll_wait=0.2)
-    engines = CompanyEngines()
-    try:
-        for name in orgs:
-            settings = _settings(emulators[name], tmp_path, name)
-            settings.state_url = shared
-            engines.add(name, settings, None, sync_transport(service, registry, name))
-        assert {name: services.state.tenant for name, (services, _c) in engines.running.items()} == {
-            "acme": "acme", "globex": "globex"}
-        engines.start()
-        logins = {"acme": ("acme-qbwc", "acme-password-1"), "globex": ("globex-qbwc", "globex-password-2")}
-        with BackgroundServer(create_app(service)) as server:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not (len(books["acme"].customers()) == 2
-                                                       and len(books["globex"].customers()) == 3):
-                for name, book in books.items():
-                    with WebConnectorStandIn(server.url, *logins[name], book) as wc:
-                        wc.run_session()
-            engines.stop()
-    finally:
-        for emulator in emulators.values():
-            emulator.stop()
-    assert sorted(c["Name"][:5] for c in books["acme"].customers()) == ["Acme "] * 2
-    assert sorted(c["Name"][:7] for c in books["globex"].customers()) == ["Globex "] * 3
+    for name in ("acme", "globex"):
+        two.add(name, two.settings(name, state_url=shared))
+    assert {name: services.state.tenant for name, (services, _c) in two.engines.running.items()} == {
+        "acme": "acme", "globex": "globex"}
+    two.sync(timeout=30)
+    assert sorted(c["Name"][:5] for c in two.books["acme"].customers()) == ["Acme "] * 2
+    assert sorted(c["Name"][:7] for c in two.books["globex"].customers()) == ["Globex "] * 3
     with TenantRegistry(shared) as tenants:
         assert (tenants.rows("acme")["crosswalk"], tenants.rows("globex")["crosswalk"]) == (2, 3)
         assert "crosswalk" not in tenants.rows("default")
-    for book in books.values():
-        book.close()
 
 
 def test_a_company_not_registered_as_a_tenant_still_cannot_share_a_database(registry, sf_emulator, tmp_path) -> None:
