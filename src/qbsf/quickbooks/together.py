@@ -32,6 +32,7 @@ class Query:
     rq_tag: str
     body: dict[str, Any] = field(default_factory=dict)
     paged: bool = True
+    page_size: int | None = None  # records per page when paged (None: the client's page size)
 
 
 def _when(moment: datetime | date) -> str:
@@ -41,9 +42,12 @@ def _when(moment: datetime | date) -> str:
 
 
 def delta_query(kind: str, since: datetime | None, *, include_lines: bool = False,
-                include_linked: bool = False) -> Query:
+                include_linked: bool = False, only: Sequence[str] = (), page_size: int | None = None) -> Query:
     """The query of ``kind`` records modified at or after ``since`` (every record when None), inactive ones
-    included; a transaction's lines and the transactions linked to it only when asked."""
+    included; a transaction's lines and the transactions linked to it only when asked.
+
+    ``only`` names the only elements each record comes with (``IncludeRetElement``: e.g. its id, TimeModified and
+    EditSequence — its version, at a fraction of the bytes); ``page_size`` overrides the client's page size."""
     if kind in _TRANSACTIONS:
         body: dict[str, Any] = {}
         if since is not None:
@@ -51,11 +55,13 @@ def delta_query(kind: str, since: datetime | None, *, include_lines: bool = Fals
         body["IncludeLineItems"] = include_lines
         if include_linked:
             body["IncludeLinkedTxns"] = True
-        return Query(f"{kind}QueryRq", body)
-    body = {"ActiveStatus": "All"}
-    if since is not None:
-        body["FromModifiedDate"] = _when(since)
-    return Query(f"{kind}QueryRq", body)
+    else:
+        body = {"ActiveStatus": "All"}
+        if since is not None:
+            body["FromModifiedDate"] = _when(since)
+    if only:
+        body["IncludeRetElement"] = list(only)
+    return Query(f"{kind}QueryRq", body, page_size=page_size)
 
 
 def deleted_queries(list_types: Sequence[str], txn_types: Sequence[str], since: datetime | None) -> list[Query]:
@@ -79,7 +85,8 @@ def query_together(client: Any, queries: Sequence[Query]) -> list[Iterator[list[
         return []
     rqs = []
     for number, query in enumerate(queries):
-        body = {"MaxReturned": client.page_size, **query.body} if query.paged else dict(query.body)
+        body = {"MaxReturned": query.page_size or client.page_size, **query.body} if query.paged \
+            else dict(query.body)
         rqs.append(request(query.rq_tag, f"t{number}", body, attrs={"iterator": "Start"} if query.paged else None))
     answers = {response.request_id: response for response in client._send(rqs)}
     streams = []
@@ -99,5 +106,5 @@ def _pages(client: Any, query: Query, response: Response) -> Iterator[list[Any]]
         yield [record for record in (client._parse_ret(ret) for ret in response.rets) if record is not None]
         if not query.paged or not response.remaining or not response.iterator_id:
             return
-        response = client._one(request(query.rq_tag, "page", {"MaxReturned": client.page_size},
+        response = client._one(request(query.rq_tag, "page", {"MaxReturned": query.page_size or client.page_size},
                                         attrs={"iterator": "Continue", "iteratorID": response.iterator_id}))

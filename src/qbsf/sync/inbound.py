@@ -82,6 +82,7 @@ from qbsf.sync.pipeline.source import (
     in_batches,
     parse_utc,
 )
+from qbsf.sync.pipeline.source import quickbooks_version as _version
 from qbsf.sync.policy import waits_for
 from qbsf.sync.record_guard import map_each, refuse_non_numbers, refuse_unreadable, sources_of
 from qbsf.sync.state import Activity, Direction, Link, Outcome, StateStore
@@ -283,12 +284,6 @@ def _snapshot_base(snapshot: Snapshot | None) -> Base:
     return Base(sf_id=snapshot.sf_id if snapshot is not None else None,
                 salesforce={k.casefold(): v for k, v in values.items()},
                 quickbooks={OWN + k.casefold(): v for k, v in values.items()} if snapshot is not None else None)
-
-
-def _version(record: Any) -> str:
-    """A record version for de-duplication that also sorts by time: ``<TimeModified UTC>|<EditSequence>``."""
-    modified = record.TimeModified
-    return f"{_utc_text(modified) if modified else ''}|{record.EditSequence or ''}"
 
 
 def _label(spec: InboundSpec, flat: Mapping[str, Any]) -> str:
@@ -562,11 +557,16 @@ class InboundSync:
                       deleted_since: datetime | None) -> tuple[dict[str, QuickBooksRead], Any]:
         """Start every entity's delta read and the deletions read in one message (their pages stream on)."""
         wanted = [DeltaWanted(spec.name, spec.name, self._cursor(spec), full=full or resends[spec.name],
-                              lines=spec.declared.reads_lines, linked=spec.declared.reads_linked) for spec in specs]
+                              lines=spec.declared.reads_lines, linked=spec.declared.reads_linked,
+                              id_field=spec.id_field, by_ids=self._reader(spec)) for spec in specs]
         list_types = [t for spec in specs if not spec.is_txn for t in spec.deleted_types]
         txn_types = [t for spec in specs if spec.is_txn for t in spec.deleted_types]
         return QuickBooksChanges(self.qb, clock=self._qb_clock).read(
             wanted, deleted=(list_types, txn_types, deleted_since))
+
+    def _reader(self, spec: InboundSpec) -> Callable[[Sequence[str]], Iterable[Any]]:
+        """How the read window's records not seen yet are read by id: as the entity reads its records."""
+        return lambda ids: spec.hooks.read(spec.declared, self.qb, ids=list(ids), missing_ok=True)
 
     def _query_ids(self, spec: InboundSpec, ids: list[str]) -> list[Any]:
         if not ids:

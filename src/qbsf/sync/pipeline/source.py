@@ -27,10 +27,15 @@ Reads are streamed: a source hands the pass one page at a time (2,000 records fr
 QuickBooks) and the pass syncs it in batches, so a pass holds at most a batch plus a page of records whatever the
 number of changes. QuickBooks' delta reads of every entity, and its deleted-records reads, start in one qbXML
 message (:func:`qbsf.quickbooks.together.query_together`): an idle QuickBooks → Salesforce pass costs one message.
+An unsettled QuickBooks window of more than a page (the first idle cycles after a large sync) is not read whole
+either: the same message reads what is newer than W and only the versions (id, TimeModified, EditSequence) of the
+window's records; only the records among them not seen yet are read, by id. The first idle cycle after a sync of
+any size costs one message, and the window settles at no extra cost once it is due.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +43,8 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from qbsf.sync.state import StateStore
+
+logger = logging.getLogger(__name__)
 
 SETTLED = "@settled"
 QUIET = "@quiet"
@@ -197,7 +204,8 @@ class QuickBooksRead:
 @dataclass(frozen=True)
 class DeltaWanted:
     """One QuickBooks entity to read: its cursor, the record kind its query names, whether to read it all, and
-    whether its lines and linked transactions come with it."""
+    whether its lines and linked transactions come with it; its id element (ListID, TxnID) and how to read records
+    by id (``by_ids``: as the delta read reads them; None = the client's query by entity)."""
 
     entity: str
     kind: str
@@ -205,6 +213,24 @@ class DeltaWanted:
     full: bool = False
     lines: bool = False
     linked: bool = False
+    id_field: str = "ListID"
+    by_ids: Callable[[Sequence[str]], Iterable[Any]] | None = None
+
+
+def _utc_seconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def quickbooks_version(record: Any) -> str:
+    """A QuickBooks record's version for de-duplication that also sorts by time: ``<TimeModified UTC>|<EditSequence>``
+    (TimeModified as a true instant: see :meth:`QuickBooksChanges.read`)."""
+    modified = record.TimeModified
+    return f"{_utc_seconds(modified) if modified else ''}|{record.EditSequence or ''}"
+
+
+# How many versions of a window's records one page of the versions-only read carries: a version is ~200 bytes,
+# so a page of 10,000 is ~2 MB, one message for the window of all but the largest syncs.
+VERSIONS_PAGE = 10_000
 
 
 class QuickBooksChanges:
@@ -227,11 +253,17 @@ class QuickBooksChanges:
 
         Returns each entity's :class:`QuickBooksRead` (pages stream on: a page beyond the first costs one message
         of its own) and the deleted records' pages. Records come with their stamps as true instants.
+
+        An unsettled window holding more records seen before than a page is checked rather than read again: the
+        message reads the records newer than W and the versions alone of every record from the window's start,
+        and once the newer ones are handled, only the window's records whose version was not seen are read (by id).
+        The whole window is then handled as surely as by reading it (a version, not a count, is compared), so it
+        settles when due.
         """
         from qbsf.quickbooks.together import deleted_queries, delta_query, query_together
 
         clock = self.clock()
-        starts: list[tuple[DeltaWanted, datetime | None, ReadStart, datetime | None]] = []
+        starts: list[tuple[DeltaWanted, datetime | None, ReadStart, datetime | None, bool]] = []
         queries = []
         for want in wanted:
             mark = None if want.full else want.cursor.watermark()
@@ -239,21 +271,62 @@ class QuickBooksChanges:
             # watermark − overlap, or just after the settled point once that window was fully seen; then widened as
             # QuickBooks' time stamps need around DST (delta_start)
             since = clock.delta_start(start.since, timedelta(0)) if start.since is not None else None
-            starts.append((want, mark, start, since))
-            queries.append(delta_query(want.kind, clock.from_modified(since) if since is not None else None,
-                                       include_lines=want.lines, include_linked=want.linked))
+            checked = self._checks_window(want, mark, start, since, clock)
+            starts.append((want, mark, start, since, checked))
+            if checked:
+                assert mark is not None and since is not None
+                newer = clock.delta_start(mark + want.cursor.resolution, timedelta(0))
+                queries.append(delta_query(want.kind, clock.from_modified(newer), include_lines=want.lines,
+                                           include_linked=want.linked))
+                queries.append(delta_query(want.kind, clock.from_modified(since), page_size=VERSIONS_PAGE,
+                                           only=(want.id_field, "TimeModified", "EditSequence")))
+            else:
+                queries.append(delta_query(want.kind, clock.from_modified(since) if since is not None else None,
+                                           include_lines=want.lines, include_linked=want.linked))
         if deleted is not None:
             list_types, txn_types, deleted_since = deleted
             queries.extend(deleted_queries(list_types, txn_types,
                                            clock.from_modified(deleted_since) if deleted_since else None))
-        streams = query_together(self.qb, queries)
-        reads = {want.entity: QuickBooksRead(want.entity, want.cursor, mark, start, since,
-                                             self._corrected(stream))
-                 for (want, mark, start, since), stream in zip(starts, streams, strict=False)}
+        streams = iter(query_together(self.qb, queries))
+        reads = {}
+        for want, mark, start, since, checked in starts:
+            pages = self._checked(want, next(streams), next(streams)) if checked else self._corrected(next(streams))
+            reads[want.entity] = QuickBooksRead(want.entity, want.cursor, mark, start, since, pages)
         gone = None
         if deleted is not None:
-            gone = self._merged(streams[len(starts):])
+            gone = self._merged(list(streams))
         return reads, gone
+
+    def _checks_window(self, want: DeltaWanted, mark: datetime | None, start: ReadStart, since: datetime | None,
+                       clock: Any) -> bool:
+        """Whether the unsettled window after ``mark`` is checked by its versions instead of read whole: when it
+        holds more records seen before than a page (read whole, it would cost a message per page). Not when
+        QuickBooks' zone is unknown: the read then reaches back two DST steps whatever the window."""
+        if mark is None or since is None or not start.whole or not getattr(clock, "knows_dst", True):
+            return False
+        seen = want.cursor.state.count_seen_between(want.cursor.source, _utc_seconds(since),
+                                                    f"{_utc_seconds(mark)}|~", entity=want.cursor.entity)
+        return seen > int(getattr(self.qb, "page_size", 500))
+
+    def _checked(self, want: DeltaWanted, newer: Iterator[list[Any]], window: Iterator[list[Any]]
+                 ) -> Iterator[list[Any]]:
+        """The records newer than W, then the window's records whose version was not seen (read by id).
+
+        The versions are compared once the newer records were handled (the pass syncs a page before asking for the
+        next), so a record both newer and listed among the window's versions is not read twice."""
+        yield from self._corrected(newer)
+        versions: list[tuple[str, str]] = []
+        for page in self._corrected(window):
+            versions.extend((str(getattr(record, want.id_field, "") or ""), quickbooks_version(record))
+                            for record in page)
+        missed = sorted({record_id for record_id, _ in want.cursor.unseen(versions) if record_id})
+        if not missed:
+            return
+        logger.info("%s: %d record(s) in the read window not seen yet: reading them", want.entity, len(missed))
+        records = want.by_ids(missed) if want.by_ids is not None else self.qb.query(
+            want.kind, ids=missed, include_lines=want.lines, include_linked=want.linked, missing_ok=True)
+        for page in in_batches(records, int(getattr(self.qb, "page_size", 500))):
+            yield self.clock().corrected(page)
 
     def _corrected(self, pages: Iterator[list[Any]]) -> Iterator[list[Any]]:
         # The clock is asked per page: the first page may teach it the company's zone.
