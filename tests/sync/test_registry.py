@@ -10,6 +10,7 @@ from qbsf.sync.entities import (
     ENTITIES,
     INBOUND_SPECS,
     REGISTRY,
+    EntityHooks,
     ParentRef,
     SyncedEntity,
     by_key,
@@ -164,18 +165,28 @@ def test_cli_help_lists_the_declared_entities() -> None:
     assert say(spec.name for spec in ENTITIES) in text
 
 
-def test_an_entity_without_its_own_query_reads_through_the_one_query_by_entity() -> None:
+def test_every_entity_reads_through_the_one_query_by_entity_with_its_declared_flags() -> None:
+    """No declaration names a client method: each entity is read by its QuickBooks name, its lines and linked
+    transactions as data (a client with nothing but ``query`` reads them all)."""
     calls: list[tuple[str, dict[str, object]]] = []
 
     class Client:
         def query(self, entity: str, **options: object) -> list[str]:
             calls.append((entity, options))
-            return ["a payment"]
+            return [f"a {entity}"]
 
+    assert not any(hasattr(declared, "qb_query") for declared in REGISTRY)
+    for spec in INBOUND_SPECS:
+        declared = spec.declared
+        if type(declared.hooks).read is not EntityHooks.read:
+            continue  # an entity that reads its own way says so in its hooks
+        calls.clear()
+        assert list(declared.hooks.read(declared, Client(), ids=["T1"], missing_ok=True)) == [f"a {declared.qb_entity}"]
+        linked = {"include_linked": True} if declared.reads_linked else {}
+        assert calls == [(declared.qb_entity, {"ids": ["T1"], "modified_since": None,
+                                               "include_inactive": not declared.is_txn,
+                                               "include_lines": declared.reads_lines, "missing_ok": True, **linked})]
     payment = SyncedEntity(key="QB_Payment__c", sf_object="QB_Payment__c", qb_id_field="QB_Payment_ID__c",
                            qb_entity="ReceivePayment", qb_id_kind="TxnID", inbound_sheet="Payment_to_SF")
-    assert list(payment.hooks.read(payment, Client(), ids=["T1"], missing_ok=True)) == ["a payment"]
-    assert calls == [("ReceivePayment", {"ids": ["T1"], "modified_since": None, "include_inactive": False,
-                                         "include_lines": False, "missing_ok": True})]
     with pytest.raises(ConfigError, match="cannot read ReceivePayment records"):
         payment.hooks.read(payment, object())

@@ -55,7 +55,7 @@ def run_qb_bench(customers: int = 10_000, *, batch_size: int = 200, page_size: i
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         messages, requests, waited = transport.messages, transport.requests, transport.latency_seconds
         started = time.perf_counter()
-        read_back = sum(1 for _ in client.query_customers())
+        read_back = sum(1 for _ in client.query("Customer"))
         read_seconds = time.perf_counter() - started
         return QbBenchResult(customers=customers, added=sum(r.ok for r in results), seconds=seconds,
                              cpu_seconds=cpu_seconds,

@@ -1,8 +1,10 @@
-"""Records → request bodies (dicts in qbXML element names) for Add and Mod requests.
+"""Records → request bodies (dicts in qbXML element names) for Add and Mod requests, and the one query body.
 
 The bodies are turned into XML by :func:`qbsf.quickbooks.messages.build_element`, which emits them in the
 schema's declared order; this module only decides *what* goes in (writable fields, item sales/purchase
-wrappers, the lines each entity declares in :mod:`qbsf.quickbooks.entities`, ExternalGUID).
+wrappers, the lines each entity declares in :mod:`qbsf.quickbooks.entities`, ExternalGUID). :func:`query_body` is
+every entity's query filter (modified window, inactive, lines, linked, returned elements), for the client's query
+and for queries sent together (:mod:`qbsf.quickbooks.together`) alike.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from qbsf.quickbooks import records as rec
@@ -17,7 +20,7 @@ from qbsf.quickbooks.entities import LineShape, QbEntity
 from qbsf.quickbooks.errors import FieldValueError, UnknownFieldError
 from qbsf.quickbooks.schema import ADDRESS_ORDER, ORDER
 
-__all__ = ["add_body", "external_guid", "mod_body", "normalize_salesforce_id"]
+__all__ = ["add_body", "external_guid", "mod_body", "normalize_salesforce_id", "query_body", "when"]
 
 
 # Service and non-inventory items carry their sales/purchase side inside a wrapper element.
@@ -273,3 +276,43 @@ def _check_choices(record: Any, entity: QbEntity, request: str, sent: set[str] |
             problem = "are both given" if given else "is missing"
             raise FieldValueError(f"{rec.label(record)}: {what} {problem} (QuickBooks takes one of them)",
                                   hint=choice.hint or f"give one of {', '.join(choice.fields)}")
+
+
+def when(moment: datetime | date) -> str:
+    """A DATETIMETYPE/DATETYPE value: aware datetimes keep their offset; naive ones are QuickBooks' local time."""
+    if isinstance(moment, datetime):
+        return moment.replace(microsecond=0).isoformat()
+    return moment.isoformat()
+
+
+def query_body(entity: QbEntity, *, since: datetime | None = None, until: datetime | None = None,
+               include_lines: bool = False, include_linked: bool = False, include_inactive: bool = False,
+               only: Sequence[str] = ()) -> dict[str, Any]:
+    """The filter of ``entity``'s query (by id or name, the caller adds ``ListID``/``FullName``/…).
+
+    ``since``/``until``: modified in that window (a transaction's ``ModifiedDateRangeFilter``, a list's
+    ``FromModifiedDate``/``ToModifiedDate``); ``include_inactive``: inactive list elements too; a transaction's
+    lines (``IncludeLineItems``) and linked transactions (``IncludeLinkedTxns``) when asked; ``only``: the only
+    elements each record comes with (``IncludeRetElement``).
+    """
+    body: dict[str, Any] = {}
+    if entity.is_txn:
+        window = {}
+        if since is not None:
+            window["FromModifiedDate"] = when(since)
+        if until is not None:
+            window["ToModifiedDate"] = when(until)
+        if window:
+            body["ModifiedDateRangeFilter"] = window
+        body["IncludeLineItems"] = include_lines
+        if include_linked:
+            body["IncludeLinkedTxns"] = True
+    else:
+        body["ActiveStatus"] = "All" if include_inactive else "ActiveOnly"
+        if since is not None:
+            body["FromModifiedDate"] = when(since)
+        if until is not None:
+            body["ToModifiedDate"] = when(until)
+    if only:
+        body["IncludeRetElement"] = list(only)
+    return body

@@ -12,7 +12,7 @@ import copy
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
@@ -20,7 +20,7 @@ from lxml import etree
 from qbsf.errors import ConfigError, NeedsUser, QbsfError
 from qbsf.quickbooks import entities
 from qbsf.quickbooks import records as rec
-from qbsf.quickbooks.bodies import add_body, external_guid, mod_body
+from qbsf.quickbooks.bodies import add_body, external_guid, mod_body, query_body, when
 from qbsf.quickbooks.entities import QbEntity, UnknownEntityError
 from qbsf.quickbooks.errors import (
     ConnectionFailed,
@@ -564,29 +564,18 @@ class QuickBooksClient:
         read (an item group among items) are left out.
         """
         entity = entities.entity(entity)
-        lines = {"IncludeLineItems": include_lines} if entity.is_txn else {}
-        if include_linked:
-            if not entity.linked:
-                raise UnknownEntityError(f"QuickBooks does not list the transactions linked to a {entity.name}",
-                                         hint="ask for them from the other transaction (the invoice a payment pays)")
-            lines["IncludeLinkedTxns"] = True
-        if ids is not None:
-            return iter(self._query_by_ids(entity.query_rq, entity.id_kind, ids, extra=lines, missing_ok=missing_ok))
-        if names is not None:
-            return iter(self._query_by_ids(entity.query_rq, entity.name_key, names, extra=lines,
-                                           missing_ok=missing_ok))
-        if entity.is_txn:
-            body: dict[str, Any] = {}
-            if modified_since is not None or modified_until is not None:
-                window = {}
-                if modified_since is not None:
-                    window["FromModifiedDate"] = _when(modified_since)
-                if modified_until is not None:
-                    window["ToModifiedDate"] = _when(modified_until)
-                body["ModifiedDateRangeFilter"] = window
-            body.update(lines)
-        else:
-            body = _list_filter(modified_since, modified_until, include_inactive)
+        if include_linked and not entity.linked:
+            raise UnknownEntityError(f"QuickBooks does not list the transactions linked to a {entity.name}",
+                                     hint="ask for them from the other transaction (the invoice a payment pays)")
+        if ids is not None or names is not None:
+            # a query by id or name finds inactive list elements anyway; a transaction's flags still apply
+            extra = query_body(entity, include_lines=include_lines, include_linked=include_linked) \
+                if entity.is_txn else {}
+            key = entity.id_kind if ids is not None else entity.name_key
+            return iter(self._query_by_ids(entity.query_rq, key, ids if ids is not None else names or [],
+                                           extra=extra, missing_ok=missing_ok))
+        body = query_body(entity, since=modified_since, until=modified_until, include_lines=include_lines,
+                          include_linked=include_linked, include_inactive=include_inactive)
         if entity.paged:
             return self._iterate(entity.query_rq, body)
         return iter(self._query_once(entity.query_rq, body))
@@ -640,7 +629,7 @@ class QuickBooksClient:
     def query_deleted(self, *, list_types: Sequence[str] = (), txn_types: Sequence[str] = (),
                       since: datetime | None = None) -> list[rec.DeletedRecord]:
         """Deleted list elements and transactions (ListDeletedQuery/TxnDeletedQuery) in one message."""
-        window = {"DeletedDateRangeFilter": {"FromDeletedDate": _when(since)}} if since is not None else {}
+        window = {"DeletedDateRangeFilter": {"FromDeletedDate": when(since)}} if since is not None else {}
         pending = []
         if list_types:
             pending.append(_Pending(0, request("ListDeletedQueryRq", "deleted-lists",
@@ -705,22 +694,6 @@ class QuickBooksClient:
         return results
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-def _when(moment: datetime | date) -> str:
-    """A DATETIMETYPE value: aware datetimes keep their offset; naive ones are QuickBooks' local time."""
-    if isinstance(moment, datetime):
-        return moment.replace(microsecond=0).isoformat()
-    return moment.isoformat()
-
-
-def _list_filter(since: datetime | None, until: datetime | None, include_inactive: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"ActiveStatus": "All" if include_inactive else "ActiveOnly"}
-    if since is not None:
-        body["FromModifiedDate"] = _when(since)
-    if until is not None:
-        body["ToModifiedDate"] = _when(until)
-    return body
-
 
 _OWN_CACHE: dict[type, frozenset[str]] = {}
 

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from qbsf.quickbooks import entities
+from qbsf.quickbooks.bodies import query_body, when
 from qbsf.quickbooks.errors import TransportError
 from qbsf.quickbooks.messages import Response, request
-
-# The request tag of each entity's query, and whether it is a transaction (ModifiedDateRangeFilter, lines) or a
-# list element (FromModifiedDate, ActiveStatus). Any other entity follows the convention ``<Entity>QueryRq``.
-_TRANSACTIONS = frozenset({"Invoice", "Estimate", "SalesOrder", "CreditMemo", "SalesReceipt", "ReceivePayment",
-                           "Bill", "BillPaymentCheck", "Check", "JournalEntry"})
 
 
 @dataclass(frozen=True)
@@ -35,38 +32,23 @@ class Query:
     page_size: int | None = None  # records per page when paged (None: the client's page size)
 
 
-def _when(moment: datetime | date) -> str:
-    if isinstance(moment, datetime):
-        return moment.replace(microsecond=0).isoformat()
-    return moment.isoformat()
-
-
 def delta_query(kind: str, since: datetime | None, *, include_lines: bool = False,
                 include_linked: bool = False, only: Sequence[str] = (), page_size: int | None = None) -> Query:
     """The query of ``kind`` records modified at or after ``since`` (every record when None), inactive ones
-    included; a transaction's lines and the transactions linked to it only when asked.
+    included; a transaction's lines and the transactions linked to it only when asked — the client's one query
+    by entity (:func:`qbsf.quickbooks.bodies.query_body`), paged where QuickBooks has an iterator for it.
 
     ``only`` names the only elements each record comes with (``IncludeRetElement``: e.g. its id, TimeModified and
     EditSequence — its version, at a fraction of the bytes); ``page_size`` overrides the client's page size."""
-    if kind in _TRANSACTIONS:
-        body: dict[str, Any] = {}
-        if since is not None:
-            body["ModifiedDateRangeFilter"] = {"FromModifiedDate": _when(since)}
-        body["IncludeLineItems"] = include_lines
-        if include_linked:
-            body["IncludeLinkedTxns"] = True
-    else:
-        body = {"ActiveStatus": "All"}
-        if since is not None:
-            body["FromModifiedDate"] = _when(since)
-    if only:
-        body["IncludeRetElement"] = list(only)
-    return Query(f"{kind}QueryRq", body, page_size=page_size)
+    declared = entities.entity(kind)
+    body = query_body(declared, since=since, include_lines=include_lines, include_linked=include_linked,
+                      include_inactive=True, only=only)
+    return Query(declared.query_rq, body, paged=declared.paged, page_size=page_size)
 
 
 def deleted_queries(list_types: Sequence[str], txn_types: Sequence[str], since: datetime | None) -> list[Query]:
     """ListDeletedQuery and TxnDeletedQuery for the given types (each only when it has types); no iterator."""
-    window = {"DeletedDateRangeFilter": {"FromDeletedDate": _when(since)}} if since is not None else {}
+    window = {"DeletedDateRangeFilter": {"FromDeletedDate": when(since)}} if since is not None else {}
     queries = []
     if list_types:
         queries.append(Query("ListDeletedQueryRq", {"ListDelType": list(list_types), **window}, paged=False))

@@ -257,7 +257,7 @@ def reset_inbound(state: StateStore, entities: Iterable[str] | None = None) -> l
 def _unwrap(client: Any) -> Any:
     """The real client behind an engine adapter (the inbound sync needs upserts and raw queries)."""
     inner = getattr(client, "client", None)
-    return inner if inner is not None and (hasattr(inner, "upsert_many") or hasattr(inner, "query_customers")) \
+    return inner if inner is not None and (hasattr(inner, "upsert_many") or hasattr(inner, "add_many")) \
         else client
 
 

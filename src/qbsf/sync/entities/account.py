@@ -34,7 +34,7 @@ ACCOUNT = SyncedEntity(
     outbound_sheet="Acct_to_Customer", inbound_sheet="Customer_to_Acct",
     base_fields=("Id", "Name", "SystemModstamp", "LastModifiedById", "QB_Customer_ID__c", "Phone"),
     qb_types=("Customer",), link_candidates="top", link_fields=("Phone",), merges_in_salesforce=True,
-    create_inactive=False, qb_query="query_customers",
+    create_inactive=False,
     aliases=("acct", "customers"), outbound_words=("acct", "account"),
     own_fields=frozenset({
         "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry", "ShippingStreet",

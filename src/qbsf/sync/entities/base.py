@@ -141,28 +141,18 @@ class EntityHooks:
     def read(self, entity: SyncedEntity, qb: Any, *, modified_since: datetime | None = None,
              ids: Sequence[str] | None = None, missing_ok: bool = False) -> Iterable[Any]:
         """The entity's QuickBooks records modified since a time (all when None) or listed by id — inactive list
-        records included, transactions without their lines — through the client's query method for the entity
-        (``qb_query``), or its one query by entity when none is declared."""
-        generic = getattr(qb, "query", None)
-        if not entity.qb_query and callable(generic):
-            extra = {"missing_ok": True} if missing_ok else {}
-            if entity.reads_linked:
-                extra["include_linked"] = True
-            return generic(entity.qb_entity, ids=list(ids) if ids is not None else None,
-                           modified_since=modified_since if ids is None else None,
-                           include_inactive=not entity.is_txn, include_lines=entity.reads_lines, **extra)
-        query = getattr(qb, entity.qb_query, None) if entity.qb_query else None
-        if query is None:
+        records included; a transaction's lines and linked transactions as the declaration reads them
+        (``reads_lines``, ``reads_linked``) — through the client's one query by entity."""
+        query = getattr(qb, "query", None)
+        if not callable(query):
             raise ConfigError(f"the QuickBooks connection cannot read {entity.qb_word} records",
-                              hint=f"declare the query method of {entity.key} (qb_query) in its entity module")
-        if entity.is_txn:
-            if ids is not None:
-                return query(txn_ids=list(ids), include_lines=False)
-            return query(modified_since=modified_since, include_lines=False)
-        extra = {"missing_ok": True} if missing_ok else {}
-        if ids is not None:
-            return query(list_ids=list(ids), include_inactive=True, **extra)
-        return query(modified_since=modified_since, include_inactive=True)
+                              hint="connect through qbsf's QuickBooks client (it reads every entity by its name)")
+        extra: dict[str, Any] = {"missing_ok": True} if missing_ok else {}
+        if entity.reads_linked:
+            extra["include_linked"] = True
+        return query(entity.qb_entity, ids=list(ids) if ids is not None else None,
+                     modified_since=modified_since if ids is None else None,
+                     include_inactive=not entity.is_txn, include_lines=entity.reads_lines, **extra)
 
     def write_lines(self, entity: SyncedEntity, written: Sequence[tuple[Any, Mapping[str, Any], str, bool]], *,
                     sf: Any, resolver: Any) -> dict[str, SyncError]:
@@ -254,7 +244,6 @@ class SyncedEntity:
     reads_linked: bool = False
     # The entity whose Salesforce record wrote this QuickBooks record (a mirrored invoice's Opportunity).
     origin: str | None = None
-    qb_query: str = ""                 # the client's own query method for it (query_customers); else query(entity)
     sf_label: str = ""                 # a bookkeeper's word for the Salesforce record (Product for Product2)
     qb_label: str = ""                 # a bookkeeper's word for the QuickBooks record (Invoice)
     aliases: tuple[str, ...] = ()      # other names a user may type for it (acct, oppty, invoices)

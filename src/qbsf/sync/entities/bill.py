@@ -12,25 +12,13 @@ payment: the bill turns Paid in Salesforce. Both are read through the client's o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from qbsf.sync.entities.base import LIST_ID, TXN_ID, EntityHooks, SyncedEntity
 
 
-class QueryHooks(EntityHooks):
-    """Read through ``QuickBooksClient.query`` by the entity's QuickBooks name (inactive list records included)."""
-
-    def read(self, entity: SyncedEntity, qb: Any, *, modified_since: datetime | None = None,
-             ids: Sequence[str] | None = None, missing_ok: bool = False) -> Iterable[Any]:
-        inactive = {} if entity.is_txn else {"include_inactive": True}
-        if ids is not None:
-            return qb.query(entity.qb_entity, ids=list(ids), missing_ok=missing_ok, **inactive)
-        return qb.query(entity.qb_entity, modified_since=modified_since, **inactive)
-
-
-class BillHooks(QueryHooks):
+class BillHooks(EntityHooks):
     """A bill's status, derived from its open balance and due date like an invoice's."""
 
     def complete_payload(self, entity: SyncedEntity, payload: dict[str, Any], flat: Mapping[str, Any], *,
@@ -44,7 +32,7 @@ VENDOR = SyncedEntity(
     key="QB_Vendor__c", sf_object="QB_Vendor__c", qb_id_field="QB_Vendor_ID__c", qb_entity="Vendor",
     qb_id_kind=LIST_ID, inbound_sheet="Vendor_to_SF", qb_types=("Vendor",), links_by_name=False,
     sf_label="Vendor", qb_label="Vendor", aliases=("vendor", "vendors", "qb_vendor"), inbound_words=("vendor",),
-    hooks=QueryHooks(),
+    hooks=EntityHooks(),
 )
 
 BILL = SyncedEntity(

@@ -25,7 +25,7 @@ CONTACT = SyncedEntity(
     # A sub-customer needs a parent customer.
     eligibility="AccountId != null",
     qb_types=("Customer",), link_candidates="sub", link_fields=("Email", "Phone"), merges_in_salesforce=True,
-    qb_query="query_customers", outbound_words=("contact", "subcustomer"),
+    outbound_words=("contact", "subcustomer"),
     own_fields=frozenset({
         "FirstName", "LastName", "Salutation", "Title", "Email", "MobilePhone", "HomePhone", "OtherPhone",
         "AssistantName", "AssistantPhone", "Birthdate", "Department", "MailingStreet", "MailingCity", "MailingState",

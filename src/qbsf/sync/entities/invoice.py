@@ -21,7 +21,6 @@ from qbsf.sync.entities.base import TXN_ID, ChildSpec, EntityHooks, ParentRef, S
 
 QB_ENTITY = "Invoice"
 QB_TYPES = ("Invoice",)
-QB_QUERY = "query_invoices"
 
 
 def _amount(values: Mapping[str, Any], name: str) -> Decimal:
@@ -61,7 +60,7 @@ class InvoiceHooks(EntityHooks):
         if not jobs:
             return
         tops = sorted({str(name).split(":", 1)[0] for name in jobs})
-        found = {c.FullName.casefold(): c.ListID for c in qb.query_customers(names=tops, include_inactive=True)
+        found = {c.FullName.casefold(): c.ListID for c in qb.query("Customer", names=tops, include_inactive=True)
                  if c.FullName and c.ListID}
         for flat in flats:
             name = str(flat.get("CustomerRef.FullName") or "")
@@ -110,7 +109,7 @@ OPPORTUNITY = SyncedEntity(
         own_fields=frozenset({"UnitPrice", "ListPrice", "TotalPrice", "Quantity", "ServiceDate", "Discount",
                               "PricebookEntryId", "OpportunityId"}),
     ),
-    qb_types=QB_TYPES, qb_query=QB_QUERY, qb_label="Invoice", aliases=("oppty",),
+    qb_types=QB_TYPES, qb_label="Invoice", aliases=("oppty",),
     outbound_words=("oppty", "opportunity"),
     own_fields=frozenset({
         "StageName", "CloseDate", "Probability", "ForecastCategoryName", "NextStep", "IsWon", "IsClosed",
@@ -120,7 +119,7 @@ OPPORTUNITY = SyncedEntity(
 
 QB_INVOICE = SyncedEntity(
     key="QB_Invoice__c", sf_object="QB_Invoice__c", qb_id_field="QB_Invoice_ID__c", qb_entity=QB_ENTITY,
-    qb_id_kind=TXN_ID, inbound_sheet="Invoice_to_SF", qb_types=QB_TYPES, qb_query=QB_QUERY, daily_status=True,
+    qb_id_kind=TXN_ID, inbound_sheet="Invoice_to_SF", qb_types=QB_TYPES, daily_status=True,
     origin="Opportunity", sf_label="Invoice", qb_label="Invoice", aliases=("invoices", "qb_invoice"),
     inbound_words=("invoice",), hooks=HOOKS,
 )

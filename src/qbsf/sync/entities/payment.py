@@ -13,8 +13,7 @@ default ``sync.on_qb_delete`` action of this entity).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qbsf.errors import NeedsUser, SyncError
@@ -32,13 +31,7 @@ def line_key(payment_txn_id: str, invoice_txn_id: str) -> str:
 
 
 class PaymentHooks(EntityHooks):
-    """A payment's rules: read by its own changes, its lines written after it, deletion flagged."""
-
-    def read(self, entity: SyncedEntity, qb: Any, *, modified_since: datetime | None = None,
-             ids: Sequence[str] | None = None, missing_ok: bool = False) -> Iterable[Any]:
-        if ids is not None:
-            return qb.query(entity.qb_entity, ids=list(ids), missing_ok=missing_ok)
-        return qb.query(entity.qb_entity, modified_since=modified_since)
+    """A payment's rules: its lines written after it, deletion flagged."""
 
     def default_deletion(self, entity: SyncedEntity) -> tuple[str, Any] | None:
         return ("Deleted_In_QuickBooks__c", True)

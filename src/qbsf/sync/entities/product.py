@@ -63,7 +63,7 @@ PRODUCT = SyncedEntity(
     base_fields=("Id", "Name", "ProductCode", "SystemModstamp", "LastModifiedById", "QB_Item_ID__c",
                  "QB_Item_Type__c", "QB_Sales_Price__c"),
     qb_types=("ItemService", "ItemNonInventory", "ItemInventory"), link_candidates="any",
-    qb_query="query_items", sf_label="Product", aliases=("product", "items"), outbound_words=("product",),
+    sf_label="Product", aliases=("product", "items"), outbound_words=("product",),
     own_fields=frozenset({"ProductCode", "Family", "QuantityUnitOfMeasure", "StockKeepingUnit", "DisplayUrl"}),
     hooks=ProductHooks(),
 )
