@@ -44,6 +44,8 @@ from typing import Any, ClassVar
 
 from qbsf.errors import AfterDependency, ConfigError, NeedsUser, QbsfError, SyncError
 from qbsf.quickbooks.timestamps import CompanyClock, clock_for, company_zone
+from qbsf.salesforce.soql import quote
+from qbsf.sync.changes import IDS_PER_QUERY  # one IN-list size for both directions (the query URL's limit)
 from qbsf.sync.conflicts import Conflict, ConflictPolicy, same
 from qbsf.sync.crash import crash_point
 from qbsf.sync.entities import INBOUND_SPECS, REGISTRY, InboundSpec, inbound_spec
@@ -91,8 +93,6 @@ logger = logging.getLogger(__name__)
 
 QB_TO_SF = Direction.QB_TO_SF
 Progress = Callable[[str, int, int], None]
-# Salesforce ids per SOQL IN list: keeps the query URL well under Salesforce's 16,384-character limit.
-IDS_PER_QUERY = 200
 _TZ_WATERMARK = "qb:company_utc_offset"
 _DELETED = "qb:deleted"
 
@@ -288,12 +288,6 @@ def _snapshot_base(snapshot: Snapshot | None) -> Base:
 
 def _label(spec: InboundSpec, flat: Mapping[str, Any]) -> str:
     return spec.hooks.label(spec.declared, flat)
-
-
-def quote(value: str) -> str:
-    """A SOQL string literal."""
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-    return f"'{escaped}'"
 
 
 class CrosswalkLinkResolver:

@@ -18,11 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from qbsf.sync.changes import IDS_PER_QUERY
 from qbsf.sync.conflicts import same
 from qbsf.sync.state import StateStore
-
-# Salesforce ids (or external ids) per SOQL IN list.
-IDS_PER_QUERY = 200
 
 
 def resend_mark(entity: str) -> str:

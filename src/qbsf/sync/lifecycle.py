@@ -59,7 +59,6 @@ PAID_ADVICE = ("qbsf never voids an invoice with payments applied: refund the cu
                "elsewhere, then void the invoice in QuickBooks yourself — or keep it if the deal stands")
 _CHECKED = "sf:lifecycle_checked"
 _OVERLAP = timedelta(minutes=5)
-_IDS_PER_QUERY = 200
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from qbsf.errors import ConfigError
+from qbsf.salesforce.soql import quote  # the one SOQL escaping (Salesforce's quoted-string escape sequences)
 from qbsf.sync.entities.base import ChildSpec, EntitySpec
 
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
@@ -117,7 +118,3 @@ def build_query(spec: EntitySpec, *, mapped: Iterable[str] = (), mapped_child: I
     return Query(spec=spec, fields=select_fields(spec, mapped), conditions=tuple(conditions), child_fields=child)
 
 
-def quote(value: str) -> str:
-    """A SOQL string literal: quotes and backslashes escaped."""
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-    return f"'{escaped}'"
