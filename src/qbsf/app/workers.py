@@ -54,6 +54,7 @@ class HostedConfig:
     companies: dict[str, str | None] = field(default_factory=dict)  # company → its settings TOML (None: default)
     default_config: str | None = None
     lease_ttl: float = 15.0
+    engine_stop_wait: float = 30.0  # how long a company leaving this worker waits for its cycle's record in hand
     poll_wait: float = 10.0
     idle_timeout: float = 300.0
     quiet_timeout: float = 30.0
@@ -78,7 +79,8 @@ class HostedConfig:
 
 
 class CompanyEngine(Protocol):
-    """A company's running sync engine, as the worker starts and stops it."""
+    """A company's running sync engine, as the worker starts and stops it (an engine may also tell whether a
+    cycle is running: ``busy() -> bool``; one that cannot is taken as idle between Web Connector sessions)."""
 
     def start(self) -> None: ...
 
@@ -116,9 +118,22 @@ def ensure_tenant(registry: Any, company: str, settings_file: str = "") -> None:
 
 class ConnectorEngine:
     """The production engine of one company: `qbsf run`'s connector over the shared Web Connector bridge, its state
-    the company's rows of the deployment's state database, its secrets the company's own (encrypted there)."""
+    the company's rows of the deployment's state database, its secrets the company's own (encrypted there).
 
-    def __init__(self, worker: HostedWorker, company: str, bridge: Any, epoch: int) -> None:
+    Its loop runs in a thread of its own, which closes the company's clients when the loop has ended: a stop that
+    waits less long than a cycle lasts (the company moves to another worker mid-cycle) leaves the cycle its clients
+    until it finishes, never closes them under it.
+    """
+
+    def __init__(self, services: Any, connector: Any) -> None:
+        self.services = services
+        self.connector = connector
+        self._thread: threading.Thread | None = None
+        self._cycles = 0  # cycles running (0 or 1)
+
+    @classmethod
+    def for_company(cls, worker: HostedWorker, company: str, bridge: Any, epoch: int) -> ConnectorEngine:
+        """``company``'s engine as ``worker`` runs it, talking to QuickBooks through ``bridge`` for lease ``epoch``."""
         from qbsf.app.commands.qbwc import WebConnectorServices
         from qbsf.app.context import AppContext
         from qbsf.app.runtime import Connector, count_report
@@ -131,28 +146,58 @@ class ConnectorEngine:
         settings = context.load().settings
         settings = settings.model_copy(update={"state_url": config.database})
         transport = WebConnectorTransport(bridge, session_wait=3600.0, response_timeout=900.0)
+        engine: ConnectorEngine
 
         class HostedServices(WebConnectorServices):
             def run_cycle(self, request: Any) -> Any:
-                report = super().run_cycle(request)
+                engine._cycles += 1
+                try:
+                    report = super().run_cycle(request)
+                finally:
+                    engine._cycles -= 1
                 synced, failed = count_report(report)
                 shared.record_cycle(company, epoch, synced=synced, failed=failed)
                 return report
 
         # Its own heartbeat row in Salesforce: companies of one deployment share the state database's URL.
-        self.services = HostedServices(settings, context.secret_store(), transport, state=state, owns_state=True,
-                                       machine_id=f"hosted:{company}")
-        self.connector = Connector(self.services, settings)
+        services = HostedServices(settings, context.secret_store(), transport, state=state, owns_state=True,
+                                  machine_id=f"hosted:{company}")
+        engine = cls(services, Connector(services, settings))
+        return engine
 
     def start(self) -> None:
         """Start the company's cycles."""
-        self.connector.start()
+        self._thread = threading.Thread(target=in_current_context(self._run), name="qbsf-connector", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.connector.run()
+        finally:
+            # The loop has ended, its last cycle with it: nothing uses the clients any more.
+            try:
+                self.services.close()
+            except Exception as exc:
+                log.warning("the sync engine's connections did not close cleanly: %s", exc)
+
+    def busy(self) -> bool:
+        """Whether a sync cycle is running."""
+        return self._cycles > 0
 
     def stop(self, wait: float) -> None:
-        """Unblock a wait for the Web Connector, stop after the record in hand, release the clients."""
+        """Unblock a wait for the Web Connector and stop after the record in hand; wait up to ``wait`` seconds.
+
+        A cycle still running then finishes in its thread, which closes the clients after it."""
         self.services.stop()
-        self.connector.stop(wait=wait)
-        self.services.close()
+        self.connector.stop()
+        thread = self._thread
+        if thread is None:  # never started: nothing else will close them
+            self.services.close()
+            return
+        thread.join(wait)
+        if thread.is_alive():
+            log.info("the sync engine's cycle is still running after %g s: it stops after the record in hand and "
+                     "closes its connections then", wait)
 
 
 class HostedWorker:
@@ -195,11 +240,23 @@ class HostedWorker:
             ensure_tenant(self.tenants, company, settings_file or "")
         self._known_tenants: dict[str, str] = {}
         self.companies: list[str] = []
-        self.leases = Leases(self.engine, self.holder, ttl=config.lease_ttl, clock=clock)
+        # A lease expired for less than its own length stays with its holder (a round came late, nothing moves).
+        self.leases = Leases(self.engine, self.holder, ttl=config.lease_ttl, grace=config.lease_ttl, clock=clock)
+        self.clock = clock
+        # How long a worker waits after joining before it takes companies (so workers starting together see each
+        # other instead of the first taking every company), and how long a company stays before it may be handed
+        # back to even out the workers' shares (and how long a worker is seen before its short share counts).
+        self.join_wait = config.lease_ttl / 2
+        self.min_hold = 4 * config.lease_ttl
         self._company_prefix, self._worker_lease = COMPANY_PREFIX, WORKER_PREFIX + self.holder
-        self._factory = engine_factory or (lambda company, bridge, epoch: ConnectorEngine(
+        self._factory = engine_factory or (lambda company, bridge, epoch: ConnectorEngine.for_company(
             self, company, bridge, epoch))
         self.held: dict[str, int] = {}
+        self.taken_at: dict[str, float] = {}  # lease name → when this worker took it
+        self.handing_back: set[str] = set()  # companies whose engine is stopping before their lease is let go
+        self.starting: set[str] = set()  # companies whose engine is being started
+        self._joined_at: float | None = None
+        self._seen: dict[str, float] = {}  # worker → when this worker first saw it alive
         self.engines: dict[str, CompanyEngine] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="qbsf-engine")
         self._lock = threading.Lock()
@@ -270,70 +327,146 @@ class HostedWorker:
     # ----- scheduling --------------------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """One round: renew what this worker holds, drop what it lost, take its share of the free companies."""
+        """One round: renew what this worker holds, drop what it lost, take its share of the free companies, and
+        hand a company back only when another worker's share is really short (see :meth:`_balance`)."""
         companies = self.served_companies()
         with self._lock:
+            now = self.clock()
             self.companies = companies
             lost = self.leases.renew(self.held)
             for name in lost:
                 epoch = self.held.pop(name)
+                self.taken_at.pop(name, None)
                 if name.startswith(self._company_prefix):
                     log.warning("worker %s lost company %s (epoch %d) to another worker", self.holder,
                                 name[len(self._company_prefix):], epoch)
                     self._stop_engine(name[len(self._company_prefix):])
             if self._worker_lease not in self.held:
                 self.held.update(self.leases.claim([self._worker_lease], 1))
+                if self._worker_lease in self.held:
+                    self._joined_at = now
             for name in [n for n in self.held if n.startswith(self._company_prefix)
                          and n[len(self._company_prefix):] not in companies]:
                 # The company was removed (`qbsf tenants remove`): its engine stops here, and nowhere takes it.
-                epoch = self.held.pop(name)
-                company = name[len(self._company_prefix):]
-                self._pool.submit(in_company(company)(self._hand_back), company, name, epoch)
-            target = self.leases.share(len(self.companies), self.leases.live_workers())
-            mine = [name for name in self.held if name.startswith(self._company_prefix)]
-            if len(mine) < target:
-                names = [self._company_prefix + c for c in self.companies if self._company_prefix + c not in self.held]
-                for name, epoch in self.leases.claim(names, target - len(mine)).items():
-                    self.held[name] = epoch
-                    self._start_engine(name[len(self._company_prefix):], epoch)
-            elif len(mine) > target + 1:
-                # More workers are alive than when this one took its share: hand one company back.
-                name = sorted(mine)[-1]
-                epoch = self.held.pop(name)
-                company = name[len(self._company_prefix):]
-                self._pool.submit(in_company(company)(self._hand_back), company, name, epoch)
+                self._hand_back_later(name)
             self.ready = self._worker_lease in self.held
+            if self.ready and self._joined_at is not None and now - self._joined_at >= self.join_wait:
+                self._balance(companies, now)
+
+    def _balance(self, companies: list[str], now: float) -> None:
+        """Take this worker's share of the free companies; hand companies back only when the balance is really off.
+
+        One read of every lease: the workers alive (their last round may have come late, within the grace), who
+        holds which company, and which are free. A worker takes free companies up to its share (the ceiling of an
+        even split). It hands companies back only when nothing is free or waiting for its holder's grace to run
+        out (those settle by themselves), when a worker it has seen for a while holds clearly less than an even
+        split (a tenth of it, at least one company, below), and only as many as that worker lacks: the workers
+        holding more than their share give in a fixed order, so two of them never both give for one short one.
+        A company handed back is one taken at least :attr:`min_hold` seconds ago with no Web Connector session
+        open and no sync cycle running.
+        """
+        prefix = self._company_prefix
+        leases = self.leases.all()
+        live = self.leases.live_holders(leases, now) | {self.holder}
+        self._seen = {holder: self._seen.get(holder, now) for holder in live}
+        by_name = {lease.name: lease for lease in leases}
+        held_by: dict[str, int] = dict.fromkeys(live, 0)
+        free: list[str] = []
+        unsettled = 0
+        for company in companies:
+            lease = by_name.get(prefix + company)
+            if lease is None or self.leases.abandoned(lease, now):
+                free.append(prefix + company)
+            elif lease.holder in live and lease.expires_at > now:
+                held_by[lease.holder] += 1
+            else:  # expired but within the grace, or its worker is gone: it settles without anyone giving
+                unsettled += 1
+        target = self.leases.share(len(companies), len(live))
+        mine = [name for name in self.held if name.startswith(prefix)]
+        if len(mine) < target and free:
+            for name, epoch in self.leases.claim([n for n in free if n not in self.held], target - len(mine)).items():
+                self.held[name] = epoch
+                self.taken_at[name] = now
+                self._start_engine(name[len(prefix):], epoch)
+            return
+        if free or unsettled or self.handing_back:
+            return
+        even = len(companies) // len(live)
+        slack = max(1, even // 10)
+        short = [holder for holder in live if now - self._seen[holder] >= self.min_hold
+                 and held_by[holder] < even - slack]
+        lacking = sum(even - held_by[holder] for holder in short)
+        give = 0
+        for holder in sorted((h for h in live if held_by[h] > target), key=lambda h: (-held_by[h], h)):
+            if lacking <= 0:
+                break
+            count = min(held_by[holder] - target, lacking)
+            lacking -= count
+            if holder == self.holder:
+                give = count
+                break
+        if give <= 0:
+            return
+        active = self.shared.active_companies()
+        candidates = sorted((name for name in mine if now - self.taken_at.get(name, now) >= self.min_hold
+                             and name[len(prefix):] not in active and not self._busy(name[len(prefix):])),
+                            key=lambda name: (self.taken_at.get(name, now), name))
+        for name in candidates[:give]:
+            self._hand_back_later(name)
+
+    def _busy(self, company: str) -> bool:
+        engine = self.engines.get(company)
+        if engine is None:
+            return company in self.starting
+        busy = getattr(engine, "busy", None)
+        return bool(busy()) if callable(busy) else False
+
+    def _hand_back_later(self, name: str) -> None:
+        epoch = self.held.pop(name)
+        self.taken_at.pop(name, None)
+        company = name[len(self._company_prefix):]
+        self.handing_back.add(company)
+        self._pool.submit(in_company(company)(self._hand_back), company, name, epoch)
 
     def _start_engine(self, company: str, epoch: int) -> None:
         @in_company(company)
         def start() -> None:
-            if not self.shared.attach_engine(company, epoch):
-                return
             try:
-                engine = self._factory(company, self.shared.bridge(company, epoch=epoch), epoch)
-                engine.start()
-            except Exception as exc:  # one company's bad settings never stop the others
-                log.error("company %r could not start its sync engine: %s", company, exc)
-                return
-            with self._lock:
-                if self.held.get(self._company_prefix + company) == epoch:
-                    self.engines[company] = engine
+                if not self.shared.attach_engine(company, epoch):
                     return
-            engine.stop(10.0)  # the lease went while it was starting
+                try:
+                    engine = self._factory(company, self.shared.bridge(company, epoch=epoch), epoch)
+                    engine.start()
+                except Exception as exc:  # one company's bad settings never stop the others
+                    log.error("company %r could not start its sync engine: %s", company, exc)
+                    return
+                with self._lock:
+                    if self.held.get(self._company_prefix + company) == epoch:
+                        self.engines[company] = engine
+                        return
+                engine.stop(10.0)  # the lease went while it was starting
+            finally:
+                with self._lock:
+                    self.starting.discard(company)
 
+        self.starting.add(company)
         self._pool.submit(start)
 
     def _stop_engine(self, company: str) -> None:
         engine = self.engines.pop(company, None)
         if engine is not None:
-            self._pool.submit(in_company(company)(engine.stop), 30.0)
+            self._pool.submit(in_company(company)(engine.stop), self.config.engine_stop_wait)
 
     def _hand_back(self, company: str, name: str, epoch: int) -> None:
-        with self._lock:
-            engine = self.engines.pop(company, None)
-        if engine is not None:
-            engine.stop(30.0)
-        self.leases.release(name, epoch)
+        try:
+            with self._lock:
+                engine = self.engines.pop(company, None)
+            if engine is not None:
+                engine.stop(self.config.engine_stop_wait)
+            self.leases.release(name, epoch)
+        finally:
+            with self._lock:
+                self.handing_back.discard(company)
 
     def _run(self) -> None:
         interval = max(0.2, self.config.lease_ttl / 5)

@@ -10,6 +10,11 @@ current epoch's, see :mod:`qbsf.quickbooks.webconnector.shared`).
 Workers also hold a lease named ``worker:<id>`` for themselves, so each knows how many workers are alive and takes
 only its share of the companies.
 
+A lease that has only just expired is not taken from its holder: a worker whose renewal round came late (a loaded
+machine, a long pause of its process) keeps its companies if it is back within ``grace`` seconds, and nothing
+moves. Only a lease expired for longer than that — its holder is gone — or one let go (:meth:`Leases.release`) is
+taken by another worker.
+
 Expiry times are wall-clock seconds from each worker's clock: hosts sharing a database keep their clocks in step
 (NTP), which the lease length (``ttl``, 15 s by default) leaves ample room for.
 """
@@ -72,15 +77,22 @@ def _insert_missing(connection: Connection, names: Iterable[str]) -> None:
 class Leases:
     """The leases of one holder (a worker process) on the state database ``engine``."""
 
-    def __init__(self, engine: Engine, holder: str, *, ttl: float = 15.0,
+    def __init__(self, engine: Engine, holder: str, *, ttl: float = 15.0, grace: float = 0.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self.holder = holder
         self.ttl = ttl
+        self.grace = grace
         self.clock = clock
+        self._known: set[str] = set()  # names whose rows exist (inserted once per process, not every round)
+
+    def abandoned(self, lease: Lease, now: float) -> bool:
+        """Whether ``lease`` may be taken at ``now``: let go, never held, or expired for longer than the grace."""
+        return not lease.holder or lease.expires_at < now - self.grace
 
     def claim(self, names: Iterable[str], limit: int) -> dict[str, int]:
-        """Take up to ``limit`` of ``names`` that are free or expired; {name: new epoch} for each taken.
+        """Take up to ``limit`` of ``names`` that are free or abandoned (expired for longer than the grace);
+        {name: new epoch} for each taken.
 
         Rows another worker is taking at this moment are skipped, not waited for (SKIP LOCKED).
         """
@@ -89,12 +101,15 @@ class Leases:
             return {}
         now = self.clock()
         taken: dict[str, int] = {}
-        with self.engine.begin() as connection:
-            _insert_missing(connection, wanted)
+        missing = [name for name in wanted if name not in self._known]
+        if missing:
+            with self.engine.begin() as connection:
+                _insert_missing(connection, missing)
+            self._known.update(missing)
         with self.engine.begin() as connection:
             rows = connection.execute(
                 select(work_lease.c.name, work_lease.c.epoch).where(
-                    work_lease.c.name.in_(wanted), work_lease.c.expires_at < now)
+                    work_lease.c.name.in_(wanted), work_lease.c.expires_at < now - self.grace)
                 .order_by(work_lease.c.expires_at, work_lease.c.name).limit(limit)
                 .with_for_update(skip_locked=True)).all()
             for row in rows:
@@ -131,9 +146,14 @@ class Leases:
         return [Lease(row.name, row.holder, row.epoch, row.expires_at) for row in rows]
 
     def live_workers(self) -> int:
-        """How many workers hold an unexpired ``worker:`` lease (at least 1: this one)."""
-        now = self.clock()
-        return max(1, sum(1 for lease in self.all(WORKER_PREFIX) if lease.expires_at > now))
+        """How many workers hold a ``worker:`` lease not abandoned (at least 1: this one)."""
+        return max(1, len(self.live_holders(self.all(WORKER_PREFIX), self.clock())))
+
+    def live_holders(self, leases: Iterable[Lease], now: float) -> set[str]:
+        """The holders of the ``worker:`` leases among ``leases`` that are not abandoned at ``now``: the workers
+        alive, counting one whose last round came late but within the grace."""
+        return {lease.holder for lease in leases
+                if lease.name.startswith(WORKER_PREFIX) and not self.abandoned(lease, now)}
 
     @staticmethod
     def share(companies: int, workers: int) -> int:

@@ -345,6 +345,12 @@ class SharedSessions:
                 cycles=wc_company.c.cycles + 1, records_synced=wc_company.c.records_synced + max(synced, 0),
                 records_failed=wc_company.c.records_failed + max(failed, 0), last_cycle_end=self.clock()))
 
+    def active_companies(self) -> set[str]:
+        """The companies with a Web Connector session open now (one query)."""
+        with self.begin() as connection:
+            return set(connection.execute(select(wc_company.c.company).where(
+                wc_company.c.active_session.is_not(None))).scalars())
+
     def company_rows(self) -> list[Any]:
         """Every company's row with its queued request count, for metrics and status pages."""
         queued = (select(func.count()).select_from(wc_request).where(
