@@ -29,6 +29,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +47,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    case,
     delete,
     func,
     insert,
@@ -55,6 +58,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from qbsf.errors import SyncError
 from qbsf.log_context import enter_company
 from qbsf.quickbooks.webconnector.bridge import (
     BridgeBusy,
@@ -186,6 +190,9 @@ class Signals:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.postgres = engine.dialect.name == "postgresql"
+        # Names this process's notifications: its own come back through LISTEN too, but their waiters were woken at
+        # commit already — a second wake-up would only send each of them to the tables once more for nothing.
+        self.origin = os.urandom(6).hex()
         if self.postgres and listen:
             self._thread = threading.Thread(target=self._listen, name="qbsf-wc-listen", daemon=True)
             self._thread.start()
@@ -216,7 +223,8 @@ class Signals:
     def notify(self, connection: Connection, company: str) -> None:
         """Within ``connection``'s transaction: tell every worker ``company`` changed (sent at commit)."""
         if self.postgres:
-            connection.exec_driver_sql(f"SELECT pg_notify('{_CHANNEL}', %(company)s)", {"company": company})
+            connection.exec_driver_sql(f"SELECT pg_notify('{_CHANNEL}', %(payload)s)",
+                                       {"payload": f"{self.origin} {company}"})
 
     def _listen(self) -> None:
         import psycopg
@@ -228,7 +236,9 @@ class Signals:
                     conn.execute(f"LISTEN {_CHANNEL}")
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0):
-                            self.bump(note.payload)
+                            origin, _, company = note.payload.partition(" ")
+                            if origin != self.origin:
+                                self.bump(company)
             except Exception as exc:  # the server restarted or the socket closed: waits fall back to rechecks
                 log.warning("Web Connector change signals interrupted (%s); reconnecting", exc)
                 self._stop.wait(1.0)
@@ -387,15 +397,29 @@ class SharedSessions:
 
         Nothing is written when only ``last_seen`` moved, by less than :data:`SEEN_RESOLUTION` seconds: most calls
         change nothing else, and the expiry and silence checks work in tens of seconds."""
+        if self._ticket_changes(session) is None:
+            return
+        with self.begin() as connection:
+            self.write_ticket(connection, session)
+
+    def _ticket_changes(self, session: WebSession) -> dict[str, Any] | None:
         values = self._ticket_values(session)
         stored = getattr(session, "_stored", None)
         if stored is not None and {k: v for k, v in values.items() if k != "last_seen"} == {
                 k: v for k, v in stored.items() if k != "last_seen"} and \
                 values["last_seen"] - stored["last_seen"] < SEEN_RESOLUTION:
+            return None
+        return values
+
+    def write_ticket(self, connection: Connection, session: WebSession) -> None:
+        """Within ``connection``'s transaction: write what changed in ``session`` as :meth:`save_ticket` would, and
+        remember it written (the call's closing :meth:`save_ticket` then has nothing left to write)."""
+        values = self._ticket_changes(session)
+        if values is None:
             return
-        with self.begin() as connection:
-            connection.execute(update(wc_ticket).where(wc_ticket.c.ticket_key == ticket_key(session.ticket))
-                               .values(**values))
+        connection.execute(update(wc_ticket).where(wc_ticket.c.ticket_key == ticket_key(session.ticket))
+                           .values(**values))
+        session._stored = values  # type: ignore[attr-defined]
 
     def pop_ticket(self, ticket: str) -> WebSession | None:
         """Remove ``ticket`` and return its session."""
@@ -719,51 +743,68 @@ class SharedBridge:
             self.shared.changed(connection, self.company)
             return PendingRequest(queued.request_xml, session=session)
 
-    def deliver(self, session: str, response_xml: str) -> None:
-        """Record QuickBooks' answer to the request ``session`` took; a repeated delivery of it changes nothing."""
+    def deliver(self, session: str, response_xml: str, *, ticket: WebSession | None = None) -> int:
+        """Record QuickBooks' answer to the request ``session`` took; a repeated delivery of it changes nothing.
+
+        One transaction: the answer, the session's row (iterators, message count, the percentage shown — counted
+        from the engine's progress as it stands, one message behind at most) and, given the call's ``ticket``,
+        what changed in the ticket. Returns the percentage to show (1–99, never going back)."""
         key = ticket_key(session)
         with self.shared.begin() as connection:
             row = self._row(connection, lock=True)
             if row.active_session != key:
                 raise SessionCutOff("a response arrived but no request of this session is waiting for one")
-            inflight = connection.execute(select(wc_request).where(
+            oldest = (select(wc_request.c.id).where(
                 wc_request.c.company == self.company, wc_request.c.session == key,
                 wc_request.c.state.in_(("sent", "orphaned")), wc_request.c.response_xml.is_(None))
-                .order_by(wc_request.c.id).limit(1)).first()
-            if inflight is None:
+                .order_by(wc_request.c.id).limit(1).scalar_subquery())
+            answered = connection.execute(update(wc_request).where(wc_request.c.id == oldest).values(
+                state=case((and_(wc_request.c.state == "sent", wc_request.c.epoch == row.engine_epoch), "answered"),
+                           else_="orphaned"),
+                response_xml=response_xml).returning(wc_request.c.id)).first()
+            if answered is None:
                 last = connection.execute(select(wc_request.c.response_xml).where(
                     wc_request.c.company == self.company, wc_request.c.session == key,
                     wc_request.c.response_xml.is_not(None)).order_by(wc_request.c.id.desc()).limit(1)).scalar()
                 if last is not None and last == response_xml:
-                    return  # the Web Connector sent the same answer again (its first try hit a dying worker)
+                    # the Web Connector sent the same answer again (its first try hit a dying worker)
+                    return min(max(row.percent_shown, 1), 99)
                 raise SessionCutOff("a response arrived but no request of this session is waiting for one")
-            state = "answered" if inflight.state == "sent" and inflight.epoch == row.engine_epoch else "orphaned"
-            connection.execute(update(wc_request).where(wc_request.c.id == inflight.id).values(
-                state=state, response_xml=response_xml))
             from qbsf.quickbooks.webconnector.bridge import _ITERATOR_ID
 
             iterators = set(row.iterators.split()) | set(_ITERATOR_ID.findall(response_xml[:65536]))
             current = _record(row.current_session)
             if current is not None:
                 current.messages += 1
+            shown = _percent(row, current)
             self._set(connection, iterators=" ".join(sorted(iterators)), engine_activity=self._now(),
-                      current_session=_record_json(current))
+                      current_session=_record_json(current), percent_shown=shown)
+            if ticket is not None:
+                self.shared.write_ticket(connection, ticket)
             self.shared.changed(connection, self.company)
+        return shown
 
-    def wait_next(self, session: str, wait: float) -> Next:
-        """After an answer: up to ``wait`` seconds for the engine's next request or its finish."""
+    def wait_next(self, session: str, wait: float, *, since: int | None = None) -> Next:
+        """After an answer: up to ``wait`` seconds for the engine's next request or its finish.
+
+        Given ``since`` (the company's signal generation right after the answer was delivered), it waits for the
+        engine's next change before it looks: the engine cannot have answered before the delivery it answers."""
         key = ticket_key(session)
         deadline = self._now() + wait
+        if since is not None and not self._wait(since, deadline):
+            since = None  # no time left: one look
         while True:
             since = self.shared.signals.generation(self.company)
+            queued = select(wc_request.c.id).where(
+                wc_request.c.company == self.company, wc_request.c.state == "queued",
+                wc_request.c.epoch == wc_company.c.engine_epoch).exists()
             with self.shared.begin() as connection:
-                row = self._row(connection)
-                if row.active_session != key:
-                    return Next.CUT
-                queued = connection.execute(select(wc_request.c.id).where(
-                    wc_request.c.company == self.company, wc_request.c.state == "queued",
-                    wc_request.c.epoch == row.engine_epoch).limit(1)).first()
-            if queued is not None:
+                row = connection.execute(select(wc_company.c.active_session, wc_company.c.finished,
+                                                queued.label("queued")).where(
+                    wc_company.c.company == self.company)).first()
+            if row is None or row.active_session != key:
+                return Next.CUT
+            if row.queued:
                 return Next.REQUEST
             if row.finished:
                 return Next.DONE
@@ -774,13 +815,7 @@ class SharedBridge:
         """1–99, never going back (as CompanyBridge.percent_done)."""
         with self.shared.begin() as connection:
             row = self._row(connection, lock=True)
-            if row.progress_total:
-                percent = 100 * (row.progress_done or 0) // row.progress_total
-            else:
-                current = _record(row.current_session)
-                messages = current.messages if current else 0
-                percent = 100 * messages // (messages + 20)
-            shown = min(max(percent, row.percent_shown, 1), 99)
+            shown = _percent(row, _record(row.current_session))
             self._set(connection, percent_shown=shown)
         return shown
 
@@ -841,6 +876,17 @@ class SharedBridge:
                 wc_request.c.company == self.company, wc_request.c.state == "queued",
                 wc_request.c.epoch == row.engine_epoch)).scalar_one())
         return _status(row, queued)
+
+
+def _percent(row: Any, current: SessionRecord | None) -> int:
+    """The percentage a session shows: the engine's progress, else a curve of the messages exchanged; 1–99 and
+    never below what it showed before."""
+    if row.progress_total:
+        percent = 100 * (row.progress_done or 0) // row.progress_total
+    else:
+        messages = current.messages if current else 0
+        percent = 100 * messages // (messages + 20)
+    return min(max(percent, row.percent_shown, 1), 99)
 
 
 def _status(row: Any, queued: int | None = None) -> CompanyStatus:
@@ -980,11 +1026,29 @@ class SharedWebConnectorService(WebConnectorService):
             self._loaded.sessions = []
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
-        """As the base service; an answer repeated after the session completed gets its 100 % again."""
-        session = self._get_session(ticket)
-        if session is not None and session.ended and session.outcome == "completed":
+        """As the base service, in three transactions: the ticket read, the answer delivered (with the session's
+        row, its percentage and the ticket written together), and one look once the engine has moved. An answer
+        repeated after the session completed gets its 100 % again."""
+        session = self._session(ticket)
+        if session is None:
+            return -1
+        if session.ended and session.outcome == "completed":
             return 100  # the first 100 % was lost with the worker that sent it
-        return super().receive_response_xml(ticket, response, hresult, message)
+        if session.closing or hresult.strip() or not response.strip():
+            return super().receive_response_xml(ticket, response, hresult, message)  # the ends of a session
+        bridge = self.bridge(session.company)
+        try:
+            shown = bridge.deliver(ticket, response, ticket=session)
+        except SyncError as exc:
+            return self._fail(session, exc.message)
+        what = bridge.wait_next(ticket, self.poll_wait, since=self.shared.signals.generation(session.company))
+        if what is Next.DONE:
+            self._end(session, bridge, "completed")
+            return 100
+        if what is Next.CUT:
+            self._mark_cut(session, bridge)
+            return -1
+        return shown
 
     def login_throttles(self) -> list[dict[str, object]]:
         """Logins held back after wrong passwords, per company and client address, from the shared table."""
