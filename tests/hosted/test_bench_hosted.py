@@ -15,6 +15,7 @@ def test_two_workers_one_killed_nothing_twice_nothing_lost(postgres_schema_url) 
     assert result.in_sync == 3, result.note
     assert (result.duplicates, result.lost, result.cross_tenant) == (0, 0, 0), result.note
     assert result.records == 6 and result.sessions >= 3 and result.p50_ms > 0
+    assert result.moves <= 3 * result.kills, "a company moves only when the worker running it was killed"
     line = json.loads(result.to_json())
     for key in ("companies", "workers", "sessions_per_s", "p50_ms", "p99_ms", "records", "duplicates", "lost",
                 "cross_tenant"):
@@ -27,3 +28,4 @@ def test_without_postgresql_the_bench_says_it_used_sqlite(monkeypatch) -> None:
     assert result.workers == 1 and result.database.startswith("sqlite (embedded fallback")
     assert "no PostgreSQL" in result.note
     assert result.in_sync == 2 and (result.duplicates, result.lost, result.cross_tenant) == (0, 0, 0)
+    assert result.moves == 0, "one worker: no company ever moves"

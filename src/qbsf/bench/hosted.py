@@ -76,6 +76,8 @@ class HostedBenchResult:
     kills: int
     in_sync: int
     steady_seconds: float = 0.0  # the window sessions_per_s was measured in (0: over the whole run)
+    moves: int = 0  # times a company's sync moved from one worker to another (lease take-overs after the first)
+    max_moves: int = 0  # the most any one company moved
     note: str = ""
 
     def to_json(self) -> str:
@@ -467,6 +469,7 @@ def _check(names: list[str], workers: int, label: str, note: str, accounts: int,
         if made_from is not None and made_from != external_guid(account).upper():
             cross += 1
     cross += _cross_tenant_state(names, owner, database)
+    moves = _lease_moves(database)
     latencies = sorted(run.latencies)
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000 if latencies else 0.0
@@ -485,7 +488,7 @@ def _check(names: list[str], workers: int, label: str, note: str, accounts: int,
         calls=len(latencies), p50_ms=round(p50, 1), p99_ms=round(p99, 1), records=records,
         records_per_s=round(records / seconds, 2), duplicates=duplicates,
         repeat_adds=sum(book.repeat_adds for book in books.values()), lost=lost, cross_tenant=cross,
-        kills=run.kills, in_sync=len(run.done), note=note)
+        kills=run.kills, in_sync=len(run.done), moves=sum(moves), max_moves=max(moves, default=0), note=note)
 
 
 def _shared_state(database: str) -> str:
@@ -507,6 +510,25 @@ def _shared_state(database: str) -> str:
     finally:
         engine.dispose()
     return "\n".join(lines) + "\n"
+
+
+def _lease_moves(database: str) -> list[int]:
+    """Per company, how many times its lease was taken after the first time (each take raises the epoch)."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.pool import NullPool
+
+    from qbsf.sync.leases import COMPANY_PREFIX, work_lease
+
+    engine = create_engine(database, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            epochs = connection.execute(select(work_lease.c.epoch).where(
+                work_lease.c.name.startswith(COMPANY_PREFIX))).scalars().all()
+    except Exception:  # no worker ever started: no leases
+        epochs = []
+    finally:
+        engine.dispose()
+    return [max(epoch - 1, 0) for epoch in epochs]
 
 
 def _cross_tenant_state(names: list[str], owner: dict[str, str], database: str) -> int:
