@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from qbsf.errors import ConfigError
 from qbsf.log_context import company_context, in_current_context
@@ -240,8 +240,13 @@ class HostedWorker:
             ensure_tenant(self.tenants, company, settings_file or "")
         self._known_tenants: dict[str, str] = {}
         self.companies: list[str] = []
+        # The lease rounds have connections of their own: when every connection of the shared pool is busy with
+        # the companies' cycles and Web Connector calls, a round waiting for one came late enough to lose leases.
+        self.lease_engine = (create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=False)
+                             if url.get_backend_name() == "postgresql" else self.engine)
         # A lease expired for less than its own length stays with its holder (a round came late, nothing moves).
-        self.leases = Leases(self.engine, self.holder, ttl=config.lease_ttl, grace=config.lease_ttl, clock=clock)
+        self.leases = Leases(self.lease_engine, self.holder, ttl=config.lease_ttl, grace=config.lease_ttl,
+                             clock=clock)
         self.clock = clock
         # How long a worker waits after joining before it takes companies (so workers starting together see each
         # other instead of the first taking every company), and how long a company stays before it may be handed
@@ -256,6 +261,7 @@ class HostedWorker:
         self.handing_back: set[str] = set()  # companies whose engine is stopping before their lease is let go
         self.starting: set[str] = set()  # companies whose engine is being started
         self._joined_at: float | None = None
+        self._last_round: float | None = None
         self._seen: dict[str, float] = {}  # worker → when this worker first saw it alive
         self.engines: dict[str, CompanyEngine] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="qbsf-engine")
@@ -313,7 +319,10 @@ class HostedWorker:
         if self.config.companies:
             return sorted(self.config.companies)
         self._reload_registry()
-        self._known_tenants = {tenant.id: tenant.config for tenant in self.tenants.list()}
+        from qbsf.sync.tenants import tenant_table
+
+        with self.lease_engine.begin() as connection:  # a lease round's read: on the rounds' own connections
+            self._known_tenants = dict(connection.execute(select(tenant_table.c.id, tenant_table.c.config)).all())
         served = sorted(set(self._known_tenants) & self._web_connector_companies)
         for company in sorted(set(self._known_tenants) - self._web_connector_companies - self._skipped):
             from qbsf.sync.tenants import DEFAULT_TENANT
@@ -332,6 +341,10 @@ class HostedWorker:
         companies = self.served_companies()
         with self._lock:
             now = self.clock()
+            if self._last_round is not None and now - self._last_round > self.config.lease_ttl:
+                log.warning("worker %s: this lease round came %.1f s after the last one (leases last %g s): the "
+                            "machine is short of CPU", self.holder, now - self._last_round, self.config.lease_ttl)
+            self._last_round = now
             self.companies = companies
             lost = self.leases.renew(self.held)
             for name in lost:
@@ -385,6 +398,10 @@ class HostedWorker:
         mine = [name for name in self.held if name.startswith(prefix)]
         if len(mine) < target and free:
             for name, epoch in self.leases.claim([n for n in free if n not in self.held], target - len(mine)).items():
+                before = by_name.get(name)
+                if before is not None and before.holder and before.holder != self.holder and before.expires_at:
+                    log.warning("company %s taken over from worker %s, silent for %.0f s", name[len(prefix):],
+                                before.holder, now - before.expires_at + self.leases.ttl)
                 self.held[name] = epoch
                 self.taken_at[name] = now
                 self._start_engine(name[len(prefix):], epoch)
@@ -498,6 +515,8 @@ class HostedWorker:
                 self.leases.release(name, epoch)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.shared.close()
+        if self.lease_engine is not self.engine:
+            self.lease_engine.dispose()
         self.store.close()
 
     # ----- health and metrics ------------------------------------------------------------------------------------

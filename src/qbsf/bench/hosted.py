@@ -376,6 +376,7 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
         _stop(serve)
         log_file.close()
         emulator.stop()
+        note = "; ".join(filter(None, [note, _lease_trouble((tmp / "serve.log").read_text(errors="replace"))]))
         if len(run.done) < len(names):
             kept = Path(tempfile.gettempdir()) / f"qbsf-bench-hosted-serve-{os.getpid()}.log"
             shutil.copy(tmp / "serve.log", kept)
@@ -510,6 +511,15 @@ def _shared_state(database: str) -> str:
     finally:
         engine.dispose()
     return "\n".join(lines) + "\n"
+
+
+def _lease_trouble(log_text: str) -> str:
+    """What the workers' log says about lease rounds that came late and companies taken from a silent worker."""
+    late = log_text.count("this lease round came")
+    taken = log_text.count("taken over from worker")
+    if not late and not taken:
+        return ""
+    return f"{late} lease round(s) came later than a lease lasts; {taken} company take-over(s) from a silent worker"
 
 
 def _lease_moves(database: str) -> list[int]:
