@@ -188,6 +188,31 @@ def test_lease_rounds_move_no_company_more_than_the_balance_needs(hosted_url, tm
             worker.stop(5)
 
 
+def test_a_lease_round_does_not_wait_for_the_busy_companies_connections(postgres_schema_url, tmp_path) -> None:
+    now = [1000.0]
+    config = _config(postgres_schema_url, tmp_path, lease_ttl=10.0, pool_size=1, max_overflow=0)
+    worker = HostedWorker(config, holder="solo", engine_factory=FakeEngines().factory("solo"), clock=lambda: now[0])
+    try:
+        worker.tick()
+        busy = worker.engine.connect()  # every connection of the companies' pool is taken (by cycles, calls)
+        try:
+            def rounds() -> None:
+                for _ in range(3):
+                    now[0] += 5
+                    worker.tick()
+
+            thread = threading.Thread(target=rounds, daemon=True)
+            thread.start()
+            thread.join(10)
+            assert not thread.is_alive(), "the lease rounds waited for the companies' pool"
+            assert len(worker.held) == 1 + len(COMPANIES), "joined, then took every company, renewing as it went"
+            assert {lease.expires_at for lease in worker.leases.all()} == {now[0] + 10}, "all renewed"
+        finally:
+            busy.close()
+    finally:
+        worker.stop(5)
+
+
 class SlowCycle:
     """A company's services whose sync cycle lasts until ``finish`` is set; like the Salesforce client, they refuse
     to work once closed."""
