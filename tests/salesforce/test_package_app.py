@@ -46,7 +46,8 @@ def test_send_to_quickbooks_on_account_and_opportunity() -> None:
 
 
 def test_integration_user_permission_set_reaches_everything_the_connector_touches() -> None:
-    objects, fields, _ = _grants("QBSF_Connector")
+    objects, fields, classes = _grants("QBSF_Connector")
+    assert classes == {"QBSFCycleResource"}, "the connector's one call per cycle (POST /services/apexrest/qbsf/cycle)"
     for standard in ("Account", "Contact", "Opportunity", "Product2"):
         assert objects[standard]["allowRead"] == objects[standard]["allowEdit"] == "true"
     for custom in ("QB_Invoice__c", "QBSync_Queue__c", "QBSF_Mapping__c", "QBSF_Watermark__c", "QBSF_Activity__c"):

@@ -1,16 +1,18 @@
-"""The connector's presence in Salesforce: heartbeat and manual sync requests, one ``/composite`` call per cycle.
+"""The connector's presence in Salesforce: heartbeat and manual sync requests, in the cycle's one Salesforce call.
 
-Where the qbsf Salesforce package is installed, each cycle sends one composite request that
+Where the qbsf Salesforce package is installed, each cycle sends one request that
 
 1. upserts this connector's ``QBSF_Heartbeat__c`` row by ``Connector_Id__c`` (the Salesforce dashboard shows
    "Connector — Online" while ``Last_Seen__c`` is under 2 minutes old),
 2. closes the sync requests handled last cycle (``Status__c`` Done or Failed), and
 3. reads the ``Pending`` ``QBSF_Sync_Request__c`` rows (↑ SF → QB / ↓ QB → SF clicked in Salesforce), and
-4. runs the sync engine's cycle reads (change polls or the queue's claim read) as ``query`` subrequests, so an idle
-   cycle costs exactly one API call.
+4. runs the sync engine's cycle reads (change polls or the queue's claim read, the life-cycle check's, the in-org
+   app's), so an idle cycle costs exactly one API call.
 
-Without the package the first call answers NOT_FOUND/INVALID_TYPE; presence then switches itself off with one log line
-and the heartbeat stays local.
+That request goes to the package's Apex REST resource (``POST /services/apexrest/qbsf/cycle``,
+:class:`qbsf.sync.cycle_reads.CycleCall`); an older package without it gets the same work as ``/composite``
+subrequests (5 queries a call). Without the package the heartbeat answers NOT_FOUND/INVALID_TYPE; presence then
+switches itself off with one log line and the heartbeat stays local.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 from qbsf import __version__
 from qbsf.errors import QbsfError
-from qbsf.sync.cycle_reads import COMPOSITE_LIMIT, query_pages, query_subrequest
+from qbsf.sync.cycle_reads import COMPOSITE_LIMIT, CycleCall, query_pages
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ REQUEST_OBJECT = "QBSF_Sync_Request__c"
 PENDING_SOQL = (f"SELECT Id, Direction__c, Entity__c FROM {REQUEST_OBJECT} WHERE Status__c = 'Pending' "
                 f"ORDER BY CreatedDate LIMIT 20")
 _MISSING = ("NOT_FOUND", "INVALID_TYPE", "INVALID_FIELD")
+# a request that cannot be closed because it is gone (deleted in the org): stop trying
+_GONE = ("NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Requests:
     inbound: bool = False
     ids: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
-    # referenceId → first page of each cycle read run in the same composite (missing when it failed)
+    # referenceId → first page of each cycle read run in the same call (missing when it failed)
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -54,10 +58,12 @@ def connector_id(machine_id: str, install: str) -> str:
 
 
 class SalesforcePresence:
-    """Heartbeat + sync requests through a Salesforce client's ``composite`` (one API call per cycle)."""
+    """Heartbeat + sync requests in the cycle's one Salesforce call (:class:`CycleCall`)."""
 
-    def __init__(self, sf: Any, *, connector: str, machine_id: str = "", name: str | None = None) -> None:
+    def __init__(self, sf: Any, *, connector: str, machine_id: str = "", name: str | None = None,
+                 call: CycleCall | None = None) -> None:
         self.sf = sf
+        self.call = call or CycleCall(sf)
         self.connector = connector
         self.machine_id = machine_id
         self.name = (name or f"qbsf on {socket.gethostname()}")[:80]
@@ -72,29 +78,28 @@ class SalesforcePresence:
     def beat(self, *, quickbooks_connected: bool, now: datetime | None = None,
              reads: dict[str, str] | None = None) -> Requests:
         """Send the heartbeat, close handled requests, read pending ones and run ``reads`` (referenceId → SOQL) —
-        in one composite call. The reads' pages come back in ``Requests.pages``, whatever the heartbeat's fate."""
+        in one call. The reads' pages come back in ``Requests.pages``, whatever the heartbeat's fate."""
         reads = dict(reads or {})
         if not self.enabled:
             return Requests()
         moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        fields = {"Name": self.name, "Last_Seen__c": moment, "Machine_Id__c": self.machine_id,
+                  "QB_Connected__c": quickbooks_connected, "Version__c": __version__}
         subrequests: list[dict[str, Any]] = [{
             "method": "PATCH", "referenceId": "heartbeat",
-            "url": f"sobjects/{HEARTBEAT_OBJECT}/Connector_Id__c/{self.connector}",
-            "body": {"Name": self.name, "Last_Seen__c": moment, "Machine_Id__c": self.machine_id,
-                     "QB_Connected__c": quickbooks_connected, "Version__c": __version__},
-        }]
-        # composite allows 25 subrequests in one call: heartbeat, pending read and the cycle reads come first
+            "url": f"sobjects/{HEARTBEAT_OBJECT}/Connector_Id__c/{self.connector}", "body": fields}]
+        # at most 20 closes a cycle (composite allows 25 subrequests in one call); the rest go with the next one
         room = max(0, min(20, COMPOSITE_LIMIT - 2 - len(reads)))
         closing = list(self._to_close.items())[:room]
-        for index, (request_id, (status, message)) in enumerate(closing):
-            subrequests.append({"method": "PATCH", "referenceId": f"close{index}",
-                                "url": f"sobjects/{REQUEST_OBJECT}/{request_id}",
-                                "body": {"Status__c": status, "Message__c": message or None}})
-        subrequests.append({"method": "GET", "referenceId": "pending", "url": "query",
-                            "params": {"q": PENDING_SOQL}})
-        subrequests.extend(query_subrequest(reference, soql) for reference, soql in reads.items())
+        closes = [{"referenceId": f"close{index}", "id": request_id, "status": status, "message": message or None}
+                  for index, (request_id, (status, message)) in enumerate(closing)]
+        subrequests.extend({"method": "PATCH", "referenceId": close["referenceId"],
+                            "url": f"sobjects/{REQUEST_OBJECT}/{close['id']}",
+                            "body": {"Status__c": close["status"], "Message__c": close["message"]}}
+                           for close in closes)
         try:
-            results = {r.reference_id: r for r in self.sf.composite(_with_query_in_url(subrequests))}
+            results = self.call.send({"pending": PENDING_SOQL, **reads}, subrequests=subrequests, closes=closes,
+                                     heartbeat={"Connector_Id__c": self.connector, **fields})
         except QbsfError as exc:
             log.warning("Salesforce heartbeat not sent: %s", exc)
             return Requests()
@@ -109,7 +114,7 @@ class SalesforcePresence:
             log.warning("Salesforce heartbeat refused: %s", _first_message(beat.body))
         for index, (request_id, _) in enumerate(closing):
             result = results.get(f"close{index}")
-            if result is not None and (result.status < 400 or "NOT_FOUND" in str(result.body)):
+            if result is not None and (result.status < 400 or any(gone in str(result.body) for gone in _GONE)):
                 self._to_close.pop(request_id, None)
         requests = self._pending(results.get("pending"))
         requests.pages = pages
@@ -134,19 +139,6 @@ class SalesforcePresence:
         if requests.ids:
             log.info("%d sync request(s) from Salesforce", len(requests.ids), extra={"mark": "ok"})
         return requests
-
-
-def _with_query_in_url(subrequests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # composite subrequests carry their query string in the url
-    from urllib.parse import urlencode
-
-    out = []
-    for sub in subrequests:
-        params = sub.pop("params", None)
-        if params:
-            sub = {**sub, "url": f"{sub['url']}?{urlencode(params)}"}
-        out.append(sub)
-    return out
 
 
 def _first_message(body: Any) -> str:

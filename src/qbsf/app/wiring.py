@@ -38,6 +38,7 @@ class EngineServices:
         self.settings = settings
         self.machine_id = machine_id
         self.presence: Any = None
+        self.cycle_call: Any = None  # qbsf.sync.cycle_reads.CycleCall over self.sf
         self.org_app: Any = None  # the QuickBooks Sync app in the org (qbsf.app.org_app), with the presence
         self._requests: list[str] = []
         self.secrets = secrets
@@ -58,6 +59,7 @@ class EngineServices:
             self.sf = None
             self.presence = None
             self.org_app = None
+            self.cycle_call = None
         self.settings = settings
 
     # ---- Salesforce ----------------------------------------------------------------------------------------------
@@ -71,10 +73,14 @@ class EngineServices:
 
                 self.sf = client_from_settings(self.settings.salesforce, self.secrets)
         self.sf.limits()
+        from qbsf.sync.cycle_reads import CycleCall
+
+        if self.cycle_call is None or self.cycle_call.sf is not self.sf:
+            self.cycle_call = CycleCall(self.sf)  # the package's cycle resource, else /composite (found out once)
         if self.settings.sync.salesforce_heartbeat:
             from qbsf.app.presence import SalesforcePresence, connector_id
 
-            self.presence = SalesforcePresence(self.sf, machine_id=self.machine_id,
+            self.presence = SalesforcePresence(self.sf, machine_id=self.machine_id, call=self.cycle_call,
                                                connector=connector_id(self.machine_id,
                                                                       self.settings.resolved_state_url()))
             from qbsf.app.org_app import OrgApp
@@ -86,8 +92,9 @@ class EngineServices:
         return str(url)
 
     def begin_cycle(self, *, quickbooks_connected: bool) -> Any:
-        """The cycle's one Salesforce call: heartbeat, sync requests and the engine's change polls (or queue claim
-        read) as one composite request; returns what users asked for (None without the Salesforce package)."""
+        """The cycle's one Salesforce call: heartbeat, sync requests, the in-org app's reads and the engine's change
+        polls (or queue claim read) and life-cycle reads, sent to the package's cycle resource (or as /composite
+        where the package is older); returns what users asked for (None without the Salesforce package)."""
         from qbsf.sync.cycle_reads import read_in_one_call
 
         with self._qb_lock:  # the engine is rebuilt under this lock
@@ -103,7 +110,7 @@ class EngineServices:
             if self.org_app is not None:
                 self.org_app.accept(pages)
         elif queries and self.sf is not None:
-            pages = read_in_one_call(self.sf, queries)
+            pages = read_in_one_call(self.cycle_call if self.cycle_call is not None else self.sf, queries)
         if wants is None and self.presence is not None:
             from qbsf.app.presence import Requests
 

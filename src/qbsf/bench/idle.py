@@ -28,8 +28,11 @@ class IdleResult:
     first_cycle_sf_calls: int
     sf_by_cycle: tuple[int, ...] = ()
     qb_by_cycle: tuple[int, ...] = ()
-    # queries and collections each idle cycle sent inside composite calls (Salesforce allows 5 a call)
+    # reads each idle cycle sent: to the package's cycle resource (one call for all) or inside composite calls
+    # (Salesforce allows 5 queries or collections a call)
     sf_queries_by_cycle: tuple[int, ...] = ()
+    # what each Salesforce call of the first idle cycle was ("POST apexrest/qbsf/cycle", "GET v62.0/query", …)
+    first_idle_calls: tuple[str, ...] = ()
 
     @property
     def sf_calls_per_cycle(self) -> float:
@@ -58,12 +61,13 @@ class IdleResult:
 
 def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: float = 30.0,
                  timeout: float = 120.0, sf_state: Any = None, pause: float = 0.0,
-                 lifecycle_minutes: float = 60.0, deals: int = 0) -> IdleResult:
+                 lifecycle_minutes: float = 60.0, deals: int = 0, older_package: bool = False) -> IdleResult:
     """Seed ``accounts`` Accounts, run one cycle to sync them, then ``idle_cycles`` cycles with nothing to do,
     ``pause`` seconds apart (a running connector waits its polling interval; 0 = back to back).
     ``sf_state``: an empty emulated org to use (tests pass one built from a shared schema).
     ``lifecycle_minutes``: ``sync.lifecycle_check_minutes`` (0 = the life-cycle check runs in every cycle);
-    ``deals``: Contacts, Products and Closed Won Opportunities seeded too (so every synced object is checked)."""
+    ``deals``: Contacts, Products, Closed Won Opportunities and Activated Orders seeded too (so every synced object is
+    checked); ``older_package``: the org's package predates the cycle resource (reads go through /composite)."""
     if idle_cycles < 1:
         raise QbsfError(f"--cycles must be at least 1 (got {idle_cycles})", hint="e.g. --cycles 10")
     from qbsf.app.runtime import Connector
@@ -76,7 +80,9 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
     from qbsf.sync.state import StateStore
 
     sf_state = sf_state if sf_state is not None else SalesforceState()
-    seed_org(sf_state, accounts=accounts, contacts=deals, products=deals, opportunities=deals, lines=2)
+    seed_org(sf_state, accounts=accounts, contacts=deals, products=deals, opportunities=deals, lines=2, orders=deals)
+    if older_package:
+        sf_state.apex_resources.clear()
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator, tempfile.TemporaryDirectory(prefix="qbsf-idle-") as tmp:
         settings = Settings.model_validate({
@@ -100,14 +106,19 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             sf_by_cycle: list[int] = []
             qb_by_cycle: list[int] = []
             queries_by_cycle: list[int] = []
+            first_calls: tuple[str, ...] = ()
             for number in range(2, idle_cycles + 2):
                 time.sleep(pause)
-                calls, messages, queries = sf_state.api_calls, sim.stats.messages, sf_state.composite_heavy
+                calls, messages, queries = sf_state.api_calls, sim.stats.messages, _reads(sf_state)
+                logged = len(sf_state.request_log)
                 connector.run_now()  # the same work as a timer tick, without waiting for it
                 _wait(lambda n=number: (connector.status().last_cycle or _NoCycle).number >= n, timeout)
                 sf_by_cycle.append(sf_state.api_calls - calls)
-                queries_by_cycle.append(sf_state.composite_heavy - queries)
+                queries_by_cycle.append(_reads(sf_state) - queries)
                 qb_by_cycle.append(sim.stats.messages - messages)
+                if number == 2:
+                    first_calls = tuple(f"{entry['method']} {entry['path']}"
+                                        for entry in list(sf_state.request_log)[logged:])
             sf_calls = sf_state.api_calls - calls_before
             qb_messages = sim.stats.messages - messages_before
         finally:
@@ -117,7 +128,11 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
     return IdleResult(idle_cycles=idle_cycles, sf_calls=sf_calls, qb_messages=qb_messages,
                       polling_interval=polling_interval, first_cycle_sf_calls=first,
                       sf_by_cycle=tuple(sf_by_cycle), qb_by_cycle=tuple(qb_by_cycle),
-                      sf_queries_by_cycle=tuple(queries_by_cycle))
+                      sf_queries_by_cycle=tuple(queries_by_cycle), first_idle_calls=first_calls)
+
+
+def _reads(sf_state: Any) -> int:
+    return int(sf_state.composite_heavy) + int(getattr(sf_state, "apex_reads", 0))
 
 
 class _NoCycle:

@@ -419,6 +419,14 @@ class SalesforceClient:
                 current = parent["referenceTo"][0]
         return missing
 
+    def apex_post(self, resource: str, body: Any) -> Any:
+        """POST ``body`` to the Apex REST resource ``/services/apexrest/{resource}`` (a class of the org's package,
+        ``@RestResource(urlMapping='/{resource}')``); one API call, like any other (Apex REST calls count against the
+        org's API limits). Returns the decoded answer; a resource the org does not have raises 404 ``NOT_FOUND``
+        "Could not find a match for URL" (see :func:`is_missing_resource`). Only for idempotent resources: a failed
+        call is retried."""
+        return self._json("POST", f"/services/apexrest/{resource.strip('/')}", json=body)
+
     def limits(self) -> dict[str, Any]:
         """The org's limits (``/limits``): ``DailyApiRequests`` and friends."""
         return self._json("GET", "limits")
@@ -640,6 +648,12 @@ class SalesforceClient:
                 results.append(CompositeResult(str(item.get("referenceId")), int(item.get("httpStatusCode", 0)),
                                                item.get("body"), dict(item.get("httpHeaders") or {})))
         return results
+
+
+def is_missing_resource(exc: BaseException) -> bool:
+    """Whether ``exc`` is Salesforce's answer for an Apex REST path no class of the org maps (the package is older
+    than the resource, or not installed): 404 ``NOT_FOUND`` "Could not find a match for URL"."""
+    return isinstance(exc, SalesforceError) and exc.status == 404 and exc.error_code == "NOT_FOUND"
 
 
 def _query_subrequest(reference: str, soql: str) -> dict[str, Any]:

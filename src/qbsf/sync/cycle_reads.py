@@ -1,27 +1,34 @@
-"""The cycle's Salesforce reads in one ``/composite`` call: SOQL queries as ``query`` subrequests.
+"""The cycle's Salesforce reads in ONE call: the package's Apex REST resource, else ``/composite`` subrequests.
 
 A scheduled cycle starts by reading the same few things every time — the change polls' first pages (or the queue's
-claim read), and where the Salesforce package is installed the heartbeat and pending sync requests. Sent one by
-one they cost one API call each even when nothing changed; as subrequests of one composite request an idle cycle
-costs a single call. The change sources expose the SOQL they will run (``cycle_reads``) and accept the pages read
-here (``accept_reads``); anything beyond a first page is read by the source itself, which only happens when records
-changed.
+claim read), the hourly life-cycle check's reads, and where the Salesforce package is installed the heartbeat, the
+pending sync requests and the in-org app's rows. Sent one by one they cost one API call each even when nothing
+changed. :class:`CycleCall` sends them together: to ``POST /services/apexrest/qbsf/cycle`` (``QBSFCycleResource`` in
+salesforce/force-app, one API call for every read) when the org's package has it, else as ``/composite`` subrequests
+(Salesforce runs at most 5 queries a composite call, so ~14 reads cost 3 calls). A package without the resource is
+found out by the first call (404 NOT_FOUND) and remembered. The change sources expose the SOQL they will run
+(``cycle_reads``) and accept the pages read here (``accept_reads``): they never see which way the reads went.
+Anything beyond a first page is read by the source itself, which only happens when records changed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from qbsf.errors import QbsfError
+from qbsf.salesforce.client import is_missing_resource
 
 logger = logging.getLogger(__name__)
 
 COMPOSITE_LIMIT = 25  # Salesforce runs at most 25 subrequests per composite request
-# Subrequests the cycle's call holds besides the change reads: the heartbeat, the pending sync requests and the
-# in-org app's six reads (qbsf.app.presence, qbsf.app.org_app).
+APEX_CYCLE = "qbsf/cycle"  # QBSFCycleResource's url mapping
+READ_LIMIT = 50  # QBSFCycleResource.MAX_READS: reads one cycle call runs (the rest answer LIMIT_EXCEEDED)
+# Reads the cycle's call holds besides the engine's: the pending sync requests and the in-org app's six reads
+# (qbsf.app.presence, qbsf.app.org_app), and room to spare.
 RESERVED = 8
 # A referenceId starting with this runs as ``queryAll`` (deleted and merged records included), not ``query``.
 QUERY_ALL = "queryAll_"
@@ -35,8 +42,8 @@ def query_subrequest(reference: str, soql: str) -> dict[str, Any]:
 
 
 def room_for(reads: Mapping[str, str], more: Mapping[str, str]) -> dict[str, str]:
-    """As many of ``more`` as fit in the cycle's one composite call beside ``reads`` (the rest are read alone)."""
-    room = max(0, COMPOSITE_LIMIT - RESERVED - len(reads))
+    """As many of ``more`` as fit in the cycle's one call beside ``reads`` (the rest are read alone)."""
+    room = max(0, READ_LIMIT - RESERVED - len(reads))
     return dict(list(more.items())[:room])
 
 
@@ -68,19 +75,72 @@ def query_pages(results: Mapping[str, Any], queries: Mapping[str, str]) -> dict[
     return pages
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One item's answer in the cycle call (the shape of a composite subrequest's result)."""
+
+    reference_id: str
+    status: int
+    body: Any
+
+
+class CycleCall:
+    """The cycle's one Salesforce call over a client: the package's Apex REST resource while the org has it, else
+    ``/composite`` (remembered after the first 404, said once in the log)."""
+
+    def __init__(self, sf: Any) -> None:
+        self.sf = sf
+        # None: not tried yet; False: the org's package has no cycle resource (older package, or none)
+        self.resource: bool | None = None if callable(getattr(sf, "apex_post", None)) else False
+
+    def send(self, reads: Mapping[str, str], *, heartbeat: Mapping[str, Any] | None = None,
+             closes: Sequence[Mapping[str, Any]] = (),
+             subrequests: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        """Run ``reads`` (referenceId → SOQL; :data:`QUERY_ALL` references include deleted rows) with the
+        heartbeat upsert and the sync request closes; referenceId → answer (``status``, ``body``).
+
+        ``heartbeat`` and ``closes`` (``{"referenceId", "id", "status", "message"}``) are what the Apex resource
+        takes; ``subrequests`` are the same writes as composite subrequests, sent when the org has no resource.
+        A failed call raises (:class:`QbsfError`).
+        """
+        if self.resource is not False:
+            body = {"heartbeat": dict(heartbeat) if heartbeat is not None else None,
+                    "close": [dict(close) for close in closes],
+                    "reads": [{"referenceId": reference, "soql": soql, "all": reference.startswith(QUERY_ALL)}
+                              for reference, soql in reads.items()]}
+            try:
+                answer = self.sf.apex_post(APEX_CYCLE, body)
+            except QbsfError as exc:
+                if not is_missing_resource(exc):
+                    raise
+                self.resource = False
+                logger.info("The Salesforce package has no cycle resource (/services/apexrest/%s): each cycle "
+                            "reads through /composite, 5 queries a call. Update the qbsf package in Salesforce to "
+                            "make an idle cycle one API call.", APEX_CYCLE)
+            else:
+                self.resource = True
+                items = answer.get("results") if isinstance(answer, Mapping) else None
+                return {str(item.get("referenceId")): Answer(str(item.get("referenceId")),
+                                                             int(item.get("httpStatusCode") or 0), item.get("body"))
+                        for item in items or [] if isinstance(item, Mapping)}
+        if not subrequests and not reads:
+            return {}
+        calls = [*subrequests, *(query_subrequest(reference, soql) for reference, soql in reads.items())]
+        return {result.reference_id: result for result in self.sf.composite(calls)}
+
+
 def read_in_one_call(sf: Any, queries: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """Run ``queries`` (referenceId → SOQL, at most 25) as one composite call; referenceId → first page.
+    """Run ``queries`` (referenceId → SOQL) in the cycle's call (``sf``: a client, or its :class:`CycleCall`);
+    referenceId → first page.
 
     A failed call returns no pages, so each source falls back to its own reads (and reports their errors).
     """
     if not queries:
         return {}
-    if len(queries) > COMPOSITE_LIMIT:
-        raise QbsfError(f"{len(queries)} cycle reads do not fit one composite call (at most {COMPOSITE_LIMIT})",
-                        hint="sync fewer objects, or read the rest on their own")
+    call = sf if isinstance(sf, CycleCall) else CycleCall(sf)
     try:
-        results = sf.composite([query_subrequest(ref, soql) for ref, soql in queries.items()])
+        results = call.send(queries)
     except QbsfError as exc:
         logger.warning("Salesforce change polls not read in one call: %s", exc)
         return {}
-    return query_pages({r.reference_id: r for r in results}, queries)
+    return query_pages(results, queries)

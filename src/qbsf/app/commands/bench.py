@@ -78,15 +78,26 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
                                                "interval; 0 = back to back)"),
          lifecycle_minutes: float = typer.Option(60.0, help="sync.lifecycle_check_minutes (0: the check for "
                                                             "records gone from Salesforce runs every cycle)"),
-         deals: int = typer.Option(0, help="Contacts, Products and Closed Won Opportunities synced too")
+         deals: int = typer.Option(0, help="Contacts, Products, Closed Won Opportunities and Activated Orders "
+                                           "synced too"),
+         older_package: bool = typer.Option(False, "--older-package", help="the org's Salesforce package has no "
+                                                                            "cycle resource (reads go through "
+                                                                            "/composite, 5 queries a call)"),
+         trace: bool = typer.Option(False, "--trace", help="also list the first idle cycle's Salesforce calls")
          ) -> None:
     """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
     from qbsf.app.logging import configure_logging
     from qbsf.bench.idle import measure_idle
 
     configure_logging(console=False)  # the result line only
-    typer.echo(measure_idle(cycles, accounts=accounts, polling_interval=interval, pause=pause,
-                            timeout=max(120.0, accounts / 20), lifecycle_minutes=lifecycle_minutes, deals=deals).line())
+    result = measure_idle(cycles, accounts=accounts, polling_interval=interval, pause=pause,
+                          timeout=max(120.0, accounts / 20), lifecycle_minutes=lifecycle_minutes, deals=deals,
+                          older_package=older_package)
+    typer.echo(result.line())
+    if trace:
+        typer.echo(f"first idle cycle's Salesforce calls ({len(result.first_idle_calls)}):")
+        for call in result.first_idle_calls:
+            typer.echo(f"  {call}")
 
 
 @app.command("outbound")

@@ -21,6 +21,10 @@ last two pinned in tests/node. What they rely on, and where each behaviour comes
   "LoginResult", "LoginFault"), refused from API 65.0 on as the login() retirement notes announce. ``soap``.
 - ``composite/tree/{object}`` creates records with their children in one transaction, results level by level, all
   or nothing (REST API Developer Guide, "sObject Tree"). ``tree``.
+- ``/services/apexrest/…``: the Apex REST resources the package's classes declare (``@RestResource``), each as its
+  class behaves — ``/qbsf/cycle`` is ``QBSFCycleResource``, the connector's one call per cycle; a path no class maps
+  is 404 ``NOT_FOUND`` "Could not find a match for URL" (Apex Developer Guide, "RestResource Annotation"; the body
+  as clients report it). One API call each ("Introduction to Apex REST"). ``apexrest``.
 - Bulk API 2.0 ingest jobs at ``jobs/ingest``: create, upload CSV, close, poll, successful / failed / unprocessed
   results as CSV, abort, delete (Bulk API 2.0 Developer Guide); processed at once when closed. ``bulk``.
 

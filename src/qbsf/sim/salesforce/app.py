@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from qbsf.sim.salesforce import apexrest
 from qbsf.sim.salesforce.oauth import OAuth
 from qbsf.sim.salesforce.rest import Reply, RestApi
 from qbsf.sim.salesforce.settings import EmulatorSettings
@@ -92,9 +93,19 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
 
     async def data(request: Request) -> Response:
         path = request.path_params.get("rest", "")
-        params = dict(request.query_params)
         if not path.strip("/"):
             return _json_response(Reply(200, api.versions()), limit_info())
+        return await serve(request, path, lambda body, user_id, base_url, raw: api.dispatch(
+            request.method, path, dict(request.query_params), dict(request.headers), body, user_id,
+            base_url=base_url, raw=raw))
+
+    async def apex(request: Request) -> Response:
+        # the package's Apex REST classes (apexrest.py): one API call each, as any other call
+        path = request.path_params.get("rest", "")
+        return await serve(request, f"apexrest/{path}", lambda body, user_id, base_url, raw: apexrest.dispatch(
+            api, request.method, path, body, user_id, base_url))
+
+    async def serve(request: Request, path: str, handle: Any) -> Response:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         with state.lock:
@@ -127,9 +138,8 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
             state.request_log.append({"method": request.method, "path": path, "status": reply.status,
                                       "at": state.now(), "fault": fault})
             return _json_response(reply, limit_info())
-        reply = api.dispatch(request.method, path, params, dict(request.headers), body, grant.user_id,
-                             base_url=settings.instance_url or str(request.base_url).rstrip("/"),
-                             raw=raw.decode("utf-8", errors="replace") if raw else None)
+        reply = handle(body, grant.user_id, settings.instance_url or str(request.base_url).rstrip("/"),
+                       raw.decode("utf-8", errors="replace") if raw else None)
         state.request_log.append({"method": request.method, "path": path, "status": reply.status,
                                   "at": state.now()})
         return _json_response(reply, limit_info())
@@ -149,6 +159,7 @@ def create_app(state: SalesforceState | None = None, settings: EmulatorSettings 
         Route("/services/Soap/u/{version}", soap.login, methods=["POST"]),
         Route("/services/data", data, methods=methods),
         Route("/services/data/{rest:path}", data, methods=methods),
+        Route("/services/apexrest/{rest:path}", apex, methods=methods),
     ], middleware=[Middleware(CollapseSlashes)])
     app.state.sf = state
     app.state.settings = settings

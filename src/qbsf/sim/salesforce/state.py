@@ -87,9 +87,12 @@ class SalesforceState:
         self.lock = threading.RLock()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.package_installed = package_installed
+        # The url mappings of the package's Apex REST classes (``/qbsf/cycle``); an older package has fewer.
+        self.apex_resources: set[str] = _apex_resources(metadata_dir, schema) if package_installed else set()
         self.daily_api_limit = daily_api_limit
         self.api_calls = 0
         self.composite_heavy = 0  # collections and queries sent inside composite calls (5 at most per call)
+        self.apex_reads = 0  # reads run by the package's cycle resource (apexrest.py), all in one call each
         self._api_day_started: float | None = None
         self.latency = 0.0
         self.token_lifetime: float | None = None
@@ -913,3 +916,14 @@ class SalesforceState:
             self.tokens.pop(access_token, None)
             return None
         return grant
+
+
+def _apex_resources(metadata_dir: str | Path | None, schema: Schema) -> set[str]:
+    """The package's Apex REST url mappings, when the org has the package (its classes deploy with its objects)."""
+    from qbsf.sim.salesforce.apexrest import classes_dir, deployed_resources
+    from qbsf.sim.salesforce.metadata import _objects_root
+
+    objects = _objects_root(Path(metadata_dir)) if metadata_dir else default_metadata_dir()
+    if objects is None or not any(schema.get(folder.name) is not None for folder in objects.glob("*__c")):
+        return set()
+    return set(deployed_resources(classes_dir(objects)))

@@ -1,0 +1,48 @@
+"""The cycle's one Salesforce call (qbsf.sync.cycle_reads.CycleCall) with a real client on the emulator: the package's
+cycle resource when the org has it, /composite (5 queries a call) when its package is older, found out once."""
+
+from __future__ import annotations
+
+import logging
+
+from qbsf.sync.cycle_reads import QUERY_ALL, CycleCall, query_pages, read_in_one_call
+
+READS = {f"r{number}": "SELECT Id, Name FROM Account" for number in range(7)}
+
+
+def test_every_read_goes_in_one_call_to_the_cycle_resource(sf_client, sf_state) -> None:
+    sf_state.insert("Account", {"Name": "Acme"})
+    call = CycleCall(sf_client)
+    calls = sf_state.api_calls
+    pages = query_pages(call.send(READS), READS)
+    assert sf_state.api_calls == calls + 1 and sf_state.composite_heavy == 0
+    assert call.resource is True
+    assert {reference: [row["Name"] for row in page["records"]] for reference, page in pages.items()} == {
+        reference: ["Acme"] for reference in READS}
+
+
+def test_a_failing_read_fails_alone_and_is_left_for_its_reader(sf_client, sf_state) -> None:
+    sf_state.insert("Account", {"Name": "Acme"})
+    deleted = sf_state.insert("Account", {"Name": "Gone"})
+    sf_state.delete("Account", deleted)
+    reads = {"bad": "SELECT Nope__c FROM Account", "good": "SELECT Id FROM Account",
+             f"{QUERY_ALL}gone": "SELECT Id FROM Account WHERE IsDeleted = true"}
+    pages = read_in_one_call(CycleCall(sf_client), reads)
+    assert set(pages) == {"good", f"{QUERY_ALL}gone"}, "the refused read is left out: its source reads it again"
+    assert [row["Id"] for row in pages[f"{QUERY_ALL}gone"]["records"]] == [deleted]
+
+
+def test_an_older_package_falls_back_to_composite_once_and_says_so(sf_client, sf_state, caplog) -> None:
+    sf_state.apex_resources.clear()  # the org's package predates the cycle resource
+    call = CycleCall(sf_client)
+    with caplog.at_level(logging.INFO, logger="qbsf.sync.cycle_reads"):
+        calls = sf_state.api_calls
+        first = query_pages(call.send(READS), READS)
+        assert sf_state.api_calls == calls + 1 + 2, "the 404, then 7 queries in composite calls of at most 5"
+        calls = sf_state.api_calls
+        second = query_pages(call.send(READS), READS)
+        assert sf_state.api_calls == calls + 2, "remembered: no second try of the resource"
+    assert call.resource is False and set(first) == set(second) == set(READS)
+    told = [record for record in caplog.records if "cycle resource" in record.getMessage()]
+    assert len(told) == 1 and told[0].levelno == logging.INFO
+    assert "Update the qbsf package in Salesforce to make an idle cycle one API call" in told[0].getMessage()
