@@ -46,3 +46,21 @@ def test_an_older_package_falls_back_to_composite_once_and_says_so(sf_client, sf
     told = [record for record in caplog.records if "cycle resource" in record.getMessage()]
     assert len(told) == 1 and told[0].levelno == logging.INFO
     assert "Update the qbsf package in Salesforce to make an idle cycle one API call" in told[0].getMessage()
+
+
+def test_a_package_updated_while_running_is_used_at_the_next_check(sf_client, sf_state) -> None:
+    now = [0.0]
+    call = CycleCall(sf_client, clock=lambda: now[0])
+    resources = set(sf_state.apex_resources)
+    sf_state.apex_resources.clear()
+    call.send(READS)
+    assert call.resource is False
+    sf_state.apex_resources.update(resources)  # the package is updated in the org
+    now[0] += CycleCall.RECHECK - 1
+    calls = sf_state.api_calls
+    call.send(READS)
+    assert sf_state.api_calls == calls + 2 and call.resource is False, "not before the check is due"
+    now[0] += 1
+    calls = sf_state.api_calls
+    call.send(READS)
+    assert sf_state.api_calls == calls + 1 and call.resource is True

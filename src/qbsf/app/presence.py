@@ -26,7 +26,7 @@ from typing import Any
 
 from qbsf import __version__
 from qbsf.errors import QbsfError
-from qbsf.sync.cycle_reads import COMPOSITE_LIMIT, CycleCall, query_pages
+from qbsf.sync.cycle_reads import CycleCall, query_pages
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ REQUEST_OBJECT = "QBSF_Sync_Request__c"
 PENDING_SOQL = (f"SELECT Id, Direction__c, Entity__c FROM {REQUEST_OBJECT} WHERE Status__c = 'Pending' "
                 f"ORDER BY CreatedDate LIMIT 20")
 _MISSING = ("NOT_FOUND", "INVALID_TYPE", "INVALID_FIELD")
+CLOSES_PER_CYCLE = 20
 # a request that cannot be closed because it is gone (deleted in the org): stop trying
 _GONE = ("NOT_FOUND", "ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY")
 
@@ -88,9 +89,8 @@ class SalesforcePresence:
         subrequests: list[dict[str, Any]] = [{
             "method": "PATCH", "referenceId": "heartbeat",
             "url": f"sobjects/{HEARTBEAT_OBJECT}/Connector_Id__c/{self.connector}", "body": fields}]
-        # at most 20 closes a cycle (composite allows 25 subrequests in one call); the rest go with the next one
-        room = max(0, min(20, COMPOSITE_LIMIT - 2 - len(reads)))
-        closing = list(self._to_close.items())[:room]
+        # at most 20 closes a cycle; the rest go with the next one
+        closing = list(self._to_close.items())[:CLOSES_PER_CYCLE]
         closes = [{"referenceId": f"close{index}", "id": request_id, "status": status, "message": message or None}
                   for index, (request_id, (status, message)) in enumerate(closing)]
         subrequests.extend({"method": "PATCH", "referenceId": close["referenceId"],

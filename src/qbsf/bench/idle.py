@@ -31,8 +31,13 @@ class IdleResult:
     # reads each idle cycle sent: to the package's cycle resource (one call for all) or inside composite calls
     # (Salesforce allows 5 queries or collections a call)
     sf_queries_by_cycle: tuple[int, ...] = ()
-    # what each Salesforce call of the first idle cycle was ("POST apexrest/qbsf/cycle", "GET v62.0/query", …)
-    first_idle_calls: tuple[str, ...] = ()
+    # what each idle cycle's Salesforce calls were ("POST apexrest/qbsf/cycle", "GET v62.0/query", …)
+    calls_by_cycle: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def first_idle_calls(self) -> tuple[str, ...]:
+        """The Salesforce calls of the first idle cycle after the one that synced the seed data."""
+        return self.calls_by_cycle[0] if self.calls_by_cycle else ()
 
     @property
     def sf_calls_per_cycle(self) -> float:
@@ -106,7 +111,7 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
             sf_by_cycle: list[int] = []
             qb_by_cycle: list[int] = []
             queries_by_cycle: list[int] = []
-            first_calls: tuple[str, ...] = ()
+            calls_by_cycle: list[tuple[str, ...]] = []
             for number in range(2, idle_cycles + 2):
                 time.sleep(pause)
                 calls, messages, queries = sf_state.api_calls, sim.stats.messages, _reads(sf_state)
@@ -116,9 +121,8 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
                 sf_by_cycle.append(sf_state.api_calls - calls)
                 queries_by_cycle.append(_reads(sf_state) - queries)
                 qb_by_cycle.append(sim.stats.messages - messages)
-                if number == 2:
-                    first_calls = tuple(f"{entry['method']} {entry['path']}"
-                                        for entry in list(sf_state.request_log)[logged:])
+                calls_by_cycle.append(tuple(f"{entry['method']} {entry['path']}"
+                                            for entry in list(sf_state.request_log)[logged:]))
             sf_calls = sf_state.api_calls - calls_before
             qb_messages = sim.stats.messages - messages_before
         finally:
@@ -128,7 +132,7 @@ def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: 
     return IdleResult(idle_cycles=idle_cycles, sf_calls=sf_calls, qb_messages=qb_messages,
                       polling_interval=polling_interval, first_cycle_sf_calls=first,
                       sf_by_cycle=tuple(sf_by_cycle), qb_by_cycle=tuple(qb_by_cycle),
-                      sf_queries_by_cycle=tuple(queries_by_cycle), first_idle_calls=first_calls)
+                      sf_queries_by_cycle=tuple(queries_by_cycle), calls_by_cycle=tuple(calls_by_cycle))
 
 
 def _reads(sf_state: Any) -> int:

@@ -14,7 +14,8 @@ Anything beyond a first page is read by the source itself, which only happens wh
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -86,12 +87,18 @@ class Answer:
 
 class CycleCall:
     """The cycle's one Salesforce call over a client: the package's Apex REST resource while the org has it, else
-    ``/composite`` (remembered after the first 404, said once in the log)."""
+    ``/composite`` (remembered after a 404 and said once in the log; tried again every :attr:`RECHECK` seconds, so
+    a package updated while qbsf runs is used from then on)."""
 
-    def __init__(self, sf: Any) -> None:
+    RECHECK = 3600.0  # seconds before a missing resource is tried again (a package updated while qbsf runs)
+
+    def __init__(self, sf: Any, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.sf = sf
+        self.clock = clock
         # None: not tried yet; False: the org's package has no cycle resource (older package, or none)
         self.resource: bool | None = None if callable(getattr(sf, "apex_post", None)) else False
+        self._recheck_at: float | None = None
+        self._told = False
 
     def send(self, reads: Mapping[str, str], *, heartbeat: Mapping[str, Any] | None = None,
              closes: Sequence[Mapping[str, Any]] = (),
@@ -103,6 +110,8 @@ class CycleCall:
         takes; ``subrequests`` are the same writes as composite subrequests, sent when the org has no resource.
         A failed call raises (:class:`QbsfError`).
         """
+        if self.resource is False and self._recheck_at is not None and self.clock() >= self._recheck_at:
+            self.resource = None  # an hour on: the package may have been updated since
         if self.resource is not False:
             body = {"heartbeat": dict(heartbeat) if heartbeat is not None else None,
                     "close": [dict(close) for close in closes],
@@ -114,10 +123,15 @@ class CycleCall:
                 if not is_missing_resource(exc):
                     raise
                 self.resource = False
-                logger.info("The Salesforce package has no cycle resource (/services/apexrest/%s): each cycle "
-                            "reads through /composite, 5 queries a call. Update the qbsf package in Salesforce to "
-                            "make an idle cycle one API call.", APEX_CYCLE)
+                self._recheck_at = self.clock() + self.RECHECK
+                if not self._told:
+                    self._told = True
+                    logger.info("The Salesforce package has no cycle resource (/services/apexrest/%s): each cycle "
+                                "reads through /composite, 5 queries a call. Update the qbsf package in Salesforce "
+                                "to make an idle cycle one API call.", APEX_CYCLE)
             else:
+                if self.resource is None and self._told:
+                    logger.info("The Salesforce package's cycle resource answers: an idle cycle is one API call again")
                 self.resource = True
                 items = answer.get("results") if isinstance(answer, Mapping) else None
                 return {str(item.get("referenceId")): Answer(str(item.get("referenceId")),

@@ -83,7 +83,7 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
          older_package: bool = typer.Option(False, "--older-package", help="the org's Salesforce package has no "
                                                                             "cycle resource (reads go through "
                                                                             "/composite, 5 queries a call)"),
-         trace: bool = typer.Option(False, "--trace", help="also list the first idle cycle's Salesforce calls")
+         trace: bool = typer.Option(False, "--trace", help="also list each idle cycle's Salesforce calls")
          ) -> None:
     """Idle connector: Salesforce API calls and QuickBooks messages per cycle when nothing changes."""
     from qbsf.app.logging import configure_logging
@@ -95,9 +95,14 @@ def idle(cycles: int = typer.Option(10, help="idle cycles to count"),
                           older_package=older_package)
     typer.echo(result.line())
     if trace:
-        typer.echo(f"first idle cycle's Salesforce calls ({len(result.first_idle_calls)}):")
-        for call in result.first_idle_calls:
-            typer.echo(f"  {call}")
+        import re
+        from collections import Counter
+
+        for number, calls in enumerate(result.calls_by_cycle, start=1):
+            typer.echo(f"idle cycle {number}: {len(calls)} Salesforce call(s)")
+            named = (re.sub(r"/(query|queryAll)/[^/]+$", r"/\1/<next page>", call) for call in calls)
+            for call, times in Counter(named).items():
+                typer.echo(f"  {times} × {call}")
 
 
 @app.command("outbound")
