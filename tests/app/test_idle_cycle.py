@@ -93,3 +93,42 @@ def test_an_idle_cycle_costs_one_call_with_the_package_the_composite_minimum_wit
             connector.stop(wait=60)
             services.close()
             state.close()
+
+
+def test_an_idle_cycle_is_one_call_with_every_object_synced_the_org_app_on_and_the_life_cycle_check_due(
+        sf_state, tmp_path: Path) -> None:
+    from qbsf.sync.entities import dependency_order
+
+    seed_org(sf_state, accounts=3, contacts=3, products=3, opportunities=3, orders=3, lines=2)
+    sim = QuickBooksSimulator()
+    with start_emulator(sf_state) as emulator:
+        settings = Settings.model_validate({
+            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
+                           "client_secret": emulator.client_secret},
+            "quickbooks": {"default_accounts": {"income": "Sales"}},
+            "sync": {"polling_interval": 86400, "salesforce_heartbeat": True, "lifecycle_check_minutes": 0},
+            "mappings_dir": str(EXAMPLE_MAPPINGS),
+        })
+        state = StateStore(tmp_path / "state.db")
+        services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
+        connector = Connector(services, settings)
+        try:
+            connector.start()
+            _wait(lambda: _cycles(connector) >= 1)
+            synced = {spec.sf_object for spec in services.engine.entities()}
+            assert synced == {spec.sf_object for spec in dependency_order()}, "every outbound object of the registry"
+            assert services.org_app is not None and services.presence.enabled
+            for number in (2, 3):
+                before, reads, heavy = sf_state.api_calls, sf_state.apex_reads, sf_state.composite_heavy
+                connector.run_now()
+                _wait(lambda n=number: _cycles(connector) >= n)
+                assert connector.status().last_cycle.error is None
+                assert services.org_app.present, "the in-org app's reads were answered"
+                # the polls, the sync requests, the app's six reads and the life-cycle check's reads: far more than
+                # the 5 a composite call may carry, all in the one call to the package's cycle resource
+                assert sf_state.apex_reads - reads > 5 + 8
+                assert sf_state.api_calls - before == 1 and sf_state.composite_heavy == heavy, number
+        finally:
+            connector.stop(wait=60)
+            services.close()
+            state.close()

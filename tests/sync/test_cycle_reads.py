@@ -64,3 +64,18 @@ def test_a_package_updated_while_running_is_used_at_the_next_check(sf_client, sf
     calls = sf_state.api_calls
     call.send(READS)
     assert sf_state.api_calls == calls + 1 and call.resource is True
+
+
+def test_a_failing_resource_call_still_reads_through_composite_that_cycle(sf_client, sf_state, monkeypatch) -> None:
+    from qbsf.salesforce.errors import SalesforceRetriable
+
+    sf_state.insert("Account", {"Name": "Acme"})
+
+    def unavailable(resource, body):
+        raise SalesforceRetriable("Service temporarily unavailable", error_code="SERVER_UNAVAILABLE", status=503)
+
+    monkeypatch.setattr(sf_client, "apex_post", unavailable)
+    call = CycleCall(sf_client)
+    pages = query_pages(call.send(READS), READS)
+    assert set(pages) == set(READS), "the reads came back through /composite"
+    assert call.resource is None, "not taken for a missing resource: tried again next cycle"

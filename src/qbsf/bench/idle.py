@@ -61,7 +61,9 @@ class IdleResult:
                 f"→ {self.sf_calls_per_hour:,.0f} calls per idle hour at a {self.polling_interval:g} s polling "
                 f"interval (first cycle, syncing the seed data: {self.first_cycle_sf_calls} calls)"
                 + (f"; per idle cycle: Salesforce {', '.join(map(str, self.sf_by_cycle))}, QuickBooks "
-                   f"{', '.join(map(str, self.qb_by_cycle))}" if self.sf_by_cycle else ""))
+                   f"{', '.join(map(str, self.qb_by_cycle))}" if self.sf_by_cycle else "")
+                + (f"; Salesforce reads per idle cycle: {', '.join(map(str, self.sf_queries_by_cycle))}"
+                   if self.sf_queries_by_cycle else ""))
 
 
 def measure_idle(idle_cycles: int = 10, *, accounts: int = 5, polling_interval: float = 30.0,

@@ -121,7 +121,10 @@ class CycleCall:
                 answer = self.sf.apex_post(APEX_CYCLE, body)
             except QbsfError as exc:
                 if not is_missing_resource(exc):
-                    raise
+                    # the resource failed this time (a limit, an org error): the reads still go, as /composite
+                    logger.warning("The Salesforce cycle resource failed (%s); this cycle reads through /composite",
+                                   exc)
+                    return self._composite(reads, subrequests)
                 self.resource = False
                 self._recheck_at = self.clock() + self.RECHECK
                 if not self._told:
@@ -137,6 +140,9 @@ class CycleCall:
                 return {str(item.get("referenceId")): Answer(str(item.get("referenceId")),
                                                              int(item.get("httpStatusCode") or 0), item.get("body"))
                         for item in items or [] if isinstance(item, Mapping)}
+        return self._composite(reads, subrequests)
+
+    def _composite(self, reads: Mapping[str, str], subrequests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if not subrequests and not reads:
             return {}
         calls = [*subrequests, *(query_subrequest(reference, soql) for reference, soql in reads.items())]
