@@ -98,8 +98,10 @@ class SalesforcePresence:
                             "body": {"Status__c": close["status"], "Message__c": close["message"]}}
                            for close in closes)
         try:
+            # Apex's JSON reads a dateTime written with Z (the REST API takes +0000 too)
+            at_utc = {**fields, "Last_Seen__c": moment.replace("+0000", "Z")}
             results = self.call.send({"pending": PENDING_SOQL, **reads}, subrequests=subrequests, closes=closes,
-                                     heartbeat={"Connector_Id__c": self.connector, **fields})
+                                     heartbeat={"Connector_Id__c": self.connector, **at_utc})
         except QbsfError as exc:
             log.warning("Salesforce heartbeat not sent: %s", exc)
             return Requests()
