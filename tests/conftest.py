@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
+
+from qbsf.log_context import company_context
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _VERSION_PI = re.compile(r"<\?qbxml\s+version\s*=\s*[\"'](\d+\.\d+)[\"']\s*\?>")
@@ -207,3 +210,11 @@ def sf_emulator_tls(sf_state):
     emulator = start_emulator(sf_state, ssl=True)
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_company_named_across_tests() -> Iterator[None]:
+    """A test that calls a Web Connector method directly (not through ``dispatch``, which runs each call in a
+    context of its own) names a company in the test's context; it must not reach the next test's log lines."""
+    with company_context(None):
+        yield
