@@ -7,6 +7,7 @@ ships, through the small launcher in salesforce/tools/PmdApex.java.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -102,3 +103,33 @@ def test_justified_suppressions_carry_a_reason() -> None:
                 before = lines[number - 1].strip() if number else ""
                 assert before.startswith(("//", "*", "/*")) or "NOPMD -" in line, (
                     f"{path.name}:{number + 1}: say why the PMD rule does not apply, in a comment above")
+
+
+def _auto_numbered_objects() -> set[str]:
+    """Objects of the package whose Name field is an Auto Number (Salesforce fills it; nobody may write it)."""
+    found = set()
+    for meta in SOURCES.rglob("*.object-meta.xml"):
+        name_field = re.search(r"<nameField>(.*?)</nameField>", meta.read_text(encoding="utf-8"), re.S)
+        if name_field and "<type>AutoNumber</type>" in name_field.group(1):
+            found.add(meta.name.removesuffix(".object-meta.xml"))
+    return found
+
+
+def test_no_apex_writes_the_name_of_an_auto_numbered_object() -> None:
+    """Apex that sets an Auto Number Name does not compile in an org ("Field is not writeable: X.Name"); the parser
+    accepts it, so this is checked here."""
+    objects = _auto_numbered_objects()
+    assert {"QBSF_Sync_Request__c", "QBSync_Queue__c"} <= objects
+    offenders = []
+    for path in _apex_files():
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"new\s+(\w+)\s*\(", text):
+            if match.group(1) not in objects:
+                continue
+            depth, end = 1, match.end()
+            while depth and end < len(text):
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            if re.search(r"(?<![\w.])Name\s*=", text[match.end():end]):
+                offenders.append(f"{path.name}:{text.count(chr(10), 0, match.start()) + 1}: {match.group(1)}.Name")
+    assert not offenders, "Auto Number Name written in Apex: " + "; ".join(offenders)
