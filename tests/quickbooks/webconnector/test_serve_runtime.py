@@ -244,3 +244,32 @@ def test_a_tenant_company_gets_its_encrypted_secrets_and_the_public_login_callba
     finally:
         engines.stop()
     assert engines.tenancies == {}
+
+
+@pytest.mark.parametrize(("option", "shown"), [((), True), (("--log-level", "warning"), False)])
+def test_serve_without_a_dashboard_logs_like_qbsf_serve(registry, qb_sim, option, shown) -> None:
+    """`qbsf qbwc serve` logs on standard error as `qbsf serve`'s workers do (the same console lines, INFO by
+    default, --log-level to change it), with or without --dashboard-port."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    registry.save()
+    proc = subprocess.Popen([sys.executable, "-m", "qbsf.app.cli", "qbwc", "serve", "--no-engine", "--port", "0",
+                             "--registry", str(registry.path), *option], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/qbwc)", line)
+        assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
+        with WebConnectorStandIn(match.group(1), "acme-qbwc", "acme-password-1", qb_sim) as wc:
+            assert wc.run_session().auth_status == "none"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    log = proc.stderr.read()
+    assert proc.returncode == 0 and "Traceback" not in log, log
+    info = re.search(r"^\d\d:\d\d:\d\d Web Connector 'acme-qbwc': no work for company 'acme' company=acme$", log,
+                     re.MULTILINE)
+    assert bool(info) is shown, log

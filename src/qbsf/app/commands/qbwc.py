@@ -474,6 +474,7 @@ def serve_endpoint(service: WebConnectorService, engines: CompanyEngines, *, hos
 
 @app.command("serve")
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8090,
     cert: Annotated[Path | None, typer.Option("--cert", help="TLS certificate (PEM) to serve https.")] = None,
@@ -496,14 +497,24 @@ def serve(
         "--dashboard-port", help="Also serve the dashboard on 127.0.0.1 at this port (0 = any free one), with the "
                                  "Web Connector panel; its connector controls need exactly one --sync company.")]
     = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error: the log on standard "
+                                                               "error (with several companies each line names its "
+                                                               "company).")] = "info",
 ) -> None:
     """Serve the Web Connector endpoint at /qbwc (https with --cert and --key) with the sync engine behind it."""
     from types import SimpleNamespace
 
+    from qbsf.app.commands.serve import _log_level
     from qbsf.app.context import AppContext
     from qbsf.app.hosted import TenantContext
+    from qbsf.app.logging import configure_logging, redactor, reset_logging
+    from qbsf.app.wiring import secret_values
 
     check_listen(host, cert, key, public_url)
+    # As `qbsf serve`'s workers: the log on standard error (a service manager keeps it), every company's lines
+    # naming the company when several run here. The dashboard shows the same lines from this buffer.
+    log_buffer = configure_logging(console=True, level=_log_level(log_level))
+    ctx.call_on_close(reset_logging)  # however the command ends
     reg = WebConnectorRegistry.load(registry_path(registry))
     service = build_service(reg)
     engines = CompanyEngines()
@@ -524,6 +535,7 @@ def serve(
                 if tenant_secrets is not None:  # a company of a shared state database: its own encrypted secrets
                     context = AppContext(config=company_config, secrets=tenant_secrets)
             contexts[company] = context
+            redactor.register(*secret_values(context.load().settings, context))  # masked in every log line
             engines.add(company, context.load().settings, context.secret_store(),
                         sync_transport(service, reg, company))
     login = hosted_login(engines, public_url)
@@ -531,7 +543,8 @@ def serve(
                    else "; no sync engine (connection test)")
     board = None
     if dashboard_port is not None:
-        board = _serve_dashboard(service, reg, engines, contexts, AppContext(config=config), dashboard_port)
+        board = _serve_dashboard(service, reg, engines, contexts, AppContext(config=config), dashboard_port,
+                                 log_buffer)
         if engines.tenancies:  # the admin page: every company of the shared state database
             board.dashboard.tenancy = next(iter(engines.tenancies.values()))
             board.dashboard.hosted_login = login
@@ -565,17 +578,17 @@ def hosted_login(engines: CompanyEngines, public_url: str | None) -> Any:
 
 
 def _serve_dashboard(service: WebConnectorService, reg: WebConnectorRegistry, engines: CompanyEngines,
-                     contexts: dict[str, Any], default_context: Any, port: int) -> Any:
+                     contexts: dict[str, Any], default_context: Any, port: int, log_buffer: Any) -> Any:
     """The dashboard beside `qbsf qbwc serve` on 127.0.0.1: the Web Connector panel, plus the connector's controls
-    and state when exactly one company runs the engine. Returns the running server (``.stop()``)."""
+    and state when exactly one company runs the engine; its log panel reads ``log_buffer`` (the command's log).
+    Returns the running server (``.stop()``)."""
     from qbsf.app.dashboard import Dashboard
     from qbsf.app.dashboard.server import start_dashboard
-    from qbsf.app.logging import configure_logging
 
     only = next(iter(engines.running)) if len(engines.running) == 1 else None
     services, connector = engines.running[only] if only else (None, None)
     context = contexts.get(only, default_context) if only else default_context
-    dashboard = Dashboard(app_context=context, log_buffer=configure_logging(console=True),
+    dashboard = Dashboard(app_context=context, log_buffer=log_buffer,
                           connector=connector, state=services.state if services else None,
                           chart_of_accounts=services.chart_of_accounts if services else None,
                           fetch_record=services.fetch_record if services else None,
