@@ -20,12 +20,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORTED = ("3.11", "3.13")  # the oldest and the newest Python qbsf supports
+# Each step waits for its process to end; these are only ceilings for a stuck one, generous for a machine under
+# heavy load (pip installs the dependencies, the demo syncs through both emulators). A test's own ceiling is the
+# sum of its steps', instead of the suite's 300 s per test that a loaded machine can exceed with every step well.
+CEILINGS = {"python": 60, "wheel": 600, "venv": 300, "install": 1200, "demo": 600, "checks": 300, "located": 60}
 
 
 def _works(python: str, version: str) -> bool:
     try:
         done = subprocess.run([python, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=CEILINGS["python"])
     except OSError:
         return False
     return done.returncode == 0 and done.stdout.strip() == version
@@ -50,11 +54,12 @@ def find_python(version: str) -> str:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out)],
-                   check=True, timeout=600)
+                   check=True, timeout=CEILINGS["wheel"])
     (built,) = out.glob("qbsf-*.whl")
     return built
 
 
+@pytest.mark.timeout(CEILINGS["wheel"] + 60)  # the module's wheel is built in this test's set-up
 def test_the_wheel_ships_every_data_file_the_program_reads(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for example in (ROOT / "examples" / "mappings").glob("*.csv"):
@@ -86,14 +91,15 @@ print("checks passed")
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(sum(CEILINGS.values()))  # includes the wheel's build when this test runs alone
 @pytest.mark.parametrize("version", SUPPORTED)
 def test_installed_wheel_runs_the_demo_outside_a_checkout(wheel: Path, version: str, tmp_path: Path) -> None:
     python = find_python(version)
     venv = tmp_path / "venv"
-    subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=CEILINGS["venv"])
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     install = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)],
-                             capture_output=True, text=True, timeout=1200)
+                             capture_output=True, text=True, timeout=CEILINGS["install"])
     assert install.returncode == 0, install.stderr[-3000:]
     home = tmp_path / "home"  # far from the checkout: nothing can be read from it
     home.mkdir()
@@ -101,12 +107,12 @@ def test_installed_wheel_runs_the_demo_outside_a_checkout(wheel: Path, version: 
     env.update({var: str(home / var.lower()) for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")},
                HOME=str(home), COLUMNS="200")
     demo = subprocess.run([str(bin_dir / "qbsf"), "demo", "--once", "--dir", str(home / "demo")], cwd=home, env=env,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=CEILINGS["demo"])
     assert demo.returncode == 0, (demo.stdout + demo.stderr)[-4000:]
     assert "✓ every record synced" in demo.stdout
     checks = subprocess.run([str(bin_dir / "python"), "-c", _CHECKS], cwd=home, env=env, capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=CEILINGS["checks"])
     assert checks.returncode == 0 and "checks passed" in checks.stdout, checks.stderr[-3000:]
     located = subprocess.run([str(bin_dir / "python"), "-c", "import qbsf; print(qbsf.__file__)"], cwd=home, env=env,
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=CEILINGS["located"])
     assert str(venv) in located.stdout and str(ROOT) not in located.stdout, "the installed copy ran, not the checkout"
