@@ -273,3 +273,49 @@ def test_serve_without_a_dashboard_logs_like_qbsf_serve(registry, qb_sim, option
     info = re.search(r"^\d\d:\d\d:\d\d Web Connector 'acme-qbwc': no work for company 'acme' company=acme$", log,
                      re.MULTILINE)
     assert bool(info) is shown, log
+
+
+def test_a_request_on_its_way_when_qbsf_stops_is_cancelled_once_it_queues(registry) -> None:
+    """■ Stop cancels the requests waiting for a poll; one the engine was sending at that moment queues just after
+    the cancel: it is cancelled too, never left waiting the session allowance (here 10 minutes) for a poll."""
+    import threading
+
+    from qbsf.app.commands.qbwc import StoppableTransport
+    from qbsf.quickbooks.transports.webconnector import WebConnectorTransport
+    from qbsf.quickbooks.webconnector.bridge import SessionCutOff
+
+    service = build_service(registry, poll_wait=0.2)
+    bridge = service.bridge("acme")
+    transport = WebConnectorTransport(bridge, session_wait=600, response_timeout=600)
+    on_its_way, go_on = threading.Event(), threading.Event()
+    real_send = transport.send
+
+    def slow_send(request_xml: str) -> str:  # past the stop check, not yet queued
+        on_its_way.set()
+        go_on.wait()
+        return real_send(request_xml)
+
+    transport.send = slow_send  # type: ignore[method-assign]
+    engine_side = StoppableTransport(transport, threading.Event())
+    outcome: list[BaseException | str] = []
+
+    def cycle() -> None:
+        try:
+            outcome.append(engine_side.send("<QBXML/>"))
+        except BaseException as exc:  # the test reads what the cycle got
+            outcome.append(exc)
+
+    thread = threading.Thread(target=cycle, daemon=True)
+    thread.start()
+    assert on_its_way.wait(60)
+    engine_side.stop()  # nothing waits yet: the cancel finds no request
+    go_on.set()  # now it queues
+    thread.join(120)  # a generous ceiling under load; without the fix it waits the 10 minutes
+    assert not thread.is_alive(), "the request queued after the stop is still waiting for a poll"
+    (error,) = outcome
+    assert isinstance(error, SessionCutOff) and "cancelled: qbsf is stopping" in str(error)
+    assert bridge.status().queued_requests == 0
+    # A request the engine sends once the stop began is refused at once, never queued.
+    with pytest.raises(SessionCutOff, match="not sent: qbsf is stopping"):
+        engine_side.send("<QBXML/>")
+    assert bridge.status().queued_requests == 0

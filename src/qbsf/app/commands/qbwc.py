@@ -102,6 +102,59 @@ def list_users(registry: RegistryOption = None) -> None:
                    f"{registration.run_every_minutes} min, {registration.company_file or 'open file'}, {password}")
 
 
+class StoppableTransport:
+    """The engine's side of a :class:`WebConnectorTransport`: once qbsf is stopping, no request waits for a poll.
+
+    A request sent after the stop began is refused at once; one that was on its way when the stop came is cancelled
+    as soon as it queues (a request QuickBooks already holds is left to finish). Without this a cycle that sent its
+    next request just after ■ Stop cancelled the waiting ones waited the whole session allowance (minutes).
+    Everything else is the transport's own.
+    """
+
+    SWEEP_EVERY = 0.25  # seconds between cancels while a request sent before the stop has not returned
+
+    def __init__(self, transport: WebConnectorTransport, stopping: threading.Event) -> None:
+        self._transport = transport
+        self._stopping = stopping
+        self._lock = threading.Lock()
+        self._sending = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def send(self, request_xml: str) -> str:
+        from qbsf.quickbooks.webconnector.bridge import SessionCutOff
+
+        with self._lock:
+            if self._stopping.is_set():
+                raise SessionCutOff(f"request for company {self._transport.company!r} not sent: qbsf is stopping",
+                                    hint="it was never sent to QuickBooks; the next cycle sends it again")
+            self._sending += 1
+        try:
+            return self._transport.send(request_xml)
+        finally:
+            with self._lock:
+                self._sending -= 1
+
+    def stop(self) -> None:
+        """Refuse new requests and cancel the ones waiting for a poll, including one that queues just after."""
+        with self._lock:
+            self._stopping.set()
+            on_the_way = self._sending
+        self._transport.bridge.cancel_waiting("qbsf is stopping")
+        if on_the_way:
+            threading.Thread(target=self._sweep, name=f"qbsf-stop-{self._transport.company}", daemon=True).start()
+
+    def _sweep(self) -> None:
+        pause = threading.Event()
+        while self._stopping.is_set():
+            with self._lock:
+                if self._sending == 0:
+                    return
+            self._transport.bridge.cancel_waiting("qbsf is stopping")
+            pause.wait(self.SWEEP_EVERY)
+
+
 class WebConnectorServices(EngineServices):
     """The connector's Services (those of `qbsf run`) for one company reached through the Web Connector.
 
@@ -117,10 +170,11 @@ class WebConnectorServices(EngineServices):
 
         self.transport = transport
         self._stopping = threading.Event()
+        self._engine_transport = StoppableTransport(transport, self._stopping)
         # `qbsf run` passes the state store its dashboard shows (and closes); `qbsf qbwc serve` opens its own
         self._owns_state = state is None if owns_state is None else owns_state
         super().__init__(settings, secrets_store, StateStore(state_url(settings)) if state is None else state,
-                         transport_factory=lambda: transport, machine_id=machine_id)
+                         transport_factory=lambda: self._engine_transport, machine_id=machine_id)
 
     def connect_quickbooks(self) -> str:
         """Wait for the Web Connector's first poll (however long; a stop ends the wait) and read the company."""
@@ -166,8 +220,7 @@ class WebConnectorServices(EngineServices):
 
     def stop(self) -> None:
         """Unblock a cycle still waiting for a Web Connector poll (qbsf is stopping); nothing half-done is cut."""
-        self._stopping.set()
-        self.transport.bridge.cancel_waiting("qbsf is stopping")
+        self._engine_transport.stop()
 
     def resume(self) -> None:
         """After a stop, let the next start wait for Web Connector polls again (the dashboard's ▶ Start)."""
