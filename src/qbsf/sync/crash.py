@@ -2,7 +2,9 @@
 
 Set ``QBSF_CRASH_AT=<point>`` (or ``<point>:<n>`` to crash on the n-th time the point is reached) in the
 environment of a process running a cycle: :data:`POINTS` are Salesforce → QuickBooks boundaries,
-:data:`INBOUND_POINTS` QuickBooks → Salesforce ones. Without the variable, :func:`crash_point` costs one dict lookup.
+:data:`INBOUND_POINTS` QuickBooks → Salesforce ones, :data:`LIFECYCLE_POINTS` those of the Salesforce → QuickBooks
+life-cycle check (a record deleted, merged or no longer eligible in Salesforce, and the action it asks). Without
+the variable, :func:`crash_point` costs one dict lookup.
 
 With ``QBSF_CRASH_HOW=raise`` the point raises :class:`CrashPointReached` instead: an unexpected error escaping the
 pass, every ``with`` block on the way out unwinding (an open state transaction rolls back), the process alive.
@@ -41,6 +43,14 @@ INBOUND_POINTS = (
     "inbound_after_deletions_written",  # deletions' actions written to Salesforce, nothing of them recorded
     "inbound_in_deletions_record",      # inside the transaction that records the deletions and marks them seen
     "inbound_after_deletions",          # the deletions recorded and committed
+)
+# The step boundaries of the life-cycle check (qbsf.sync.lifecycle), per record it finds, then the check's own.
+LIFECYCLE_POINTS = (
+    "lifecycle_after_qb_action",     # the action (inactivate, memo, void) written to QuickBooks, nothing recorded
+    "lifecycle_in_record",           # inside the transaction that records the notice, activity, failure and unlink
+    "lifecycle_after_record",        # the record's notice committed; the check's key not moved yet
+    "lifecycle_in_checked_move",     # inside the transaction that moves the check's key: none of it stays
+    "lifecycle_after_checked_move",  # the check's key moved and committed
 )
 _hits: dict[str, int] = {}
 

@@ -26,6 +26,7 @@ from qbsf.sync.changes import ChangeSource, QueueSource, RecordResult, SystemMod
 from qbsf.sync.crash import crash_point
 from qbsf.sync.cycle_reads import room_for
 from qbsf.sync.entities import EntitySpec, dependency_order
+from qbsf.sync.lifecycle import is_failed_action
 from qbsf.sync.outbound import EntityReport, OutboundConfig, OutboundSync, SoqlLinkResolver
 from qbsf.sync.state import Direction, RetryPolicy, StateStore
 from qbsf.sync.write_back import OwnWriteLedger
@@ -302,8 +303,10 @@ class SyncEngine:
                         if report.stopped:
                             break
                     current, done, total = spec, 0, 0
+                    # a life-cycle action QuickBooks refused is the life-cycle check's to retry (its record is gone)
                     due = [] if dry_run else [f.record_key for f in self.state.failures_due(spec.name,
-                                                                                             Direction.SF_TO_QB)]
+                                                                                             Direction.SF_TO_QB)
+                                              if not is_failed_action(f)]
                 records = batch.records
                 if due:
                     met = {record["Id"] for record in records}

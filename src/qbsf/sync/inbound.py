@@ -95,6 +95,9 @@ QB_TO_SF = Direction.QB_TO_SF
 Progress = Callable[[str, int, int], None]
 _TZ_WATERMARK = "qb:company_utc_offset"
 _DELETED = "qb:deleted"
+# The version of a failed deletion action's failure row: retried by the deletions step (the record is gone from
+# QuickBooks, so the entity's read cannot bring it again).
+_DELETION_FAILED = "deleted|"
 
 
 @dataclass(frozen=True)
@@ -585,7 +588,8 @@ class InboundSync:
         forget = _utc_text(since) if since is not None else None
         # Records that failed earlier and are due again (their version may not have changed); those the delta read
         # brings anyway are synced with it.
-        due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF)]
+        due = [f.record_key for f in self.state.failures_due(spec.sf_object, QB_TO_SF)
+               if not (f.version or "").startswith(_DELETION_FAILED)]  # those are the deletions step's to retry
         due_left = set(due)
         size = max(1, int(self.config.batch_size))
         newest: datetime | None = None
@@ -1049,9 +1053,18 @@ class InboundSync:
         # Records made inactive: the configured action is written to Salesforce first and told in the batch's own
         # transaction, so a pass that dies in between finds them again (their version not seen yet) and tells them
         # once; the values both sides agree on take the action's field with the batch's bases.
-        told = self._gone(spec, [(w.qb_id, w.label, w.sf_id or (w.link.sf_id if w.link else None))
-                                 for w in inactivated], "made inactive", report, deleted=False, record=False,
-                          agreed=bases) if inactivated else None
+        told, refused = self._gone(spec, [(w.qb_id, w.label, w.sf_id or (w.link.sf_id if w.link else None))
+                                          for w in inactivated], "made inactive", report, deleted=False,
+                                   record=False, agreed=bases,
+                                   versions={w.qb_id: _version(w.record) for w in inactivated}) \
+            if inactivated else (None, set())
+        for qb_id in refused:
+            # Salesforce refused the action: its failure row stands (not cleared with the batch's), and the record
+            # stays active in what this side knows, so its retry finds the inactivation again.
+            sf_id, _, agreed_values = snapshots[qb_id]
+            was = next(w for w in inactivated if w.qb_id == qb_id)
+            snapshots[qb_id] = (sf_id, was.snapshot.active if was.snapshot is not None else None, agreed_values)
+        cleared = [qb_id for qb_id in cleared if qb_id not in refused]
         with self.state.batch():
             self.store.set_snapshots(spec.name, snapshots, edit_sequences)
             for old in recreated:
@@ -1090,8 +1103,31 @@ class InboundSync:
         # TimeDeleted and FromDeletedDate in QuickBooks' terms, as for changes
         return self._qb_clock().delta_start(mark, self.config.overlap) if mark is not None else None
 
+    def _retry_deletions(self, specs: Sequence[InboundSpec], report: InboundReport) -> None:
+        """Deletion actions Salesforce refused whose retry is due (the error policy's backoff, or Retry): the
+        record is gone from QuickBooks, so its link says which Salesforce record the action is for."""
+        for spec in specs:
+            due = [f for f in self.state.failures_due(spec.sf_object, QB_TO_SF)
+                   if (f.version or "").startswith(_DELETION_FAILED)]
+            if not due:
+                continue
+            links = self.state.lookup_qb_many(spec.crosswalk, [f.record_key for f in due])
+            unlinked = [f.record_key for f in due if f.record_key not in links]
+            if unlinked:  # unlinked since (by the user): nothing left to do
+                self.state.clear_failures_many(spec.sf_object, QB_TO_SF, unlinked)
+            gone = [(f.record_key, links[f.record_key].qb_name or f.record_key, links[f.record_key].sf_id)
+                    for f in due if f.record_key in links]
+            if gone:
+                write, _ = self._gone(spec, gone, "deleted", report.entities.setdefault(spec.name,
+                                                                                         InboundEntityReport()),
+                                      deleted=True, record=False,
+                                      versions={f.record_key: f.version or _DELETION_FAILED for f in due})
+                with self.state.batch():
+                    write()
+
     def _deletions(self, specs: Sequence[InboundSpec], report: InboundReport, pages: Iterable[list[Any]],
                    since: datetime | None) -> None:
+        self._retry_deletions(specs, report)
         mark = parse_utc(self.state.get_watermark(_DELETED))
         clock = self._qb_clock()
         deleted = clock.corrected(record for page in pages for record in page)
@@ -1119,20 +1155,22 @@ class InboundSync:
                     continue  # never reached Salesforce: nothing to tell it
                 gone.append((record.id, record.FullName or record.RefNumber or record.id, sf_id))
             if gone:
+                stamps = {r.id: f"{_DELETION_FAILED}{_utc_text(r.TimeDeleted) if r.TimeDeleted else ''}"
+                          for r in records}
                 told.append(self._gone(spec, gone, "deleted", report.entities.setdefault(name, InboundEntityReport()),
-                                       deleted=True, record=False))
+                                       deleted=True, record=False, versions=stamps)[0])
             forgotten.append((spec.name, [r.id for r in records]))
         newest = max((d.TimeDeleted for d in deleted if d.TimeDeleted is not None), default=None)
         crash_point("inbound_after_deletions_written")
         # What was told and the deletions marked seen commit together: a pass stopped in between tells them again
         # after the restart (the Salesforce update is the same value twice), never twice in the activity log.
         with self.state.batch():
-            for record_told in told:
-                record_told()
             for name, ids in forgotten:
                 self.store.forget(name, ids)
                 # A deleted record that failed (waiting for its parent, parked) has nothing left to retry.
                 self.state.clear_failures_many(inbound_spec(name).sf_object, QB_TO_SF, ids)
+            for record_told in told:
+                record_told()  # after the clearing: a deletion action Salesforce refused is a failure of its own
             self.state.remember_seen(_DELETED, pairs, forget_before=_utc_text(since) if since else None)
             if newest is not None and (mark is None or newest > mark):
                 self.state.set_watermark(_DELETED, _utc_text(newest))
@@ -1141,14 +1179,20 @@ class InboundSync:
 
     def _gone(self, spec: InboundSpec, gone: list[tuple[str, str, str | None]], what: str,
               report: InboundEntityReport, *, deleted: bool, record: bool = True,
-              agreed: dict[str, Base] | None = None) -> Callable[[], None]:
+              agreed: dict[str, Base] | None = None,
+              versions: Mapping[str, str] | None = None) -> tuple[Callable[[], None], set[str]]:
         """Apply the configured action to records deleted or made inactive in QuickBooks; log each one.
 
         With ``record=False`` the state is not written yet: the returned function writes it (the caller commits it
         with what else must commit at the same time). ``agreed`` holds bases the caller is about to store (its
-        batch's): the action's field is added to those in place, the others are read from the store."""
+        batch's): the action's field is added to those in place, the others are read from the store.
+
+        An action Salesforce refused is recorded as the record's failure (``versions``: the failure row's version
+        of each record), so it shows where every failure shows and the error policy retries it; an action done
+        clears the record's failure. Returns the writing function and the QuickBooks ids whose action failed."""
         action = self.config.deletion_action(spec.name)
         events = []
+        failed: list[FailedRecord] = []
         results: dict[str, Any] = {}
         targets = [(qb_id, label, sf_id) for qb_id, label, sf_id in gone if sf_id]
         if not action.records_only and targets:
@@ -1165,30 +1209,40 @@ class InboundSync:
         stored = [qb_id for qb_id in written if qb_id not in pending]
         bases = {qb_id: base.updated(salesforce={key: action.value})
                  for qb_id, base in self.bases.get_many(spec.crosswalk, stored).items()} if stored else {}
+        operation = "delete" if deleted else "inactivate"
         for qb_id, label, sf_id in gone:
             answer = results.get(qb_id)
             if answer is not None and not answer.success:
-                outcome, message = Outcome.FAILED, f"{label} {what} in QuickBooks; setting {action.field} failed: " \
-                                                   f"{answer.error}"
-            elif answer is not None:
-                outcome, message = Outcome.UPDATED, f"{label} {what} in QuickBooks: {action.field} = {action.value!r}"
+                error = answer.error if isinstance(answer.error, SyncError) else NeedsUser(
+                    str(answer.error), hint=f"check the {spec.sf_word} in Salesforce, or change sync.on_qb_delete")
+                failed.append(FailedRecord(
+                    qb_id, label, error, f"{label} {what} in QuickBooks; setting {action.field} failed: {error}",
+                    (versions or {}).get(qb_id), operation, sf_id=sf_id, qb_id=qb_id))
             else:
-                outcome, message = Outcome.SKIPPED, f"{label} {what} in QuickBooks; nothing changed in Salesforce"
-            events.append(Activity(spec.sf_object, QB_TO_SF, "delete" if deleted else "inactivate", outcome,
-                                   sf_id=sf_id, qb_id=qb_id, cycle=self.cycle, message=message))
-            if deleted:
-                report.deleted += 1
-            else:
-                report.inactivated += 1
+                if answer is not None:
+                    outcome, message = Outcome.UPDATED, \
+                        f"{label} {what} in QuickBooks: {action.field} = {action.value!r}"
+                else:
+                    outcome, message = Outcome.SKIPPED, f"{label} {what} in QuickBooks; nothing changed in Salesforce"
+                events.append(Activity(spec.sf_object, QB_TO_SF, operation, outcome, sf_id=sf_id, qb_id=qb_id,
+                                       cycle=self.cycle, message=message))
+                if deleted:
+                    report.deleted += 1
+                else:
+                    report.inactivated += 1
 
         def write() -> None:
             with self.state.batch():
                 self.bases.put_many(spec.crosswalk, bases)
+                if written:
+                    self.state.clear_failures_many(spec.sf_object, QB_TO_SF, written)
+                record_failures(self.state, spec.sf_object, QB_TO_SF, failed, report, cycle=self.cycle,
+                                events=events)
                 self.state.log_many(events)
 
         if record:
             write()
-        return write
+        return write, {item.key for item in failed}
 
 
 class _InboundBatch:

@@ -20,6 +20,14 @@ check costs no Salesforce call of its own; a read that did not fit, failed, or h
 
 A notice is resolved when the record syncs again (undeleted, or eligible again); a record recreated in Salesforce
 under the same name is relinked to the QuickBooks record (see ``OutboundSync._match_existing``).
+
+An action QuickBooks refused is a failure like any record's (:func:`qbsf.sync.pipeline.failures.record_failures`):
+``qbsf status``, the dashboard's failures and Retry show it, and the check tries it again when the error policy says
+(every pass, not only when the check is due). Each record's action and what is recorded of it are exactly once
+across a crash (the named points of :data:`qbsf.sync.crash.LIFECYCLE_POINTS`): the action is written to QuickBooks
+first, then the notice, the activity line, the failure and the unlink commit together; a check killed in between
+finds the record again, sees the action already done in QuickBooks (inactive, the memo there, voided) and records it
+without writing it twice.
 """
 
 from __future__ import annotations
@@ -33,10 +41,13 @@ from typing import Any
 
 from sqlalchemy import Column, String, Table, Text, delete, select
 
-from qbsf.errors import QbsfError
+from qbsf.errors import NeedsUser, QbsfError, SyncError
+from qbsf.sync.crash import crash_point
 from qbsf.sync.cycle_reads import QUERY_ALL, complete_pages
 from qbsf.sync.entities import EntitySpec, entity, soql_datetime
-from qbsf.sync.state import Activity, Direction, Outcome, StateStore, _upsert, _UtcDateTime, metadata
+from qbsf.sync.pipeline.batch import BatchReport
+from qbsf.sync.pipeline.failures import FailedRecord, record_failures
+from qbsf.sync.state import Activity, Direction, Failure, Outcome, StateStore, _upsert, _UtcDateTime, metadata
 from qbsf.sync.tenant_scope import tenant_column
 
 logger = logging.getLogger(__name__)
@@ -59,6 +70,28 @@ PAID_ADVICE = ("qbsf never voids an invoice with payments applied: refund the cu
                "elsewhere, then void the invoice in QuickBooks yourself — or keep it if the deal stands")
 _CHECKED = "sf:lifecycle_checked"
 _OVERLAP = timedelta(minutes=5)
+# The version of a failed action's failure row, followed by the notice's kind: the check retries these (the outbound
+# pass, which retries a record by reading it from Salesforce, leaves them alone: the record is gone there).
+FAILED_ACTION = "lifecycle:"
+# What QuickBooks puts before a voided transaction's memo (Intuit's TxnVoid: the transaction is kept, at zero).
+VOID_MEMO = "VOID:"
+
+
+def is_failed_action(failure: Failure) -> bool:
+    """Whether a failure row is a life-cycle action QuickBooks refused (retried by the check, not by a pass)."""
+    return (failure.version or "").startswith(FAILED_ACTION)
+
+
+@dataclass(frozen=True)
+class _Acted:
+    """What an action did: the words for the message, the activity outcome, advice when it differs from the usual,
+    the error QuickBooks answered (a failure to record) and whether the link goes (a voided invoice)."""
+
+    done: str
+    outcome: Outcome
+    told: str | None = None
+    error: SyncError | None = None
+    unlink: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +236,11 @@ class LifeCycle:
         return self.sf.query_all(soql) if all_rows else self.sf.query(soql)
 
     def check(self, entity_names: Iterable[str]) -> list[Notice]:
-        """Run the check over the synced objects ``entity_names``; returns the notices raised now."""
+        """Run the check over the synced objects ``entity_names``; returns the notices raised now.
+
+        Actions QuickBooks refused earlier and due again are tried first, whether or not the check itself is due."""
+        entity_names = list(entity_names)
+        self._retry_failed(entity_names)
         if not self.due():
             self.discard_reads()
             return []
@@ -224,7 +261,10 @@ class LifeCycle:
                     logger.warning("%s: the life-cycle check could not read Salesforce (%s); tried again next "
                                    "cycle", spec.name, exc)
                     return raised
-            self.state.set_watermark(_CHECKED, started.isoformat())
+            with self.state.batch():
+                self.state.set_watermark(_CHECKED, started.isoformat())
+                crash_point("lifecycle_in_checked_move")
+            crash_point("lifecycle_after_checked_move")
             return raised
         finally:
             self.discard_reads()
@@ -270,67 +310,113 @@ class LifeCycle:
                            "ineligible") for row in rows if row["Id"] not in known]
 
     # ---- telling and acting ------------------------------------------------------------------------------------
+    def _retry_failed(self, entity_names: Iterable[str]) -> None:
+        """Actions QuickBooks refused whose retry is due (the error policy's backoff, or the user's Retry)."""
+        for name in entity_names:
+            spec = entity(name)
+            due = [f for f in self.state.failures_due(spec.name, Direction.SF_TO_QB) if is_failed_action(f)]
+            if not due:
+                continue
+            notices = self.notices.get_many(spec.name, [f.record_key for f in due])
+            for failure in due:
+                link = self.state.lookup(spec.name, failure.record_key)
+                notice = notices.get(failure.record_key)
+                if link is None or notice is None:
+                    # unlinked since (by the user), or the record synced again (its notice resolved): nothing to do
+                    self.state.clear_failures_many(spec.name, Direction.SF_TO_QB, [failure.record_key])
+                    continue
+                logger.info("%s %s: trying the life-cycle action again", spec.sf_object, failure.record_key)
+                self._tell(spec, failure.record_key, link.qb_name or link.qb_id, link,
+                           failure.version[len(FAILED_ACTION):] if failure.version else notice.kind)
+
     def _tell(self, spec: EntitySpec, sf_id: str, name: str, link: Any, kind: str, *,
               survivor: str | None = None) -> Notice:
         qb_name = link.qb_name or link.qb_id
         what = {"deleted": "was deleted in Salesforce after it synced",
-                "merged": f"was merged into {spec.sf_object} {survivor} in Salesforce",
+                "merged": f"was merged into {spec.sf_object} {survivor or 'another record'} in Salesforce",
                 "ineligible": "no longer meets the sync condition"
-                              + (f" ({self.eligibility.get(spec.sf_object) or spec.eligibility})")}[kind]
+                              + (f" ({self.eligibility.get(spec.sf_object) or spec.eligibility})")}.get(
+            kind, "was removed in Salesforce")
         action = self.action(spec)
-        done, outcome, told = self._act(spec, link, kind, action)
-        advice = told or spec.declared.hooks.gone_advice(spec.declared, kind)
+        acted = self._act(spec, link, kind, action)
+        crash_point("lifecycle_after_qb_action")
+        advice = acted.told or spec.declared.hooks.gone_advice(spec.declared, kind)
         message = (f"{spec.sf_object} {name!r} {what}; its QuickBooks {spec.qb_entity} {qb_name!r} "
-                   f"{done}. To do: {advice}"
+                   f"{acted.done}. To do: {advice}"
                    + ("" if action != "report" else f" (or set sync.on_sf_gone.{spec.name} to have qbsf do it)"))
         logger.warning("%s", message)
         notice = Notice(spec.name, sf_id, kind, link.qb_id, message, self.state.now())
+        events: list[Activity] = []
+        # The notice, what happened (an activity line, or a failure the error policy retries) and a voided
+        # invoice's unlink commit together: a check stopped before this finds the record again.
         with self.state.batch():
             self.notices.add_many([notice])
-            self.state.log(Activity(spec.name, Direction.SF_TO_QB, kind, outcome, sf_id=sf_id, qb_id=link.qb_id,
-                                    message=message, cycle=self.cycle))
+            if acted.unlink:
+                self.state.unlink(spec.name, link.sf_id)
+            if acted.error is not None:
+                record_failures(self.state, spec.name, Direction.SF_TO_QB, [FailedRecord(
+                    sf_id, f"{spec.sf_object} {name!r}", acted.error, message, f"{FAILED_ACTION}{kind}", kind,
+                    sf_id=sf_id, qb_id=link.qb_id)], BatchReport(), cycle=self.cycle, events=events)
+            else:
+                self.state.clear_failures_many(spec.name, Direction.SF_TO_QB, [sf_id])
+                events.append(Activity(spec.name, Direction.SF_TO_QB, kind, acted.outcome, sf_id=sf_id,
+                                       qb_id=link.qb_id, message=message, cycle=self.cycle))
+            self.state.log_many(events)
+            crash_point("lifecycle_in_record")
+        crash_point("lifecycle_after_record")
         return notice
 
-    def _act(self, spec: EntitySpec, link: Any, kind: str, action: str) -> tuple[str, Outcome, str | None]:
-        """Carry out the configured action; returns what happened (for the message), the activity outcome, and
-        what the user is to do when it differs from the usual advice."""
+    def _act(self, spec: EntitySpec, link: Any, kind: str, action: str) -> _Acted:
+        """Carry out the configured action (unless QuickBooks shows it done already: a check stopped after writing
+        it); returns what happened."""
         if action == "report":
-            return "was left as it is", Outcome.SKIPPED, None
+            return _Acted("was left as it is", Outcome.SKIPPED)
         if action not in spec.declared.sf_gone_actions:
-            return (f"was left as it is (sync.on_sf_gone.{spec.name} = {action} does not apply to a QuickBooks "
-                    f"{spec.qb_entity})"), Outcome.SKIPPED, None
+            return _Acted(f"was left as it is (sync.on_sf_gone.{spec.name} = {action} does not apply to a QuickBooks "
+                          f"{spec.qb_entity})", Outcome.SKIPPED)
         current = self.qb.edit_sequences(spec.qb_entity, [link.qb_id]).get(link.qb_id)
         if current is None:
-            return "no longer exists in QuickBooks", Outcome.SKIPPED, None
+            return _Acted("no longer exists in QuickBooks", Outcome.SKIPPED)
         if action == "inactivate":
+            # an inactive record is not modified again (the adapter sends only what differs)
             record = {"ListID": link.qb_id, "EditSequence": current.edit_sequence, "IsActive": False}
             qb_type = current.qb_type or spec.qb_entity
             (result,) = self.qb.mod_many(qb_type, [record])
             if result.error is not None:
-                return f"could not be made inactive ({result.error})", Outcome.FAILED, None
-            return "was made inactive", Outcome.UPDATED, None
+                return _Acted(f"could not be made inactive ({result.error})", Outcome.FAILED,
+                              error=_as_error(result.error))
+            return _Acted("was made inactive", Outcome.UPDATED)
         values = self.qb.current_values(link.qb_id)
         flat = values[0] if values is not None else {}
+        if action == "void" and str(flat.get("Memo") or "").startswith(VOID_MEMO):
+            return _Acted("was voided (unpaid: its amount is now 0)", Outcome.UPDATED, VOIDED_ADVICE, unlink=True)
         if _amount(flat, "AppliedAmount") != 0 or _amount(flat, "BalanceRemaining") <= 0:
-            return (f"has payments applied (open balance {_amount(flat, 'BalanceRemaining')}), so it was left as it "
-                    f"is"), Outcome.SKIPPED, PAID_ADVICE if action == "void" else None
+            return _Acted(f"has payments applied (open balance {_amount(flat, 'BalanceRemaining')}), so it was left "
+                          f"as it is", Outcome.SKIPPED, PAID_ADVICE if action == "void" else None)
         if action == "void":
             return self._void(spec, link)
         memo = spec.declared.hooks.memo(spec.declared, kind)
+        # the memo already there (written before a stop) is not written again (the adapter sends only what differs)
         (result,) = self.qb.mod_many(spec.qb_entity, [{"TxnID": link.qb_id, "EditSequence": current.edit_sequence,
                                                        "Memo": f"{memo}: check before collecting"}])
         if result.error is not None:
-            return f"could not get a memo ({result.error})", Outcome.FAILED, None
-        return f"got the memo {memo!r} (unpaid)", Outcome.UPDATED, None
+            return _Acted(f"could not get a memo ({result.error})", Outcome.FAILED, error=_as_error(result.error))
+        return _Acted(f"got the memo {memo!r} (unpaid)", Outcome.UPDATED)
 
-    def _void(self, spec: EntitySpec, link: Any) -> tuple[str, Outcome, str | None]:
-        """Void an unpaid transaction (TxnVoid) and unlink it: a record that becomes eligible again gets a new one."""
+    def _void(self, spec: EntitySpec, link: Any) -> _Acted:
+        """Void an unpaid transaction (TxnVoid); the caller unlinks it with the notice: a record that becomes
+        eligible again gets a new one."""
         (result,) = self.qb.void_many(spec.qb_entity, [link.qb_id])
         if result.error is not None:
-            return (f"could not be voided ({result.error})", Outcome.FAILED,
-                    f"void it in QuickBooks yourself, or set sync.on_sf_gone.{spec.name} = report")
-        self.state.unlink(spec.name, link.sf_id)
-        return "was voided (unpaid: its amount is now 0)", Outcome.UPDATED, VOIDED_ADVICE
+            return _Acted(f"could not be voided ({result.error})", Outcome.FAILED,
+                          f"void it in QuickBooks yourself, or set sync.on_sf_gone.{spec.name} = report",
+                          error=_as_error(result.error))
+        return _Acted("was voided (unpaid: its amount is now 0)", Outcome.UPDATED, VOIDED_ADVICE, unlink=True)
+
+
+def _as_error(error: Any) -> SyncError:
+    """QuickBooks' answer as the error the policy reads (a plain message needs the user)."""
+    return error if isinstance(error, SyncError) else NeedsUser(str(error), hint="check the record in QuickBooks")
 
 
 class _Links(Mapping[str, Any]):

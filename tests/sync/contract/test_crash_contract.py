@@ -7,11 +7,11 @@ are SQLite files the restarted pass opens again.
 
 Both directions stop at qbsf's own named crash points (``QBSF_CRASH_AT``): ``qbsf.sync.crash.POINTS`` for
 Salesforce → QuickBooks, ``qbsf.sync.crash.INBOUND_POINTS`` for QuickBooks → Salesforce (every batch boundary, the
-read window's move, the deletions read). QuickBooks → Salesforce is also stopped by an unexpected error raised at
-each of its batch and window points (``QBSF_CRASH_HOW=raise``, in this process). The Salesforce → QuickBooks
-life-cycle check has no named points, so for a removal found there the child kills itself at the same kind of
-boundary from outside the pass: on entering or leaving a QuickBooks message that writes, and on entering or leaving
-the call that moves the check's key.
+read window's move, the deletions read), and ``qbsf.sync.crash.LIFECYCLE_POINTS`` for a removal the Salesforce →
+QuickBooks life-cycle check finds (its action written to QuickBooks, the notice recorded, the check's key moved).
+QuickBooks → Salesforce is also stopped by an unexpected error raised at each of its batch and window points
+(``QBSF_CRASH_HOW=raise``, in this process). A removal's pass is also killed from outside at the boundaries of its
+QuickBooks writes and of the call that moves the life-cycle check's key (entering or leaving each).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.sync.contract.factories import FACTORIES, removal_actions
 from tests.sync.contract.support import COMPANY_ZONE, QB_TO_SF, SF_TO_QB, Case, ContractWorld, registered_cases
 
 from qbsf.sync import crash
-from qbsf.sync.crash import INBOUND_POINTS, POINTS
+from qbsf.sync.crash import INBOUND_POINTS, LIFECYCLE_POINTS, POINTS
 
 RECORDS = 3       # per case: with batches of 2, every pass has a first and a last batch
 BATCH = 2
@@ -136,7 +136,7 @@ def _kill_at(point: str, hit: int, watermark: str) -> None:
 def _pass_in_child(env: dict[str, str], mappings: dict[str, Any], case: Case, point: str, hit: int,
                    watermark: str | None = None, settings: dict[str, Any] | None = None) -> None:
     """One pass of ``case``'s direction over ``case``'s entity, killed at ``point``:``hit``."""
-    if (point in POINTS or point in INBOUND_POINTS) and watermark is None:
+    if point in LIFECYCLE_POINTS or ((point in POINTS or point in INBOUND_POINTS) and watermark is None):
         os.environ["QBSF_CRASH_AT"] = f"{point}:{hit}"
     else:
         # a removal's pass: killed around the removal's own QuickBooks write (counted at the transport), not at a
@@ -164,6 +164,12 @@ def _killed(env: dict[str, str], mappings: dict[str, Any], case: Case, point: st
 
 def test_the_outbound_kills_cover_every_crash_point() -> None:
     assert {point for point, _ in OUTBOUND_KILLS} == set(POINTS)
+
+
+def test_the_life_cycle_kills_cover_every_crash_point() -> None:
+    for case in registered_cases():
+        if case.direction == SF_TO_QB:
+            assert {point for _, point, _ in _removal_kills(case)} >= set(LIFECYCLE_POINTS), case.label
 
 
 def test_the_inbound_kills_cover_every_crash_point() -> None:
@@ -274,7 +280,7 @@ def _removal_kills(case: Case) -> list[tuple[str, str, int]]:
         # and just before an action writes to Salesforce: once the read window moved
         return [(action, point, 1) for action in actions for point in
                 ([] if action == "record" else ["inbound_after_window_move"]) + INBOUND_DELETION_POINTS]
-    kills = [("before_watermark", 1), ("after_watermark", 1)]
+    kills = [("before_watermark", 1), ("after_watermark", 1)] + [(point, 1) for point in LIFECYCLE_POINTS]
     return [(action, point, hit) for action in actions for point, hit in
             ([("before_qb_write", 1), ("after_qb_write", 1)] if action != "report" else []) + kills]
 
@@ -331,12 +337,19 @@ def test_a_removal_handled_by_a_pass_killed_at_each_step_is_recorded_once(case: 
             assert [(n.sf_id, n.kind) for n in Notices(world.state).open(case.name)] == [(gone, "deleted")]
             after = world.qb_sim.get(target_id)
             assert after is not None, f"{case.label}: qbsf deleted the QuickBooks record"
+            if point in LIFECYCLE_POINTS:
+                # killed once the action was in QuickBooks: the restarted check records it, never writes it again
+                writes = {op: n for op, n in world.qb_sim.stats.requests_by_type.items()
+                          if op.endswith(("Mod", "Void"))}
+                assert not writes, f"{case.label}: the action was written again after the restart: {writes}"
             if action == "inactivate":
                 assert after["IsActive"] == "false"
             elif action == "memo":
                 assert "deleted in Salesforce" in (after.get("Memo") or "")
             elif action == "void":
                 assert (after.get("Memo") or "").startswith("VOID:"), f"{case.label}: not voided"
+                assert not (after.get("Memo") or "").startswith("VOID: VOID:"), f"{case.label}: voided twice"
+                assert world.state.lookup(case.crosswalk, gone) is None, "a voided invoice is unlinked"
         else:
             told = [a for a in world.state.recent(500) if a.operation == "delete" and a.qb_id == gone]
             assert len(told) == 1, f"{case.label}: the deletion was recorded {len(told)} times"
