@@ -163,3 +163,24 @@ def test_in_batches_reads_no_further_ahead_than_a_batch() -> None:
     assert next(batches) == [0, 1, 2] and pulled == [0, 1, 2]
     assert list(batches) == [[3, 4, 5], [6]]
 
+
+
+def test_every_inbound_entity_can_be_checked_by_its_versions_alone(qb_sim, qb_client) -> None:
+    """The read window's check asks each QuickBooks → Salesforce entity for its records' id, TimeModified and
+    EditSequence only (IncludeRetElement): every such query is valid qbXML (validated against Intuit's schemas) and
+    answers versions the check can compare."""
+    from qbsf.sync.entities import INBOUND_SPECS
+    from qbsf.sync.pipeline.source import quickbooks_version
+
+    customer = qb_sim.add("Customer", {"Name": "Versioned"})
+    qb_sim.add("ItemService", {"Name": "Versioned Service", "SalesOrPurchase": {"Price": "1.00", "AccountRef": {
+        "FullName": "Sales"}}})
+    queries = [delta_query(spec.name, None, only=(spec.id_field, "TimeModified", "EditSequence"), page_size=50)
+               for spec in INBOUND_SPECS]
+    streams = query_together(qb_client, queries)
+    found = {spec.name: [record for page in stream for record in page] for spec, stream in zip(INBOUND_SPECS, streams,
+                                                                                                 strict=True)}
+    (read,) = found["Customer"]
+    assert (read.ListID, read.EditSequence, read.Name) == (customer["ListID"], customer["EditSequence"], None)
+    assert quickbooks_version(read).endswith(f"|{customer['EditSequence']}") and read.TimeModified is not None
+    assert [item.Name for item in found["Item"]] == [None] and found["Item"][0].ListID
