@@ -281,6 +281,10 @@ class SyncEngine:
         outbound = OutboundSync(self.config, self.sf, self.qb, self.state, self.mappings,
                                 link_resolver=self.resolver, dry_run=dry_run, cycle=report.cycle)
         outbound.own_writes = self.own_writes  # type: ignore[attr-defined]  # read by qbsf.sync.write_back
+        # A write-back goes to Salesforce beside the next batch's QuickBooks work; the poll of its entity ends only
+        # once it is finished (qbsf.sync.pipeline.overlap).
+        outbound.write_backs.beside = True
+        self.own_writes.settle = outbound.settle_write_backs
         try:
             if not dry_run:
                 report.reconciled = outbound.reconcile_in_flight()
@@ -322,6 +326,7 @@ class SyncEngine:
                     break
             if current is not None and not dry_run and not report.stopped:
                 self._retry_due(outbound, source, current, due, size, report, should_stop, progress)
+            outbound.settle_write_backs()
             unread = getattr(source, "errors", None)
             if unread and report.error is None:
                 # the entities that could be read synced; the pass still tells why the others did not
@@ -342,6 +347,8 @@ class SyncEngine:
             report.error = str(exc)
             logger.error("SF → QB cycle %s stopped: %s", report.cycle, exc)
         finally:
+            outbound.settle_write_backs(quiet=True)  # a pass ending on an error: the ids already sent are recorded
+            self.own_writes.settle = None
             self._discard_cycle_reads()
         report.entities = {name: outbound.reports.get(name, EntityReport()) for name in wanted}
         for name, entity_report in outbound.reports.items():

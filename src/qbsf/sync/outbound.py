@@ -76,7 +76,7 @@ from qbsf.sync.state import (
     RetryPolicy,
     StateStore,
 )
-from qbsf.sync.write_back import write_back
+from qbsf.sync.write_back import WriteBacks
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +235,7 @@ class OutboundSync:
         # Records relinked this cycle to the QuickBooks record of a deleted one: (spec, QuickBooks id, new Id).
         self.relinked: list[tuple[EntitySpec, str, str]] = []
         self.sink = QuickBooksSink(qb, state, config, self._full_name)
+        self.write_backs = WriteBacks(self)
 
     # ------------------------------------------------------------------------------------------ public
     def mapping_for(self, spec: EntitySpec) -> Any:
@@ -912,13 +913,19 @@ class OutboundSync:
         crash_point("after_local_record")
 
     def _write_back(self, spec: EntitySpec, report: EntityReport) -> None:
-        """Write QuickBooks ids Salesforce does not hold yet (this batch's, and any a crash left behind)."""
-        write_back(self, spec, report)  # one composite call per 400 ids, the engine's own writes remembered
+        """Write QuickBooks ids Salesforce does not hold yet (this batch's, and any a crash left behind): sent
+        beside the next batch's QuickBooks work, finished before the next write-back (:mod:`qbsf.sync.write_back`:
+        one composite call per 400 ids, the engine's own writes remembered)."""
+        self.write_backs.start(spec, report)
+
+    def settle_write_backs(self, *, quiet: bool = False) -> None:
+        """Finish the write-back still on its way (before the poll of its entity or the pass ends)."""
+        self.write_backs.settle(quiet=quiet)
 
     def write_back_left_behind(self, spec: EntitySpec) -> None:
         """Write back QuickBooks ids an interrupted cycle (or a reconcile) left unwritten, though no record of
         ``spec`` changed since: without this they would wait for the record's next change."""
-        self._write_back(spec, self.reports[spec.name])
+        self.write_backs.start(spec, self.reports[spec.name], now=True)
 
     # ------------------------------------------------------------------------------------------ reconcile
     def reconcile_in_flight(self) -> int:

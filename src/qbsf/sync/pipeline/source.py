@@ -25,8 +25,10 @@ The settled point and when W was first seen are kept as watermark rows of the en
 
 Reads are streamed: a source hands the pass one page at a time (2,000 records from Salesforce, ``page_size`` from
 QuickBooks) and the pass syncs it in batches, so a pass holds at most a batch plus a page of records whatever the
-number of changes. QuickBooks' delta reads of every entity, and its deleted-records reads, start in one qbXML
-message (:func:`qbsf.quickbooks.together.query_together`): an idle QuickBooks → Salesforce pass costs one message.
+number of changes — plus, from Salesforce, the next page, read ahead while the pass syncs this one
+(:mod:`qbsf.sync.pipeline.overlap`). QuickBooks' delta reads of every entity, and its deleted-records reads, start
+in one qbXML message (:func:`qbsf.quickbooks.together.query_together`): an idle QuickBooks → Salesforce pass costs
+one message.
 An unsettled QuickBooks window of more than a page (the first idle cycles after a large sync) is not read whole
 either: the same message reads what is newer than W and only the versions (id, TimeModified, EditSequence) of the
 window's records; only the records among them not seen yet are read, by id. The first idle cycle after a sync of
@@ -42,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
+from qbsf.sync.pipeline.overlap import read_ahead
 from qbsf.sync.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -159,7 +162,8 @@ class Cursor:
 # ---- reading page by page ------------------------------------------------------------------------------------------
 
 def salesforce_pages(sf: Any, soql: str) -> Iterator[list[dict[str, Any]]]:
-    """The pages of one SOQL read, one API call each, fetched only as they are consumed.
+    """The pages of one SOQL read, one API call each: the next page is read ahead (on a thread of its own, see
+    :func:`qbsf.sync.pipeline.overlap.read_ahead`) while the caller syncs the one before — one page at most.
 
     The engine's Salesforce port may be the client itself (``iter_query``), an adapter around it (its ``client``),
     or anything with ``query`` alone (read whole: one page).
@@ -168,7 +172,7 @@ def salesforce_pages(sf: Any, soql: str) -> Iterator[list[dict[str, Any]]]:
     if not callable(iter_query):
         iter_query = getattr(getattr(sf, "client", None), "iter_query", None)
     if callable(iter_query):
-        yield from iter_query(soql)
+        yield from read_ahead(iter_query(soql))
     else:
         yield list(sf.query(soql))
 
