@@ -7,6 +7,7 @@ bases. Both passes read and write it inside the state store's batch transaction 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -35,8 +36,10 @@ base_table = Table(
 _CHUNK = 500
 
 
+@functools.lru_cache(maxsize=4096)
 def qb_key(qb_class: type | None, name: str) -> str:
-    """A QuickBooks field's base key: its canonical dotted path (``BillAddr1`` is ``BillAddress.Addr1``)."""
+    """A QuickBooks field's base key: its canonical dotted path (``BillAddr1`` is ``BillAddress.Addr1``); remembered,
+    as a pass asks it for every field of every record it writes."""
     if qb_class is not None:
         from qbsf.quickbooks.records import canonical_path
 

@@ -766,9 +766,10 @@ class OutboundSync:
         # QuickBooks' own edits since may be in it, and they must still reach Salesforce.
         known = work.base.quickbooks if work.base is not None else None
         if work.operation == "add" or known is not None:
+            left = {target_key(name) for name in merged.left}
             agreed_qb.update({key: value for key, value in answered.items()
                               if value is not None and key not in (known or {}) and key not in agreed_qb
-                              and key not in {target_key(name) for name in merged.left}})
+                              and key not in left})
         agreed_sf = dict(merged.agreed_source)
         if work.wanted_type:
             agreed_sf[OWN + "qb_type"] = work.wanted_type
