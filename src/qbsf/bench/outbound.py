@@ -122,6 +122,11 @@ class OutboundBench:
     def records_per_second(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
 
+    @property
+    def modelled_seconds(self) -> float:
+        """The latency models' time alone: QuickBooks' messages and requests plus every Salesforce call."""
+        return self.qb_latency_seconds + self.sf_calls * self.sf_latency
+
     def per_thousand(self, value: int) -> float:
         """``value`` per 1,000 synced records."""
         return value * 1000 / self.records if self.records else 0.0
@@ -133,7 +138,10 @@ class OutboundBench:
                 f"({self.per_thousand(self.sf_calls):.1f} per 1,000 records), {self.qb_messages} QuickBooks messages "
                 f"({self.per_thousand(self.qb_messages):.1f} per 1,000); latency models: QuickBooks "
                 f"{self.qb_latency_seconds:.1f} s modelled{self.qb_model}, Salesforce {self.sf_latency * 1000:.0f} ms "
-                f"per call; {self.cpu_seconds:.1f} s of CPU"
+                f"per call ({self.modelled_seconds:.1f} s modelled in all"
+                + (f", {self.modelled_seconds - self.seconds:.1f} s more than the pass took: Salesforce worked beside "
+                   f"QuickBooks" if self.seconds < self.modelled_seconds else "") + ")"
+                + f"; {self.cpu_seconds:.1f} s of CPU"
                 + (" (the engine's process)" if self.peak_rss_mb is not None else "")
                 + (f"; engine's peak RSS {self.peak_rss_mb:,.0f} MB" if self.peak_rss_mb is not None else "")
                 + f"; seeding took {self.seed_seconds:.1f} s"
