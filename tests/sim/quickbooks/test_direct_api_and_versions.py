@@ -116,3 +116,11 @@ def test_a_second_simulator_on_the_same_clock_starts_its_own_company():
     finally:
         one.close()
         two.close()
+
+
+def test_a_python_boolean_given_to_the_direct_api_is_qbxmls_true_or_false() -> None:
+    sim = QuickBooksSimulator()
+    acme = sim.add("Customer", {"Name": "Acme", "IsActive": True})
+    assert acme["IsActive"] == "true"
+    made_inactive = sim.modify(acme["ListID"], {"IsActive": False})
+    assert made_inactive["IsActive"] == "false" and sim.get(acme["ListID"])["IsActive"] == "false"

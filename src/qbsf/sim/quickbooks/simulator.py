@@ -144,8 +144,20 @@ def _data(element: etree._Element) -> dict[str, Any]:
 
 
 def _listify(fields: dict[str, Any]) -> dict[str, Any]:
-    """Direct-API fields with repeatable elements as lists, so one line may be given as a plain dict."""
-    return {key: [value] if key in REPEATED and isinstance(value, dict) else value for key, value in fields.items()}
+    """Direct-API fields with repeatable elements as lists, so one line may be given as a plain dict, and Python
+    booleans as qbXML's ``true``/``false`` (``IsActive=False`` would otherwise change nothing, silently)."""
+    return {key: [_qbxml_value(value)] if key in REPEATED and isinstance(value, dict) else _qbxml_value(value)
+            for key, value in fields.items()}
+
+
+def _qbxml_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return {key: _qbxml_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_qbxml_value(item) for item in value]
+    return value
 
 
 def _emit(parent: etree._Element, tag: str, value: Any) -> None:
