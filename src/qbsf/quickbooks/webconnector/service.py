@@ -279,14 +279,19 @@ class WebConnectorService:
             bridge.deliver(ticket, response)
         except SyncError as exc:
             return self._fail(session, exc.message)
-        what = bridge.wait_next(ticket, self.poll_wait)
+        ended = self._ended_by(session, bridge, bridge.wait_next(ticket, self.poll_wait))
+        return bridge.percent_done() if ended is None else ended
+
+    def _ended_by(self, session: WebSession, bridge: CompanyBridge, what: Next) -> int | None:
+        """receiveResponseXML's answer when the engine's next move ends the session (100 done, -1 cut off), else
+        None: the session goes on."""
         if what is Next.DONE:
             self._end(session, bridge, "completed")
             return 100
         if what is Next.CUT:
             self._mark_cut(session, bridge)
             return -1
-        return bridge.percent_done()
+        return None
 
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
         """The Web Connector could not reach QuickBooks: end the session ("done"), failing what was waiting."""

@@ -1042,13 +1042,8 @@ class SharedWebConnectorService(WebConnectorService):
         except SyncError as exc:
             return self._fail(session, exc.message)
         what = bridge.wait_next(ticket, self.poll_wait, since=self.shared.signals.generation(session.company))
-        if what is Next.DONE:
-            self._end(session, bridge, "completed")
-            return 100
-        if what is Next.CUT:
-            self._mark_cut(session, bridge)
-            return -1
-        return shown
+        ended = self._ended_by(session, bridge, what)
+        return shown if ended is None else ended
 
     def login_throttles(self) -> list[dict[str, object]]:
         """Logins held back after wrong passwords, per company and client address, from the shared table."""
