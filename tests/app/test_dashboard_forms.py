@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tests.app.support import emulated_settings
+
 from qbsf.bench.outbound import EXAMPLE_MAPPINGS
 
 
@@ -79,7 +81,6 @@ def test_preview_of_an_inbound_mapping_fetches_the_quickbooks_record(config_file
 
 
 def test_the_connector_fetches_a_quickbooks_record_for_the_preview(sf_state, tmp_path: Path) -> None:
-    from qbsf.app.settings import Settings
     from qbsf.app.wiring import EngineServices
     from qbsf.quickbooks.transports.simulator import SimulatorTransport
     from qbsf.sim.quickbooks import QuickBooksSimulator
@@ -89,11 +90,7 @@ def test_the_connector_fetches_a_quickbooks_record_for_the_preview(sf_state, tmp
     sim = QuickBooksSimulator()
     customer = sim.add("Customer", {"Name": "Alder Creek Dental", "Phone": "555-0101"})
     with start_emulator(sf_state) as emulator:
-        settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"salesforce_heartbeat": False}, "mappings_dir": str(EXAMPLE_MAPPINGS)})
+        settings = emulated_settings(emulator, salesforce_heartbeat=False)
         state = StateStore(tmp_path / "state.db")
         services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
         try:

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.app.support import emulated_settings
 
 from qbsf.app.logging import configure_logging, reset_logging
 from qbsf.app.runtime import Connector
-from qbsf.app.settings import Settings
 from qbsf.app.wiring import EngineServices
-from qbsf.bench.outbound import EXAMPLE_MAPPINGS, seed_org
+from qbsf.bench.outbound import seed_org
 from qbsf.quickbooks.transports.simulator import SimulatorTransport
 from qbsf.sim.quickbooks import QuickBooksSimulator
 from qbsf.sim.salesforce import start_emulator
@@ -52,13 +52,8 @@ def test_an_idle_cycle_costs_one_call_with_the_package_the_composite_minimum_wit
         sf_state.apex_resources.clear()  # a package from before the cycle resource
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator:
-        settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"polling_interval": 86400, "salesforce_heartbeat": heartbeat, "change_source": change_source},
-            "mappings_dir": str(EXAMPLE_MAPPINGS),
-        })
+        settings = emulated_settings(emulator, polling_interval=86400, salesforce_heartbeat=heartbeat,
+                                     change_source=change_source)
         state = StateStore(tmp_path / "state.db")
         services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
         connector = Connector(services, settings)
@@ -102,13 +97,8 @@ def test_an_idle_cycle_is_one_call_with_every_object_synced_the_org_app_on_and_t
     seed_org(sf_state, accounts=3, contacts=3, products=3, opportunities=3, orders=3, lines=2)
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator:
-        settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"polling_interval": 86400, "salesforce_heartbeat": True, "lifecycle_check_minutes": 0},
-            "mappings_dir": str(EXAMPLE_MAPPINGS),
-        })
+        settings = emulated_settings(emulator, polling_interval=86400, salesforce_heartbeat=True,
+                                     lifecycle_check_minutes=0)
         state = StateStore(tmp_path / "state.db")
         services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
         connector = Connector(services, settings)

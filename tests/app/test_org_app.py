@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.app.support import emulated_settings
 
 from qbsf.app.logging import configure_logging, reset_logging
 from qbsf.app.org_app import MANIFEST
 from qbsf.app.runtime import Connector
-from qbsf.app.settings import Settings
 from qbsf.app.wiring import EngineServices
 from qbsf.bench.outbound import EXAMPLE_MAPPINGS, seed_org
 from qbsf.quickbooks.transports.simulator import SimulatorTransport
@@ -46,13 +46,8 @@ class Running:
     def __enter__(self) -> Running:
         self._emulator = start_emulator(self.org)
         emulator = self._emulator.__enter__()
-        self.settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"polling_interval": 86400, "salesforce_heartbeat": True},
-            "mappings_dir": str(self.mappings),
-        })
+        self.settings = emulated_settings(emulator, mappings=self.mappings, polling_interval=86400,
+                                          salesforce_heartbeat=True)
         self.state = StateStore(self.tmp_path / "state.db")
         self.services = EngineServices(self.settings, None, self.state,
                                        transport_factory=lambda: SimulatorTransport(self.sim))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.app.support import emulated_settings
+
 from qbsf.app.runtime import CycleRequest
-from qbsf.app.settings import Settings
 from qbsf.app.wiring import EngineServices
-from qbsf.bench.outbound import EXAMPLE_MAPPINGS, seed_org
+from qbsf.bench.outbound import seed_org
 from qbsf.quickbooks.transports.simulator import SimulatorTransport
 from qbsf.sim.quickbooks import QuickBooksSimulator
 from qbsf.sim.salesforce import start_emulator
@@ -18,11 +19,7 @@ def test_a_stop_during_a_cycle_reaches_the_sf_to_qb_pass_between_batches(sf_stat
     seed_org(sf_state, accounts=5)
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator:
-        settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"salesforce_heartbeat": False}, "mappings_dir": str(EXAMPLE_MAPPINGS)})
+        settings = emulated_settings(emulator, salesforce_heartbeat=False)
         state = StateStore(tmp_path / "state.db")
         services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
         try:
@@ -49,12 +46,7 @@ def test_a_cycle_lets_the_conflict_policy_decide_before_salesforce_changes_go_ou
     seed_org(sf_state, accounts=1, contacts=0, products=0, opportunities=0)
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator:
-        settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"salesforce_heartbeat": False, "conflict_policy": "quickbooks"},
-            "mappings_dir": str(EXAMPLE_MAPPINGS)})
+        settings = emulated_settings(emulator, salesforce_heartbeat=False, conflict_policy="quickbooks")
         state = StateStore(tmp_path / "state.db")
         services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
         try:
@@ -81,12 +73,7 @@ def _phone_conflict_cycle(sf_state, tmp_path: Path, policy: str,
     seed_org(sf_state, accounts=1, contacts=0, products=0, opportunities=0)
     sim = QuickBooksSimulator()
     with start_emulator(sf_state) as emulator:
-        settings = Settings.model_validate({
-            "salesforce": {"instance_url": emulator.url, "client_id": emulator.client_id,
-                           "client_secret": emulator.client_secret},
-            "quickbooks": {"default_accounts": {"income": "Sales"}},
-            "sync": {"salesforce_heartbeat": False, "conflict_policy": policy},
-            "mappings_dir": str(EXAMPLE_MAPPINGS)})
+        settings = emulated_settings(emulator, salesforce_heartbeat=False, conflict_policy=policy)
         state = StateStore(tmp_path / "state.db")
         services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
         try:
