@@ -5,9 +5,11 @@ change still syncs either way (issue 8, issue 17)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,22 @@ def _cycles(connector: Connector) -> int:
     return 0 if last is None else last.number
 
 
+@contextlib.contextmanager
+def _running(settings, sim: QuickBooksSimulator, tmp_path: Path) -> Iterator[tuple[Connector, EngineServices]]:
+    """A connector over the simulator, once its first cycle (which syncs the seed) has run; stopped afterwards."""
+    state = StateStore(tmp_path / "state.db")
+    services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
+    connector = Connector(services, settings)
+    try:
+        connector.start()
+        _wait(lambda: _cycles(connector) >= 1)
+        yield connector, services
+    finally:
+        connector.stop(wait=60)
+        services.close()
+        state.close()
+
+
 @pytest.mark.parametrize("package", ["current", "older"])
 @pytest.mark.parametrize(("heartbeat", "change_source"),
                          [(True, "poll"), (False, "poll"), (True, "queue"), (False, "queue")])
@@ -54,12 +72,7 @@ def test_an_idle_cycle_costs_one_call_with_the_package_the_composite_minimum_wit
     with start_emulator(sf_state) as emulator:
         settings = emulated_settings(emulator, polling_interval=86400, salesforce_heartbeat=heartbeat,
                                      change_source=change_source)
-        state = StateStore(tmp_path / "state.db")
-        services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
-        connector = Connector(services, settings)
-        try:
-            connector.start()
-            _wait(lambda: _cycles(connector) >= 1)
+        with _running(settings, sim, tmp_path) as (connector, _services):
             assert sim.count("Customer") == 3  # the first cycle synced the seed
             costs = set()
             for number in (2, 3, 4):
@@ -84,10 +97,6 @@ def test_an_idle_cycle_costs_one_call_with_the_package_the_composite_minimum_wit
             connector.run_now()
             _wait(lambda: _cycles(connector) >= 6)
             assert {sf_state.api_calls - before} == costs  # idle again once the change was handled
-        finally:
-            connector.stop(wait=60)
-            services.close()
-            state.close()
 
 
 def test_an_idle_cycle_is_one_call_with_every_object_synced_the_org_app_on_and_the_life_cycle_check_due(
@@ -99,12 +108,7 @@ def test_an_idle_cycle_is_one_call_with_every_object_synced_the_org_app_on_and_t
     with start_emulator(sf_state) as emulator:
         settings = emulated_settings(emulator, polling_interval=86400, salesforce_heartbeat=True,
                                      lifecycle_check_minutes=0)
-        state = StateStore(tmp_path / "state.db")
-        services = EngineServices(settings, None, state, transport_factory=lambda: SimulatorTransport(sim))
-        connector = Connector(services, settings)
-        try:
-            connector.start()
-            _wait(lambda: _cycles(connector) >= 1)
+        with _running(settings, sim, tmp_path) as (connector, services):
             synced = {spec.sf_object for spec in services.engine.entities()}
             assert synced == {spec.sf_object for spec in dependency_order()}, "every outbound object of the registry"
             assert services.org_app is not None and services.presence.enabled
@@ -118,7 +122,3 @@ def test_an_idle_cycle_is_one_call_with_every_object_synced_the_org_app_on_and_t
                 # the 5 a composite call may carry, all in the one call to the package's cycle resource
                 assert sf_state.apex_reads - reads > 5 + 8
                 assert sf_state.api_calls - before == 1 and sf_state.composite_heavy == heavy, number
-        finally:
-            connector.stop(wait=60)
-            services.close()
-            state.close()
