@@ -70,8 +70,9 @@ PAID_ADVICE = ("qbsf never voids an invoice with payments applied: refund the cu
                "elsewhere, then void the invoice in QuickBooks yourself — or keep it if the deal stands")
 _CHECKED = "sf:lifecycle_checked"
 _OVERLAP = timedelta(minutes=5)
-# The version of a failed action's failure row, followed by the notice's kind: the check retries these (the outbound
-# pass, which retries a record by reading it from Salesforce, leaves them alone: the record is gone there).
+# The version of a failed action's failure row, followed by the notice's kind (and a merge's survivor after a space):
+# the check retries these (the outbound pass, which retries a record by reading it from Salesforce, leaves them
+# alone: the record is gone there, so what the retry must say comes from the row).
 FAILED_ACTION = "lifecycle:"
 # What QuickBooks puts before a voided transaction's memo (Intuit's TxnVoid: the transaction is kept, at zero).
 VOID_MEMO = "VOID:"
@@ -326,8 +327,9 @@ class LifeCycle:
                     self.state.clear_failures_many(spec.name, Direction.SF_TO_QB, [failure.record_key])
                     continue
                 logger.info("%s %s: trying the life-cycle action again", spec.sf_object, failure.record_key)
-                self._tell(spec, failure.record_key, link.qb_name or link.qb_id, link,
-                           failure.version[len(FAILED_ACTION):] if failure.version else notice.kind)
+                kind, _, survivor = (failure.version or "")[len(FAILED_ACTION):].partition(" ")
+                self._tell(spec, failure.record_key, link.qb_name or link.qb_id, link, kind or notice.kind,
+                           survivor=survivor or None)
 
     def _tell(self, spec: EntitySpec, sf_id: str, name: str, link: Any, kind: str, *,
               survivor: str | None = None) -> Notice:
@@ -354,8 +356,9 @@ class LifeCycle:
             if acted.unlink:
                 self.state.unlink(spec.name, link.sf_id)
             if acted.error is not None:
+                version = f"{FAILED_ACTION}{kind}" + (f" {survivor}" if survivor else "")
                 record_failures(self.state, spec.name, Direction.SF_TO_QB, [FailedRecord(
-                    sf_id, f"{spec.sf_object} {name!r}", acted.error, message, f"{FAILED_ACTION}{kind}", kind,
+                    sf_id, f"{spec.sf_object} {name!r}", acted.error, message, version, kind,
                     sf_id=sf_id, qb_id=link.qb_id)], BatchReport(), cycle=self.cycle, events=events)
             else:
                 self.state.clear_failures_many(spec.name, Direction.SF_TO_QB, [sf_id])

@@ -106,3 +106,26 @@ def test_an_inactivation_action_salesforce_refuses_is_retried_from_the_record(wo
     assert account["Description"] == "Inactive in QuickBooks"
     assert world.state.failures() == []
     assert inbound("set:Description=Inactive in QuickBooks").entities["Customer"].inactivated == 0, "told once"
+
+
+def test_a_merged_accounts_refused_inactivation_names_the_survivor_when_retried(world, passes) -> None:
+    seeded = seed_org(world.sf_state, accounts=2)
+    _cycle(world, passes)
+    winner, loser = (world.sf_state.get("Account", i) for i in seeded.accounts)
+    # What Salesforce's merge does to the loser: MasterRecordId names the survivor, then it is deleted.
+    world.sf_state.update("Account", loser["Id"], {"MasterRecordId": winner["Id"]}, system=True)
+    world.sf_state.delete("Account", loser["Id"])
+    world.qb_sim.fail_next(3180, request_type="CustomerMod")  # QuickBooks could not save the change
+
+    _cycle(world, passes, on_sf_gone={"Account": "inactivate"})
+    (failure,) = world.state.failures(entity="Account")
+    assert f"merged into Account {winner['Id']}" in failure.message
+
+    _cycle(world, passes, on_sf_gone={"Account": "inactivate"})  # the retry is due at once (retry_base 0)
+
+    assert world.qb_sim.get(loser["QB_Customer_ID__c"])["IsActive"] == "false"
+    assert world.state.failures() == []
+    (notice,) = Notices(world.state).open()
+    assert notice.kind == "merged"
+    assert f"was merged into Account {winner['Id']} in Salesforce" in notice.message, notice.message
+    assert "was made inactive" in notice.message
