@@ -3,7 +3,8 @@
 Each worker process runs a :class:`HostedWorker`: the Web Connector endpoint over the shared session tables (any
 worker answers any call), and the sync engines of the companies whose leases it holds — its share of them, taken
 with ``SELECT … FOR UPDATE SKIP LOCKED`` and renewed every few seconds. A worker that dies stops renewing; its
-companies move to the workers still alive once their leases expire. Everything a company's engine does — the
+companies move to the workers still alive — at once on PostgreSQL, where its advisory lock went with its process's
+database session, else once their leases expire. Everything a company's engine does — the
 Salesforce polls, the QuickBooks writes through the Web Connector, the write-backs, the daily OverDue pass — runs
 inside that one engine, so it runs in one place at a time.
 
@@ -206,7 +207,7 @@ class HostedWorker:
     def __init__(self, config: HostedConfig, *, holder: str | None = None,
                  engine_factory: EngineFactory | None = None, clock: Callable[[], float] = time.time) -> None:
         from qbsf.quickbooks.webconnector.shared import SharedSessions, SharedWebConnectorService
-        from qbsf.sync.leases import COMPANY_PREFIX, WORKER_PREFIX, Leases
+        from qbsf.sync.leases import COMPANY_PREFIX, WORKER_PREFIX, Leases, WorkerLock
         from qbsf.sync.state import StateStore
         from qbsf.sync.tenants import TenantRegistry
 
@@ -247,6 +248,10 @@ class HostedWorker:
         # A lease expired for less than its own length stays with its holder (a round came late, nothing moves).
         self.leases = Leases(self.lease_engine, self.holder, ttl=config.lease_ttl, grace=config.lease_ttl,
                              clock=clock)
+        # On PostgreSQL the worker holds an advisory lock for its life: when its process ends, the lock goes with its
+        # session and the other workers take its companies at once, not when its leases expire (qbsf.sync.leases).
+        self.worker_lock = (WorkerLock(config.database, self.holder)
+                            if url.get_backend_name() == "postgresql" else None)
         self.clock = clock
         # How long a worker waits after joining before it takes companies (so workers starting together see each
         # other instead of the first taking every company), and how long a company stays before it may be handed
@@ -339,6 +344,9 @@ class HostedWorker:
         """One round: renew what this worker holds, drop what it lost, take its share of the free companies, and
         hand a company back only when another worker's share is really short (see :meth:`_balance`)."""
         companies = self.served_companies()
+        if self.worker_lock is not None:
+            # Before any lease is taken or renewed: every lease written carries the key of a lock already held.
+            self.leases.lock_key = self.worker_lock.hold()
         with self._lock:
             now = self.clock()
             if self._last_round is not None and now - self._last_round > self.config.lease_ttl:
@@ -380,7 +388,8 @@ class HostedWorker:
         """
         prefix = self._company_prefix
         leases = self.leases.all()
-        live = self.leases.live_holders(leases, now) | {self.holder}
+        gone = self.leases.gone_keys(leases)  # workers whose process has ended: their companies are free at once
+        live = self.leases.live_holders(leases, now, gone) | {self.holder}
         self._seen = {holder: self._seen.get(holder, now) for holder in live}
         by_name = {lease.name: lease for lease in leases}
         held_by: dict[str, int] = dict.fromkeys(live, 0)
@@ -388,7 +397,7 @@ class HostedWorker:
         unsettled = 0
         for company in companies:
             lease = by_name.get(prefix + company)
-            if lease is None or self.leases.abandoned(lease, now):
+            if lease is None or self.leases.abandoned(lease, now, gone):
                 free.append(prefix + company)
             elif lease.holder in live and lease.expires_at > now:
                 held_by[lease.holder] += 1
@@ -397,9 +406,15 @@ class HostedWorker:
         target = self.leases.share(len(companies), len(live))
         mine = [name for name in self.held if name.startswith(prefix)]
         if len(mine) < target and free:
-            for name, epoch in self.leases.claim([n for n in free if n not in self.held], target - len(mine)).items():
+            wanted = [n for n in free if n not in self.held]
+            for name, epoch in self.leases.claim(wanted, target - len(mine), gone).items():
                 before = by_name.get(name)
-                if before is not None and before.holder and before.holder != self.holder and before.expires_at:
+                if (before is not None and before.holder and before.holder != self.holder
+                        and before.lock_key is not None and before.lock_key in gone):
+                    log.warning("company %s taken over from worker %s, whose process has ended (its database "
+                                "session closed; its lease had %.0f s left)", name[len(prefix):], before.holder,
+                                max(0.0, before.expires_at - now))
+                elif before is not None and before.holder and before.holder != self.holder and before.expires_at:
                     log.warning("company %s taken over from worker %s, silent for %.0f s", name[len(prefix):],
                                 before.holder, now - before.expires_at + self.leases.ttl)
                 self.held[name] = epoch
@@ -513,6 +528,8 @@ class HostedWorker:
         for name, epoch in held.items():
             with contextlib.suppress(Exception):
                 self.leases.release(name, epoch)
+        if self.worker_lock is not None:
+            self.worker_lock.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.shared.close()
         if self.lease_engine is not self.engine:

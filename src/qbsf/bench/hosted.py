@@ -514,12 +514,15 @@ def _shared_state(database: str) -> str:
 
 
 def _lease_trouble(log_text: str) -> str:
-    """What the workers' log says about lease rounds that came late and companies taken from a silent worker."""
+    """What the workers' log says about lease rounds that came late and companies taken from another worker: one
+    whose process had ended (its lock gone), or one silent until its lease expired."""
     late = log_text.count("this lease round came")
-    taken = log_text.count("taken over from worker")
-    if not late and not taken:
+    ended = log_text.count("whose process has ended")
+    silent = log_text.count("taken over from worker") - ended
+    if not late and not ended and not silent:
         return ""
-    return f"{late} lease round(s) came later than a lease lasts; {taken} company take-over(s) from a silent worker"
+    return (f"{late} lease round(s) came later than a lease lasts; {ended} company take-over(s) from a worker whose "
+            f"process had ended, {silent} from a silent worker")
 
 
 def _lease_moves(database: str) -> list[int]:
