@@ -29,3 +29,19 @@ def test_without_postgresql_the_bench_says_it_used_sqlite(monkeypatch) -> None:
     assert "no PostgreSQL" in result.note
     assert result.in_sync == 2 and (result.duplicates, result.lost, result.cross_tenant) == (0, 0, 0)
     assert result.moves == 0, "one worker: no company ever moves"
+
+
+def test_the_bench_says_what_failed_calls_and_the_workers_log_said() -> None:
+    from qbsf.sim.webconnector import WebConnectorFault
+
+    fault = WebConnectorFault("sendRequestXML", 500, "qbsf could not complete sendRequestXML; see the qbsf log")
+    assert bench._failed_call(fault) == ("WebConnectorFault on sendRequestXML (HTTP 500: qbsf could not complete "
+                                         "sendRequestXML; see the qbsf log)")
+    assert bench._failed_call(TimeoutError("read")) == "TimeoutError"
+    log = ("12:00:01 ✗ Web Connector operation sendRequestXML failed company=co007\nTraceback (most recent call "
+           "last):\n  File \"x.py\", line 1, in f\nsqlalchemy.exc.TimeoutError: QueuePool limit reached for co007\n"
+           "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n"
+           "sqlalchemy.exc.TimeoutError: QueuePool limit reached for co019\n")
+    assert bench._worker_errors(log) == ("workers' log: sqlalchemy.exc.TimeoutError: QueuePool limit reached for "
+                                         "coN × 2")
+    assert bench._worker_errors("12:00:01 ⚠ a warning, no traceback\n") == ""

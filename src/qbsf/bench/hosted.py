@@ -315,7 +315,7 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
                         transcript = wc.run_session()
                     except Exception as exc:  # the Web Connector logs it and tries again on its next run
                         with run.lock:
-                            run.errors[type(exc).__name__] += 1
+                            run.errors[_failed_call(exc)] += 1
                         stop.wait(0.5)
                         continue
                     if transcript.completed:
@@ -376,7 +376,8 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
         _stop(serve)
         log_file.close()
         emulator.stop()
-        note = "; ".join(filter(None, [note, _lease_trouble((tmp / "serve.log").read_text(errors="replace"))]))
+        log_text = (tmp / "serve.log").read_text(errors="replace")
+        note = "; ".join(filter(None, [note, _lease_trouble(log_text), _worker_errors(log_text)]))
         if len(run.done) < len(names):
             kept = Path(tempfile.gettempdir()) / f"qbsf-bench-hosted-serve-{os.getpid()}.log"
             shutil.copy(tmp / "serve.log", kept)
@@ -511,6 +512,26 @@ def _shared_state(database: str) -> str:
     finally:
         engine.dispose()
     return "\n".join(lines) + "\n"
+
+
+def _failed_call(exc: BaseException) -> str:
+    """How a stand-in's failed call is counted: its kind, and for a SOAP fault the operation and the fault's text."""
+    operation, status, message = (getattr(exc, name, None) for name in ("operation", "status_code", "message"))
+    if operation is None:
+        return type(exc).__name__
+    return f"{type(exc).__name__} on {operation} (HTTP {status}: {re.sub(r'co[0-9]+', 'coN', str(message))[:90]})"
+
+
+_LOGGED_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Timeout|Fault|Exit)): ?(.{0,80})", re.MULTILINE)
+
+
+def _worker_errors(log_text: str) -> str:
+    """The errors the workers logged with a traceback, counted by kind and message (company names left out)."""
+    found = Counter(f"{kind}: {re.sub(r'co[0-9]+', 'coN', message).strip()}"
+                    for kind, message in _LOGGED_ERROR.findall(log_text))
+    if not found:
+        return ""
+    return "workers' log: " + ", ".join(f"{text} × {count}" for text, count in found.most_common(5))
 
 
 def _lease_trouble(log_text: str) -> str:
