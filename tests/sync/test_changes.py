@@ -9,7 +9,7 @@ import pytest
 from qbsf.sim.salesforce.apexrest import MAX_ROWS
 from qbsf.sync.adapters import SalesforceAdapter
 from qbsf.sync.changes import QueueSource, RecordResult, SystemModstampPoller
-from qbsf.sync.entities import parse_sf_datetime
+from qbsf.sync.entities import entity, parse_sf_datetime, soql_datetime
 from qbsf.sync.state import StateStore
 
 
@@ -286,11 +286,12 @@ def test_a_window_fully_seen_settles_and_reads_start_after_it(clocked) -> None:
     _, _, _, queries = _poll(poller, org)
     assert "poll_Account_window" in queries, "not settled within the overlap: the window is counted"
     clock.now += timedelta(minutes=2)  # the overlap has passed since the watermark was first seen
-    _, _, rows, queries = _poll(poller, org)
-    assert "poll_Account_window" not in queries and rows == 1, "one last read of the whole window settles it"
+    _, calls, rows, queries = _poll(poller, org)
+    assert "digest_poll_Account_window" in queries and calls == 1 and rows == 0, \
+        "the window's digest, in the cycle's one call, settles it"
     assert state.get_watermark("sf:Account@settled", entity="Account") is not None
     _, calls, rows, queries = _poll(poller, org)
-    assert "poll_Account_window" not in queries and calls == 1 and rows == 0
+    assert not {"poll_Account_window", "digest_poll_Account_window"} & set(queries) and calls == 1 and rows == 0
     assert f"SystemModstamp >= {(mark + timedelta(milliseconds=1)).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z" in \
         queries["poll_Account"]
     # A change moves the watermark: the new window is unsettled again, and the record is read.
@@ -299,3 +300,151 @@ def test_a_window_fully_seen_settles_and_reads_start_after_it(clocked) -> None:
     batches, _, _, _ = _poll(poller, org)
     assert _ids(batches, "Account") == [acme]
     assert state.reset_watermark("sf:Account") and state.get_watermark("sf:Account@settled", entity="Account") is None
+
+
+# ----------------------------------------------------------------------- settling by the window's digest
+def _settled(state) -> datetime | None:
+    text = state.get_watermark("sf:Account@settled", entity="Account")
+    return parse_sf_datetime(text) if text else None
+
+
+def _large_write_back(org, clock, count: int = 300) -> list[str]:
+    ids = []
+    for number in range(count):
+        ids.append(org.insert("Account", {"Name": f"Acme {number:03d}"}))
+        clock.now += timedelta(milliseconds=100)  # all within the 2-minute overlap
+    return ids
+
+
+def test_the_settling_cycle_after_a_large_write_back_is_one_call_reading_no_record(clocked) -> None:
+    """The cycle whose settle is due takes the window's digest in its one call instead of reading 300 records (more
+    than the cycle call's page: read whole, they cost more calls); the cycles after it read only what is newer."""
+    org, sf, state, clock = clocked
+    _large_write_back(org, clock)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    clock.now += timedelta(seconds=10)
+    _batches, calls, rows, queries = _poll(poller, org)
+    assert calls == 1 and rows == 0 and _settled(state) is None, "within the overlap the window is only counted"
+    clock.now += timedelta(minutes=2)  # the settle is due
+    batches, calls, rows, queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [] and calls == 1 and rows == 0
+    assert "digest_poll_Account_window" in queries
+    mark = state.get_watermark("sf:Account")
+    assert _settled(state) == parse_sf_datetime(mark)
+    for _cycle in range(3):
+        clock.now += timedelta(seconds=30)
+        batches, calls, rows, queries = _poll(poller, org)
+        assert _ids(batches, "Account") == [] and calls == 1 and rows == 0
+        assert list(queries) == ["poll_Account"]
+        assert f"SystemModstamp >= {_after(mark)}" in queries["poll_Account"], "only what is newer than W"
+
+
+def _after(mark: str) -> str:
+    return soql_datetime(parse_sf_datetime(mark) + timedelta(milliseconds=1))
+
+
+def _commit_late(org, clock, at, name: str) -> str:
+    """A record committed now but stamped ``at`` (before records already seen): a late commit."""
+    now = clock.now
+    clock.now = at
+    try:
+        return org.insert("Account", {"Name": name})
+    finally:
+        clock.now = now
+
+
+@pytest.mark.parametrize("leaves", ["deleted", "no longer eligible"])
+def test_a_late_record_is_caught_by_the_digest_even_when_a_seen_one_left_the_window(clocked, leaves) -> None:
+    """A seen record leaves the window (deleted, or edited into a record the poll does not take) as a late one
+    arrives: the window's COUNT() is unchanged, its digest is not — the window is read and the late record syncs."""
+    org, sf, state, clock = clocked
+    ids = []
+    for number in range(5):
+        ids.append(org.insert("Account", {"Name": f"Acme {number}", "Type": "Customer"}))
+        clock.now += timedelta(seconds=1)
+    poller = SystemModstampPoller(sf, state, eligibility={"Account": "Type != 'Prospect'"})
+    _poll(poller, org)
+    mark = parse_sf_datetime(state.get_watermark("sf:Account"))
+    clock.now += timedelta(minutes=3)  # the settle is due
+    late = _commit_late(org, clock, mark - timedelta(seconds=2), "Late Ltd")
+    if leaves == "deleted":
+        org.delete("Account", ids[0])
+    else:
+        org.update("Account", ids[0], {"Type": "Prospect"})
+    count_soql = poller._count_soql(entity("Account"), mark - poller.overlap, mark)
+    assert sf.client.count(count_soql) == 5, "the count alone would not see it"
+    batches, calls, _rows, queries = _poll(poller, org)
+    assert "digest_poll_Account_window" in queries
+    assert _ids(batches, "Account") == [late], "the digest differed: the window was read and the late record synced"
+    assert calls == 2, "the cycle's call, then the window read"
+    assert _settled(state) == mark, "read whole, the window settles"
+    batches, calls, rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [] and calls == 1 and rows == 0
+
+
+def test_a_record_edited_again_moves_out_of_the_window_and_the_digest_still_matches(clocked) -> None:
+    """A seen record changed again is read as a newer record; the window no longer holds it, and neither does the
+    digest the engine expects: the window settles in the one call."""
+    org, sf, state, clock = clocked
+    ids = _large_write_back(org, clock, 250)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    clock.now += timedelta(minutes=3)
+    org.update("Account", ids[7], {"Phone": "555-0107"})
+    batches, calls, rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [ids[7]] and calls == 1 and rows == 1
+    assert _settled(state) is not None
+
+
+def test_a_digest_over_the_calls_limits_reads_the_window_and_loses_nothing(clocked) -> None:
+    org, sf, state, clock = clocked
+    for number in range(5):
+        org.insert("Account", {"Name": f"Acme {number}"})
+        clock.now += timedelta(seconds=1)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    mark = parse_sf_datetime(state.get_watermark("sf:Account"))
+    clock.now += timedelta(minutes=3)
+    late = _commit_late(org, clock, mark - timedelta(seconds=1), "Late Ltd")
+    org.apex_digest_row_cap = 3  # the window (6 records) does not fit: LIMIT_EXCEEDED
+    batches, calls, _rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [late] and calls == 2
+    assert _settled(state) == mark
+
+
+@pytest.mark.parametrize("package", ["no cycle resource", "a cycle resource without digests"])
+def test_an_older_package_settles_by_reading_the_window(clocked, monkeypatch, package) -> None:
+    from qbsf.sim.salesforce import apexrest
+
+    org, sf, state, clock = clocked
+    for number in range(5):
+        org.insert("Account", {"Name": f"Acme {number}"})
+        clock.now += timedelta(seconds=1)
+    if package == "no cycle resource":
+        org.apex_resources.clear()  # reads go through /composite
+    else:  # the previous release's class runs every read as a plain one
+        monkeypatch.setattr(apexrest, "_digest", lambda api, reference, soql, after, rows:
+                            apexrest._read(api, reference, soql, False))
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    mark = parse_sf_datetime(state.get_watermark("sf:Account"))
+    clock.now += timedelta(minutes=3)
+    late = _commit_late(org, clock, mark - timedelta(seconds=1), "Late Ltd")
+    batches, _calls, _rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [late]
+    assert _settled(state) == mark
+    batches, _calls, rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [] and rows == 0
+
+
+def test_the_engine_digest_is_the_one_computed_independently() -> None:
+    """qbsf.sync.changes.window_digest against the contract written out with hashlib here."""
+    import hashlib
+
+    from qbsf.sync.changes import window_digest
+
+    pairs = [("001000000000002AAB", "2026-05-04T12:00:00.250Z"), ("001000000000001aaa", "2026-05-04T12:00:01.000Z")]
+    lines = "001000000000001AAA:1777896001000\n001000000000002AAB:1777896000250"
+    assert window_digest(pairs) == hashlib.sha256(lines.encode()).hexdigest()
+    assert window_digest([]) == hashlib.sha256(b"").hexdigest()

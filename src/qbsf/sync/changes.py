@@ -4,18 +4,28 @@ Both implement :class:`ChangeSource`: ``changes()`` yields one :class:`ChangeBat
 order (one SOQL read per object, line items through a relationship subquery), and ``ack(results)`` is called
 once the engine has handled them — only then does the poller move its watermark or the queue mark its rows,
 so a crash mid-cycle re-reads the same changes instead of losing them.
+
+Settling the poll's read window (:class:`qbsf.sync.pipeline.source.Cursor`) costs no read of its records where the
+org's package has the cycle resource: the cycle's one call carries a *digest read* of the window
+[W − overlap, W] — its row count and a SHA-256 of its (Id, SystemModstamp) pairs, computed in Salesforce
+(QBSFCycleResource.runDigest) — and the poller compares it with the versions it handled in that window
+(:func:`window_digest`). Equal: every record the window holds was handled, so it settles in that call. Different
+(a record committed late, or one that left the window), refused (a window too big for the call's governor limits) or
+missing (an older package, ``/composite``): the window is read whole, as before — it costs reads, never a record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from qbsf.errors import QbsfError, Retriable
+from qbsf.sync.cycle_reads import DIGEST
 from qbsf.sync.entities import (
     EntitySpec,
     build_query,
@@ -99,6 +109,17 @@ def _version(record: Mapping[str, Any]) -> str:
     return soql_datetime(parse_sf_datetime(str(record["SystemModstamp"])))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_digest(versions: Iterable[tuple[str, str]]) -> str:
+    """The digest QBSFCycleResource answers for a window holding these (Id, SystemModstamp) pairs: lowercase hex
+    SHA-256 of the lines ``<Id in upper case>:<SystemModstamp in epoch milliseconds>``, sorted, joined by "\\n"."""
+    lines = sorted(f"{record_id.upper()}:{(parse_sf_datetime(version) - _EPOCH) // timedelta(milliseconds=1)}"
+                   for record_id, version in versions)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
 @dataclass
 class _PendingPoll:
     """One entity's poll in progress: its plan, the versions yielded and not acknowledged yet, and how it went."""
@@ -116,13 +137,15 @@ class _PendingPoll:
 @dataclass(frozen=True)
 class _Plan:
     """One entity's poll: the SOQL to read, and — while its window is unsettled — the COUNT() that tells whether
-    the window still holds only records already seen, so only records newer than the watermark need reading."""
+    the window still holds only records already seen, so only records newer than the watermark need reading; once
+    the window is due to settle, the digest read that tells whether it holds exactly the versions handled there."""
 
     read: str
     start: ReadStart | None = None
     mark: datetime | None = None
     count: str | None = None
     window: tuple[datetime, datetime] | None = None
+    digest: str | None = None
 
 
 class SystemModstampPoller:
@@ -147,6 +170,7 @@ class SystemModstampPoller:
         self._pending: dict[str, _PendingPoll] = {}
         self._prefetched: dict[str, list[dict[str, Any]]] = {}  # SOQL → every record it returned (one page)
         self._prefetched_counts: dict[str, int] = {}  # COUNT() SOQL → totalSize
+        self._prefetched_digests: dict[str, tuple[int, str]] = {}  # digest SOQL → (totalSize, digest)
         self.errors: dict[str, str] = {}  # entity → why its read failed in the last pass (the others went on)
         # The engine's write-backs during each entity's poll (qbsf.sync.write_back): remembered as seen, and the
         # watermark moved past them once the poll is over. Not needed when the integration user is excluded.
@@ -164,17 +188,26 @@ class SystemModstampPoller:
         text = self.state.get_watermark(spec.watermark_source)
         mark = parse_sf_datetime(text) if text else None
         start = self._window(spec).start(mark)
-        if mark is None or start.since is None or not start.whole or start.settle_due:
+        if mark is None or start.since is None or not start.whole:
             return _Plan(self.query_for(spec, since=start.since), start, mark)
-        # Unsettled window: read what is newer than the watermark, and COUNT() the window in the same call.
+        # Unsettled window: read what is newer than the watermark, and in the same call COUNT() the window — or,
+        # once it is due to settle, take its digest.
         newer = self.query_for(spec, since=mark + timedelta(milliseconds=1))
+        if start.settle_due:
+            return _Plan(newer, start, mark, window=(start.since, mark),
+                         digest=f"SELECT Id, SystemModstamp FROM {spec.sf_object} WHERE "
+                                + self._window_where(spec, start.since, mark))
         return _Plan(newer, start, mark, count=self._count_soql(spec, start.since, mark),
                      window=(start.since, mark))
 
-    def _count_soql(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
+    def _window_where(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
+        """The poll's own conditions, over the records stamped in [``low``, ``high``]."""
         query = build_query(spec, mapped=(), since=low, eligibility=self.eligibility, exclude_user=self.exclude_user)
         query = replace(query, conditions=(*query.conditions, f"SystemModstamp <= {soql_datetime(high)}"))
-        return f"SELECT COUNT() FROM {spec.sf_object} WHERE " + " AND ".join(f"({c})" for c in query.conditions)
+        return " AND ".join(f"({c})" for c in query.conditions)
+
+    def _count_soql(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
+        return f"SELECT COUNT() FROM {spec.sf_object} WHERE " + self._window_where(spec, low, high)
 
     def _count(self, soql: str) -> int | None:
         if soql in self._prefetched_counts:
@@ -197,9 +230,41 @@ class SystemModstampPoller:
         # A record changed again since is no longer in the window: it is among the newer ones.
         return found == len(known) - moved
 
+    def _digest_matches(self, spec: EntitySpec, plan: _Plan, answer: tuple[int, str], newer: set[str]) -> bool:
+        """Whether the window's digest (taken when the cycle began) is that of the versions handled in it: each id
+        with a handled version in the window, at its newest handled version — less the ids read as newer records
+        since (they left the window) and those whose newest handled version is past it."""
+        assert plan.window is not None
+        low, high = (soql_datetime(moment) for moment in plan.window)
+        handled = self.state.seen_versions_from(spec.watermark_source, low, entity=spec.name)
+        expected = [(record_id, version) for record_id, version in handled.items()
+                    if version <= high and record_id not in newer]
+        total, digest = answer
+        return total == len(expected) and digest == window_digest(expected)
+
     def _pages_of(self, spec: EntitySpec, plan: _Plan, pending: _PendingPoll) -> Iterator[list[dict[str, Any]]]:
         """The pages of one entity's poll, fetched as they are consumed; ``pending.whole`` says afterwards whether
-        the whole unsettled window was read."""
+        the whole unsettled window was read (or, by its digest, found handled)."""
+        if plan.digest is not None:
+            assert plan.window is not None
+            answer = self._prefetched_digests.pop(plan.digest, None)
+            whole_window = self.query_for(spec, since=plan.window[0])
+            if answer is None:
+                # No digest (an older package, /composite, a window too big for the call): read the window whole.
+                yield from self._pages(whole_window)
+                return
+            newer: set[str] = set()
+            for page in self._pages(plan.read):
+                newer.update(str(record["Id"]) for record in page)
+                yield page
+            if self._digest_matches(spec, plan, answer, newer):
+                logger.debug("%s: the read window holds only records handled before: settled without reading it",
+                             spec.name)
+                return
+            logger.info("%s: the read window's digest differs from what was handled there: reading it again",
+                        spec.name)
+            yield from self._pages(whole_window)
+            return
         if plan.count is None:
             yield from self._pages(plan.read)
             return
@@ -230,6 +295,8 @@ class SystemModstampPoller:
             plan = self._plan(spec, None, False)
             if plan.count is not None:
                 reads[f"poll_{spec.name}_window"] = plan.count
+            if plan.digest is not None:
+                reads[f"{DIGEST}poll_{spec.name}_window"] = plan.digest
             reads[f"poll_{spec.name}"] = plan.read
         return reads
 
@@ -241,9 +308,14 @@ class SystemModstampPoller:
         """
         self._prefetched = {}
         self._prefetched_counts = {}
+        self._prefetched_digests = {}
         for reference, soql in queries.items():
             page = pages.get(reference)
-            if soql.startswith("SELECT COUNT() ") and isinstance(page, Mapping) and "totalSize" in page:
+            if reference.startswith(DIGEST):
+                # an older package's resource runs it as a plain read (records, no digest): not a digest, not kept
+                if isinstance(page, Mapping) and isinstance(page.get("digest"), str) and "totalSize" in page:
+                    self._prefetched_digests[soql] = (int(page["totalSize"]), str(page["digest"]))
+            elif soql.startswith("SELECT COUNT() ") and isinstance(page, Mapping) and "totalSize" in page:
                 self._prefetched_counts[soql] = int(page["totalSize"])
             elif isinstance(page, Mapping) and page.get("done", True) and isinstance(page.get("records"), list):
                 self._prefetched[soql] = [dict(record) for record in page["records"]]
@@ -252,6 +324,7 @@ class SystemModstampPoller:
         """Forget pre-fetched pages (a pass that did not use them must not see them next cycle: they age)."""
         self._prefetched = {}
         self._prefetched_counts = {}
+        self._prefetched_digests = {}
 
     def _pages(self, soql: str) -> Iterator[list[dict[str, Any]]]:
         records = self._prefetched.pop(soql, None)

@@ -5,8 +5,9 @@ claim read), the hourly life-cycle check's reads, and where the Salesforce packa
 pending sync requests and the in-org app's rows. Sent one by one they cost one API call each even when nothing
 changed. :class:`CycleCall` sends them together: to ``POST /services/apexrest/qbsf/cycle`` (``QBSFCycleResource`` in
 salesforce/force-app, one API call for every read) when the org's package has it, else as ``/composite`` subrequests
-(Salesforce runs at most 5 queries a composite call, so ~14 reads cost 3 calls). A package without the resource is
-found out by the first call (404 NOT_FOUND) and remembered. The change sources expose the SOQL they will run
+(Salesforce runs at most 5 queries a composite call, so ~14 reads cost 3 calls); only the resource answers digest
+reads (:data:`DIGEST`: a settling check of a read window, see :mod:`qbsf.sync.changes`). A package without the
+resource is found out by the first call (404 NOT_FOUND) and remembered. The change sources expose the SOQL they will run
 (``cycle_reads``) and accept the pages read here (``accept_reads``): they never see which way the reads went.
 Anything beyond a first page is read by the source itself, which only happens when records changed.
 """
@@ -33,6 +34,10 @@ READ_LIMIT = 50  # QBSFCycleResource.MAX_READS: reads one cycle call runs (the r
 RESERVED = 8
 # A referenceId starting with this runs as ``queryAll`` (deleted and merged records included), not ``query``.
 QUERY_ALL = "queryAll_"
+# A referenceId starting with this is a digest read: the cycle resource answers ``{totalSize, digest}`` of the
+# (Id, SystemModstamp) pairs the SOQL selects instead of records (QBSFCycleResource.runDigest). ``/composite`` has
+# no such read: there it is left out, and the source reads what it needs itself.
+DIGEST = "digest_"
 
 
 def query_subrequest(reference: str, soql: str) -> dict[str, Any]:
@@ -115,7 +120,8 @@ class CycleCall:
         if self.resource is not False:
             body = {"heartbeat": dict(heartbeat) if heartbeat is not None else None,
                     "close": [dict(close) for close in closes],
-                    "reads": [{"referenceId": reference, "soql": soql, "all": reference.startswith(QUERY_ALL)}
+                    "reads": [{"referenceId": reference, "soql": soql, "all": reference.startswith(QUERY_ALL),
+                               **({"digest": True} if reference.startswith(DIGEST) else {})}
                               for reference, soql in reads.items()]}
             try:
                 answer = self.sf.apex_post(APEX_CYCLE, body)
@@ -143,6 +149,7 @@ class CycleCall:
         return self._composite(reads, subrequests)
 
     def _composite(self, reads: Mapping[str, str], subrequests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        reads = {reference: soql for reference, soql in reads.items() if not reference.startswith(DIGEST)}
         if not subrequests and not reads:
             return {}
         calls = [*subrequests, *(query_subrequest(reference, soql) for reference, soql in reads.items())]

@@ -689,6 +689,15 @@ class StateStore:
                 seen_table.c.version >= low, seen_table.c.version <= high))
             return {row.record_id for row in rows}
 
+    def seen_versions_from(self, source: str, low: str, *, entity: str | None = None) -> dict[str, str]:
+        """Record id → its newest remembered version, for the ids with a remembered version at or after ``low``."""
+        key = entity_of_source(source) if entity is None else entity
+        with self._tx() as connection:
+            rows = connection.execute(select(seen_table.c.record_id, func.max(seen_table.c.version)).where(
+                seen_table.c.entity == key, seen_table.c.source == source,
+                seen_table.c.version >= low).group_by(seen_table.c.record_id))
+            return {row[0]: row[1] for row in rows}
+
     def count_seen_between(self, source: str, low: str, high: str, *, entity: str | None = None) -> int:
         """How many record ids have a remembered version in [``low``, ``high``] (counted here, not loaded)."""
         key = entity_of_source(source) if entity is None else entity

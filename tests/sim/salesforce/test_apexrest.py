@@ -102,3 +102,80 @@ def test_a_path_no_class_maps_is_404_not_found_as_salesforce_answers(sf, sf_emul
     sf_emulator_tls.state.apex_resources.clear()  # an org whose package predates the resource
     with pytest.raises(SalesforceResourceNotFound):
         sf.apexecute("qbsf/cycle", method="POST", data={})
+
+
+# ---- digest reads (QBSFCycleResource.runDigest) -----------------------------------------------------------------
+def _expected_digest(rows: list[tuple[str, str]]) -> str:
+    """The digest written out here from the class's contract, over (Id, SystemModstamp text) pairs."""
+    import hashlib
+    from datetime import datetime
+
+    def millis(text: str) -> int:
+        moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+        return round(moment.timestamp() * 1000)
+
+    lines = sorted(f"{record_id.upper()}:{millis(stamp)}" for record_id, stamp in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def test_a_digest_read_answers_the_windows_count_and_digest_not_its_records(sf, sf_emulator_tls) -> None:
+    org = sf_emulator_tls.state
+    ids = [org.insert("Account", {"Name": f"Digest {number}"}) for number in range(3)]
+    org.insert("Account", {"Name": "Elsewhere"})
+    soql = "SELECT Id, SystemModstamp FROM Account WHERE (Name LIKE 'Digest%')"
+    calls = org.api_calls
+    results = _by_reference(sf.apexecute("qbsf/cycle", method="POST", data={"reads": [
+        {"referenceId": "digest_window", "soql": soql, "all": False, "digest": True},
+        {"referenceId": "plain", "soql": soql, "all": False},
+        {"referenceId": "limited", "soql": soql + " LIMIT 5", "all": False, "digest": True},
+        {"referenceId": "no_stamp", "soql": "SELECT Id FROM Account", "all": False, "digest": True},
+    ]}))
+    assert org.api_calls == calls + 1
+    stamps = [(record_id, org.get("Account", record_id)["SystemModstamp"]) for record_id in ids]
+    assert all(len(record_id) == 18 for record_id, _ in stamps)
+    assert results["digest_window"] == {"referenceId": "digest_window", "httpStatusCode": 200,
+                                        "body": {"totalSize": 3, "digest": _expected_digest(stamps)}}
+    assert len(results["plain"]["body"]["records"]) == 3, "without the flag the same SOQL reads records"
+    assert results["limited"]["body"][0]["errorCode"] == "INVALID_QUERY"
+    assert results["no_stamp"]["body"][0]["errorCode"] == "INVALID_QUERY"
+    # an empty window: the digest of no lines
+    empty = _by_reference(sf.apexecute("qbsf/cycle", method="POST", data={"reads": [
+        {"referenceId": "w", "soql": "SELECT Id, SystemModstamp FROM Account WHERE Name = 'Nobody'", "digest": True}]}))
+    assert empty["w"]["body"] == {"totalSize": 0, "digest": _expected_digest([])}
+
+
+def test_a_digest_read_that_does_not_fit_the_calls_row_room_answers_limit_exceeded(sf, sf_emulator_tls) -> None:
+    org = sf_emulator_tls.state
+    for number in range(5):
+        org.insert("Account", {"Name": f"Digest {number}"})
+    soql = "SELECT Id, SystemModstamp FROM Account"
+    org.apex_digest_row_cap = 6  # room for 5 rows: a window must stay under the room to be answered
+    fits = _by_reference(sf.apexecute("qbsf/cycle", method="POST", data={"reads": [
+        {"referenceId": "w", "soql": soql, "digest": True}]}))
+    assert fits["w"]["body"]["totalSize"] == 5
+    org.apex_digest_row_cap = 5
+    refused = _by_reference(sf.apexecute("qbsf/cycle", method="POST", data={"reads": [
+        {"referenceId": "w", "soql": soql, "digest": True},
+        {"referenceId": "after", "soql": "SELECT Id FROM Account", "all": False}]}))
+    assert refused["w"]["httpStatusCode"] == 400 and refused["w"]["body"][0]["errorCode"] == "LIMIT_EXCEEDED"
+    assert refused["after"]["httpStatusCode"] == 200, "the reads after it still run"
+
+
+def test_a_digest_read_leaves_each_read_after_it_a_pages_room(sf, sf_emulator_tls, monkeypatch) -> None:
+    """The transaction's query rows (50,000; lowered here to 1,000) less MAX_ROWS + 1 for each read after the digest
+    is its room: 4 reads after it leave 1,000 − 4 × 201 = 196 rows, too few for a window of 200."""
+    from qbsf.sim.salesforce import apexrest
+
+    org = sf_emulator_tls.state
+    with org.batch():
+        for number in range(200):
+            org.insert("Account", {"Name": f"Digest {number:03d}"})
+    monkeypatch.setattr(apexrest, "QUERY_ROWS", 1_000)
+    digest = {"referenceId": "w", "soql": "SELECT Id, SystemModstamp FROM Account", "digest": True}
+    after = [{"referenceId": f"r{n}", "soql": "SELECT COUNT() FROM Account"} for n in range(4)]
+    results = _by_reference(sf.apexecute("qbsf/cycle", method="POST", data={"reads": [digest, *after]}))
+    assert results["w"]["body"][0]["errorCode"] == "LIMIT_EXCEEDED"
+    assert all(results[f"r{n}"]["body"]["totalSize"] == 200 for n in range(4))
+    # last in the call, the same window fits; the reads before it took their rows (a COUNT() one each)
+    results = _by_reference(sf.apexecute("qbsf/cycle", method="POST", data={"reads": [*after, digest]}))
+    assert results["w"]["body"]["totalSize"] == 200

@@ -25,30 +25,49 @@ QBSFCycleResource.cls); its contract is written there, once, and this is the sam
 - records leave out null fields (Apex serializes only populated fields);
 - a read that is not a ``SELECT`` is 400 ``INVALID_QUERY``, one on an unknown object 400 ``INVALID_TYPE``, one the
   query engine refuses 400 ``MALFORMED_QUERY`` (Apex catches every refusal as a QueryException); reads beyond
-  :data:`MAX_READS` are 400 ``LIMIT_EXCEEDED``, left for the caller to run on its own. Each fails alone.
+  :data:`MAX_READS`, or beyond the transaction's query rows (:data:`QUERY_ROWS`, each read needing room for
+  MAX_ROWS + 1), are 400 ``LIMIT_EXCEEDED``, left for the caller to run on its own. Each fails alone;
+- a digest read (``"digest": true``, the class's ``runDigest``) answers ``{totalSize, digest}``: the lowercase hex
+  SHA-256 of the lines ``<18-character Id upper-cased>:<SystemModstamp in epoch milliseconds>`` of the rows its
+  SOQL selects, sorted and joined by "\\n". It takes at most the rows left in the transaction after MAX_ROWS + 1
+  for each read after it (and at most ``state.apex_digest_row_cap``, the class's test-visible ``digestRowCap``);
+  a window that fills that room answers 400 ``LIMIT_EXCEEDED``. A digest SOQL with a LIMIT is 400 ``INVALID_QUERY``,
+  and so is one that does not select SystemModstamp. The class also refuses a window past a quarter of the heap or
+  half the CPU time; the emulator has neither, so only the row budget is emulated.
+
+Rows each read takes from the transaction's 50,000 (as the class's ``Limits.getQueryRows()`` sees them): a read its
+rows (at most MAX_ROWS + 1, the class's LIMIT), a ``COUNT()`` one ("For COUNT() or COUNT(fieldname) queries, limits
+are counted as one query row", Working with SOQL Aggregate Functions, https://developer.salesforce.com/docs/
+atlas.en-us.apexcode.meta/apexcode/langCon_apex_SOQL_agg_fns.htm), a digest its rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from qbsf.sim.salesforce.rest import Reply, RestApi
 from qbsf.sim.salesforce.soql import Engine, parse
-from qbsf.sim.salesforce.values import ApiError
+from qbsf.sim.salesforce.values import ApiError, parse_record_datetime
 
 log = logging.getLogger(__name__)
 # QBSFCycleResource.MAX_READS / MAX_ROWS / MAX_CLOSES
 MAX_READS = 50
 MAX_ROWS = 200
 MAX_CLOSES = 100
+QUERY_ROWS = 50_000  # "Total number of records retrieved by SOQL queries" per synchronous transaction
 HEARTBEAT_OBJECT = "QBSF_Heartbeat__c"
 REQUEST_OBJECT = "QBSF_Sync_Request__c"
 _MAPPING = re.compile(r"@RestResource\s*\(\s*urlMapping\s*=\s*'([^']+)'\s*\)", re.IGNORECASE)
 _FROM = re.compile(r"\sFROM\s+([A-Za-z0-9_]+)", re.IGNORECASE)
+_TRAILING_LIMIT = re.compile(r"(?i)\sLIMIT\s+(\d+)(\s+OFFSET\s+\d+)?\s*$")  # QBSFCycleResource.TRAILING_LIMIT
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 @lru_cache(maxsize=8)
@@ -96,15 +115,24 @@ def cycle(api: RestApi, body: Any, user_id: str, base_url: str = "") -> Reply:
     closes = body.get("close") if isinstance(body.get("close"), list) else []
     results.extend(_close(api, closes, user_id, base_url))
     reads = body.get("reads") if isinstance(body.get("reads"), list) else []
-    for index, item in enumerate(reads):
+    run = rows = 0  # reads run, query rows taken (the class's Limits.getQueryRows())
+    for position, item in enumerate(reads):
         read = item if isinstance(item, dict) else {}
         reference = str(read.get("referenceId"))
-        if index >= MAX_READS:
+        if run >= MAX_READS or rows + MAX_ROWS + 1 > QUERY_ROWS:
             results.append(_failure(reference, 400, "LIMIT_EXCEEDED",
                                     "not run: this call reached its read budget; read it on its own"))
             continue
+        run += 1
         api.state.apex_reads += 1
-        results.append(_read(api, reference, str(read.get("soql") or ""), read.get("all") is True))
+        soql = str(read.get("soql") or "")
+        if read.get("digest") is True:
+            reads_after = min(len(reads) - position - 1, MAX_READS - run)
+            result, taken = _digest(api, reference, soql, reads_after, rows)
+        else:
+            result, taken = _read(api, reference, soql, read.get("all") is True)
+        results.append(result)
+        rows += taken
     return Reply(200, {"results": results})
 
 
@@ -168,8 +196,8 @@ def _close(api: RestApi, items: list[Any], user_id: str, base_url: str) -> list[
     return results
 
 
-def _read(api: RestApi, reference: str, soql: str, include_deleted: bool) -> dict[str, Any]:
-    text = soql.strip()
+def _refusal(api: RestApi, reference: str, text: str) -> dict[str, Any] | None:
+    """The class's ``refusal``: why a read is not run (only SELECTs, on an object the org has), or None."""
     if not text.upper().startswith("SELECT "):
         return _failure(reference, 400, "INVALID_QUERY", f"only SELECT reads are run here, not: {text[:80]}")
     found = _FROM.search(_outer(text))
@@ -178,18 +206,63 @@ def _read(api: RestApi, reference: str, soql: str, include_deleted: bool) -> dic
         return _failure(reference, 400, "INVALID_TYPE",
                         f"sObject type '{name}' is not supported. If you are attempting to use a custom object, be "
                         f"sure to append the '__c' after the entity name.")
+    return None
+
+
+def _read(api: RestApi, reference: str, soql: str, include_deleted: bool) -> tuple[dict[str, Any], int]:
+    """One read's result and the query rows it took."""
+    text = soql.strip()
+    refused = _refusal(api, reference, text)
+    if refused is not None:
+        return refused, 0
     try:
         query = parse(text, api.state.clock().date())
         result = Engine(api.state, _version()).run(query, include_deleted=include_deleted)
     except ApiError as exc:
-        return _failure(reference, 400, "MALFORMED_QUERY", exc.message)
+        return _failure(reference, 400, "MALFORMED_QUERY", exc.message), 0
     records = result.get("records") or []
     if re.match(r"(?i)SELECT\s+COUNT\(\s*\)\s", text):
-        return _result(reference, 200, {"totalSize": int(result.get("totalSize", 0)), "done": True, "records": []})
+        return _result(reference, 200, {"totalSize": int(result.get("totalSize", 0)), "done": True,
+                                        "records": []}), 1
     read = records[:MAX_ROWS + 1]  # the class's LIMIT MAX_ROWS + 1
     done = len(read) <= MAX_ROWS
     page = [_populated(record) for record in read[:MAX_ROWS]]
-    return _result(reference, 200, {"totalSize": len(read), "done": done, "records": page})
+    return _result(reference, 200, {"totalSize": len(read), "done": done, "records": page}), len(read)
+
+
+def _digest(api: RestApi, reference: str, soql: str, reads_after: int, rows: int) -> tuple[dict[str, Any], int]:
+    """The class's ``runDigest``: ``{totalSize, digest}`` of the window the SOQL selects (see the module docstring),
+    and the query rows it took."""
+    text = soql.strip()
+    refused = _refusal(api, reference, text)
+    if refused is not None:
+        return refused, 0
+    if _TRAILING_LIMIT.search(text):
+        return _failure(reference, 400, "INVALID_QUERY", "a digest read covers its whole window: no LIMIT"), 0
+    room = min(api.state.apex_digest_row_cap, QUERY_ROWS - rows - reads_after * (MAX_ROWS + 1))
+    if room < 1:
+        return _too_big(reference), 0
+    try:
+        query = parse(f"{text} LIMIT {room}", api.state.clock().date())
+        records = Engine(api.state, _version()).run(query).get("records") or []
+    except ApiError as exc:
+        return _failure(reference, 400, "MALFORMED_QUERY", exc.message), 0
+    if len(records) >= room:
+        return _too_big(reference), len(records)
+    try:
+        # Datetime.getTime(): milliseconds since the epoch
+        lines = sorted(f"{str(record['Id']).upper()}:"
+                       f"{(parse_record_datetime(record['SystemModstamp']) - _EPOCH) // _MILLISECOND}"
+                       for record in records)
+    except KeyError:  # a field not queried: Apex's SObjectException
+        return _failure(reference, 400, "INVALID_QUERY", "a digest read selects Id and SystemModstamp"), len(records)
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    return _result(reference, 200, {"totalSize": len(lines), "digest": digest}), len(records)
+
+
+def _too_big(reference: str) -> dict[str, Any]:
+    return _failure(reference, 400, "LIMIT_EXCEEDED",
+                    "the window does not fit this call's row, heap or CPU budget; read it whole")
 
 
 def _outer(soql: str) -> str:

@@ -93,6 +93,7 @@ class SalesforceState:
         self.api_calls = 0
         self.composite_heavy = 0  # collections and queries sent inside composite calls (5 at most per call)
         self.apex_reads = 0  # reads run by the package's cycle resource (apexrest.py), all in one call each
+        self.apex_digest_row_cap = 50_000  # QBSFCycleResource.digestRowCap: rows one digest read may take
         self._api_day_started: float | None = None
         self.latency = 0.0
         self.token_lifetime: float | None = None
