@@ -448,3 +448,29 @@ def test_the_engine_digest_is_the_one_computed_independently() -> None:
     lines = "001000000000001AAA:1777896001000\n001000000000002AAB:1777896000250"
     assert window_digest(pairs) == hashlib.sha256(lines.encode()).hexdigest()
     assert window_digest([]) == hashlib.sha256(b"").hexdigest()
+
+
+def test_a_late_record_a_count_would_miss_is_read_before_the_watermark_moves_past_it(clocked) -> None:
+    """Within the overlap, a seen record deleted as a late one arrives leaves the window's COUNT() unchanged; had the
+    watermark then moved on, the late record would fall out of every later read. The digest sees it at once."""
+    org, sf, state, clock = clocked
+    ids = []
+    for number in range(5):
+        ids.append(org.insert("Account", {"Name": f"Acme {number}"}))
+        clock.now += timedelta(seconds=1)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    mark = parse_sf_datetime(state.get_watermark("sf:Account"))
+    clock.now = mark + timedelta(seconds=5)
+    late = _commit_late(org, clock, mark - timedelta(seconds=110), "Late Ltd")  # within the 2-minute overlap
+    org.delete("Account", ids[0])
+    synced = []
+    batches, calls, _rows, _queries = _poll(poller, org)
+    synced += _ids(batches, "Account")
+    assert late in synced and calls == 2, "the digest differed: the window was read in the same cycle"
+    clock.now = mark + timedelta(seconds=60)
+    newer = org.insert("Account", {"Name": "Newer Inc"})
+    clock.now += timedelta(seconds=10)
+    batches, _calls, _rows, _queries = _poll(poller, org)
+    synced += _ids(batches, "Account")
+    assert set(synced) == {late, newer}

@@ -189,6 +189,15 @@ def test_seen_versions_deduplicate_and_forget_old(store: StateStore) -> None:
     assert store.unseen("sf:Account", [newer]) == [newer], "a reset forgets what was seen"
 
 
+def test_seen_versions_from_give_each_record_its_newest_version(store: StateStore) -> None:
+    store.remember_seen("sf:Account", [("001A", "2026-01-01T00:00:01.000Z"), ("001A", "2026-01-01T00:00:05.000Z"),
+                                       ("001B", "2026-01-01T00:00:02.000Z"), ("001C", "2025-12-31T00:00:00.000Z")])
+    store.remember_seen("sf:Contact", [("003A", "2026-01-01T00:00:03.000Z")])
+    assert store.seen_versions_from("sf:Account", "2026-01-01T00:00:00.000Z") == {
+        "001A": "2026-01-01T00:00:05.000Z", "001B": "2026-01-01T00:00:02.000Z"}
+    assert store.seen_versions_from("sf:Account", "2026-01-01T00:00:03.000Z") == {"001A": "2026-01-01T00:00:05.000Z"}
+
+
 # ----------------------------------------------------------------------- payload hashes
 def test_hashes_are_per_entity_direction_and_record(store: StateStore) -> None:
     store.set_hashes_many("Account", SF, {"001A": "h1", "001B": "h2"})

@@ -5,13 +5,15 @@ order (one SOQL read per object, line items through a relationship subquery), an
 once the engine has handled them — only then does the poller move its watermark or the queue mark its rows,
 so a crash mid-cycle re-reads the same changes instead of losing them.
 
-Settling the poll's read window (:class:`qbsf.sync.pipeline.source.Cursor`) costs no read of its records where the
-org's package has the cycle resource: the cycle's one call carries a *digest read* of the window
+Checking the poll's unsettled read window (:class:`qbsf.sync.pipeline.source.Cursor`) costs no read of its records
+where the org's package has the cycle resource: the cycle's one call carries a *digest read* of the window
 [W − overlap, W] — its row count and a SHA-256 of its (Id, SystemModstamp) pairs, computed in Salesforce
 (QBSFCycleResource.runDigest) — and the poller compares it with the versions it handled in that window
-(:func:`window_digest`). Equal: every record the window holds was handled, so it settles in that call. Different
-(a record committed late, or one that left the window), refused (a window too big for the call's governor limits) or
-missing (an older package, ``/composite``): the window is read whole, as before — it costs reads, never a record.
+(:func:`window_digest`). Equal: every record the window holds was handled, so only records newer than W are read,
+and once the settle is due the window settles in that call. Different (a record committed late, or one that left
+the window): the window is read whole. Refused (a window too big for the call's governor limits) or missing (an
+older package, ``/composite``): the window's ``COUNT()`` is compared instead, and the settle reads the window whole,
+as before. A count can be balanced by a record leaving the window while a late one arrives; a digest cannot.
 """
 
 from __future__ import annotations
@@ -136,9 +138,10 @@ class _PendingPoll:
 
 @dataclass(frozen=True)
 class _Plan:
-    """One entity's poll: the SOQL to read, and — while its window is unsettled — the COUNT() that tells whether
-    the window still holds only records already seen, so only records newer than the watermark need reading; once
-    the window is due to settle, the digest read that tells whether it holds exactly the versions handled there."""
+    """One entity's poll: the SOQL to read, and — while its window is unsettled — the digest read that tells whether
+    the window still holds exactly the versions handled there, so only records newer than the watermark need
+    reading (and, until the window is due to settle, the COUNT() that tells it, more weakly, where no digest is
+    answered)."""
 
     read: str
     start: ReadStart | None = None
@@ -190,15 +193,12 @@ class SystemModstampPoller:
         start = self._window(spec).start(mark)
         if mark is None or start.since is None or not start.whole:
             return _Plan(self.query_for(spec, since=start.since), start, mark)
-        # Unsettled window: read what is newer than the watermark, and in the same call COUNT() the window — or,
-        # once it is due to settle, take its digest.
+        # Unsettled window: read what is newer than the watermark, and in the same call take the window's digest
+        # (where the cycle resource answers it) and, until it is due to settle, its COUNT() (where it does not).
         newer = self.query_for(spec, since=mark + timedelta(milliseconds=1))
-        if start.settle_due:
-            return _Plan(newer, start, mark, window=(start.since, mark),
-                         digest=f"SELECT Id, SystemModstamp FROM {spec.sf_object} WHERE "
-                                + self._window_where(spec, start.since, mark))
-        return _Plan(newer, start, mark, count=self._count_soql(spec, start.since, mark),
-                     window=(start.since, mark))
+        digest = f"SELECT Id, SystemModstamp FROM {spec.sf_object} WHERE " + self._window_where(spec, start.since, mark)
+        count = None if start.settle_due else self._count_soql(spec, start.since, mark)
+        return _Plan(newer, start, mark, count=count, window=(start.since, mark), digest=digest)
 
     def _window_where(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
         """The poll's own conditions, over the records stamped in [``low``, ``high``]."""
@@ -242,29 +242,35 @@ class SystemModstampPoller:
         total, digest = answer
         return total == len(expected) and digest == window_digest(expected)
 
+    def _checked_by_digest(self, spec: EntitySpec, plan: _Plan, answer: tuple[int, str]
+                           ) -> Iterator[list[dict[str, Any]]]:
+        """The records newer than W, then — only when the window's digest differs from the versions handled there —
+        the window, read whole."""
+        assert plan.window is not None
+        newer: set[str] = set()
+        for page in self._pages(plan.read):
+            newer.update(str(record["Id"]) for record in page)
+            yield page
+        if self._digest_matches(spec, plan, answer, newer):
+            return
+        logger.info("%s: the read window changed since it was read (a record committed late, or one gone from it): "
+                    "reading it again", spec.name)
+        yield from self._pages(self.query_for(spec, since=plan.window[0]))
+
     def _pages_of(self, spec: EntitySpec, plan: _Plan, pending: _PendingPoll) -> Iterator[list[dict[str, Any]]]:
         """The pages of one entity's poll, fetched as they are consumed; ``pending.whole`` says afterwards whether
         the whole unsettled window was read (or, by its digest, found handled)."""
         if plan.digest is not None:
             assert plan.window is not None
             answer = self._prefetched_digests.pop(plan.digest, None)
-            whole_window = self.query_for(spec, since=plan.window[0])
-            if answer is None:
-                # No digest (an older package, /composite, a window too big for the call): read the window whole.
-                yield from self._pages(whole_window)
+            if answer is not None:
+                yield from self._checked_by_digest(spec, plan, answer)
                 return
-            newer: set[str] = set()
-            for page in self._pages(plan.read):
-                newer.update(str(record["Id"]) for record in page)
-                yield page
-            if self._digest_matches(spec, plan, answer, newer):
-                logger.debug("%s: the read window holds only records handled before: settled without reading it",
-                             spec.name)
+            if plan.count is None:
+                # Due to settle and no digest (an older package, /composite, a window too big for the call): the
+                # window is read whole.
+                yield from self._pages(self.query_for(spec, since=plan.window[0]))
                 return
-            logger.info("%s: the read window's digest differs from what was handled there: reading it again",
-                        spec.name)
-            yield from self._pages(whole_window)
-            return
         if plan.count is None:
             yield from self._pages(plan.read)
             return

@@ -15,10 +15,10 @@ QuickBooks changes (:class:`QuickBooksChanges`) are two sources over the same :c
   clock, as a duration: no clock of the other system is needed), one more read of the whole window finds every
   record stamped up to W. After it, W is *settled*: reads start just after it (one time-stamp step later: 1 ms in
   Salesforce, 1 s in QuickBooks) until a newer change moves W again. Until then the Salesforce poll reads only
-  what is newer than W and COUNT()s the window in the same call: a count that differs from the records seen there
-  reads the window again. Its last read, the one that settles, is no read of the records where the org's package
-  has the cycle resource: the same call takes the window's digest, and only a digest that differs from the versions
-  handled there reads the window (:mod:`qbsf.sync.changes`). Left unsettled, every record stamped within
+  what is newer than W and, in the same call, takes the window's digest (where the org's package has the cycle
+  resource; else its COUNT()): a digest (or count) that differs from the records handled there reads the window
+  again, and the read that settles is that digest too — the window is read only when it differs, or where there is
+  no digest (:mod:`qbsf.sync.changes`). Left unsettled, every record stamped within
   ``overlap`` of W would be read again every cycle until something newer moved W — after a large initial sync, whose
   write-back stamps every record at once, that is every record, every idle cycle.
 
