@@ -287,11 +287,11 @@ def test_a_window_fully_seen_settles_and_reads_start_after_it(clocked) -> None:
     assert "poll_Account_window" in queries, "not settled within the overlap: the window is counted"
     clock.now += timedelta(minutes=2)  # the overlap has passed since the watermark was first seen
     _, calls, rows, queries = _poll(poller, org)
-    assert "digest_poll_Account_window" in queries and calls == 1 and rows == 0, \
+    assert "digest_poll_Account_window0" in queries and calls == 1 and rows == 0, \
         "the window's digest, in the cycle's one call, settles it"
     assert state.get_watermark("sf:Account@settled", entity="Account") is not None
     _, calls, rows, queries = _poll(poller, org)
-    assert not {"poll_Account_window", "digest_poll_Account_window"} & set(queries) and calls == 1 and rows == 0
+    assert not {"poll_Account_window", "digest_poll_Account_window0"} & set(queries) and calls == 1 and rows == 0
     assert f"SystemModstamp >= {(mark + timedelta(milliseconds=1)).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z" in \
         queries["poll_Account"]
     # A change moves the watermark: the new window is unsettled again, and the record is read.
@@ -329,7 +329,7 @@ def test_the_settling_cycle_after_a_large_write_back_is_one_call_reading_no_reco
     clock.now += timedelta(minutes=2)  # the settle is due
     batches, calls, rows, queries = _poll(poller, org)
     assert _ids(batches, "Account") == [] and calls == 1 and rows == 0
-    assert "digest_poll_Account_window" in queries
+    assert "digest_poll_Account_window0" in queries
     mark = state.get_watermark("sf:Account")
     assert _settled(state) == parse_sf_datetime(mark)
     for _cycle in range(3):
@@ -375,7 +375,7 @@ def test_a_late_record_is_caught_by_the_digest_even_when_a_seen_one_left_the_win
     count_soql = poller._count_soql(entity("Account"), mark - poller.overlap, mark)
     assert sf.client.count(count_soql) == 5, "the count alone would not see it"
     batches, calls, _rows, queries = _poll(poller, org)
-    assert "digest_poll_Account_window" in queries
+    assert "digest_poll_Account_window0" in queries
     assert _ids(batches, "Account") == [late], "the digest differed: the window was read and the late record synced"
     assert calls == 2, "the cycle's call, then the window read"
     assert _settled(state) == mark, "read whole, the window settles"
@@ -474,3 +474,56 @@ def test_a_late_record_a_count_would_miss_is_read_before_the_watermark_moves_pas
     batches, _calls, _rows, _queries = _poll(poller, org)
     synced += _ids(batches, "Account")
     assert set(synced) == {late, newer}
+
+
+def test_a_window_too_large_for_one_call_settles_part_by_part_one_call_a_cycle(clocked, monkeypatch) -> None:
+    """The digest reads of a call cover a bounded number of records (parts of DIGEST_PART, DIGEST_ROWS_PER_CALL a
+    call; lowered here to 100 and 200): a due settle over a larger window is proven part by part, one call each
+    cycle, going on from where it stopped; a late record in a part not proven yet is read when its part is."""
+    from qbsf.sync import changes
+
+    monkeypatch.setattr(changes, "DIGEST_PART", 100)
+    monkeypatch.setattr(changes, "DIGEST_ROWS_PER_CALL", 200)
+    org, sf, state, clock = clocked
+    _large_write_back(org, clock, 300)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    mark = parse_sf_datetime(state.get_watermark("sf:Account"))
+    clock.now += timedelta(seconds=10)
+    _batches, calls, rows, queries = _poll(poller, org)
+    assert calls == 1 and rows == 0 and "poll_Account_window" in queries
+    assert not any(name.startswith("digest_") for name in queries), "not due: all parts in one call, or the count"
+    late = _commit_late(org, clock, mark - timedelta(milliseconds=50), "Late Ltd")  # in the last part
+    clock.now += timedelta(minutes=2)  # the settle is due
+    batches, calls, rows, queries = _poll(poller, org)
+    assert sorted(name for name in queries if name.startswith("digest_")) == [
+        "digest_poll_Account_window0", "digest_poll_Account_window1"]
+    assert _ids(batches, "Account") == [] and calls == 1 and rows == 0 and _settled(state) is None
+    clock.now += timedelta(seconds=30)
+    batches, calls, rows, queries = _poll(poller, org)
+    assert [name for name in queries if name.startswith("digest_")] == ["digest_poll_Account_window0"]
+    assert f"SystemModstamp <= {soql_datetime(mark)}" in queries["digest_poll_Account_window0"]
+    assert _ids(batches, "Account") == [late], "the last part differed: read, and its late record synced"
+    assert calls == 2 and _settled(state) == mark
+    batches, calls, rows, queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [] and calls == 1 and rows == 0 and list(queries) == ["poll_Account"]
+
+
+def test_a_settle_checked_in_part_starts_over_when_the_watermark_moves(clocked, monkeypatch) -> None:
+    from qbsf.sync import changes
+
+    monkeypatch.setattr(changes, "DIGEST_PART", 100)
+    monkeypatch.setattr(changes, "DIGEST_ROWS_PER_CALL", 100)
+    org, sf, state, clock = clocked
+    _large_write_back(org, clock, 250)
+    poller = SystemModstampPoller(sf, state)
+    _poll(poller, org)
+    clock.now += timedelta(minutes=3)
+    _poll(poller, org)
+    mark = parse_sf_datetime(state.get_watermark("sf:Account"))
+    assert poller._window(entity("Account")).checked(mark) is not None, "one part proven"
+    newer = org.insert("Account", {"Name": "Newer Inc"})
+    batches, _calls, _rows, _queries = _poll(poller, org)
+    assert _ids(batches, "Account") == [newer]
+    moved = parse_sf_datetime(state.get_watermark("sf:Account"))
+    assert moved > mark and poller._window(entity("Account")).checked(moved) is None and _settled(state) is None

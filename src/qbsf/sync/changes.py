@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -54,6 +54,12 @@ COLLECTION_SIZE = 200
 QUEUE_ERROR_LENGTH = 4_000
 # Records per page of a query answer (Salesforce's default batch size).
 QUERY_PAGE = 2_000
+# Handled records one digest read covers at most: the cycle resource gathers a line per record on its 6 MB heap.
+# A larger window is checked in parts (each a stretch of time holding at most this many), several a call.
+DIGEST_PART = 10_000
+# Records the digest reads of one cycle call cover together: of the call's 50,000 query rows, up to 50 × 201 are
+# kept for its other reads. A settle due over a larger window goes on in the next cycle from where it stopped.
+DIGEST_ROWS_PER_CALL = 30_000
 
 
 class SalesforceReader(Protocol):
@@ -134,6 +140,7 @@ class _PendingPoll:
     exhausted: bool = False  # every page was read
     awaiting: bool = False   # a batch was yielded and not acknowledged yet
     moved: int = 0          # records seen in the unsettled window that changed again since (read as newer ones)
+    checked: datetime | None = None  # the window proven handled up to here by its digests (a settle due, in parts)
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,15 @@ class _Plan:
     mark: datetime | None = None
     count: str | None = None
     window: tuple[datetime, datetime] | None = None
-    digest: str | None = None
+    # the window's digest reads, in time order: (SOQL, first instant, last instant) of each part of it
+    digests: tuple[tuple[str, datetime, datetime], ...] = ()
+
+
+@dataclass
+class _DigestBudget:
+    """What is left of :data:`DIGEST_ROWS_PER_CALL` while one cycle's polls are planned."""
+
+    rows: int = field(default_factory=lambda: DIGEST_ROWS_PER_CALL)
 
 
 class SystemModstampPoller:
@@ -183,7 +198,8 @@ class SystemModstampPoller:
         return Cursor(self.state, spec.watermark_source, entity=spec.name, overlap=self.overlap,
                       resolution=timedelta(milliseconds=1), stamp=soql_datetime)
 
-    def _plan(self, spec: EntitySpec, since: datetime | None, full: bool) -> _Plan:
+    def _plan(self, spec: EntitySpec, since: datetime | None, full: bool,
+              budget: _DigestBudget | None = None) -> _Plan:
         # Where the poll of ``spec`` starts: nowhere when full, ``since`` when given, else the read window's start
         # (watermark − overlap, or just after the settled point once the window is fully seen).
         if full or since is not None:
@@ -196,9 +212,48 @@ class SystemModstampPoller:
         # Unsettled window: read what is newer than the watermark, and in the same call take the window's digest
         # (where the cycle resource answers it) and, until it is due to settle, its COUNT() (where it does not).
         newer = self.query_for(spec, since=mark + timedelta(milliseconds=1))
-        digest = f"SELECT Id, SystemModstamp FROM {spec.sf_object} WHERE " + self._window_where(spec, start.since, mark)
-        count = None if start.settle_due else self._count_soql(spec, start.since, mark)
-        return _Plan(newer, start, mark, count=count, window=(start.since, mark), digest=digest)
+        digests = self._digests(spec, start, mark, budget)
+        count = None if start.settle_due and digests else self._count_soql(spec, start.since, mark)
+        return _Plan(newer, start, mark, count=count, window=(start.since, mark), digests=digests)
+
+    def _digests(self, spec: EntitySpec, start: ReadStart, mark: datetime, budget: _DigestBudget | None
+                 ) -> tuple[tuple[str, datetime, datetime], ...]:
+        """The digest reads checking the window of ``mark``: its parts of at most :data:`DIGEST_PART` handled records
+        (cut between two SystemModstamps, so a stamp is never split), as many as ``budget`` leaves room for. Until the
+        settle is due, all of them or none (the COUNT() then checks the window); once due, the parts not proven yet,
+        in order, at least one when the call has checked nothing else."""
+        assert start.since is not None
+        low = start.since
+        checked = self._window(spec).checked(mark) if start.settle_due else None
+        if checked is not None and checked >= low:
+            low = checked + timedelta(milliseconds=1)
+        high_text = soql_datetime(mark)
+        handled = self.state.seen_versions_from(spec.watermark_source, soql_datetime(low), entity=spec.name)
+        stamps = Counter(version for version in handled.values() if version <= high_text)
+        parts: list[tuple[datetime, datetime, int]] = []
+        begin, size, previous = low, 0, None
+        for version in sorted(stamps):
+            if size and previous is not None and size + stamps[version] > DIGEST_PART:
+                end = parse_sf_datetime(previous)
+                parts.append((begin, end, size))
+                begin, size = end + timedelta(milliseconds=1), 0
+            size += stamps[version]
+            previous = version
+        parts.append((begin, mark, size))
+        chosen: list[tuple[datetime, datetime, int]] = []
+        for part in parts:
+            untouched = budget is None or budget.rows == DIGEST_ROWS_PER_CALL
+            if budget is not None and part[2] > budget.rows and not (untouched and not chosen):
+                break
+            chosen.append(part)
+            if budget is not None:
+                budget.rows = max(0, budget.rows - part[2])
+        if not start.settle_due and len(chosen) < len(parts):
+            if budget is not None:
+                budget.rows += sum(part[2] for part in chosen)
+            return ()
+        return tuple((f"SELECT Id, SystemModstamp FROM {spec.sf_object} WHERE " + self._window_where(spec, begin, end),
+                      begin, end) for begin, end, _size in chosen)
 
     def _window_where(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
         """The poll's own conditions, over the records stamped in [``low``, ``high``]."""
@@ -230,46 +285,59 @@ class SystemModstampPoller:
         # A record changed again since is no longer in the window: it is among the newer ones.
         return found == len(known) - moved
 
-    def _digest_matches(self, spec: EntitySpec, plan: _Plan, answer: tuple[int, str], newer: set[str]) -> bool:
-        """Whether the window's digest (taken when the cycle began) is that of the versions handled in it: each id
-        with a handled version in the window, at its newest handled version — less the ids read as newer records
-        since (they left the window) and those whose newest handled version is past it."""
-        assert plan.window is not None
-        low, high = (soql_datetime(moment) for moment in plan.window)
-        handled = self.state.seen_versions_from(spec.watermark_source, low, entity=spec.name)
+    @staticmethod
+    def _digest_matches(handled: Mapping[str, str], low: datetime, high: datetime, answer: tuple[int, str],
+                        newer: set[str]) -> bool:
+        """Whether a part's digest (taken when the cycle began) is that of the versions handled in it: each id whose
+        newest handled version lies in [``low``, ``high``] — less the ids read as newer records since (they left the
+        window)."""
+        first, last = soql_datetime(low), soql_datetime(high)
         expected = [(record_id, version) for record_id, version in handled.items()
-                    if version <= high and record_id not in newer]
+                    if first <= version <= last and record_id not in newer]
         total, digest = answer
         return total == len(expected) and digest == window_digest(expected)
 
-    def _checked_by_digest(self, spec: EntitySpec, plan: _Plan, answer: tuple[int, str]
-                           ) -> Iterator[list[dict[str, Any]]]:
-        """The records newer than W, then — only when the window's digest differs from the versions handled there —
-        the window, read whole."""
+    def _checked_by_digest(self, spec: EntitySpec, plan: _Plan, answers: Sequence[tuple[int, str] | None],
+                           pending: _PendingPoll) -> Iterator[list[dict[str, Any]]]:
+        """The records newer than W, then each part of the window whose digest differs from the versions handled
+        there, read whole; ``pending.checked`` says how far the window is proven handled (up to the first part
+        without an answer)."""
         assert plan.window is not None
         newer: set[str] = set()
         for page in self._pages(plan.read):
             newer.update(str(record["Id"]) for record in page)
             yield page
-        if self._digest_matches(spec, plan, answer, newer):
-            return
-        logger.info("%s: the read window changed since it was read (a record committed late, or one gone from it): "
-                    "reading it again", spec.name)
-        yield from self._pages(self.query_for(spec, since=plan.window[0]))
+        handled = self.state.seen_versions_from(spec.watermark_source, soql_datetime(plan.window[0]),
+                                                entity=spec.name)
+        for (_soql, low, high), answer in zip(plan.digests, answers, strict=True):
+            if answer is None:
+                break
+            if not self._digest_matches(handled, low, high, answer, newer):
+                logger.info("%s: the read window changed since it was read (a record committed late, or one gone "
+                            "from it): reading it again", spec.name)
+                yield from self._pages(self._window_read(spec, low, high))
+            pending.checked = high
+        pending.whole = pending.checked == plan.mark
+
+    def _window_read(self, spec: EntitySpec, low: datetime, high: datetime) -> str:
+        """The poll's read of the records stamped in [``low``, ``high``]."""
+        query = build_query(spec, mapped=self.mapped_fields.get(spec.name, ()),
+                            mapped_child=self.mapped_child_fields.get(spec.name, ()), since=low,
+                            eligibility=self.eligibility, exclude_user=self.exclude_user)
+        return replace(query, conditions=(*query.conditions, f"SystemModstamp <= {soql_datetime(high)}")).soql()
 
     def _pages_of(self, spec: EntitySpec, plan: _Plan, pending: _PendingPoll) -> Iterator[list[dict[str, Any]]]:
         """The pages of one entity's poll, fetched as they are consumed; ``pending.whole`` says afterwards whether
         the whole unsettled window was read (or, by its digest, found handled)."""
-        if plan.digest is not None:
-            assert plan.window is not None
-            answer = self._prefetched_digests.pop(plan.digest, None)
-            if answer is not None:
-                yield from self._checked_by_digest(spec, plan, answer)
-                return
-            if plan.count is None:
+        if plan.digests:
+            answers = [self._prefetched_digests.pop(soql, None) for soql, _low, _high in plan.digests]
+            if plan.count is None and answers[0] is None:
                 # Due to settle and no digest (an older package, /composite, a window too big for the call): the
-                # window is read whole.
-                yield from self._pages(self.query_for(spec, since=plan.window[0]))
+                # rest of the window is read whole.
+                yield from self._pages(self.query_for(spec, since=plan.digests[0][1]))
+                return
+            if plan.count is None or all(answer is not None for answer in answers):
+                yield from self._checked_by_digest(spec, plan, answers, pending)
                 return
         if plan.count is None:
             yield from self._pages(plan.read)
@@ -297,12 +365,13 @@ class SystemModstampPoller:
         then costs no further call.
         """
         reads: dict[str, str] = {}
+        budget = _DigestBudget()  # changes() plans the same digests, in the same order
         for spec in dependency_order(entities):
-            plan = self._plan(spec, None, False)
+            plan = self._plan(spec, None, False, budget)
             if plan.count is not None:
                 reads[f"poll_{spec.name}_window"] = plan.count
-            if plan.digest is not None:
-                reads[f"{DIGEST}poll_{spec.name}_window"] = plan.digest
+            for index, (soql, _low, _high) in enumerate(plan.digests):
+                reads[f"{DIGEST}poll_{spec.name}_window{index}"] = soql
             reads[f"poll_{spec.name}"] = plan.read
         return reads
 
@@ -359,6 +428,7 @@ class SystemModstampPoller:
         the pass.
         """
         self.errors = {}
+        budget = _DigestBudget() if since is None and not full else None  # as cycle_reads plans them
         for spec in dependency_order(entities):
             source = spec.watermark_source
             pending = _PendingPoll()
@@ -367,7 +437,7 @@ class SystemModstampPoller:
             if self.own_writes is not None and not self.exclude_user:
                 self.own_writes.begin(spec.name)
             try:
-                pending.plan = self._plan(spec, since, full)
+                pending.plan = self._plan(spec, since, full, budget)
                 for records in self._pages_of(spec, pending.plan, pending):
                     versions = {record["Id"]: _version(record) for record in records}
                     fresh = set(self.state.unseen(source, versions.items())) if not full else set(versions.items())
@@ -443,8 +513,12 @@ class SystemModstampPoller:
                 self.state.remember_seen(source, (), forget_before=forget)
             plan = pending.plan
             if plan is not None and plan.start is not None:
-                self._window(spec).after_read(plan.start, mark_before=plan.mark, whole_read=pending.whole,
-                                              mark_after=parse_sf_datetime(newest) if newest else None)
+                cursor = self._window(spec)
+                if plan.start.settle_due and plan.mark is not None and pending.checked is not None \
+                        and not pending.whole:
+                    cursor.check(plan.mark, pending.checked)  # the settle goes on from here next cycle
+                cursor.after_read(plan.start, mark_before=plan.mark, whole_read=pending.whole,
+                                  mark_after=parse_sf_datetime(newest) if newest else None)
 
     def _past_own_writes(self, spec: EntitySpec, newest: str | None, own: OwnWrites | None) -> str | None:
         """How far the watermark may move past ``newest`` over the engine's own write-backs of this poll (None: not

@@ -133,9 +133,28 @@ class Cursor:
         """Every record stamped at or before this has been read and no more can arrive there (or None)."""
         return parse_utc(self._get(SETTLED))
 
+    def _quiet_row(self) -> tuple[datetime | None, datetime | None, datetime | None]:
+        # "<W> <when W was first seen>[ <checked through>]"
+        mark, seen_at, checked, *_ = [*(self._get(QUIET) or "").split(" "), "", "", ""]
+        return parse_utc(mark), parse_utc(seen_at), parse_utc(checked)
+
     def _quiet(self) -> tuple[datetime | None, datetime | None]:
-        mark, _, seen_at = (self._get(QUIET) or "").partition(" ")
-        return parse_utc(mark), parse_utc(seen_at)
+        mark, seen_at, _ = self._quiet_row()
+        return mark, seen_at
+
+    def checked(self, mark: datetime | None) -> datetime | None:
+        """How far the window of watermark ``mark`` was proven handled, part by part, once its settle was due: every
+        record stamped from the window's start up to this instant (None: no part yet). A settle checked in parts
+        (a window too large to check in one call) goes on from here the next cycle."""
+        quiet_mark, _, checked = self._quiet_row()
+        return checked if mark is not None and quiet_mark == mark else None
+
+    def check(self, mark: datetime, through: datetime) -> None:
+        """Note that the window of ``mark`` is proven handled up to ``through`` (its settle was due). Call inside the
+        batch that acknowledges the read."""
+        quiet_mark, seen_at, _ = self._quiet_row()
+        if quiet_mark == mark and seen_at is not None:
+            self._set(QUIET, f"{_text(mark)} {_text(seen_at)} {_text(through)}")
 
     def start(self, mark: datetime | None) -> ReadStart:
         """Where the read after watermark ``mark`` starts."""
