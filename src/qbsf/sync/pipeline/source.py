@@ -23,7 +23,8 @@ QuickBooks changes (:class:`QuickBooksChanges`) are two sources over the same :c
   write-back stamps every record at once, that is every record, every idle cycle.
 
 The settled point and when W was first seen are kept as watermark rows of the entity (``<source>@settled``,
-``<source>@quiet``); resetting the source's watermark forgets them.
+``<source>@quiet``, which also notes how far a settle checked in parts got); resetting the source's watermark forgets
+them.
 
 Reads are streamed: a source hands the pass one page at a time (2,000 records from Salesforce, ``page_size`` from
 QuickBooks) and the pass syncs it in batches, so a pass holds at most a batch plus a page of records whatever the
