@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from qbsf.sync.cycle_reads import QUERY_ALL, CycleCall, query_pages, read_in_one_call
+from qbsf.sync.cycle_reads import DIGEST, QUERY_ALL, CycleCall, query_pages, read_in_one_call
 
 READS = {f"r{number}": "SELECT Id, Name FROM Account" for number in range(7)}
 
@@ -79,3 +79,17 @@ def test_a_failing_resource_call_still_reads_through_composite_that_cycle(sf_cli
     pages = query_pages(call.send(READS), READS)
     assert set(pages) == set(READS), "the reads came back through /composite"
     assert call.resource is None, "not taken for a missing resource: tried again next cycle"
+
+
+def test_a_digest_read_goes_to_the_cycle_resource_only(sf_client, sf_state) -> None:
+    """A ``digest_`` read is flagged for the resource, which answers its count and digest; /composite has no such
+    read, so an older package's call leaves it out (its source then checks the window another way)."""
+    sf_state.insert("Account", {"Name": "Acme"})
+    reads = {f"{DIGEST}window": "SELECT Id, SystemModstamp FROM Account", "plain": "SELECT Id FROM Account"}
+    pages = read_in_one_call(CycleCall(sf_client), reads)
+    assert set(pages[f"{DIGEST}window"]) == {"totalSize", "digest"} and pages[f"{DIGEST}window"]["totalSize"] == 1
+    assert len(pages["plain"]["records"]) == 1
+    sf_state.apex_resources.clear()
+    heavy = sf_state.composite_heavy
+    pages = read_in_one_call(CycleCall(sf_client), reads)
+    assert set(pages) == {"plain"} and sf_state.composite_heavy == heavy + 1, "only the plain read went as a query"
