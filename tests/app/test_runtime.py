@@ -154,6 +154,37 @@ def test_a_failing_cycle_is_logged_and_the_loop_goes_on(console, make_systems) -
     assert "✗ Cycle 1 crashed: RuntimeError" in console.getvalue()
 
 
+def test_a_cycle_whose_begin_or_end_fails_unexpectedly_does_not_stop_the_loop(console, make_systems) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    class Failing(make_systems):
+        """The package's begin and end steps fail once each with what a starved state database's pool raises."""
+
+        begins = ends = 0
+
+        def begin_cycle(self, *, quickbooks_connected: bool):
+            self.begins += 1
+            if self.begins == 1:
+                raise PoolTimeout("QueuePool limit of size 10 overflow 40 reached, connection timed out")
+            return None
+
+        def end_cycle(self, summary) -> None:
+            self.ends += 1
+            if self.ends == 2:
+                raise PoolTimeout("QueuePool limit of size 10 overflow 40 reached, connection timed out")
+
+    systems = Failing()
+    connector = Connector(systems, settings(polling_interval=0.01))
+    connector.start()
+    # Before, the begin step's error ended the connector's thread: no cycle ran and nothing said so in the status.
+    wait_for(lambda: len(connector.history) >= 3)
+    connector.stop(wait=5)
+    assert systems.processed >= 9 and [c.error for c in connector.history[:3]] == [None, None, None]
+    log = console.getvalue()
+    assert "✗ Heartbeat not sent and sync requests not read: TimeoutError" in log
+    assert "✗ Cycle 2: its end not written to Salesforce: TimeoutError" in log
+
+
 def test_losing_quickbooks_mid_run_reconnects_next_cycle(console, make_systems) -> None:
     systems = make_systems()
     systems.raise_in_cycle = Retriable("QuickBooks session lost (0x8004041A)")

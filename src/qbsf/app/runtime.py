@@ -379,7 +379,11 @@ class Connector:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._apply_reloadable_settings()
-            self._cycle()
+            try:
+                self._cycle()
+            except Exception as exc:  # the loop must outlive any cycle: a dead loop would stop syncing silently
+                log.exception(f"Cycle {self._cycles} could not finish: {type(exc).__name__}; trying again next "
+                              "cycle")
             if self._stop.is_set():
                 break
             interval = self.settings.sync.polling_interval
@@ -428,6 +432,9 @@ class Connector:
             wants = begin(quickbooks_connected=self._qb_ok)
         except QbsfError as exc:
             log.warning(f"Heartbeat not sent: {exc}")
+            return
+        except Exception as exc:  # e.g. the state database's pool timed out: the cycle itself may still run
+            log.exception(f"Heartbeat not sent and sync requests not read: {type(exc).__name__}: {exc}")
             return
         with self._lock:
             self._want_outbound = self._want_outbound or bool(getattr(wants, "outbound", False))
@@ -478,7 +485,10 @@ class Connector:
         # before the cycle counts as finished.
         end = getattr(self.services, "end_cycle", None)
         if callable(end):
-            end(summary)
+            try:
+                end(summary)
+            except Exception as exc:  # Salesforce told next cycle instead; the cycle itself is recorded below
+                log.exception(f"Cycle {number}: its end not written to Salesforce: {type(exc).__name__}: {exc}")
         with self._lock:
             self._last = summary
             self.history.append(summary)
