@@ -262,9 +262,7 @@ def test_an_idle_poll_after_a_large_write_back_reads_only_what_is_newer(clocked)
 
 def test_a_record_that_arrives_late_in_the_window_is_still_read(clocked) -> None:
     org, sf, state, clock = clocked
-    for number in range(5):
-        org.insert("Account", {"Name": f"Acme {number}"})
-        clock.now += timedelta(seconds=1)
+    _accounts_a_second_apart(org, clock)
     poller = SystemModstampPoller(sf, state)
     _poll(poller, org)
     clock.now -= timedelta(seconds=3)  # committed late: stamped before the newest record already seen
@@ -306,6 +304,15 @@ def test_a_window_fully_seen_settles_and_reads_start_after_it(clocked) -> None:
 def _settled(state) -> datetime | None:
     text = state.get_watermark("sf:Account@settled", entity="Account")
     return parse_sf_datetime(text) if text else None
+
+
+def _accounts_a_second_apart(org, clock, count: int = 5, **fields) -> list[str]:
+    """``count`` Accounts "Acme 0", "Acme 1", … inserted one second apart; their ids."""
+    ids = []
+    for number in range(count):
+        ids.append(org.insert("Account", {"Name": f"Acme {number}", **fields}))
+        clock.now += timedelta(seconds=1)
+    return ids
 
 
 def _large_write_back(org, clock, count: int = 300) -> list[str]:
@@ -359,10 +366,7 @@ def test_a_late_record_is_caught_by_the_digest_even_when_a_seen_one_left_the_win
     """A seen record leaves the window (deleted, or edited into a record the poll does not take) as a late one
     arrives: the window's COUNT() is unchanged, its digest is not — the window is read and the late record syncs."""
     org, sf, state, clock = clocked
-    ids = []
-    for number in range(5):
-        ids.append(org.insert("Account", {"Name": f"Acme {number}", "Type": "Customer"}))
-        clock.now += timedelta(seconds=1)
+    ids = _accounts_a_second_apart(org, clock, Type="Customer")
     poller = SystemModstampPoller(sf, state, eligibility={"Account": "Type != 'Prospect'"})
     _poll(poller, org)
     mark = parse_sf_datetime(state.get_watermark("sf:Account"))
@@ -399,9 +403,7 @@ def test_a_record_edited_again_moves_out_of_the_window_and_the_digest_still_matc
 
 def test_a_digest_over_the_calls_limits_reads_the_window_and_loses_nothing(clocked) -> None:
     org, sf, state, clock = clocked
-    for number in range(5):
-        org.insert("Account", {"Name": f"Acme {number}"})
-        clock.now += timedelta(seconds=1)
+    _accounts_a_second_apart(org, clock)
     poller = SystemModstampPoller(sf, state)
     _poll(poller, org)
     mark = parse_sf_datetime(state.get_watermark("sf:Account"))
@@ -418,9 +420,7 @@ def test_an_older_package_settles_by_reading_the_window(clocked, monkeypatch, pa
     from qbsf.sim.salesforce import apexrest
 
     org, sf, state, clock = clocked
-    for number in range(5):
-        org.insert("Account", {"Name": f"Acme {number}"})
-        clock.now += timedelta(seconds=1)
+    _accounts_a_second_apart(org, clock)
     if package == "no cycle resource":
         org.apex_resources.clear()  # reads go through /composite
     else:  # the previous release's class runs every read as a plain one
@@ -454,10 +454,7 @@ def test_a_late_record_a_count_would_miss_is_read_before_the_watermark_moves_pas
     """Within the overlap, a seen record deleted as a late one arrives leaves the window's COUNT() unchanged; had the
     watermark then moved on, the late record would fall out of every later read. The digest sees it at once."""
     org, sf, state, clock = clocked
-    ids = []
-    for number in range(5):
-        ids.append(org.insert("Account", {"Name": f"Acme {number}"}))
-        clock.now += timedelta(seconds=1)
+    ids = _accounts_a_second_apart(org, clock)
     poller = SystemModstampPoller(sf, state)
     _poll(poller, org)
     mark = parse_sf_datetime(state.get_watermark("sf:Account"))
