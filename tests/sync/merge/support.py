@@ -33,3 +33,9 @@ def state_config(world: Any, folder: Path) -> Path:
     config = folder / "state.toml"
     config.write_text(f'state_url = "sqlite:///{world.state.engine.url.database}"\n', encoding="utf-8")
     return config
+
+
+def merge_in_salesforce(world: Any, survivor: dict[str, Any], loser: dict[str, Any]) -> None:
+    """What Salesforce's merge does to the losing Account: MasterRecordId names the survivor, then it is deleted."""
+    world.sf_state.update("Account", loser["Id"], {"MasterRecordId": survivor["Id"]}, system=True)
+    world.sf_state.delete("Account", loser["Id"])

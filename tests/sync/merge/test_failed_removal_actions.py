@@ -5,6 +5,8 @@ the action is done on the retry and the failure cleared (before, only an activit
 
 from __future__ import annotations
 
+from tests.sync.merge.support import merge_in_salesforce
+
 from qbsf.bench.outbound import seed_org
 from qbsf.sync.inbound import DeletionAction, InboundConfig, InboundSync
 from qbsf.sync.lifecycle import Notices
@@ -112,9 +114,7 @@ def test_a_merged_accounts_refused_inactivation_names_the_survivor_when_retried(
     seeded = seed_org(world.sf_state, accounts=2)
     _cycle(world, passes)
     winner, loser = (world.sf_state.get("Account", i) for i in seeded.accounts)
-    # What Salesforce's merge does to the loser: MasterRecordId names the survivor, then it is deleted.
-    world.sf_state.update("Account", loser["Id"], {"MasterRecordId": winner["Id"]}, system=True)
-    world.sf_state.delete("Account", loser["Id"])
+    merge_in_salesforce(world, winner, loser)
     world.qb_sim.fail_next(3180, request_type="CustomerMod")  # QuickBooks could not save the change
 
     _cycle(world, passes, on_sf_gone={"Account": "inactivate"})

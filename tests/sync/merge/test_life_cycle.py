@@ -8,7 +8,7 @@ import json
 import logging
 
 import pytest
-from tests.sync.merge.support import activity, run, state_config
+from tests.sync.merge.support import activity, merge_in_salesforce, run, state_config
 
 from qbsf.bench.outbound import seed_org
 from qbsf.sync.lifecycle import Notices
@@ -152,9 +152,7 @@ def test_two_merged_accounts_leave_no_silent_orphan(world, passes) -> None:
     seeded = seed_org(world.sf_state, accounts=2)
     _cycle(world, passes)
     winner, loser = (world.sf_state.get("Account", i) for i in seeded.accounts)
-    # What Salesforce's merge does to the loser: MasterRecordId names the survivor, then it is deleted.
-    world.sf_state.update("Account", loser["Id"], {"MasterRecordId": winner["Id"]}, system=True)
-    world.sf_state.delete("Account", loser["Id"])
+    merge_in_salesforce(world, winner, loser)
 
     _cycle(world, passes)
 
