@@ -213,6 +213,31 @@ def test_a_lease_round_does_not_wait_for_the_busy_companies_connections(postgres
         worker.stop(5)
 
 
+def test_a_web_connector_call_does_not_wait_for_the_busy_companies_connections(postgres_schema_url,
+                                                                               tmp_path) -> None:
+    now = [1000.0]
+    config = _config(postgres_schema_url, tmp_path, lease_ttl=10.0, pool_size=1, max_overflow=0)
+    worker = HostedWorker(config, holder="solo", engine_factory=FakeEngines().factory("solo"), clock=lambda: now[0])
+    try:
+        worker.tick()
+        busy = worker.engine.connect()  # the companies' cycles hold every connection of their pool
+        try:
+            answer: list[object] = []
+
+            def log_in() -> None:
+                answer.append(worker.service.authenticate("acme-qbwc", "acme-password", client="10.0.0.7"))
+
+            thread = threading.Thread(target=log_in, daemon=True)
+            thread.start()
+            thread.join(10)
+            assert not thread.is_alive(), "the Web Connector's login waited for the companies' pool"
+            assert answer[0][1] == "none", "the password was checked and the company's queue read: no work yet"
+        finally:
+            busy.close()
+    finally:
+        worker.stop(5)
+
+
 class SlowCycle:
     """A company's services whose sync cycle lasts until ``finish`` is set; like the Salesforce client, they refuse
     to work once closed."""

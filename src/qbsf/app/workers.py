@@ -62,8 +62,10 @@ class HostedConfig:
     stale_after: float = 120.0
     public_url: str | None = None
     engine: bool = True
-    pool_size: int = 10
+    pool_size: int = 10  # the companies' engines (their state transactions)
     max_overflow: int = 40
+    webconnector_pool_size: int = 10  # the Web Connector calls and the companies' qbXML queues (session tables)
+    webconnector_max_overflow: int = 30
     log_level: str = "INFO"
 
     def to_env(self) -> str:
@@ -224,7 +226,14 @@ class HostedWorker:
         self.store = StateStore(config.database, pool=pool)
         self.engine = self.store.engine
         self.tenants = TenantRegistry(config.database, state=self.store)
-        self.shared = SharedSessions(self.engine, clock=clock, idle_timeout=config.idle_timeout,
+        # The Web Connector's session tables have connections of their own: when the companies' cycles held every
+        # connection of one shared pool, Web Connector calls waited 30 s for one and failed (the Web Connector
+        # logs those as errors), and a busy Web Connector could starve the cycles the same way.
+        self.webconnector_engine = (create_engine(url, pool_size=config.webconnector_pool_size,
+                                                  max_overflow=config.webconnector_max_overflow,
+                                                  pool_pre_ping=False)
+                                    if url.get_backend_name() == "postgresql" else self.engine)
+        self.shared = SharedSessions(self.webconnector_engine, clock=clock, idle_timeout=config.idle_timeout,
                                      quiet_timeout=config.quiet_timeout)
         self._registry_path = Path(config.registry)
         self._registry_stamp: float | None = None
@@ -532,8 +541,9 @@ class HostedWorker:
             self.worker_lock.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.shared.close()
-        if self.lease_engine is not self.engine:
-            self.lease_engine.dispose()
+        for engine in (self.lease_engine, self.webconnector_engine):
+            if engine is not self.engine:
+                engine.dispose()
         self.store.close()
 
     # ----- health and metrics ------------------------------------------------------------------------------------
