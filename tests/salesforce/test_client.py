@@ -258,3 +258,23 @@ def test_missing_fields_follows_parent_paths(sf_client) -> None:
     calls = sf_client.calls
     assert sf_client.missing_fields("QB_Invoice__c", ["Linked_Account__r.Name", "Opportunity__r.StageName"]) == []
     assert sf_client.calls - calls == 2, "QB_Invoice__c and Opportunity described; Account was cached"
+
+
+def test_clients_share_one_tls_context_per_verify_setting() -> None:
+    # Each client once read the CA bundle into a context of its own (≈25 ms of a core): a hosted worker builds a
+    # client for every company that moves to it.
+    from qbsf.salesforce.auth import StaticTokenAuth
+
+    url = "https://acme.my.salesforce.com"
+
+    def context(client: SalesforceClient):
+        return client.http._transport._pool._ssl_context
+
+    clients = [SalesforceClient(url, StaticTokenAuth("t", url)) for _ in range(3)]
+    unverified = SalesforceClient(url, StaticTokenAuth("t", url), verify=False)
+    try:
+        assert context(clients[0]) is context(clients[1]) is context(clients[2])
+        assert context(clients[0]).check_hostname and not context(unverified).check_hostname
+    finally:
+        for client in [*clients, unverified]:
+            client.close()
