@@ -133,9 +133,43 @@ def test_a_verified_password_is_recognised_without_scrypt_and_a_guess_never_is(m
     users.add_hashed("acme-qbwc", hash_password("new-password", cost=2**10), "acme")  # the password was changed
     assert users.authenticate("acme-qbwc", "right-password", client="10.0.0.5") is None
     assert users.authenticate("acme-qbwc", "new-password", client="10.0.0.5").company == "acme"
-    monkeypatch.setattr(UserDirectory, "REMEMBER_SECONDS", -1.0)
+    users.memo.seconds = -1.0  # type: ignore[attr-defined]  # the default memo: this process's
     users.add_hashed("acme-qbwc", hash_password("new-password", cost=2**10), "acme")
     before = len(checked)
     users.authenticate("acme-qbwc", "new-password", client="10.0.0.5")
     users.authenticate("acme-qbwc", "new-password", client="10.0.0.5")
     assert len(checked) == before + 2, "past its time a password is verified with scrypt again"
+
+
+def test_the_remembered_logins_live_in_the_memo_the_directory_is_given(monkeypatch) -> None:
+    from qbsf.quickbooks.webconnector import users as users_module
+    from qbsf.quickbooks.webconnector.users import WebConnectorUser
+
+    class Memo:  # e.g. one every worker process shares
+        def __init__(self) -> None:
+            self.kept: dict[tuple[str, str], str] = {}
+            self.asked: list[str] = []
+
+        def remember(self, user: WebConnectorUser, password: str) -> None:
+            self.kept[(user.username, user.password_hash)] = password
+
+        def remembered(self, user: WebConnectorUser, password: str) -> bool:
+            self.asked.append(user.username)
+            return self.kept.get((user.username, user.password_hash)) == password
+
+    checked: list[str] = []
+    real = users_module.verify_password
+    monkeypatch.setattr(users_module, "verify_password", lambda password, stored: (checked.append(password),
+                                                                                   real(password, stored))[1])
+    memo = Memo()
+    stored = hash_password("right-password", cost=2**10)
+    first, second = UserDirectory(memo=memo), UserDirectory(memo=memo)
+    for users in (first, second):
+        users.add_hashed("acme-qbwc", stored, "acme")
+    assert first.authenticate("acme-qbwc", "right-password").company == "acme"
+    assert second.authenticate("ACME-qbwc ", "right-password").company == "acme"
+    assert checked == ["right-password"], "the second directory found the login in the memo"
+    assert second.authenticate("acme-qbwc", "wrong") is None and checked[-1] == "wrong"
+    assert second.authenticate("nobody", "right-password") is None
+    assert memo.asked == ["acme-qbwc", "acme-qbwc", "acme-qbwc"], "unknown user names never reach the memo"
+    assert list(memo.kept) == [("acme-qbwc", stored)], "only a password scrypt accepted is remembered"

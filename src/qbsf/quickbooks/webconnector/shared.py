@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -57,8 +58,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from qbsf.errors import SyncError
+from qbsf.errors import ConfigError, SyncError
 from qbsf.log_context import enter_company
 from qbsf.quickbooks.webconnector.bridge import (
     BridgeBusy,
@@ -71,7 +73,18 @@ from qbsf.quickbooks.webconnector.bridge import (
 )
 from qbsf.quickbooks.webconnector.hcp import CompanySettings, HcpResponse, HostInfo
 from qbsf.quickbooks.webconnector.service import WebConnectorService, WebSession, ticket_label
-from qbsf.quickbooks.webconnector.users import LoginThrottle, Refusal, ThrottleStatus, UserDirectory
+from qbsf.quickbooks.webconnector.users import (
+    LoginMemo,
+    LoginThrottle,
+    ProcessLoginMemo,
+    Refusal,
+    ThrottleStatus,
+    UserDirectory,
+    WebConnectorUser,
+    memo_digest,
+    user_key,
+)
+from qbsf.secret_box import KEY_ENV, KEY_FILE_ENV, KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +159,14 @@ wc_login_throttle = Table(
     Column("refused", Integer, nullable=False, default=0),
     Column("last_failure", Float, nullable=False),  # wall-clock seconds
     Column("blocked_until", Float, nullable=False),
+)
+
+wc_login_memo = Table(
+    "wc_login_memo", metadata,
+    # The case-folded user name; the HMAC of (its stored hash, the password that matched it) under the memo key.
+    Column("user_key", String(200), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),  # wall-clock seconds
 )
 
 #: A ticket's ``last_seen`` is written again once it moved this many seconds (it measures silences of minutes).
@@ -899,6 +920,15 @@ def _status(row: Any, queued: int | None = None) -> CompanyStatus:
                          queued_requests=int(row.queued if queued is None else queued))
 
 
+def _dialect_insert(connection: Connection) -> Any:
+    """The INSERT with ON CONFLICT of the connection's database."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
+
+
 class SharedLoginThrottle(LoginThrottle):
     """:class:`~qbsf.quickbooks.webconnector.users.LoginThrottle`'s delays, counted in the shared database per
     (company, client address): every worker sees every failure, so a caller cannot dodge its delay by reaching
@@ -943,11 +973,7 @@ class SharedLoginThrottle(LoginThrottle):
             # Failures not repeated for ``forget_after`` are forgotten: the table stays small.
             connection.execute(delete(wc_login_throttle).where(
                 wc_login_throttle.c.last_failure < now - self.forget_after, wc_login_throttle.c.blocked_until < now))
-            if connection.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            connection.execute(dialect_insert(wc_login_throttle).values(
+            connection.execute(_dialect_insert(connection)(wc_login_throttle).values(
                 company=company, client=client, failures=0, refused=0, last_failure=now, blocked_until=now)
                 .on_conflict_do_nothing(index_elements=["company", "client"]))
             row = connection.execute(select(wc_login_throttle).where(
@@ -982,6 +1008,82 @@ class SharedLoginThrottle(LoginThrottle):
                                row.blocked_until) for row in rows]
 
 
+#: The fixed context the memo's HMAC key is derived with from the deployment key: the key itself is never used
+#: for anything but encrypting the companies' secrets.
+MEMO_KEY_CONTEXT = b"qbsf web connector login memo v1"
+
+
+def memo_key(ring: KeyRing) -> bytes:
+    """The memo's HMAC key, derived from the deployment's current secret key (the same in every worker)."""
+    return hmac.new(ring.keys[0], MEMO_KEY_CONTEXT, hashlib.sha256).digest()
+
+
+class SharedLoginMemo:
+    """Passwords verified with scrypt, remembered in the shared database (``wc_login_memo``) so that every worker
+    recognises them: any worker answers any Web Connector call, and a worker started after a restart, a deploy or
+    a crash would otherwise run scrypt (tens of ms of a core) once for every company before its first sessions.
+
+    A row holds the case-folded user name, an HMAC-SHA256 of (the user's stored hash, the password) keyed by a key
+    derived from the deployment's secret key, and until when it counts (wall-clock seconds). A wrong password or a
+    changed hash never matches; an expired row is not used. One read per login; one upsert after a scrypt success.
+
+    Trade-off: someone holding both the database and the deployment key could test password guesses at HMAC speed
+    instead of scrypt's — but that key already decrypts every company's Salesforce tokens.
+    """
+
+    def __init__(self, engine: Engine, key: bytes, *, seconds: float = UserDirectory.REMEMBER_SECONDS,
+                 clock: Callable[[], float] = time.time, sweep_every: float = 60.0) -> None:
+        self.engine = engine
+        self.seconds = seconds
+        self.sweep_every = sweep_every
+        self._key = key
+        self._clock = clock
+        self._next_sweep = 0.0
+
+    def remembered(self, user: WebConnectorUser, password: str) -> bool:
+        """Whether this password matched this user's current hash within :attr:`seconds`, on any worker."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(wc_login_memo.c.digest, wc_login_memo.c.expires_at).where(
+                wc_login_memo.c.user_key == user_key(user.username))).first()
+        return (row is not None and row.expires_at > self._clock()
+                and hmac.compare_digest(row.digest, memo_digest(self._key, user, password).hex()))
+
+    def remember(self, user: WebConnectorUser, password: str) -> None:
+        """Remember a password scrypt just verified; rows expired long enough ago are deleted now and then."""
+        now = self._clock()
+        digest, expires_at = memo_digest(self._key, user, password).hex(), now + self.seconds
+        try:
+            with self.engine.begin() as connection:
+                if now >= self._next_sweep:  # users removed or silent leave no row behind for long
+                    self._next_sweep = now + self.sweep_every
+                    connection.execute(delete(wc_login_memo).where(wc_login_memo.c.expires_at <= now))
+                connection.execute(_dialect_insert(connection)(wc_login_memo).values(
+                    user_key=user_key(user.username), digest=digest, expires_at=expires_at).on_conflict_do_update(
+                    index_elements=["user_key"], set_={"digest": digest, "expires_at": expires_at}))
+        except SQLAlchemyError as exc:  # the login stands; the next one is verified with scrypt again
+            # The class only: the statement's parameters would carry the digest.
+            log.warning("the Web Connector login of %r was verified but not remembered for the other workers (%s)",
+                        user.username, type(exc).__name__)
+
+
+_said_memo_is_per_process = False
+
+
+def login_memo(engine: Engine, *, clock: Callable[[], float] = time.time,
+               seconds: float = UserDirectory.REMEMBER_SECONDS) -> LoginMemo:
+    """The shared memo when the deployment has a secret key; else this process's own, said once at INFO."""
+    global _said_memo_is_per_process
+    try:
+        ring = KeyRing.from_environment()
+    except ConfigError as exc:
+        if not _said_memo_is_per_process:
+            _said_memo_is_per_process = True
+            log.info("Web Connector logins verified by this worker are remembered by this worker only (%s): set "
+                     "%s or %s for every worker to share them", exc.message, KEY_FILE_ENV, KEY_ENV)
+        return ProcessLoginMemo(seconds)
+    return SharedLoginMemo(engine, memo_key(ring), seconds=seconds, clock=clock)
+
+
 class SharedWebConnectorService(WebConnectorService):
     """The Web Connector service whose tickets and company bridges live in the shared tables: every worker
     process runs one, and any of them answers any call of any session."""
@@ -991,6 +1093,9 @@ class SharedWebConnectorService(WebConnectorService):
         # Wrong passwords are counted where every worker sees them, per company and address.
         users.throttle = SharedLoginThrottle(shared.engine, lambda name: getattr(users.get(name), "company", ""),
                                              clock=shared.clock)
+        # A password verified on one worker is recognised by every worker (the default memo is this process's).
+        if isinstance(users.memo, ProcessLoginMemo):
+            users.memo = login_memo(shared.engine, clock=shared.clock, seconds=users.REMEMBER_SECONDS)
         super().__init__(users, idle_timeout=shared.idle_timeout, quiet_timeout=shared.quiet_timeout, **options)
         self.shared = shared
         self._loaded = threading.local()
@@ -1106,5 +1211,5 @@ class SharedWebConnectorService(WebConnectorService):
             log.info("Web Connector session %s of company %r expired", key[:8], company)
 
 
-__all__ = ["SharedBridge", "SharedSessions", "SharedWebConnectorService", "Signals", "metadata", "ticket_key",
-           "ticket_label"]
+__all__ = ["SharedBridge", "SharedLoginMemo", "SharedSessions", "SharedWebConnectorService", "Signals", "login_memo",
+           "metadata", "ticket_key", "ticket_label"]

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from qbsf.errors import ConfigError
 
@@ -213,25 +214,69 @@ class LoginThrottle:
         return sorted(rows, key=lambda row: row.last_failure, reverse=True)
 
 
+def user_key(username: str) -> str:
+    """How a user name is matched: QBWC user names without regard to case or surrounding blanks, as people type them."""
+    return username.strip().casefold()
+
+
+class LoginMemo(Protocol):
+    """Where :class:`UserDirectory` remembers passwords it verified with scrypt, so the same password from the same
+    Web Connector is recognised without scrypt for a while. Only a password already verified is recognised: a wrong
+    one (a guess) still costs scrypt, and a changed password hash never matches what was remembered."""
+
+    def remember(self, user: WebConnectorUser, password: str) -> None:
+        """``password`` matched ``user``'s stored hash just now (scrypt said so)."""
+
+    def remembered(self, user: WebConnectorUser, password: str) -> bool:
+        """Whether this exact password matched this user's current stored hash, recently enough."""
+
+
+def memo_digest(key: bytes, user: WebConnectorUser, password: str) -> bytes:
+    """What a memo keeps of a verified login: an HMAC-SHA256 of (stored hash, password) under ``key``."""
+    return hmac.new(key, f"{user.password_hash}\x00{password}".encode(), hashlib.sha256).digest()
+
+
+class ProcessLoginMemo:
+    """The memo of one process: a dict, and an HMAC key that is random and lives in this process only (a single
+    company's ``qbsf qbwc``, or a hosted deployment without a deployment key)."""
+
+    def __init__(self, seconds: float = 900.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        # user key → (HMAC of its stored hash and the password that matched it, until when)
+        self._verified: dict[str, tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, user: WebConnectorUser, password: str) -> None:
+        entry = (memo_digest(self._key, user, password), self._clock() + self.seconds)
+        with self._lock:
+            self._verified[user_key(user.username)] = entry
+
+    def remembered(self, user: WebConnectorUser, password: str) -> bool:
+        with self._lock:
+            entry = self._verified.get(user_key(user.username))
+        return (entry is not None and entry[1] > self._clock()
+                and hmac.compare_digest(entry[0], memo_digest(self._key, user, password)))
+
+
 class UserDirectory:
     """The Web Connector users this endpoint accepts, each bound to exactly one company."""
 
-    #: How long a password verified with scrypt is recognised without scrypt again (see :meth:`_remembered`).
+    #: How long a password verified with scrypt is recognised without scrypt again (the default memo's time).
     REMEMBER_SECONDS = 900.0
 
-    def __init__(self, throttle: LoginThrottle | None = None) -> None:
+    def __init__(self, throttle: LoginThrottle | None = None, memo: LoginMemo | None = None) -> None:
         self.throttle = throttle if throttle is not None else LoginThrottle()
+        # Every company's Web Connector logs in every few minutes with the same password; scrypt (tens of ms of a
+        # core, on purpose) would run for every session of every company without it.
+        self.memo: LoginMemo = memo if memo is not None else ProcessLoginMemo(self.REMEMBER_SECONDS)
         self._users: dict[str, WebConnectorUser] = {}
         self._lock = threading.Lock()
-        # user key → (HMAC of its stored hash and the password that matched it, until when); the HMAC key is random
-        # and lives in this process only.
-        self._verified: dict[str, tuple[bytes, float]] = {}
-        self._verified_key = secrets.token_bytes(32)
 
     @staticmethod
     def _key(username: str) -> str:
-        # QBWC user names are matched without regard to case or surrounding blanks, as people type them.
-        return username.strip().casefold()
+        return user_key(username)
 
     def add(self, username: str, password: str, company: str) -> WebConnectorUser:
         """Register (or replace) ``username`` for ``company`` with ``password``, stored hashed."""
@@ -252,25 +297,6 @@ class UserDirectory:
                                   hint="give each company its own Web Connector user")
             self._users[self._key(username)] = user
         return user
-
-    def _digest(self, user: WebConnectorUser, password: str) -> bytes:
-        return hmac.new(self._verified_key, f"{user.password_hash}\x00{password}".encode(), hashlib.sha256).digest()
-
-    def _remember(self, user: WebConnectorUser, password: str) -> None:
-        with self._lock:
-            self._verified[self._key(user.username)] = (self._digest(user, password),
-                                                        time.monotonic() + self.REMEMBER_SECONDS)
-
-    def _remembered(self, user: WebConnectorUser, password: str) -> bool:
-        """Whether this exact password matched this user's stored hash within :data:`REMEMBER_SECONDS`.
-
-        Every company's Web Connector logs in every few minutes with the same password; scrypt (tens of ms of a
-        core, on purpose) then ran for every session of every company. Only a password already verified is
-        recognised: a wrong one (a guess) still costs scrypt, and a changed password hash never matches."""
-        with self._lock:
-            entry = self._verified.get(self._key(user.username))
-        return (entry is not None and entry[1] > time.monotonic()
-                and hmac.compare_digest(entry[0], self._digest(user, password)))
 
     def get(self, username: str) -> WebConnectorUser | None:
         """The user named ``username``, if registered."""
@@ -293,12 +319,12 @@ class UserDirectory:
             log.warning("Web Connector login for %r from %s refused: %s", username, address, refusal)
             return None
         user = self.get(username)
-        if user is not None and self._remembered(user, password):
+        if user is not None and self.memo.remembered(user, password):
             ok = True
         else:
             ok = verify_password(password, user.password_hash if user else _DECOY_HASH) and user is not None
             if ok and user is not None:
-                self._remember(user, password)
+                self.memo.remember(user, password)
         if not ok:
             self.throttle.failed(name, address)
             log.warning("Web Connector login failed for %r from %s", username, address)
