@@ -196,15 +196,28 @@ class EngineServices:
             except OSError as exc:
                 raise Retriable(f"QuickBooks is not reachable: {exc}") from exc
             self._transport_in_use = transport
-            client = QuickBooksClient(transport)
+            client = QuickBooksClient(transport, qbxml_version=self._known_qbxml_version())
             try:
-                company = client.company()
+                name = self._known_company_name() or self._read_company_name(client)
             except Exception:
                 client.close()
                 raise
             self.qb = client
             self.engine = self._build_engine()
-            return str(getattr(company, "CompanyName", None) or "QuickBooks company")
+            return name
+
+    def _known_qbxml_version(self) -> str | None:
+        """The qbXML version to speak when it is known without asking QuickBooks (None: a HostQuery negotiates)."""
+        return None
+
+    def _known_company_name(self) -> str | None:
+        """The company's name when it is known without asking QuickBooks (None: a CompanyQuery reads it)."""
+        return None
+
+    @staticmethod
+    def _read_company_name(client: Any) -> str:
+        company = client.company()
+        return str(getattr(company, "CompanyName", None) or "QuickBooks company")
 
     def _mappings_fingerprint(self) -> tuple[tuple[str, int, int], ...]:
         from qbsf.sync.runtime import mappings_dir

@@ -321,3 +321,47 @@ def test_a_request_on_its_way_when_qbsf_stops_is_cancelled_once_it_queues(regist
     with pytest.raises(SessionCutOff, match="not sent: qbsf is stopping"):
         engine_side.send("<QBXML/>")
     assert bridge.status().queued_requests == 0
+
+
+def test_an_engine_started_after_a_session_asks_quickbooks_neither_version_nor_company(registry, sf_emulator,
+                                                                                       tmp_path) -> None:
+    # What the first sendRequestXML of a session told (its HCPResponse) is what a HostQuery and a CompanyQuery read:
+    # an engine started later (a hosted company moved to another worker) goes straight to its work.
+    import threading
+
+    from qbsf.sim.quickbooks import QuickBooksSimulator
+
+    book = QuickBooksSimulator(company_name="Acme Plumbing")
+    service = build_service(registry, poll_wait=0.2)
+    sent: list[str] = []
+    first = WebConnectorServices(_settings(sf_emulator, tmp_path, "acme"), None,
+                                 sync_transport(service, registry, "acme"))
+    connected: list[str] = []
+    thread = threading.Thread(target=lambda: connected.append(first.connect_quickbooks()), daemon=True)
+
+    def answer(xml: str) -> str:
+        sent.append(xml)
+        return book.process(xml)
+
+    with BackgroundServer(create_app(service)) as server, WebConnectorStandIn(
+            server.url, "acme-qbwc", "acme-password-1", answer) as wc:
+        session = threading.Thread(target=wc.run_session, daemon=True)
+        session.start()
+        thread.start()
+        thread.join(60)
+        first.transport.finish()  # the engine has nothing more: the session ends (100 %)
+        session.join(30)
+    assert connected == ["Acme Plumbing, through the Web Connector"]
+    assert any("HostQueryRq" in xml for xml in sent) and any("CompanyQueryRq" in xml for xml in sent)
+    first.close()
+
+    later = WebConnectorServices(_settings(sf_emulator, tmp_path, "acme"), None,
+                                 sync_transport(service, registry, "acme"))
+    again: list[str] = []
+    thread = threading.Thread(target=lambda: again.append(later.connect_quickbooks()), daemon=True)
+    thread.start()
+    thread.join(10)  # no Web Connector calls now: a query would wait for its next session
+    assert again == ["Acme Plumbing, through the Web Connector"]
+    assert later.qb.qbxml_version == "16.0" and later.qb.messages_sent == 0
+    later.stop()
+    later.close()

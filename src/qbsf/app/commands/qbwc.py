@@ -192,6 +192,20 @@ class WebConnectorServices(EngineServices):
                 continue
             return f"{name}, through the Web Connector"
 
+    # What an earlier session's first sendRequestXML told (its HCPResponse: QuickBooks' HostRet and CompanyRet) is
+    # what a HostQuery and a CompanyQuery would read again: an engine started later — a hosted company moved to
+    # another worker, or a restart after an error — goes straight to its work instead of spending two Web Connector
+    # round trips on them.
+    def _known_qbxml_version(self) -> str | None:
+        from qbsf.quickbooks.schema import KNOWN_VERSIONS
+
+        host = self.transport.host_info
+        return host.best_version(KNOWN_VERSIONS) if host is not None else None
+
+    def _known_company_name(self) -> str | None:
+        settings = self.transport.company_settings
+        return settings.company_name if settings is not None and settings.company_name else None
+
     def _build_engine(self) -> Any:
         engine = super()._build_engine()
         original = engine.sync_sf_to_qb
