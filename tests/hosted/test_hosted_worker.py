@@ -126,6 +126,30 @@ def test_companies_are_shared_out_and_a_dead_workers_move_to_the_living(postgres
         one.stop(5)
 
 
+def test_a_worker_joining_a_running_deployment_takes_the_free_companies_in_its_first_round(postgres_schema_url,
+                                                                                           tmp_path) -> None:
+    now = [1000.0]
+    engines = FakeEngines()
+    config = _config(postgres_schema_url, tmp_path, lease_ttl=10.0)
+    one = HostedWorker(config, holder="one", engine_factory=engines.factory("one"), clock=lambda: now[0])
+    two = HostedWorker(config, holder="two", engine_factory=engines.factory("two"), clock=lambda: now[0])
+    three = HostedWorker(config, holder="three", engine_factory=engines.factory("three"), clock=lambda: now[0])
+    try:
+        _round([one, two], now, 0)
+        assert not engines.placement(), "workers starting together wait to see each other"
+        _round([one, two], now, 5)
+        assert sorted(w[0][0] for w in engines.placement().values()) == ["one", "one", "two", "two"]
+        two.stop(5)  # its companies are free at once
+        _round([three], now, 1)
+        placement = engines.placement()
+        assert sorted(w[0][0] for w in placement.values()) == ["one", "one", "three", "three"], \
+            "the new worker took the free companies in its first round"
+        assert all(len(where) == 1 for where in placement.values())
+    finally:
+        three.stop(5)
+        one.stop(5)
+
+
 MANY = [f"co{i:02d}" for i in range(24)]
 
 

@@ -380,10 +380,10 @@ class HostedWorker:
                 # The company was removed (`qbsf tenants remove`): its engine stops here, and nowhere takes it.
                 self._hand_back_later(name)
             self.ready = self._worker_lease in self.held
-            if self.ready and self._joined_at is not None and now - self._joined_at >= self.join_wait:
-                self._balance(companies, now)
+            if self.ready and self._joined_at is not None:
+                self._balance(companies, now, joining=now - self._joined_at < self.join_wait)
 
-    def _balance(self, companies: list[str], now: float) -> None:
+    def _balance(self, companies: list[str], now: float, *, joining: bool = False) -> None:
         """Take this worker's share of the free companies; hand companies back only when the balance is really off.
 
         One read of every lease: the workers alive (their last round may have come late, within the grace), who
@@ -394,6 +394,11 @@ class HostedWorker:
         holding more than their share give in a fixed order, so two of them never both give for one short one.
         A company handed back is one taken at least :attr:`min_hold` seconds ago with no Web Connector session
         open and no sync cycle running.
+
+        A worker that has just joined (``joining``) waits :attr:`join_wait` before taking anything while no other
+        worker holds a company — the workers are starting together, and the first would take them all — but joins
+        a running deployment at once: a worker started in place of one that died takes the free companies in its
+        first round.
         """
         prefix = self._company_prefix
         leases = self.leases.all()
@@ -412,6 +417,8 @@ class HostedWorker:
                 held_by[lease.holder] += 1
             else:  # expired but within the grace, or its worker is gone: it settles without anyone giving
                 unsettled += 1
+        if joining and not any(count for holder, count in held_by.items() if holder != self.holder):
+            return
         target = self.leases.share(len(companies), len(live))
         mine = [name for name in self.held if name.startswith(prefix)]
         if len(mine) < target and free:
