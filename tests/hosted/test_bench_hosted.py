@@ -16,6 +16,7 @@ def test_two_workers_one_killed_nothing_twice_nothing_lost(postgres_schema_url) 
     assert (result.duplicates, result.lost, result.cross_tenant) == (0, 0, 0), result.note
     assert result.records == 6 and result.sessions >= 3 and result.p50_ms > 0
     assert result.moves <= 3 * result.kills, "a company moves only when the worker running it was killed"
+    assert 0 < result.salesforce_calls < 3 * 15_000, "the org counted the companies' Salesforce calls"
     line = json.loads(result.to_json())
     for key in ("companies", "workers", "sessions_per_s", "p50_ms", "p99_ms", "records", "duplicates", "lost",
                 "cross_tenant"):
