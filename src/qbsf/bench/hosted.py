@@ -311,7 +311,6 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
 
         def company_loop(company: str) -> None:
             book = books[company]
-            mine = [account for account, owning in owner.items() if owning == company]
             with standin_class(f"{base}/qbwc", f"{company}-qbwc", BENCH_PASSWORD.format(company=company), book,
                                noop_pause=noop_pause, retries=5, retry_pause=0.3, on_call=record,
                                timeout=60) as wc:
@@ -326,12 +325,21 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
                     if transcript.completed:
                         with run.lock:
                             run.sessions += 1
-                    # With kills, a company counts once a worker has been killed: the run must cross one. It
-                    # goes on running sessions (its engine's idle cycles) for the steady window.
-                    if company not in run.done and (not kill_every or run.kills) and _in_sync(org, book, mine):
-                        with run.lock:
-                            run.done.add(company)
                     stop.wait(0.2 if transcript.completed else 0.5)
+
+        accounts_of = {company: [a for a, owning in owner.items() if owning == company] for company in names}
+
+        def count_in_sync() -> None:
+            # A company counts once its records are in sync, looked at here every half second rather than after
+            # each of its stand-in's sessions: a session can run on for minutes (NoOps while its engine moves), and
+            # the company was then counted late. With kills it counts only once a worker has been killed: the run
+            # must cross one. Its stand-in goes on running sessions (its engine's idle cycles) for the steady window.
+            if kill_every and not run.kills:
+                return
+            for company in names:
+                if company not in run.done and _in_sync(org, books[company], accounts_of[company]):
+                    with run.lock:
+                        run.done.add(company)
 
         def killer() -> None:
             rng = random.Random(19)
@@ -359,6 +367,7 @@ def _run(names: list[str], workers: int, kill_every: float | None, database: str
         last_report = 0.0
         while time.monotonic() < deadline and len(run.done) < len(names):
             time.sleep(0.5)
+            count_in_sync()
             if time.monotonic() - last_report > 15:
                 last_report = time.monotonic()
                 say(f"  {len(run.done)}/{len(names)} companies in sync, {run.sessions} sessions, {run.kills} kills")
