@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import event, select
+from tests.hosted.support import web_connector_worker
 
 from qbsf.quickbooks.webconnector import UserDirectory
 from qbsf.quickbooks.webconnector import shared as shared_module
 from qbsf.quickbooks.webconnector.service import INVALID_USER
 from qbsf.quickbooks.webconnector.shared import (
     SharedLoginMemo,
-    SharedSessions,
     SharedWebConnectorService,
     wc_login_memo,
 )
@@ -65,24 +65,16 @@ def now() -> list[float]:
 @pytest.fixture
 def worker(hosted_url, now) -> Iterator[Workers]:
     """Starts a worker: its own connection pool and users loaded from the registry, as a separate process has."""
-    started: list[tuple[SharedWebConnectorService, StateStore]] = []
+    started: list[SharedWebConnectorService] = []
 
     def start(hashes: dict[str, str] = HASHES) -> SharedWebConnectorService:
-        store = StateStore(hosted_url)
-        shared = SharedSessions(store.engine, clock=lambda: now[0], listen=False)
-        users = UserDirectory()
-        for company, password_hash in hashes.items():
-            users.add_hashed(f"{company}-qbwc", password_hash, company)
-        service = SharedWebConnectorService(users, shared, poll_wait=0.1)
-        for company in COMPANIES:
-            service.add_company(company)
-        started.append((service, store))
-        return service
+        started.append(web_connector_worker(hosted_url, hashes, lambda: now[0]))
+        return started[-1]
 
     yield start
-    for service, store in started:
+    for service in started:
         service.shared.close()
-        store.close()
+        service.store.close()
 
 
 def _login(service: SharedWebConnectorService, company: str, password: str | None = None) -> bool:

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from tests.hosted.support import web_connector_worker
 
-from qbsf.quickbooks.webconnector import UserDirectory
 from qbsf.quickbooks.webconnector.service import INVALID_USER
-from qbsf.quickbooks.webconnector.shared import SharedSessions, SharedWebConnectorService
+from qbsf.quickbooks.webconnector.shared import SharedWebConnectorService
 from qbsf.quickbooks.webconnector.users import hash_password
 from qbsf.sync.state import StateStore
 
@@ -23,22 +23,12 @@ OFFICE, ELSEWHERE = "203.0.113.7", "198.51.100.9"
 @pytest.fixture
 def two_workers(hosted_url) -> Iterator[tuple[list[SharedWebConnectorService], list[float]]]:
     now = [1_000_000.0]
-    stores, services = [], []
-    for _number in range(2):  # each worker its own pool and its own users, as separate processes have
-        store = StateStore(hosted_url)
-        shared = SharedSessions(store.engine, clock=lambda: now[0], listen=False)
-        users = UserDirectory()
-        for company, password_hash in HASHES.items():
-            users.add_hashed(f"{company}-qbwc", password_hash, company)
-        service = SharedWebConnectorService(users, shared, poll_wait=0.1)
-        for company in COMPANIES:
-            service.add_company(company)
-        stores.append(store)
-        services.append(service)
+    # each worker its own pool and its own users, as separate processes have
+    services = [web_connector_worker(hosted_url, HASHES, lambda: now[0]) for _number in range(2)]
     yield services, now
-    for service, store in zip(services, stores, strict=True):
+    for service in services:
         service.shared.close()
-        store.close()
+        service.store.close()
 
 
 def _login(service: SharedWebConnectorService, company: str, address: str, *, right: bool = True) -> str:
